@@ -1,0 +1,84 @@
+/*
+ * pgp_index.h: what a key index shows, and the machine-readable index.
+ *
+ * pgp_key_info() reads algorithm, key size (curve size for ECC; unknown
+ * algorithms and curves are kept), creation, expiry and revocation from
+ * the newest valid-looking self-signature (issued by the primary key;
+ * signatures are not verified), and orders user IDs primary first.
+ * pgp_index_mr() writes the HKP machine-readable lines of
+ * hkp-openpgp.md §1.5.  Pure: no I/O.
+ */
+#ifndef PKS_PGP_INDEX_H
+#define PKS_PGP_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "pgp/pgp_fpr.h"
+#include "pgp/pgp_key.h"
+#include "util/buf.h"
+#include "util/rc.h"
+
+struct pgp_uid_info {
+	const uint8_t *text;  /* borrowed from the key; not NUL-terminated */
+	size_t len;
+	int is_uat;           /* a user attribute (photo ID) */
+	int64_t ctime;        /* newest self-signature's creation, 0 = none */
+	int64_t expires;      /* absolute expiry of the uid, 0 = never */
+	int revoked;
+	int primary;          /* primary user ID flag on its self-sig */
+};
+
+struct pgp_subkey_info {
+	struct pgp_fpr fpr;
+	unsigned algo;
+	unsigned bits;
+	int64_t ctime;
+	int64_t expires;
+	int revoked;
+};
+
+struct pgp_key_info {
+	struct pgp_fpr fpr;
+	int version;
+	unsigned algo;
+	unsigned bits;        /* RSA/DSA/Elgamal: MPI bits; ECC: curve size */
+	char curve[32];       /* curve name or OID in dotted form, "" if none */
+	int64_t ctime;        /* key creation time */
+	int64_t expires;      /* absolute key expiry, 0 = never */
+	int revoked;
+	struct pgp_uid_info *uids;    /* primary first, then stored order */
+	size_t nuids;
+	struct pgp_subkey_info *subkeys;
+	size_t nsubkeys;
+};
+
+/*
+ * Build the index facts of a key.  *out is owned by the caller
+ * (pgp_key_info_free) and borrows uid text from 'key', which must
+ * outlive it.
+ */
+enum pks_rc pgp_key_info(const struct pgp_key *key,
+    struct pgp_key_info **out);
+
+void pgp_key_info_free(struct pgp_key_info *info);
+
+/*
+ * Append the machine-readable lines of one key:
+ *   pub:<FPR>:<algo>:<bits>:<ctime>:<exptime>:<flags>
+ *   uid:<escaped uid>:<ctime>:<exptime>:<flags>
+ * LF line ends, full upper-case fingerprint (key ID for v3), flags 'r'
+ * revoked and 'e' expired (judged against 'now'); '%', ':', control and
+ * non-ASCII bytes %-escaped.  The caller writes the "info:1:N" line.
+ */
+enum pks_rc pgp_index_mr(const struct pgp_key_info *info, time_t now,
+    struct buf *out);
+
+/* Name of a public-key algorithm ("RSA", "EdDSA", ...) or NULL. */
+const char *pgp_algo_name(unsigned algo);
+
+/* One-letter algorithm code for "pub 4096R/..." style listings. */
+char pgp_algo_letter(unsigned algo);
+
+#endif

@@ -1,0 +1,142 @@
+/*
+ * store.h: the key database (SQLite).  The only module that speaks SQL.
+ *
+ * One struct store is one SQLite connection; it must not be shared
+ * between threads (each HKP worker thread opens its own).  The database
+ * runs in WAL mode with a busy timeout, so separate processes (serve,
+ * import, mail-filter, queue-run) can write to the same file; a lock held
+ * beyond the timeout gives PKS_ERR_BUSY, a full disk PKS_ERR_FULL.
+ *
+ * Keys are stored as their canonical packets (SKS framing), with their
+ * SKS hash, primary fingerprint, every key ID of the key and its
+ * subkeys, and their user IDs in an FTS5 table and an exact e-mail
+ * column.  Index facts (algorithm, dates, flags) are recomputed from the
+ * packets when needed.  Schema: sql/schema.sql plus numbered migrations.
+ */
+#ifndef PKS_STORE_H
+#define PKS_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pgp/pgp_index.h"
+#include "util/rc.h"
+
+struct store;
+
+enum store_flags {
+	STORE_CREATE = 1,   /* create the file and schema if missing */
+	STORE_READONLY = 2  /* open read-only (lookups only) */
+};
+
+/*
+ * Open (and with STORE_CREATE create or migrate) the database at path.
+ * *out is owned by the caller (store_close).  busy_ms is the busy
+ * timeout.  Errors: PKS_ERR_DB, PKS_ERR_IO, PKS_ERR_BUSY.
+ */
+enum pks_rc store_open(const char *path, int flags, int busy_ms,
+    struct store **out);
+void store_close(struct store *st);
+
+/* Last SQLite error text of this connection (static until next call). */
+const char *store_errmsg(struct store *st);
+
+/* Transactions: begin takes the write lock at once (BEGIN IMMEDIATE). */
+enum pks_rc store_begin(struct store *st);
+enum pks_rc store_commit(struct store *st);
+void store_rollback(struct store *st);
+
+/* A stored key.  'data' is owned by the struct: store_key_clear(). */
+struct store_key {
+	int64_t id;
+	uint8_t *data;        /* canonical packets, SKS framing */
+	size_t len;
+	uint8_t hash[16];     /* SKS key hash */
+	int64_t created;      /* unix time first stored */
+	int64_t updated;      /* unix time of the last change */
+};
+void store_key_clear(struct store_key *k);
+
+/* What ingest writes for one key; everything is borrowed. */
+struct store_key_rec {
+	const uint8_t *data;
+	size_t len;
+	uint8_t hash[16];
+	const struct pgp_key_info *info;  /* fingerprints, key IDs, uids */
+	int recon;            /* 1 if offered to recon peers (v2..v4) */
+};
+
+/* Find a key by its primary fingerprint.  PKS_ERR_NOTFOUND if absent. */
+enum pks_rc store_key_find(struct store *st, const uint8_t *fpr,
+    size_t fprlen, struct store_key *out);
+
+/* Load a key by row id. */
+enum pks_rc store_key_load(struct store *st, int64_t id,
+    struct store_key *out);
+
+/* Insert a new key (and bump today's "new" count).  Call inside a
+ * transaction. */
+enum pks_rc store_key_insert(struct store *st, const struct store_key_rec *rec,
+    int64_t *id);
+
+/* Replace a key's packets and indexes (and bump today's "updated"). */
+enum pks_rc store_key_update(struct store *st, int64_t id,
+    const struct store_key_rec *rec);
+
+/* Row ids that matched a search; caller frees with store_ids_free. */
+struct store_ids {
+	int64_t *v;
+	size_t n;
+};
+void store_ids_free(struct store_ids *ids);
+
+/*
+ * Searches.  Each returns at most max+1 ids, so a caller can tell "more
+ * than max" (PKS_ERR_TOOMANY is the caller's to report); no match is
+ * PKS_OK with n == 0.
+ *  - fpr: primary or subkey fingerprint (16, 20 or 32 bytes)
+ *  - keyid: 64-bit or 32-bit ID of the key or any subkey (bits 64 or 32)
+ *  - hash: SKS key hash (16 bytes)
+ *  - words: every word must occur in some user ID (FTS5, case-folded)
+ *  - email: exact e-mail address in a user ID, case-insensitive
+ */
+enum pks_rc store_search_fpr(struct store *st, const uint8_t *fpr,
+    size_t len, size_t max, struct store_ids *ids);
+enum pks_rc store_search_keyid(struct store *st, uint64_t keyid, int bits,
+    size_t max, struct store_ids *ids);
+enum pks_rc store_search_hash(struct store *st, const uint8_t hash[16],
+    size_t max, struct store_ids *ids);
+enum pks_rc store_search_words(struct store *st, const char *text,
+    size_t max, struct store_ids *ids);
+enum pks_rc store_search_email(struct store *st, const char *addr,
+    size_t max, struct store_ids *ids);
+
+/* Number of keys. */
+enum pks_rc store_count_keys(struct store *st, int64_t *n);
+
+/* Per-day counts of new and updated keys, newest first. */
+struct store_day {
+	char day[11];         /* YYYY-MM-DD (UTC) */
+	int64_t nnew;
+	int64_t nupdated;
+};
+enum pks_rc store_stats_days(struct store *st, int ndays,
+    struct store_day **days, size_t *n);
+
+/* Call cb for every key in row-id order; a nonzero return stops the
+ * walk and is passed back as PKS_ERR_INTERNAL unless it is a pks_rc. */
+typedef int (*store_key_cb)(void *arg, const struct store_key *k);
+enum pks_rc store_key_foreach(struct store *st, store_key_cb cb, void *arg);
+
+/* Small persistent settings (schema version, filters, ...).  *val is
+ * owned by the caller. */
+enum pks_rc store_meta_get(struct store *st, const char *name, char **val);
+enum pks_rc store_meta_set(struct store *st, const char *name,
+    const char *val);
+
+/* Run SQLite's integrity check and our own consistency checks; problems
+ * are reported through cb, one line each.  *nproblems gets the count. */
+enum pks_rc store_check(struct store *st, void (*cb)(void *, const char *),
+    void *arg, size_t *nproblems);
+
+#endif

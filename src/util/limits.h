@@ -1,0 +1,38 @@
+/*
+ * limits.h: every size cap in pksync, in one place.
+ *
+ * Inputs are refused (PKS_ERR_TOOBIG) when they pass these; nothing is
+ * read into memory beyond them.  Values follow gpg's own limits where a
+ * key must stay importable by gpg (g10/packet.h, kbx/keybox-file.c).
+ */
+#ifndef PKS_UTIL_LIMITS_H
+#define PKS_UTIL_LIMITS_H
+
+/* One OpenPGP packet inside a key (gpg: key packets <= 256 KiB). */
+#define PKS_MAX_PACKET (256u * 1024)
+/* One user ID packet (gpg refuses larger ones). */
+#define PKS_MAX_UID (2u * 1024)
+/* One transferable public key, all packets (gpg: keyblock <= 5 MiB). */
+#define PKS_MAX_KEY (5u * 1024 * 1024)
+/* Packets in one key. */
+#define PKS_MAX_KEY_PACKETS 20000u
+/* Armored text accepted in one go (several keys). */
+#define PKS_MAX_ARMOR (16u * 1024 * 1024)
+/* Default cap of a POST body (config: [server] max_post). */
+#define PKS_MAX_POST_DEFAULT (8u * 1024 * 1024)
+/* Query string values (search=...). */
+#define PKS_MAX_QUERY 1024u
+/* Words in one text search. */
+#define PKS_MAX_WORDS 16u
+/* Default maximum matches for a search (config: [server] max_matches). */
+#define PKS_MAX_MATCHES_DEFAULT 500u
+/* Hashes in one /pks/hashquery request. */
+#define PKS_MAX_HASHQUERY 10000u
+/* One line of the config file. */
+#define PKS_MAX_CONF_LINE 4096u
+/* One recon frame (Hockeypuck and SKS compatible). */
+#define PKS_MAX_RECON_MSG (16u * 1024 * 1024)
+/* One incoming mail message. */
+#define PKS_MAX_MAIL (10u * 1024 * 1024)
+
+#endif
