@@ -62,8 +62,9 @@ void pgp_keyring_init(struct pgp_keyring_iter *it, const uint8_t *data,
  * from its tag-6 packet up to the next tag-6 packet.  Returns
  * PKS_ERR_NOTFOUND at the end.  PKS_ERR_PARSE with a range for packets
  * that cannot start a key (e.g. a secret key or a lone revocation); the
- * caller may continue.  A framing error returns PKS_ERR_PARSE and ends
- * the iteration (the rest cannot be resynchronised).
+ * caller may continue.  A framing error returns PKS_ERR_PARSE with *key
+ * set to NULL, err->off at the bad header, and ends the iteration (the
+ * rest cannot be resynchronised; later calls return PKS_ERR_NOTFOUND).
  */
 enum pks_rc pgp_keyring_next(struct pgp_keyring_iter *it,
     const uint8_t **key, size_t *keylen, struct pks_err *err);

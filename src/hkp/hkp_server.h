@@ -1,0 +1,34 @@
+/*
+ * hkp_server.h: the HKP front end (libmicrohttpd).
+ *
+ * Serves GET /pks/lookup (get, index, vindex, hget, stats), POST
+ * /pks/add and POST /pks/hashquery from a pool of worker threads, each
+ * with its own SQLite connection.  Routes are rows of a table
+ * {method, path, op, handler}.
+ */
+#ifndef PKS_HKP_SERVER_H
+#define PKS_HKP_SERVER_H
+
+#include <stdint.h>
+
+#include "util/config.h"
+#include "util/rc.h"
+
+struct hkp_server;
+
+/*
+ * Start serving on cfg->http_host:cfg->http_port (port 0 picks a free
+ * port) with the database cfg->dbfile.  Logs "listening on HOST:PORT".
+ * *out is owned by the caller (hkp_server_stop).  cfg must outlive the
+ * server.
+ */
+enum pks_rc hkp_server_start(const struct pks_config *cfg,
+    struct hkp_server **out);
+
+/* The port actually bound. */
+uint16_t hkp_server_port(const struct hkp_server *srv);
+
+/* Stop accepting, finish running requests, free everything. */
+void hkp_server_stop(struct hkp_server *srv);
+
+#endif

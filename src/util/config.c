@@ -1,0 +1,404 @@
+/*
+ * config.c: reads pksync.conf.
+ *
+ * The file is INI: "[section]" lines and "key = value" lines.  '#' or
+ * ';' starts a comment anywhere (values never need those characters).
+ * Every key is a row of the table below {section, name, type, offset,
+ * default, min, max}; unknown sections or keys, bad numbers and values
+ * out of bounds are errors reported as "file:line: message".  Numbers go
+ * through strtonum-style checks.  Paths that are not absolute are made
+ * relative to the folder that holds the config file.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/config.h"
+#include "util/limits.h"
+#include "util/xalloc.h"
+
+#ifndef PKS_SYSCONFDIR
+#define PKS_SYSCONFDIR "/etc"
+#endif
+
+enum ctype { CT_STR, CT_PATH, CT_INT, CT_SIZE, CT_LEVEL };
+
+struct citem {
+	const char *section;
+	const char *name;
+	enum ctype type;
+	size_t off;
+	const char *def;
+	long long min;
+	long long max;
+};
+
+#define F(x) offsetof(struct pks_config, x)
+
+static const struct citem items[] = {
+	{ "server", "datadir", CT_PATH, F(datadir), "/var/lib/pksync", 0, 0 },
+	{ "server", "database", CT_PATH, F(dbfile), NULL, 0, 0 },
+	{ "server", "http_listen", CT_STR, F(http_listen), "127.0.0.1:11371",
+	    0, 0 },
+	{ "server", "hostname", CT_STR, F(hostname), "localhost", 0, 0 },
+	{ "server", "nodename", CT_STR, F(nodename), NULL, 0, 0 },
+	{ "server", "contact", CT_STR, F(contact), "", 0, 0 },
+	{ "server", "http_threads", CT_INT, F(http_threads), "0", 0, 256 },
+	{ "server", "max_post", CT_SIZE, F(max_post), "8388608", 1024,
+	    256LL * 1024 * 1024 },
+	{ "server", "max_matches", CT_SIZE, F(max_matches), "500", 1, 100000 },
+	{ "server", "busy_timeout_ms", CT_INT, F(busy_timeout_ms), "5000", 0,
+	    600000 },
+	{ "server", "log_level", CT_LEVEL, F(log_level), "info", 0, 2 },
+	{ "mail", "this_site", CT_STR, F(this_site), NULL, 0, 0 },
+	{ "mail", "maintainer", CT_STR, F(maintainer), NULL, 0, 0 },
+	{ "mail", "relay", CT_STR, F(relay), "127.0.0.1:25", 0, 0 },
+	{ "mail", "peers_file", CT_PATH, F(peers_file), "mailsync", 0, 0 },
+	{ "recon", "listen", CT_STR, F(recon_listen), NULL, 0, 0 },
+	{ "recon", "membership_file", CT_PATH, F(membership_file),
+	    "membership", 0, 0 },
+	{ "recon", "gossip_interval", CT_INT, F(gossip_interval), "60", 1,
+	    86400 },
+};
+
+#define NITEMS (sizeof(items) / sizeof(items[0]))
+
+/* Parsing state: what is needed to report "file:line: msg". */
+struct cparse {
+	const char *file;
+	const char *dir;       /* folder for relative paths */
+	unsigned line;
+	char *msg;
+	int seen[NITEMS];
+};
+
+static char **
+str_slot(struct pks_config *cfg, const struct citem *it)
+{
+	return (char **)(void *)((char *)cfg + it->off);
+}
+
+static enum pks_rc
+perr(struct cparse *p, const char *fmt, const char *arg)
+{
+	free(p->msg);
+	p->msg = xasprintf("%s:%u: %s%s%s", p->file ? p->file : "(defaults)",
+	    p->line, fmt, arg ? ": " : "", arg ? arg : "");
+	return PKS_ERR_CONFIG;
+}
+
+static enum pks_rc
+parse_num(const char *s, long long min, long long max, long long *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (end == s || *end != '\0' || errno == ERANGE || v < min || v > max)
+		return PKS_ERR_CONFIG;
+	*out = v;
+	return PKS_OK;
+}
+
+static char *
+make_path(const struct cparse *p, const char *v)
+{
+	if (v[0] == '/' || p->dir == NULL)
+		return xstrdup(v);
+	return xasprintf("%s/%s", p->dir, v);
+}
+
+static enum pks_rc
+set_level(struct cparse *p, int *slot, const char *v)
+{
+	static const char *names[] = { "warning", "info", "debug" };
+	long long n;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		if (strcmp(v, names[i]) == 0) {
+			*slot = i;
+			return PKS_OK;
+		}
+	}
+	if (parse_num(v, 0, 2, &n) == PKS_OK) {
+		*slot = (int)n;
+		return PKS_OK;
+	}
+	return perr(p, "log_level must be warning, info or debug", v);
+}
+
+static enum pks_rc
+set_value(struct cparse *p, struct pks_config *cfg, const struct citem *it,
+    const char *v)
+{
+	long long n;
+	char **s;
+
+	switch (it->type) {
+	case CT_STR:
+	case CT_PATH:
+		s = str_slot(cfg, it);
+		free(*s);
+		*s = it->type == CT_PATH && v[0] ? make_path(p, v) : xstrdup(v);
+		return PKS_OK;
+	case CT_LEVEL:
+		return set_level(p, (int *)(void *)((char *)cfg + it->off), v);
+	case CT_INT:
+	case CT_SIZE:
+		if (parse_num(v, it->min, it->max, &n) != PKS_OK)
+			return perr(p, "number missing or out of range", it->name);
+		if (it->type == CT_INT)
+			*(int *)(void *)((char *)cfg + it->off) = (int)n;
+		else
+			*(size_t *)(void *)((char *)cfg + it->off) = (size_t)n;
+		return PKS_OK;
+	}
+	return PKS_ERR_INTERNAL;
+}
+
+static const struct citem *
+find_item(const char *section, const char *name, size_t *idx)
+{
+	size_t i;
+
+	for (i = 0; i < NITEMS; i++) {
+		if (strcmp(items[i].section, section) == 0 &&
+		    strcmp(items[i].name, name) == 0) {
+			*idx = i;
+			return &items[i];
+		}
+	}
+	return NULL;
+}
+
+static int
+known_section(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < NITEMS; i++)
+		if (strcmp(items[i].section, s) == 0)
+			return 1;
+	return 0;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' ||
+	    e[-1] == '\n'))
+		*--e = '\0';
+	return s;
+}
+
+static enum pks_rc
+parse_line(struct cparse *p, struct pks_config *cfg, char *line,
+    char *section, size_t seclen)
+{
+	const struct citem *it;
+	char *eq, *key, *val, *c;
+	size_t idx;
+
+	if ((c = strpbrk(line, "#;")) != NULL)
+		*c = '\0';
+	line = trim(line);
+	if (*line == '\0')
+		return PKS_OK;
+	if (*line == '[') {
+		c = strchr(line, ']');
+		if (c == NULL || c[1] != '\0')
+			return perr(p, "malformed section header", line);
+		*c = '\0';
+		if (!known_section(line + 1))
+			return perr(p, "unknown section", line + 1);
+		snprintf(section, seclen, "%s", line + 1);
+		return PKS_OK;
+	}
+	if ((eq = strchr(line, '=')) == NULL)
+		return perr(p, "expected 'key = value'", line);
+	*eq = '\0';
+	key = trim(line);
+	val = trim(eq + 1);
+	if (section[0] == '\0')
+		return perr(p, "key outside of a [section]", key);
+	if ((it = find_item(section, key, &idx)) == NULL)
+		return perr(p, "unknown key", key);
+	if (p->seen[idx])
+		return perr(p, "key given twice", key);
+	p->seen[idx] = 1;
+	return set_value(p, cfg, it, val);
+}
+
+static enum pks_rc
+parse_file(struct cparse *p, struct pks_config *cfg, FILE *f)
+{
+	char line[PKS_MAX_CONF_LINE];
+	char section[32] = "";
+	enum pks_rc rc;
+
+	while (fgets(line, sizeof(line), f) != NULL) {
+		p->line++;
+		if (strchr(line, '\n') == NULL && !feof(f))
+			return perr(p, "line too long", NULL);
+		rc = parse_line(p, cfg, line, section, sizeof(section));
+		if (rc != PKS_OK)
+			return rc;
+	}
+	if (ferror(f))
+		return perr(p, "read error", NULL);
+	return PKS_OK;
+}
+
+static enum pks_rc
+set_defaults(struct cparse *p, struct pks_config *cfg)
+{
+	enum pks_rc rc;
+	size_t i;
+
+	for (i = 0; i < NITEMS; i++) {
+		if (items[i].def == NULL)
+			continue;
+		rc = set_value(p, cfg, &items[i], items[i].def);
+		if (rc != PKS_OK)
+			return rc;
+	}
+	return PKS_OK;
+}
+
+/* Fill what depends on other keys: db path, host and port, names. */
+static enum pks_rc
+finish(struct cparse *p, struct pks_config *cfg)
+{
+	if (cfg->dbfile == NULL)
+		cfg->dbfile = xasprintf("%s/pksync.db", cfg->datadir);
+	if (config_parse_hostport(cfg->http_listen, &cfg->http_host,
+	    &cfg->http_port) != PKS_OK)
+		return perr(p, "http_listen must be host:port", cfg->http_listen);
+	if (cfg->recon_listen != NULL && cfg->recon_listen[0] == '\0') {
+		free(cfg->recon_listen);
+		cfg->recon_listen = NULL;
+	}
+	if (cfg->nodename == NULL)
+		cfg->nodename = xstrdup(cfg->hostname);
+	if (cfg->this_site == NULL)
+		cfg->this_site = xasprintf("pgp-public-keys@%s", cfg->hostname);
+	if (cfg->maintainer == NULL)
+		cfg->maintainer = xasprintf("keyserver-admin@%s", cfg->hostname);
+	if (cfg->max_post == 0)
+		cfg->max_post = PKS_MAX_POST_DEFAULT;
+	return PKS_OK;
+}
+
+static char *
+dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+enum pks_rc
+config_load(const char *path, struct pks_config **out, char **msg)
+{
+	struct pks_config *cfg = xcalloc(1, sizeof(*cfg));
+	struct cparse p;
+	char *dir = NULL;
+	int named = path != NULL;
+	FILE *f = NULL;
+	enum pks_rc rc;
+
+	memset(&p, 0, sizeof(p));
+	if (path == NULL && (path = getenv("PKSYNC_CONF")) != NULL)
+		named = 1;
+	if (path == NULL)
+		path = PKS_SYSCONFDIR "/pksync/pksync.conf";
+	f = fopen(path, "r");
+	if (f == NULL && (named || errno != ENOENT)) {
+		p.file = path;
+		rc = perr(&p, "cannot open", strerror(errno));
+		goto out;
+	}
+	if (f != NULL) {
+		cfg->path = xstrdup(path);
+		dir = dir_of(path);
+		p.dir = dir;
+		p.file = cfg->path;
+	}
+	if ((rc = set_defaults(&p, cfg)) != PKS_OK)
+		goto out;
+	if (f != NULL && (rc = parse_file(&p, cfg, f)) != PKS_OK)
+		goto out;
+	rc = finish(&p, cfg);
+out:
+	if (f != NULL)
+		fclose(f);
+	free(dir);
+	if (rc != PKS_OK) {
+		config_free(cfg);
+		cfg = NULL;
+	}
+	if (msg != NULL)
+		*msg = p.msg;
+	else
+		free(p.msg);
+	*out = cfg;
+	return rc;
+}
+
+void
+config_free(struct pks_config *cfg)
+{
+	size_t i;
+
+	if (cfg == NULL)
+		return;
+	for (i = 0; i < NITEMS; i++)
+		if (items[i].type == CT_STR || items[i].type == CT_PATH)
+			free(*str_slot(cfg, &items[i]));
+	free(cfg->path);
+	free(cfg->http_host);
+	free(cfg);
+}
+
+enum pks_rc
+config_parse_hostport(const char *s, char **host, uint16_t *port)
+{
+	const char *colon, *h = s;
+	size_t hlen;
+	long long n;
+
+	if (s[0] == '[') {
+		colon = strstr(s, "]:");
+		if (colon == NULL)
+			return PKS_ERR_CONFIG;
+		h = s + 1;
+		hlen = (size_t)(colon - h);
+		colon++;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon == NULL)
+			return PKS_ERR_CONFIG;
+		hlen = (size_t)(colon - s);
+	}
+	if (hlen == 0 || parse_num(colon + 1, 0, 65535, &n) != PKS_OK)
+		return PKS_ERR_CONFIG;
+	*host = xstrndup(h, hlen);
+	*port = (uint16_t)n;
+	return PKS_OK;
+}

@@ -1,0 +1,65 @@
+/*
+ * config.h: the pksync configuration file (INI: [section], key = value).
+ *
+ * The file is found at -c FILE, else $PKSYNC_CONF, else
+ * SYSCONFDIR/pksync/pksync.conf.  Every key has a default, a type and
+ * bounds in one table (config.c); unknown keys and bad values are
+ * errors reported as "file:line: message".  Relative paths are made
+ * relative to the folder of the config file.  '#' and ';' start a
+ * comment anywhere on a line.  See etc/pksync.conf for every key.
+ */
+#ifndef PKS_UTIL_CONFIG_H
+#define PKS_UTIL_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/rc.h"
+
+struct pks_config {
+	char *path;               /* the file read, or NULL for defaults */
+
+	/* [server] */
+	char *datadir;            /* folder of the database */
+	char *dbfile;             /* datadir/pksync.db unless set */
+	char *http_listen;        /* host:port */
+	char *http_host;          /* parsed from http_listen */
+	uint16_t http_port;
+	char *hostname;
+	char *nodename;
+	char *contact;
+	int http_threads;         /* worker threads (0 = 2 x cores) */
+	size_t max_post;          /* bytes in one POST body */
+	size_t max_matches;       /* keys one search may return */
+	int busy_timeout_ms;      /* SQLite busy timeout */
+	int log_level;            /* 0 warn, 1 info, 2 debug */
+
+	/* [mail] */
+	char *this_site;
+	char *maintainer;
+	char *relay;
+	char *peers_file;
+
+	/* [recon] */
+	char *recon_listen;       /* NULL: recon off */
+	char *membership_file;
+	int gossip_interval;      /* seconds */
+};
+
+/*
+ * Read the config.  path NULL means $PKSYNC_CONF or the default path; a
+ * missing default file gives the built-in defaults (and cfg->path NULL),
+ * a missing named file is an error.  On error, msg (if not NULL) gets a
+ * "file:line: message" text owned by the caller.  *out is owned by the
+ * caller (config_free).
+ */
+enum pks_rc config_load(const char *path, struct pks_config **out,
+    char **msg);
+
+void config_free(struct pks_config *cfg);
+
+/* Parse "host:port" (IPv4, [IPv6] or name).  *host is owned by caller. */
+enum pks_rc config_parse_hostport(const char *s, char **host,
+    uint16_t *port);
+
+#endif

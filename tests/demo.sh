@@ -1,0 +1,18 @@
+#!/bin/bash
+# demo.sh: the Quick start.  Installs what is missing, builds pksync,
+# loads the 905 keys of Debian's keyring into a fresh SQLite database
+# under ./demo-data and serves them on http://127.0.0.1:11371 until
+# Ctrl-C.  Try, in another terminal:
+#   curl 'http://127.0.0.1:11371/pks/lookup?op=index&options=mr&search=debian'
+#   gpg --keyserver hkp://127.0.0.1:11371 --search-keys debian.org
+set -eu
+cd "$(dirname "$0")/.."
+bash tests/deps.sh --demo
+[ -x configure ] || autoreconf -fi
+[ -f Makefile ] || ./configure -q
+make -j"$(nproc)" pksync
+./pksync -c etc/demo.conf init
+./pksync -c etc/demo.conf import /usr/share/keyrings/debian-keyring.gpg
+./pksync -c etc/demo.conf stats
+echo "serving on http://127.0.0.1:11371/ (Ctrl-C stops)"
+exec ./pksync -c etc/demo.conf serve

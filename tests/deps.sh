@@ -1,0 +1,32 @@
+#!/bin/bash
+# deps.sh: install every Debian package pksync needs to build, test and
+# benchmark (Debian 12, as root).  Safe to run again.
+#   bash tests/deps.sh          build + test dependencies
+#   bash tests/deps.sh --demo   only what the Quick start needs
+set -eu
+build="build-essential autoconf automake libtool pkg-config
+libsqlite3-dev libmicrohttpd-dev libgcrypt20-dev libgmp-dev
+libgmime-3.0-dev libesmtp-dev debian-keyring curl"
+test="gnupg dirmngr clang libclang-rt-14-dev sks python3-aiosmtpd
+wrk nginx-light onak time"
+want=$build
+[ "${1:-}" = "--demo" ] || want="$build $test"
+
+missing=
+for p in $want; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "deps.sh: missing packages:$missing (run as root)" >&2
+		exit 1
+	fi
+	echo "deps.sh: installing$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q >/dev/null
+	# policy-rc.d keeps package scripts from starting daemons we start ourselves
+	apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=600 \
+		$missing >/dev/null
+fi
+echo "deps.sh: all packages present"

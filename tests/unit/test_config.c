@@ -1,0 +1,133 @@
+/*
+ * test_config.c: unit tests of the configuration reader.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "util/config.h"
+
+static char tmpdir[] = "/tmp/pks-config-XXXXXX";
+
+static const char *
+write_conf(const char *text)
+{
+	static char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/pksync.conf", tmpdir);
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static void
+test_defaults(void)
+{
+	struct pks_config *cfg = NULL;
+	char *msg = NULL;
+
+	CHECK(config_load(write_conf(""), &cfg, &msg) == PKS_OK);
+	CHECK(cfg != NULL && cfg->http_port == 11371);
+	CHECK(cfg != NULL && strcmp(cfg->http_host, "127.0.0.1") == 0);
+	CHECK(cfg != NULL && strcmp(cfg->dbfile, "/var/lib/pksync/pksync.db") == 0);
+	CHECK(cfg != NULL && cfg->recon_listen == NULL);
+	CHECK(cfg != NULL && cfg->gossip_interval == 60);
+	CHECK(cfg != NULL && strcmp(cfg->this_site, "pgp-public-keys@localhost") == 0);
+	config_free(cfg);
+	free(msg);
+}
+
+static void
+test_values_and_paths(void)
+{
+	struct pks_config *cfg = NULL;
+	char *msg = NULL, want[300];
+
+	CHECK(config_load(write_conf(
+	    "# comment\n[server]\ndatadir = data   # inline comment\n"
+	    "http_listen = 127.0.0.1:0\nhostname = keys.example.org\n"
+	    "max_matches = 20\n[mail]\nthis_site = a@b.example\n"
+	    "[recon]\nlisten = 127.0.0.1:11370\n"), &cfg, &msg) == PKS_OK);
+	snprintf(want, sizeof(want), "%s/data", tmpdir);
+	CHECK(cfg != NULL && strcmp(cfg->datadir, want) == 0);
+	CHECK(cfg != NULL && cfg->http_port == 0);
+	CHECK(cfg != NULL && cfg->max_matches == 20);
+	CHECK(cfg != NULL && strcmp(cfg->recon_listen, "127.0.0.1:11370") == 0);
+	CHECK(cfg != NULL && strcmp(cfg->this_site, "a@b.example") == 0);
+	config_free(cfg);
+	free(msg);
+}
+
+static void
+expect_error(const char *text, const char *needle)
+{
+	struct pks_config *cfg = NULL;
+	char *msg = NULL;
+
+	CHECK(config_load(write_conf(text), &cfg, &msg) == PKS_ERR_CONFIG);
+	CHECK(cfg == NULL);
+	CHECK(msg != NULL && strstr(msg, needle) != NULL);
+	if (msg != NULL && strstr(msg, needle) == NULL)
+		printf("# message: %s\n", msg);
+	free(msg);
+}
+
+static void
+test_errors(void)
+{
+	expect_error("[server]\nbogus = 1\n", "pksync.conf:2: unknown key");
+	expect_error("[nosuch]\n", ":1: unknown section");
+	expect_error("datadir = x\n", "outside of a [section]");
+	expect_error("[server]\nmax_matches = 0\n", "out of range");
+	expect_error("[server]\nmax_matches = 12x\n", "out of range");
+	expect_error("[server]\nhttp_listen = nohost\n", "host:port");
+	expect_error("[server]\nhostname = a\nhostname = b\n", "given twice");
+	expect_error("[server\n", "malformed section");
+	expect_error("[server]\njust words\n", "key = value");
+}
+
+static void
+test_missing_file(void)
+{
+	struct pks_config *cfg = NULL;
+	char *msg = NULL;
+
+	CHECK(config_load("/nonexistent/pksync.conf", &cfg, &msg) ==
+	    PKS_ERR_CONFIG);
+	CHECK(msg != NULL && strstr(msg, "cannot open") != NULL);
+	free(msg);
+}
+
+static void
+test_hostport(void)
+{
+	char *h = NULL;
+	uint16_t port = 0;
+
+	CHECK(config_parse_hostport("[::1]:11370", &h, &port) == PKS_OK);
+	CHECK(h != NULL && strcmp(h, "::1") == 0 && port == 11370);
+	free(h);
+	CHECK(config_parse_hostport("host:65536", &h, &port) != PKS_OK);
+	CHECK(config_parse_hostport(":80", &h, &port) != PKS_OK);
+}
+
+int
+main(void)
+{
+	if (mkdtemp(tmpdir) == NULL)
+		return 99;
+	RUN(test_defaults);
+	RUN(test_values_and_paths);
+	RUN(test_errors);
+	RUN(test_missing_file);
+	RUN(test_hostport);
+	unlink(write_conf(""));
+	rmdir(tmpdir);
+	return tap_done();
+}
