@@ -24,9 +24,21 @@ struct pgp_fpr {
 	uint8_t keyid[8];
 };
 
-/* Compute fingerprint and key ID of a key or subkey packet body. */
+/*
+ * Compute fingerprint and key ID of a key or subkey packet body.
+ * PKS_ERR_PARSE for a body too short for its version (or a v4 body over
+ * 65535 octets), PKS_ERR_UNSUPPORTED for versions other than 2..6.
+ */
 enum pks_rc pgp_fpr_compute(const uint8_t *body, size_t len,
     struct pgp_fpr *out, struct pks_err *err);
+
+/*
+ * Initialise libgcrypt once per process (thread-safe, idempotent; a
+ * no-op when the program already finished libgcrypt's initialisation).
+ * Every function of src/pgp that hashes calls it itself; a program may
+ * call it at start-up so the first key is not the one that pays.
+ */
+void pgp_init(void);
 
 /* Upper-case hex of n bytes into out (2n+1 bytes). */
 void pgp_hex(const uint8_t *p, size_t n, char *out);

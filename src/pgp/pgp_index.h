@@ -57,7 +57,11 @@ struct pgp_key_info {
 /*
  * Build the index facts of a key.  *out is owned by the caller
  * (pgp_key_info_free) and borrows uid text from 'key', which must
- * outlive it.
+ * outlive it.  Fails only when the primary key packet has no
+ * fingerprint (the rc of pgp_fpr_compute); a subkey without one gets a
+ * zeroed fpr.  A uid's expiry is its self-signature's expiration
+ * (subpacket 3); a key's is the key expiration (subpacket 9) of its
+ * newest direct-key or user ID self-signature.
  */
 enum pks_rc pgp_key_info(const struct pgp_key *key,
     struct pgp_key_info **out);
@@ -70,7 +74,10 @@ void pgp_key_info_free(struct pgp_key_info *info);
  *   uid:<escaped uid>:<ctime>:<exptime>:<flags>
  * LF line ends, full upper-case fingerprint (key ID for v3), flags 'r'
  * revoked and 'e' expired (judged against 'now'); '%', ':', control and
- * non-ASCII bytes %-escaped.  The caller writes the "info:1:N" line.
+ * non-ASCII bytes %-escaped (as %XX, upper-case hex); empty fields
+ * for unknown values.  User attributes get no line (gpg reads only pub
+ * and uid records).  The caller writes the "info:1:N" line.  On error
+ * (PKS_ERR_TOOBIG: out's cap) out is left as it was.
  */
 enum pks_rc pgp_index_mr(const struct pgp_key_info *info, time_t now,
     struct buf *out);

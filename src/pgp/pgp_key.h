@@ -72,8 +72,11 @@ enum pks_rc pgp_keyring_next(struct pgp_keyring_iter *it,
 /*
  * Parse the packets of exactly one key.  On success *out is a new key,
  * owned by the caller (pgp_key_free).  Refuses with PKS_ERR_PARSE and a
- * reason in err, or PKS_ERR_TOOBIG over the limits in limits.h, or
- * PKS_ERR_UNSUPPORTED for key packet versions other than 2..6.
+ * reason in err (grammar, framing, secret-key packets: "secret key
+ * material refused", a key packet without a fingerprint), or
+ * PKS_ERR_TOOBIG over PKS_MAX_KEY, PKS_MAX_KEY_PACKETS or PKS_MAX_PACKET,
+ * or PKS_ERR_UNSUPPORTED for key packet versions other than 2..6.  The
+ * key is as received: call pgp_key_canonicalize() before storing it.
  */
 enum pks_rc pgp_key_parse(const uint8_t *data, size_t len,
     struct pgp_key **out, struct pks_err *err);
@@ -89,7 +92,7 @@ int pgp_key_version(const struct pgp_key *key);
 /* Number of packets in the key. */
 size_t pgp_key_npackets(const struct pgp_key *key);
 
-/* SKS's yminsky.dedup canonical form, in place. */
+/* SKS's yminsky.dedup canonical form, in place (idempotent). */
 void pgp_key_canonicalize(struct pgp_key *key);
 
 /*
@@ -100,16 +103,28 @@ void pgp_key_canonicalize(struct pgp_key *key);
  * primary key packet and only what was added, with the uid or subkey
  * packets the new signatures belong to (what an incremental carries);
  * otherwise *delta is NULL.
+ *
+ * 'into' should be canonical (as stored) and 'in' canonicalised first,
+ * as SKS does with every incoming key.  As in SKS (keydb.ml), nothing
+ * changes -- *added == 0, 'into' keeps its exact bytes -- when 'in' (in
+ * canonical form) has the hash of 'into' (an identical copy) or when
+ * the merged key has the hash of 'into'.  Otherwise 'into' becomes the
+ * merged key.  That can change its hash even with *added == 0: a uid
+ * kept with duplicate signatures loses them when merged with a copy that
+ * differs.  Compare pgp_key_hash() before and after to know whether the
+ * stored key must be rewritten.  'in' is not changed.
  */
 enum pks_rc pgp_key_merge(struct pgp_key *into, const struct pgp_key *in,
     size_t *added, struct pgp_key **delta);
 
-/* The SKS key hash: MD5 over the packets sorted by (tag, body). */
+/* The SKS key hash: MD5 over the packets sorted by (tag, body), each
+ * framed with a 4-octet tag and a 4-octet length; duplicates count. */
 void pgp_key_hash(const struct pgp_key *key, uint8_t md5[16]);
 
 /* Append the key's packets, in stored order, framed with 'style'.  With
  * PGP_HDR_OLD_ONLY, packets with tags >= 16 and the signatures that
- * follow them are left out. */
+ * follow them are left out.  On error (PKS_ERR_TOOBIG: out's cap) out
+ * is left as it was. */
 enum pks_rc pgp_key_write(const struct pgp_key *key, struct buf *out,
     enum pgp_hdr_style style);
 

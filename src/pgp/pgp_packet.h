@@ -41,7 +41,8 @@ struct pgp_packet {
  * Read the packet that starts at data[*off].  On success *off is moved
  * past it and *out borrows from data.  Errors (PKS_ERR_PARSE, or
  * PKS_ERR_TOOBIG over PKS_MAX_PACKET) fill err with the offset of the
- * bad header; *off is then unchanged.
+ * bad header; *off is then unchanged.  Tag 0 is refused.  At the end of
+ * data (*off >= len) it returns PKS_ERR_NOTFOUND.
  */
 enum pks_rc pgp_packet_next(const uint8_t *data, size_t len, size_t *off,
     struct pgp_packet *out, struct pks_err *err);
@@ -56,7 +57,8 @@ enum pgp_hdr_style {
 	PGP_HDR_OLD_ONLY
 };
 
-/* Append one framed packet to out. */
+/* Append one framed packet to out (tag 1..63).  PKS_ERR_TOOBIG past
+ * out's cap, leaving out as it was. */
 enum pks_rc pgp_packet_write(struct buf *out, unsigned tag,
     const uint8_t *body, size_t len, enum pgp_hdr_style style);
 

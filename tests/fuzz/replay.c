@@ -52,8 +52,11 @@ replay_dir(const char *dir)
 	}
 	for (i = 0; i < n; i++) {
 		if (ents[i]->d_name[0] != '.') {
-			snprintf(path, sizeof(path), "%s/%s", dir, ents[i]->d_name);
-			replay_file(path);
+			int r = snprintf(path, sizeof(path), "%s/%s", dir,
+			    ents[i]->d_name);
+
+			if (r > 0 && (size_t)r < sizeof(path))
+				replay_file(path);
 		}
 		free(ents[i]);
 	}

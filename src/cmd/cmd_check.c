@@ -1,0 +1,90 @@
+/*
+ * cmd_check.c: "pksync check" validates the configuration (printing
+ * "configuration OK") and, when the database exists, checks it: SQLite
+ * integrity, index consistency, and that every stored key parses and
+ * still has the SKS hash it is stored under.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+
+#include "cmd/cmd.h"
+#include "pgp/pgp_fpr.h"
+#include "pgp/pgp_key.h"
+#include "store/store.h"
+#include "util/log.h"
+
+struct check {
+	size_t nkeys;
+	size_t nproblems;
+};
+
+static void
+report(void *arg, const char *line)
+{
+	struct check *c = arg;
+
+	c->nproblems++;
+	printf("problem: %s\n", line);
+}
+
+static int
+check_key(void *arg, const struct store_key *k)
+{
+	struct check *c = arg;
+	struct pgp_key *key = NULL;
+	struct pks_err err = { 0, NULL };
+	uint8_t hash[16];
+	char hex[33];
+
+	c->nkeys++;
+	if (pgp_key_parse(k->data, k->len, &key, &err) != PKS_OK) {
+		printf("problem: key row %lld does not parse: %s\n",
+		    (long long)k->id, err.why ? err.why : "?");
+		c->nproblems++;
+		return 0;
+	}
+	pgp_key_hash(key, hash);
+	if (memcmp(hash, k->hash, 16) != 0) {
+		pgp_hex(k->hash, 16, hex);
+		printf("problem: key row %lld: stored hash %s does not match "
+		    "its packets\n", (long long)k->id, hex);
+		c->nproblems++;
+	}
+	pgp_key_free(key);
+	return 0;
+}
+
+int
+cmd_check(struct cmd_ctx *ctx)
+{
+	struct store *st = NULL;
+	struct check c;
+	struct stat sb;
+	size_t nsql = 0;
+	int status;
+
+	memset(&c, 0, sizeof(c));
+	printf("configuration OK (%s)\n",
+	    ctx->cfg->path ? ctx->cfg->path : "built-in defaults");
+	if (stat(ctx->cfg->dbfile, &sb) == -1) {
+		printf("no database at %s yet (run pksync init)\n",
+		    ctx->cfg->dbfile);
+		return EX_OK;
+	}
+	if ((status = cmd_open_store(ctx->cfg, 0, &st)) != EX_OK)
+		return status;
+	if (store_check(st, report, &c, &nsql) != PKS_OK ||
+	    store_key_foreach(st, check_key, &c) != PKS_OK) {
+		store_close(st);
+		log_warnx("database check could not run to the end");
+		return EX_SOFTWARE;
+	}
+	store_close(st);
+	printf("database %s: %zu keys, %zu problems\n", ctx->cfg->dbfile,
+	    c.nkeys, c.nproblems);
+	return c.nproblems ? EX_DATAERR : EX_OK;
+}

@@ -1,0 +1,35 @@
+/*
+ * hkp_html.h: the small HTML pages of the HKP server, and JSON strings.
+ *
+ * Every text that comes from a user (search terms, user IDs, config
+ * strings) goes through hkp_html_escape() or hkp_json_string().  Both
+ * replace invalid UTF-8 and control characters (except tab and newline
+ * in HTML) by U+FFFD, so a page is always valid UTF-8.  Pure: no I/O.
+ */
+#ifndef PKS_HKP_HTML_H
+#define PKS_HKP_HTML_H
+
+#include <stddef.h>
+
+#include "util/buf.h"
+#include "util/rc.h"
+
+/* Append s[0..len) with & < > " ' escaped.  PKS_ERR_TOOBIG at the cap. */
+enum pks_rc hkp_html_escape(struct buf *out, const void *s, size_t len);
+
+/* The same for a C string. */
+enum pks_rc hkp_html_escapes(struct buf *out, const char *s);
+
+/* Append s[0..len) as a quoted JSON string ("\"...\""). */
+enum pks_rc hkp_json_string(struct buf *out, const void *s, size_t len);
+
+/* Page head: doctype, charset, the title (escaped) as title and h1. */
+enum pks_rc hkp_html_begin(struct buf *out, const char *title);
+
+/* Page foot. */
+enum pks_rc hkp_html_end(struct buf *out);
+
+/* Length of the valid UTF-8 sequence at s[0..len), 0 if invalid. */
+size_t hkp_utf8_seq(const unsigned char *s, size_t len);
+
+#endif

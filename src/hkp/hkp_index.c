@@ -1,0 +1,467 @@
+/*
+ * hkp_index.c: the HTML key listing of op=index and op=vindex.
+ *
+ *   pub  4096R/<KEYID> 2010-01-01 First User <first@example.org>
+ *                                 Second User <second@example.org>
+ *        Fingerprint=2069 1DFC ...              (fingerprint=on)
+ *
+ * vindex lists user IDs, subkeys and a "sig" line per signature (type,
+ * issuer, date, [selfsig]).  Signatures are not verified; the facts are
+ * read from the signature packet (RFC 4880 §5.2, RFC 9580 §5.2).
+ * Every user ID goes through hkp_html_escape().
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "hkp/hkp_html.h"
+#include "hkp/hkp_int.h"
+#include "pgp/pgp_fpr.h"
+#include "util/log.h"
+
+/* What a listing shows of one signature. */
+struct sig_facts {
+	unsigned type;
+	int64_t ctime;
+	uint8_t issuer[8];
+	int have_issuer;
+};
+
+static uint32_t
+be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+enum pks_rc
+hkp_date(struct buf *out, int64_t t)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+	char s[32];
+
+	if (t <= 0 || gmtime_r(&tt, &tm) == NULL ||
+	    strftime(s, sizeof(s), "%Y-%m-%d", &tm) == 0)
+		return buf_adds(out, "__________");
+	return buf_adds(out, s);
+}
+
+enum pks_rc
+hkp_key_info(const struct store_key *k, struct pgp_key **key,
+    struct pgp_key_info **info)
+{
+	struct pks_err err = { 0, NULL };
+	enum pks_rc rc;
+
+	*key = NULL;
+	*info = NULL;
+	rc = pgp_key_parse(k->data, k->len, key, &err);
+	if (rc == PKS_OK) {
+		rc = pgp_key_info(*key, info);
+		if (rc != PKS_OK) {
+			pgp_key_free(*key);
+			*key = NULL;
+		}
+	}
+	if (rc != PKS_OK)
+		log_warnx("hkp: stored key id=%lld does not parse: %s",
+		    (long long)k->id, err.why ? err.why : pks_rc_str(rc));
+	return rc;
+}
+
+/* Length of the subpacket at p[0..len): *n body octets after *hl
+ * header octets; -1 if the header is cut short. */
+static int
+subpacket_len(const uint8_t *p, size_t len, size_t *n, size_t *hl)
+{
+	if (p[0] < 192) {
+		*n = p[0];
+		*hl = 1;
+	} else if (p[0] < 255 && len >= 2) {
+		*n = ((size_t)(p[0] - 192) << 8) + p[1] + 192;
+		*hl = 2;
+	} else if (p[0] == 255 && len >= 5) {
+		*n = be32(p + 1);
+		*hl = 5;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+/* One subpacket (type octet, then n - 1 octets of body). */
+static void
+subpacket(const uint8_t *sp, size_t n, int hashed, struct sig_facts *sf)
+{
+	const uint8_t *b = sp + 1;
+
+	switch (sp[0] & 0x7f) {
+	case 2:                 /* creation time; trusted only if hashed */
+		if (hashed && n == 5)
+			sf->ctime = be32(b);
+		break;
+	case 16:                /* issuer key ID */
+		if (n == 9 && !sf->have_issuer) {
+			memcpy(sf->issuer, b, 8);
+			sf->have_issuer = 1;
+		}
+		break;
+	case 33:                /* issuer fingerprint: version, fingerprint */
+		if (n == 22 && b[0] == 4) {
+			memcpy(sf->issuer, b + 13, 8);
+			sf->have_issuer = 1;
+		} else if (n == 34 && b[0] >= 5) {
+			memcpy(sf->issuer, b + 1, 8);
+			sf->have_issuer = 1;
+		}
+		break;
+	}
+}
+
+/* Walk a subpacket area: creation time (hashed only) and issuer. */
+static void
+scan_subpackets(const uint8_t *p, size_t len, int hashed,
+    struct sig_facts *sf)
+{
+	size_t off = 0, n, hl;
+
+	while (off < len) {
+		if (subpacket_len(p + off, len - off, &n, &hl) != 0)
+			return;
+		off += hl;
+		if (n == 0 || n > len - off)
+			return;
+		subpacket(p + off, n, hashed, sf);
+		off += n;
+	}
+}
+
+/* Facts of a v3, v4, v5 or v6 signature; -1 if unreadable. */
+static int
+sig_facts(const uint8_t *b, size_t len, struct sig_facts *sf)
+{
+	size_t w, hl, off, ul;
+
+	memset(sf, 0, sizeof(*sf));
+	if (len >= 19 && (b[0] == 2 || b[0] == 3) && b[1] == 5) {
+		sf->type = b[2];
+		sf->ctime = be32(b + 3);
+		memcpy(sf->issuer, b + 7, 8);
+		sf->have_issuer = 1;
+		return 0;
+	}
+	if (len < 4 || b[0] < 4 || b[0] > 6)
+		return -1;
+	sf->type = b[1];
+	w = b[0] == 4 ? 2 : 4;          /* width of the area lengths */
+	if (len < 4 + w)
+		return -1;
+	hl = w == 2 ? ((size_t)b[4] << 8 | b[5]) : be32(b + 4);
+	off = 4 + w;
+	if (hl > len - off)
+		return -1;
+	scan_subpackets(b + off, hl, 1, sf);
+	off += hl;
+	if (len - off < w)
+		return 0;
+	ul = w == 2 ? ((size_t)b[off] << 8 | b[off + 1]) : be32(b + off);
+	off += w;
+	if (ul <= len - off)
+		scan_subpackets(b + off, ul, 0, sf);
+	return 0;
+}
+
+static const char *
+sig_label(unsigned type)
+{
+	switch (type) {
+	case 0x10:
+		return "sig";
+	case 0x11:
+		return "sig1";
+	case 0x12:
+		return "sig2";
+	case 0x13:
+		return "sig3";
+	case 0x18:
+		return "sbind";
+	case 0x1f:
+		return "dsig";
+	case 0x20:
+	case 0x28:
+	case 0x30:
+		return "revok";
+	default:
+		return "sig";
+	}
+}
+
+/* Append the hex key ID as a link to op=get. */
+static enum pks_rc
+keyid_link(struct buf *out, const uint8_t keyid[8])
+{
+	char hex[17];
+
+	pgp_hex(keyid, 8, hex);
+	return buf_printf(out, "<a href=\"/pks/lookup?op=get&amp;search=0x%s\">"
+	    "%s</a>", hex, hex);
+}
+
+static enum pks_rc
+sig_line(struct buf *out, const struct pgp_pkt *sig, const uint8_t self[8])
+{
+	struct sig_facts sf;
+	enum pks_rc rc;
+
+	if (sig_facts(sig->body, sig->len, &sf) != 0)
+		return buf_adds(out, "sig  [unreadable signature]\n");
+	rc = buf_printf(out, "sig  %-5s ", sig_label(sf.type));
+	if (rc == PKS_OK && sf.have_issuer)
+		rc = keyid_link(out, sf.issuer);
+	else if (rc == PKS_OK)
+		rc = buf_adds(out, "????????????????");
+	if (rc == PKS_OK)
+		rc = buf_addc(out, ' ');
+	if (rc == PKS_OK)
+		rc = hkp_date(out, sf.ctime);
+	if (rc == PKS_OK && sf.have_issuer && memcmp(sf.issuer, self, 8) == 0)
+		rc = buf_adds(out, " [selfsig]");
+	if (rc == PKS_OK)
+		rc = buf_addc(out, '\n');
+	return rc;
+}
+
+static enum pks_rc
+sig_lines(struct buf *out, const struct pgp_pkt *sigs, size_t n,
+    const uint8_t self[8])
+{
+	size_t i;
+	enum pks_rc rc = PKS_OK;
+
+	for (i = 0; i < n && rc == PKS_OK; i++)
+		rc = sig_line(out, &sigs[i], self);
+	return rc;
+}
+
+static enum pks_rc
+key_status(struct buf *out, int revoked, int64_t expires, time_t now)
+{
+	enum pks_rc rc = PKS_OK;
+
+	if (revoked)
+		rc = buf_adds(out, " [revoked]");
+	if (rc == PKS_OK && expires > 0) {
+		rc = buf_adds(out, expires <= now ? " [expired: " :
+		    " [expires: ");
+		if (rc == PKS_OK)
+			rc = hkp_date(out, expires);
+		if (rc == PKS_OK)
+			rc = buf_addc(out, ']');
+	}
+	return rc;
+}
+
+/*
+ * "pub  4096R/<link> 2010-01-01[ status]" (or "sub  ...").  *width
+ * gets the visible length, to align further user IDs under the first.
+ */
+static enum pks_rc
+pub_line(struct buf *out, const char *what, const struct pgp_fpr *fpr,
+    unsigned algo, unsigned bits, int64_t ctime, size_t *width)
+{
+	char hex[2 * PGP_FPR_MAX + 1], id[17], pre[48];
+	int n;
+	enum pks_rc rc;
+
+	pgp_hex(fpr->keyid, 8, id);
+	if (fpr->version >= 4)
+		pgp_hex(fpr->fpr, fpr->len, hex);
+	else
+		memcpy(hex, id, sizeof(id));
+	n = snprintf(pre, sizeof(pre), "%s  %u%c/", what, bits,
+	    pgp_algo_letter(algo));
+	if (n < 0 || (size_t)n >= sizeof(pre))
+		return PKS_ERR_INTERNAL;
+	*width = (size_t)n + 16 + 1 + 10 + 1;
+	rc = buf_printf(out, "%s<a href=\"/pks/lookup?op=get&amp;search=0x%s\">"
+	    "%s</a> ", pre, hex, id);
+	if (rc == PKS_OK)
+		rc = hkp_date(out, ctime);
+	return rc;
+}
+
+static enum pks_rc
+uid_text(struct buf *out, const struct pgp_uid_info *u)
+{
+	enum pks_rc rc;
+
+	if (u->is_uat)
+		rc = buf_adds(out, "[user attribute]");
+	else
+		rc = hkp_html_escape(out, u->text, u->len);
+	if (rc == PKS_OK && u->revoked)
+		rc = buf_adds(out, " [revoked]");
+	return rc;
+}
+
+static enum pks_rc
+fingerprint_line(struct buf *out, const struct pgp_fpr *fpr)
+{
+	char hex[2 * PGP_FPR_MAX + 1];
+	size_t i;
+	enum pks_rc rc;
+
+	pgp_hex(fpr->fpr, fpr->len, hex);
+	rc = buf_adds(out, "     Fingerprint=");
+	for (i = 0; i < 2 * fpr->len && rc == PKS_OK; i += 4) {
+		if (i > 0)
+			rc = buf_addc(out, ' ');
+		if (rc == PKS_OK)
+			rc = buf_add(out, hex + i, 4);
+	}
+	if (rc == PKS_OK)
+		rc = buf_addc(out, '\n');
+	return rc;
+}
+
+/* op=index: pub line with the first user ID, then the others. */
+static enum pks_rc
+short_entry(struct buf *out, const struct hkp_query *q,
+    const struct pgp_key_info *info, time_t now)
+{
+	size_t i, width;
+	enum pks_rc rc;
+
+	rc = pub_line(out, "pub", &info->fpr, info->algo, info->bits,
+	    info->ctime, &width);
+	if (rc == PKS_OK)
+		rc = key_status(out, info->revoked, info->expires, now);
+	for (i = 0; i < info->nuids && rc == PKS_OK; i++) {
+		if (i == 0 && !info->revoked && info->expires == 0)
+			rc = buf_addc(out, ' ');
+		else
+			rc = buf_printf(out, "\n%*s", (int)width, "");
+		if (rc == PKS_OK)
+			rc = uid_text(out, &info->uids[i]);
+	}
+	if (rc == PKS_OK)
+		rc = buf_addc(out, '\n');
+	if (rc == PKS_OK && q->fingerprint)
+		rc = fingerprint_line(out, &info->fpr);
+	return rc;
+}
+
+static const struct pgp_subkey_info *
+subkey_of(const struct pgp_key_info *info, const struct pgp_pkt *pkt,
+    struct pgp_fpr *fpr)
+{
+	struct pks_err err = { 0, NULL };
+	size_t i;
+
+	if (pgp_fpr_compute(pkt->body, pkt->len, fpr, &err) != PKS_OK)
+		return NULL;
+	for (i = 0; i < info->nsubkeys; i++)
+		if (memcmp(info->subkeys[i].fpr.keyid, fpr->keyid, 8) == 0)
+			return &info->subkeys[i];
+	return NULL;
+}
+
+static enum pks_rc
+uid_block(struct buf *out, const struct pgp_block *b, const uint8_t self[8])
+{
+	struct pgp_uid_info u;
+	enum pks_rc rc;
+
+	memset(&u, 0, sizeof(u));
+	u.text = b->head.body;
+	u.len = b->head.len;
+	u.is_uat = b->head.tag != 13;
+	rc = buf_adds(out, "uid  ");
+	if (rc == PKS_OK)
+		rc = uid_text(out, &u);
+	if (rc == PKS_OK)
+		rc = buf_addc(out, '\n');
+	if (rc == PKS_OK)
+		rc = sig_lines(out, b->sigs, b->nsigs, self);
+	return rc;
+}
+
+static enum pks_rc
+subkey_block(struct buf *out, const struct pgp_key_info *info,
+    const struct pgp_block *b, time_t now)
+{
+	const struct pgp_subkey_info *sk;
+	struct pgp_fpr fpr;
+	size_t width;
+	enum pks_rc rc;
+
+	sk = subkey_of(info, &b->head, &fpr);
+	if (sk == NULL)
+		rc = buf_adds(out, "sub  [unreadable subkey]");
+	else
+		rc = pub_line(out, "sub", &fpr, sk->algo, sk->bits, sk->ctime,
+		    &width);
+	if (rc == PKS_OK && sk != NULL)
+		rc = key_status(out, sk->revoked, sk->expires, now);
+	if (rc == PKS_OK)
+		rc = buf_addc(out, '\n');
+	if (rc == PKS_OK)
+		rc = sig_lines(out, b->sigs, b->nsigs, info->fpr.keyid);
+	return rc;
+}
+
+/* op=vindex: everything in stored order, with signatures. */
+static enum pks_rc
+long_entry(struct buf *out, const struct hkp_query *q,
+    const struct pgp_key *key, const struct pgp_key_info *info, time_t now)
+{
+	const uint8_t *self = info->fpr.keyid;
+	size_t i, width;
+	enum pks_rc rc;
+
+	rc = pub_line(out, "pub", &info->fpr, info->algo, info->bits,
+	    info->ctime, &width);
+	if (rc == PKS_OK)
+		rc = key_status(out, info->revoked, info->expires, now);
+	if (rc == PKS_OK)
+		rc = buf_addc(out, '\n');
+	if (rc == PKS_OK && q->fingerprint)
+		rc = fingerprint_line(out, &info->fpr);
+	if (rc == PKS_OK)
+		rc = sig_lines(out, key->sigs, key->nsigs, self);
+	for (i = 0; i < key->nuids && rc == PKS_OK; i++)
+		rc = uid_block(out, &key->uids[i], self);
+	for (i = 0; i < key->nsubkeys && rc == PKS_OK; i++)
+		rc = subkey_block(out, info, &key->subkeys[i], now);
+	return rc;
+}
+
+enum pks_rc
+hkp_index_html(const struct hkp_query *q, const struct store_key *keys,
+    size_t n, struct buf *out)
+{
+	struct pgp_key *key;
+	struct pgp_key_info *info;
+	time_t now = time(NULL);
+	size_t i;
+	enum pks_rc rc;
+
+	rc = buf_printf(out, "<p>%zu key%s found.</p>\n", n, n == 1 ? "" : "s");
+	for (i = 0; i < n && rc == PKS_OK; i++) {
+		if (hkp_key_info(&keys[i], &key, &info) != PKS_OK)
+			continue;
+		rc = buf_adds(out, "<hr>\n<pre>\n");
+		if (rc == PKS_OK && q->op == HKP_OP_VINDEX)
+			rc = long_entry(out, q, key, info, now);
+		else if (rc == PKS_OK)
+			rc = short_entry(out, q, info, now);
+		if (rc == PKS_OK)
+			rc = buf_adds(out, "</pre>\n");
+		pgp_key_info_free(info);
+		pgp_key_free(key);
+	}
+	return rc;
+}

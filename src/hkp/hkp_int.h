@@ -1,0 +1,102 @@
+/*
+ * hkp_int.h: what the HKP handlers share with the server core.
+ *
+ * The server (hkp_server.c) routes a request to a handler with a
+ * struct hkp_ctx (configuration, decoded query arguments, the POST body)
+ * and an empty struct hkp_reply.  A handler either fills the reply and
+ * returns PKS_OK, or returns an error rc with a one-line reason set by
+ * hkp_fail(); the server then answers pks_rc_http(rc) with that reason
+ * as text/plain (503 adds Retry-After).  Handlers never touch MHD.
+ */
+#ifndef PKS_HKP_INT_H
+#define PKS_HKP_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hkp/hkp_form.h"
+#include "hkp/hkp_query.h"
+#include "pgp/pgp_index.h"
+#include "pgp/pgp_key.h"
+#include "store/store.h"
+#include "util/buf.h"
+#include "util/config.h"
+#include "util/rc.h"
+
+/* Largest answer body (an op=get of many large keys gets 413). */
+#define HKP_MAX_REPLY (64u * 1024 * 1024)
+
+/* Seconds a client is asked to wait after a 503. */
+#define HKP_RETRY_AFTER 5
+
+struct hkp_server;
+
+struct hkp_reply {
+	int status;              /* HTTP status, 200 unless set */
+	const char *type;        /* Content-Type (static string) */
+	struct buf body;         /* capped at HKP_MAX_REPLY */
+	int cors;                /* Access-Control-Allow-Origin: * */
+	int have_count;          /* send X-HKP-Results-Count: count */
+	size_t count;
+};
+
+struct hkp_ctx {
+	struct hkp_server *srv;
+	const struct pks_config *cfg;
+	const struct hkp_form *args;  /* decoded query-string arguments */
+	const uint8_t *body;          /* POST body, NUL-terminated */
+	size_t bodylen;
+	size_t max_matches;           /* cfg->max_matches or the default */
+	const char *why;              /* reason of a failure (static) */
+};
+
+/* A route's handler.  q is the parsed lookup (NULL for POST routes). */
+typedef enum pks_rc (*hkp_handler)(struct hkp_ctx *ctx,
+    const struct hkp_query *q, struct hkp_reply *r);
+
+/* Record the reason of a failure (why NULL keeps an earlier one, or
+ * the server uses pks_rc_str(rc)); returns rc. */
+enum pks_rc hkp_fail(struct hkp_ctx *ctx, enum pks_rc rc, const char *why);
+
+/*
+ * This worker thread's database connection, opened on first use and
+ * closed by hkp_server_stop().  Borrowed.  Errors from store_open are
+ * passed on (with a reason set in ctx).
+ */
+enum pks_rc hkp_ctx_store(struct hkp_ctx *ctx, struct store **out);
+
+/* The port the server is bound to. */
+uint16_t hkp_ctx_port(const struct hkp_ctx *ctx);
+
+/* Handlers. */
+enum pks_rc hkp_lookup_get(struct hkp_ctx *ctx, const struct hkp_query *q,
+    struct hkp_reply *r);
+enum pks_rc hkp_lookup_index(struct hkp_ctx *ctx, const struct hkp_query *q,
+    struct hkp_reply *r);
+enum pks_rc hkp_stats(struct hkp_ctx *ctx, const struct hkp_query *q,
+    struct hkp_reply *r);
+enum pks_rc hkp_add(struct hkp_ctx *ctx, const struct hkp_query *q,
+    struct hkp_reply *r);
+enum pks_rc hkp_hashquery(struct hkp_ctx *ctx, const struct hkp_query *q,
+    struct hkp_reply *r);
+
+/*
+ * Parse a stored key and build its index facts.  *key and *info are
+ * owned by the caller (pgp_key_free, pgp_key_info_free).  A key that
+ * does not parse is logged (it should not be in the store).
+ */
+enum pks_rc hkp_key_info(const struct store_key *k, struct pgp_key **key,
+    struct pgp_key_info **info);
+
+/*
+ * The HTML listing of keys for op=index (pub line with the first user
+ * ID, then the others) and op=vindex (plus subkeys and one line per
+ * signature).  Keys that do not parse are left out (and logged).
+ */
+enum pks_rc hkp_index_html(const struct hkp_query *q,
+    const struct store_key *keys, size_t n, struct buf *out);
+
+/* Append "YYYY-MM-DD" (UTC) of t to out. */
+enum pks_rc hkp_date(struct buf *out, int64_t t);
+
+#endif

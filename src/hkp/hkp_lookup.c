@@ -1,0 +1,252 @@
+/*
+ * hkp_lookup.c: GET /pks/lookup with op=get, hget, index and vindex.
+ *
+ * A search returns at most max_matches keys; more is an error, never a
+ * partial list.  Keys are served as stored (canonical SKS packets).
+ * Machine-readable output: op=get gives one armored block holding every
+ * matching key (application/pgp-keys), op=index and vindex give
+ * "info:1:N" and pgp_index_mr() lines (text/plain, LF).  Keys with v5
+ * or v6 fingerprints are listed too: gpg 2.2 skips their 64-digit pub
+ * lines, newer clients can use them.  Otherwise small HTML pages.
+ */
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hkp/hkp_html.h"
+#include "hkp/hkp_int.h"
+#include "pgp/pgp_armor.h"
+#include "pgp/pgp_fpr.h"
+#include "pgp/pgp_index.h"
+#include "pgp/pgp_key.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+/* The keys a search found, loaded from the store. */
+struct found {
+	struct store_key *v;
+	size_t n;
+};
+
+static void
+found_free(struct found *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		store_key_clear(&f->v[i]);
+	free(f->v);
+	f->v = NULL;
+	f->n = 0;
+}
+
+static enum pks_rc
+search_ids(struct store *st, const struct hkp_search *s, size_t max,
+    struct store_ids *ids)
+{
+	switch (s->kind) {
+	case HKP_SEARCH_KEYID:
+		return store_search_keyid(st, s->keyid, s->bits, max, ids);
+	case HKP_SEARCH_FPR:
+		return store_search_fpr(st, s->bin, s->len, max, ids);
+	case HKP_SEARCH_HASH:
+		return store_search_hash(st, s->bin, max, ids);
+	case HKP_SEARCH_EMAIL:
+		return store_search_email(st, s->text, max, ids);
+	case HKP_SEARCH_WORDS:
+		return store_search_words(st, s->text, max, ids);
+	case HKP_SEARCH_NONE:
+		break;
+	}
+	return PKS_ERR_INTERNAL;
+}
+
+static enum pks_rc
+db_fail(struct hkp_ctx *ctx, struct store *st, enum pks_rc rc)
+{
+	if (rc == PKS_ERR_BUSY)
+		return hkp_fail(ctx, rc, "database busy; try again later");
+	log_warnx("hkp: lookup: %s: %s", pks_rc_str(rc), store_errmsg(st));
+	return hkp_fail(ctx, rc, "database error during the search");
+}
+
+/* Search and load the keys; PKS_ERR_NOTFOUND or _TOOMANY as errors. */
+static enum pks_rc
+find_keys(struct hkp_ctx *ctx, const struct hkp_search *s, struct found *out)
+{
+	struct store_ids ids = { NULL, 0 };
+	struct store *st;
+	size_t i;
+	enum pks_rc rc;
+
+	out->v = NULL;
+	out->n = 0;
+	rc = hkp_ctx_store(ctx, &st);
+	if (rc != PKS_OK)
+		return rc;
+	rc = search_ids(st, s, ctx->max_matches, &ids);
+	if (rc != PKS_OK) {
+		rc = db_fail(ctx, st, rc);
+		goto out;
+	}
+	if (ids.n > ctx->max_matches) {
+		rc = hkp_fail(ctx, PKS_ERR_TOOMANY,
+		    "Too many keys match; be more specific");
+		goto out;
+	}
+	out->v = xcalloc(ids.n ? ids.n : 1, sizeof(*out->v));
+	for (i = 0; i < ids.n; i++) {
+		rc = store_key_load(st, ids.v[i], &out->v[out->n]);
+		if (rc == PKS_ERR_NOTFOUND)
+			continue;      /* deleted since the search */
+		if (rc != PKS_OK) {
+			rc = db_fail(ctx, st, rc);
+			goto out;
+		}
+		out->n++;
+	}
+	rc = PKS_OK;
+	if (out->n == 0)
+		rc = hkp_fail(ctx, PKS_ERR_NOTFOUND, "No keys found");
+out:
+	store_ids_free(&ids);
+	if (rc != PKS_OK)
+		found_free(out);
+	return rc;
+}
+
+static enum pks_rc
+too_big(struct hkp_ctx *ctx, enum pks_rc rc)
+{
+	if (rc == PKS_ERR_TOOBIG)
+		return hkp_fail(ctx, rc, "the matching keys are too large; "
+		    "be more specific");
+	return hkp_fail(ctx, rc, NULL);
+}
+
+/* The search term as the user typed it (for page titles). */
+static const char *
+search_text(const struct hkp_ctx *ctx, size_t *len)
+{
+	const struct hkp_field *f = hkp_form_get(ctx->args, "search");
+
+	*len = f != NULL ? f->len : 0;
+	return f != NULL ? f->value : "";
+}
+
+static enum pks_rc
+page_begin(struct hkp_ctx *ctx, const char *what, struct buf *out)
+{
+	const char *s;
+	size_t len;
+	enum pks_rc rc;
+
+	s = search_text(ctx, &len);
+	rc = hkp_html_begin(out, what);
+	if (rc == PKS_OK)
+		rc = buf_adds(out, "<p>Search: <code>");
+	if (rc == PKS_OK)
+		rc = hkp_html_escape(out, s, len);
+	if (rc == PKS_OK)
+		rc = buf_adds(out, "</code></p>\n");
+	return rc;
+}
+
+enum pks_rc
+hkp_lookup_get(struct hkp_ctx *ctx, const struct hkp_query *q,
+    struct hkp_reply *r)
+{
+	struct found f;
+	struct buf raw, armor;
+	size_t i;
+	enum pks_rc rc;
+
+	rc = find_keys(ctx, &q->search, &f);
+	if (rc != PKS_OK)
+		return rc;
+	buf_init(&raw, HKP_MAX_REPLY);
+	buf_init(&armor, HKP_MAX_REPLY);
+	for (i = 0; i < f.n && rc == PKS_OK; i++)
+		rc = buf_add(&raw, f.v[i].data, f.v[i].len);
+	if (rc == PKS_OK)
+		rc = pgp_armor_encode(raw.data, raw.len, NULL,
+		    (q->opts & HKP_OPT_MR) ? &r->body : &armor);
+	if (rc == PKS_OK && (q->opts & HKP_OPT_MR)) {
+		r->type = "application/pgp-keys";
+	} else if (rc == PKS_OK) {
+		rc = page_begin(ctx, "Public keys", &r->body);
+		if (rc == PKS_OK)
+			rc = buf_adds(&r->body, "<pre>\n");
+		if (rc == PKS_OK)
+			rc = hkp_html_escape(&r->body, armor.data, armor.len);
+		if (rc == PKS_OK)
+			rc = buf_adds(&r->body, "</pre>\n");
+		if (rc == PKS_OK)
+			rc = hkp_html_end(&r->body);
+	}
+	r->have_count = 1;
+	r->count = f.n;
+	buf_free(&raw);
+	buf_free(&armor);
+	found_free(&f);
+	return rc == PKS_OK ? PKS_OK : too_big(ctx, rc);
+}
+
+static enum pks_rc
+index_mr(const struct found *f, struct hkp_reply *r)
+{
+	struct pgp_key *key;
+	struct pgp_key_info *info;
+	struct buf lines;
+	time_t now = time(NULL);
+	size_t i, n = 0;
+	enum pks_rc rc = PKS_OK;
+
+	buf_init(&lines, HKP_MAX_REPLY);
+	for (i = 0; i < f->n && rc == PKS_OK; i++) {
+		if (hkp_key_info(&f->v[i], &key, &info) != PKS_OK)
+			continue;
+		rc = pgp_index_mr(info, now, &lines);
+		n++;
+		pgp_key_info_free(info);
+		pgp_key_free(key);
+	}
+	if (rc == PKS_OK)
+		rc = buf_printf(&r->body, "info:1:%zu\n", n);
+	if (rc == PKS_OK)
+		rc = buf_add(&r->body, lines.data, lines.len);
+	buf_free(&lines);
+	r->type = "text/plain; charset=utf-8";
+	r->have_count = 1;
+	r->count = n;
+	return rc;
+}
+
+enum pks_rc
+hkp_lookup_index(struct hkp_ctx *ctx, const struct hkp_query *q,
+    struct hkp_reply *r)
+{
+	struct found f;
+	enum pks_rc rc;
+
+	rc = find_keys(ctx, &q->search, &f);
+	if (rc != PKS_OK)
+		return rc;
+	if (q->opts & HKP_OPT_MR) {
+		rc = index_mr(&f, r);
+		if (rc == PKS_OK && r->count == 0)
+			rc = hkp_fail(ctx, PKS_ERR_NOTFOUND, "No keys found");
+	} else {
+		rc = page_begin(ctx, "Search results", &r->body);
+		if (rc == PKS_OK)
+			rc = hkp_index_html(q, f.v, f.n, &r->body);
+		if (rc == PKS_OK)
+			rc = hkp_html_end(&r->body);
+		r->have_count = 1;
+		r->count = f.n;
+	}
+	found_free(&f);
+	return rc == PKS_OK ? PKS_OK : too_big(ctx, rc);
+}

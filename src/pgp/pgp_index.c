@@ -1,0 +1,507 @@
+/*
+ * pgp_index.c: the facts an index shows about a key, and the HKP
+ * machine-readable index lines (hkp-openpgp.md §1.5).
+ *
+ * Nothing is verified.  A signature counts as a self-signature when its
+ * issuer key ID (subpacket 16, or the v3 body) or issuer fingerprint
+ * (subpacket 33) names the primary key.  Creation, expiry and the
+ * primary flag come from the newest such signature; a key is revoked by
+ * a self-issued 0x20, a subkey by a 0x28 from the primary key, a user
+ * ID when its newest self-signature is a 0x30.
+ *
+ * In the mr output user attributes (photo IDs) are left out: gpg reads
+ * only pub and uid records, and a "uat" record would carry nothing a
+ * client can use.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pgp/pgp_index.h"
+#include "pgp/pgp_int.h"
+#include "util/xalloc.h"
+
+/* Curves by OID (the DER content octets): field size and name. */
+static const struct curve {
+	const char *oid;
+	size_t len;
+	unsigned bits;
+	const char *name;
+} curves[] = {
+	{ "\x2a\x86\x48\xce\x3d\x03\x01\x07", 8, 256, "nistp256" },
+	{ "\x2b\x81\x04\x00\x22", 5, 384, "nistp384" },
+	{ "\x2b\x81\x04\x00\x23", 5, 521, "nistp521" },
+	{ "\x2b\x24\x03\x03\x02\x08\x01\x01\x07", 9, 256, "brainpoolP256r1" },
+	{ "\x2b\x24\x03\x03\x02\x08\x01\x01\x0b", 9, 384, "brainpoolP384r1" },
+	{ "\x2b\x24\x03\x03\x02\x08\x01\x01\x0d", 9, 512, "brainpoolP512r1" },
+	{ "\x2b\x81\x04\x00\x0a", 5, 256, "secp256k1" },
+	{ "\x2b\x06\x01\x04\x01\xda\x47\x0f\x01", 9, 255, "ed25519" },
+	{ "\x2b\x06\x01\x04\x01\x97\x55\x01\x05\x01", 10, 255, "cv25519" },
+	{ "\x2b\x65\x70", 3, 255, "ed25519" },
+	{ "\x2b\x65\x6e", 3, 255, "cv25519" },
+	{ "\x2b\x65\x71", 3, 448, "ed448" },
+	{ "\x2b\x65\x6f", 3, 448, "cv448" },
+};
+
+/* How the size of a key of each algorithm is found. */
+enum size_kind {
+	SIZE_NONE,      /* unknown algorithm: size 0 */
+	SIZE_MPI,       /* bit count of the first MPI */
+	SIZE_OID,       /* field size of the curve named by the OID */
+	SIZE_FIXED      /* fixed by the algorithm (RFC 9580 native curves) */
+};
+
+static const struct algo {
+	unsigned id;
+	const char *name;
+	char letter;
+	enum size_kind kind;
+	unsigned bits;
+	const char *curve;
+} algos[] = {
+	{ 1, "RSA", 'R', SIZE_MPI, 0, "" },
+	{ 2, "RSA-E", 'r', SIZE_MPI, 0, "" },
+	{ 3, "RSA-S", 's', SIZE_MPI, 0, "" },
+	{ 16, "Elgamal-E", 'g', SIZE_MPI, 0, "" },
+	{ 17, "DSA", 'D', SIZE_MPI, 0, "" },
+	{ 18, "ECDH", 'e', SIZE_OID, 0, "" },
+	{ 19, "ECDSA", 'E', SIZE_OID, 0, "" },
+	{ 20, "Elgamal", 'G', SIZE_MPI, 0, "" },
+	{ 22, "EdDSA", 'E', SIZE_OID, 0, "" },
+	{ 25, "X25519", 'e', SIZE_FIXED, 255, "cv25519" },
+	{ 26, "X448", 'e', SIZE_FIXED, 448, "cv448" },
+	{ 27, "Ed25519", 'E', SIZE_FIXED, 255, "ed25519" },
+	{ 28, "Ed448", 'E', SIZE_FIXED, 448, "ed448" },
+};
+
+static const struct algo *
+algo_find(unsigned algo)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(algos) / sizeof(algos[0]); i++)
+		if (algos[i].id == algo)
+			return &algos[i];
+	return NULL;
+}
+
+const char *
+pgp_algo_name(unsigned algo)
+{
+	const struct algo *a = algo_find(algo);
+
+	return a != NULL ? a->name : NULL;
+}
+
+char
+pgp_algo_letter(unsigned algo)
+{
+	const struct algo *a = algo_find(algo);
+
+	return a != NULL ? a->letter : '?';
+}
+
+/* Dotted form of an OID into out (size n); "" if it does not fit. */
+static void
+oid_dotted(const uint8_t *p, size_t len, char *out, size_t n)
+{
+	size_t i, o = 0;
+	uint64_t arc = 0;
+	int w, first = 1;
+
+	out[0] = '\0';
+	if (len == 0)
+		return;
+	for (i = 0; i < len; i++) {
+		if (arc > (UINT64_MAX >> 7))
+			goto bad;
+		arc = arc << 7 | (p[i] & 0x7f);
+		if (p[i] & 0x80)
+			continue;
+		if (first)
+			w = snprintf(out + o, n - o, "%u.%llu", arc < 80 ?
+			    (unsigned)(arc / 40) : 2u, (unsigned long long)
+			    (arc < 80 ? arc % 40 : arc - 80));
+		else
+			w = snprintf(out + o, n - o, ".%llu",
+			    (unsigned long long)arc);
+		if (w < 0 || (size_t)w >= n - o)
+			goto bad;
+		o += (size_t)w;
+		arc = 0;
+		first = 0;
+	}
+	if (arc == 0 && !first && (p[len - 1] & 0x80) == 0)
+		return;
+bad:
+	out[0] = '\0';
+}
+
+/* Curve size and name from the OID at the start of the key material. */
+static unsigned
+curve_bits(const uint8_t *m, size_t mlen, char *name, size_t n)
+{
+	size_t i, olen;
+
+	if (mlen < 1 || m[0] == 0 || m[0] == 0xff || m[0] > mlen - 1)
+		return 0;
+	olen = m[0];
+	for (i = 0; i < sizeof(curves) / sizeof(curves[0]); i++) {
+		if (curves[i].len == olen &&
+		    memcmp(curves[i].oid, m + 1, olen) == 0) {
+			snprintf(name, n, "%s", curves[i].name);
+			return curves[i].bits;
+		}
+	}
+	oid_dotted(m + 1, olen, name, n);
+	return 0;
+}
+
+/*
+ * The fixed fields of a key packet body: creation, v3 expiry, algorithm
+ * and where the key material is.  0 if the body is too short.
+ */
+static int
+key_header(const uint8_t *b, size_t len, unsigned *algo, int64_t *ctime,
+    int64_t *expires, const uint8_t **m, size_t *mlen)
+{
+	size_t at = b[0] < 4 ? 8 : b[0] < 5 ? 6 : 10;
+
+	if (len < at)
+		return 0;
+	*ctime = pgp_be32(b + 1);
+	*algo = b[at - 1 - (b[0] >= 5 ? 4 : 0)];
+	*m = b + at;
+	*mlen = len - at;
+	if (b[0] < 4 && pgp_be16(b + 5) > 0)
+		*expires = *ctime + (int64_t)pgp_be16(b + 5) * 86400;
+	/* v5/v6 give the length of the key material. */
+	if (b[0] >= 5 && pgp_be32(b + 6) < *mlen)
+		*mlen = pgp_be32(b + 6);
+	return 1;
+}
+
+/* Algorithm, size and creation of a key or subkey packet body. */
+static void
+key_facts(const uint8_t *b, size_t len, unsigned *algo, unsigned *bits,
+    char *curve, size_t ncurve, int64_t *ctime, int64_t *expires)
+{
+	const struct algo *a;
+	const uint8_t *m = NULL;
+	size_t mlen = 0;
+
+	*algo = *bits = 0;
+	*ctime = *expires = 0;
+	curve[0] = '\0';
+	if (len < 6 || !key_header(b, len, algo, ctime, expires, &m, &mlen))
+		return;
+	a = algo_find(*algo);
+	if (a == NULL)
+		return;
+	switch (a->kind) {
+	case SIZE_MPI:
+		*bits = mlen >= 2 ? pgp_be16(m) : 0;
+		break;
+	case SIZE_OID:
+		*bits = curve_bits(m, mlen, curve, ncurve);
+		break;
+	case SIZE_FIXED:
+		*bits = a->bits;
+		snprintf(curve, ncurve, "%s", a->curve);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Whether a parsed signature names the primary key as its issuer. */
+static int
+is_self(const struct pgp_sig *s, const struct pgp_fpr *fpr)
+{
+	if (s->issuer_fpr_len != 0 && s->issuer_fpr_len == fpr->len &&
+	    memcmp(s->issuer_fpr, fpr->fpr, fpr->len) == 0)
+		return 1;
+	return s->has_issuer && memcmp(s->issuer, fpr->keyid, 8) == 0;
+}
+
+/* Parse sig and tell whether it is a self-signature of one of types. */
+static int
+self_sig(const struct pgp_pkt *p, const struct pgp_fpr *fpr,
+    struct pgp_sig *s)
+{
+	return pgp_sig_parse(p->body, p->len, s) == PKS_OK && is_self(s, fpr);
+}
+
+static int
+is_cert(unsigned type)
+{
+	return type >= 0x10 && type <= 0x13;
+}
+
+/* A user ID's creation, expiry, revocation and primary flag. */
+static void
+uid_facts(const struct pgp_block *b, const struct pgp_fpr *fpr,
+    struct pgp_uid_info *u)
+{
+	struct pgp_sig s, best;
+	int have = 0, rev = 0;
+	int64_t rev_time = 0;
+	size_t i;
+
+	memset(&best, 0, sizeof(best));
+	for (i = 0; i < b->nsigs; i++) {
+		if (!self_sig(&b->sigs[i], fpr, &s))
+			continue;
+		if (s.type == 0x30 && (!rev || s.ctime > rev_time)) {
+			rev = 1;
+			rev_time = s.ctime;
+		} else if (is_cert(s.type) && (!have || s.ctime >= best.ctime)) {
+			best = s;
+			have = 1;
+		}
+	}
+	u->text = b->head.body;
+	u->len = b->head.len;
+	u->is_uat = b->head.tag == PGP_TAG_UAT;
+	if (have) {
+		u->ctime = best.ctime;
+		if (best.sig_expiry)
+			u->expires = best.ctime + best.sig_expiry;
+		u->primary = best.primary_uid && !u->is_uat;
+	}
+	u->revoked = rev && (!have || rev_time >= best.ctime);
+}
+
+/* Keep s in *best if it is the newest so far (later wins a tie). */
+static void
+keep_newest(struct pgp_sig *best, int *have, const struct pgp_sig *s)
+{
+	if (!*have || s->ctime >= best->ctime) {
+		*best = *s;
+		*have = 1;
+	}
+}
+
+/* The newest self-certification of any user ID or attribute. */
+static void
+newest_uid_cert(const struct pgp_key *key, const struct pgp_fpr *fpr,
+    struct pgp_sig *best, int *have)
+{
+	struct pgp_sig s;
+	size_t i, j;
+
+	for (i = 0; i < key->nuids; i++)
+		for (j = 0; j < key->uids[i].nsigs; j++)
+			if (self_sig(&key->uids[i].sigs[j], fpr, &s) &&
+			    is_cert(s.type))
+				keep_newest(best, have, &s);
+}
+
+/*
+ * Revocation from a self-issued 0x20; expiry from the newest direct-key
+ * (0x1F) or user ID self-signature (v4 and later; v3 keys carry it in
+ * the key packet).
+ */
+static void
+key_expiry(const struct pgp_key *key, struct pgp_key_info *info)
+{
+	struct pgp_sig s, best;
+	int have = 0;
+	size_t i;
+
+	memset(&best, 0, sizeof(best));
+	for (i = 0; i < key->nsigs; i++) {
+		if (!self_sig(&key->sigs[i], &info->fpr, &s))
+			continue;
+		if (s.type == 0x20)
+			info->revoked = 1;
+		else if (s.type == 0x1f)
+			keep_newest(&best, &have, &s);
+	}
+	newest_uid_cert(key, &info->fpr, &best, &have);
+	if (have && info->version >= 4) {
+		info->expires = 0;
+		if (best.has_key_expiry && best.key_expiry > 0)
+			info->expires = info->ctime + best.key_expiry;
+	}
+}
+
+static void
+subkey_facts(const struct pgp_block *b, const struct pgp_fpr *primary,
+    struct pgp_subkey_info *sk)
+{
+	struct pgp_sig s, best;
+	int have = 0;
+	char curve[32];
+	size_t i;
+
+	if (pgp_fpr_compute(b->head.body, b->head.len, &sk->fpr, NULL) !=
+	    PKS_OK)
+		memset(&sk->fpr, 0, sizeof(sk->fpr));
+	key_facts(b->head.body, b->head.len, &sk->algo, &sk->bits, curve,
+	    sizeof(curve), &sk->ctime, &sk->expires);
+	memset(&best, 0, sizeof(best));
+	for (i = 0; i < b->nsigs; i++) {
+		if (!self_sig(&b->sigs[i], primary, &s))
+			continue;
+		if (s.type == 0x28)
+			sk->revoked = 1;
+		if (s.type == 0x18 && (!have || s.ctime >= best.ctime)) {
+			best = s;
+			have = 1;
+		}
+	}
+	if (have && best.has_key_expiry && best.key_expiry > 0)
+		sk->expires = sk->ctime + best.key_expiry;
+}
+
+/* Fill info->uids: the primary user ID first, then stored order. */
+static void
+order_uids(const struct pgp_key *key, struct pgp_key_info *info)
+{
+	struct pgp_uid_info *tmp;
+	size_t i, k = 0, prim = key->nuids;
+
+	if (key->nuids == 0)
+		return;
+	tmp = xcalloc(key->nuids, sizeof(*tmp));
+	for (i = 0; i < key->nuids; i++) {
+		uid_facts(&key->uids[i], &info->fpr, &tmp[i]);
+		if (tmp[i].primary && (prim == key->nuids ||
+		    tmp[i].ctime > tmp[prim].ctime))
+			prim = i;
+	}
+	info->uids = xcalloc(key->nuids, sizeof(*info->uids));
+	if (prim < key->nuids)
+		info->uids[k++] = tmp[prim];
+	for (i = 0; i < key->nuids; i++)
+		if (i != prim)
+			info->uids[k++] = tmp[i];
+	info->nuids = k;
+	free(tmp);
+}
+
+enum pks_rc
+pgp_key_info(const struct pgp_key *key, struct pgp_key_info **out)
+{
+	struct pgp_key_info *info;
+	size_t i;
+	enum pks_rc rc;
+
+	*out = NULL;
+	info = xcalloc(1, sizeof(*info));
+	rc = pgp_fpr_compute(key->key.body, key->key.len, &info->fpr, NULL);
+	if (rc != PKS_OK) {
+		free(info);
+		return rc;
+	}
+	info->version = info->fpr.version;
+	key_facts(key->key.body, key->key.len, &info->algo, &info->bits,
+	    info->curve, sizeof(info->curve), &info->ctime, &info->expires);
+	key_expiry(key, info);
+	order_uids(key, info);
+	if (key->nsubkeys > 0)
+		info->subkeys = xcalloc(key->nsubkeys, sizeof(*info->subkeys));
+	for (i = 0; i < key->nsubkeys; i++)
+		subkey_facts(&key->subkeys[i], &info->fpr, &info->subkeys[i]);
+	info->nsubkeys = key->nsubkeys;
+	*out = info;
+	return PKS_OK;
+}
+
+void
+pgp_key_info_free(struct pgp_key_info *info)
+{
+	if (info == NULL)
+		return;
+	free(info->uids);
+	free(info->subkeys);
+	free(info);
+}
+
+/* Append a uid %-escaped: '%', ':', controls, DEL and non-ASCII. */
+static enum pks_rc
+escape(struct buf *out, const uint8_t *p, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	uint8_t *q;
+	size_t i;
+	enum pks_rc rc;
+
+	rc = buf_reserve(out, 3 * n, &q);
+	if (rc != PKS_OK)
+		return rc;
+	for (i = 0; i < n; i++) {
+		if (p[i] < 0x20 || p[i] >= 0x7f || p[i] == '%' || p[i] == ':') {
+			*q++ = '%';
+			*q++ = hex[p[i] >> 4];
+			*q++ = hex[p[i] & 15];
+		} else {
+			*q++ = p[i];
+		}
+	}
+	out->len = (size_t)(q - out->data);
+	out->data[out->len] = '\0';
+	return PKS_OK;
+}
+
+/* ":<ctime>:<exptime>:<flags>\n", empty fields for unknown values. */
+static enum pks_rc
+times_flags(struct buf *out, int64_t ctime, int64_t expires, int revoked,
+    time_t now)
+{
+	enum pks_rc rc = PKS_OK;
+
+	if (ctime > 0)
+		rc = buf_printf(out, ":%lld", (long long)ctime);
+	else
+		rc = buf_addc(out, ':');
+	if (rc == PKS_OK && expires > 0)
+		rc = buf_printf(out, ":%lld:", (long long)expires);
+	else if (rc == PKS_OK)
+		rc = buf_adds(out, "::");
+	if (rc == PKS_OK && revoked)
+		rc = buf_addc(out, 'r');
+	if (rc == PKS_OK && expires > 0 && expires <= (int64_t)now)
+		rc = buf_addc(out, 'e');
+	if (rc == PKS_OK)
+		rc = buf_addc(out, '\n');
+	return rc;
+}
+
+enum pks_rc
+pgp_index_mr(const struct pgp_key_info *info, time_t now, struct buf *out)
+{
+	char hex[2 * PGP_FPR_MAX + 1];
+	size_t base = out->len, i;
+	enum pks_rc rc;
+
+	if (info->version < 4)
+		pgp_hex(info->fpr.keyid, 8, hex);
+	else
+		pgp_hex(info->fpr.fpr, info->fpr.len, hex);
+	rc = buf_printf(out, "pub:%s:%u:", hex, info->algo);
+	if (rc == PKS_OK && info->bits > 0)
+		rc = buf_printf(out, "%u", info->bits);
+	if (rc == PKS_OK)
+		rc = times_flags(out, info->ctime, info->expires, info->revoked,
+		    now);
+	for (i = 0; rc == PKS_OK && i < info->nuids; i++) {
+		if (info->uids[i].is_uat)
+			continue;
+		rc = buf_adds(out, "uid:");
+		if (rc == PKS_OK)
+			rc = escape(out, info->uids[i].text, info->uids[i].len);
+		if (rc == PKS_OK)
+			rc = times_flags(out, info->uids[i].ctime,
+			    info->uids[i].expires, info->uids[i].revoked, now);
+	}
+	if (rc != PKS_OK) {
+		out->len = base;
+		if (out->data != NULL)
+			out->data[base] = '\0';
+	}
+	return rc;
+}

@@ -1,0 +1,521 @@
+/*
+ * store.c: the database connection: open, schema creation and
+ * migration, statements, errors, transactions, settings and day counts.
+ *
+ * Keys and searches are in store_keys.c, the consistency check in
+ * store_check.c.  Every statement of the module is in the table below,
+ * prepared once per connection on first use and finalized by
+ * store_close().
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/store_int.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+/* In the searches, ?2 is always the limit (max + 1). */
+static const char *const stmt_sql[STMT_COUNT] = {
+	[STMT_BEGIN] = "BEGIN IMMEDIATE",
+	[STMT_COMMIT] = "COMMIT",
+	[STMT_ROLLBACK] = "ROLLBACK",
+	[STMT_HAS_META] = "SELECT count(*) FROM sqlite_master "
+	    "WHERE type = 'table' AND name = 'meta'",
+	[STMT_META_GET] = "SELECT value FROM meta WHERE name = ?1",
+	[STMT_META_SET] = "INSERT INTO meta(name, value) VALUES (?1, ?2) "
+	    "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+	[STMT_KEY_FIND] = "SELECT id, hash, created, updated, data "
+	    "FROM keys WHERE fpr = ?1",
+	[STMT_KEY_LOAD] = "SELECT id, hash, created, updated, data "
+	    "FROM keys WHERE id = ?1",
+	[STMT_KEY_INSERT] = "INSERT INTO keys(fpr, version, hash, recon, "
+	    "algo, bits, ctime, expires, revoked, created, updated, uids, "
+	    "data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, "
+	    "?11, ?12)",
+	[STMT_KEY_UPDATE] = "UPDATE keys SET version = ?2, hash = ?3, "
+	    "recon = ?4, algo = ?5, bits = ?6, ctime = ?7, expires = ?8, "
+	    "revoked = ?9, updated = ?10, uids = ?11, data = ?12 "
+	    "WHERE id = ?1",
+	[STMT_KEYIDS_DELETE] = "DELETE FROM keyids WHERE key_id = ?1",
+	[STMT_KEYIDS_INSERT] = "INSERT OR IGNORE INTO keyids(key_id, fpr, "
+	    "keyid64, keyid32) VALUES (?1, ?2, ?3, ?4)",
+	[STMT_EMAILS_DELETE] = "DELETE FROM emails WHERE key_id = ?1",
+	[STMT_EMAILS_INSERT] = "INSERT OR IGNORE INTO emails(key_id, email) "
+	    "VALUES (?1, ?2)",
+	[STMT_DAY_NEW] = "INSERT INTO stats_days(day, nnew) VALUES (?1, 1) "
+	    "ON CONFLICT(day) DO UPDATE SET nnew = nnew + 1",
+	[STMT_DAY_UPDATED] = "INSERT INTO stats_days(day, nupdated) "
+	    "VALUES (?1, 1) "
+	    "ON CONFLICT(day) DO UPDATE SET nupdated = nupdated + 1",
+	[STMT_SEARCH_FPR] = "SELECT DISTINCT key_id FROM keyids "
+	    "WHERE fpr = ?1 ORDER BY key_id LIMIT ?2",
+	[STMT_SEARCH_KEYID64] = "SELECT DISTINCT key_id FROM keyids "
+	    "WHERE keyid64 = ?1 ORDER BY key_id LIMIT ?2",
+	[STMT_SEARCH_KEYID32] = "SELECT DISTINCT key_id FROM keyids "
+	    "WHERE keyid32 = ?1 ORDER BY key_id LIMIT ?2",
+	[STMT_SEARCH_HASH] = "SELECT id FROM keys WHERE hash = ?1 "
+	    "ORDER BY id LIMIT ?2",
+	[STMT_SEARCH_WORDS] = "SELECT rowid FROM key_words "
+	    "WHERE key_words MATCH ?1 ORDER BY rowid LIMIT ?2",
+	[STMT_SEARCH_EMAIL] = "SELECT DISTINCT key_id FROM emails "
+	    "WHERE email = ?1 ORDER BY key_id LIMIT ?2",
+	[STMT_COUNT_KEYS] = "SELECT count(*) FROM keys",
+	[STMT_DAYS] = "SELECT day, nnew, nupdated FROM stats_days "
+	    "ORDER BY day DESC LIMIT ?1",
+	[STMT_FOREACH] = "SELECT id, hash, created, updated, data "
+	    "FROM keys ORDER BY id",
+	[STMT_CHECK_INTEGRITY] = "PRAGMA integrity_check(100)",
+	[STMT_CHECK_FOREIGN] = "PRAGMA foreign_key_check",
+	[STMT_CHECK_NO_KEYID] = "SELECT id FROM keys WHERE NOT EXISTS "
+	    "(SELECT 1 FROM keyids WHERE key_id = keys.id AND "
+	    "keyids.fpr = keys.fpr) ORDER BY id",
+	[STMT_CHECK_HASH] = "SELECT id FROM keys WHERE typeof(hash) <> "
+	    "'blob' OR length(hash) <> 16 ORDER BY id",
+	[STMT_CHECK_FPR] = "SELECT id FROM keys WHERE typeof(fpr) <> "
+	    "'blob' OR length(fpr) NOT IN (16, 20, 32) ORDER BY id",
+	[STMT_CHECK_DUP_HASH] = "SELECT hex(hash), count(*) FROM keys "
+	    "GROUP BY hash HAVING count(*) > 1",
+	[STMT_CHECK_WORDS] = "INSERT INTO key_words(key_words, rank) "
+	    "VALUES ('integrity-check', 1)",
+};
+
+enum pks_rc
+store_fail(struct store *st, int sqlrc)
+{
+	const char *m;
+
+	m = st->db != NULL ? sqlite3_errmsg(st->db) : sqlite3_errstr(sqlrc);
+	snprintf(st->msg, sizeof(st->msg), "%s", m);
+	switch (sqlrc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return PKS_ERR_BUSY;
+	case SQLITE_FULL:
+		return PKS_ERR_FULL;
+	case SQLITE_IOERR:
+		return PKS_ERR_IO;
+	case SQLITE_NOMEM:
+		return PKS_ERR_NOMEM;
+	default:
+		return PKS_ERR_DB;
+	}
+}
+
+enum pks_rc
+store_fail_msg(struct store *st, enum pks_rc rc, const char *msg)
+{
+	snprintf(st->msg, sizeof(st->msg), "%s", msg);
+	return rc;
+}
+
+const char *
+store_errmsg(struct store *st)
+{
+	return st->msg[0] != '\0' ? st->msg : "no error";
+}
+
+enum pks_rc
+store_stmt_get(struct store *st, enum store_stmt which, sqlite3_stmt **out)
+{
+	int rc;
+
+	if (st->stmt[which] == NULL) {
+		rc = sqlite3_prepare_v3(st->db, stmt_sql[which], -1,
+		    SQLITE_PREPARE_PERSISTENT, &st->stmt[which], NULL);
+		if (rc != SQLITE_OK) {
+			st->stmt[which] = NULL;
+			return store_fail(st, rc);
+		}
+	}
+	*out = st->stmt[which];
+	return PKS_OK;
+}
+
+void
+store_stmt_done(sqlite3_stmt *stmt)
+{
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+}
+
+enum pks_rc
+store_stmt_run(struct store *st, sqlite3_stmt *stmt)
+{
+	int rc;
+
+	do {
+		rc = sqlite3_step(stmt);
+	} while (rc == SQLITE_ROW);
+	store_stmt_done(stmt);
+	return rc == SQLITE_DONE ? PKS_OK : store_fail(st, rc);
+}
+
+enum pks_rc
+store_stmt_ids(struct store *st, sqlite3_stmt *stmt, size_t max,
+    struct store_ids *ids)
+{
+	size_t cap = 0;
+	int rc;
+
+	ids->v = NULL;
+	ids->n = 0;
+	/* LIMIT -1 is no limit. */
+	rc = sqlite3_bind_int64(stmt, 2, max >= (size_t)INT64_MAX - 1 ?
+	    -1 : (int64_t)max + 1);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (ids->n == cap) {
+			cap = cap ? 2 * cap : 16;
+			ids->v = xreallocarray(ids->v, cap, sizeof(*ids->v));
+		}
+		ids->v[ids->n++] = sqlite3_column_int64(stmt, 0);
+		rc = SQLITE_OK;
+	}
+	store_stmt_done(stmt);
+	if (rc == SQLITE_DONE)
+		return PKS_OK;
+	store_ids_free(ids);
+	return store_fail(st, rc);
+}
+
+void
+store_ids_free(struct store_ids *ids)
+{
+	free(ids->v);
+	ids->v = NULL;
+	ids->n = 0;
+}
+
+int64_t
+store_u64_to_i64(uint64_t v)
+{
+	/* Two's complement without relying on an out-of-range cast. */
+	if (v <= (uint64_t)INT64_MAX)
+		return (int64_t)v;
+	return -(int64_t)(~v) - 1;
+}
+
+/* Run one statement that may return rows, dropping them. */
+static enum pks_rc
+run_stmt(struct store *st, enum store_stmt which)
+{
+	sqlite3_stmt *s = NULL;
+	enum pks_rc rc;
+
+	if ((rc = store_stmt_get(st, which, &s)) != PKS_OK)
+		return rc;
+	return store_stmt_run(st, s);
+}
+
+enum pks_rc
+store_begin(struct store *st)
+{
+	return run_stmt(st, STMT_BEGIN);
+}
+
+enum pks_rc
+store_commit(struct store *st)
+{
+	return run_stmt(st, STMT_COMMIT);
+}
+
+void
+store_rollback(struct store *st)
+{
+	/* A failed statement may already have ended the transaction. */
+	if (!sqlite3_get_autocommit(st->db))
+		(void)run_stmt(st, STMT_ROLLBACK);
+}
+
+enum pks_rc
+store_meta_get(struct store *st, const char *name, char **val)
+{
+	sqlite3_stmt *s = NULL;
+	enum pks_rc rc;
+	int r;
+
+	*val = NULL;
+	if ((rc = store_stmt_get(st, STMT_META_GET, &s)) != PKS_OK)
+		return rc;
+	r = sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	if (r == SQLITE_OK)
+		r = sqlite3_step(s);
+	if (r == SQLITE_ROW) {
+		*val = xstrdup((const char *)sqlite3_column_text(s, 0));
+		rc = PKS_OK;
+	} else if (r == SQLITE_DONE) {
+		rc = PKS_ERR_NOTFOUND;
+	} else {
+		rc = store_fail(st, r);
+	}
+	store_stmt_done(s);
+	return rc;
+}
+
+enum pks_rc
+store_meta_set(struct store *st, const char *name, const char *val)
+{
+	sqlite3_stmt *s = NULL;
+	enum pks_rc rc;
+
+	if ((rc = store_stmt_get(st, STMT_META_SET, &s)) != PKS_OK)
+		return rc;
+	if (sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 2, val, -1, SQLITE_STATIC) != SQLITE_OK) {
+		rc = store_fail(st, sqlite3_errcode(st->db));
+		store_stmt_done(s);
+		return rc;
+	}
+	return store_stmt_run(st, s);
+}
+
+/* One integer from a statement without parameters. */
+static enum pks_rc
+query_int(struct store *st, enum store_stmt which, int64_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	enum pks_rc rc;
+	int r;
+
+	if ((rc = store_stmt_get(st, which, &s)) != PKS_OK)
+		return rc;
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW)
+		*n = sqlite3_column_int64(s, 0);
+	store_stmt_done(s);
+	return r == SQLITE_ROW ? PKS_OK : store_fail(st, r);
+}
+
+enum pks_rc
+store_count_keys(struct store *st, int64_t *n)
+{
+	return query_int(st, STMT_COUNT_KEYS, n);
+}
+
+enum pks_rc
+store_stats_days(struct store *st, int ndays, struct store_day **days,
+    size_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	struct store_day *d;
+	size_t cap = 0;
+	enum pks_rc rc;
+	int r;
+
+	*days = NULL;
+	*n = 0;
+	if (ndays <= 0)
+		return PKS_OK;
+	if ((rc = store_stmt_get(st, STMT_DAYS, &s)) != PKS_OK)
+		return rc;
+	r = sqlite3_bind_int(s, 1, ndays);
+	while (r == SQLITE_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 32;
+			*days = xreallocarray(*days, cap, sizeof(**days));
+		}
+		d = &(*days)[(*n)++];
+		memset(d, 0, sizeof(*d));
+		snprintf(d->day, sizeof(d->day), "%s",
+		    (const char *)sqlite3_column_text(s, 0));
+		d->nnew = sqlite3_column_int64(s, 1);
+		d->nupdated = sqlite3_column_int64(s, 2);
+		r = SQLITE_OK;
+	}
+	store_stmt_done(s);
+	if (r == SQLITE_DONE)
+		return PKS_OK;
+	free(*days);
+	*days = NULL;
+	*n = 0;
+	return store_fail(st, r);
+}
+
+/* Schema version of the open database; 0 when it has no schema yet. */
+static enum pks_rc
+schema_version(struct store *st, int *version)
+{
+	char *val = NULL, *end;
+	int64_t has = 0;
+	long v;
+	enum pks_rc rc;
+
+	*version = 0;
+	if ((rc = query_int(st, STMT_HAS_META, &has)) != PKS_OK || !has)
+		return rc;
+	rc = store_meta_get(st, "schema_version", &val);
+	if (rc == PKS_ERR_NOTFOUND)
+		return store_fail_msg(st, PKS_ERR_DB,
+		    "database has no schema_version");
+	if (rc != PKS_OK)
+		return rc;
+	v = strtol(val, &end, 10);
+	if (end == val || *end != '\0' || v < 1 || v > 1000000)
+		rc = store_fail_msg(st, PKS_ERR_DB, "bad schema_version");
+	else
+		*version = (int)v;
+	free(val);
+	return rc;
+}
+
+/* Run a script of several statements (schema or migration). */
+static enum pks_rc
+run_script(struct store *st, const char *sql)
+{
+	int r;
+
+	r = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+	return r == SQLITE_OK ? PKS_OK : store_fail(st, r);
+}
+
+/* Bring a database at 'from' up to store_sql_version. */
+static enum pks_rc
+migrate(struct store *st, int from)
+{
+	const struct store_migration *m;
+	char val[16];
+	enum pks_rc rc;
+	int v;
+	size_t i;
+
+	for (v = from + 1; v <= store_sql_version; v++) {
+		m = NULL;
+		for (i = 0; i < store_sql_nmigrations; i++)
+			if (store_sql_migrations[i].version == v)
+				m = &store_sql_migrations[i];
+		if (m == NULL)
+			return store_fail_msg(st, PKS_ERR_DB,
+			    "no migration to this schema version");
+		log_info("database: applying migration %s", m->name);
+		if ((rc = run_script(st, m->sql)) != PKS_OK)
+			return rc;
+		snprintf(val, sizeof(val), "%d", v);
+		if ((rc = store_meta_set(st, "schema_version", val)) != PKS_OK)
+			return rc;
+	}
+	return PKS_OK;
+}
+
+/* Create or upgrade the schema, under the write lock. */
+static enum pks_rc
+schema_create(struct store *st)
+{
+	enum pks_rc rc;
+	int v;
+
+	if ((rc = store_begin(st)) != PKS_OK)
+		return rc;
+	rc = schema_version(st, &v);
+	if (rc == PKS_OK && v == 0) {
+		rc = run_script(st, store_sql_schema);
+		if (rc == PKS_OK)
+			rc = schema_version(st, &v);
+		if (rc == PKS_OK && v != store_sql_version)
+			rc = store_fail_msg(st, PKS_ERR_INTERNAL,
+			    "schema.sql and the migrations disagree on the "
+			    "schema version");
+	} else if (rc == PKS_OK && v < store_sql_version) {
+		rc = migrate(st, v);
+	}
+	if (rc == PKS_OK)
+		rc = store_commit(st);
+	if (rc != PKS_OK)
+		store_rollback(st);
+	return rc;
+}
+
+/* Check (and with 'create', make) the schema this binary expects. */
+static enum pks_rc
+schema_ready(struct store *st, int create)
+{
+	enum pks_rc rc;
+	int v;
+
+	if ((rc = schema_version(st, &v)) != PKS_OK)
+		return rc;
+	/* Take the write lock only when there is something to do. */
+	if (create && v < store_sql_version) {
+		if ((rc = schema_create(st)) != PKS_OK)
+			return rc;
+		if ((rc = schema_version(st, &v)) != PKS_OK)
+			return rc;
+	}
+	if (v == 0)
+		return store_fail_msg(st, PKS_ERR_DB,
+		    "no pksync schema in this database (run pksync init)");
+	if (v > store_sql_version)
+		return store_fail_msg(st, PKS_ERR_DB,
+		    "database schema is newer than this pksync");
+	if (v < store_sql_version)
+		return store_fail_msg(st, PKS_ERR_DB,
+		    "database schema is older than this pksync "
+		    "(run pksync init to upgrade it)");
+	return PKS_OK;
+}
+
+/* Connection settings: WAL, NORMAL sync (safe with WAL), foreign keys. */
+static enum pks_rc
+configure(struct store *st)
+{
+	enum pks_rc rc;
+
+	if (!st->readonly &&
+	    (rc = run_script(st, "PRAGMA journal_mode = WAL")) != PKS_OK)
+		return rc;
+	return run_script(st, "PRAGMA synchronous = NORMAL; "
+	    "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536");
+}
+
+enum pks_rc
+store_open(const char *path, int flags, int busy_ms, struct store **out)
+{
+	struct store *st;
+	enum pks_rc rc;
+	int oflags, r;
+
+	*out = NULL;
+	st = xcalloc(1, sizeof(*st));
+	st->readonly = (flags & STORE_READONLY) != 0;
+	if (st->readonly)
+		oflags = SQLITE_OPEN_READONLY;
+	else if (flags & STORE_CREATE)
+		oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	else
+		oflags = SQLITE_OPEN_READWRITE;
+	/* The connection is never shared between threads. */
+	oflags |= SQLITE_OPEN_NOMUTEX;
+	r = sqlite3_open_v2(path, &st->db, oflags, NULL);
+	if (r != SQLITE_OK) {
+		rc = store_fail(st, r);
+		goto out;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, busy_ms > 0 ? busy_ms : 0);
+	if ((rc = configure(st)) != PKS_OK)
+		goto out;
+	rc = schema_ready(st, !st->readonly && (flags & STORE_CREATE));
+out:
+	if (rc != PKS_OK) {
+		log_warnx("database %s: %s", path, store_errmsg(st));
+		store_close(st);
+		return rc;
+	}
+	*out = st;
+	return PKS_OK;
+}
+
+void
+store_close(struct store *st)
+{
+	size_t i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < STMT_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	free(st);
+}

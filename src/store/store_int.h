@@ -1,0 +1,106 @@
+/*
+ * store_int.h: what the files of src/store share and nobody else sees.
+ *
+ * struct store is one SQLite connection with its statements.  Every
+ * statement is prepared on first use and kept until store_close(), so a
+ * hot lookup costs one bind and one step.  The SQL text lives in the
+ * table in store.c, named by enum store_stmt.
+ */
+#ifndef PKS_STORE_INT_H
+#define PKS_STORE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+enum store_stmt {
+	STMT_BEGIN,
+	STMT_COMMIT,
+	STMT_ROLLBACK,
+	STMT_HAS_META,
+	STMT_META_GET,
+	STMT_META_SET,
+	STMT_KEY_FIND,
+	STMT_KEY_LOAD,
+	STMT_KEY_INSERT,
+	STMT_KEY_UPDATE,
+	STMT_KEYIDS_DELETE,
+	STMT_KEYIDS_INSERT,
+	STMT_EMAILS_DELETE,
+	STMT_EMAILS_INSERT,
+	STMT_DAY_NEW,
+	STMT_DAY_UPDATED,
+	STMT_SEARCH_FPR,
+	STMT_SEARCH_KEYID64,
+	STMT_SEARCH_KEYID32,
+	STMT_SEARCH_HASH,
+	STMT_SEARCH_WORDS,
+	STMT_SEARCH_EMAIL,
+	STMT_COUNT_KEYS,
+	STMT_DAYS,
+	STMT_FOREACH,
+	STMT_CHECK_INTEGRITY,
+	STMT_CHECK_FOREIGN,
+	STMT_CHECK_NO_KEYID,
+	STMT_CHECK_HASH,
+	STMT_CHECK_FPR,
+	STMT_CHECK_DUP_HASH,
+	STMT_CHECK_WORDS,
+	STMT_COUNT
+};
+
+struct store {
+	sqlite3 *db;
+	int readonly;
+	sqlite3_stmt *stmt[STMT_COUNT];
+	char msg[256];            /* last error, for store_errmsg() */
+};
+
+/* The SQL files, compiled in by store_sqlgen.sh (store_sql.c). */
+struct store_migration {
+	int version;              /* the schema version it produces */
+	const char *name;
+	const char *sql;
+};
+extern const char *const store_sql_schema;
+extern const int store_sql_version;
+extern const size_t store_sql_nmigrations;
+extern const struct store_migration store_sql_migrations[];
+
+/*
+ * The statement 'which', prepared on first use.  *out stays owned by st;
+ * reset it with store_stmt_done() after use.  Errors: store_fail().
+ */
+enum pks_rc store_stmt_get(struct store *st, enum store_stmt which,
+    sqlite3_stmt **out);
+
+/* Reset a statement and clear its bindings, ready for the next use. */
+void store_stmt_done(sqlite3_stmt *stmt);
+
+/*
+ * Map an SQLite result code to a pks_rc and remember the connection's
+ * error text (store_errmsg).  BUSY/LOCKED -> PKS_ERR_BUSY, FULL ->
+ * PKS_ERR_FULL, IOERR -> PKS_ERR_IO, NOMEM -> PKS_ERR_NOMEM, anything
+ * else -> PKS_ERR_DB.
+ */
+enum pks_rc store_fail(struct store *st, int sqlrc);
+
+/* Remember an error text of our own; returns rc. */
+enum pks_rc store_fail_msg(struct store *st, enum pks_rc rc,
+    const char *msg);
+
+/* Step a statement that returns no rows, then reset it. */
+enum pks_rc store_stmt_run(struct store *st, sqlite3_stmt *stmt);
+
+/* Step a statement that returns key ids in its first column, collecting
+ * at most max+1 of them into ids, then reset it.  Binds ?2 = max+1. */
+enum pks_rc store_stmt_ids(struct store *st, sqlite3_stmt *stmt, size_t max,
+    struct store_ids *ids);
+
+/* A key ID as SQLite stores it: the unsigned value in a signed int64. */
+int64_t store_u64_to_i64(uint64_t v);
+
+#endif

@@ -1,0 +1,141 @@
+/*
+ * fuzz_key.c: fuzz target of keyring splitting and key parsing, and of
+ * everything done to a key that parses: canonical form (idempotent),
+ * hash, writing and parsing back, merging with itself (adds nothing)
+ * and with its two halves, index facts and the mr lines.
+ */
+#include <config.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pgp/pgp_index.h"
+#include "pgp/pgp_key.h"
+#include "util/limits.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+write_key(const struct pgp_key *k, struct buf *b)
+{
+	buf_init(b, PKS_MAX_KEY * 2);
+	if (pgp_key_write(k, b, PGP_HDR_SKS) != PKS_OK)
+		__builtin_trap();
+}
+
+static void
+check_merges(struct pgp_key *k, const struct buf *w)
+{
+	struct pgp_key *c = NULL, *delta = NULL;
+	struct pks_err err = { 0, NULL };
+	size_t added = 1, i;
+	struct buf w2;
+
+	if (pgp_key_parse(w->data, w->len, &c, &err) != PKS_OK)
+		__builtin_trap();
+	if (pgp_key_merge(k, c, &added, &delta) != PKS_OK || added != 0 ||
+	    delta != NULL)
+		__builtin_trap();
+	write_key(k, &w2);
+	if (w2.len != w->len || memcmp(w2.data, w->data, w->len) != 0)
+		__builtin_trap();
+	buf_free(&w2);
+	pgp_key_free(c);
+	/* The bare primary key with its direct signatures, merged with the
+	 * whole key, gives the whole key back. */
+	buf_init(&w2, PKS_MAX_KEY * 2);
+	if (pgp_packet_write(&w2, k->key.tag, k->key.body, k->key.len,
+	    PGP_HDR_SKS) != PKS_OK)
+		__builtin_trap();
+	for (i = 0; i < k->nsigs; i++)
+		if (pgp_packet_write(&w2, 2, k->sigs[i].body, k->sigs[i].len,
+		    PGP_HDR_SKS) != PKS_OK)
+			__builtin_trap();
+	if (pgp_key_parse(w2.data, w2.len, &c, &err) != PKS_OK)
+		__builtin_trap();
+	if (pgp_key_merge(c, k, &added, &delta) != PKS_OK ||
+	    added != pgp_key_npackets(k) - 1 - k->nsigs)
+		__builtin_trap();
+	buf_free(&w2);
+	write_key(c, &w2);
+	if (w2.len != w->len || memcmp(w2.data, w->data, w->len) != 0)
+		__builtin_trap();
+	buf_free(&w2);
+	pgp_key_free(delta);
+	pgp_key_free(c);
+}
+
+static void
+check_info(const struct pgp_key *k)
+{
+	struct pgp_key_info *info = NULL;
+	struct buf b;
+
+	if (pgp_key_info(k, &info) != PKS_OK)
+		return;
+	buf_init(&b, 1024 * 1024);
+	(void)pgp_index_mr(info, 1700000000, &b);
+	buf_reset(&b);
+	if (pgp_key_write(k, &b, PGP_HDR_OLD_ONLY) != PKS_OK &&
+	    b.len != 0)
+		__builtin_trap();
+	buf_free(&b);
+	pgp_key_info_free(info);
+}
+
+static void
+one_key(const uint8_t *d, size_t n)
+{
+	struct pgp_key *k = NULL;
+	struct pks_err err = { 0, NULL };
+	struct buf w1, w2;
+	uint8_t h1[16], h2[16];
+
+	if (pgp_key_parse(d, n, &k, &err) != PKS_OK) {
+		if (k != NULL || err.why == NULL)
+			__builtin_trap();
+		return;
+	}
+	pgp_key_canonicalize(k);
+	pgp_key_hash(k, h1);
+	write_key(k, &w1);
+	pgp_key_canonicalize(k);
+	pgp_key_hash(k, h2);
+	write_key(k, &w2);
+	if (memcmp(h1, h2, 16) != 0 || w1.len != w2.len ||
+	    memcmp(w1.data, w2.data, w1.len) != 0)
+		__builtin_trap();
+	check_merges(k, &w1);
+	check_info(k);
+	buf_free(&w1);
+	buf_free(&w2);
+	pgp_key_free(k);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct pgp_keyring_iter it;
+	struct pks_err err = { 0, NULL };
+	const uint8_t *key;
+	size_t keylen;
+	enum pks_rc rc;
+
+	pgp_keyring_init(&it, data, size);
+	for (;;) {
+		rc = pgp_keyring_next(&it, &key, &keylen, &err);
+		if (rc == PKS_ERR_NOTFOUND)
+			break;
+		if (key == NULL) {
+			if (rc == PKS_OK)
+				__builtin_trap();
+			continue;
+		}
+		if (key < data || key + keylen > data + size)
+			__builtin_trap();
+		if (rc == PKS_OK)
+			one_key(key, keylen);
+	}
+	return 0;
+}

@@ -1,0 +1,118 @@
+# pksync.sh: run pksync for integration tests and benchmarks.
+# Source it from bash:  . "$PKS_SRCDIR/tests/lib/pksync.sh"
+# The binary is $PKSYNC (make check exports it).
+#
+#   pks_setup DIR [RECON_PORT [PEER_RECON_PORT...]]
+#                        write DIR/pksync.conf (datadir DIR/data, HTTP on
+#                        127.0.0.1:0, recon on RECON_PORT when given, one
+#                        membership line "127.0.0.1 PORT" per peer) and run
+#                        "pksync init"
+#   pks_start DIR        "pksync serve" in its own session, stderr to
+#                        DIR/serve.log; waits for "listening on 127.0.0.1:PORT"
+#                        and sets and exports PKS_PORT (also in DIR/http.port)
+#   pks_stop DIR         TERM by pid, wait; then fail (rc 1) if DIR/serve.log
+#                        holds a sanitizer report
+#   pks_port DIR         print the HTTP port of a started DIR
+#   pks DIR ARGS...      run "pksync -c DIR/pksync.conf ARGS..."
+#   pks_check_pksync     rc 0 when $PKSYNC is an executable pksync
+#   pks_sanitizer_scan FILE  print sanitizer reports found in FILE (rc 1 if any)
+
+. "$(dirname "${BASH_SOURCE[0]}")/proc.sh"
+
+pks_check_pksync() {
+	if [ -z "${PKSYNC:-}" ]; then
+		echo "PKSYNC is not set (path of the pksync binary)" >&2
+		return 1
+	fi
+	if [ ! -x "$PKSYNC" ]; then
+		echo "PKSYNC=$PKSYNC is not an executable file" >&2
+		return 1
+	fi
+}
+
+pks() {
+	local dir=$1
+	shift
+	"$PKSYNC" -c "$dir/pksync.conf" "$@"
+}
+
+pks_setup() {
+	local dir=$1 recon=${2:-} p
+	shift
+	[ $# -gt 0 ] && shift
+	pks_check_pksync || return 1
+	dir=$(mkdir -p "$dir" && cd "$dir" && pwd) || return 1
+	mkdir -p "$dir/data" || return 1
+	{
+		echo "# written by tests/lib/pksync.sh"
+		echo "[server]"
+		echo "datadir = $dir/data"
+		echo "http_listen = 127.0.0.1:0"
+		echo "hostname = pksync.test"
+		echo "contact = 0x0123456789ABCDEF"
+		if [ -n "$recon" ]; then
+			echo "[recon]"
+			echo "listen = 127.0.0.1:$recon"
+			echo "membership_file = $dir/membership"
+			echo "gossip_interval = 10"
+		fi
+	} >"$dir/pksync.conf"
+	: >"$dir/membership"
+	for p in "$@"; do
+		echo "127.0.0.1 $p" >>"$dir/membership"
+	done
+	pks "$dir" init >"$dir/init.out" 2>&1 || {
+		echo "pksync init failed:" >&2
+		cat "$dir/init.out" >&2
+		return 1
+	}
+}
+
+pks_sanitizer_scan() {
+	grep -E 'ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error:' \
+		"$1" && return 1
+	return 0
+}
+
+pks_port() { cat "$1/http.port"; }
+
+pks_start() {
+	local dir=$1 i port
+	pks_check_pksync || return 1
+	dir=$(cd "$dir" && pwd) || return 1
+	: >"$dir/serve.log"
+	spawn "$dir" "$dir/serve.pid" "$dir/serve.log" \
+		"$PKSYNC" -c "$dir/pksync.conf" serve || return 1
+	for ((i = 0; i < 300; i++)); do
+		port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' \
+			"$dir/serve.log" | head -n 1)
+		[ -n "$port" ] && break
+		if ! pid_alive "$(cat "$dir/serve.pid")"; then
+			echo "pksync serve exited; its log:" >&2
+			tail -n 20 "$dir/serve.log" >&2
+			rm -f "$dir/serve.pid"
+			return 1
+		fi
+		sleep 0.1
+	done
+	if [ -z "$port" ]; then
+		echo "pksync serve did not log 'listening on 127.0.0.1:PORT' in 30 s" >&2
+		pks_stop "$dir"
+		return 1
+	fi
+	echo "$port" >"$dir/http.port"
+	PKS_PORT=$port
+	export PKS_PORT
+	wait_port "$port" 10
+}
+
+pks_stop() {
+	local dir=$1 rc=0
+	stop_pid "$dir/serve.pid" 30 || rc=1
+	if [ -f "$dir/serve.log" ] && ! pks_sanitizer_scan "$dir/serve.log" >&2
+	then
+		echo "sanitizer report in $dir/serve.log" >&2
+		rc=1
+	fi
+	return $rc
+}

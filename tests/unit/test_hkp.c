@@ -1,0 +1,375 @@
+/*
+ * test_hkp.c: unit tests of the pure HKP parsers: form decoding, lookup
+ * arguments and search terms, the hashquery body, HTML and JSON escaping.
+ */
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "hkp/hkp_form.h"
+#include "hkp/hkp_hashquery.h"
+#include "hkp/hkp_html.h"
+#include "hkp/hkp_query.h"
+#include "tap.h"
+#include "util/buf.h"
+
+static int
+field_is(const struct hkp_form *f, const char *name, const char *value)
+{
+	const struct hkp_field *fl = hkp_form_get(f, name);
+
+	return fl != NULL && fl->len == strlen(value) &&
+	    memcmp(fl->value, value, fl->len) == 0;
+}
+
+static void
+test_form_basic(void)
+{
+	struct hkp_form f;
+	struct pks_err err = { 0, NULL };
+	const char *s = "options=mr&keytext=a+b%20c&&x&keytext=second";
+
+	hkp_form_init(&f);
+	CHECK(hkp_form_decode(&f, s, strlen(s), &err) == PKS_OK);
+	CHECK(f.n == 4);
+	CHECK(field_is(&f, "options", "mr"));
+	CHECK(field_is(&f, "keytext", "a b c"));
+	CHECK(field_is(&f, "x", ""));
+	CHECK(hkp_form_get(&f, "nothere") == NULL);
+	CHECK(strcmp(f.v[3].value, "second") == 0);
+	hkp_form_free(&f);
+	CHECK(f.n == 0 && f.v == NULL);
+}
+
+static void
+test_form_gpg_style(void)
+{
+	struct hkp_form f;
+	struct pks_err err = { 0, NULL };
+	const char *s = "keytext=%2D%2D%2D%2D%2DBEGIN%20PGP%20PUBLIC%20KEY"
+	    "%20BLOCK%2D%2D%2D%2D%2D%0A%0AmQENBF%2Fab%2B%3D%3D%0A";
+
+	hkp_form_init(&f);
+	CHECK(hkp_form_decode(&f, s, strlen(s), &err) == PKS_OK);
+	CHECK(field_is(&f, "keytext", "-----BEGIN PGP PUBLIC KEY BLOCK-----"
+	    "\n\nmQENBF/ab+==\n"));
+	hkp_form_free(&f);
+}
+
+static void
+test_form_bad_escapes(void)
+{
+	struct hkp_form f;
+	struct pks_err err = { 0, NULL };
+
+	hkp_form_init(&f);
+	CHECK(hkp_form_decode(&f, "a=1&b=%zz", 9, &err) == PKS_ERR_PARSE);
+	CHECK(err.off == 6 && err.why != NULL);
+	CHECK(f.n == 1);
+	hkp_form_free(&f);
+	CHECK(hkp_form_decode(&f, "a=%4", 4, &err) == PKS_ERR_PARSE);
+	CHECK(err.off == 2);
+	hkp_form_free(&f);
+	CHECK(hkp_form_decode(&f, "%g1=x", 5, &err) == PKS_ERR_PARSE);
+	CHECK(err.off == 0);
+	hkp_form_free(&f);
+	CHECK(hkp_form_decode(&f, "a=%00b", 6, &err) == PKS_OK);
+	CHECK(f.n == 1 && f.v[0].len == 2 && f.v[0].value[0] == '\0');
+	hkp_form_free(&f);
+	/* a NUL in a name does not make it match a shorter name */
+	CHECK(hkp_form_decode(&f, "op%00x=get", 10, &err) == PKS_OK);
+	CHECK(hkp_form_get(&f, "op") == NULL);
+	hkp_form_free(&f);
+}
+
+static void
+test_form_limits(void)
+{
+	struct hkp_form f;
+	struct pks_err err = { 0, NULL };
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, 4096);
+	for (i = 0; i < HKP_FORM_MAX_FIELDS + 1; i++)
+		CHECK(buf_adds(&b, "a=1&") == PKS_OK);
+	hkp_form_init(&f);
+	CHECK(hkp_form_decode(&f, (char *)b.data, b.len, &err) ==
+	    PKS_ERR_TOOBIG);
+	CHECK(f.n == HKP_FORM_MAX_FIELDS);
+	hkp_form_free(&f);
+	buf_free(&b);
+}
+
+static enum pks_rc
+parse_qs(const char *qs, struct hkp_query *q, struct pks_err *err)
+{
+	struct hkp_form f;
+	enum pks_rc rc;
+
+	hkp_form_init(&f);
+	rc = hkp_form_decode(&f, qs, strlen(qs), err);
+	if (rc == PKS_OK)
+		rc = hkp_query_parse(&f, q, err);
+	hkp_form_free(&f);
+	return rc;
+}
+
+static void
+test_query_ops(void)
+{
+	struct hkp_query q;
+	struct pks_err err = { 0, NULL };
+
+	CHECK(parse_qs("op=get&options=mr&search=0x12345678", &q, &err) ==
+	    PKS_OK);
+	CHECK(q.op == HKP_OP_GET && q.opts == HKP_OPT_MR);
+	CHECK(parse_qs("search=x&op=INDEX&options=nm,mr&fingerprint=on"
+	    "&exact=on", &q, &err) == PKS_ERR_PARSE);
+	CHECK(parse_qs("search=xy&op=INDEX&options=nm,mr&fingerprint=on"
+	    "&exact=on", &q, &err) == PKS_OK);
+	CHECK(q.op == HKP_OP_INDEX && q.opts == (HKP_OPT_MR | HKP_OPT_NM));
+	CHECK(q.fingerprint && q.exact);
+	CHECK(parse_qs("op=vindex&search=abc&fingerprint=off", &q, &err) ==
+	    PKS_OK);
+	CHECK(q.op == HKP_OP_VINDEX && !q.fingerprint && q.opts == 0);
+	CHECK(parse_qs("op=stats", &q, &err) == PKS_OK);
+	CHECK(q.op == HKP_OP_STATS && q.search.kind == HKP_SEARCH_NONE);
+	CHECK(parse_qs("op=x-stats&options=mr", &q, &err) == PKS_OK);
+	CHECK(q.op == HKP_OP_STATS && (q.opts & HKP_OPT_MR));
+	CHECK(parse_qs("op=frobnicate&search=abc", &q, &err) ==
+	    PKS_ERR_UNSUPPORTED);
+	CHECK(parse_qs("search=abc", &q, &err) == PKS_ERR_PARSE);
+	CHECK(parse_qs("op=get", &q, &err) == PKS_ERR_PARSE);
+	CHECK(strcmp(err.why, "missing search") == 0);
+	CHECK(parse_qs("op=get&search=", &q, &err) == PKS_ERR_PARSE);
+	CHECK(hkp_options_parse("x,,mr,", 6) == HKP_OPT_MR);
+	CHECK(hkp_options_parse("", 0) == 0);
+	CHECK(strcmp(hkp_op_name(HKP_OP_VINDEX), "vindex") == 0);
+}
+
+static enum hkp_search_kind
+kind_of(const char *s, struct hkp_search *out)
+{
+	struct pks_err err = { 0, NULL };
+
+	if (hkp_search_parse(s, strlen(s), HKP_OP_GET, out, &err) != PKS_OK)
+		return (enum hkp_search_kind)-1;
+	return out->kind;
+}
+
+static void
+test_search_ids(void)
+{
+	struct hkp_search s;
+
+	CHECK(kind_of("0x12345678", &s) == HKP_SEARCH_KEYID);
+	CHECK(s.bits == 32 && s.keyid == 0x12345678u);
+	CHECK(kind_of("0XDEADBEEFcafe0123", &s) == HKP_SEARCH_KEYID);
+	CHECK(s.bits == 64 && s.keyid == 0xdeadbeefcafe0123ull);
+	CHECK(kind_of("0x20691DFCC2C98C47952984EE00018C22381A7594", &s) ==
+	    HKP_SEARCH_FPR);
+	CHECK(s.len == 20 && s.bin[0] == 0x20 && s.bin[19] == 0x94);
+	CHECK(kind_of("0x20691dfcc2c98c47952984ee00018c22381a7594", &s) ==
+	    HKP_SEARCH_FPR);
+	CHECK(s.bin[2] == 0x1d);
+	CHECK(kind_of("0x0123456789abcdef0123456789ABCDEF", &s) ==
+	    HKP_SEARCH_FPR && s.len == 16);
+	CHECK(kind_of("0x0123456789abcdef0123456789ABCDEF0123456789abcdef"
+	    "0123456789ABCDEF", &s) == HKP_SEARCH_FPR && s.len == 32);
+	CHECK(kind_of("  0x12345678\t", &s) == HKP_SEARCH_KEYID);
+	/* pasted fingerprint with spaces, no 0x */
+	CHECK(kind_of("2069 1DFC C2C9 8C47 9529  84EE 0001 8C22 381A 7594",
+	    &s) == HKP_SEARCH_FPR && s.len == 20 && s.bin[19] == 0x94);
+	/* wrong lengths after 0x */
+	CHECK(kind_of("0x1234567", &s) == (enum hkp_search_kind)-1);
+	CHECK(kind_of("0x123456789", &s) == (enum hkp_search_kind)-1);
+	CHECK(kind_of("0x", &s) == (enum hkp_search_kind)-1);
+	CHECK(kind_of("0x" "0123456789abcdef0123456789abcdef0123456789abcdef"
+	    "0123456789abcdef0", &s) == (enum hkp_search_kind)-1);
+	/* hex without 0x is never a key ID: words */
+	CHECK(kind_of("deadbeef", &s) == HKP_SEARCH_WORDS);
+	CHECK(strcmp(s.text, "deadbeef") == 0);
+	CHECK(kind_of("DEADBEEFCAFE0123", &s) == HKP_SEARCH_WORDS);
+	/* 0x followed by non-hex: an error */
+	CHECK(kind_of("0xfoo bar", &s) == (enum hkp_search_kind)-1);
+	CHECK(kind_of("0xZZZZ", &s) == (enum hkp_search_kind)-1);
+}
+
+static void
+test_search_text(void)
+{
+	struct hkp_search s;
+	struct pks_err err = { 0, NULL };
+
+	CHECK(kind_of("Alice@Example.ORG", &s) == HKP_SEARCH_EMAIL);
+	CHECK(strcmp(s.text, "alice@example.org") == 0);
+	CHECK(kind_of("<bob@example.org>", &s) == HKP_SEARCH_EMAIL);
+	CHECK(strcmp(s.text, "bob@example.org") == 0);
+	CHECK(kind_of("@example.org", &s) == HKP_SEARCH_WORDS);
+	CHECK(strcmp(s.text, "example org") == 0);
+	CHECK(kind_of("ab@cd@ef", &s) == HKP_SEARCH_WORDS);
+	CHECK(kind_of("Alice <alice@example.org>", &s) == HKP_SEARCH_WORDS);
+	CHECK(strcmp(s.text, "alice alice example org") == 0);
+	CHECK(kind_of("Test  User!", &s) == HKP_SEARCH_WORDS);
+	CHECK(strcmp(s.text, "test user") == 0);
+	CHECK(kind_of("J. R. R. Tolkien", &s) == HKP_SEARCH_WORDS);
+	CHECK(strcmp(s.text, "tolkien") == 0);
+	CHECK(kind_of("J\xc3\xb6rg M\xc3\xbcLLER", &s) == HKP_SEARCH_WORDS);
+	CHECK(strcmp(s.text, "j\xc3\xb6rg m\xc3\xbcller") == 0);
+	/* FTS operators are lower-cased, punctuation is dropped */
+	CHECK(kind_of("\"alice\" OR NEAR(bob*)", &s) == HKP_SEARCH_WORDS);
+	CHECK(strcmp(s.text, "alice or near bob") == 0);
+	CHECK(hkp_search_parse("a b c", 5, HKP_OP_INDEX, &s, &err) ==
+	    PKS_ERR_PARSE);
+	CHECK(hkp_search_parse("  ", 2, HKP_OP_INDEX, &s, &err) ==
+	    PKS_ERR_PARSE);
+	CHECK(hkp_search_parse("a b c d e f g h i j k l m n o p q r", 35,
+	    HKP_OP_INDEX, &s, &err) == PKS_ERR_PARSE);
+	CHECK(hkp_search_parse("aa bb cc dd ee ff gg hh ii jj kk ll mm nn oo "
+	    "pp qq", 50, HKP_OP_INDEX, &s, &err) == PKS_ERR_PARSE);
+	CHECK(strcmp(err.why, "too many search words") == 0);
+	CHECK(hkp_search_parse("ab\0cd", 5, HKP_OP_INDEX, &s, &err) ==
+	    PKS_OK && strcmp(s.text, "ab cd") == 0);
+}
+
+static void
+test_search_long_and_hget(void)
+{
+	struct hkp_search s;
+	struct pks_err err = { 0, NULL };
+	char big[PKS_MAX_QUERY + 2];
+
+	memset(big, 'a', sizeof(big));
+	CHECK(hkp_search_parse(big, sizeof(big), HKP_OP_INDEX, &s, &err) ==
+	    PKS_ERR_PARSE);
+	CHECK(hkp_search_parse(big, PKS_MAX_QUERY, HKP_OP_INDEX, &s, &err) ==
+	    PKS_OK && strlen(s.text) == PKS_MAX_QUERY);
+	CHECK(hkp_search_parse("0123456789ABCDEF0123456789abcdef", 32,
+	    HKP_OP_HGET, &s, &err) == PKS_OK);
+	CHECK(s.kind == HKP_SEARCH_HASH && s.bin[0] == 0x01 &&
+	    s.bin[15] == 0xef);
+	CHECK(hkp_search_parse("0x0123456789ABCDEF0123456789abcdef", 34,
+	    HKP_OP_HGET, &s, &err) == PKS_OK);
+	CHECK(hkp_search_parse("0x12345678", 10, HKP_OP_HGET, &s, &err) ==
+	    PKS_ERR_PARSE);
+	CHECK(hkp_search_parse("alice", 5, HKP_OP_HGET, &s, &err) ==
+	    PKS_ERR_PARSE);
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static void
+test_hashquery_decode(void)
+{
+	uint8_t body[4 + 3 * 20 + 2];
+	struct hkp_hashes h;
+	struct pks_err err = { 0, NULL };
+
+	put32(body, 3);
+	put32(body + 4, 16);
+	memset(body + 8, 0xbb, 16);
+	put32(body + 24, 16);
+	memset(body + 28, 0xaa, 16);
+	put32(body + 44, 16);
+	memset(body + 48, 0xbb, 16);
+	body[64] = '\r';
+	body[65] = '\n';
+	CHECK(hkp_hashquery_decode(body, sizeof(body), &h, &err) == PKS_OK);
+	CHECK(h.n == 2 && h.v[0][0] == 0xaa && h.v[1][15] == 0xbb);
+	hkp_hashes_free(&h);
+	CHECK(hkp_hashquery_decode(body, 64, &h, &err) == PKS_OK && h.n == 2);
+	hkp_hashes_free(&h);
+	CHECK(hkp_hashquery_decode(body, 63, &h, &err) == PKS_ERR_PARSE);
+	CHECK(h.v == NULL && h.n == 0);
+	CHECK(hkp_hashquery_decode(body, 3, &h, &err) == PKS_ERR_PARSE);
+	put32(body + 24, 15);
+	CHECK(hkp_hashquery_decode(body, 64, &h, &err) == PKS_ERR_PARSE);
+	CHECK(err.off == 24 && h.v == NULL);
+	put32(body, 0);
+	CHECK(hkp_hashquery_decode(body, 4, &h, &err) == PKS_OK && h.n == 0);
+	hkp_hashes_free(&h);
+	put32(body, PKS_MAX_HASHQUERY + 1);
+	CHECK(hkp_hashquery_decode(body, sizeof(body), &h, &err) ==
+	    PKS_ERR_TOOBIG);
+	put32(body, 0xffffffffu);
+	CHECK(hkp_hashquery_decode(body, sizeof(body), &h, &err) ==
+	    PKS_ERR_TOOBIG);
+}
+
+static int
+html_is(const char *in, size_t len, const char *want)
+{
+	struct buf b;
+	int ok;
+
+	buf_init(&b, 4096);
+	ok = hkp_html_escape(&b, in, len) == PKS_OK &&
+	    strcmp((char *)b.data, want) == 0;
+	buf_free(&b);
+	return ok;
+}
+
+static int
+json_is(const char *in, size_t len, const char *want)
+{
+	struct buf b;
+	int ok;
+
+	buf_init(&b, 4096);
+	ok = hkp_json_string(&b, in, len) == PKS_OK &&
+	    strcmp((char *)b.data, want) == 0;
+	buf_free(&b);
+	return ok;
+}
+
+static void
+test_escaping(void)
+{
+	struct buf b;
+
+	CHECK(html_is("<a href=\"x\">'&'</a>", 19,
+	    "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"));
+	CHECK(html_is("J\xc3\xb6rg\n", 6, "J\xc3\xb6rg\n"));
+	CHECK(html_is("a\xff" "b\x01" "c\xc3", 6,
+	    "a\xef\xbf\xbd" "b\xef\xbf\xbd" "c\xef\xbf\xbd"));
+	CHECK(html_is("\xed\xa0\x80", 3,
+	    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"));
+	CHECK(html_is("\xf0\x9f\x94\x91", 4, "\xf0\x9f\x94\x91"));
+	CHECK(json_is("a\"b\\c\n\x01\xc3\xa9\xff", 10,
+	    "\"a\\\"b\\\\c\\n\\u0001\xc3\xa9\\ufffd\""));
+	CHECK(json_is("", 0, "\"\""));
+	buf_init(&b, 8);
+	CHECK(hkp_html_escape(&b, "<<<", 3) == PKS_ERR_TOOBIG);
+	buf_free(&b);
+	buf_init(&b, 4096);
+	CHECK(hkp_html_begin(&b, "A <b>") == PKS_OK);
+	CHECK(hkp_html_end(&b) == PKS_OK);
+	CHECK(strstr((char *)b.data, "<title>A &lt;b&gt;</title>") != NULL);
+	CHECK(strstr((char *)b.data, "</html>\n") != NULL);
+	buf_free(&b);
+}
+
+int
+main(void)
+{
+	RUN(test_form_basic);
+	RUN(test_form_gpg_style);
+	RUN(test_form_bad_escapes);
+	RUN(test_form_limits);
+	RUN(test_query_ops);
+	RUN(test_search_ids);
+	RUN(test_search_text);
+	RUN(test_search_long_and_hget);
+	RUN(test_hashquery_decode);
+	RUN(test_escaping);
+	return tap_done();
+}

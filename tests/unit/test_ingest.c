@@ -1,0 +1,407 @@
+/*
+ * test_ingest.c: unit tests of src/ingest: real keys from the Debian
+ * keyring (debian-keyring package) merged into a real SQLite file.
+ * Skipped when the keyring is not installed.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "tap.h"
+#include "ingest/ingest.h"
+#include "pgp/pgp_armor.h"
+#include "pgp/pgp_key.h"
+#include "pgp/pgp_packet.h"
+#include "store/store.h"
+#include "util/buf.h"
+#include "util/limits.h"
+
+#define KEYRING "/usr/share/keyrings/debian-keyring.gpg"
+#define NKEYS 5
+
+static char dir[64];
+static char dbpath[128];
+static uint8_t *ring;
+static size_t ringlen;
+/* The first NKEYS keys of the keyring: offsets and lengths. */
+static size_t koff[NKEYS], klen[NKEYS];
+
+struct seen {
+	size_t n;
+	struct ingest_result r[16];
+};
+
+static void
+on_result(void *arg, const struct ingest_result *r)
+{
+	struct seen *s = arg;
+
+	if (s->n < 16)
+		s->r[s->n] = *r;
+	s->n++;
+}
+
+static void
+remove_db(void)
+{
+	char p[160];
+
+	unlink(dbpath);
+	snprintf(p, sizeof(p), "%s-wal", dbpath);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", dbpath);
+	unlink(p);
+}
+
+static struct store *
+fresh_store(void)
+{
+	struct store *st = NULL;
+
+	remove_db();
+	if (store_open(dbpath, STORE_CREATE, 1000, &st) != PKS_OK)
+		return NULL;
+	return st;
+}
+
+/* One line describing every row the ingest writes, from a separate
+ * connection: keys with hash and times, index rows, day counts. */
+static char *
+snapshot(void)
+{
+	static const char sql[] = "SELECT (SELECT group_concat(id || '/' || "
+	    "hex(hash) || '/' || created || '/' || updated || '/' || "
+	    "length(data), ',') FROM (SELECT * FROM keys ORDER BY id)) || "
+	    "'|' || (SELECT count(*) FROM keyids) || '|' || "
+	    "(SELECT count(*) FROM emails) || '|' || "
+	    "(SELECT group_concat(day || nnew || '/' || nupdated) FROM "
+	    "stats_days)";
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	char *out = NULL;
+
+	if (sqlite3_open(dbpath, &db) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		out = strdup(sqlite3_column_text(s, 0) ?
+		    (const char *)sqlite3_column_text(s, 0) : "empty");
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return out;
+}
+
+static int
+raw_sql(const char *sql)
+{
+	sqlite3 *db = NULL;
+	int ok;
+
+	ok = sqlite3_open(dbpath, &db) == SQLITE_OK &&
+	    sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
+	sqlite3_close(db);
+	return ok;
+}
+
+/* Find the first NKEYS keys of the keyring. */
+static int
+load_keyring(void)
+{
+	struct pgp_keyring_iter it;
+	struct pks_err err;
+	const uint8_t *k;
+	size_t n = 0;
+
+	ring = tap_read_file(KEYRING, &ringlen);
+	if (ring == NULL)
+		return 0;
+	pgp_keyring_init(&it, ring, ringlen);
+	while (n < NKEYS && pgp_keyring_next(&it, &k, &klen[n], &err) ==
+	    PKS_OK) {
+		koff[n] = (size_t)(k - ring);
+		n++;
+	}
+	return n == NKEYS;
+}
+
+/* The bytes of key i up to (not including) its second user ID or first
+ * subkey: a key that a later full copy adds packets to. */
+static size_t
+partial_len(size_t i)
+{
+	const uint8_t *p = ring + koff[i];
+	struct pgp_packet pkt;
+	struct pks_err err;
+	size_t off = 0, at;
+	int nuid = 0;
+
+	for (;;) {
+		at = off;
+		if (pgp_packet_next(p, klen[i], &off, &pkt, &err) != PKS_OK)
+			return 0;
+		if (pkt.tag == PGP_TAG_UID && ++nuid == 2)
+			return at;
+		if (pkt.tag == PGP_TAG_PUBSUBKEY)
+			return at;
+		if (off == klen[i])
+			return 0;
+	}
+}
+
+static void
+test_new_then_unchanged(void)
+{
+	struct store *st = fresh_store();
+	struct ingest_stats stats;
+	struct store_key k;
+	struct seen seen;
+	char *before, *after;
+	uint8_t hash[16];
+	struct pgp_key *key = NULL;
+	struct pks_err err;
+	int64_t n = 0;
+	size_t i;
+
+	CHECK(st != NULL);
+	if (st == NULL)
+		return;
+	memset(&stats, 0, sizeof(stats));
+	memset(&seen, 0, sizeof(seen));
+	CHECK(ingest_keyring(st, INGEST_IMPORT, ring, koff[NKEYS - 1] +
+	    klen[NKEYS - 1], on_result, &seen, &stats) == PKS_OK);
+	CHECK(stats.nnew == NKEYS && stats.nrefused == 0 && seen.n == NKEYS);
+	CHECK(store_count_keys(st, &n) == PKS_OK && n == NKEYS);
+	for (i = 0; i < NKEYS && i < seen.n; i++) {
+		CHECK(seen.r[i].outcome == INGEST_NEW && seen.r[i].have_fpr);
+		CHECK(seen.r[i].fpr.len == 20 && seen.r[i].added > 0);
+		CHECK(store_key_find(st, seen.r[i].fpr.fpr, 20, &k) == PKS_OK);
+		CHECK(memcmp(k.hash, seen.r[i].hash, 16) == 0);
+		/* The stored hash is the hash of the stored packets. */
+		CHECK(pgp_key_parse(k.data, k.len, &key, &err) == PKS_OK);
+		if (key != NULL) {
+			pgp_key_hash(key, hash);
+			CHECK(memcmp(hash, k.hash, 16) == 0);
+			pgp_key_free(key);
+			key = NULL;
+		}
+		store_key_clear(&k);
+	}
+	/* Again: nothing changes, not even a timestamp. */
+	CHECK(raw_sql("UPDATE keys SET updated = 7"));
+	before = snapshot();
+	memset(&seen, 0, sizeof(seen));
+	CHECK(ingest_keyring(st, INGEST_IMPORT, ring, koff[NKEYS - 1] +
+	    klen[NKEYS - 1], on_result, &seen, &stats) == PKS_OK);
+	CHECK(stats.nunchanged == NKEYS && stats.nnew == NKEYS);
+	for (i = 0; i < NKEYS && i < seen.n; i++)
+		CHECK(seen.r[i].outcome == INGEST_UNCHANGED &&
+		    seen.r[i].added == 0);
+	after = snapshot();
+	CHECK(before != NULL && after != NULL && strcmp(before, after) == 0);
+	CHECK(after != NULL && strstr(after, "/7/") != NULL);
+	free(before);
+	free(after);
+	store_close(st);
+}
+
+static void
+test_partial_then_full(void)
+{
+	struct store *st = fresh_store();
+	struct seen seen;
+	uint8_t h1[16];
+	size_t plen = 0, i;
+
+	CHECK(st != NULL);
+	for (i = 0; i < NKEYS && plen == 0; i++)
+		plen = partial_len(i);
+	CHECK(plen > 0);
+	if (st == NULL || plen == 0) {
+		store_close(st);
+		return;
+	}
+	i--;
+	memset(&seen, 0, sizeof(seen));
+	CHECK(ingest_keyring(st, INGEST_HKP, ring + koff[i], plen, on_result,
+	    &seen, NULL) == PKS_OK);
+	CHECK(seen.n == 1 && seen.r[0].outcome == INGEST_NEW);
+	memcpy(h1, seen.r[0].hash, 16);
+	CHECK(ingest_keyring(st, INGEST_HKP, ring + koff[i], klen[i],
+	    on_result, &seen, NULL) == PKS_OK);
+	CHECK(seen.n == 2 && seen.r[1].outcome == INGEST_UPDATED);
+	CHECK(seen.r[1].added > 0 && memcmp(h1, seen.r[1].hash, 16) != 0);
+	CHECK(memcmp(seen.r[0].fpr.fpr, seen.r[1].fpr.fpr, 20) == 0);
+	/* The part again adds nothing to the whole. */
+	CHECK(ingest_keyring(st, INGEST_HKP, ring + koff[i], plen, on_result,
+	    &seen, NULL) == PKS_OK);
+	CHECK(seen.n == 3 && seen.r[2].outcome == INGEST_UNCHANGED);
+	CHECK(memcmp(seen.r[1].hash, seen.r[2].hash, 16) == 0);
+	store_close(st);
+}
+
+/* Armor key i into b. */
+static int
+armor_key(size_t i, struct buf *b)
+{
+	return pgp_armor_encode(ring + koff[i], klen[i], NULL, b) == PKS_OK;
+}
+
+static void
+test_armored(void)
+{
+	struct store *st = fresh_store();
+	struct ingest_stats stats;
+	struct seen seen;
+	struct buf b, bad;
+	char *p;
+	int ok;
+
+	CHECK(st != NULL);
+	if (st == NULL)
+		return;
+	buf_init(&b, PKS_MAX_ARMOR);
+	buf_init(&bad, PKS_MAX_ARMOR);
+	/* Good block, damaged block, good block, with junk around. */
+	ok = buf_adds(&b, "junk before\n") == PKS_OK && armor_key(0, &b) &&
+	    armor_key(1, &bad) && armor_key(2, &bad);
+	CHECK(ok);
+	if (ok) {
+		/* Break a base64 character in the middle block. */
+		p = strstr((char *)bad.data, "\n\n");
+		CHECK(p != NULL && p[5] != '!');
+		if (p != NULL)
+			p[5] = '!';
+		CHECK(buf_add(&b, bad.data, bad.len) == PKS_OK);
+		CHECK(buf_adds(&b, "junk after\n") == PKS_OK);
+	}
+	memset(&stats, 0, sizeof(stats));
+	memset(&seen, 0, sizeof(seen));
+	CHECK(ingest_text(st, INGEST_MAIL_ADD, (const char *)b.data, b.len,
+	    on_result, &seen, &stats) == PKS_OK);
+	CHECK(seen.n == 3 && stats.nnew == 2 && stats.nrefused == 1);
+	CHECK(seen.r[0].outcome == INGEST_NEW);
+	CHECK(seen.r[1].outcome == INGEST_REFUSED && !seen.r[1].have_fpr &&
+	    seen.r[1].why != NULL);
+	CHECK(seen.r[2].outcome == INGEST_NEW);
+	/* Binary through the text door. */
+	CHECK(ingest_text(st, INGEST_MAIL_ADD, (const char *)ring + koff[0],
+	    klen[0], on_result, &seen, &stats) == PKS_OK);
+	CHECK(seen.n == 4 && seen.r[3].outcome == INGEST_UNCHANGED);
+	buf_free(&b);
+	buf_free(&bad);
+	store_close(st);
+}
+
+static void
+test_refused(void)
+{
+	/* A secret-key packet (tag 5), old format, with a short body. */
+	static const uint8_t seckey[] = { 0x94, 0x06, 0x04, 0, 0, 0, 0, 22 };
+	struct store *st = fresh_store();
+	struct ingest_stats stats;
+	struct seen seen;
+	struct buf b;
+	char *before, *after;
+
+	CHECK(st != NULL);
+	if (st == NULL)
+		return;
+	buf_init(&b, PKS_MAX_KEY * 2);
+	CHECK(buf_add(&b, seckey, sizeof(seckey)) == PKS_OK);
+	CHECK(buf_add(&b, ring + koff[0], klen[0]) == PKS_OK);
+	/* A public key carrying a secret subkey packet (tag 7). */
+	CHECK(buf_add(&b, ring + koff[1], klen[1]) == PKS_OK);
+	CHECK(buf_addc(&b, 0x9c) == PKS_OK && buf_addc(&b, 0x02) == PKS_OK &&
+	    buf_addc(&b, 0x04) == PKS_OK && buf_addc(&b, 0x00) == PKS_OK);
+	memset(&stats, 0, sizeof(stats));
+	memset(&seen, 0, sizeof(seen));
+	CHECK(ingest_keyring(st, INGEST_IMPORT, b.data, b.len, on_result,
+	    &seen, &stats) == PKS_OK);
+	CHECK(seen.n == 3 && stats.nnew == 1 && stats.nrefused == 2);
+	CHECK(seen.r[0].outcome == INGEST_REFUSED && seen.r[0].why != NULL);
+	CHECK(seen.r[1].outcome == INGEST_NEW);
+	CHECK(seen.r[2].outcome == INGEST_REFUSED && seen.r[2].why != NULL);
+	/* Bad input changes nothing. */
+	before = snapshot();
+	memset(&seen, 0, sizeof(seen));
+	CHECK(ingest_text(st, INGEST_HKP, "hello", 5, on_result, &seen,
+	    &stats) == PKS_ERR_NOTFOUND);
+	CHECK(ingest_text(st, INGEST_HKP, "", 0, on_result, &seen, &stats) ==
+	    PKS_ERR_NOTFOUND);
+	CHECK(ingest_keyring(st, INGEST_HKP, seckey, sizeof(seckey),
+	    on_result, &seen, &stats) == PKS_OK);
+	CHECK(ingest_keyring(st, INGEST_HKP, ring + koff[2], klen[2] / 2,
+	    on_result, &seen, &stats) == PKS_OK);
+	CHECK(seen.n == 2 && seen.r[0].outcome == INGEST_REFUSED &&
+	    seen.r[1].outcome == INGEST_REFUSED);
+	CHECK(stats.nnew == 1 && stats.nrefused == 4);
+	after = snapshot();
+	CHECK(before != NULL && after != NULL && strcmp(before, after) == 0);
+	free(before);
+	free(after);
+	buf_free(&b);
+	store_close(st);
+}
+
+static void
+test_busy_rolls_back(void)
+{
+	struct store *st = fresh_store(), *other = NULL, *slow = NULL;
+	struct ingest_stats stats;
+	struct seen seen;
+	int64_t n = -1;
+
+	CHECK(st != NULL);
+	store_close(st);
+	CHECK(store_open(dbpath, 0, 1000, &other) == PKS_OK);
+	CHECK(store_open(dbpath, 0, 50, &slow) == PKS_OK);
+	if (other == NULL || slow == NULL) {
+		store_close(other);
+		store_close(slow);
+		return;
+	}
+	CHECK(store_begin(other) == PKS_OK);
+	memset(&stats, 0, sizeof(stats));
+	memset(&seen, 0, sizeof(seen));
+	CHECK(ingest_keyring(slow, INGEST_MAIL_INCREMENTAL, ring + koff[0],
+	    klen[0], on_result, &seen, &stats) == PKS_ERR_BUSY);
+	CHECK(seen.n == 0 && stats.nnew == 0);
+	store_rollback(other);
+	CHECK(ingest_keyring(slow, INGEST_MAIL_INCREMENTAL, ring + koff[0],
+	    klen[0], on_result, &seen, &stats) == PKS_OK);
+	CHECK(stats.nnew == 1);
+	CHECK(store_count_keys(other, &n) == PKS_OK && n == 1);
+	store_close(other);
+	store_close(slow);
+}
+
+int
+main(void)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	if (!load_keyring()) {
+		printf("1..0 # SKIP %s not installed\n", KEYRING);
+		return 0;
+	}
+	snprintf(dir, sizeof(dir), "%s/pks-ingest-XXXXXX",
+	    tmp != NULL && strlen(tmp) < 40 ? tmp : "/tmp");
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		return 99;
+	}
+	snprintf(dbpath, sizeof(dbpath), "%s/test.db", dir);
+	RUN(test_new_then_unchanged);
+	RUN(test_partial_then_full);
+	RUN(test_armored);
+	RUN(test_refused);
+	RUN(test_busy_rolls_back);
+	remove_db();
+	rmdir(dir);
+	free(ring);
+	return tap_done();
+}

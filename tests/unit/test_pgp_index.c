@@ -1,0 +1,356 @@
+/*
+ * test_pgp_index.c: key facts and the machine-readable index.
+ *
+ * Facts of the debian-keyring keys are gpg's ("gpg --with-colons
+ * --list-keys" of the same keys); crafted keys check curves, primary
+ * user ID, revocations, expiry and %-escaping.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pgp/pgp_index.h"
+#include "tap.h"
+#include "util/limits.h"
+
+#define KEYRING "/usr/share/keyrings/debian-keyring.gpg"
+#define KCTIME 0x5f000000u   /* 1593835520 */
+
+static const uint8_t P[] = { 0x04, 0x5f, 0, 0, 0, 1, 0, 0x40, 0xc1, 0xc2,
+	0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0, 0x11, 1, 0, 1 };
+static const uint8_t Q[] = { 0x04, 0x5f, 0, 0, 1, 1, 0, 0x40, 0xd1, 0xd2,
+	0xd3, 0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0, 0x11, 1, 0, 1 };
+
+static struct pgp_key *
+parse_buf(const struct buf *b)
+{
+	struct pgp_key *k = NULL;
+	struct pks_err e = { 0, NULL };
+
+	CHECK(pgp_key_parse(b->data, b->len, &k, &e) == PKS_OK);
+	return k;
+}
+
+static struct pgp_key *
+parse_file(const char *name)
+{
+	struct pgp_key *k = NULL;
+	struct pks_err e = { 0, NULL };
+	char path[256];
+	size_t n = 0;
+	uint8_t *d;
+
+	snprintf(path, sizeof(path), "tests/data/pgp/%s", name);
+	d = tap_read_file(tap_srcpath(path), &n);
+	CHECK(d != NULL);
+	if (d != NULL)
+		CHECK(pgp_key_parse(d, n, &k, &e) == PKS_OK);
+	free(d);
+	return k;
+}
+
+static void
+sub32(uint8_t **q, unsigned type, uint32_t v)
+{
+	uint8_t *p = *q;
+
+	p[0] = 5;
+	p[1] = type;
+	p[2] = v >> 24;
+	p[3] = v >> 16;
+	p[4] = v >> 8;
+	p[5] = v;
+	*q += 6;
+}
+
+/*
+ * A v4 signature: type, creation, optional key expiry (kexp), primary
+ * flag and issuer (in the unhashed area).
+ */
+static void
+add_sig(struct buf *b, unsigned type, uint32_t ctime, uint32_t kexp,
+    int primary, const uint8_t issuer[8])
+{
+	uint8_t s[64], *q = s + 6;
+
+	s[0] = 4;
+	s[1] = type;
+	s[2] = 1;
+	s[3] = 8;
+	sub32(&q, 2, ctime);
+	if (kexp)
+		sub32(&q, 9, kexp);
+	if (primary) {
+		*q++ = 2;
+		*q++ = 25;
+		*q++ = 1;
+	}
+	s[4] = 0;
+	s[5] = (uint8_t)(q - s - 6);
+	*q++ = 0;
+	*q++ = 10;
+	*q++ = 9;
+	*q++ = 16;
+	memcpy(q, issuer, 8);
+	q += 8;
+	*q++ = 0xab;    /* left 16 bits of the hash */
+	*q++ = 0xcd;
+	*q++ = 0;       /* a one-bit MPI */
+	*q++ = 1;
+	*q++ = 1;
+	CHECK(pgp_packet_write(b, 2, s, (size_t)(q - s), PGP_HDR_SKS) ==
+	    PKS_OK);
+}
+
+static void
+add_pkt(struct buf *b, unsigned tag, const void *p, size_t n)
+{
+	CHECK(pgp_packet_write(b, tag, p, n, PGP_HDR_SKS) == PKS_OK);
+}
+
+static void
+mr_is(const struct pgp_key_info *info, time_t now, const char *want)
+{
+	struct buf b;
+
+	buf_init(&b, 65536);
+	CHECK(pgp_index_mr(info, now, &b) == PKS_OK);
+	CHECK(b.data != NULL && strcmp((char *)b.data, want) == 0);
+	if (b.data == NULL || strcmp((char *)b.data, want) != 0)
+		printf("# got:\n%s# want:\n%s", b.data ? (char *)b.data : "",
+		    want);
+	buf_free(&b);
+}
+
+/* Build the crafted key; 'revoke' adds a self-issued 0x20. */
+static struct pgp_key *
+crafted(int revoke, const uint8_t other[8])
+{
+	struct pgp_fpr f;
+	struct buf b;
+	struct pgp_key *k;
+	static const uint8_t uat[] = { 5, 1, 0x10, 0, 1, 0 };
+
+	CHECK(pgp_fpr_compute(P, sizeof(P), &f, NULL) == PKS_OK);
+	buf_init(&b, PKS_MAX_KEY);
+	add_pkt(&b, 6, P, sizeof(P));
+	add_sig(&b, 0x20, KCTIME + 50, 0, 0, other);
+	if (revoke)
+		add_sig(&b, 0x20, KCTIME + 60, 0, 0, f.keyid);
+	add_pkt(&b, 13, "alice", 5);
+	add_sig(&b, 0x13, KCTIME + 10, 0, 0, f.keyid);
+	add_sig(&b, 0x10, KCTIME + 40, 0, 0, other);
+	add_pkt(&b, 13, "bob", 3);
+	add_sig(&b, 0x13, KCTIME + 20, 1000, 1, f.keyid);
+	add_pkt(&b, 13, "carol", 5);
+	add_sig(&b, 0x13, KCTIME + 10, 0, 0, f.keyid);
+	add_sig(&b, 0x30, KCTIME + 30, 0, 0, f.keyid);
+	add_pkt(&b, 17, uat, sizeof(uat));
+	add_sig(&b, 0x13, KCTIME + 10, 0, 0, f.keyid);
+	add_pkt(&b, 14, Q, sizeof(Q));
+	add_sig(&b, 0x18, KCTIME + 10, 500, 0, f.keyid);
+	add_sig(&b, 0x28, KCTIME + 70, 0, 0, f.keyid);
+	k = parse_buf(&b);
+	buf_free(&b);
+	return k;
+}
+
+static void
+test_crafted_facts(void)
+{
+	static const uint8_t other[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	struct pgp_key *k = crafted(0, other), *r = crafted(1, other);
+	struct pgp_key_info *info = NULL, *rinfo = NULL;
+	char fpr[41], want[512];
+
+	if (k == NULL || r == NULL)
+		return;
+	CHECK(pgp_key_info(k, &info) == PKS_OK);
+	CHECK(pgp_key_info(r, &rinfo) == PKS_OK);
+	CHECK(info->algo == 1 && info->bits == 64 && info->version == 4);
+	CHECK(info->ctime == KCTIME && info->expires == KCTIME + 1000);
+	CHECK(!info->revoked && rinfo->revoked);
+	CHECK(info->nuids == 4);
+	CHECK(info->uids[0].len == 3 && memcmp(info->uids[0].text, "bob", 3) ==
+	    0 && info->uids[0].primary);
+	CHECK(info->uids[1].len == 5 && memcmp(info->uids[1].text, "alice",
+	    5) == 0 && info->uids[1].ctime == KCTIME + 10);
+	CHECK(info->uids[2].revoked && !info->uids[1].revoked);
+	CHECK(info->uids[3].is_uat);
+	CHECK(info->nsubkeys == 1 && info->subkeys[0].revoked);
+	CHECK(info->subkeys[0].expires == KCTIME + 1 + 500);
+	CHECK(info->subkeys[0].algo == 1 && info->subkeys[0].bits == 64);
+	pgp_hex(info->fpr.fpr, 20, fpr);
+	snprintf(want, sizeof(want), "pub:%s:1:64:1593835520:1593836520:\n"
+	    "uid:bob:1593835540::\nuid:alice:1593835530::\n"
+	    "uid:carol:1593835530::r\n", fpr);
+	mr_is(info, KCTIME, want);
+	snprintf(want, sizeof(want), "pub:%s:1:64:1593835520:1593836520:re\n"
+	    "uid:bob:1593835540::\nuid:alice:1593835530::\n"
+	    "uid:carol:1593835530::r\n", fpr);
+	mr_is(rinfo, KCTIME + 1000, want);
+	pgp_key_info_free(info);
+	pgp_key_info_free(rinfo);
+	pgp_key_free(k);
+	pgp_key_free(r);
+}
+
+static void
+test_escape(void)
+{
+	static const char uid[] = "J\xc3\xb6hn: 100% <j@x>\x01\x7f~";
+	struct buf b;
+	struct pgp_key *k;
+	struct pgp_key_info *info = NULL;
+	char fpr[41], want[256];
+
+	buf_init(&b, PKS_MAX_KEY);
+	add_pkt(&b, 6, P, sizeof(P));
+	add_pkt(&b, 13, uid, strlen(uid));
+	k = parse_buf(&b);
+	if (k == NULL)
+		return;
+	CHECK(pgp_key_info(k, &info) == PKS_OK);
+	pgp_hex(info->fpr.fpr, 20, fpr);
+	snprintf(want, sizeof(want), "pub:%s:1:64:1593835520::\n"
+	    "uid:J%%C3%%B6hn%%3A 100%%25 <j@x>%%01%%7F~:::\n", fpr);
+	mr_is(info, 0, want);
+	pgp_key_info_free(info);
+	pgp_key_free(k);
+	buf_free(&b);
+}
+
+/* Key facts of a key made of one key packet. */
+static void
+bits_of(const uint8_t *body, size_t n, unsigned algo, unsigned bits,
+    const char *curve)
+{
+	struct buf b;
+	struct pgp_key *k;
+	struct pgp_key_info *info = NULL;
+
+	buf_init(&b, PKS_MAX_KEY);
+	add_pkt(&b, 6, body, n);
+	k = parse_buf(&b);
+	if (k != NULL) {
+		CHECK(pgp_key_info(k, &info) == PKS_OK);
+		CHECK(info->algo == algo && info->bits == bits);
+		CHECK(strcmp(info->curve, curve) == 0);
+		if (info->bits != bits || strcmp(info->curve, curve) != 0)
+			printf("# algo %u: %u bits, curve '%s'\n", algo,
+			    info->bits, info->curve);
+	}
+	pgp_key_info_free(info);
+	pgp_key_free(k);
+	buf_free(&b);
+}
+
+static void
+test_curves(void)
+{
+	static const uint8_t ed[] = { 4, 0x5f, 0, 0, 0, 22, 9, 0x2b, 0x06,
+		0x01, 0x04, 0x01, 0xda, 0x47, 0x0f, 0x01, 0, 7, 0x40 };
+	static const uint8_t cv[] = { 4, 0x5f, 0, 0, 0, 18, 10, 0x2b, 0x06,
+		0x01, 0x04, 0x01, 0x97, 0x55, 0x01, 0x05, 0x01, 0, 7, 0x40,
+		3, 1, 8, 7 };
+	static const uint8_t p384[] = { 4, 0x5f, 0, 0, 0, 19, 5, 0x2b, 0x81,
+		0x04, 0x00, 0x22, 0, 3, 4 };
+	static const uint8_t bp512[] = { 4, 0x5f, 0, 0, 0, 19, 9, 0x2b, 0x24,
+		0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x0d, 0, 3, 4 };
+	static const uint8_t unk[] = { 4, 0x5f, 0, 0, 0, 19, 5, 0x2a, 0x03,
+		0x04, 0x86, 0x48, 0, 3, 4 };
+	static const uint8_t bad[] = { 4, 0x5f, 0, 0, 0, 19, 9, 0x2a };
+	uint8_t v6[10 + 57];
+
+	bits_of(ed, sizeof(ed), 22, 255, "ed25519");
+	bits_of(cv, sizeof(cv), 18, 255, "cv25519");
+	bits_of(p384, sizeof(p384), 19, 384, "nistp384");
+	bits_of(bp512, sizeof(bp512), 19, 512, "brainpoolP512r1");
+	bits_of(unk, sizeof(unk), 19, 0, "1.2.3.4.840");
+	bits_of(bad, sizeof(bad), 19, 0, "");
+	memset(v6, 0x11, sizeof(v6));
+	v6[0] = 6;
+	v6[5] = 27;
+	v6[6] = v6[7] = v6[8] = 0;
+	v6[9] = 32;
+	bits_of(v6, 42, 27, 255, "ed25519");
+	v6[5] = 25;
+	bits_of(v6, 42, 25, 255, "cv25519");
+	v6[5] = 28;
+	v6[9] = 57;
+	bits_of(v6, 67, 28, 448, "ed448");
+	v6[5] = 26;
+	v6[9] = 56;
+	bits_of(v6, 66, 26, 448, "cv448");
+	v6[5] = 99;
+	bits_of(v6, 66, 99, 0, "");
+	CHECK(strcmp(pgp_algo_name(22), "EdDSA") == 0);
+	CHECK(pgp_algo_name(200) == NULL);
+	CHECK(pgp_algo_letter(1) == 'R' && pgp_algo_letter(17) == 'D');
+	CHECK(pgp_algo_letter(200) == '?');
+}
+
+static void
+test_debian_keys(void)
+{
+	struct pgp_key *k;
+	struct pgp_key_info *info = NULL;
+	char fpr[41];
+
+	k = parse_file("rsa-2uid.pgp");
+	if (k != NULL && pgp_key_info(k, &info) == PKS_OK) {
+		CHECK(info->algo == 1 && info->bits == 2048);
+		CHECK(info->ctime == 1281042461 && info->expires == 1911277903);
+		CHECK(info->nuids == 2 && info->uids[0].ctime == 1595917907);
+		CHECK(info->uids[0].len == 36 && memcmp(info->uids[0].text,
+		    "Shachar Shemesh <shachar@lingnu.com>", 36) == 0);
+		CHECK(info->uids[1].ctime == 1595917903);
+		CHECK(info->nsubkeys == 1);
+		pgp_hex(info->subkeys[0].fpr.fpr, 20, fpr);
+		CHECK(strcmp(fpr, "28A89AF3C6B23EC7EA5BD9F55C26DAA37E227DB0") ==
+		    0);
+		CHECK(info->subkeys[0].ctime == 1281043063);
+		CHECK(info->subkeys[0].expires == 1911277923);
+		mr_is(info, 1700000000, "pub:F2D643A558B9924C0649207BA0C5AD13"
+		    "59CD3653:1:2048:1281042461:1911277903:\n"
+		    "uid:Shachar Shemesh <shachar@lingnu.com>:1595917907::\n"
+		    "uid:Shachar Shemesh (Debian Developer) <shachar@debian.org>"
+		    ":1595917903::\n");
+	}
+	pgp_key_info_free(info);
+	pgp_key_free(k);
+	info = NULL;
+	k = parse_file("eddsa.pgp");
+	if (k != NULL && pgp_key_info(k, &info) == PKS_OK) {
+		CHECK(info->algo == 22 && info->bits == 255);
+		CHECK(strcmp(info->curve, "ed25519") == 0);
+		CHECK(info->ctime == 1545383542 && info->expires == 0);
+		CHECK(info->nsubkeys == 1 && info->subkeys[0].algo == 18 &&
+		    info->subkeys[0].bits == 255);
+	}
+	pgp_key_info_free(info);
+	pgp_key_free(k);
+	info = NULL;
+	k = parse_file("rsa-small.pgp");
+	if (k != NULL && pgp_key_info(k, &info) == PKS_OK) {
+		CHECK(info->expires == 1485142689);
+		mr_is(info, 1700000000, "pub:7DF3D4B58EAD38D84E554E3B68530A81"
+		    "2B47DCDE:1:2048:1259179203:1485142689:e\n"
+		    "uid:Jay Bonci <jaybonci@debian.org>:1390534692::\n");
+	}
+	pgp_key_info_free(info);
+	pgp_key_free(k);
+}
+
+int
+main(void)
+{
+	pgp_init();
+	RUN(test_crafted_facts);
+	RUN(test_escape);
+	RUN(test_curves);
+	RUN(test_debian_keys);
+	return tap_done();
+}

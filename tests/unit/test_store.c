@@ -1,0 +1,720 @@
+/*
+ * test_store.c: unit tests of src/store against a real SQLite file in
+ * a temporary folder.  Keys are described by hand-made pgp_key_info
+ * records, so these tests need nothing of src/pgp but its types.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "tap.h"
+#include "store/store.h"
+#include "util/limits.h"
+
+static char dir[64];
+static char dbpath[128];
+
+/* A hand-made key: primary fingerprint byte 'tag', subkeys, user IDs. */
+struct fake {
+	struct pgp_key_info info;
+	struct pgp_subkey_info sub[4];
+	struct pgp_uid_info uid[4];
+	uint8_t data[64];
+	struct store_key_rec rec;
+};
+
+static void
+fake_fpr(struct pgp_fpr *f, uint8_t tag, uint8_t sub)
+{
+	size_t i;
+
+	memset(f, 0, sizeof(*f));
+	f->version = 4;
+	f->len = 20;
+	for (i = 0; i < 20; i++)
+		f->fpr[i] = (uint8_t)(tag + 7 * i + 31 * sub);
+	memcpy(f->keyid, f->fpr + 12, 8);
+}
+
+static void
+fake_key(struct fake *k, uint8_t tag, size_t nsub, const char *const *uids)
+{
+	size_t i;
+
+	memset(k, 0, sizeof(*k));
+	fake_fpr(&k->info.fpr, tag, 0);
+	k->info.version = 4;
+	k->info.algo = 1;
+	k->info.bits = 2048;
+	k->info.ctime = 1000000000;
+	for (i = 0; i < nsub && i < 4; i++)
+		fake_fpr(&k->sub[i].fpr, tag, (uint8_t)(i + 1));
+	k->info.subkeys = k->sub;
+	k->info.nsubkeys = nsub;
+	for (i = 0; uids != NULL && uids[i] != NULL && i < 4; i++) {
+		k->uid[i].text = (const uint8_t *)uids[i];
+		k->uid[i].len = strlen(uids[i]);
+	}
+	k->info.uids = k->uid;
+	k->info.nuids = i;
+	for (i = 0; i < sizeof(k->data); i++)
+		k->data[i] = (uint8_t)(tag ^ i);
+	k->rec.data = k->data;
+	k->rec.len = sizeof(k->data);
+	for (i = 0; i < 16; i++)
+		k->rec.hash[i] = (uint8_t)(tag * 3 + i);
+	k->rec.info = &k->info;
+	k->rec.recon = 1;
+}
+
+static void
+remove_db(void)
+{
+	char p[160];
+
+	unlink(dbpath);
+	snprintf(p, sizeof(p), "%s-wal", dbpath);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", dbpath);
+	unlink(p);
+}
+
+static struct store *
+fresh_store(void)
+{
+	struct store *st = NULL;
+
+	remove_db();
+	if (store_open(dbpath, STORE_CREATE, 1000, &st) != PKS_OK)
+		return NULL;
+	return st;
+}
+
+static int64_t
+insert(struct store *st, struct fake *k)
+{
+	int64_t id = -1;
+
+	if (store_begin(st) != PKS_OK)
+		return -1;
+	if (store_key_insert(st, &k->rec, &id) != PKS_OK) {
+		store_rollback(st);
+		return -1;
+	}
+	return store_commit(st) == PKS_OK ? id : -1;
+}
+
+/* Run SQL on a separate raw connection (to inspect or damage). */
+static int
+raw_sql(const char *sql, char *out, size_t outsz)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int ok;
+
+	if (sqlite3_open(dbpath, &db) != SQLITE_OK)
+		return 0;
+	ok = sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK;
+	if (ok) {
+		int r = sqlite3_step(s);
+
+		ok = r == SQLITE_ROW || r == SQLITE_DONE;
+		if (out != NULL && outsz > 0)
+			snprintf(out, outsz, "%s", r == SQLITE_ROW &&
+			    sqlite3_column_text(s, 0) ? (const char *)
+			    sqlite3_column_text(s, 0) : "");
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return ok;
+}
+
+static int
+ids_are(const struct store_ids *ids, size_t n, const int64_t *want)
+{
+	size_t i;
+
+	if (ids->n != n)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (ids->v[i] != want[i])
+			return 0;
+	return 1;
+}
+
+static const char *const uids_a[] = { "Alice Example <Alice@Example.ORG>",
+	"Bob Builder (work) <bob@work.example>", NULL };
+static const char *const uids_b[] = { "Seán O'Brien <sean@example.org>",
+	"AND OR NOT NEAR alice@example.org", NULL };
+
+static void
+test_open_create(void)
+{
+	struct store *st, *ro = NULL, *none = NULL;
+	char *v = NULL;
+	char mode[32];
+	int64_t n = -1;
+
+	st = fresh_store();
+	CHECK(st != NULL);
+	if (st == NULL)
+		return;
+	CHECK(store_meta_get(st, "schema_version", &v) == PKS_OK);
+	CHECK(v != NULL && strcmp(v, "1") == 0);
+	free(v);
+	CHECK(store_meta_get(st, "nonesuch", &v) == PKS_ERR_NOTFOUND);
+	CHECK(store_meta_set(st, "x", "1") == PKS_OK);
+	CHECK(store_meta_set(st, "x", "two") == PKS_OK);
+	CHECK(store_meta_get(st, "x", &v) == PKS_OK && strcmp(v, "two") == 0);
+	free(v);
+	CHECK(store_count_keys(st, &n) == PKS_OK && n == 0);
+	store_close(st);
+	CHECK(raw_sql("PRAGMA journal_mode", mode, sizeof(mode)));
+	CHECK(strcmp(mode, "wal") == 0);
+	/* Opening again, creating again: nothing changes. */
+	CHECK(store_open(dbpath, STORE_CREATE, 100, &st) == PKS_OK);
+	store_close(st);
+	CHECK(store_open(dbpath, 0, 100, &st) == PKS_OK);
+	store_close(st);
+	CHECK(store_open(dbpath, STORE_READONLY, 100, &ro) == PKS_OK);
+	CHECK(ro != NULL && store_count_keys(ro, &n) == PKS_OK && n == 0);
+	store_close(ro);
+	remove_db();
+	CHECK(store_open(dbpath, 0, 100, &none) == PKS_ERR_DB);
+	CHECK(none == NULL);
+	CHECK(store_open(dbpath, STORE_READONLY, 100, &none) != PKS_OK);
+}
+
+static void
+test_schema_version_guard(void)
+{
+	struct store *st = fresh_store();
+
+	CHECK(st != NULL);
+	store_close(st);
+	CHECK(raw_sql("UPDATE meta SET value = '99' WHERE name = "
+	    "'schema_version'", NULL, 0));
+	st = NULL;
+	CHECK(store_open(dbpath, STORE_CREATE, 100, &st) == PKS_ERR_DB);
+	CHECK(st == NULL);
+	CHECK(raw_sql("DROP TABLE meta", NULL, 0));
+	CHECK(store_open(dbpath, 0, 100, &st) == PKS_ERR_DB);
+}
+
+static void
+test_insert_find(void)
+{
+	struct store *st = fresh_store();
+	struct store_key k;
+	struct store_ids ids;
+	struct fake a, b;
+	int64_t ida, idb, n = 0, want[2];
+	time_t now = time(NULL);
+
+	CHECK(st != NULL);
+	if (st == NULL)
+		return;
+	fake_key(&a, 1, 2, uids_a);
+	fake_key(&b, 2, 1, uids_b);
+	ida = insert(st, &a);
+	idb = insert(st, &b);
+	CHECK(ida > 0 && idb > ida);
+	CHECK(store_count_keys(st, &n) == PKS_OK && n == 2);
+	CHECK(store_key_find(st, a.info.fpr.fpr, 20, &k) == PKS_OK);
+	CHECK(k.id == ida && k.len == sizeof(a.data));
+	CHECK(k.data != NULL && memcmp(k.data, a.data, k.len) == 0);
+	CHECK(memcmp(k.hash, a.rec.hash, 16) == 0);
+	CHECK(k.created >= now - 5 && k.updated == k.created);
+	store_key_clear(&k);
+	CHECK(k.data == NULL);
+	CHECK(store_key_load(st, idb, &k) == PKS_OK && k.id == idb);
+	CHECK(k.len == sizeof(b.data) && memcmp(k.data, b.data, k.len) == 0);
+	store_key_clear(&k);
+	CHECK(store_key_load(st, 999, &k) == PKS_ERR_NOTFOUND);
+	/* A subkey's fingerprint does not name a key row... */
+	CHECK(store_key_find(st, a.sub[0].fpr.fpr, 20, &k) ==
+	    PKS_ERR_NOTFOUND);
+	/* ...but a fingerprint search finds its key. */
+	want[0] = ida;
+	CHECK(store_search_fpr(st, a.sub[1].fpr.fpr, 20, 10, &ids) == PKS_OK);
+	CHECK(ids_are(&ids, 1, want));
+	store_ids_free(&ids);
+	CHECK(store_search_fpr(st, a.info.fpr.fpr, 20, 10, &ids) == PKS_OK);
+	CHECK(ids_are(&ids, 1, want));
+	store_ids_free(&ids);
+	CHECK(store_search_fpr(st, a.info.fpr.fpr, 19, 10, &ids) ==
+	    PKS_ERR_PARSE);
+	CHECK(store_search_hash(st, b.rec.hash, 10, &ids) == PKS_OK);
+	want[0] = idb;
+	CHECK(ids_are(&ids, 1, want));
+	store_ids_free(&ids);
+	/* The same fingerprint twice is refused by the database. */
+	CHECK(insert(st, &a) == -1);
+	CHECK(store_count_keys(st, &n) == PKS_OK && n == 2);
+	store_close(st);
+}
+
+static uint64_t
+keyid_of(const struct pgp_fpr *f)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | f->keyid[i];
+	return v;
+}
+
+static void
+test_keyids(void)
+{
+	struct store *st = fresh_store();
+	struct store_ids ids;
+	struct fake a, b;
+	int64_t ida, idb, want[2];
+	uint64_t k;
+
+	CHECK(st != NULL);
+	if (st == NULL)
+		return;
+	fake_key(&a, 1, 2, uids_a);
+	/* Key IDs with the top bit set must survive the signed column. */
+	fake_key(&b, 0x90, 1, uids_b);
+	ida = insert(st, &a);
+	idb = insert(st, &b);
+	CHECK(keyid_of(&b.info.fpr) >> 63 == 1);
+	want[0] = ida;
+	k = keyid_of(&a.info.fpr);
+	CHECK(store_search_keyid(st, k, 64, 10, &ids) == PKS_OK);
+	CHECK(ids_are(&ids, 1, want));
+	store_ids_free(&ids);
+	CHECK(store_search_keyid(st, k & 0xffffffffu, 32, 10, &ids) == PKS_OK);
+	CHECK(ids_are(&ids, 1, want));
+	store_ids_free(&ids);
+	k = keyid_of(&a.sub[1].fpr);
+	CHECK(store_search_keyid(st, k, 64, 10, &ids) == PKS_OK);
+	CHECK(ids_are(&ids, 1, want));
+	store_ids_free(&ids);
+	CHECK(store_search_keyid(st, k, 32, 10, &ids) == PKS_OK);
+	CHECK(ids_are(&ids, 1, want));
+	store_ids_free(&ids);
+	want[0] = idb;
+	k = keyid_of(&b.info.fpr);
+	CHECK(store_search_keyid(st, k, 64, 10, &ids) == PKS_OK);
+	CHECK(ids_are(&ids, 1, want));
+	store_ids_free(&ids);
+	CHECK(store_search_keyid(st, k, 32, 10, &ids) == PKS_OK);
+	CHECK(ids_are(&ids, 1, want));
+	store_ids_free(&ids);
+	CHECK(store_search_keyid(st, k ^ 1, 64, 10, &ids) == PKS_OK &&
+	    ids.n == 0);
+	store_ids_free(&ids);
+	CHECK(store_search_keyid(st, k, 48, 10, &ids) == PKS_ERR_PARSE);
+	store_close(st);
+}
+
+/* Ids that a word search finds, as a count, or -1 on error. */
+static long
+nwords(struct store *st, const char *q, int64_t first)
+{
+	struct store_ids ids;
+	long n;
+
+	if (store_search_words(st, q, 100, &ids) != PKS_OK)
+		return -1;
+	n = (long)ids.n;
+	if (first > 0 && (ids.n == 0 || ids.v[0] != first))
+		n = -2;
+	store_ids_free(&ids);
+	return n;
+}
+
+static void
+test_words(void)
+{
+	struct store *st = fresh_store();
+	struct store_ids ids;
+	struct fake a, b;
+	char many[256];
+	int64_t ida, idb;
+	int i;
+
+	CHECK(st != NULL);
+	if (st == NULL)
+		return;
+	fake_key(&a, 1, 0, uids_a);
+	fake_key(&b, 2, 0, uids_b);
+	ida = insert(st, &a);
+	idb = insert(st, &b);
+	CHECK(nwords(st, "alice", 0) == 2);
+	CHECK(nwords(st, "ALICE example", 0) == 2);
+	/* Every word must match, but may be in different user IDs. */
+	CHECK(nwords(st, "alice builder", ida) == 1);
+	CHECK(nwords(st, "alice zebra", 0) == 0);
+	CHECK(nwords(st, "sean", idb) == 1);
+	CHECK(nwords(st, "SEÁN o'brien", idb) == 1);
+	/* FTS syntax in the input is plain text. */
+	CHECK(nwords(st, "alice OR zebra", 0) == 0);
+	CHECK(nwords(st, "NOT alice", idb) == 1);
+	CHECK(nwords(st, "alice NEAR", idb) == 1);
+	CHECK(nwords(st, "bob* (work)", ida) == 1);
+	CHECK(nwords(st, "\"alice", 0) == 2);
+	CHECK(nwords(st, "uids:alice", 0) == 0);
+	CHECK(nwords(st, "^alice", 0) == 2);
+	/* A word the tokenizer splits must match as a phrase. */
+	CHECK(nwords(st, "alice@example.org", 0) == 2);
+	CHECK(nwords(st, "example@alice.org", 0) == 0);
+	/* One-character and punctuation-only words are left out. */
+	CHECK(nwords(st, "a b c", 0) == 0);
+	CHECK(nwords(st, "x alice -- ;", 0) == 2);
+	CHECK(nwords(st, "", 0) == 0);
+	CHECK(nwords(st, "\xe2\x80\x94\xe2\x80\x94", 0) == 0);
+	many[0] = '\0';
+	for (i = 0; i <= (int)PKS_MAX_WORDS; i++)
+		strncat(many, "alice ", sizeof(many) - strlen(many) - 1);
+	CHECK(store_search_words(st, many, 10, &ids) == PKS_ERR_TOOBIG);
+	store_close(st);
+}
+
+static void
+test_email(void)
+{
+	struct store *st = fresh_store();
+	struct store_ids ids;
+	struct fake a, b;
+	int64_t ida, idb, want[2];
+
+	CHECK(st != NULL);
+	if (st == NULL)
+		return;
+	fake_key(&a, 1, 0, uids_a);
+	fake_key(&b, 2, 0, uids_b);
+	ida = insert(st, &a);
+	idb = insert(st, &b);
+	want[0] = ida;
+	CHECK(store_search_email(st, "alice@example.org", 10, &ids) == PKS_OK);
+	CHECK(ids_are(&ids, 1, want));
+	store_ids_free(&ids);
+	CHECK(store_search_email(st, "<ALICE@example.ORG>", 10, &ids) ==
+	    PKS_OK);
+	CHECK(ids_are(&ids, 1, want));
+	store_ids_free(&ids);
+	CHECK(store_search_email(st, "bob@work.example", 10, &ids) == PKS_OK);
+	CHECK(ids_are(&ids, 1, want));
+	store_ids_free(&ids);
+	/* Key b has the address only inside text, not as its address. */
+	CHECK(store_search_email(st, "alice@example", 10, &ids) == PKS_OK &&
+	    ids.n == 0);
+	store_ids_free(&ids);
+	want[0] = idb;
+	CHECK(store_search_email(st, "Sean@Example.org", 10, &ids) == PKS_OK);
+	CHECK(ids_are(&ids, 1, want));
+	store_ids_free(&ids);
+	CHECK(store_search_email(st, "not an address", 10, &ids) == PKS_OK &&
+	    ids.n == 0);
+	store_ids_free(&ids);
+	store_close(st);
+}
+
+static void
+test_max_plus_one(void)
+{
+	static const char *const common[] = { "Common Name <same@example.org>",
+		NULL };
+	struct store *st = fresh_store();
+	struct store_ids ids;
+	struct fake k;
+	int64_t want[5];
+	int i;
+
+	CHECK(st != NULL);
+	if (st == NULL)
+		return;
+	CHECK(store_begin(st) == PKS_OK);
+	for (i = 0; i < 5; i++) {
+		fake_key(&k, (uint8_t)(10 + i), 1, common);
+		/* Share one subkey so the 32-bit search meets all keys. */
+		fake_fpr(&k.sub[0].fpr, 200, 1);
+		CHECK(store_key_insert(st, &k.rec, &want[i]) == PKS_OK);
+	}
+	CHECK(store_commit(st) == PKS_OK);
+	CHECK(store_search_words(st, "common", 3, &ids) == PKS_OK);
+	CHECK(ids_are(&ids, 4, want));
+	store_ids_free(&ids);
+	CHECK(store_search_words(st, "common", 10, &ids) == PKS_OK);
+	CHECK(ids_are(&ids, 5, want));
+	store_ids_free(&ids);
+	CHECK(store_search_email(st, "same@example.org", 0, &ids) == PKS_OK);
+	CHECK(ids_are(&ids, 1, want));
+	store_ids_free(&ids);
+	CHECK(store_search_keyid(st, keyid_of(&k.sub[0].fpr), 32, 4, &ids) ==
+	    PKS_OK);
+	CHECK(ids_are(&ids, 5, want));
+	store_ids_free(&ids);
+	CHECK(store_search_fpr(st, k.sub[0].fpr.fpr, 20, 2, &ids) == PKS_OK);
+	CHECK(ids_are(&ids, 3, want));
+	store_ids_free(&ids);
+	store_close(st);
+}
+
+static const char *
+today(void)
+{
+	static char day[16];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+	return day;
+}
+
+static void
+test_update_and_days(void)
+{
+	static const char *const uids_new[] = { "Alice New <alice@new.example>",
+		NULL };
+	struct store *st = fresh_store();
+	struct store_ids ids;
+	struct store_key k;
+	struct store_day *days = NULL;
+	struct fake a, a2, b;
+	int64_t ida, n;
+	size_t ndays = 0;
+	uint64_t oldsub;
+
+	CHECK(st != NULL);
+	if (st == NULL)
+		return;
+	fake_key(&a, 1, 2, uids_a);
+	fake_key(&b, 2, 0, uids_b);
+	ida = insert(st, &a);
+	CHECK(insert(st, &b) > 0);
+	CHECK(raw_sql("UPDATE keys SET created = 5, updated = 5", NULL, 0));
+	fake_key(&a2, 1, 1, uids_new);
+	fake_fpr(&a2.sub[0].fpr, 1, 3);
+	a2.data[0] ^= 0xff;
+	a2.rec.hash[0] ^= 0xff;
+	CHECK(store_begin(st) == PKS_OK);
+	CHECK(store_key_update(st, ida, &a2.rec) == PKS_OK);
+	CHECK(store_key_update(st, 999, &a2.rec) == PKS_ERR_NOTFOUND);
+	CHECK(store_commit(st) == PKS_OK);
+	CHECK(store_key_load(st, ida, &k) == PKS_OK);
+	CHECK(k.created == 5 && k.updated > 5);
+	CHECK(memcmp(k.hash, a2.rec.hash, 16) == 0 && k.data[0] == a2.data[0]);
+	store_key_clear(&k);
+	/* The index rows were replaced. */
+	CHECK(nwords(st, "alice new", ida) == 1);
+	CHECK(nwords(st, "builder", 0) == 0);
+	CHECK(store_search_email(st, "bob@work.example", 10, &ids) == PKS_OK &&
+	    ids.n == 0);
+	store_ids_free(&ids);
+	CHECK(store_search_email(st, "alice@new.example", 10, &ids) ==
+	    PKS_OK && ids.n == 1);
+	store_ids_free(&ids);
+	oldsub = keyid_of(&a.sub[1].fpr);
+	CHECK(store_search_keyid(st, oldsub, 64, 10, &ids) == PKS_OK &&
+	    ids.n == 0);
+	store_ids_free(&ids);
+	CHECK(store_search_keyid(st, keyid_of(&a2.sub[0].fpr), 64, 10, &ids) ==
+	    PKS_OK && ids.n == 1);
+	store_ids_free(&ids);
+	CHECK(store_search_hash(st, a.rec.hash, 10, &ids) == PKS_OK &&
+	    ids.n == 0);
+	store_ids_free(&ids);
+	CHECK(store_count_keys(st, &n) == PKS_OK && n == 2);
+	CHECK(store_stats_days(st, 7, &days, &ndays) == PKS_OK);
+	CHECK(ndays == 1 && days != NULL);
+	if (ndays == 1) {
+		CHECK(strcmp(days[0].day, today()) == 0);
+		CHECK(days[0].nnew == 2 && days[0].nupdated == 1);
+	}
+	free(days);
+	CHECK(raw_sql("INSERT INTO stats_days VALUES ('2001-02-03', 4, 5)",
+	    NULL, 0));
+	CHECK(store_stats_days(st, 7, &days, &ndays) == PKS_OK && ndays == 2);
+	if (ndays == 2)
+		CHECK(strcmp(days[1].day, "2001-02-03") == 0 &&
+		    days[1].nupdated == 5);
+	free(days);
+	CHECK(store_stats_days(st, 1, &days, &ndays) == PKS_OK && ndays == 1);
+	free(days);
+	store_close(st);
+}
+
+static void
+test_rollback(void)
+{
+	struct store *st = fresh_store();
+	struct store_key k;
+	struct fake a;
+	int64_t id, n = -1;
+
+	CHECK(st != NULL);
+	if (st == NULL)
+		return;
+	fake_key(&a, 1, 1, uids_a);
+	CHECK(store_begin(st) == PKS_OK);
+	CHECK(store_key_insert(st, &a.rec, &id) == PKS_OK);
+	store_rollback(st);
+	store_rollback(st);
+	CHECK(store_key_find(st, a.info.fpr.fpr, 20, &k) == PKS_ERR_NOTFOUND);
+	CHECK(store_count_keys(st, &n) == PKS_OK && n == 0);
+	CHECK(nwords(st, "alice", 0) == 0);
+	store_close(st);
+}
+
+static void
+test_busy(void)
+{
+	struct store *st1 = fresh_store(), *st2 = NULL, *ro = NULL;
+	struct store_key k;
+	struct fake a;
+	int64_t id;
+	time_t t0;
+
+	CHECK(st1 != NULL);
+	if (st1 == NULL)
+		return;
+	fake_key(&a, 1, 1, uids_a);
+	CHECK(insert(st1, &a) > 0);
+	CHECK(store_open(dbpath, 0, 100, &st2) == PKS_OK);
+	if (st2 == NULL) {
+		store_close(st1);
+		return;
+	}
+	CHECK(store_begin(st1) == PKS_OK);
+	t0 = time(NULL);
+	CHECK(store_begin(st2) == PKS_ERR_BUSY);
+	CHECK(time(NULL) - t0 < 5);
+	CHECK(strlen(store_errmsg(st2)) > 0);
+	/* Readers are not blocked by a writer (WAL). */
+	CHECK(store_key_find(st2, a.info.fpr.fpr, 20, &k) == PKS_OK);
+	store_key_clear(&k);
+	store_rollback(st1);
+	CHECK(store_begin(st2) == PKS_OK);
+	store_rollback(st2);
+	store_close(st2);
+	/* A read-only connection reads, and cannot write. */
+	CHECK(store_open(dbpath, STORE_READONLY, 100, &ro) == PKS_OK);
+	if (ro != NULL) {
+		CHECK(store_key_find(ro, a.info.fpr.fpr, 20, &k) == PKS_OK);
+		store_key_clear(&k);
+		fake_key(&a, 3, 0, uids_b);
+		CHECK(store_key_insert(ro, &a.rec, &id) == PKS_ERR_DB);
+		store_close(ro);
+	}
+	store_close(st1);
+}
+
+struct walk {
+	int64_t last;
+	int n;
+	int stop_at;
+};
+
+static int
+walk_cb(void *arg, const struct store_key *k)
+{
+	struct walk *w = arg;
+
+	if (k->id <= w->last || k->len != 64)
+		return -1;
+	w->last = k->id;
+	w->n++;
+	return w->n == w->stop_at ? PKS_ERR_IO : 0;
+}
+
+static void
+test_foreach(void)
+{
+	struct store *st = fresh_store();
+	struct walk w = { 0, 0, 0 };
+	struct fake k;
+	int i;
+
+	CHECK(st != NULL);
+	if (st == NULL)
+		return;
+	for (i = 0; i < 4; i++) {
+		fake_key(&k, (uint8_t)(40 + i), 0, uids_a);
+		CHECK(insert(st, &k) > 0);
+	}
+	CHECK(store_key_foreach(st, walk_cb, &w) == PKS_OK && w.n == 4);
+	memset(&w, 0, sizeof(w));
+	w.stop_at = 2;
+	CHECK(store_key_foreach(st, walk_cb, &w) == PKS_ERR_IO && w.n == 2);
+	store_close(st);
+}
+
+static void
+count_line(void *arg, const char *line)
+{
+	size_t *n = arg;
+
+	(*n)++;
+	printf("# check: %s\n", line);
+}
+
+static void
+test_check(void)
+{
+	struct store *st = fresh_store();
+	struct fake a, b;
+	size_t nprob = 99, nlines = 0;
+
+	CHECK(st != NULL);
+	if (st == NULL)
+		return;
+	fake_key(&a, 1, 1, uids_a);
+	fake_key(&b, 2, 1, uids_b);
+	CHECK(insert(st, &a) > 0 && insert(st, &b) > 0);
+	CHECK(store_check(st, count_line, &nlines, &nprob) == PKS_OK);
+	CHECK(nprob == 0 && nlines == 0);
+	/* Damage behind the store's back: a lost key ID row, a shared
+	 * hash, and a word index that no longer matches its keys. */
+	CHECK(raw_sql("DELETE FROM keyids WHERE fpr = (SELECT fpr FROM keys "
+	    "WHERE id = 1)", NULL, 0));
+	CHECK(raw_sql("UPDATE keys SET hash = (SELECT hash FROM keys WHERE "
+	    "id = 1) WHERE id = 2", NULL, 0));
+	CHECK(raw_sql("DROP TRIGGER keys_words_update", NULL, 0));
+	CHECK(raw_sql("UPDATE keys SET uids = 'zebra' WHERE id = 2", NULL, 0));
+	CHECK(store_check(st, count_line, &nlines, &nprob) == PKS_OK);
+	CHECK(nprob == 3 && nlines == 3);
+	store_close(st);
+}
+
+int
+main(void)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(dir, sizeof(dir), "%s/pks-store-XXXXXX",
+	    tmp != NULL && strlen(tmp) < 40 ? tmp : "/tmp");
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		return 99;
+	}
+	snprintf(dbpath, sizeof(dbpath), "%s/test.db", dir);
+	RUN(test_open_create);
+	RUN(test_schema_version_guard);
+	RUN(test_insert_find);
+	RUN(test_keyids);
+	RUN(test_words);
+	RUN(test_email);
+	RUN(test_max_plus_one);
+	RUN(test_update_and_days);
+	RUN(test_rollback);
+	RUN(test_busy);
+	RUN(test_foreach);
+	RUN(test_check);
+	remove_db();
+	rmdir(dir);
+	return tap_done();
+}
