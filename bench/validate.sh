@@ -16,7 +16,7 @@ cleanup() {
 	sks_stop "$T/b" >/dev/null 2>&1
 	sks_stop "$T/e" >/dev/null 2>&1
 	gpg_cleanup >/dev/null 2>&1
-	rm -rf "$T"
+	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
 

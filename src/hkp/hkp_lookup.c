@@ -43,27 +43,6 @@ found_free(struct found *f)
 }
 
 static enum pks_rc
-search_ids(struct store *st, const struct hkp_search *s, size_t max,
-    struct store_ids *ids)
-{
-	switch (s->kind) {
-	case HKP_SEARCH_KEYID:
-		return store_search_keyid(st, s->keyid, s->bits, max, ids);
-	case HKP_SEARCH_FPR:
-		return store_search_fpr(st, s->bin, s->len, max, ids);
-	case HKP_SEARCH_HASH:
-		return store_search_hash(st, s->bin, max, ids);
-	case HKP_SEARCH_EMAIL:
-		return store_search_email(st, s->text, max, ids);
-	case HKP_SEARCH_WORDS:
-		return store_search_words(st, s->text, max, ids);
-	case HKP_SEARCH_NONE:
-		break;
-	}
-	return PKS_ERR_INTERNAL;
-}
-
-static enum pks_rc
 db_fail(struct hkp_ctx *ctx, struct store *st, enum pks_rc rc)
 {
 	if (rc == PKS_ERR_BUSY)
@@ -74,7 +53,7 @@ db_fail(struct hkp_ctx *ctx, struct store *st, enum pks_rc rc)
 
 /* Search and load the keys; PKS_ERR_NOTFOUND or _TOOMANY as errors. */
 static enum pks_rc
-find_keys(struct hkp_ctx *ctx, const struct hkp_search *s, struct found *out)
+find_keys(struct hkp_ctx *ctx, const struct store_query *s, struct found *out)
 {
 	struct store_ids ids = { NULL, 0 };
 	struct store *st;
@@ -86,7 +65,7 @@ find_keys(struct hkp_ctx *ctx, const struct hkp_search *s, struct found *out)
 	rc = hkp_ctx_store(ctx, &st);
 	if (rc != PKS_OK)
 		return rc;
-	rc = search_ids(st, s, ctx->max_matches, &ids);
+	rc = store_query_run(st, s, ctx->max_matches, &ids);
 	if (rc != PKS_OK) {
 		rc = db_fail(ctx, st, rc);
 		goto out;

@@ -51,6 +51,22 @@ source_name(enum ingest_source src)
 	return "unknown";
 }
 
+static const char *
+outcome_name(enum ingest_outcome o)
+{
+	switch (o) {
+	case INGEST_NEW:
+		return "new";
+	case INGEST_UPDATED:
+		return "updated";
+	case INGEST_UNCHANGED:
+		return "unchanged";
+	case INGEST_REFUSED:
+		return "refused";
+	}
+	return "unknown";
+}
+
 /* Count one outcome and tell the caller. */
 static void
 report(struct ingest_run *run, const struct ingest_result *r)
@@ -75,9 +91,9 @@ report(struct ingest_run *run, const struct ingest_result *r)
 	if (log_enabled(LOG_LVL_DEBUG)) {
 		if (r->have_fpr)
 			pgp_hex(r->fpr.fpr, r->fpr.len, hex);
-		log_debug("ingest source=%s key=%s outcome=%d added=%zu%s%s",
-		    source_name(run->src), hex, (int)r->outcome, r->added,
-		    r->why ? " why=" : "", r->why ? r->why : "");
+		log_debug("ingest source=%s key=%s outcome=%s added=%zu%s%s",
+		    source_name(run->src), hex, outcome_name(r->outcome),
+		    r->added, r->why ? " why=" : "", r->why ? r->why : "");
 	}
 	if (run->cb != NULL)
 		run->cb(run->arg, r);
@@ -152,6 +168,7 @@ merge_stored(struct ingest_run *run, const struct store_key *old,
 {
 	struct pgp_key *stored = NULL;
 	struct pks_err err = { 0, NULL };
+	uint8_t hash[16];
 	enum pks_rc rc;
 
 	rc = pgp_key_parse(old->data, old->len, &stored, &err);
@@ -162,14 +179,19 @@ merge_stored(struct ingest_run *run, const struct store_key *old,
 		return refuse(r, rc, "the stored copy of this key is damaged");
 	}
 	rc = pgp_key_merge(stored, key, &r->added, NULL);
+	if (rc == PKS_OK && r->added == 0)
+		pgp_key_hash(stored, hash);
 	if (rc != PKS_OK) {
 		rc = refuse(r, rc, "primary key packet differs from the "
 		    "stored key with this fingerprint");
-	} else if (r->added == 0) {
+	} else if (r->added == 0 && memcmp(hash, old->hash, 16) == 0) {
 		/* Nothing new: no write, no new hash, no new timestamp. */
 		r->outcome = INGEST_UNCHANGED;
 		memcpy(r->hash, old->hash, sizeof(r->hash));
 	} else {
+		/* New packets, or SKS's merge dropped duplicate signatures a
+		 * lone uid had kept: the stored form and hash change either
+		 * way, exactly as on an SKS peer. */
 		rc = write_key(run, stored, old->id, r);
 	}
 	pgp_key_free(stored);

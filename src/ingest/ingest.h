@@ -60,7 +60,9 @@ typedef void (*ingest_cb)(void *arg, const struct ingest_result *r);
  * PKS_ERR_IO) everything is rolled back and the rc returned, so the
  * caller can retry.  A key that cannot be used is reported as
  * INGEST_REFUSED with a reason and does not stop the others.
- * stats (may be NULL) is added to, not reset.
+ * stats (may be NULL) is added to, not reset, and only when the
+ * transaction committed; cb hears of each key as it is done, so after a
+ * failed call what cb heard was rolled back.
  */
 enum pks_rc ingest_keyring(struct store *st, enum ingest_source src,
     const uint8_t *data, size_t len, ingest_cb cb, void *arg,

@@ -30,8 +30,9 @@
  *   - direct signatures: Utils.dedup, i.e. Set.elements (Set.of_list l):
  *     sorted by the packet order above, exact duplicates removed;
  *   - uid/uat blocks, then subkey blocks: grouped in a map keyed by the
- *     head packet (PMap, polymorphic compare); Map.to_alist yields the
- *     blocks in ascending head order (uids, tag 13, before uats, 17);
+ *     head packet (pMap.ml, polymorphic compare); Map.to_alist yields
+ *     the blocks in ascending head order (fold visits keys from the
+ *     largest and prepends), so uids (tag 13) come before uats (17);
  *   - a head that occurs once keeps its signature list AS IS: original
  *     order, exact duplicates kept;
  *   - a head that occurs more than once gets Utils.dedup of the

@@ -402,25 +402,43 @@ plan_delta(const struct plan *pl, const struct pgp_pkt *key)
 }
 
 /*
+ * Whether the packets of a plan hash like 'into'.  Equal hashes need
+ * equal packet counts, and a plan made only of packets of 'into', as
+ * many as 'into' has, is the same multiset: no MD5 is needed for the
+ * common cases (an identical copy, a merge that adds something).
+ */
+static int
+same_hash(const struct plan *pl, int only_into, const struct pgp_key *into)
+{
+	uint8_t h1[16], h2[16];
+
+	if (plan_count(pl, 0) != pgp_key_npackets(into))
+		return 0;
+	if (only_into)
+		return 1;
+	pgp_key_hash(into, h1);
+	plan_hash(pl, &into->key, h2);
+	return memcmp(h1, h2, 16) == 0;
+}
+
+/*
  * SKS's two "nothing changes" tests (keydb.ml key_to_merge_updates and
  * sort_remove): the canonical incoming key has the stored hash, or the
  * merged key has it.
  */
 static int
-merge_is_noop(const struct plan *merged, const struct pgp_key *into,
-    const struct pgp_key *in)
+merge_is_noop(const struct plan *merged, size_t added,
+    const struct pgp_key *into, const struct pgp_key *in)
 {
-	uint8_t hinto[16], h[16];
 	struct plan pl;
+	int same;
 
-	pgp_key_hash(into, hinto);
-	plan_hash(merged, &into->key, h);
-	if (memcmp(h, hinto, 16) == 0)
+	if (same_hash(merged, added == 0, into))
 		return 1;
 	plan_build(&pl, NULL, NULL, in);
-	plan_hash(&pl, &in->key, h);
+	same = same_hash(&pl, 0, into);
 	plan_free(&pl);
-	return memcmp(h, hinto, 16) == 0;
+	return same;
 }
 
 enum pks_rc
@@ -436,11 +454,11 @@ pgp_key_merge(struct pgp_key *into, const struct pgp_key *in,
 	if (!pgp_pkt_equal(&into->key, &in->key))
 		return PKS_ERR_REFUSED;
 	plan_build(&pl, into, into, in);
-	if (merge_is_noop(&pl, into, in)) {
+	n = plan_count(&pl, 1);
+	if (merge_is_noop(&pl, n, into, in)) {
 		plan_free(&pl);
 		return PKS_OK;
 	}
-	n = plan_count(&pl, 1);
 	if (delta != NULL && n > 0)
 		*delta = plan_delta(&pl, &into->key);
 	plan_apply(&pl, into);

@@ -2,7 +2,8 @@
  * store.c: the database connection: open, schema creation and
  * migration, statements, errors, transactions, settings and day counts.
  *
- * Keys and searches are in store_keys.c, the consistency check in
+ * Keys and searches are in store_keys.c, search terms in store_query.c,
+ * the outgoing mail queue in store_outbox.c, the consistency check in
  * store_check.c.  Every statement of the module is in the table below,
  * prepared once per connection on first use and finalized by
  * store_close().
@@ -81,6 +82,15 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	    "GROUP BY hash HAVING count(*) > 1",
 	[STMT_CHECK_WORDS] = "INSERT INTO key_words(key_words, rank) "
 	    "VALUES ('integrity-check', 1)",
+	[STMT_SEARCH_UPDATED] = "SELECT id FROM keys WHERE updated >= ?1 "
+	    "ORDER BY updated DESC, id LIMIT ?2",
+	[STMT_OUTBOX_ADD] = "INSERT INTO outbox(kind, recipient, body, "
+	    "created, next_try) VALUES (?1, ?2, ?3, ?4, ?4)",
+	[STMT_REPLY_LOG] = "INSERT INTO mail_replies(recipient, created) "
+	    "VALUES (?1, ?2)",
+	[STMT_REPLY_PRUNE] = "DELETE FROM mail_replies WHERE created < ?1",
+	[STMT_REPLY_COUNT] = "SELECT count(*) FROM mail_replies "
+	    "WHERE recipient = ?1 AND created >= ?2",
 };
 
 enum pks_rc
@@ -466,7 +476,7 @@ configure(struct store *st)
 	    (rc = run_script(st, "PRAGMA journal_mode = WAL")) != PKS_OK)
 		return rc;
 	return run_script(st, "PRAGMA synchronous = NORMAL; "
-	    "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536");
+	    "PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384");
 }
 
 enum pks_rc

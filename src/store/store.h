@@ -41,7 +41,10 @@ void store_close(struct store *st);
 /* Last SQLite error text of this connection (static until next call). */
 const char *store_errmsg(struct store *st);
 
-/* Transactions: begin takes the write lock at once (BEGIN IMMEDIATE). */
+/* Transactions: begin takes the write lock at once (BEGIN IMMEDIATE),
+ * waiting up to the busy timeout (then PKS_ERR_BUSY).  After a failed
+ * commit the transaction is still open: call store_rollback(), which
+ * does nothing when no transaction is open. */
 enum pks_rc store_begin(struct store *st);
 enum pks_rc store_commit(struct store *st);
 void store_rollback(struct store *st);
@@ -66,7 +69,8 @@ struct store_key_rec {
 	int recon;            /* 1 if offered to recon peers (v2..v4) */
 };
 
-/* Find a key by its primary fingerprint.  PKS_ERR_NOTFOUND if absent. */
+/* Find a key by its primary fingerprint.  PKS_ERR_NOTFOUND if absent.
+ * On success the caller owns out->data (store_key_clear). */
 enum pks_rc store_key_find(struct store *st, const uint8_t *fpr,
     size_t fprlen, struct store_key *out);
 
@@ -79,7 +83,9 @@ enum pks_rc store_key_load(struct store *st, int64_t id,
 enum pks_rc store_key_insert(struct store *st, const struct store_key_rec *rec,
     int64_t *id);
 
-/* Replace a key's packets and indexes (and bump today's "updated"). */
+/* Replace a key's packets and indexes (and bump today's "updated").
+ * The primary fingerprint stays; created is kept, updated set to now.
+ * PKS_ERR_NOTFOUND if there is no row id.  Call inside a transaction. */
 enum pks_rc store_key_update(struct store *st, int64_t id,
     const struct store_key_rec *rec);
 
@@ -99,6 +105,22 @@ void store_ids_free(struct store_ids *ids);
  *  - hash: SKS key hash (16 bytes)
  *  - words: every word must occur in some user ID (FTS5, case-folded)
  *  - email: exact e-mail address in a user ID, case-insensitive
+ * Ids come in ascending row-id order, each once.  fpr and keyid give
+ * PKS_ERR_PARSE for a bad length or bit count.
+ *
+ * Words are split at white space; each word is quoted as one FTS5
+ * string, so FTS5 syntax in the input (AND, OR, NOT, NEAR, *, ^, :,
+ * quotes, parentheses) is plain text.  FTS5's unicode61 tokenizer folds
+ * case and diacritics; a word it splits (alice@example.org) matches as a
+ * phrase.  The words may be spread over several user IDs of one key.
+ * Words of one character, and words without a letter or digit, are left
+ * out (no words left: no match); more than PKS_MAX_WORDS words or a
+ * text over PKS_MAX_QUERY bytes is PKS_ERR_TOOBIG.
+ *
+ * A user ID's e-mail address is the text in its last "<...>", or the
+ * whole user ID when that is a bare address; the searched address is
+ * read the same way ("<Alice@Example.org>" works) and compared
+ * lower-cased (ASCII).
  */
 enum pks_rc store_search_fpr(struct store *st, const uint8_t *fpr,
     size_t len, size_t max, struct store_ids *ids);
@@ -114,7 +136,9 @@ enum pks_rc store_search_email(struct store *st, const char *addr,
 /* Number of keys. */
 enum pks_rc store_count_keys(struct store *st, int64_t *n);
 
-/* Per-day counts of new and updated keys, newest first. */
+/* Per-day counts of new and updated keys, newest first, at most ndays
+ * rows; a day without changes has no row.  *days is owned by the
+ * caller (free()). */
 struct store_day {
 	char day[11];         /* YYYY-MM-DD (UTC) */
 	int64_t nnew;
@@ -124,7 +148,9 @@ enum pks_rc store_stats_days(struct store *st, int ndays,
     struct store_day **days, size_t *n);
 
 /* Call cb for every key in row-id order; a nonzero return stops the
- * walk and is passed back as PKS_ERR_INTERNAL unless it is a pks_rc. */
+ * walk and is passed back as PKS_ERR_INTERNAL unless it is a pks_rc.
+ * k and k->data are borrowed and valid during the call only; cb may use
+ * other store functions on st, but not store_key_foreach. */
 typedef int (*store_key_cb)(void *arg, const struct store_key *k);
 enum pks_rc store_key_foreach(struct store *st, store_key_cb cb, void *arg);
 

@@ -25,6 +25,9 @@
 #ifndef PKS_SYSCONFDIR
 #define PKS_SYSCONFDIR "/etc"
 #endif
+#ifndef PKS_DATADIR
+#define PKS_DATADIR "/usr/share/pksync"
+#endif
 
 enum ctype { CT_STR, CT_PATH, CT_INT, CT_SIZE, CT_LEVEL };
 
@@ -59,6 +62,18 @@ static const struct citem items[] = {
 	{ "mail", "maintainer", CT_STR, F(maintainer), NULL, 0, 0 },
 	{ "mail", "relay", CT_STR, F(relay), "127.0.0.1:25", 0, 0 },
 	{ "mail", "peers_file", CT_PATH, F(peers_file), "mailsync", 0, 0 },
+	{ "mail", "max_mail_size", CT_SIZE, F(max_mail_size), "10485760",
+	    1024, PKS_MAX_MAIL },
+	{ "mail", "max_reply_keys", CT_SIZE, F(max_reply_keys), "100", 1,
+	    10000 },
+	{ "mail", "max_last_days", CT_INT, F(max_last_days), "7", 0, 365 },
+	{ "mail", "max_replies_per_hour", CT_INT, F(max_replies_per_hour),
+	    "10", 0, 10000 },
+	{ "mail", "accept_incrementals", CT_STR, F(accept_incrementals),
+	    "peers", 0, 0 },
+	{ "mail", "help_dir", CT_PATH, F(help_dir), PKS_DATADIR "/help", 0, 0 },
+	{ "mail", "default_language", CT_STR, F(default_language), "en", 0,
+	    0 },
 	{ "recon", "listen", CT_STR, F(recon_listen), NULL, 0, 0 },
 	{ "recon", "membership_file", CT_PATH, F(membership_file),
 	    "membership", 0, 0 },
@@ -296,6 +311,10 @@ finish(struct cparse *p, struct pks_config *cfg)
 		cfg->this_site = xasprintf("pgp-public-keys@%s", cfg->hostname);
 	if (cfg->maintainer == NULL)
 		cfg->maintainer = xasprintf("keyserver-admin@%s", cfg->hostname);
+	if (strcmp(cfg->accept_incrementals, "peers") != 0 &&
+	    strcmp(cfg->accept_incrementals, "anyone") != 0)
+		return perr(p, "accept_incrementals must be peers or anyone",
+		    cfg->accept_incrementals);
 	if (cfg->max_post == 0)
 		cfg->max_post = PKS_MAX_POST_DEFAULT;
 	return PKS_OK;

@@ -39,6 +39,13 @@ struct pks_config {
 	char *maintainer;
 	char *relay;
 	char *peers_file;
+	size_t max_mail_size;     /* bytes of one incoming message */
+	size_t max_reply_keys;    /* keys in one mail reply */
+	int max_last_days;        /* largest n of LAST n; 0 refuses LAST */
+	int max_replies_per_hour; /* replies to one address; 0: none */
+	char *accept_incrementals; /* "peers" or "anyone" */
+	char *help_dir;           /* folder of the pks_help.<lang> files */
+	char *default_language;   /* help language when none is asked */
 
 	/* [recon] */
 	char *recon_listen;       /* NULL: recon off */

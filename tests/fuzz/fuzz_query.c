@@ -13,15 +13,15 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void
-check_search(const struct hkp_search *s)
+check_search(const struct store_query *s)
 {
-	if (s->kind == HKP_SEARCH_EMAIL || s->kind == HKP_SEARCH_WORDS) {
+	if (s->kind == STORE_QUERY_EMAIL || s->kind == STORE_QUERY_WORDS) {
 		if (strlen(s->text) == 0 || strlen(s->text) > PKS_MAX_QUERY)
 			__builtin_trap();
 	}
-	if (s->kind == HKP_SEARCH_KEYID && s->bits != 32 && s->bits != 64)
+	if (s->kind == STORE_QUERY_KEYID && s->bits != 32 && s->bits != 64)
 		__builtin_trap();
-	if (s->kind == HKP_SEARCH_FPR && s->len != 16 && s->len != 20 &&
+	if (s->kind == STORE_QUERY_FPR && s->len != 16 && s->len != 20 &&
 	    s->len != 32)
 		__builtin_trap();
 }
@@ -31,7 +31,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct hkp_form f;
 	struct hkp_query q;
-	struct hkp_search s;
+	struct store_query s;
 	struct pks_err err = { 0, NULL };
 
 	hkp_form_init(&f);
@@ -43,7 +43,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    &err) == PKS_OK)
 		check_search(&s);
 	if (hkp_search_parse((const char *)data, size, HKP_OP_HGET, &s,
-	    &err) == PKS_OK && s.kind != HKP_SEARCH_HASH)
+	    &err) == PKS_OK && s.kind != STORE_QUERY_HASH)
 		__builtin_trap();
 	return 0;
 }

@@ -135,7 +135,7 @@ test_query_ops(void)
 	    PKS_OK);
 	CHECK(q.op == HKP_OP_VINDEX && !q.fingerprint && q.opts == 0);
 	CHECK(parse_qs("op=stats", &q, &err) == PKS_OK);
-	CHECK(q.op == HKP_OP_STATS && q.search.kind == HKP_SEARCH_NONE);
+	CHECK(q.op == HKP_OP_STATS && q.search.kind == STORE_QUERY_NONE);
 	CHECK(parse_qs("op=x-stats&options=mr", &q, &err) == PKS_OK);
 	CHECK(q.op == HKP_OP_STATS && (q.opts & HKP_OPT_MR));
 	CHECK(parse_qs("op=frobnicate&search=abc", &q, &err) ==
@@ -149,77 +149,77 @@ test_query_ops(void)
 	CHECK(strcmp(hkp_op_name(HKP_OP_VINDEX), "vindex") == 0);
 }
 
-static enum hkp_search_kind
-kind_of(const char *s, struct hkp_search *out)
+static enum store_query_kind
+kind_of(const char *s, struct store_query *out)
 {
 	struct pks_err err = { 0, NULL };
 
 	if (hkp_search_parse(s, strlen(s), HKP_OP_GET, out, &err) != PKS_OK)
-		return (enum hkp_search_kind)-1;
+		return (enum store_query_kind)-1;
 	return out->kind;
 }
 
 static void
 test_search_ids(void)
 {
-	struct hkp_search s;
+	struct store_query s;
 
-	CHECK(kind_of("0x12345678", &s) == HKP_SEARCH_KEYID);
+	CHECK(kind_of("0x12345678", &s) == STORE_QUERY_KEYID);
 	CHECK(s.bits == 32 && s.keyid == 0x12345678u);
-	CHECK(kind_of("0XDEADBEEFcafe0123", &s) == HKP_SEARCH_KEYID);
+	CHECK(kind_of("0XDEADBEEFcafe0123", &s) == STORE_QUERY_KEYID);
 	CHECK(s.bits == 64 && s.keyid == 0xdeadbeefcafe0123ull);
 	CHECK(kind_of("0x20691DFCC2C98C47952984EE00018C22381A7594", &s) ==
-	    HKP_SEARCH_FPR);
+	    STORE_QUERY_FPR);
 	CHECK(s.len == 20 && s.bin[0] == 0x20 && s.bin[19] == 0x94);
 	CHECK(kind_of("0x20691dfcc2c98c47952984ee00018c22381a7594", &s) ==
-	    HKP_SEARCH_FPR);
+	    STORE_QUERY_FPR);
 	CHECK(s.bin[2] == 0x1d);
 	CHECK(kind_of("0x0123456789abcdef0123456789ABCDEF", &s) ==
-	    HKP_SEARCH_FPR && s.len == 16);
+	    STORE_QUERY_FPR && s.len == 16);
 	CHECK(kind_of("0x0123456789abcdef0123456789ABCDEF0123456789abcdef"
-	    "0123456789ABCDEF", &s) == HKP_SEARCH_FPR && s.len == 32);
-	CHECK(kind_of("  0x12345678\t", &s) == HKP_SEARCH_KEYID);
+	    "0123456789ABCDEF", &s) == STORE_QUERY_FPR && s.len == 32);
+	CHECK(kind_of("  0x12345678\t", &s) == STORE_QUERY_KEYID);
 	/* pasted fingerprint with spaces, no 0x */
 	CHECK(kind_of("2069 1DFC C2C9 8C47 9529  84EE 0001 8C22 381A 7594",
-	    &s) == HKP_SEARCH_FPR && s.len == 20 && s.bin[19] == 0x94);
+	    &s) == STORE_QUERY_FPR && s.len == 20 && s.bin[19] == 0x94);
 	/* wrong lengths after 0x */
-	CHECK(kind_of("0x1234567", &s) == (enum hkp_search_kind)-1);
-	CHECK(kind_of("0x123456789", &s) == (enum hkp_search_kind)-1);
-	CHECK(kind_of("0x", &s) == (enum hkp_search_kind)-1);
+	CHECK(kind_of("0x1234567", &s) == (enum store_query_kind)-1);
+	CHECK(kind_of("0x123456789", &s) == (enum store_query_kind)-1);
+	CHECK(kind_of("0x", &s) == (enum store_query_kind)-1);
 	CHECK(kind_of("0x" "0123456789abcdef0123456789abcdef0123456789abcdef"
-	    "0123456789abcdef0", &s) == (enum hkp_search_kind)-1);
+	    "0123456789abcdef0", &s) == (enum store_query_kind)-1);
 	/* hex without 0x is never a key ID: words */
-	CHECK(kind_of("deadbeef", &s) == HKP_SEARCH_WORDS);
+	CHECK(kind_of("deadbeef", &s) == STORE_QUERY_WORDS);
 	CHECK(strcmp(s.text, "deadbeef") == 0);
-	CHECK(kind_of("DEADBEEFCAFE0123", &s) == HKP_SEARCH_WORDS);
+	CHECK(kind_of("DEADBEEFCAFE0123", &s) == STORE_QUERY_WORDS);
 	/* 0x followed by non-hex: an error */
-	CHECK(kind_of("0xfoo bar", &s) == (enum hkp_search_kind)-1);
-	CHECK(kind_of("0xZZZZ", &s) == (enum hkp_search_kind)-1);
+	CHECK(kind_of("0xfoo bar", &s) == (enum store_query_kind)-1);
+	CHECK(kind_of("0xZZZZ", &s) == (enum store_query_kind)-1);
 }
 
 static void
 test_search_text(void)
 {
-	struct hkp_search s;
+	struct store_query s;
 	struct pks_err err = { 0, NULL };
 
-	CHECK(kind_of("Alice@Example.ORG", &s) == HKP_SEARCH_EMAIL);
+	CHECK(kind_of("Alice@Example.ORG", &s) == STORE_QUERY_EMAIL);
 	CHECK(strcmp(s.text, "alice@example.org") == 0);
-	CHECK(kind_of("<bob@example.org>", &s) == HKP_SEARCH_EMAIL);
+	CHECK(kind_of("<bob@example.org>", &s) == STORE_QUERY_EMAIL);
 	CHECK(strcmp(s.text, "bob@example.org") == 0);
-	CHECK(kind_of("@example.org", &s) == HKP_SEARCH_WORDS);
+	CHECK(kind_of("@example.org", &s) == STORE_QUERY_WORDS);
 	CHECK(strcmp(s.text, "example org") == 0);
-	CHECK(kind_of("ab@cd@ef", &s) == HKP_SEARCH_WORDS);
-	CHECK(kind_of("Alice <alice@example.org>", &s) == HKP_SEARCH_WORDS);
+	CHECK(kind_of("ab@cd@ef", &s) == STORE_QUERY_WORDS);
+	CHECK(kind_of("Alice <alice@example.org>", &s) == STORE_QUERY_WORDS);
 	CHECK(strcmp(s.text, "alice alice example org") == 0);
-	CHECK(kind_of("Test  User!", &s) == HKP_SEARCH_WORDS);
+	CHECK(kind_of("Test  User!", &s) == STORE_QUERY_WORDS);
 	CHECK(strcmp(s.text, "test user") == 0);
-	CHECK(kind_of("J. R. R. Tolkien", &s) == HKP_SEARCH_WORDS);
+	CHECK(kind_of("J. R. R. Tolkien", &s) == STORE_QUERY_WORDS);
 	CHECK(strcmp(s.text, "tolkien") == 0);
-	CHECK(kind_of("J\xc3\xb6rg M\xc3\xbcLLER", &s) == HKP_SEARCH_WORDS);
+	CHECK(kind_of("J\xc3\xb6rg M\xc3\xbcLLER", &s) == STORE_QUERY_WORDS);
 	CHECK(strcmp(s.text, "j\xc3\xb6rg m\xc3\xbcller") == 0);
 	/* FTS operators are lower-cased, punctuation is dropped */
-	CHECK(kind_of("\"alice\" OR NEAR(bob*)", &s) == HKP_SEARCH_WORDS);
+	CHECK(kind_of("\"alice\" OR NEAR(bob*)", &s) == STORE_QUERY_WORDS);
 	CHECK(strcmp(s.text, "alice or near bob") == 0);
 	CHECK(hkp_search_parse("a b c", 5, HKP_OP_INDEX, &s, &err) ==
 	    PKS_ERR_PARSE);
@@ -237,7 +237,7 @@ test_search_text(void)
 static void
 test_search_long_and_hget(void)
 {
-	struct hkp_search s;
+	struct store_query s;
 	struct pks_err err = { 0, NULL };
 	char big[PKS_MAX_QUERY + 2];
 
@@ -248,7 +248,7 @@ test_search_long_and_hget(void)
 	    PKS_OK && strlen(s.text) == PKS_MAX_QUERY);
 	CHECK(hkp_search_parse("0123456789ABCDEF0123456789abcdef", 32,
 	    HKP_OP_HGET, &s, &err) == PKS_OK);
-	CHECK(s.kind == HKP_SEARCH_HASH && s.bin[0] == 0x01 &&
+	CHECK(s.kind == STORE_QUERY_HASH && s.bin[0] == 0x01 &&
 	    s.bin[15] == 0xef);
 	CHECK(hkp_search_parse("0x0123456789ABCDEF0123456789abcdef", 34,
 	    HKP_OP_HGET, &s, &err) == PKS_OK);

@@ -165,6 +165,20 @@ test_single_uid_duplicates(void)
 	CHECK(pgp_key_merge(k, copy, &added, &delta) == PKS_OK);
 	CHECK(added == 0 && delta == NULL);
 	CHECK(writes_as(k, &in));
+	/* A merge whose result has the stored hash changes nothing, even
+	 * though it brings a packet (SKS sort_remove): here the direct
+	 * signature X1 replaces the duplicate X1 the union of "u" drops. */
+	buf_init(&more, PKS_MAX_KEY);
+	add(&more, 6, P, sizeof(P));
+	adds(&more, 2, X1);
+	adds(&more, 13, "u");
+	adds(&more, 2, X1);
+	other = parse_buf(&more);
+	CHECK(pgp_key_merge(k, other, &added, &delta) == PKS_OK);
+	CHECK(added == 0 && delta == NULL);
+	CHECK(writes_as(k, &in));
+	pgp_key_free(other);
+	buf_free(&more);
 	/* A copy with one more signature on "u": SKS unions the lists as a
 	 * sorted set, so the duplicate goes and the hash changes. */
 	buf_init(&more, PKS_MAX_KEY);

@@ -15,6 +15,7 @@
 
 #include "tap.h"
 #include "store/store.h"
+#include "store/store_int.h"
 #include "util/limits.h"
 
 static char dir[64];
@@ -135,6 +136,19 @@ raw_sql(const char *sql, char *out, size_t outsz)
 	return ok;
 }
 
+/* Run a script of several statements on a separate raw connection. */
+static int
+raw_script(const char *sql)
+{
+	sqlite3 *db = NULL;
+	int ok;
+
+	ok = sqlite3_open(dbpath, &db) == SQLITE_OK &&
+	    sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
+	sqlite3_close(db);
+	return ok;
+}
+
 static int
 ids_are(const struct store_ids *ids, size_t n, const int64_t *want)
 {
@@ -166,7 +180,7 @@ test_open_create(void)
 	if (st == NULL)
 		return;
 	CHECK(store_meta_get(st, "schema_version", &v) == PKS_OK);
-	CHECK(v != NULL && strcmp(v, "1") == 0);
+	CHECK(v != NULL && strtol(v, NULL, 10) == store_sql_version);
 	free(v);
 	CHECK(store_meta_get(st, "nonesuch", &v) == PKS_ERR_NOTFOUND);
 	CHECK(store_meta_set(st, "x", "1") == PKS_OK);
@@ -205,6 +219,82 @@ test_schema_version_guard(void)
 	CHECK(st == NULL);
 	CHECK(raw_sql("DROP TABLE meta", NULL, 0));
 	CHECK(store_open(dbpath, 0, 100, &st) == PKS_ERR_DB);
+}
+
+/* Tables, their columns, indexes, their columns, and triggers. */
+static const char shape_sql[] = "SELECT group_concat(x, ';') FROM ("
+    "SELECT m.type || ' ' || m.name || ' ' || m.tbl_name || ' ' || "
+    "coalesce((SELECT group_concat(p.name || ':' || p.type || ':' || "
+    "p.\"notnull\" || ':' || coalesce(p.dflt_value, '') || ':' || p.pk, ',') "
+    "FROM pragma_table_info(m.name) p), '') || ' ' || "
+    "coalesce((SELECT group_concat(i.name, ',') "
+    "FROM pragma_index_info(m.name) i), '') AS x "
+    "FROM sqlite_master m ORDER BY m.type, m.name)";
+
+static char *
+db_shape(void)
+{
+	char *out = malloc(65536);
+
+	if (out != NULL && !raw_sql(shape_sql, out, 65536)) {
+		free(out);
+		out = NULL;
+	}
+	return out;
+}
+
+/* A version-1 database, upgraded by the migrations, has the shape of a
+ * new one and keeps its keys. */
+static void
+test_migrations(void)
+{
+	struct store *st = fresh_store();
+	struct store_key k;
+	struct fake a;
+	uint8_t *v1;
+	char *want, *got, *ver = NULL;
+	size_t len;
+
+	store_close(st);
+	want = db_shape();
+	CHECK(want != NULL && strstr(want, "table keys keys") != NULL);
+	remove_db();
+	v1 = tap_read_file(tap_srcpath("tests/data/store/schema-v1.sql"),
+	    &len);
+	CHECK(v1 != NULL);
+	if (v1 == NULL) {
+		free(want);
+		return;
+	}
+	fake_key(&a, 1, 0, NULL);
+	CHECK(raw_sql("PRAGMA journal_mode = WAL", NULL, 0));
+	CHECK(raw_script((const char *)v1));
+	CHECK(raw_sql("INSERT INTO keys(id, fpr, version, hash, algo, bits, "
+	    "ctime, expires, revoked, created, updated, uids, data) VALUES "
+	    "(1, x'0102030405060708090A0B0C0D0E0F1011121314', 4, "
+	    "x'000102030405060708090A0B0C0D0E0F', 1, 2048, 0, 0, 0, 1, 1, "
+	    "'Old Key', x'99')", NULL, 0));
+	st = NULL;
+	CHECK(store_open(dbpath, 0, 100, &st) ==
+	    (store_sql_version > 1 ? PKS_ERR_DB : PKS_OK));
+	store_close(st);
+	CHECK(store_open(dbpath, STORE_CREATE, 100, &st) == PKS_OK);
+	if (st != NULL) {
+		CHECK(store_meta_get(st, "schema_version", &ver) == PKS_OK &&
+		    strtol(ver, NULL, 10) == store_sql_version);
+		free(ver);
+		tap_unhex("0102030405060708090A0B0C0D0E0F1011121314",
+		    a.info.fpr.fpr, 20);
+		CHECK(store_key_find(st, a.info.fpr.fpr, 20, &k) == PKS_OK &&
+		    k.len == 1 && k.data[0] == 0x99);
+		store_key_clear(&k);
+		store_close(st);
+	}
+	got = db_shape();
+	CHECK(want != NULL && got != NULL && strcmp(want, got) == 0);
+	free(want);
+	free(got);
+	free(v1);
 }
 
 static void
@@ -704,6 +794,7 @@ main(void)
 	snprintf(dbpath, sizeof(dbpath), "%s/test.db", dir);
 	RUN(test_open_create);
 	RUN(test_schema_version_guard);
+	RUN(test_migrations);
 	RUN(test_insert_find);
 	RUN(test_keyids);
 	RUN(test_words);

@@ -1,0 +1,158 @@
+/*
+ * mail_incr.c: keys out of mail parts into ingest, and incoming
+ * incrementals from sync peers.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mail/mail_incr.h"
+#include "pgp/pgp_armor.h"
+#include "util/limits.h"
+#include "util/log.h"
+
+/* A part worth handing to ingest. */
+static int
+has_keys(const struct mail_part *p)
+{
+	if (p->len == 0)
+		return 0;
+	if (pgp_armor_present((const char *)p->data, p->len))
+		return 1;
+	/* Binary keys: an OpenPGP packet header has its top bit set. */
+	if ((p->data[0] & 0x80) == 0)
+		return 0;
+	return strcmp(p->type, "application/pgp-keys") == 0 ||
+	    strcmp(p->type, "application/pgp") == 0 ||
+	    strcmp(p->type, "application/octet-stream") == 0;
+}
+
+enum pks_rc
+mail_ingest_keys(struct store *st, enum ingest_source src,
+    const struct mail_msg *m, ingest_cb cb, void *arg,
+    struct ingest_stats *stats, size_t *nparts)
+{
+	size_t i;
+	enum pks_rc rc;
+
+	*nparts = 0;
+	for (i = 0; i < m->nparts; i++) {
+		if (!has_keys(&m->parts[i]))
+			continue;
+		rc = ingest_text(st, src, (const char *)m->parts[i].data,
+		    m->parts[i].len, cb, arg, stats);
+		if (rc == PKS_ERR_NOTFOUND)
+			continue;
+		if (rc != PKS_OK)
+			return rc;
+		(*nparts)++;
+	}
+	return PKS_OK;
+}
+
+/* The address of one peers-file line, trimmed; NULL if none. */
+static char *
+peer_line(char *line)
+{
+	char *e, *c;
+
+	if ((c = strchr(line, '#')) != NULL)
+		*c = '\0';
+	while (*line == ' ' || *line == '\t')
+		line++;
+	e = line + strlen(line);
+	while (e > line && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' ||
+	    e[-1] == '\r'))
+		*--e = '\0';
+	return *line != '\0' ? line : NULL;
+}
+
+enum pks_rc
+mail_incr_is_peer(const char *path, const char *addr, int *yes)
+{
+	char line[PKS_MAX_CONF_LINE];
+	char *a;
+	FILE *f;
+	enum pks_rc rc = PKS_OK;
+
+	*yes = 0;
+	if ((f = fopen(path, "r")) == NULL) {
+		if (errno == ENOENT)
+			return PKS_OK;
+		log_warn("mail: peers file %s", path);
+		return PKS_ERR_IO;
+	}
+	while (!*yes && fgets(line, sizeof(line), f) != NULL) {
+		a = peer_line(line);
+		if (a != NULL && strcasecmp(a, addr) == 0)
+			*yes = 1;
+	}
+	if (ferror(f)) {
+		log_warn("mail: peers file %s", path);
+		rc = PKS_ERR_IO;
+	}
+	fclose(f);
+	return rc;
+}
+
+/* Whether the policy lets this incremental in; logs when not. */
+static enum pks_rc
+accepted(const struct pks_config *cfg, const char *site, int *ok)
+{
+	enum pks_rc rc;
+
+	*ok = 0;
+	if (site != NULL && strcasecmp(site, cfg->this_site) == 0) {
+		log_info("mail: incremental ignored: our own (X-KeyServer-Sent "
+		    "%s is this_site)", site);
+		return PKS_OK;
+	}
+	if (strcmp(cfg->accept_incrementals, "anyone") == 0) {
+		*ok = 1;
+		return PKS_OK;
+	}
+	if (site == NULL) {
+		log_info("mail: incremental ignored: no X-KeyServer-Sent header "
+		    "(accept_incrementals = peers)");
+		return PKS_OK;
+	}
+	if ((rc = mail_incr_is_peer(cfg->peers_file, site, ok)) != PKS_OK)
+		return rc;
+	if (!*ok)
+		log_info("mail: incremental ignored: sending site %s is not in "
+		    "the sync list %s", site, cfg->peers_file);
+	return PKS_OK;
+}
+
+enum pks_rc
+mail_incr_handle(const struct pks_config *cfg, struct store *st,
+    const struct mail_msg *m)
+{
+	struct ingest_stats stats;
+	const char *site;
+	size_t nparts;
+	int ok;
+	enum pks_rc rc;
+
+	site = m->nsent > 0 ? m->sent[m->nsent - 1] : NULL;
+	if ((rc = accepted(cfg, site, &ok)) != PKS_OK || !ok)
+		return rc;
+	memset(&stats, 0, sizeof(stats));
+	rc = mail_ingest_keys(st, INGEST_MAIL_INCREMENTAL, m, NULL, NULL,
+	    &stats, &nparts);
+	if (rc != PKS_OK)
+		return rc;
+	if (nparts == 0) {
+		log_info("mail: incremental from %s held no keys",
+		    site != NULL ? site : "(unknown site)");
+		return PKS_OK;
+	}
+	log_info("mail: incremental from %s: new=%zu updated=%zu "
+	    "unchanged=%zu refused=%zu", site != NULL ? site :
+	    "(unknown site)", stats.nnew, stats.nupdated, stats.nunchanged,
+	    stats.nrefused);
+	return PKS_OK;
+}
