@@ -86,7 +86,7 @@ timed() {
 	shift
 	/usr/bin/time -f '%e %M' -o "$W/time.$name" "$@" >"$W/$name.log" 2>&1
 	rc=$?
-	read -r R[$name.s] R[$name.kb] < <(tail -n 1 "$W/time.$name")
+	read -r "R[$name.s]" "R[$name.kb]" < <(tail -n 1 "$W/time.$name")
 	return $rc
 }
 
@@ -122,13 +122,13 @@ load_sks() {
 	say "SKS: build + cleandb + pbuild of $KEYS keys"
 	sks_setup "$W/sks" "$W/keys.gpg" "$(free_port)" "$(free_port)" ||
 		die "SKS build failed (logs in $W/sks)"
-	read -r R[sks.import.s] R[sks.import.kb] <"$W/sks/time.total"
+	read -r "R[sks.import.s]" "R[sks.import.kb]" <"$W/sks/time.total"
 	sks_start "$W/sks" || die "SKS did not start"
 	R[sks.port]=$(sks_hkp_port "$W/sks")
 	say "SKS: build of debian-keyring.gpg"
 	sks_setup "$W/sksd" "$DEBIAN_RING" "$(free_port)" "$(free_port)" ||
 		die "SKS build of the debian keyring failed"
-	read -r R[sks.deb.s] R[sks.deb.kb] <"$W/sksd/time.total"
+	read -r "R[sks.deb.s]" "R[sks.deb.kb]" <"$W/sksd/time.total"
 }
 
 load_pksync() {
@@ -150,6 +150,22 @@ load_pksync() {
 	pks_setup "$W/pksd" && timed pks.deb "$PKSYNC" -c \
 		"$W/pksd/pksync.conf" import -q "$DEBIAN_RING" ||
 		pks_fail debian-import "see $W/pks.deb.log"
+}
+
+# parity: every expected SKS hash must come back from /pks/hashquery
+parity() {
+	local who port
+	say "hash parity via /pks/hashquery"
+	"$PY" "$PKS_TOOLS/pgpkeys.py" hash -c "$W/keys.gpg" | sort -u \
+		>"$W/expect.hashes"
+	for who in pks sks; do
+		port=${R[$who.port]:-}
+		[ -n "$port" ] || continue
+		"$PY" "$PKS_TOOLS/pgpkeys.py" hashquery 127.0.0.1 "$port" \
+			"$W/expect.hashes" >"$W/parity.$who.txt" 2>&1
+		R[$who.parity]=$(sed -n 's/^returned //p' "$W/parity.$who.txt")
+		echo "   $who: ${R[$who.parity]:-failed, see $W/parity.$who.txt}"
+	done
 }
 
 # sample_ok PORT PATHFILE: how many of 20 sample paths answer 200
@@ -207,8 +223,21 @@ ratio() {
 }
 
 mib() {
-	[ -n "${1:-}" ] && awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }' ||
+	if [ -n "${1:-}" ]; then
+		awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'
+	else
 		echo "-"
+	fi
+}
+
+# rps NAME: requests/s, with "!" when not every answer was a 200
+rps() {
+	local v=${R[$1.rps]:-}
+	[ -n "$v" ] || { echo "-"; return; }
+	if [ "${R[$1.non2xx]:-0}" != 0 ] || [ "${R[$1.sample]:-20}" != 20 ]; then
+		v="$v!"
+	fi
+	echo "$v"
 }
 
 row() {
@@ -223,12 +252,10 @@ report() {
 	echo "pksync: ${PKSYNC:-not run}${PKS_FAILED:+ (FAILED:$PKS_FAILED)}"
 	echo
 	row "" pksync SKS nginx pksync/SKS pksync/nginx
-	row "op=get req/s" "${R[pks.get.rps]:--}" "${R[sks.get.rps]:--}" \
-		"${R[nginx.get.rps]:--}" \
+	row "op=get req/s" "$(rps pks.get)" "$(rps sks.get)" "$(rps nginx.get)" \
 		"$(ratio "${R[pks.get.rps]:-}" "${R[sks.get.rps]:-}")" \
 		"$(ratio "${R[pks.get.rps]:-}" "${R[nginx.get.rps]:-}")"
-	row "op=index req/s (by word)" "${R[pks.index.rps]:--}" \
-		"${R[sks.index.rps]:--}" "-" \
+	row "op=index req/s (by word)" "$(rps pks.index)" "$(rps sks.index)" "-" \
 		"$(ratio "${R[pks.index.rps]:-}" "${R[sks.index.rps]:-}")" "-"
 	row "import $KEYS keys (s)" "${R[pks.import.s]:--}" \
 		"${R[sks.import.s]:--}" "-" \
@@ -244,6 +271,11 @@ report() {
 		"$(ratio "${R[pks.serve.kb]:-}" "${R[sks.serve.kb]:-}")" \
 		"$(ratio "${R[pks.serve.kb]:-}" "${R[nginx.serve.kb]:-}")"
 	echo
+	case "$(rps pks.get)$(rps sks.get)$(rps nginx.get)$(rps pks.index)$(rps sks.index)" in
+	*!*) echo "! = not every answer was a 200 (see the lines below): not comparable" ;;
+	esac
+	echo "SKS hashes (of keys.gpg) returned by /pks/hashquery:" \
+		"pksync ${R[pks.parity]:--}, SKS ${R[sks.parity]:--}"
 	echo "SKS import = build + cleandb (twice: first run segfaults) + pbuild;" \
 		"keygen took ${R[keygen.s]:-?} s"
 	for g in pks.get sks.get nginx.get pks.index sks.index; do
@@ -269,6 +301,7 @@ main() {
 	start_nginx
 	load_sks
 	[ "$WITH_PKS" = 1 ] && load_pksync
+	parity
 	run_wrk
 	serve_memory
 	mkdir -p "$BENCH/out"

@@ -14,7 +14,8 @@
 #                                      prints "returned N of M" and "missing H";
 #                                      returns 0 only when all came back
 #   sks_all_hashes DIR                 every SKS hash the DB holds (sorted);
-#                                      via "sks dump" (works while sks db runs)
+#                                      via "sks dump"; a running instance is
+#                                      stopped for it and started again
 #   sks_hget DIR HASH                  HTTP status of op=hget for one hash
 #
 # Quirks handled here (docs/sks-recon.md §12-§13): Debian's sks puts every
@@ -154,14 +155,24 @@ sks_hashes_ok() {
 		"$(cat "$1/hkp.port")" "$2" 100
 }
 
+# "sks dump" opens the Berkeley DB environment itself: run next to a live
+# sks db it makes the db PANIC ("fatal region error detected; run
+# recovery"), so a running instance is stopped for the dump and restarted
 sks_all_hashes() {
-	local dir=$1 out
+	local dir=$1 out was_running=0
 	out=$dir/alldump
+	if [ -s "$dir/db.pid" ] && pid_alive "$(cat "$dir/db.pid")"; then
+		was_running=1
+		sks_stop "$dir" || return 1
+	fi
 	rm -rf "$out" && mkdir -p "$out" || return 1
 	(cd "$dir" && "$SKS" dump 100000 "$out" all -basedir "$dir") \
 		>"$dir/dump.out" 2>&1 || {
-		echo "sks dump failed see $dir/dump.out" >&2
+		echo "sks dump failed, see $dir/dump.out" >&2
 		return 1
 	}
+	if [ "$was_running" = 1 ]; then
+		sks_start "$dir" >&2 || return 1
+	fi
 	"$PY" "$PKS_TOOLS/pgpkeys.py" hash "$out"/*.pgp | sort
 }

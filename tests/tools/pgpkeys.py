@@ -1,22 +1,23 @@
 #!/usr/bin/python3
-# pgpkeys.py: small OpenPGP keyring tool for the pksync test rig and bench.
-#
-#   pgpkeys.py count FILE...            number of keys (a key starts at each tag 6)
-#   pgpkeys.py hash [-c] FILE...        one SKS key hash (32 upper-case hex) per key;
-#                                       -c first canonicalises like SKS (yminsky.dedup
-#                                       and .merge); without -c the packets are hashed
-#                                       as stored (right for SKS dumps, hashquery replies)
-#   pgpkeys.py first FILE OUT           write the first key of FILE to OUT (binary)
-#   pgpkeys.py hashquery HOST PORT HASHFILE [BATCH]
-#                                       POST /pks/hashquery (SKS framing, <= BATCH=100
-#                                       hashes a request) for every hash in HASHFILE,
-#                                       hash every returned key; prints
-#                                       "returned N of M", "missing HASH" lines and
-#                                       "unexpected HASH" for keys nobody asked for.
-#                                       Exit 0 only when every hash came back.
-#   pgpkeys.py index FILE               "FPR HASH" per key (fingerprint of v4 keys)
-#
-# Uses only the Python standard library (Debian's /usr/bin/python3).
+"""pgpkeys.py: small OpenPGP keyring tool for the pksync test rig and bench.
+
+  pgpkeys.py count FILE...            number of keys (a key starts at each tag 6)
+  pgpkeys.py hash [-c] FILE...        one SKS key hash (32 upper-case hex) per key;
+                                      -c first canonicalises like SKS (yminsky.dedup
+                                      and .merge); without -c the packets are hashed
+                                      as stored (right for SKS dumps, hashquery replies)
+  pgpkeys.py first FILE OUT           write the first key of FILE to OUT (binary)
+  pgpkeys.py hashquery HOST PORT HASHFILE [BATCH]
+                                      POST /pks/hashquery (SKS framing, <= BATCH=100
+                                      hashes a request) for every hash in HASHFILE,
+                                      hash every returned key; prints
+                                      "returned N of M", "missing HASH" lines and
+                                      "unexpected HASH" for keys nobody asked for.
+                                      Exit 0 only when every hash came back.
+  pgpkeys.py index FILE               "FPR HASH" per key (fingerprint of v4 keys)
+
+Uses only the Python standard library (Debian's /usr/bin/python3).
+"""
 import hashlib
 import socket
 import struct
