@@ -93,22 +93,38 @@ CREATE TABLE stats_days (
 ) WITHOUT ROWID;
 
 -- The mail interface (migration 002-mail.sql).
--- Mail waiting to be sent by "pksync queue-run": replies to people and
--- incrementals to sync peers.  'body' is the whole RFC 5322 message
--- (LF line ends).  state: 'queued' until the relay accepts it (the row is
--- then deleted), 'failed' when given up (kept for the admin).
+-- Mail waiting to be sent by "pksync queue-run" (as changed by
+-- migration 003-outbox.sql).
+--  kind 'reply': 'body' is a whole RFC 5322 message to a person (LF
+--    line ends), 'sent' is NULL.
+--  kind 'incremental': 'body' holds the packets to send to one sync
+--    peer (one or more keys, SKS framing: what the merge added, or the
+--    whole key when it was new); 'sent' is the X-KeyServer-Sent path,
+--    one value a line, oldest first, our this_site last.  The message
+--    is composed when it is sent.
+-- state: 'queued' until the relay accepts it (the row is then deleted);
+-- 'failed' when the relay refused it for good (5xx) or it stayed queued
+-- longer than [mail] queue_max_age (kept for the admin, see stats).
+-- A queue-run claims due rows by setting lease_owner and lease_until;
+-- a row whose lease ran out (a killed run) is due again.
 CREATE TABLE outbox (
 	id INTEGER PRIMARY KEY,
 	kind TEXT NOT NULL CHECK (kind IN ('reply', 'incremental')),
 	recipient TEXT NOT NULL,
 	body BLOB NOT NULL,
+	sent TEXT,
 	created INTEGER NOT NULL,            -- unix time queued
 	next_try INTEGER NOT NULL,           -- unix time of the next attempt
 	tries INTEGER NOT NULL DEFAULT 0,
 	state TEXT NOT NULL DEFAULT 'queued'
-	    CHECK (state IN ('queued', 'failed'))
+	    CHECK (state IN ('queued', 'failed')),
+	lease_owner TEXT,                    -- "host:pid:start" of the run
+	lease_until INTEGER NOT NULL DEFAULT 0,
+	last_error TEXT                      -- the relay's last answer
 );
+-- queue-run: due rows; stats: counts per recipient and state.
 CREATE INDEX outbox_due ON outbox(state, next_try);
+CREATE INDEX outbox_rcpt ON outbox(recipient, state);
 
 -- One row per reply queued to a person; counts replies per recipient
 -- and hour.  Rows older than a day are pruned when a reply is queued.
@@ -122,4 +138,30 @@ CREATE INDEX mail_replies_created ON mail_replies(created);
 -- LAST n: keys changed since a time.
 CREATE INDEX keys_updated ON keys(updated);
 
-INSERT INTO meta(name, value) VALUES ('schema_version', '2');
+-- SKS recon (migration 004-ptree.sql).
+-- One row per prefix tree node.  prefix: one byte holding the bit
+-- count, then ceil(bits/8) bytes of the bitstring (the root is the
+-- single byte 00).  size: elements below the node; samples: its 6
+-- sample values, 17 bytes each (recon wire form); elems: a leaf's
+-- elements, 17 bytes each, ascending (NULL for internal nodes).
+CREATE TABLE ptree_nodes (
+	prefix BLOB PRIMARY KEY,
+	size INTEGER NOT NULL,
+	leaf INTEGER NOT NULL,
+	samples BLOB NOT NULL,
+	elems BLOB
+) WITHOUT ROWID;
+
+-- The last recon session with each peer ("host port" as in the
+-- membership file): when, how it ended, how many hashes each way.
+CREATE TABLE recon_peers (
+	peer TEXT PRIMARY KEY,
+	last INTEGER NOT NULL,               -- unix time
+	result TEXT NOT NULL,                -- "ok" or "failed: reason"
+	keys_in INTEGER NOT NULL,            -- hashes we lacked
+	keys_out INTEGER NOT NULL,           -- hashes the peer lacked
+	fetched INTEGER NOT NULL,            -- keys fetched and merged
+	sessions INTEGER NOT NULL            -- sessions so far
+) WITHOUT ROWID;
+
+INSERT INTO meta(name, value) VALUES ('schema_version', '4');

@@ -22,6 +22,10 @@ int cmd_dump(struct cmd_ctx *ctx);
 int cmd_serve(struct cmd_ctx *ctx);
 int cmd_check(struct cmd_ctx *ctx);
 int cmd_stats(struct cmd_ctx *ctx);
+int cmd_mail_filter(struct cmd_ctx *ctx);
+int cmd_queue_run(struct cmd_ctx *ctx);
+int cmd_peer(struct cmd_ctx *ctx);
+int cmd_recon_peer(struct cmd_ctx *ctx);
 
 /* Shared by the commands: open the database (creating the data folder
  * and schema when create is set); logs the reason on failure. */

@@ -2,7 +2,9 @@
  * cmd_check.c: "pksync check" validates the configuration (printing
  * "configuration OK") and, when the database exists, checks it: SQLite
  * integrity, index consistency, and that every stored key parses and
- * still has the SKS hash it is stored under.
+ * still has the SKS hash it is stored under, and that the recon prefix
+ * tree holds exactly the recon keys' hashes with correct sizes and
+ * sample values.  "check --rebuild-ptree" rebuilds the tree first.
  */
 #include <config.h>
 
@@ -15,6 +17,7 @@
 #include "pgp/pgp_fpr.h"
 #include "pgp/pgp_key.h"
 #include "store/store.h"
+#include "store/store_ptree.h"
 #include "util/log.h"
 
 struct check {
@@ -64,9 +67,14 @@ cmd_check(struct cmd_ctx *ctx)
 	struct store *st = NULL;
 	struct check c;
 	struct stat sb;
-	size_t nsql = 0;
-	int status;
+	size_t nsql = 0, ntree = 0;
+	int status, rebuild;
 
+	rebuild = ctx->argc == 2 && strcmp(ctx->argv[1], "--rebuild-ptree") == 0;
+	if (ctx->argc != 1 && !rebuild) {
+		fprintf(stderr, "usage: pksync check [--rebuild-ptree]\n");
+		return EX_USAGE;
+	}
 	memset(&c, 0, sizeof(c));
 	printf("configuration OK (%s)\n",
 	    ctx->cfg->path ? ctx->cfg->path : "built-in defaults");
@@ -77,8 +85,11 @@ cmd_check(struct cmd_ctx *ctx)
 	}
 	if ((status = cmd_open_store(ctx->cfg, 0, &st)) != EX_OK)
 		return status;
+	if (rebuild && store_ptree_rebuild(st, &ntree) == PKS_OK)
+		printf("prefix tree rebuilt: %zu hashes\n", ntree);
 	if (store_check(st, report, &c, &nsql) != PKS_OK ||
-	    store_key_foreach(st, check_key, &c) != PKS_OK) {
+	    store_key_foreach(st, check_key, &c) != PKS_OK ||
+	    store_ptree_verify(st, report, &c, &ntree) != PKS_OK) {
 		store_close(st);
 		log_warnx("database check could not run to the end");
 		return EX_SOFTWARE;

@@ -1,7 +1,12 @@
 /*
- * cmd_import.c: "pksync import [-q] FILE..." merges keyrings into the
- * database: binary keyrings, SKS dump files (binary keyrings too) and
- * armored text, '-' for standard input.
+ * cmd_import.c: "pksync import [-q] [--no-mail] FILE..." merges
+ * keyrings into the database: binary keyrings, SKS dump files (binary
+ * keyrings too) and armored text, '-' for standard input.
+ *
+ * As with every other path, what the import adds is queued for every
+ * peer of the mail sync list ([mail] peers_file).  --no-mail queues
+ * nothing: for loading a dump the peers have already (a first import
+ * of a whole keyserver would otherwise mail it to every peer).
  *
  * Binary input is cut into batches of keys and each batch goes through
  * ingest in one transaction, so a large import is fast and a crash
@@ -25,6 +30,7 @@
 
 #include "cmd/cmd.h"
 #include "ingest/ingest.h"
+#include "mail/mail_peers.h"
 #include "pgp/pgp_fpr.h"
 #include "pgp/pgp_key.h"
 #include "store/store.h"
@@ -38,6 +44,7 @@
 
 struct import {
 	struct store *st;
+	struct ingest_origin origin;  /* import, with the sync list */
 	struct ingest_stats stats;
 	size_t nkeys;
 	int progress;
@@ -82,9 +89,9 @@ ingest_slice(struct import *im, const uint8_t *p, size_t n, int text)
 	int i;
 
 	for (i = 0;; i++) {
-		rc = text ? ingest_text(im->st, INGEST_IMPORT, (const char *)p,
+		rc = text ? ingest_text(im->st, &im->origin, (const char *)p,
 		    n, on_key, im, &im->stats) : ingest_keyring(im->st,
-		    INGEST_IMPORT, p, n, on_key, im, &im->stats);
+		    &im->origin, p, n, on_key, im, &im->stats);
 		if (rc != PKS_ERR_BUSY || i == BUSY_RETRIES)
 			return rc;
 		log_info("database busy, retrying");
@@ -212,41 +219,69 @@ import_file(struct import *im, const char *path)
 	return rc;
 }
 
+#define IMPORT_USAGE "usage: pksync import [-q] [--no-mail] FILE...\n"
+
+/* Options; returns -1 on a usage error. */
+static int
+parse_args(struct cmd_ctx *ctx, struct import *im, int *no_mail)
+{
+	static const struct option opts[] = {
+		{ "no-mail", no_argument, NULL, 'M' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(ctx->argc, ctx->argv, "q", opts,
+	    NULL)) != -1) {
+		if (ch == 'q')
+			im->quiet = 1;
+		else if (ch == 'M')
+			*no_mail = 1;
+		else
+			return -1;
+	}
+	return optind < ctx->argc ? 0 : -1;
+}
+
 int
 cmd_import(struct cmd_ctx *ctx)
 {
 	struct import im;
+	struct ingest_sync *sync = NULL;
 	struct timespec t0, t1;
 	enum pks_rc rc = PKS_OK;
-	int ch, i, status;
+	int i, status, no_mail = 0;
 
 	memset(&im, 0, sizeof(im));
-	optind = 1;
-	while ((ch = getopt(ctx->argc, ctx->argv, "q")) != -1) {
-		if (ch != 'q') {
-			fprintf(stderr, "usage: pksync import [-q] FILE...\n");
-			return EX_USAGE;
-		}
-		im.quiet = 1;
-	}
-	if (optind >= ctx->argc) {
-		fprintf(stderr, "usage: pksync import [-q] FILE...\n");
+	if (parse_args(ctx, &im, &no_mail) != 0) {
+		fprintf(stderr, IMPORT_USAGE);
 		return EX_USAGE;
 	}
+	if (!no_mail && mail_peers_read(ctx->cfg->peers_file,
+	    ctx->cfg->this_site, &sync) != PKS_OK)
+		return EX_IOERR;
+	im.origin.src = INGEST_IMPORT;
+	im.origin.sync = sync;
 	im.progress = !im.quiet && isatty(STDERR_FILENO);
-	if ((status = cmd_open_store(ctx->cfg, 1, &im.st)) != EX_OK)
+	if ((status = cmd_open_store(ctx->cfg, 1, &im.st)) != EX_OK) {
+		ingest_sync_free(sync);
 		return status;
+	}
+	if (store_tune_bulk(im.st) != PKS_OK)
+		log_warnx("cannot enlarge the page cache; importing anyway");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = optind; i < ctx->argc && rc == PKS_OK; i++)
 		rc = import_file(&im, ctx->argv[i]);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	show_progress(&im, 1);
 	printf("import: %zu keys read: %zu new, %zu updated, %zu unchanged, "
-	    "%zu refused in %.1f s\n", im.nkeys, im.stats.nnew,
-	    im.stats.nupdated, im.stats.nunchanged, im.stats.nrefused,
-	    (double)(t1.tv_sec - t0.tv_sec) +
-	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	    "%zu refused in %.1f s; %zu mails queued\n", im.nkeys,
+	    im.stats.nnew, im.stats.nupdated, im.stats.nunchanged,
+	    im.stats.nrefused, (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, im.stats.nqueued);
 	store_close(im.st);
+	ingest_sync_free(sync);
 	if (rc != PKS_OK) {
 		log_warnx("import stopped: %s", pks_rc_str(rc));
 		return pks_rc_sysexit(rc);

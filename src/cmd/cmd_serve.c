@@ -1,24 +1,94 @@
 /*
- * cmd_serve.c: "pksync serve" runs the HKP server in the foreground
- * until SIGTERM or SIGINT.  Logs go to stderr.  The signals are blocked
- * before any thread starts, so only this thread receives them.
+ * cmd_serve.c: "pksync serve" runs the HKP server, and the recon service
+ * when [recon] listen is set, in the foreground until SIGTERM or SIGINT.
+ * Logs go to stderr.  The signals are blocked before any thread starts,
+ * so only this thread receives them.  Recon has its own thread and
+ * database connection, so HKP stays responsive during a session.
  */
 #include <config.h>
 
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sysexits.h>
 
 #include "cmd/cmd.h"
 #include "hkp/hkp_server.h"
+#include "mail/mail_peers.h"
+#include "recon/recon_gossip.h"
 #include "store/store.h"
+#include "store/store_ptree.h"
 #include "util/log.h"
+
+/* Milliseconds from the environment, or def.  Tests shorten the
+ * responder's wait before fetching (PKSYNC_RECON_FETCH_DELAY_MS, SKS:
+ * 10 s) and the recon read timeouts (PKSYNC_RECON_TIMEOUT_MS, SKS: 45 s
+ * for the config exchange, 300 s later). */
+static int
+env_ms(const char *name, int def)
+{
+	const char *v = getenv(name);
+	char *end;
+	long ms;
+
+	if (v == NULL || *v == '\0')
+		return def;
+	ms = strtol(v, &end, 10);
+	return *end == '\0' && ms >= 0 && ms <= 3600000 ? (int)ms : def;
+}
+
+static int
+recon_start(const struct pks_config *cfg, uint16_t http_port,
+    const struct ingest_sync_src *sync, struct recon_gossip **out)
+{
+	struct recon_gossip_cfg rc;
+
+	rc.listen = cfg->recon_listen;
+	rc.membership_file = cfg->membership_file;
+	rc.gossip_interval = cfg->gossip_interval;
+	rc.dbfile = cfg->dbfile;
+	rc.busy_ms = cfg->busy_timeout_ms;
+	rc.fetch_delay_ms = env_ms("PKSYNC_RECON_FETCH_DELAY_MS", 10000);
+	rc.fetch_timeout_ms = 180000;
+	recon_session_cfg_default(&rc.session, http_port);
+	rc.session.config_timeout_ms = env_ms("PKSYNC_RECON_TIMEOUT_MS",
+	    rc.session.config_timeout_ms);
+	rc.session.read_timeout_ms = env_ms("PKSYNC_RECON_TIMEOUT_MS",
+	    rc.session.read_timeout_ms);
+	rc.sync = sync;
+	if (recon_gossip_start(&rc, out) != PKS_OK) {
+		log_warnx("cannot start recon on %s", cfg->recon_listen);
+		return EX_UNAVAILABLE;
+	}
+	return EX_OK;
+}
+
+/* Create or migrate the database, and rebuild a stale prefix tree,
+ * before the workers open it. */
+static int
+prepare_store(const struct pks_config *cfg)
+{
+	struct store *st = NULL;
+	int status;
+
+	if ((status = cmd_open_store(cfg, 1, &st)) != EX_OK)
+		return status;
+	if (store_ptree_stale(st) && store_ptree_rebuild(st, NULL) != PKS_OK) {
+		log_warnx("cannot rebuild the prefix tree: %s",
+		    store_errmsg(st));
+		status = EX_TEMPFAIL;
+	}
+	store_close(st);
+	return status;
+}
 
 int
 cmd_serve(struct cmd_ctx *ctx)
 {
 	struct hkp_server *srv = NULL;
-	struct store *st = NULL;
+	struct recon_gossip *recon = NULL;
+	struct mail_peers *peers;
+	struct ingest_sync_src sync;
 	sigset_t set;
 	int sig = 0, status;
 
@@ -26,10 +96,8 @@ cmd_serve(struct cmd_ctx *ctx)
 		fprintf(stderr, "usage: pksync serve\n");
 		return EX_USAGE;
 	}
-	/* Create or migrate the database before the workers open it. */
-	if ((status = cmd_open_store(ctx->cfg, 1, &st)) != EX_OK)
+	if ((status = prepare_store(ctx->cfg)) != EX_OK)
 		return status;
-	store_close(st);
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -38,10 +106,21 @@ cmd_serve(struct cmd_ctx *ctx)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (hkp_server_start(ctx->cfg, &srv) != PKS_OK) {
+	peers = mail_peers_new(ctx->cfg->peers_file, ctx->cfg->this_site);
+	sync.get = mail_peers_get;
+	sync.arg = peers;
+	if (hkp_server_start(ctx->cfg, &sync, &srv) != PKS_OK) {
 		log_warnx("cannot start the HKP server on %s",
 		    ctx->cfg->http_listen);
+		mail_peers_free(peers);
 		return EX_UNAVAILABLE;
+	}
+	if (ctx->cfg->recon_listen != NULL &&
+	    (status = recon_start(ctx->cfg, hkp_server_port(srv), &sync,
+	    &recon)) != EX_OK) {
+		hkp_server_stop(srv);
+		mail_peers_free(peers);
+		return status;
 	}
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
@@ -51,6 +130,8 @@ cmd_serve(struct cmd_ctx *ctx)
 		log_info("SIGHUP: nothing to reload (files are re-read on change)");
 	}
 	log_info("signal %d: stopping", sig);
+	recon_gossip_stop(recon);
 	hkp_server_stop(srv);
+	mail_peers_free(peers);
 	return EX_OK;
 }

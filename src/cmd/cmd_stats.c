@@ -1,55 +1,228 @@
 /*
- * cmd_stats.c: "pksync stats [--json]" prints the number of keys and the
- * new and updated keys per day, as text or JSON.
+ * cmd_stats.c: "pksync stats [--json]" prints the number of keys, the
+ * new and updated keys per day, and the outgoing mail queue: totals,
+ * queued and failed incrementals per mail sync peer, and the failed
+ * messages (kept for the admin) with the relay's last answer, as text
+ * or JSON.
  */
 #include <config.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sysexits.h>
+#include <time.h>
 
 #include "cmd/cmd.h"
+#include "mail/mail_peers.h"
 #include "store/store.h"
+#include "store/store_ptree.h"
+#include "store/store_outbox.h"
 #include "util/log.h"
 
 #define STATS_DAYS 14
+/* Failed messages listed. */
+#define STATS_FAILED 50
+
+struct stats {
+	int64_t nkeys;
+	struct store_day *days;
+	size_t ndays;
+	struct store_outbox_totals tot;
+	struct store_outbox_peer *queue;   /* per recipient */
+	size_t nqueue;
+	struct store_outbox_failed *failed;
+	size_t nfailed;
+	struct ingest_sync *peers;         /* the sync list */
+};
+
+/* Queue counts of one peer (recipients compared ignoring case). */
+static void
+peer_counts(const struct stats *s, const char *peer, int64_t *q,
+    int64_t *f)
+{
+	size_t i;
+
+	*q = *f = 0;
+	for (i = 0; i < s->nqueue; i++) {
+		if (strcasecmp(s->queue[i].recipient, peer) == 0) {
+			*q += s->queue[i].queued;
+			*f += s->queue[i].failed;
+		}
+	}
+}
+
+static const char *
+day_of(int64_t t, char buf[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t == 0 || gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, 32, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		snprintf(buf, 32, "-");
+	return buf;
+}
 
 static void
-print_text(const struct pks_config *cfg, int64_t n,
-    const struct store_day *days, size_t ndays)
+print_queue_text(const struct stats *s)
+{
+	char when[32];
+	int64_t q, f;
+	size_t i;
+
+	printf("mail queue: %lld incrementals queued, %lld failed; %lld "
+	    "replies queued, %lld failed; oldest queued: %s UTC\n",
+	    (long long)s->tot.incr_queued, (long long)s->tot.incr_failed,
+	    (long long)s->tot.reply_queued, (long long)s->tot.reply_failed,
+	    day_of(s->tot.oldest_queued, when));
+	printf("%-40s %8s %8s\n", "mail sync peer", "queued", "failed");
+	for (i = 0; i < s->peers->npeers; i++) {
+		peer_counts(s, s->peers->peers[i], &q, &f);
+		printf("%-40s %8lld %8lld\n", s->peers->peers[i],
+		    (long long)q, (long long)f);
+	}
+	for (i = 0; i < s->nfailed; i++)
+		printf("failed #%lld: %s to %s, queued %s UTC, %lld tries: %s\n",
+		    (long long)s->failed[i].id, s->failed[i].reply ? "reply" :
+		    "incremental", s->failed[i].recipient,
+		    day_of(s->failed[i].created, when),
+		    (long long)s->failed[i].tries, s->failed[i].why);
+}
+
+static void
+print_text(const struct pks_config *cfg, const struct stats *s)
 {
 	size_t i;
 
 	printf("hostname: %s\ndatabase: %s\nkeys: %lld\n", cfg->hostname,
-	    cfg->dbfile, (long long)n);
+	    cfg->dbfile, (long long)s->nkeys);
 	printf("%-10s %8s %8s\n", "day", "new", "updated");
-	for (i = 0; i < ndays; i++)
-		printf("%-10s %8lld %8lld\n", days[i].day,
-		    (long long)days[i].nnew, (long long)days[i].nupdated);
+	for (i = 0; i < s->ndays; i++)
+		printf("%-10s %8lld %8lld\n", s->days[i].day,
+		    (long long)s->days[i].nnew, (long long)s->days[i].nupdated);
+	print_queue_text(s);
+}
+
+/* A JSON string (the relay's answer may hold anything). */
+static void
+json_str(const char *v)
+{
+	const unsigned char *p;
+
+	putchar('"');
+	for (p = (const unsigned char *)v; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			printf("\\u%04x", *p);
+		else
+			putchar(*p);
+	}
+	putchar('"');
 }
 
 static void
-print_json(int64_t n, const struct store_day *days, size_t ndays)
+print_queue_json(const struct stats *s)
+{
+	int64_t q, f;
+	size_t i;
+
+	printf(",\"mailQueue\":{\"incrementalsQueued\":%lld,"
+	    "\"incrementalsFailed\":%lld,\"repliesQueued\":%lld,"
+	    "\"repliesFailed\":%lld,\"oldestQueued\":%lld,\"peers\":[",
+	    (long long)s->tot.incr_queued, (long long)s->tot.incr_failed,
+	    (long long)s->tot.reply_queued, (long long)s->tot.reply_failed,
+	    (long long)s->tot.oldest_queued);
+	for (i = 0; i < s->peers->npeers; i++) {
+		peer_counts(s, s->peers->peers[i], &q, &f);
+		printf("%s{\"peer\":", i ? "," : "");
+		json_str(s->peers->peers[i]);
+		printf(",\"queued\":%lld,\"failed\":%lld}", (long long)q,
+		    (long long)f);
+	}
+	printf("],\"failed\":[");
+	for (i = 0; i < s->nfailed; i++) {
+		printf("%s{\"id\":%lld,\"kind\":\"%s\",\"recipient\":",
+		    i ? "," : "", (long long)s->failed[i].id,
+		    s->failed[i].reply ? "reply" : "incremental");
+		json_str(s->failed[i].recipient);
+		printf(",\"created\":%lld,\"tries\":%lld,\"why\":",
+		    (long long)s->failed[i].created,
+		    (long long)s->failed[i].tries);
+		json_str(s->failed[i].why);
+		putchar('}');
+	}
+	printf("]}");
+}
+
+static void
+print_json(const struct stats *s)
 {
 	size_t i;
 
-	printf("{\"keys\":%lld,\"daily\":[", (long long)n);
-	for (i = 0; i < ndays; i++)
+	printf("{\"keys\":%lld,\"daily\":[", (long long)s->nkeys);
+	for (i = 0; i < s->ndays; i++)
 		printf("%s{\"day\":\"%s\",\"new\":%lld,\"updated\":%lld}",
-		    i ? "," : "", days[i].day, (long long)days[i].nnew,
-		    (long long)days[i].nupdated);
-	printf("]}\n");
+		    i ? "," : "", s->days[i].day, (long long)s->days[i].nnew,
+		    (long long)s->days[i].nupdated);
+	printf("]");
+	print_queue_json(s);
+	printf("}\n");
+}
+
+static enum pks_rc
+load(const struct pks_config *cfg, struct store *st, struct stats *s)
+{
+	enum pks_rc rc;
+
+	rc = store_count_keys(st, &s->nkeys);
+	if (rc == PKS_OK)
+		rc = store_stats_days(st, STATS_DAYS, &s->days, &s->ndays);
+	if (rc == PKS_OK)
+		rc = store_outbox_totals(st, &s->tot);
+	if (rc == PKS_OK)
+		rc = store_outbox_peers(st, &s->queue, &s->nqueue);
+	if (rc == PKS_OK)
+		rc = store_outbox_failed_list(st, STATS_FAILED, &s->failed,
+		    &s->nfailed);
+	if (rc == PKS_OK)
+		rc = mail_peers_read(cfg->peers_file, cfg->this_site,
+		    &s->peers);
+	return rc;
+}
+
+/* The last recon session with each peer (recon_peers). */
+static void
+print_recon(const struct store_recon_peer *rp, size_t n)
+{
+	char when[32];
+	struct tm tm;
+	time_t t;
+	size_t i;
+
+	printf("%-30s %-20s %8s %8s %8s  %s\n", "recon peer", "last (UTC)",
+	    "in", "out", "fetched", "result");
+	for (i = 0; i < n; i++) {
+		t = (time_t)rp[i].last;
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		printf("%-30s %-20s %8lld %8lld %8lld  %s\n", rp[i].peer, when,
+		    (long long)rp[i].keys_in, (long long)rp[i].keys_out,
+		    (long long)rp[i].fetched, rp[i].result);
+	}
 }
 
 int
 cmd_stats(struct cmd_ctx *ctx)
 {
+	struct store_recon_peer *rp = NULL;
+	size_t nrp = 0;
 	struct store *st = NULL;
-	struct store_day *days = NULL;
-	size_t ndays = 0;
-	int64_t n = 0;
+	struct stats s;
 	int json = 0, status;
+	enum pks_rc rc;
 
 	if (ctx->argc == 2 && strcmp(ctx->argv[1], "--json") == 0)
 		json = 1;
@@ -59,17 +232,24 @@ cmd_stats(struct cmd_ctx *ctx)
 	}
 	if ((status = cmd_open_store(ctx->cfg, 0, &st)) != EX_OK)
 		return status;
-	if (store_count_keys(st, &n) != PKS_OK ||
-	    store_stats_days(st, STATS_DAYS, &days, &ndays) != PKS_OK) {
-		store_close(st);
-		log_warnx("cannot read statistics");
-		return EX_SOFTWARE;
-	}
+	memset(&s, 0, sizeof(s));
+	rc = load(ctx->cfg, st, &s);
+	if (rc == PKS_OK)
+		rc = store_recon_peer_list(st, &rp, &nrp);
 	store_close(st);
-	if (json)
-		print_json(n, days, ndays);
-	else
-		print_text(ctx->cfg, n, days, ndays);
-	free(days);
-	return EX_OK;
+	if (rc != PKS_OK) {
+		log_warnx("cannot read statistics: %s", pks_rc_str(rc));
+		status = EX_SOFTWARE;
+	} else if (json) {
+		print_json(&s);
+	} else {
+		print_text(ctx->cfg, &s);
+		print_recon(rp, nrp);
+	}
+	free(rp);
+	free(s.days);
+	store_outbox_peers_free(s.queue, s.nqueue);
+	store_outbox_failed_free(s.failed, s.nfailed);
+	ingest_sync_free(s.peers);
+	return status;
 }

@@ -29,8 +29,13 @@ static const struct command commands[] = {
 	{ "import", cmd_import, "import [-q] FILE..." },
 	{ "dump", cmd_dump, "dump DIR" },
 	{ "serve", cmd_serve, "serve" },
-	{ "check", cmd_check, "check" },
+	{ "check", cmd_check, "check [--rebuild-ptree]" },
 	{ "stats", cmd_stats, "stats [--json]" },
+	{ "mail-filter", cmd_mail_filter, "mail-filter [--dry-run]" },
+	{ "queue-run", cmd_queue_run, "queue-run" },
+	{ "peer", cmd_peer, "peer list | add ADDR | remove ADDR" },
+	{ "recon-peer", cmd_recon_peer,
+	    "recon-peer list | add HOST PORT | remove HOST PORT" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -137,19 +137,29 @@ add_text(struct hkp_ctx *ctx, const struct buf *text, int mr,
 {
 	struct add_state as;
 	struct ingest_stats stats;
+	struct ingest_origin origin;
+	struct ingest_sync *sync = NULL;
 	struct store *st;
 	enum pks_rc rc;
 
 	memset(&stats, 0, sizeof(stats));
+	memset(&origin, 0, sizeof(origin));
 	buf_init(&as.lines, HKP_MAX_REPLY / 2);
 	as.rc = PKS_OK;
 	rc = hkp_ctx_store(ctx, &st);
+	/* New packets go to every mail sync peer (the outbox). */
+	if (rc == PKS_OK && ctx->sync != NULL &&
+	    (rc = ctx->sync->get(ctx->sync->arg, &sync)) != PKS_OK)
+		rc = hkp_fail(ctx, rc, "the mail sync list cannot be read");
 	if (rc == PKS_OK) {
-		rc = ingest_text(st, INGEST_HKP, (const char *)text->data,
+		origin.src = INGEST_HKP;
+		origin.sync = sync;
+		rc = ingest_text(st, &origin, (const char *)text->data,
 		    text->len, on_result, &as, &stats);
 		if (rc != PKS_OK)
 			rc = ingest_fail(ctx, rc);
 	}
+	ingest_sync_free(sync);
 	if (rc == PKS_OK)
 		rc = as.rc;
 	if (rc == PKS_OK)
@@ -158,8 +168,9 @@ add_text(struct hkp_ctx *ctx, const struct buf *text, int mr,
 		r->status = 400;
 	if (rc == PKS_OK)
 		log_info("hkp: add: %zu new, %zu updated, %zu unchanged, "
-		    "%zu refused", stats.nnew, stats.nupdated,
-		    stats.nunchanged, stats.nrefused);
+		    "%zu refused, %zu mails queued", stats.nnew,
+		    stats.nupdated, stats.nunchanged, stats.nrefused,
+		    stats.nqueued);
 	buf_free(&as.lines);
 	return rc;
 }

@@ -16,6 +16,7 @@
 
 #include "hkp/hkp_form.h"
 #include "hkp/hkp_query.h"
+#include "ingest/ingest.h"
 #include "pgp/pgp_index.h"
 #include "pgp/pgp_key.h"
 #include "store/store.h"
@@ -43,6 +44,7 @@ struct hkp_reply {
 struct hkp_ctx {
 	struct hkp_server *srv;
 	const struct pks_config *cfg;
+	const struct ingest_sync_src *sync;  /* mail sync list, or NULL */
 	const struct hkp_form *args;  /* decoded query-string arguments */
 	const uint8_t *body;          /* POST body, NUL-terminated */
 	size_t bodylen;

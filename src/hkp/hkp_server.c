@@ -40,6 +40,7 @@
 
 struct hkp_server {
 	const struct pks_config *cfg;
+	struct ingest_sync_src sync;  /* get NULL: no mail sync */
 	struct MHD_Daemon *daemon;
 	uint16_t port;
 	size_t max_post;
@@ -300,6 +301,7 @@ dispatch(struct hkp_server *srv, struct MHD_Connection *conn,
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.srv = srv;
 	ctx.cfg = srv->cfg;
+	ctx.sync = srv->sync.get != NULL ? &srv->sync : NULL;
 	ctx.args = &req->args;
 	ctx.body = req->body.data != NULL ? req->body.data : empty;
 	ctx.bodylen = req->body.len;
@@ -473,7 +475,8 @@ daemon_start(struct hkp_server *srv, const struct sockaddr_storage *ss,
 }
 
 enum pks_rc
-hkp_server_start(const struct pks_config *cfg, struct hkp_server **out)
+hkp_server_start(const struct pks_config *cfg,
+    const struct ingest_sync_src *sync, struct hkp_server **out)
 {
 	struct hkp_server *srv;
 	const union MHD_DaemonInfo *info;
@@ -488,6 +491,8 @@ hkp_server_start(const struct pks_config *cfg, struct hkp_server **out)
 		return rc;
 	srv = xcalloc(1, sizeof(*srv));
 	srv->cfg = cfg;
+	if (sync != NULL)
+		srv->sync = *sync;
 	srv->max_post = cfg->max_post ? cfg->max_post : PKS_MAX_POST_DEFAULT;
 	srv->max_matches = cfg->max_matches ? cfg->max_matches :
 	    PKS_MAX_MATCHES_DEFAULT;

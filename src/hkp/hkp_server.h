@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "ingest/ingest.h"
 #include "util/config.h"
 #include "util/rc.h"
 
@@ -20,10 +21,12 @@ struct hkp_server;
  * Start serving on cfg->http_host:cfg->http_port (port 0 picks a free
  * port) with the database cfg->dbfile.  Logs "listening on HOST:PORT".
  * *out is owned by the caller (hkp_server_stop).  cfg must outlive the
- * server.
+ * server.  sync (copied; NULL: none) gives the mail sync list that keys
+ * added over /pks/add are queued for (ingest.h); its arg must outlive
+ * the server.
  */
 enum pks_rc hkp_server_start(const struct pks_config *cfg,
-    struct hkp_server **out);
+    const struct ingest_sync_src *sync, struct hkp_server **out);
 
 /* The port actually bound. */
 uint16_t hkp_server_port(const struct hkp_server *srv);

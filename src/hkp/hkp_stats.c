@@ -5,7 +5,11 @@
  * crawlers and SKS's own spider read it: a Settings table of
  * "<tr><td>Name:</td><td>value</td></tr>" rows, "Gossip Peers" with one
  * "<tr><td>host port</td></tr>" row per membership line, "Outgoing
- * Mailsync Peers", "Total number of keys: N" and a daily table.  With
+ * Mailsync Peers", "Total number of keys: N" and a daily table, then
+ * "Outgoing Mail Queue": queued and failed incrementals per mail sync
+ * peer (and per former peer that still has mail queued), and "Recon
+ * Peer Status": the last recon with each peer, its result and the keys
+ * each way.  With
  * options=mr the same facts as JSON.  The membership and mail sync files
  * are read on each request (a missing file is an empty list).
  */
@@ -15,10 +19,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "hkp/hkp_html.h"
 #include "hkp/hkp_int.h"
+#include "store/store_outbox.h"
+#include "store/store_ptree.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -38,8 +45,12 @@ struct stats {
 	size_t ndays;
 	struct peer_list gossip;   /* "host port" */
 	struct peer_list mail;     /* addresses */
+	struct store_outbox_peer *queue;  /* outbox per recipient */
+	size_t nqueue;
 	int recon_port;            /* -1 when recon is off */
 	unsigned http_port;
+	struct store_recon_peer *recon;   /* last session per recon peer */
+	size_t nrecon;
 };
 
 static void
@@ -228,6 +239,130 @@ html_days(struct buf *out, const struct stats *s)
 	return rc;
 }
 
+/* Queue counts of a sync peer (recipients compared ignoring case). */
+static void
+queue_counts(const struct stats *s, const char *peer, int64_t *queued,
+    int64_t *failed)
+{
+	size_t i;
+
+	*queued = *failed = 0;
+	for (i = 0; i < s->nqueue; i++) {
+		if (strcasecmp(s->queue[i].recipient, peer) != 0)
+			continue;
+		*queued += s->queue[i].queued;
+		*failed += s->queue[i].failed;
+	}
+}
+
+/* Whether a queue recipient is on the sync list. */
+static int
+in_list(const struct peer_list *p, const char *addr)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (strcasecmp(p->v[i], addr) == 0)
+			return 1;
+	return 0;
+}
+
+/* The last recon session with each peer: time, result, keys each way. */
+static enum pks_rc
+html_recon(struct buf *out, const struct stats *s)
+{
+	char when[32];
+	struct tm tm;
+	time_t t;
+	size_t i;
+	enum pks_rc rc;
+
+	rc = buf_adds(out, "<h2>Recon Peer Status</h2>\n<table summary=\""
+	    "Recon Peer Status\" border=\"1\">\n<tr><td>Peer</td>"
+	    "<td>Last recon (UTC)</td><td>Result</td><td>Keys in</td>"
+	    "<td>Keys out</td><td>Fetched</td></tr>\n");
+	for (i = 0; i < s->nrecon && rc == PKS_OK; i++) {
+		t = (time_t)s->recon[i].last;
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		rc = buf_adds(out, "<tr><td>");
+		if (rc == PKS_OK)
+			rc = hkp_html_escapes(out, s->recon[i].peer);
+		if (rc == PKS_OK)
+			rc = buf_printf(out, "</td><td>%s</td><td>", when);
+		if (rc == PKS_OK)
+			rc = hkp_html_escapes(out, s->recon[i].result);
+		if (rc == PKS_OK)
+			rc = buf_printf(out, "</td><td>%lld</td><td>%lld</td>"
+			    "<td>%lld</td></tr>\n",
+			    (long long)s->recon[i].keys_in,
+			    (long long)s->recon[i].keys_out,
+			    (long long)s->recon[i].fetched);
+	}
+	if (rc == PKS_OK)
+		rc = buf_adds(out, "</table>\n");
+	return rc;
+}
+
+/* One row per peer, then per former peer with mail still queued. */
+static enum pks_rc
+html_queue(struct buf *out, const struct stats *s)
+{
+	int64_t q, f;
+	size_t i;
+	enum pks_rc rc;
+
+	rc = buf_adds(out, "<h2>Outgoing Mail Queue</h2>\n<table summary=\""
+	    "Outgoing Mail Queue\" border=\"1\">\n<tr><td>Peer</td>"
+	    "<td>Queued</td><td>Failed</td></tr>\n");
+	for (i = 0; i < s->mail.n + s->nqueue && rc == PKS_OK; i++) {
+		if (i >= s->mail.n &&
+		    in_list(&s->mail, s->queue[i - s->mail.n].recipient))
+			continue;
+		rc = buf_adds(out, "<tr><td>");
+		if (rc == PKS_OK)
+			rc = hkp_html_escapes(out, i < s->mail.n ? s->mail.v[i] :
+			    s->queue[i - s->mail.n].recipient);
+		queue_counts(s, i < s->mail.n ? s->mail.v[i] :
+		    s->queue[i - s->mail.n].recipient, &q, &f);
+		if (rc == PKS_OK)
+			rc = buf_printf(out, "</td><td>%lld</td><td>%lld</td>"
+			    "</tr>\n", (long long)q, (long long)f);
+	}
+	if (rc == PKS_OK)
+		rc = buf_adds(out, "</table>\n");
+	return rc;
+}
+
+static enum pks_rc
+json_queue(struct buf *out, const struct stats *s)
+{
+	const char *a;
+	int64_t q, f;
+	size_t i;
+	enum pks_rc rc;
+	int first = 1;
+
+	rc = buf_adds(out, "\"mailQueue\":[");
+	for (i = 0; i < s->mail.n + s->nqueue && rc == PKS_OK; i++) {
+		a = i < s->mail.n ? s->mail.v[i] :
+		    s->queue[i - s->mail.n].recipient;
+		if (i >= s->mail.n && in_list(&s->mail, a))
+			continue;
+		queue_counts(s, a, &q, &f);
+		rc = buf_adds(out, first ? "{\"peer\":" : ",{\"peer\":");
+		first = 0;
+		if (rc == PKS_OK)
+			rc = hkp_json_string(out, a, strlen(a));
+		if (rc == PKS_OK)
+			rc = buf_printf(out, ",\"queued\":%lld,\"failed\":%lld}",
+			    (long long)q, (long long)f);
+	}
+	if (rc == PKS_OK)
+		rc = buf_adds(out, "],");
+	return rc;
+}
+
 static enum pks_rc
 stats_html(struct buf *out, const struct pks_config *cfg,
     const struct stats *s)
@@ -251,6 +386,10 @@ stats_html(struct buf *out, const struct pks_config *cfg,
 		rc = html_list(out, "Outgoing Mailsync Peers", &s->mail);
 	if (rc == PKS_OK)
 		rc = html_days(out, s);
+	if (rc == PKS_OK)
+		rc = html_queue(out, s);
+	if (rc == PKS_OK)
+		rc = html_recon(out, s);
 	if (rc == PKS_OK)
 		rc = hkp_html_end(out);
 	return rc;
@@ -339,6 +478,8 @@ stats_json(struct buf *out, const struct pks_config *cfg,
 	if (rc == PKS_OK)
 		rc = json_list(out, "mailsyncPeers", &s->mail);
 	if (rc == PKS_OK)
+		rc = json_queue(out, s);
+	if (rc == PKS_OK)
 		rc = json_days(out, s);
 	if (rc == PKS_OK)
 		rc = buf_adds(out, "}\n");
@@ -356,6 +497,10 @@ stats_load(struct hkp_ctx *ctx, struct stats *s)
 		rc = store_count_keys(st, &s->total);
 	if (rc == PKS_OK)
 		rc = store_stats_days(st, STATS_DAYS, &s->days, &s->ndays);
+	if (rc == PKS_OK)
+		rc = store_outbox_peers(st, &s->queue, &s->nqueue);
+	if (rc == PKS_OK)
+		rc = store_recon_peer_list(st, &s->recon, &s->nrecon);
 	if (rc == PKS_ERR_BUSY)
 		return hkp_fail(ctx, rc, "database busy; try again later");
 	if (rc != PKS_OK)
@@ -383,6 +528,8 @@ hkp_stats(struct hkp_ctx *ctx, const struct hkp_query *q,
 		rc = stats_html(&r->body, ctx->cfg, &s);
 	}
 	free(s.days);
+	store_outbox_peers_free(s.queue, s.nqueue);
+	free(s.recon);
 	peers_free(&s.gossip);
 	peers_free(&s.mail);
 	return rc;

@@ -13,20 +13,31 @@
  */
 #include <config.h>
 
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ingest/ingest.h"
 #include "pgp/pgp_armor.h"
 #include "pgp/pgp_index.h"
 #include "pgp/pgp_key.h"
+#include "store/store_outbox.h"
+#include "store/store_ptree.h"
 #include "util/buf.h"
 #include "util/limits.h"
 #include "util/log.h"
+#include "util/xalloc.h"
+
+/* The longest X-KeyServer-Sent value passed on (RFC 5321 path). */
+#define INGEST_MAX_PATH_VALUE 254
 
 /* One ingest call: where keys go, who hears of them, what happened. */
 struct ingest_run {
 	struct store *st;
 	enum ingest_source src;
+	const char **rcpt;      /* peers that get an outbox row (borrowed) */
+	size_t nrcpt;
+	char *path;             /* outgoing X-KeyServer-Sent, '\n'-joined */
 	ingest_cb cb;
 	void *arg;
 	struct ingest_stats tally;
@@ -87,13 +98,15 @@ report(struct ingest_run *run, const struct ingest_result *r)
 		run->tally.nrefused++;
 		break;
 	}
+	run->tally.nqueued += r->queued;
 	run->nreported++;
 	if (log_enabled(LOG_LVL_DEBUG)) {
 		if (r->have_fpr)
 			pgp_hex(r->fpr.fpr, r->fpr.len, hex);
-		log_debug("ingest source=%s key=%s outcome=%s added=%zu%s%s",
-		    source_name(run->src), hex, outcome_name(r->outcome),
-		    r->added, r->why ? " why=" : "", r->why ? r->why : "");
+		log_debug("ingest source=%s key=%s outcome=%s added=%zu "
+		    "queued=%zu%s%s", source_name(run->src), hex,
+		    outcome_name(r->outcome), r->added, r->queued,
+		    r->why ? " why=" : "", r->why ? r->why : "");
 	}
 	if (run->cb != NULL)
 		run->cb(run->arg, r);
@@ -109,19 +122,46 @@ refuse(struct ingest_result *r, enum pks_rc why_rc, const char *why)
 }
 
 /*
+ * Queue 'news' (the packets a merge added) for every recipient of the
+ * run: one outbox row each, in the caller's transaction.
+ */
+static enum pks_rc
+queue_mail(struct ingest_run *run, const struct pgp_key *news,
+    struct ingest_result *r)
+{
+	struct buf out;
+	enum pks_rc rc = PKS_OK;
+	size_t i;
+
+	if (run->nrcpt == 0)
+		return PKS_OK;
+	buf_init(&out, PKS_MAX_KEY);
+	if ((rc = pgp_key_write(news, &out, PGP_HDR_SKS)) != PKS_OK)
+		goto out;
+	for (i = 0; i < run->nrcpt && rc == PKS_OK; i++) {
+		rc = store_outbox_add_incremental(run->st, run->rcpt[i],
+		    run->path, out.data, out.len);
+		if (rc == PKS_OK)
+			r->queued++;
+	}
+out:
+	buf_free(&out);
+	return rc;
+}
+
+/*
  * Store 'key' as a new row (id == 0) or as the new state of row id, with
  * its SKS hash and index facts.  Returns a database error, or PKS_OK
  * with r->outcome set (refused when the key cannot be written).
  *
  * Everything that must change together with the key belongs here, in
- * the caller's transaction: today the key row and its search indexes;
- * the recon prefix tree (old hash out, new hash in, for recon keys) and
- * the outbox rows for the packets the merge added follow the store
- * write below.
+ * the caller's transaction: the key row and its search indexes, the
+ * recon prefix tree (old hash out, new hash in, for recon keys) and the
+ * outbox rows for 'news', the packets the merge added (NULL: none).
  */
 static enum pks_rc
 write_key(struct ingest_run *run, const struct pgp_key *key, int64_t id,
-    struct ingest_result *r)
+    const struct pgp_key *news, struct ingest_result *r)
 {
 	struct pgp_key_info *info = NULL;
 	struct store_key_rec rec;
@@ -146,6 +186,10 @@ write_key(struct ingest_run *run, const struct pgp_key *key, int64_t id,
 	rec.info = info;
 	rec.recon = v >= 2 && v <= 4;
 	pgp_key_hash(key, rec.hash);
+	/* Prefix tree: the row's old hash out, the new one in (recon keys). */
+	rc = store_ptree_key_change(run->st, id, rec.hash, rec.recon);
+	if (rc != PKS_OK)
+		goto out;
 	if (id == 0) {
 		rc = store_key_insert(run->st, &rec, &id);
 		r->outcome = INGEST_NEW;
@@ -155,6 +199,9 @@ write_key(struct ingest_run *run, const struct pgp_key *key, int64_t id,
 	}
 	if (rc == PKS_OK)
 		memcpy(r->hash, rec.hash, sizeof(r->hash));
+	/* Outbox: the packets the merge added, one row per sync peer. */
+	if (rc == PKS_OK && news != NULL)
+		rc = queue_mail(run, news, r);
 out:
 	pgp_key_info_free(info);
 	buf_free(&out);
@@ -166,7 +213,7 @@ static enum pks_rc
 merge_stored(struct ingest_run *run, const struct store_key *old,
     const struct pgp_key *key, struct ingest_result *r)
 {
-	struct pgp_key *stored = NULL;
+	struct pgp_key *stored = NULL, *delta = NULL;
 	struct pks_err err = { 0, NULL };
 	uint8_t hash[16];
 	enum pks_rc rc;
@@ -178,7 +225,9 @@ merge_stored(struct ingest_run *run, const struct store_key *old,
 		    err.why ? err.why : pks_rc_str(rc));
 		return refuse(r, rc, "the stored copy of this key is damaged");
 	}
-	rc = pgp_key_merge(stored, key, &r->added, NULL);
+	/* PKS computes no delta when no peer gets it. */
+	rc = pgp_key_merge(stored, key, &r->added,
+	    run->nrcpt > 0 ? &delta : NULL);
 	if (rc == PKS_OK && r->added == 0)
 		pgp_key_hash(stored, hash);
 	if (rc != PKS_OK) {
@@ -192,8 +241,9 @@ merge_stored(struct ingest_run *run, const struct store_key *old,
 		/* New packets, or SKS's merge dropped duplicate signatures a
 		 * lone uid had kept: the stored form and hash change either
 		 * way, exactly as on an SKS peer. */
-		rc = write_key(run, stored, old->id, r);
+		rc = write_key(run, stored, old->id, delta, r);
 	}
+	pgp_key_free(delta);
 	pgp_key_free(stored);
 	return rc;
 }
@@ -224,7 +274,7 @@ ingest_one(struct ingest_run *run, const uint8_t *p, size_t n,
 	rc = store_key_find(run->st, r->fpr.fpr, r->fpr.len, &old);
 	if (rc == PKS_ERR_NOTFOUND) {
 		r->added = pgp_key_npackets(key);
-		rc = write_key(run, key, 0, r);
+		rc = write_key(run, key, 0, key, r);
 	} else if (rc == PKS_OK) {
 		rc = merge_stored(run, &old, key, r);
 	}
@@ -311,21 +361,116 @@ ingest_armor(struct ingest_run *run, const char *text, size_t len)
 	return rc;
 }
 
+void
+ingest_sync_free(struct ingest_sync *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->npeers; i++)
+		free(s->peers[i]);
+	free(s->peers);
+	free(s->this_site);
+	free(s);
+}
+
+/* Whether v is among list[0..n), as a whole value ignoring ASCII case. */
+static int
+named(const char *v, const char *const *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (list[i] != NULL && strcasecmp(v, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* A received X-KeyServer-Sent value fit to be sent on: one line of
+ * printable ASCII without spaces, at most INGEST_MAX_PATH_VALUE bytes. */
+static int
+path_value_ok(const char *v)
+{
+	size_t i;
+
+	for (i = 0; v[i] != '\0'; i++)
+		if ((unsigned char)v[i] <= ' ' || (unsigned char)v[i] >= 0x7f)
+			return 0;
+	return i > 0 && i <= INGEST_MAX_PATH_VALUE;
+}
+
+/* The outgoing path: the received values (incrementals), then ours. */
 static void
-run_init(struct ingest_run *run, struct store *st, enum ingest_source src,
-    ingest_cb cb, void *arg)
+build_path(struct ingest_run *run, const struct ingest_origin *o)
+{
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, (size_t)-1);
+	for (i = 0; o->src == INGEST_MAIL_INCREMENTAL && i < o->nsent; i++) {
+		if (o->sent[i] == NULL || !path_value_ok(o->sent[i]))
+			continue;
+		(void)buf_adds(&b, o->sent[i]);
+		(void)buf_addc(&b, '\n');
+	}
+	if (o->src != INGEST_MAIL_INCREMENTAL ||
+	    !named(o->sync->this_site, o->sent, o->nsent))
+		(void)buf_adds(&b, o->sync->this_site);
+	else if (b.len > 0)
+		b.len--;          /* ours is in the list: drop the last '\n' */
+	(void)buf_addc(&b, '\0');
+	run->path = (char *)buf_steal(&b, &i);
+}
+
+/* Who gets the new packets: every peer not already named, once. */
+static void
+choose_peers(struct ingest_run *run, const struct ingest_origin *o)
+{
+	const struct ingest_sync *sy = o->sync;
+	const char *const *peers = (const char *const *)sy->peers;
+	size_t i;
+	int incr = o->src == INGEST_MAIL_INCREMENTAL;
+
+	run->rcpt = xreallocarray(NULL, sy->npeers + 1, sizeof(*run->rcpt));
+	for (i = 0; i < sy->npeers; i++) {
+		if (strcasecmp(peers[i], sy->this_site) == 0 ||
+		    named(peers[i], peers, i) ||
+		    (incr && named(peers[i], o->sent, o->nsent)))
+			continue;
+		run->rcpt[run->nrcpt++] = peers[i];
+	}
+	if (run->nrcpt > 0)
+		build_path(run, o);
+}
+
+static void
+run_init(struct ingest_run *run, struct store *st,
+    const struct ingest_origin *o, ingest_cb cb, void *arg)
 {
 	memset(run, 0, sizeof(*run));
 	run->st = st;
-	run->src = src;
+	run->src = o->src;
 	run->cb = cb;
 	run->arg = arg;
+	if (o->sync != NULL && o->sync->this_site != NULL)
+		choose_peers(run, o);
+}
+
+static void
+run_free(struct ingest_run *run)
+{
+	free(run->rcpt);
+	free(run->path);
+	run->rcpt = NULL;
+	run->path = NULL;
 }
 
 /* Commit (or roll back on rc) and pass the counts on. */
 static enum pks_rc
 run_finish(struct ingest_run *run, enum pks_rc rc, struct ingest_stats *stats)
 {
+	run_free(run);
 	if (rc == PKS_OK)
 		rc = store_commit(run->st);
 	if (rc != PKS_OK) {
@@ -341,31 +486,34 @@ run_finish(struct ingest_run *run, enum pks_rc rc, struct ingest_stats *stats)
 		stats->nupdated += run->tally.nupdated;
 		stats->nunchanged += run->tally.nunchanged;
 		stats->nrefused += run->tally.nrefused;
+		stats->nqueued += run->tally.nqueued;
 	}
 	log_debug("ingest source=%s new=%zu updated=%zu unchanged=%zu "
-	    "refused=%zu", source_name(run->src), run->tally.nnew,
-	    run->tally.nupdated, run->tally.nunchanged, run->tally.nrefused);
+	    "refused=%zu queued=%zu", source_name(run->src), run->tally.nnew,
+	    run->tally.nupdated, run->tally.nunchanged, run->tally.nrefused,
+	    run->tally.nqueued);
 	return PKS_OK;
 }
 
 enum pks_rc
-ingest_keyring(struct store *st, enum ingest_source src,
+ingest_keyring(struct store *st, const struct ingest_origin *origin,
     const uint8_t *data, size_t len, ingest_cb cb, void *arg,
     struct ingest_stats *stats)
 {
 	struct ingest_run run;
 	enum pks_rc rc;
 
-	run_init(&run, st, src, cb, arg);
 	if ((rc = store_begin(st)) != PKS_OK)
 		return rc;
+	run_init(&run, st, origin, cb, arg);
 	rc = ingest_ring(&run, data, len);
 	return run_finish(&run, rc, stats);
 }
 
 enum pks_rc
-ingest_text(struct store *st, enum ingest_source src, const char *text,
-    size_t len, ingest_cb cb, void *arg, struct ingest_stats *stats)
+ingest_text(struct store *st, const struct ingest_origin *origin,
+    const char *text, size_t len, ingest_cb cb, void *arg,
+    struct ingest_stats *stats)
 {
 	struct ingest_run run;
 	enum pks_rc rc;
@@ -377,9 +525,9 @@ ingest_text(struct store *st, enum ingest_source src, const char *text,
 	/* No write lock for text that cannot hold a key. */
 	if (!binary && !pgp_armor_present(text, len))
 		return PKS_ERR_NOTFOUND;
-	run_init(&run, st, src, cb, arg);
 	if ((rc = store_begin(st)) != PKS_OK)
 		return rc;
+	run_init(&run, st, origin, cb, arg);
 	if (binary)
 		rc = ingest_ring(&run, (const uint8_t *)text, len);
 	else

@@ -6,8 +6,9 @@
  * parse (SKS grammar), canonicalise (yminsky.dedup), merge with the
  * stored copy (yminsky.merge), hash, and write the key with its search
  * indexes in one SQLite transaction.  A merge that adds nothing changes
- * nothing: no write, no new hash, no new timestamp.  Later work adds the
- * recon prefix tree and outgoing mail rows to the same transaction.
+ * nothing: no write, no new hash, no new timestamp.  The recon prefix
+ * tree and the outgoing mail rows (outbox) are written in the same
+ * transaction, so a key change and its incrementals are never apart.
  */
 #ifndef PKS_INGEST_H
 #define PKS_INGEST_H
@@ -27,6 +28,55 @@ enum ingest_source {
 	INGEST_RECON
 };
 
+/*
+ * The mail sync list at the time of a merge: our X-KeyServer-Sent value
+ * and the peers' addresses.  mail/mail_peers.h reads it from [mail]
+ * peers_file; ingest itself reads no files.
+ */
+struct ingest_sync {
+	char *this_site;
+	char **peers;
+	size_t npeers;
+};
+
+/* Free a sync list whose strings, array and struct are on the heap. */
+void ingest_sync_free(struct ingest_sync *s);
+
+/*
+ * Where a long-running process (serve) gets the current sync list, so
+ * that edits of the peers file apply without a restart: get() gives a
+ * fresh copy (*out owned by the caller, ingest_sync_free) or *out NULL
+ * when mail sync is off.  Must be safe to call from several threads.
+ */
+struct ingest_sync_src {
+	enum pks_rc (*get)(void *arg, struct ingest_sync **out);
+	void *arg;
+};
+
+/*
+ * Where the keys of one ingest call come from (all borrowed):
+ *  - src: the path they took;
+ *  - sent, nsent: the X-KeyServer-Sent values of an incremental mail,
+ *    in the order received; ignored for every other source (as in PKS,
+ *    keys from HKP, import, mail ADD and recon go to every peer);
+ *  - sync: the sync list, or NULL to queue no mail (import --no-mail).
+ *
+ * When a merge adds packets (a new key, or new packets for a stored
+ * key), one outbox row per sync-list peer is written in the same
+ * transaction, holding just those packets (the whole key when it is
+ * new) and the outgoing path: the received values (incrementals only),
+ * then this_site unless already there.  A peer named in the received
+ * values (whole value, ASCII case ignored), this_site itself and a
+ * repeated peer get no row.  A merge that adds nothing queues nothing,
+ * so an incremental is forwarded only when it changed the database.
+ */
+struct ingest_origin {
+	enum ingest_source src;
+	const char *const *sent;
+	size_t nsent;
+	const struct ingest_sync *sync;
+};
+
 enum ingest_outcome {
 	INGEST_NEW,
 	INGEST_UPDATED,
@@ -41,6 +91,7 @@ struct ingest_result {
 	int have_fpr;
 	size_t added;           /* packets added by the merge */
 	uint8_t hash[16];       /* SKS hash after the merge */
+	size_t queued;          /* outbox rows written for it (one per peer) */
 	const char *why;        /* reason when refused (static) */
 };
 
@@ -49,6 +100,7 @@ struct ingest_stats {
 	size_t nupdated;
 	size_t nunchanged;
 	size_t nrefused;
+	size_t nqueued;         /* outbox rows written */
 };
 
 /* Called once per key, in input order; may be NULL. */
@@ -62,11 +114,12 @@ typedef void (*ingest_cb)(void *arg, const struct ingest_result *r);
  * INGEST_REFUSED with a reason and does not stop the others.
  * stats (may be NULL) is added to, not reset, and only when the
  * transaction committed; cb hears of each key as it is done, so after a
- * failed call what cb heard was rolled back.
+ * failed call what cb heard was rolled back, outbox rows included.
+ * origin is described above.
  */
-enum pks_rc ingest_keyring(struct store *st, enum ingest_source src,
-    const uint8_t *data, size_t len, ingest_cb cb, void *arg,
-    struct ingest_stats *stats);
+enum pks_rc ingest_keyring(struct store *st,
+    const struct ingest_origin *origin, const uint8_t *data, size_t len,
+    ingest_cb cb, void *arg, struct ingest_stats *stats);
 
 /*
  * The same for text that holds one or more armored key blocks (or, if
@@ -74,8 +127,8 @@ enum pks_rc ingest_keyring(struct store *st, enum ingest_source src,
  * reported through cb as refused (no fingerprint) and does not stop the
  * others.  PKS_ERR_NOTFOUND if the text holds no key at all.
  */
-enum pks_rc ingest_text(struct store *st, enum ingest_source src,
-    const char *text, size_t len, ingest_cb cb, void *arg,
-    struct ingest_stats *stats);
+enum pks_rc ingest_text(struct store *st,
+    const struct ingest_origin *origin, const char *text, size_t len,
+    ingest_cb cb, void *arg, struct ingest_stats *stats);
 
 #endif

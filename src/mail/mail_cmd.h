@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "ingest/ingest.h"
 #include "mail/mail_parse.h"
 #include "store/store.h"
 #include "util/config.h"
@@ -61,6 +62,7 @@ struct mail_ctx {
 	const char *env_sender;   /* $SENDER from the MTA; NULL if unset */
 	int dry_run;              /* replies to 'out', nothing queued */
 	FILE *out;
+	const struct ingest_sync *sync;  /* mail sync list; NULL: none */
 };
 
 /*

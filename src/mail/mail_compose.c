@@ -166,15 +166,15 @@ subject_header(struct buf *out, const uint8_t *s, size_t n)
 			rc = buf_add(out, s, n);
 		return rc == PKS_OK ? buf_addc(out, '\n') : rc;
 	}
-	/* Encoded words of at most 45 octets (75 characters), whole
-	 * UTF-8 characters each, one per folded line. */
+	/* Encoded words of at most 39 octets (64 characters), whole
+	 * UTF-8 characters each, one per folded line of <= 76. */
 	while (i < n && rc == PKS_OK) {
 		take = 0;
 		while (i + take < n) {
 			l = utf8_len(s + i + take, n - i - take);
 			if (l == 0)
 				l = 1;
-			if (take + l > 45)
+			if (take + l > 39)
 				break;
 			take += l;
 		}

@@ -31,7 +31,7 @@ has_keys(const struct mail_part *p)
 }
 
 enum pks_rc
-mail_ingest_keys(struct store *st, enum ingest_source src,
+mail_ingest_keys(struct store *st, const struct ingest_origin *origin,
     const struct mail_msg *m, ingest_cb cb, void *arg,
     struct ingest_stats *stats, size_t *nparts)
 {
@@ -42,7 +42,7 @@ mail_ingest_keys(struct store *st, enum ingest_source src,
 	for (i = 0; i < m->nparts; i++) {
 		if (!has_keys(&m->parts[i]))
 			continue;
-		rc = ingest_text(st, src, (const char *)m->parts[i].data,
+		rc = ingest_text(st, origin, (const char *)m->parts[i].data,
 		    m->parts[i].len, cb, arg, stats);
 		if (rc == PKS_ERR_NOTFOUND)
 			continue;
@@ -129,19 +129,25 @@ accepted(const struct pks_config *cfg, const char *site, int *ok)
 
 enum pks_rc
 mail_incr_handle(const struct pks_config *cfg, struct store *st,
-    const struct mail_msg *m)
+    const struct ingest_sync *sync, const struct mail_msg *m)
 {
 	struct ingest_stats stats;
+	struct ingest_origin origin;
 	const char *site;
 	size_t nparts;
 	int ok;
 	enum pks_rc rc;
 
+	memset(&origin, 0, sizeof(origin));
 	site = m->nsent > 0 ? m->sent[m->nsent - 1] : NULL;
 	if ((rc = accepted(cfg, site, &ok)) != PKS_OK || !ok)
 		return rc;
 	memset(&stats, 0, sizeof(stats));
-	rc = mail_ingest_keys(st, INGEST_MAIL_INCREMENTAL, m, NULL, NULL,
+	origin.src = INGEST_MAIL_INCREMENTAL;
+	origin.sent = (const char *const *)m->sent;
+	origin.nsent = m->nsent;
+	origin.sync = sync;
+	rc = mail_ingest_keys(st, &origin, m, NULL, NULL,
 	    &stats, &nparts);
 	if (rc != PKS_OK)
 		return rc;
@@ -151,8 +157,8 @@ mail_incr_handle(const struct pks_config *cfg, struct store *st,
 		return PKS_OK;
 	}
 	log_info("mail: incremental from %s: new=%zu updated=%zu "
-	    "unchanged=%zu refused=%zu", site != NULL ? site :
+	    "unchanged=%zu refused=%zu queued=%zu", site != NULL ? site :
 	    "(unknown site)", stats.nnew, stats.nupdated, stats.nunchanged,
-	    stats.nrefused);
+	    stats.nrefused, stats.nqueued);
 	return PKS_OK;
 }

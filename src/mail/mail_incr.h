@@ -30,9 +30,9 @@
  * be NULL) is called per key as in ingest.h.  Errors: the transient
  * errors of ingest (nothing of the failing part written).
  */
-enum pks_rc mail_ingest_keys(struct store *st, enum ingest_source src,
-    const struct mail_msg *m, ingest_cb cb, void *arg,
-    struct ingest_stats *stats, size_t *nparts);
+enum pks_rc mail_ingest_keys(struct store *st,
+    const struct ingest_origin *origin, const struct mail_msg *m,
+    ingest_cb cb, void *arg, struct ingest_stats *stats, size_t *nparts);
 
 /*
  * Whether addr is in the peers file at path (*yes 1 or 0).  A missing
@@ -43,10 +43,12 @@ enum pks_rc mail_incr_is_peer(const char *path, const char *addr, int *yes);
 /*
  * Handle a "Subject: incremental" mail: check the sender against the
  * policy above, merge its keys (INGEST_MAIL_INCREMENTAL) and log one
- * line.  A refused or empty incremental is PKS_OK (logged).  Errors:
+ * line.  A refused or empty incremental is PKS_OK (logged).  What it
+ * adds is queued for the peers of sync (may be NULL: nothing queued)
+ * not named in its X-KeyServer-Sent headers (ingest.h).  Errors:
  * transient ones from ingest or reading the peers file.
  */
 enum pks_rc mail_incr_handle(const struct pks_config *cfg, struct store *st,
-    const struct mail_msg *m);
+    const struct ingest_sync *sync, const struct mail_msg *m);
 
 #endif

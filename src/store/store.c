@@ -85,12 +85,64 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_SEARCH_UPDATED] = "SELECT id FROM keys WHERE updated >= ?1 "
 	    "ORDER BY updated DESC, id LIMIT ?2",
 	[STMT_OUTBOX_ADD] = "INSERT INTO outbox(kind, recipient, body, "
-	    "created, next_try) VALUES (?1, ?2, ?3, ?4, ?4)",
+	    "created, next_try, sent) VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
 	[STMT_REPLY_LOG] = "INSERT INTO mail_replies(recipient, created) "
 	    "VALUES (?1, ?2)",
 	[STMT_REPLY_PRUNE] = "DELETE FROM mail_replies WHERE created < ?1",
 	[STMT_REPLY_COUNT] = "SELECT count(*) FROM mail_replies "
 	    "WHERE recipient = ?1 AND created >= ?2",
+	/* The recon prefix tree and peer status (store_ptree.c). */
+	[STMT_BEGIN_READ] = "BEGIN DEFERRED",
+	[STMT_PTREE_GET] = "SELECT size, leaf, samples, elems "
+	    "FROM ptree_nodes WHERE prefix = ?1",
+	[STMT_PTREE_PUT] = "INSERT OR REPLACE INTO ptree_nodes(prefix, size, "
+	    "leaf, samples, elems) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[STMT_PTREE_DEL] = "DELETE FROM ptree_nodes WHERE prefix = ?1",
+	[STMT_PTREE_CLEAR] = "DELETE FROM ptree_nodes",
+	[STMT_PTREE_HASHES] = "SELECT DISTINCT hash FROM keys WHERE recon = 1",
+	[STMT_PTREE_OLD] = "SELECT hash, recon FROM keys WHERE id = ?1",
+	[STMT_PTREE_USED] = "SELECT count(*) FROM keys "
+	    "WHERE hash = ?1 AND recon = 1 AND id <> ?2",
+	[STMT_PEER_SET] = "INSERT INTO recon_peers(peer, last, result, "
+	    "keys_in, keys_out, fetched, sessions) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1) ON CONFLICT(peer) DO UPDATE "
+	    "SET last = excluded.last, result = excluded.result, "
+	    "keys_in = excluded.keys_in, keys_out = excluded.keys_out, "
+	    "fetched = excluded.fetched, sessions = sessions + 1",
+	[STMT_PEER_LIST] = "SELECT peer, last, result, keys_in, keys_out, "
+	    "fetched, sessions FROM recon_peers ORDER BY peer",
+	/* The outgoing mail queue (store_outbox.c). */
+	[STMT_OUTBOX_EXPIRE] = "UPDATE outbox SET state = 'failed', "
+	    "last_error = 'gave up after ' || tries || ' tries' || "
+	    "coalesce(': ' || last_error, '') WHERE state = 'queued' AND "
+	    "next_try <= ?2 AND lease_until <= ?2 AND created < ?1",
+	[STMT_OUTBOX_DUE] = "SELECT id, kind, recipient, sent, body, "
+	    "created, tries FROM outbox WHERE state = 'queued' AND "
+	    "next_try <= ?1 AND lease_until <= ?3 "
+	    "ORDER BY recipient, kind, sent, id LIMIT ?2",
+	[STMT_OUTBOX_LEASE] = "UPDATE outbox SET lease_owner = ?2, "
+	    "lease_until = ?3 WHERE id = ?1",
+	[STMT_OUTBOX_DELETE] = "DELETE FROM outbox "
+	    "WHERE id = ?1 AND lease_owner = ?2",
+	[STMT_OUTBOX_RETRY] = "UPDATE outbox SET "
+	    "next_try = ?3 + min(?4 << min(tries, 30), ?5), "
+	    "tries = tries + 1, last_error = ?6, lease_owner = NULL, "
+	    "lease_until = 0 WHERE id = ?1 AND lease_owner = ?2",
+	[STMT_OUTBOX_FAIL] = "UPDATE outbox SET state = 'failed', "
+	    "tries = tries + 1, last_error = ?3, lease_owner = NULL, "
+	    "lease_until = 0 WHERE id = ?1 AND lease_owner = ?2",
+	[STMT_OUTBOX_PEERS] = "SELECT recipient, "
+	    "sum(state = 'queued'), sum(state = 'failed') FROM outbox "
+	    "WHERE kind = 'incremental' GROUP BY recipient ORDER BY recipient",
+	[STMT_OUTBOX_TOTALS] = "SELECT "
+	    "sum(kind = 'incremental' AND state = 'queued'), "
+	    "sum(kind = 'incremental' AND state = 'failed'), "
+	    "sum(kind = 'reply' AND state = 'queued'), "
+	    "sum(kind = 'reply' AND state = 'failed'), "
+	    "min(CASE WHEN state = 'queued' THEN created END) FROM outbox",
+	[STMT_OUTBOX_FAILED] = "SELECT id, kind, recipient, created, tries, "
+	    "coalesce(last_error, '') FROM outbox WHERE state = 'failed' "
+	    "ORDER BY id LIMIT ?1",
 };
 
 enum pks_rc
@@ -477,6 +529,15 @@ configure(struct store *st)
 		return rc;
 	return run_script(st, "PRAGMA synchronous = NORMAL; "
 	    "PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384");
+}
+
+enum pks_rc
+store_tune_bulk(struct store *st)
+{
+	/* A bulk import touches index pages all over the file: keep them
+	 * in memory, and checkpoint the WAL less often. */
+	return run_script(st, "PRAGMA cache_size = -262144; "
+	    "PRAGMA wal_autocheckpoint = 20000");
 }
 
 enum pks_rc

@@ -38,6 +38,10 @@ enum pks_rc store_open(const char *path, int flags, int busy_ms,
     struct store **out);
 void store_close(struct store *st);
 
+/* Settings for a long bulk import on this connection: a 256 MiB page
+ * cache and rarer WAL checkpoints.  Memory use grows accordingly. */
+enum pks_rc store_tune_bulk(struct store *st);
+
 /* Last SQLite error text of this connection (static until next call). */
 const char *store_errmsg(struct store *st);
 

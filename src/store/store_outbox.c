@@ -2,8 +2,10 @@
  * store_outbox.c: the outgoing mail queue and the reply log.
  *
  * Replies are queued in a transaction of their own, together with the
- * reply log row that the per-sender rate limit counts; incrementals
- * are queued by ingest inside the merge's transaction (later work).
+ * reply log row that the per-sender rate limit counts; incrementals are
+ * queued by ingest inside the merge's transaction.  queue-run claims
+ * rows with a lease in one short transaction, sends without holding the
+ * database lock, and ends the rows in a second transaction.
  */
 #include <config.h>
 
@@ -40,19 +42,22 @@ bind_fail(struct store *st, sqlite3_stmt *s)
 	return rc;
 }
 
+/* One outbox row, due now; sent NULL for a reply. */
 static enum pks_rc
-outbox_row(struct store *st, const char *rcpt, const char *msg, size_t len,
-    int64_t now)
+outbox_row(struct store *st, const char *kind, const char *rcpt,
+    const void *body, size_t len, const char *sent, int64_t now)
 {
 	sqlite3_stmt *s = NULL;
 	enum pks_rc rc;
 
 	if ((rc = store_stmt_get(st, STMT_OUTBOX_ADD, &s)) != PKS_OK)
 		return rc;
-	if (sqlite3_bind_text(s, 1, "reply", -1, SQLITE_STATIC) != SQLITE_OK ||
+	if (sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_text(s, 2, rcpt, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_blob64(s, 3, msg, len, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 4, now) != SQLITE_OK)
+	    sqlite3_bind_blob64(s, 3, body, len, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 4, now) != SQLITE_OK ||
+	    (sent != NULL &&
+	    sqlite3_bind_text(s, 5, sent, -1, SQLITE_STATIC) != SQLITE_OK))
 		return bind_fail(st, s);
 	return store_stmt_run(st, s);
 }
@@ -87,7 +92,7 @@ store_outbox_add_reply(struct store *st, const char *rcpt, const char *msg,
 
 	if ((rc = store_begin(st)) != PKS_OK)
 		goto out;
-	rc = outbox_row(st, rcpt, msg, len, now);
+	rc = outbox_row(st, "reply", rcpt, msg, len, NULL, now);
 	if (rc == PKS_OK)
 		rc = reply_log(st, lrcpt, now);
 	if (rc == PKS_OK)
@@ -123,4 +128,337 @@ store_reply_count(struct store *st, const char *rcpt, int64_t since,
 out:
 	free(lrcpt);
 	return rc;
+}
+
+enum pks_rc
+store_outbox_add_incremental(struct store *st, const char *rcpt,
+    const char *sent, const uint8_t *data, size_t len)
+{
+	return outbox_row(st, "incremental", rcpt, data, len, sent,
+	    (int64_t)time(NULL));
+}
+
+/* A text column as a new string ("" for NULL). */
+static char *
+col_str(sqlite3_stmt *s, int col)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+
+	return xstrdup(t != NULL ? (const char *)t : "");
+}
+
+/* Fill r from the current row of STMT_OUTBOX_DUE. */
+static void
+due_row(sqlite3_stmt *s, struct store_outbox_row *r)
+{
+	const void *b;
+	int n;
+
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(s, 0);
+	r->reply = strcmp((const char *)sqlite3_column_text(s, 1),
+	    "reply") == 0;
+	r->recipient = col_str(s, 2);
+	if (sqlite3_column_type(s, 3) != SQLITE_NULL)
+		r->sent = col_str(s, 3);
+	b = sqlite3_column_blob(s, 4);
+	n = sqlite3_column_bytes(s, 4);
+	r->len = n > 0 ? (size_t)n : 0;
+	r->body = xmalloc(r->len + 1);
+	if (r->len > 0)
+		memcpy(r->body, b, r->len);
+	r->body[r->len] = 0;
+	r->created = sqlite3_column_int64(s, 5);
+	r->tries = sqlite3_column_int64(s, 6);
+}
+
+/* Read the due rows (up to the claim's limits) into *rows. */
+static enum pks_rc
+read_due(struct store *st, const struct store_outbox_claim *c,
+    struct store_outbox_row **rows, size_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	size_t cap = 0, bytes = 0;
+	enum pks_rc rc;
+	int r;
+
+	if ((rc = store_stmt_get(st, STMT_OUTBOX_DUE, &s)) != PKS_OK)
+		return rc;
+	r = sqlite3_bind_int64(s, 1, c->due_by);
+	if (r == SQLITE_OK)
+		r = sqlite3_bind_int64(s, 2, (int64_t)c->max_rows);
+	if (r == SQLITE_OK)
+		r = sqlite3_bind_int64(s, 3, c->now);
+	while (r == SQLITE_OK && bytes < c->max_bytes &&
+	    (r = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 16;
+			*rows = xreallocarray(*rows, cap, sizeof(**rows));
+		}
+		due_row(s, &(*rows)[*n]);
+		bytes += (*rows)[(*n)++].len;
+		r = SQLITE_OK;
+	}
+	store_stmt_done(s);
+	if (r == SQLITE_OK || r == SQLITE_DONE)
+		return PKS_OK;
+	return store_fail(st, r);
+}
+
+/* Set the lease of every claimed row. */
+static enum pks_rc
+lease_rows(struct store *st, const struct store_outbox_claim *c,
+    const struct store_outbox_row *rows, size_t n)
+{
+	sqlite3_stmt *s = NULL;
+	enum pks_rc rc;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if ((rc = store_stmt_get(st, STMT_OUTBOX_LEASE, &s)) != PKS_OK)
+			return rc;
+		if (sqlite3_bind_int64(s, 1, rows[i].id) != SQLITE_OK ||
+		    sqlite3_bind_text(s, 2, c->owner, -1,
+		    SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_bind_int64(s, 3, c->now + c->lease) != SQLITE_OK)
+			return bind_fail(st, s);
+		if ((rc = store_stmt_run(st, s)) != PKS_OK)
+			return rc;
+	}
+	return PKS_OK;
+}
+
+static enum pks_rc
+expire_rows(struct store *st, const struct store_outbox_claim *c,
+    size_t *nexpired)
+{
+	sqlite3_stmt *s = NULL;
+	enum pks_rc rc;
+
+	*nexpired = 0;
+	if (c->max_age <= 0)
+		return PKS_OK;
+	if ((rc = store_stmt_get(st, STMT_OUTBOX_EXPIRE, &s)) != PKS_OK)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, c->now - c->max_age) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, c->now) != SQLITE_OK)
+		return bind_fail(st, s);
+	if ((rc = store_stmt_run(st, s)) == PKS_OK)
+		*nexpired = (size_t)sqlite3_changes(st->db);
+	return rc;
+}
+
+enum pks_rc
+store_outbox_claim(struct store *st, const struct store_outbox_claim *c,
+    struct store_outbox_row **rows, size_t *n, size_t *nexpired)
+{
+	enum pks_rc rc;
+
+	*rows = NULL;
+	*n = 0;
+	*nexpired = 0;
+	if ((rc = store_begin(st)) != PKS_OK)
+		return rc;
+	rc = expire_rows(st, c, nexpired);
+	if (rc == PKS_OK)
+		rc = read_due(st, c, rows, n);
+	if (rc == PKS_OK)
+		rc = lease_rows(st, c, *rows, *n);
+	if (rc == PKS_OK)
+		rc = store_commit(st);
+	if (rc != PKS_OK) {
+		store_rollback(st);
+		store_outbox_rows_free(*rows, *n);
+		*rows = NULL;
+		*n = 0;
+		*nexpired = 0;
+	}
+	return rc;
+}
+
+void
+store_outbox_rows_free(struct store_outbox_row *rows, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(rows[i].recipient);
+		free(rows[i].sent);
+		free(rows[i].body);
+	}
+	free(rows);
+}
+
+/* End one claimed row. */
+static enum pks_rc
+finish_one(struct store *st, const char *owner,
+    const struct store_outbox_done *d, const struct store_outbox_backoff *b)
+{
+	static const enum store_stmt which[] = {
+		[STORE_OUTBOX_SENT] = STMT_OUTBOX_DELETE,
+		[STORE_OUTBOX_RETRY] = STMT_OUTBOX_RETRY,
+		[STORE_OUTBOX_FAILED] = STMT_OUTBOX_FAIL
+	};
+	const char *why = d->why != NULL ? d->why : "";
+	sqlite3_stmt *s = NULL;
+	enum pks_rc rc;
+	int r;
+
+	if ((rc = store_stmt_get(st, which[d->end], &s)) != PKS_OK)
+		return rc;
+	r = sqlite3_bind_int64(s, 1, d->id);
+	if (r == SQLITE_OK)
+		r = sqlite3_bind_text(s, 2, owner, -1, SQLITE_STATIC);
+	if (r == SQLITE_OK && d->end == STORE_OUTBOX_FAILED)
+		r = sqlite3_bind_text(s, 3, why, -1, SQLITE_STATIC);
+	if (r == SQLITE_OK && d->end == STORE_OUTBOX_RETRY) {
+		r = sqlite3_bind_int64(s, 3, b->now);
+		if (r == SQLITE_OK)
+			r = sqlite3_bind_int64(s, 4, b->base);
+		if (r == SQLITE_OK)
+			r = sqlite3_bind_int64(s, 5, b->max);
+		if (r == SQLITE_OK)
+			r = sqlite3_bind_text(s, 6, why, -1, SQLITE_STATIC);
+	}
+	if (r != SQLITE_OK)
+		return bind_fail(st, s);
+	return store_stmt_run(st, s);
+}
+
+enum pks_rc
+store_outbox_finish(struct store *st, const char *owner,
+    const struct store_outbox_done *d, size_t n,
+    const struct store_outbox_backoff *b)
+{
+	enum pks_rc rc;
+	size_t i;
+
+	if (n == 0)
+		return PKS_OK;
+	if ((rc = store_begin(st)) != PKS_OK)
+		return rc;
+	for (i = 0; i < n && rc == PKS_OK; i++)
+		rc = finish_one(st, owner, &d[i], b);
+	if (rc == PKS_OK)
+		rc = store_commit(st);
+	if (rc != PKS_OK)
+		store_rollback(st);
+	return rc;
+}
+
+enum pks_rc
+store_outbox_peers(struct store *st, struct store_outbox_peer **out,
+    size_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	struct store_outbox_peer *p;
+	size_t cap = 0;
+	enum pks_rc rc;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = store_stmt_get(st, STMT_OUTBOX_PEERS, &s)) != PKS_OK)
+		return rc;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 8;
+			*out = xreallocarray(*out, cap, sizeof(**out));
+		}
+		p = &(*out)[(*n)++];
+		p->recipient = col_str(s, 0);
+		p->queued = sqlite3_column_int64(s, 1);
+		p->failed = sqlite3_column_int64(s, 2);
+	}
+	store_stmt_done(s);
+	if (r == SQLITE_DONE)
+		return PKS_OK;
+	store_outbox_peers_free(*out, *n);
+	*out = NULL;
+	*n = 0;
+	return store_fail(st, r);
+}
+
+void
+store_outbox_peers_free(struct store_outbox_peer *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(p[i].recipient);
+	free(p);
+}
+
+enum pks_rc
+store_outbox_totals(struct store *st, struct store_outbox_totals *t)
+{
+	sqlite3_stmt *s = NULL;
+	enum pks_rc rc;
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	if ((rc = store_stmt_get(st, STMT_OUTBOX_TOTALS, &s)) != PKS_OK)
+		return rc;
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW) {
+		t->incr_queued = sqlite3_column_int64(s, 0);
+		t->incr_failed = sqlite3_column_int64(s, 1);
+		t->reply_queued = sqlite3_column_int64(s, 2);
+		t->reply_failed = sqlite3_column_int64(s, 3);
+		t->oldest_queued = sqlite3_column_int64(s, 4);
+	}
+	store_stmt_done(s);
+	return r == SQLITE_ROW ? PKS_OK : store_fail(st, r);
+}
+
+enum pks_rc
+store_outbox_failed_list(struct store *st, size_t max,
+    struct store_outbox_failed **out, size_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	struct store_outbox_failed *f;
+	size_t cap = 0;
+	enum pks_rc rc;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = store_stmt_get(st, STMT_OUTBOX_FAILED, &s)) != PKS_OK)
+		return rc;
+	r = sqlite3_bind_int64(s, 1, max > (size_t)INT64_MAX ? INT64_MAX :
+	    (int64_t)max);
+	while (r == SQLITE_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 8;
+			*out = xreallocarray(*out, cap, sizeof(**out));
+		}
+		f = &(*out)[(*n)++];
+		f->id = sqlite3_column_int64(s, 0);
+		f->reply = strcmp((const char *)sqlite3_column_text(s, 1),
+		    "reply") == 0;
+		f->recipient = col_str(s, 2);
+		f->created = sqlite3_column_int64(s, 3);
+		f->tries = sqlite3_column_int64(s, 4);
+		f->why = col_str(s, 5);
+		r = SQLITE_OK;
+	}
+	store_stmt_done(s);
+	if (r == SQLITE_DONE)
+		return PKS_OK;
+	store_outbox_failed_free(*out, *n);
+	*out = NULL;
+	*n = 0;
+	return store_fail(st, r);
+}
+
+void
+store_outbox_failed_free(struct store_outbox_failed *f, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(f[i].recipient);
+		free(f[i].why);
+	}
+	free(f);
 }

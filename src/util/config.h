@@ -46,6 +46,10 @@ struct pks_config {
 	char *accept_incrementals; /* "peers" or "anyone" */
 	char *help_dir;           /* folder of the pks_help.<lang> files */
 	char *default_language;   /* help language when none is asked */
+	size_t max_incremental_size; /* key bytes in one outgoing incremental */
+	int queue_retry;          /* first back-off of queue-run (seconds) */
+	int queue_retry_max;      /* longest back-off (seconds) */
+	int queue_max_age;        /* seconds queued before failed; 0: never */
 
 	/* [recon] */
 	char *recon_listen;       /* NULL: recon off */

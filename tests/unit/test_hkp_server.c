@@ -39,6 +39,8 @@ static uint8_t *ring;
 static size_t ringlen, koff[NKEYS], klen[NKEYS];
 static struct pks_config cfg;
 static struct hkp_server *srv;
+static const struct ingest_origin import_origin = { INGEST_IMPORT, NULL,
+    0, NULL };
 static uint16_t port;
 
 /* Facts of key 0, from its parsed packets. */
@@ -340,7 +342,7 @@ setup(void)
 		return 0;
 	if (store_open(dbpath, STORE_CREATE, 5000, &st) != PKS_OK)
 		return 0;
-	ok = ingest_keyring(st, INGEST_IMPORT, ring, koff[NSTORED - 1] +
+	ok = ingest_keyring(st, &import_origin, ring, koff[NSTORED - 1] +
 	    klen[NSTORED - 1], NULL, NULL, NULL) == PKS_OK;
 	store_close(st);
 	cfg.http_host = s_host;
@@ -356,7 +358,7 @@ setup(void)
 	cfg.recon_listen = s_recon;
 	cfg.membership_file = member;
 	cfg.peers_file = mailsync;
-	return ok && hkp_server_start(&cfg, &srv) == PKS_OK;
+	return ok && hkp_server_start(&cfg, NULL, &srv) == PKS_OK;
 }
 
 /* The stored bytes of key i, as the store has them. */

@@ -30,6 +30,13 @@ static uint8_t *ring;
 static size_t ringlen;
 /* The first NKEYS keys of the keyring: offsets and lengths. */
 static size_t koff[NKEYS], klen[NKEYS];
+/* Origins without a sync list: nothing is queued. */
+static const struct ingest_origin o_hkp = { INGEST_HKP, NULL, 0, NULL };
+static const struct ingest_origin o_import = { INGEST_IMPORT, NULL, 0, NULL };
+static const struct ingest_origin o_mail_add = { INGEST_MAIL_ADD, NULL, 0,
+    NULL };
+static const struct ingest_origin o_mail_incremental = {
+	INGEST_MAIL_INCREMENTAL, NULL, 0, NULL };
 
 struct seen {
 	size_t n;
@@ -171,7 +178,7 @@ test_new_then_unchanged(void)
 		return;
 	memset(&stats, 0, sizeof(stats));
 	memset(&seen, 0, sizeof(seen));
-	CHECK(ingest_keyring(st, INGEST_IMPORT, ring, koff[NKEYS - 1] +
+	CHECK(ingest_keyring(st, &o_import, ring, koff[NKEYS - 1] +
 	    klen[NKEYS - 1], on_result, &seen, &stats) == PKS_OK);
 	CHECK(stats.nnew == NKEYS && stats.nrefused == 0 && seen.n == NKEYS);
 	CHECK(store_count_keys(st, &n) == PKS_OK && n == NKEYS);
@@ -194,7 +201,7 @@ test_new_then_unchanged(void)
 	CHECK(raw_sql("UPDATE keys SET updated = 7"));
 	before = snapshot();
 	memset(&seen, 0, sizeof(seen));
-	CHECK(ingest_keyring(st, INGEST_IMPORT, ring, koff[NKEYS - 1] +
+	CHECK(ingest_keyring(st, &o_import, ring, koff[NKEYS - 1] +
 	    klen[NKEYS - 1], on_result, &seen, &stats) == PKS_OK);
 	CHECK(stats.nunchanged == NKEYS && stats.nnew == NKEYS);
 	for (i = 0; i < NKEYS && i < seen.n; i++)
@@ -226,17 +233,17 @@ test_partial_then_full(void)
 	}
 	i--;
 	memset(&seen, 0, sizeof(seen));
-	CHECK(ingest_keyring(st, INGEST_HKP, ring + koff[i], plen, on_result,
+	CHECK(ingest_keyring(st, &o_hkp, ring + koff[i], plen, on_result,
 	    &seen, NULL) == PKS_OK);
 	CHECK(seen.n == 1 && seen.r[0].outcome == INGEST_NEW);
 	memcpy(h1, seen.r[0].hash, 16);
-	CHECK(ingest_keyring(st, INGEST_HKP, ring + koff[i], klen[i],
+	CHECK(ingest_keyring(st, &o_hkp, ring + koff[i], klen[i],
 	    on_result, &seen, NULL) == PKS_OK);
 	CHECK(seen.n == 2 && seen.r[1].outcome == INGEST_UPDATED);
 	CHECK(seen.r[1].added > 0 && memcmp(h1, seen.r[1].hash, 16) != 0);
 	CHECK(memcmp(seen.r[0].fpr.fpr, seen.r[1].fpr.fpr, 20) == 0);
 	/* The part again adds nothing to the whole. */
-	CHECK(ingest_keyring(st, INGEST_HKP, ring + koff[i], plen, on_result,
+	CHECK(ingest_keyring(st, &o_hkp, ring + koff[i], plen, on_result,
 	    &seen, NULL) == PKS_OK);
 	CHECK(seen.n == 3 && seen.r[2].outcome == INGEST_UNCHANGED);
 	CHECK(memcmp(seen.r[1].hash, seen.r[2].hash, 16) == 0);
@@ -280,7 +287,7 @@ test_armored(void)
 	}
 	memset(&stats, 0, sizeof(stats));
 	memset(&seen, 0, sizeof(seen));
-	CHECK(ingest_text(st, INGEST_MAIL_ADD, (const char *)b.data, b.len,
+	CHECK(ingest_text(st, &o_mail_add, (const char *)b.data, b.len,
 	    on_result, &seen, &stats) == PKS_OK);
 	CHECK(seen.n == 3 && stats.nnew == 2 && stats.nrefused == 1);
 	CHECK(seen.r[0].outcome == INGEST_NEW);
@@ -288,7 +295,7 @@ test_armored(void)
 	    seen.r[1].why != NULL);
 	CHECK(seen.r[2].outcome == INGEST_NEW);
 	/* Binary through the text door. */
-	CHECK(ingest_text(st, INGEST_MAIL_ADD, (const char *)ring + koff[0],
+	CHECK(ingest_text(st, &o_mail_add, (const char *)ring + koff[0],
 	    klen[0], on_result, &seen, &stats) == PKS_OK);
 	CHECK(seen.n == 4 && seen.r[3].outcome == INGEST_UNCHANGED);
 	buf_free(&b);
@@ -319,7 +326,7 @@ test_refused(void)
 	    buf_addc(&b, 0x04) == PKS_OK && buf_addc(&b, 0x00) == PKS_OK);
 	memset(&stats, 0, sizeof(stats));
 	memset(&seen, 0, sizeof(seen));
-	CHECK(ingest_keyring(st, INGEST_IMPORT, b.data, b.len, on_result,
+	CHECK(ingest_keyring(st, &o_import, b.data, b.len, on_result,
 	    &seen, &stats) == PKS_OK);
 	CHECK(seen.n == 3 && stats.nnew == 1 && stats.nrefused == 2);
 	CHECK(seen.r[0].outcome == INGEST_REFUSED && seen.r[0].why != NULL);
@@ -328,13 +335,13 @@ test_refused(void)
 	/* Bad input changes nothing. */
 	before = snapshot();
 	memset(&seen, 0, sizeof(seen));
-	CHECK(ingest_text(st, INGEST_HKP, "hello", 5, on_result, &seen,
+	CHECK(ingest_text(st, &o_hkp, "hello", 5, on_result, &seen,
 	    &stats) == PKS_ERR_NOTFOUND);
-	CHECK(ingest_text(st, INGEST_HKP, "", 0, on_result, &seen, &stats) ==
+	CHECK(ingest_text(st, &o_hkp, "", 0, on_result, &seen, &stats) ==
 	    PKS_ERR_NOTFOUND);
-	CHECK(ingest_keyring(st, INGEST_HKP, seckey, sizeof(seckey),
+	CHECK(ingest_keyring(st, &o_hkp, seckey, sizeof(seckey),
 	    on_result, &seen, &stats) == PKS_OK);
-	CHECK(ingest_keyring(st, INGEST_HKP, ring + koff[2], klen[2] / 2,
+	CHECK(ingest_keyring(st, &o_hkp, ring + koff[2], klen[2] / 2,
 	    on_result, &seen, &stats) == PKS_OK);
 	CHECK(seen.n == 2 && seen.r[0].outcome == INGEST_REFUSED &&
 	    seen.r[1].outcome == INGEST_REFUSED);
@@ -367,11 +374,11 @@ test_busy_rolls_back(void)
 	CHECK(store_begin(other) == PKS_OK);
 	memset(&stats, 0, sizeof(stats));
 	memset(&seen, 0, sizeof(seen));
-	CHECK(ingest_keyring(slow, INGEST_MAIL_INCREMENTAL, ring + koff[0],
+	CHECK(ingest_keyring(slow, &o_mail_incremental, ring + koff[0],
 	    klen[0], on_result, &seen, &stats) == PKS_ERR_BUSY);
 	CHECK(seen.n == 0 && stats.nnew == 0);
 	store_rollback(other);
-	CHECK(ingest_keyring(slow, INGEST_MAIL_INCREMENTAL, ring + koff[0],
+	CHECK(ingest_keyring(slow, &o_mail_incremental, ring + koff[0],
 	    klen[0], on_result, &seen, &stats) == PKS_OK);
 	CHECK(stats.nnew == 1);
 	CHECK(store_count_keys(other, &n) == PKS_OK && n == 1);

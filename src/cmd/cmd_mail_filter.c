@@ -1,0 +1,111 @@
+/*
+ * cmd_mail_filter.c: "pksync mail-filter [--dry-run]", run by the MTA
+ * as a pipe with one message on standard input.
+ *
+ * Exit status (sysexits, what Postfix's local(8) and pipe(8) act on):
+ *   0  (EX_OK)       handled, also when deliberately ignored (logged)
+ *   65 (EX_DATAERR)  a message that can never be used: larger than
+ *                    [mail] max_mail_size, or not a message at all; the
+ *                    MTA returns it to its sender
+ *   75 (EX_TEMPFAIL) anything else that went wrong (database busy or
+ *                    locked beyond busy_timeout_ms, disk full, out of
+ *                    memory, database missing or unreadable): the MTA
+ *                    keeps the message and tries again later
+ * $SENDER (set by Postfix local(8)) empty means a null envelope sender.
+ * With --dry-run a reply is written to standard output instead of the
+ * outgoing queue (keys are still merged).
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "mail/mail_cmd.h"
+#include "mail/mail_peers.h"
+#include "mail/mail_parse.h"
+#include "store/store.h"
+#include "util/buf.h"
+#include "util/log.h"
+
+static int
+filter_status(enum pks_rc rc)
+{
+	if (rc == PKS_OK)
+		return EX_OK;
+	if (rc == PKS_ERR_PARSE || rc == PKS_ERR_TOOBIG)
+		return EX_DATAERR;
+	return EX_TEMPFAIL;
+}
+
+static int
+parse_args(struct cmd_ctx *ctx, int *dry_run)
+{
+	int i;
+
+	*dry_run = 0;
+	for (i = 1; i < ctx->argc; i++) {
+		if (strcmp(ctx->argv[i], "--dry-run") == 0) {
+			*dry_run = 1;
+			continue;
+		}
+		fprintf(stderr, "usage: pksync mail-filter [--dry-run]\n");
+		return -1;
+	}
+	return 0;
+}
+
+int
+cmd_mail_filter(struct cmd_ctx *ctx)
+{
+	const struct pks_config *cfg = ctx->cfg;
+	struct mail_ctx mc;
+	struct ingest_sync *sync = NULL;
+	struct store *st = NULL;
+	struct buf in;
+	enum pks_rc rc;
+	int dry_run;
+
+	if (parse_args(ctx, &dry_run) != 0)
+		return EX_USAGE;
+	buf_init(&in, cfg->max_mail_size + 1);
+	rc = mail_read(STDIN_FILENO, cfg->max_mail_size, &in);
+	if (rc == PKS_ERR_TOOBIG) {
+		log_warnx("mail: message refused: larger than max_mail_size "
+		    "(%zu bytes)", cfg->max_mail_size);
+		goto out;
+	}
+	if (rc != PKS_OK) {
+		log_warnx("mail: reading the message: %s", pks_rc_str(rc));
+		goto out;
+	}
+	/* What the mail adds is queued for the sync peers. */
+	if (mail_peers_read(cfg->peers_file, cfg->this_site, &sync) !=
+	    PKS_OK) {
+		rc = PKS_ERR_IO;
+		goto out;
+	}
+	if (cmd_open_store(cfg, 0, &st) != EX_OK) {
+		rc = PKS_ERR_IO;
+		goto out;
+	}
+	memset(&mc, 0, sizeof(mc));
+	mc.cfg = cfg;
+	mc.st = st;
+	mc.env_sender = getenv("SENDER");
+	mc.dry_run = dry_run;
+	mc.out = stdout;
+	mc.sync = sync;
+	rc = mail_handle(&mc, (const char *)in.data, in.len);
+out:
+	store_close(st);
+	ingest_sync_free(sync);
+	buf_free(&in);
+	if (rc != PKS_OK)
+		log_info("mail: exit %d (%s)", filter_status(rc),
+		    pks_rc_str(rc));
+	return filter_status(rc);
+}

@@ -1,0 +1,130 @@
+/*
+ * mail_outgoing.c: composing PKS incrementals (see mail_outgoing.h).
+ */
+#include <config.h>
+
+#include <string.h>
+
+#include "mail/mail_outgoing.h"
+#include "pgp/pgp_armor.h"
+#include "pgp/pgp_key.h"
+#include "util/limits.h"
+#include "util/log.h"
+
+/* Re-encode one key; *skip when nothing worth sending is left. */
+static enum pks_rc
+one_key(const uint8_t *p, size_t n, struct buf *out, int *skip)
+{
+	struct pgp_key *key = NULL, *left = NULL;
+	struct pks_err err = { 0, NULL };
+	size_t before = out->len;
+	enum pks_rc rc;
+
+	*skip = 1;
+	if (pgp_key_parse(p, n, &key, &err) != PKS_OK) {
+		log_debug("mail: outgoing key left out: %s",
+		    err.why != NULL ? err.why : "does not parse");
+		return PKS_OK;
+	}
+	if ((rc = pgp_key_write(key, out, PGP_HDR_OLD_ONLY)) != PKS_OK)
+		goto out;
+	/* A delta of only a photo ID leaves the bare key packet. */
+	if (pgp_key_npackets(key) > 1 && pgp_key_parse(out->data + before,
+	    out->len - before, &left, &err) == PKS_OK &&
+	    pgp_key_npackets(left) == 1) {
+		log_debug("mail: outgoing key left out: nothing PKS can read");
+		out->len = before;
+		goto out;
+	}
+	*skip = 0;
+out:
+	pgp_key_free(left);
+	pgp_key_free(key);
+	return rc;
+}
+
+enum pks_rc
+mail_out_pks_keys(const uint8_t *data, size_t len, struct buf *out,
+    size_t *nkeys)
+{
+	struct pgp_keyring_iter it;
+	struct pks_err err = { 0, NULL };
+	const uint8_t *kp;
+	size_t kl;
+	enum pks_rc rc;
+	int skip;
+
+	pgp_keyring_init(&it, data, len);
+	for (;;) {
+		kp = NULL;
+		rc = pgp_keyring_next(&it, &kp, &kl, &err);
+		if (rc == PKS_ERR_NOTFOUND)
+			return PKS_OK;
+		if (rc != PKS_OK) {
+			if (kp == NULL)
+				return PKS_OK;
+			continue;
+		}
+		if ((rc = one_key(kp, kl, out, &skip)) != PKS_OK)
+			return rc;
+		*nkeys += !skip;
+	}
+}
+
+/* A header value that cannot end the header or start another one. */
+static int
+value_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* One X-KeyServer-Sent line per value of path. */
+static enum pks_rc
+path_headers(const char *path, struct buf *out)
+{
+	const char *p = path, *nl;
+	size_t n;
+	enum pks_rc rc = PKS_OK;
+
+	while (rc == PKS_OK && *p != '\0') {
+		nl = strchr(p, '\n');
+		n = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		if (!value_ok(p, n))
+			return PKS_ERR_PARSE;
+		rc = buf_adds(out, "X-KeyServer-Sent: ");
+		if (rc == PKS_OK)
+			rc = buf_add(out, p, n);
+		if (rc == PKS_OK)
+			rc = buf_addc(out, '\n');
+		p += n + (nl != NULL);
+	}
+	return rc;
+}
+
+enum pks_rc
+mail_out_incremental(const char *from, const char *to, const char *path,
+    const uint8_t *keys, size_t len, struct buf *out)
+{
+	enum pks_rc rc;
+
+	if (!value_ok(from, strlen(from)) || !value_ok(to, strlen(to)))
+		return PKS_ERR_PARSE;
+	rc = buf_printf(out, "To: %s\nFrom: %s\nSubject: incremental\n", to,
+	    from);
+	if (rc == PKS_OK)
+		rc = path_headers(path, out);
+	if (rc == PKS_OK)
+		rc = buf_adds(out, "Precedence: list\nMIME-Version: 1.0\n"
+		    "Content-type: application/pgp-keys\n\n");
+	if (rc == PKS_OK)
+		rc = pgp_armor_encode(keys, len, "Version: pksync "
+		    PACKAGE_VERSION "\n", out);
+	return rc;
+}

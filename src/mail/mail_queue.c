@@ -1,0 +1,266 @@
+/*
+ * mail_queue.c: the queue runner (see mail_queue.h): claim, group,
+ * compose, send, end the rows.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mail/mail_outgoing.h"
+#include "mail/mail_queue.h"
+#include "mail/mail_send.h"
+#include "store/store_outbox.h"
+#include "util/limits.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+/* The largest composed incremental (keys grow by a third as armor). */
+#define MAX_MESSAGE (96u * 1024 * 1024)
+
+/* One message: rows[first .. first + n) of the round. */
+struct group {
+	size_t first;
+	size_t n;
+	struct buf text;      /* the composed incremental */
+	size_t nkeys;
+	int item;             /* index in the send items, -1: not sent */
+};
+
+/* One round of a run. */
+struct round {
+	const struct pks_config *cfg;
+	struct store_outbox_row *rows;
+	size_t nrows;
+	struct group *groups;
+	size_t ngroups;
+	struct mail_send_item *items;
+	size_t nitems;
+};
+
+static int
+same_path(const char *a, const char *b)
+{
+	return strcmp(a != NULL ? a : "", b != NULL ? b : "") == 0;
+}
+
+/* Whether row r may join the incremental of group g. */
+static int
+joins(const struct round *rd, const struct group *g,
+    const struct store_outbox_row *r, size_t *bytes)
+{
+	const struct store_outbox_row *f = &rd->rows[g->first];
+
+	if (f->reply || r->reply || strcmp(f->recipient, r->recipient) != 0 ||
+	    !same_path(f->sent, r->sent))
+		return 0;
+	return *bytes + r->len <= rd->cfg->max_incremental_size;
+}
+
+/* Cut the claimed rows into messages. */
+static void
+group_rows(struct round *rd)
+{
+	struct group *g = NULL;
+	size_t i, bytes = 0;
+
+	rd->groups = xreallocarray(NULL, rd->nrows + 1, sizeof(*rd->groups));
+	for (i = 0; i < rd->nrows; i++) {
+		if (g != NULL && joins(rd, g, &rd->rows[i], &bytes)) {
+			g->n++;
+			bytes += rd->rows[i].len;
+			continue;
+		}
+		g = &rd->groups[rd->ngroups++];
+		memset(g, 0, sizeof(*g));
+		g->first = i;
+		g->n = 1;
+		g->item = -1;
+		bytes = rd->rows[i].len;
+	}
+}
+
+/* Compose the incremental of group g into g->text. */
+static enum pks_rc
+compose(struct round *rd, struct group *g)
+{
+	const struct store_outbox_row *f = &rd->rows[g->first];
+	struct buf keys;
+	enum pks_rc rc = PKS_OK;
+	size_t i;
+
+	buf_init(&keys, MAX_MESSAGE);
+	buf_init(&g->text, MAX_MESSAGE);
+	for (i = 0; i < g->n && rc == PKS_OK; i++)
+		rc = mail_out_pks_keys(rd->rows[g->first + i].body,
+		    rd->rows[g->first + i].len, &keys, &g->nkeys);
+	if (rc == PKS_OK && g->nkeys > 0)
+		rc = mail_out_incremental(rd->cfg->maintainer, f->recipient,
+		    f->sent != NULL ? f->sent : "", keys.data, keys.len,
+		    &g->text);
+	buf_free(&keys);
+	return rc;
+}
+
+/* Turn the groups into send items; unsendable groups get none. */
+static void
+make_items(struct round *rd)
+{
+	struct mail_send_item *it;
+	struct store_outbox_row *f;
+	struct group *g;
+	size_t i;
+	enum pks_rc rc;
+
+	rd->items = xcalloc(rd->ngroups + 1, sizeof(*rd->items));
+	for (i = 0; i < rd->ngroups; i++) {
+		g = &rd->groups[i];
+		f = &rd->rows[g->first];
+		it = &rd->items[rd->nitems];
+		if (f->reply) {
+			it->rev_path = "";
+			it->msg = f->body;
+			it->len = f->len;
+		} else {
+			if ((rc = compose(rd, g)) != PKS_OK)
+				log_warnx("mail: incremental to %s cannot be "
+				    "composed: %s", f->recipient,
+				    pks_rc_str(rc));
+			if (rc != PKS_OK || g->nkeys == 0)
+				continue;
+			it->rev_path = rd->cfg->maintainer;
+			it->msg = g->text.data;
+			it->len = g->text.len;
+		}
+		it->rcpt = f->recipient;
+		g->item = (int)rd->nitems++;
+	}
+}
+
+/* The end of every row of group g, from its message's outcome. */
+static void
+end_group(struct round *rd, const struct group *g,
+    struct store_outbox_done *d, struct mail_queue_stats *stats)
+{
+	const struct mail_send_item *it;
+	const struct store_outbox_row *f = &rd->rows[g->first];
+	enum store_outbox_end end = STORE_OUTBOX_SENT;
+	const char *why = NULL;
+	size_t i;
+
+	if (g->item < 0) {
+		log_info("mail: %zu queued row(s) for %s hold no key PKS can "
+		    "read: dropped", g->n, f->recipient);
+		stats->empty += g->n;
+	} else {
+		it = &rd->items[g->item];
+		why = it->why;
+		if (it->status == MAIL_SEND_OK) {
+			stats->sent++;
+			log_info("mail: %s to %s sent (%zu keys): %s",
+			    f->reply ? "reply" : "incremental", f->recipient,
+			    g->nkeys, why);
+		} else if (it->status == MAIL_SEND_TEMP) {
+			end = STORE_OUTBOX_RETRY;
+			stats->deferred++;
+			log_warnx("mail: %s to %s deferred: %s",
+			    f->reply ? "reply" : "incremental", f->recipient,
+			    why);
+		} else {
+			end = STORE_OUTBOX_FAILED;
+			stats->failed++;
+			log_warnx("mail: %s to %s failed: %s",
+			    f->reply ? "reply" : "incremental", f->recipient,
+			    why);
+		}
+	}
+	for (i = 0; i < g->n; i++) {
+		d[g->first + i].id = rd->rows[g->first + i].id;
+		d[g->first + i].end = end;
+		d[g->first + i].why = why;
+	}
+}
+
+static void
+round_free(struct round *rd)
+{
+	size_t i;
+
+	for (i = 0; i < rd->ngroups; i++)
+		buf_free(&rd->groups[i].text);
+	free(rd->groups);
+	free(rd->items);
+	store_outbox_rows_free(rd->rows, rd->nrows);
+}
+
+/* Send the claimed rows of one round and end them. */
+static enum pks_rc
+send_round(struct round *rd, struct store *st, const char *owner,
+    struct mail_queue_stats *stats)
+{
+	struct store_outbox_backoff b;
+	struct store_outbox_done *d;
+	enum pks_rc rc;
+	size_t i;
+
+	group_rows(rd);
+	make_items(rd);
+	if (rd->nitems > 0)
+		(void)mail_send(rd->cfg->relay, rd->cfg->hostname, rd->items,
+		    rd->nitems);
+	stats->messages += rd->nitems;
+	d = xcalloc(rd->nrows + 1, sizeof(*d));
+	for (i = 0; i < rd->ngroups; i++)
+		end_group(rd, &rd->groups[i], d, stats);
+	b.now = (int64_t)time(NULL);
+	b.base = rd->cfg->queue_retry;
+	b.max = rd->cfg->queue_retry_max;
+	rc = store_outbox_finish(st, owner, d, rd->nrows, &b);
+	free(d);
+	return rc;
+}
+
+enum pks_rc
+mail_queue_run(const struct pks_config *cfg, struct store *st,
+    struct mail_queue_stats *stats)
+{
+	struct store_outbox_claim c;
+	struct round rd;
+	char host[128] = "localhost", owner[200];
+	size_t nexpired;
+	enum pks_rc rc;
+
+	memset(stats, 0, sizeof(*stats));
+	(void)gethostname(host, sizeof(host) - 1);
+	memset(&c, 0, sizeof(c));
+	c.due_by = (int64_t)time(NULL);
+	snprintf(owner, sizeof(owner), "%s:%ld:%lld", host, (long)getpid(),
+	    (long long)c.due_by);
+	c.owner = owner;
+	c.lease = MAIL_QUEUE_LEASE;
+	c.max_age = cfg->queue_max_age;
+	c.max_rows = MAIL_QUEUE_ROUND_ROWS;
+	c.max_bytes = MAIL_QUEUE_ROUND_BYTES;
+	for (;;) {
+		memset(&rd, 0, sizeof(rd));
+		rd.cfg = cfg;
+		c.now = (int64_t)time(NULL);
+		rc = store_outbox_claim(st, &c, &rd.rows, &rd.nrows, &nexpired);
+		stats->expired += nexpired;
+		if (nexpired > 0)
+			log_warnx("mail: %zu queued message(s) given up after "
+			    "%d s (see pksync stats)", nexpired,
+			    cfg->queue_max_age);
+		if (rc != PKS_OK || rd.nrows == 0)
+			break;
+		stats->rows += rd.nrows;
+		rc = send_round(&rd, st, owner, stats);
+		round_free(&rd);
+		if (rc != PKS_OK)
+			break;
+	}
+	return rc;
+}

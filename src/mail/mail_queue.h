@@ -1,0 +1,55 @@
+/*
+ * mail_queue.h: "pksync queue-run": send what the outbox holds.
+ *
+ * A run claims due rows in rounds (store_outbox_claim: a lease in one
+ * short transaction, so two runs at once never send the same row),
+ * composes one message per reply and one incremental per peer (the
+ * rows for one peer with the same X-KeyServer-Sent path share a
+ * message up to [mail] max_incremental_size bytes of keys), sends each
+ * round through [mail] relay in one SMTP session, and then ends every
+ * row: deleted once the relay accepted its message; on a 4xx answer or
+ * no connection retried after [mail] queue_retry seconds, doubled per
+ * try up to queue_retry_max; on a 5xx answer kept as failed.  Rows
+ * queued longer than [mail] queue_max_age are failed when next due.
+ *
+ * A row is claimed at most once per run (rows due after the run began
+ * wait for the next run), so a run always ends; cron or a systemd
+ * timer starts the next one.  Incrementals are sent from [mail]
+ * maintainer, replies with the null envelope sender (RFC 3834).
+ */
+#ifndef PKS_MAIL_QUEUE_H
+#define PKS_MAIL_QUEUE_H
+
+#include <stddef.h>
+
+#include "store/store.h"
+#include "util/config.h"
+#include "util/rc.h"
+
+/* Rows claimed per round, and the most body bytes per round. */
+#define MAIL_QUEUE_ROUND_ROWS 500u
+#define MAIL_QUEUE_ROUND_BYTES (32u * 1024 * 1024)
+/* Seconds a claim holds: longer than any SMTP session can take. */
+#define MAIL_QUEUE_LEASE 900
+
+/* What a run did. */
+struct mail_queue_stats {
+	size_t rows;          /* rows claimed */
+	size_t messages;      /* messages handed to the relay */
+	size_t sent;          /* messages the relay accepted */
+	size_t deferred;      /* messages to retry */
+	size_t failed;        /* messages refused for good */
+	size_t expired;       /* rows given up for age */
+	size_t empty;         /* rows dropped: no key PKS can read */
+};
+
+/*
+ * Send every due row; *stats is filled.  Returns PKS_OK when the queue
+ * was worked through (individual messages may have been deferred or
+ * failed: see *stats); the store's errors otherwise (claimed rows are
+ * then due again when their lease ends).
+ */
+enum pks_rc mail_queue_run(const struct pks_config *cfg, struct store *st,
+    struct mail_queue_stats *stats);
+
+#endif

@@ -1,0 +1,291 @@
+/*
+ * recon_fetch.c: POST /pks/hashquery to a recon peer and merge what it
+ * returns (sks-recon.md section 7), plus the outgoing TCP connect that
+ * recon and the fetch share (bound to our configured address, with a
+ * timeout).
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "recon/recon_fetch.h"
+#include "util/buf.h"
+#include "util/limits.h"
+#include "util/log.h"
+
+static void
+set_port(struct sockaddr_storage *a, uint16_t port)
+{
+	if (a->ss_family == AF_INET)
+		((struct sockaddr_in *)a)->sin_port = htons(port);
+	else if (a->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)a)->sin6_port = htons(port);
+}
+
+/* Bind fd to host (IP literal), port 0. */
+static int
+bind_local(int fd, int family, const char *host)
+{
+	struct addrinfo hints, *ai = NULL;
+	int r;
+
+	if (host == NULL || *host == '\0')
+		return 0;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = family;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
+	if (getaddrinfo(host, "0", &hints, &ai) != 0 || ai == NULL)
+		return 0;  /* another family: leave it to the kernel */
+	r = bind(fd, ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(ai);
+	return r;
+}
+
+enum pks_rc
+recon_connect(const struct sockaddr_storage *addr, socklen_t len,
+    uint16_t port, const char *bind_host, int timeout_ms, int *fd)
+{
+	struct sockaddr_storage a = *addr;
+	struct pollfd pfd;
+	socklen_t el = sizeof(int);
+	int s, err = 0, fl, n;
+
+	set_port(&a, port);
+	if ((s = socket(a.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return PKS_ERR_IO;
+	if (bind_local(s, a.ss_family, bind_host) != 0)
+		goto fail;
+	fl = fcntl(s, F_GETFL);
+	fcntl(s, F_SETFL, fl | O_NONBLOCK);
+	if (connect(s, (struct sockaddr *)&a, len) == -1) {
+		if (errno != EINPROGRESS)
+			goto fail;
+		pfd.fd = s;
+		pfd.events = POLLOUT;
+		do {
+			n = poll(&pfd, 1, timeout_ms);
+		} while (n == -1 && errno == EINTR);
+		if (n <= 0 || getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &el)
+		    == -1 || err != 0)
+			goto fail;
+	}
+	fcntl(s, F_SETFL, fl);
+	*fd = s;
+	return PKS_OK;
+fail:
+	log_debug("recon: connect to port %u failed: %s", port,
+	    strerror(err ? err : errno));
+	close(s);
+	return PKS_ERR_IO;
+}
+
+enum pks_rc
+recon_fetch_body(const struct zzp *e, size_t n, struct buf *out)
+{
+	uint8_t md5[ZZP_MD5_LEN];
+	enum pks_rc rc;
+	size_t i;
+
+	rc = buf_add_be32(out, (uint32_t)n);
+	for (i = 0; rc == PKS_OK && i < n; i++) {
+		if ((rc = zzp_to_md5(&e[i], md5)) != PKS_OK)
+			break;
+		rc = buf_add_be32(out, ZZP_MD5_LEN);
+		if (rc == PKS_OK)
+			rc = buf_add(out, md5, sizeof(md5));
+	}
+	return rc;
+}
+
+static uint32_t
+be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Offset of the body after "HTTP/x.y 2.." and the header block. */
+static enum pks_rc
+http_body(const uint8_t *p, size_t len, size_t *off)
+{
+	size_t i;
+
+	if (len < 10 || memcmp(p, "HTTP/", 5) != 0)
+		return PKS_ERR_PARSE;
+	for (i = 5; i < len && p[i] != ' '; i++)
+		;
+	if (i + 1 >= len || p[i + 1] != '2')
+		return PKS_ERR_PARSE;
+	for (; i + 3 < len; i++)
+		if (memcmp(p + i, "\r\n\r\n", 4) == 0) {
+			*off = i + 4;
+			return PKS_OK;
+		}
+	for (i = 0; i + 1 < len; i++)
+		if (p[i] == '\n' && p[i + 1] == '\n') {
+			*off = i + 2;
+			return PKS_OK;
+		}
+	return PKS_ERR_PARSE;
+}
+
+enum pks_rc
+recon_fetch_parse(const uint8_t *p, size_t len,
+    enum pks_rc (*cb)(void *arg, const uint8_t *key, size_t n), void *arg,
+    size_t *nkeys)
+{
+	size_t off = 0, i;
+	uint32_t count, kl;
+	enum pks_rc rc;
+
+	*nkeys = 0;
+	if ((rc = http_body(p, len, &off)) != PKS_OK)
+		return rc;
+	if (len - off < 4)
+		return PKS_ERR_PARSE;
+	count = be32(p + off);
+	off += 4;
+	for (i = 0; i < count; i++) {
+		if (len - off < 4)
+			return PKS_ERR_PARSE;
+		kl = be32(p + off);
+		off += 4;
+		if (kl > PKS_MAX_KEY)
+			return PKS_ERR_TOOBIG;
+		if (len - off < kl)
+			return PKS_ERR_PARSE;
+		if ((rc = cb(arg, p + off, kl)) != PKS_OK)
+			return rc;
+		off += kl;
+		(*nkeys)++;
+	}
+	return PKS_OK;
+}
+
+/* Write all of b, then read until EOF (HTTP/1.0) into reply. */
+static enum pks_rc
+exchange(int fd, const struct buf *b, int timeout_ms, struct buf *reply)
+{
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	size_t off = 0;
+	uint8_t *p;
+	ssize_t r;
+	int n;
+
+	while (off < b->len) {
+		r = write(fd, b->data + off, b->len - off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return PKS_ERR_IO;
+		off += (size_t)r;
+	}
+	for (;;) {
+		do {
+			n = poll(&pfd, 1, timeout_ms);
+		} while (n == -1 && errno == EINTR);
+		if (n <= 0)
+			return PKS_ERR_IO;
+		if (buf_reserve(reply, 65536, &p) != PKS_OK)
+			return PKS_ERR_TOOBIG;
+		r = read(fd, p, 65536);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return PKS_ERR_IO;
+		if (r == 0)
+			return PKS_OK;
+		reply->len += (size_t)r;
+	}
+}
+
+/* State of one batch's merge. */
+struct merge_arg {
+	struct store *st;
+	const struct ingest_origin *origin;
+	struct ingest_stats *merged;
+};
+
+static enum pks_rc
+merge_key(void *arg, const uint8_t *key, size_t n)
+{
+	struct merge_arg *m = arg;
+
+	return ingest_keyring(m->st, m->origin, key, n, NULL, NULL,
+	    m->merged);
+}
+
+/* One POST for e[0..n). */
+static enum pks_rc
+fetch_batch(struct store *st, const struct recon_fetch_cfg *cfg,
+    const struct ingest_origin *origin, const struct zzp *e, size_t n,
+    struct recon_fetch_stats *stats)
+{
+	struct merge_arg m = { st, origin, &stats->merged };
+	struct buf req, body, reply;
+	size_t nkeys = 0;
+	enum pks_rc rc;
+	int fd = -1;
+
+	buf_init(&req, 8192);
+	buf_init(&body, 4 + 20 * RECON_FETCH_BATCH + 20 * n);
+	buf_init(&reply, RECON_FETCH_MAX_REPLY);
+	rc = recon_fetch_body(e, n, &body);
+	if (rc == PKS_OK)
+		rc = buf_printf(&req, "POST /pks/hashquery HTTP/1.0\r\n"
+		    "content-length: %zu\r\n\r\n", body.len);
+	if (rc == PKS_OK)
+		rc = buf_add(&req, body.data, body.len);
+	if (rc == PKS_OK)
+		rc = recon_connect(&cfg->peer, cfg->peerlen, cfg->http_port,
+		    cfg->bind_host, cfg->timeout_ms, &fd);
+	if (rc == PKS_OK)
+		rc = exchange(fd, &req, cfg->timeout_ms, &reply);
+	if (rc == PKS_OK)
+		rc = recon_fetch_parse(reply.data, reply.len, merge_key, &m,
+		    &nkeys);
+	stats->asked += n;
+	stats->returned += nkeys;
+	if (rc != PKS_OK)
+		log_warnx("recon: hashquery to port %u failed: %s",
+		    cfg->http_port, pks_rc_str(rc));
+	if (fd != -1)
+		close(fd);
+	buf_free(&req);
+	buf_free(&body);
+	buf_free(&reply);
+	return rc;
+}
+
+enum pks_rc
+recon_fetch(struct store *st, const struct recon_fetch_cfg *cfg,
+    const struct zzp *e, size_t n, struct recon_fetch_stats *stats)
+{
+	struct ingest_origin origin;
+	struct ingest_sync *sync = NULL;
+	enum pks_rc rc = PKS_OK;
+	size_t i, k;
+
+	memset(stats, 0, sizeof(*stats));
+	memset(&origin, 0, sizeof(origin));
+	origin.src = INGEST_RECON;
+	if (cfg->sync != NULL && cfg->sync->get != NULL &&
+	    cfg->sync->get(cfg->sync->arg, &sync) == PKS_OK)
+		origin.sync = sync;
+	for (i = 0; i < n && rc == PKS_OK; i += k) {
+		k = n - i < RECON_FETCH_BATCH ? n - i : RECON_FETCH_BATCH;
+		rc = fetch_batch(st, cfg, &origin, e + i, k, stats);
+	}
+	if (sync != NULL)
+		ingest_sync_free(sync);
+	return rc;
+}

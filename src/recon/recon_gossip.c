@@ -1,0 +1,556 @@
+/*
+ * recon_gossip.c: the recon thread of "pksync serve": listener,
+ * membership, partner choice, sessions, fetching, peer status.
+ *
+ * Everything runs in one thread, so there is never more than one
+ * session; a peer that connects while we fetch waits in the listen
+ * backlog.  recon_gossip_stop() wakes the thread through a pipe and
+ * shuts the socket of a running session down, so it ends at once.
+ */
+#include <config.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "recon/recon_fetch.h"
+#include "recon/recon_gossip.h"
+#include "store/store_ptree.h"
+#include "util/config.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+#define MEMBERSHIP_MAX (1024u * 1024)
+
+struct recon_gossip {
+	struct recon_gossip_cfg cfg;
+	char *listen, *membership_file, *dbfile;
+	char *host;                    /* our listen host (bind address) */
+	uint16_t port;                 /* our listen port */
+	int lfd;
+	int wake[2];                   /* stop pipe */
+	pthread_t th;
+	pthread_mutex_t mu;
+	int active_fd;                 /* running session, or -1 */
+	int stopping;
+	struct store *st;
+	struct recon_member *members;
+	size_t nmembers;
+	struct timespec mtime;
+	off_t msize;
+	unsigned seed;
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- membership ---- */
+
+/* Next whitespace-separated token of l[*i..n): start and length. */
+static size_t
+token(const char *l, size_t n, size_t *i, const char **tok)
+{
+	size_t start;
+
+	while (*i < n && (l[*i] == ' ' || l[*i] == '\t' || l[*i] == '\r'))
+		(*i)++;
+	start = *i;
+	while (*i < n && l[*i] != ' ' && l[*i] != '\t' && l[*i] != '\r')
+		(*i)++;
+	*tok = l + start;
+	return *i - start;
+}
+
+/* One line: "host port", comment stripped. */
+static int
+parse_line(const char *l, size_t n, struct recon_member *m)
+{
+	const char *h, *p;
+	size_t i = 0, hn, pn, k;
+	unsigned long port = 0;
+
+	for (k = 0; k < n && l[k] != '#'; k++)
+		;
+	n = k;
+	hn = token(l, n, &i, &h);
+	pn = token(l, n, &i, &p);
+	if (hn == 0 || pn == 0 || pn > 5 || hn >= sizeof(m->host))
+		return 0;
+	for (k = 0; k < pn; k++) {
+		if (p[k] < '0' || p[k] > '9')
+			return 0;
+		port = port * 10 + (unsigned long)(p[k] - '0');
+	}
+	if (port == 0 || port > 65535)
+		return 0;
+	memcpy(m->host, h, hn);
+	m->host[hn] = '\0';
+	m->port = (uint16_t)port;
+	return 1;
+}
+
+void
+recon_membership_parse(const char *text, size_t len,
+    struct recon_member **out, size_t *n)
+{
+	size_t off = 0, e, cap = 0;
+	struct recon_member m;
+
+	*out = NULL;
+	*n = 0;
+	while (off < len) {
+		for (e = off; e < len && text[e] != '\n'; e++)
+			;
+		if (parse_line(text + off, e - off, &m)) {
+			if (*n == cap) {
+				cap = cap ? 2 * cap : 16;
+				*out = xreallocarray(*out, cap, sizeof(**out));
+			}
+			(*out)[(*n)++] = m;
+		}
+		off = e + 1;
+	}
+}
+
+/* Re-read the membership file when it changed. */
+static void
+membership_load(struct recon_gossip *g)
+{
+	struct stat sb;
+	char *text;
+	FILE *f;
+	size_t len;
+
+	if (stat(g->membership_file, &sb) == -1) {
+		free(g->members);
+		g->members = NULL;
+		g->nmembers = 0;
+		return;
+	}
+	if (sb.st_mtim.tv_sec == g->mtime.tv_sec &&
+	    sb.st_mtim.tv_nsec == g->mtime.tv_nsec && sb.st_size == g->msize)
+		return;
+	if ((f = fopen(g->membership_file, "r")) == NULL)
+		return;
+	text = xmalloc(MEMBERSHIP_MAX);
+	len = fread(text, 1, MEMBERSHIP_MAX, f);
+	fclose(f);
+	free(g->members);
+	recon_membership_parse(text, len, &g->members, &g->nmembers);
+	free(text);
+	g->mtime = sb.st_mtim;
+	g->msize = sb.st_size;
+	log_info("recon: membership %s: %zu peers", g->membership_file,
+	    g->nmembers);
+}
+
+static int
+same_ip(const struct sockaddr *a, const struct sockaddr *b)
+{
+	const struct sockaddr_in6 *a6, *b6;
+
+	if (a->sa_family != b->sa_family)
+		return 0;
+	if (a->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		    ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	a6 = (const struct sockaddr_in6 *)a;
+	b6 = (const struct sockaddr_in6 *)b;
+	return a->sa_family == AF_INET6 &&
+	    memcmp(&a6->sin6_addr, &b6->sin6_addr, 16) == 0;
+}
+
+static struct addrinfo *
+resolve(const char *host)
+{
+	struct addrinfo hints, *ai = NULL;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, NULL, &hints, &ai) != 0)
+		return NULL;
+	return ai;
+}
+
+/* Index of the first member whose host resolves to the IP of sa. */
+static int
+member_of(struct recon_gossip *g, const struct sockaddr *sa)
+{
+	struct addrinfo *ai, *p;
+	size_t i;
+	int found = -1;
+
+	membership_load(g);
+	for (i = 0; i < g->nmembers && found < 0; i++) {
+		ai = resolve(g->members[i].host);
+		for (p = ai; p != NULL && found < 0; p = p->ai_next)
+			if (same_ip(p->ai_addr, sa))
+				found = (int)i;
+		if (ai != NULL)
+			freeaddrinfo(ai);
+	}
+	return found;
+}
+
+/* Nonzero when (sa, port) is our own listener. */
+static int
+is_self(struct recon_gossip *g, const struct sockaddr *sa, uint16_t port)
+{
+	struct addrinfo *ai = resolve(g->host), *p;
+	int self = 0;
+
+	if (port != g->port)
+		return 0;
+	for (p = ai; p != NULL && !self; p = p->ai_next)
+		self = same_ip(p->ai_addr, sa);
+	if (ai != NULL)
+		freeaddrinfo(ai);
+	return self;
+}
+
+/* Pick a random member other than ourselves; its address in *addr. */
+static int
+choose(struct recon_gossip *g, struct sockaddr_storage *addr,
+    socklen_t *len)
+{
+	struct addrinfo *ai;
+	size_t i, k, start;
+	int found = -1;
+
+	membership_load(g);
+	if (g->nmembers == 0)
+		return -1;
+	start = (size_t)rand_r(&g->seed) % g->nmembers;
+	for (k = 0; k < g->nmembers && found < 0; k++) {
+		i = (start + k) % g->nmembers;
+		if ((ai = resolve(g->members[i].host)) == NULL)
+			continue;
+		if (!is_self(g, ai->ai_addr, g->members[i].port) &&
+		    ai->ai_addrlen <= sizeof(*addr)) {
+			memcpy(addr, ai->ai_addr, ai->ai_addrlen);
+			*len = ai->ai_addrlen;
+			found = (int)i;
+		}
+		freeaddrinfo(ai);
+	}
+	return found;
+}
+
+/* ---- one session ---- */
+
+/* Sleep up to ms unless stopped; nonzero when stopping. */
+static int
+pause_ms(struct recon_gossip *g, int ms)
+{
+	struct pollfd pfd = { g->wake[0], POLLIN, 0 };
+
+	return poll(&pfd, 1, ms) > 0;
+}
+
+static void
+addr_text(const struct sockaddr_storage *a, char *out, size_t n)
+{
+	const void *ip = a->ss_family == AF_INET ?
+	    (const void *)&((const struct sockaddr_in *)a)->sin_addr :
+	    (const void *)&((const struct sockaddr_in6 *)a)->sin6_addr;
+
+	if (inet_ntop(a->ss_family, ip, out, (socklen_t)n) == NULL)
+		snprintf(out, n, "?");
+}
+
+static int
+is_stopping(struct recon_gossip *g)
+{
+	int v;
+
+	pthread_mutex_lock(&g->mu);
+	v = g->stopping;
+	pthread_mutex_unlock(&g->mu);
+	return v;
+}
+
+/* Fetch what we lack and record the peer's row. */
+static void
+after_session(struct recon_gossip *g, const char *name,
+    const struct sockaddr_storage *peer, socklen_t plen,
+    const struct recon_result *res, enum pks_rc rc)
+{
+	struct recon_fetch_cfg fc;
+	struct recon_fetch_stats fs;
+	struct store_recon_peer row;
+
+	memset(&row, 0, sizeof(row));
+	memset(&fs, 0, sizeof(fs));
+	if (res->nlack > 0 && res->peer_http_port != 0 &&
+	    !is_stopping(g)) {
+		memset(&fc, 0, sizeof(fc));
+		fc.peer = *peer;
+		fc.peerlen = plen;
+		fc.http_port = (uint16_t)res->peer_http_port;
+		fc.bind_host = g->host;
+		fc.timeout_ms = g->cfg.fetch_timeout_ms;
+		fc.sync = g->cfg.sync;
+		(void)recon_fetch(g->st, &fc, res->lack, res->nlack, &fs);
+		log_info("recon: fetched from %s: asked=%zu returned=%zu "
+		    "new=%zu updated=%zu unchanged=%zu refused=%zu", name,
+		    fs.asked, fs.returned, fs.merged.nnew, fs.merged.nupdated,
+		    fs.merged.nunchanged, fs.merged.nrefused);
+	}
+	snprintf(row.peer, sizeof(row.peer), "%s", name);
+	row.last = (int64_t)time(NULL);
+	if (rc == PKS_OK)
+		snprintf(row.result, sizeof(row.result), "ok");
+	else
+		snprintf(row.result, sizeof(row.result), "failed: %.110s",
+		    res->why);
+	row.keys_in = (int64_t)res->nlack;
+	row.keys_out = (int64_t)res->npeer_lack;
+	row.fetched = (int64_t)(fs.merged.nnew + fs.merged.nupdated);
+	if (store_recon_peer_set(g->st, &row) != PKS_OK)
+		log_warnx("recon: cannot record the session with %s: %s",
+		    name, store_errmsg(g->st));
+}
+
+/* Run a session on fd (closed here), then fetch. */
+static void
+session(struct recon_gossip *g, int fd, enum recon_role role,
+    const char *name, const struct sockaddr_storage *peer, socklen_t plen)
+{
+	struct recon_result res;
+	struct ptree_ops ops;
+	enum pks_rc rc;
+	int64_t t0 = now_ms();
+
+	pthread_mutex_lock(&g->mu);
+	g->active_fd = g->stopping ? -1 : fd;
+	pthread_mutex_unlock(&g->mu);
+	store_ptree_ops(g->st, &ops);
+	if ((rc = store_ptree_snapshot(g->st)) == PKS_OK) {
+		rc = recon_session_run(fd, role, &ops, &g->cfg.session, &res);
+		store_ptree_snapshot_end(g->st);
+	} else {
+		memset(&res, 0, sizeof(res));
+		snprintf(res.why, sizeof(res.why), "database: %s",
+		    store_errmsg(g->st));
+	}
+	pthread_mutex_lock(&g->mu);
+	g->active_fd = -1;
+	pthread_mutex_unlock(&g->mu);
+	close(fd);
+	log_info("recon: session with %s as %s %s%s%s: we lack %zu, peer "
+	    "lacks %zu; messages in=%zu out=%zu, bytes in=%zu out=%zu, "
+	    "%lld ms", name, role == RECON_INITIATOR ? "initiator" :
+	    "responder", rc == PKS_OK ? "done" : "failed",
+	    rc == PKS_OK ? "" : ": ", rc == PKS_OK ? "" : res.why, res.nlack,
+	    res.npeer_lack, res.msgs_in, res.msgs_out, res.bytes_in,
+	    res.bytes_out, (long long)(now_ms() - t0));
+	if (role == RECON_RESPONDER && res.nlack > 0 &&
+	    pause_ms(g, g->cfg.fetch_delay_ms)) {
+		recon_result_free(&res);
+		return;
+	}
+	after_session(g, name, peer, plen, &res, rc);
+	recon_result_free(&res);
+}
+
+static void
+accept_one(struct recon_gossip *g)
+{
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+	char ip[INET6_ADDRSTRLEN], name[300];
+	int fd, i;
+
+	fd = accept4(g->lfd, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
+	if (fd == -1)
+		return;
+	addr_text(&peer, ip, sizeof(ip));
+	if ((i = member_of(g, (struct sockaddr *)&peer)) < 0) {
+		log_warnx("recon: reconciliation attempt from unauthorized "
+		    "host %s", ip);
+		close(fd);
+		return;
+	}
+	snprintf(name, sizeof(name), "%s %u", g->members[i].host,
+	    g->members[i].port);
+	log_info("recon: %s (%s) connected", name, ip);
+	session(g, fd, RECON_RESPONDER, name, &peer, plen);
+}
+
+static void
+gossip_once(struct recon_gossip *g)
+{
+	struct sockaddr_storage addr;
+	socklen_t len = 0;
+	char name[300];
+	int i, fd;
+
+	if ((i = choose(g, &addr, &len)) < 0)
+		return;
+	snprintf(name, sizeof(name), "%s %u", g->members[i].host,
+	    g->members[i].port);
+	if (recon_connect(&addr, len, g->members[i].port, g->host,
+	    g->cfg.session.config_timeout_ms, &fd) != PKS_OK) {
+		log_info("recon: cannot connect to %s", name);
+		return;
+	}
+	session(g, fd, RECON_INITIATOR, name, &addr, len);
+}
+
+/* ---- the thread ---- */
+
+/* Milliseconds to the next outgoing recon: interval +- 10 %. */
+static int64_t
+next_gossip(struct recon_gossip *g)
+{
+	int64_t ms = (int64_t)g->cfg.gossip_interval * 1000;
+
+	return now_ms() + ms * 9 / 10 +
+	    (int64_t)((double)rand_r(&g->seed) / RAND_MAX * (double)ms / 5);
+}
+
+static void *
+run(void *arg)
+{
+	struct recon_gossip *g = arg;
+	struct pollfd pfd[2];
+	int64_t due = next_gossip(g), left;
+	int n;
+
+	pfd[0].fd = g->wake[0];
+	pfd[0].events = POLLIN;
+	pfd[1].fd = g->lfd;
+	pfd[1].events = POLLIN;
+	for (;;) {
+		left = g->cfg.gossip_interval > 0 ? due - now_ms() : 60000;
+		if (left < 0)
+			left = 0;
+		n = poll(pfd, 2, (int)(left > 60000 ? 60000 : left));
+		if (n > 0 && pfd[0].revents != 0)
+			break;
+		if (n > 0 && pfd[1].revents != 0)
+			accept_one(g);
+		if (g->cfg.gossip_interval > 0 && now_ms() >= due) {
+			gossip_once(g);
+			due = next_gossip(g);
+		}
+	}
+	return NULL;
+}
+
+/* Bind and listen on host:port. */
+static enum pks_rc
+listen_on(struct recon_gossip *g)
+{
+	struct addrinfo hints, *ai = NULL;
+	char port[8];
+	int one = 1, fd;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	snprintf(port, sizeof(port), "%u", g->port);
+	if (getaddrinfo(g->host, port, &hints, &ai) != 0 || ai == NULL)
+		return PKS_ERR_CONFIG;
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd != -1)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd == -1 || bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
+	    listen(fd, 16) == -1) {
+		log_warn("recon: cannot listen on %s", g->listen);
+		if (fd != -1)
+			close(fd);
+		freeaddrinfo(ai);
+		return PKS_ERR_IO;
+	}
+	freeaddrinfo(ai);
+	g->lfd = fd;
+	return PKS_OK;
+}
+
+static void
+gossip_free(struct recon_gossip *g)
+{
+	if (g->lfd != -1)
+		close(g->lfd);
+	if (g->wake[0] != -1) {
+		close(g->wake[0]);
+		close(g->wake[1]);
+	}
+	if (g->st != NULL)
+		store_close(g->st);
+	pthread_mutex_destroy(&g->mu);
+	free(g->members);
+	free(g->listen);
+	free(g->membership_file);
+	free(g->dbfile);
+	free(g->host);
+	free(g);
+}
+
+enum pks_rc
+recon_gossip_start(const struct recon_gossip_cfg *cfg,
+    struct recon_gossip **out)
+{
+	struct recon_gossip *g = xcalloc(1, sizeof(*g));
+	enum pks_rc rc;
+
+	g->cfg = *cfg;
+	g->listen = xstrdup(cfg->listen);
+	g->membership_file = xstrdup(cfg->membership_file);
+	g->dbfile = xstrdup(cfg->dbfile);
+	g->lfd = g->wake[0] = g->wake[1] = g->active_fd = -1;
+	g->seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+	pthread_mutex_init(&g->mu, NULL);
+	rc = config_parse_hostport(g->listen, &g->host, &g->port);
+	if (rc == PKS_OK)
+		rc = listen_on(g);
+	if (rc == PKS_OK && pipe(g->wake) == -1)
+		rc = PKS_ERR_IO;
+	if (rc == PKS_OK)
+		rc = store_open(g->dbfile, 0, cfg->busy_ms, &g->st);
+	if (rc == PKS_OK && pthread_create(&g->th, NULL, run, g) != 0)
+		rc = PKS_ERR_IO;
+	if (rc != PKS_OK) {
+		gossip_free(g);
+		return rc;
+	}
+	log_info("recon: listening on %s, gossip every %d s", g->listen,
+	    cfg->gossip_interval);
+	*out = g;
+	return PKS_OK;
+}
+
+void
+recon_gossip_stop(struct recon_gossip *g)
+{
+	if (g == NULL)
+		return;
+	pthread_mutex_lock(&g->mu);
+	g->stopping = 1;
+	if (g->active_fd != -1)
+		shutdown(g->active_fd, SHUT_RDWR);
+	pthread_mutex_unlock(&g->mu);
+	if (write(g->wake[1], "x", 1) != 1)
+		log_warn("recon: cannot wake the recon thread");
+	pthread_join(g->th, NULL);
+	gossip_free(g);
+}
