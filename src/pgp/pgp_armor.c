@@ -10,6 +10,7 @@
  */
 #include <config.h>
 
+#include <pthread.h>
 #include <string.h>
 
 #include "pgp/pgp_armor.h"
@@ -63,13 +64,60 @@ static const uint32_t crc24_tab[256] = {
 	0xd11cce, 0x575035, 0x5bc9c3, 0xdd8538,
 };
 
+/*
+ * Speed tables, built once: crc24_x[k][b] is the CRC of byte b followed
+ * by k zero bytes, so eight input bytes are folded with eight lookups
+ * (CRC is linear over GF(2)); b64_pair[v] is the two base64 characters
+ * of a 12-bit value.  op=get armors every key it serves, so this is on
+ * the hot path of the HKP server.
+ */
+static uint32_t crc24_x[8][256];
+static uint16_t b64_pair[4096];
+static pthread_once_t armor_tables_once = PTHREAD_ONCE_INIT;
+
+static const char b64_enc[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static void
+armor_tables_init(void)
+{
+	uint32_t t;
+	unsigned b, k, v;
+
+	for (b = 0; b < 256; b++) {
+		t = crc24_tab[b];
+		crc24_x[0][b] = t;
+		for (k = 1; k < 8; k++) {
+			t = ((t << 8) ^ crc24_tab[(t >> 16) & 0xff]) & 0xffffff;
+			crc24_x[k][b] = t;
+		}
+	}
+	for (v = 0; v < 4096; v++) {
+		uint8_t c[2] = { (uint8_t)b64_enc[v >> 6],
+			(uint8_t)b64_enc[v & 63] };
+
+		memcpy(&b64_pair[v], c, 2);
+	}
+}
+
 uint32_t
 pgp_armor_crc24(const uint8_t *data, size_t len)
 {
-	uint32_t crc = 0xb704ce;
-	size_t i;
+	uint32_t crc = 0xb704ce, r;
+	size_t i = 0;
 
-	for (i = 0; i < len; i++)
+	pthread_once(&armor_tables_once, armor_tables_init);
+	for (; i + 8 <= len; i += 8) {
+		const uint8_t *d = data + i;
+
+		r = (crc << 8) ^ ((uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 |
+		    (uint32_t)d[2] << 8 | d[3]);
+		crc = crc24_x[7][r >> 24] ^ crc24_x[6][(r >> 16) & 0xff] ^
+		    crc24_x[5][(r >> 8) & 0xff] ^ crc24_x[4][r & 0xff] ^
+		    crc24_x[3][d[4]] ^ crc24_x[2][d[5]] ^ crc24_x[1][d[6]] ^
+		    crc24_x[0][d[7]];
+	}
+	for (; i < len; i++)
 		crc = ((crc << 8) ^ crc24_tab[((crc >> 16) ^ data[i]) & 0xff]) &
 		    0xffffff;
 	return crc;
@@ -98,9 +146,6 @@ static const uint8_t b64_dec[256] = {
 	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
 	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
 };
-
-static const char b64_enc[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /* Base64 decoder state; groups may straddle lines. */
 struct b64 {
@@ -377,12 +422,12 @@ b64_encode_line(const uint8_t *p, size_t n, char *o)
 	uint32_t v;
 	size_t i;
 
+	pthread_once(&armor_tables_once, armor_tables_init);
 	for (i = 0; i + 3 <= n; i += 3) {
 		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-		*q++ = b64_enc[v >> 18];
-		*q++ = b64_enc[(v >> 12) & 63];
-		*q++ = b64_enc[(v >> 6) & 63];
-		*q++ = b64_enc[v & 63];
+		memcpy(q, &b64_pair[v >> 12], 2);
+		memcpy(q + 2, &b64_pair[v & 4095], 2);
+		q += 4;
 	}
 	if (n - i == 1) {
 		v = (uint32_t)p[i] << 16;
@@ -420,11 +465,15 @@ pgp_armor_encode(const uint8_t *data, size_t len, const char *headers,
 		rc = buf_adds(out, headers);
 	if (rc == PKS_OK)
 		rc = buf_addc(out, '\n');
+	/* The space was reserved above: encode straight into it. */
 	for (i = 0; rc == PKS_OK && i < len; i += 48) {
-		n = b64_encode_line(data + i, len - i < 48 ? len - i : 48, line);
-		line[n++] = '\n';
-		rc = buf_add(out, line, n);
+		n = b64_encode_line(data + i, len - i < 48 ? len - i : 48,
+		    (char *)out->data + out->len);
+		out->data[out->len + n] = '\n';
+		out->len += n + 1;
 	}
+	if (rc == PKS_OK)
+		out->data[out->len] = '\0';
 	crc = pgp_armor_crc24(data, len);
 	c[0] = crc >> 16;
 	c[1] = crc >> 8;

@@ -198,6 +198,38 @@ test_encode(void)
 	buf_free(&b);
 }
 
+/* CRC-24 against the published check value and a bit-wise reference. */
+static uint32_t
+crc24_bitwise(const uint8_t *p, size_t n)
+{
+	uint32_t crc = 0xb704ce;
+	size_t i;
+	int b;
+
+	for (i = 0; i < n; i++) {
+		crc ^= (uint32_t)p[i] << 16;
+		for (b = 0; b < 8; b++) {
+			crc <<= 1;
+			if (crc & 0x1000000)
+				crc ^= 0x1864cfb;
+		}
+	}
+	return crc & 0xffffff;
+}
+
+static void
+test_crc24_reference(void)
+{
+	uint8_t buf[1000];
+	size_t i, n;
+
+	CHECK(pgp_armor_crc24((const uint8_t *)"123456789", 9) == 0x21cf02);
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 131 + 7);
+	for (n = 0; n < sizeof(buf); n += 37)
+		CHECK(pgp_armor_crc24(buf, n) == crc24_bitwise(buf, n));
+}
+
 int
 main(void)
 {
@@ -206,5 +238,6 @@ main(void)
 	RUN(test_decode_refused);
 	RUN(test_two_blocks);
 	RUN(test_encode);
+	RUN(test_crc24_reference);
 	return tap_done();
 }
