@@ -161,7 +161,14 @@ CREATE TABLE recon_peers (
 	keys_in INTEGER NOT NULL,            -- hashes we lacked
 	keys_out INTEGER NOT NULL,           -- hashes the peer lacked
 	fetched INTEGER NOT NULL,            -- keys fetched and merged
-	sessions INTEGER NOT NULL            -- sessions so far
+	sessions INTEGER NOT NULL,           -- sessions so far
+	role TEXT NOT NULL DEFAULT '',       -- "initiator" or "responder"
+	-- the last session that ended "ok" (0: none yet), with its counts
+	ok_last INTEGER NOT NULL DEFAULT 0,
+	ok_role TEXT NOT NULL DEFAULT '',
+	ok_keys_in INTEGER NOT NULL DEFAULT 0,
+	ok_keys_out INTEGER NOT NULL DEFAULT 0,
+	ok_fetched INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 
-INSERT INTO meta(name, value) VALUES ('schema_version', '4');
+INSERT INTO meta(name, value) VALUES ('schema_version', '5');

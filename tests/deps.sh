@@ -8,7 +8,7 @@ build="build-essential autoconf automake libtool pkg-config
 libsqlite3-dev libmicrohttpd-dev libgcrypt20-dev libgmp-dev
 libgmime-3.0-dev libesmtp-dev debian-keyring curl"
 test="gnupg dirmngr clang libclang-rt-14-dev sks python3-aiosmtpd
-wrk nginx-light onak time"
+wrk nginx-light onak time postfix"
 want=$build
 [ "${1:-}" = "--demo" ] || want="$build $test"
 
@@ -24,6 +24,15 @@ if [ -n "$missing" ]; then
 	fi
 	echo "deps.sh: installing$missing"
 	export DEBIAN_FRONTEND=noninteractive
+	# Postfix "Local only" on loopback: the tests run private instances
+	# (tests/lib/postfix.sh); the system one is not started here.
+	debconf-set-selections <<'EOF'
+postfix postfix/main_mailer_type select Local only
+postfix postfix/mailname string localhost
+postfix postfix/destinations string localhost
+postfix postfix/mynetworks string 127.0.0.0/8
+postfix postfix/protocols select ipv4
+EOF
 	apt-get update -q >/dev/null
 	# policy-rc.d keeps package scripts from starting daemons we start ourselves
 	apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=600 \

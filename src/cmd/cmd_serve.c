@@ -20,23 +20,6 @@
 #include "store/store_ptree.h"
 #include "util/log.h"
 
-/* Milliseconds from the environment, or def.  Tests shorten the
- * responder's wait before fetching (PKSYNC_RECON_FETCH_DELAY_MS, SKS:
- * 10 s) and the recon read timeouts (PKSYNC_RECON_TIMEOUT_MS, SKS: 45 s
- * for the config exchange, 300 s later). */
-static int
-env_ms(const char *name, int def)
-{
-	const char *v = getenv(name);
-	char *end;
-	long ms;
-
-	if (v == NULL || *v == '\0')
-		return def;
-	ms = strtol(v, &end, 10);
-	return *end == '\0' && ms >= 0 && ms <= 3600000 ? (int)ms : def;
-}
-
 static int
 recon_start(const struct pks_config *cfg, uint16_t http_port,
     const struct ingest_sync_src *sync, struct recon_gossip **out)
@@ -48,13 +31,11 @@ recon_start(const struct pks_config *cfg, uint16_t http_port,
 	rc.gossip_interval = cfg->gossip_interval;
 	rc.dbfile = cfg->dbfile;
 	rc.busy_ms = cfg->busy_timeout_ms;
-	rc.fetch_delay_ms = env_ms("PKSYNC_RECON_FETCH_DELAY_MS", 10000);
-	rc.fetch_timeout_ms = 180000;
+	rc.fetch_delay_ms = cfg->recon_fetch_delay * 1000;
+	rc.fetch_timeout_ms = cfg->recon_fetch_timeout * 1000;
 	recon_session_cfg_default(&rc.session, http_port);
-	rc.session.config_timeout_ms = env_ms("PKSYNC_RECON_TIMEOUT_MS",
-	    rc.session.config_timeout_ms);
-	rc.session.read_timeout_ms = env_ms("PKSYNC_RECON_TIMEOUT_MS",
-	    rc.session.read_timeout_ms);
+	rc.session.config_timeout_ms = cfg->recon_config_timeout * 1000;
+	rc.session.read_timeout_ms = cfg->recon_read_timeout * 1000;
 	rc.sync = sync;
 	if (recon_gossip_start(&rc, out) != PKS_OK) {
 		log_warnx("cannot start recon on %s", cfg->recon_listen);

@@ -193,24 +193,45 @@ load(const struct pks_config *cfg, struct store *st, struct stats *s)
 	return rc;
 }
 
-/* The last recon session with each peer (recon_peers). */
+/* Unix time t as UTC text, "never" for 0. */
+static void
+utc_text(int64_t t, char *out, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t == 0) {
+		snprintf(out, n, "never");
+		return;
+	}
+	gmtime_r(&tt, &tm);
+	strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+/*
+ * Each recon peer (recon_peers): the last attempt (time, our role,
+ * result) and the last good session with its keys each way.  Keys out
+ * as responder are a lower bound, shown as ">=N".
+ */
 static void
 print_recon(const struct store_recon_peer *rp, size_t n)
 {
-	char when[32];
-	struct tm tm;
-	time_t t;
+	char when[32], ok[32], out[32];
 	size_t i;
 
-	printf("%-30s %-20s %8s %8s %8s  %s\n", "recon peer", "last (UTC)",
-	    "in", "out", "fetched", "result");
+	printf("%-24s %-19s %-9s %-19s %7s %8s %8s  %s\n", "recon peer",
+	    "last (UTC)", "as", "last ok (UTC)", "in", "out", "fetched",
+	    "result");
 	for (i = 0; i < n; i++) {
-		t = (time_t)rp[i].last;
-		gmtime_r(&t, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-		printf("%-30s %-20s %8lld %8lld %8lld  %s\n", rp[i].peer, when,
-		    (long long)rp[i].keys_in, (long long)rp[i].keys_out,
-		    (long long)rp[i].fetched, rp[i].result);
+		utc_text(rp[i].last, when, sizeof(when));
+		utc_text(rp[i].ok_last, ok, sizeof(ok));
+		snprintf(out, sizeof(out), "%s%lld",
+		    strcmp(rp[i].ok_role, "responder") == 0 ? ">=" : "",
+		    (long long)rp[i].ok_keys_out);
+		printf("%-24s %-19s %-9s %-19s %7lld %8s %8lld  %s\n",
+		    rp[i].peer, when, rp[i].role[0] ? rp[i].role : "-", ok,
+		    (long long)rp[i].ok_keys_in, out,
+		    (long long)rp[i].ok_fetched, rp[i].result);
 	}
 }
 

@@ -6,8 +6,8 @@
  *        Fingerprint=2069 1DFC ...              (fingerprint=on)
  *
  * vindex lists user IDs, subkeys and a "sig" line per signature (type,
- * issuer, date, [selfsig]).  Signatures are not verified; the facts are
- * read from the signature packet (RFC 4880 §5.2, RFC 9580 §5.2).
+ * issuer, date, [selfsig]).  Signatures are not verified; their facts
+ * come from pgp_sig_info() (pgp_index.h).
  * Every user ID goes through hkp_html_escape().
  */
 #include <config.h>
@@ -19,22 +19,8 @@
 #include "hkp/hkp_html.h"
 #include "hkp/hkp_int.h"
 #include "pgp/pgp_fpr.h"
+#include "pgp/pgp_index.h"
 #include "util/log.h"
-
-/* What a listing shows of one signature. */
-struct sig_facts {
-	unsigned type;
-	int64_t ctime;
-	uint8_t issuer[8];
-	int have_issuer;
-};
-
-static uint32_t
-be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
 
 enum pks_rc
 hkp_date(struct buf *out, int64_t t)
@@ -72,133 +58,6 @@ hkp_key_info(const struct store_key *k, struct pgp_key **key,
 	return rc;
 }
 
-/* Length of the subpacket at p[0..len): *n body octets after *hl
- * header octets; -1 if the header is cut short. */
-static int
-subpacket_len(const uint8_t *p, size_t len, size_t *n, size_t *hl)
-{
-	if (p[0] < 192) {
-		*n = p[0];
-		*hl = 1;
-	} else if (p[0] < 255 && len >= 2) {
-		*n = ((size_t)(p[0] - 192) << 8) + p[1] + 192;
-		*hl = 2;
-	} else if (p[0] == 255 && len >= 5) {
-		*n = be32(p + 1);
-		*hl = 5;
-	} else {
-		return -1;
-	}
-	return 0;
-}
-
-/* One subpacket (type octet, then n - 1 octets of body). */
-static void
-subpacket(const uint8_t *sp, size_t n, int hashed, struct sig_facts *sf)
-{
-	const uint8_t *b = sp + 1;
-
-	switch (sp[0] & 0x7f) {
-	case 2:                 /* creation time; trusted only if hashed */
-		if (hashed && n == 5)
-			sf->ctime = be32(b);
-		break;
-	case 16:                /* issuer key ID */
-		if (n == 9 && !sf->have_issuer) {
-			memcpy(sf->issuer, b, 8);
-			sf->have_issuer = 1;
-		}
-		break;
-	case 33:                /* issuer fingerprint: version, fingerprint */
-		if (n == 22 && b[0] == 4) {
-			memcpy(sf->issuer, b + 13, 8);
-			sf->have_issuer = 1;
-		} else if (n == 34 && b[0] >= 5) {
-			memcpy(sf->issuer, b + 1, 8);
-			sf->have_issuer = 1;
-		}
-		break;
-	}
-}
-
-/* Walk a subpacket area: creation time (hashed only) and issuer. */
-static void
-scan_subpackets(const uint8_t *p, size_t len, int hashed,
-    struct sig_facts *sf)
-{
-	size_t off = 0, n, hl;
-
-	while (off < len) {
-		if (subpacket_len(p + off, len - off, &n, &hl) != 0)
-			return;
-		off += hl;
-		if (n == 0 || n > len - off)
-			return;
-		subpacket(p + off, n, hashed, sf);
-		off += n;
-	}
-}
-
-/* Facts of a v3, v4, v5 or v6 signature; -1 if unreadable. */
-static int
-sig_facts(const uint8_t *b, size_t len, struct sig_facts *sf)
-{
-	size_t w, hl, off, ul;
-
-	memset(sf, 0, sizeof(*sf));
-	if (len >= 19 && (b[0] == 2 || b[0] == 3) && b[1] == 5) {
-		sf->type = b[2];
-		sf->ctime = be32(b + 3);
-		memcpy(sf->issuer, b + 7, 8);
-		sf->have_issuer = 1;
-		return 0;
-	}
-	if (len < 4 || b[0] < 4 || b[0] > 6)
-		return -1;
-	sf->type = b[1];
-	w = b[0] == 4 ? 2 : 4;          /* width of the area lengths */
-	if (len < 4 + w)
-		return -1;
-	hl = w == 2 ? ((size_t)b[4] << 8 | b[5]) : be32(b + 4);
-	off = 4 + w;
-	if (hl > len - off)
-		return -1;
-	scan_subpackets(b + off, hl, 1, sf);
-	off += hl;
-	if (len - off < w)
-		return 0;
-	ul = w == 2 ? ((size_t)b[off] << 8 | b[off + 1]) : be32(b + off);
-	off += w;
-	if (ul <= len - off)
-		scan_subpackets(b + off, ul, 0, sf);
-	return 0;
-}
-
-static const char *
-sig_label(unsigned type)
-{
-	switch (type) {
-	case 0x10:
-		return "sig";
-	case 0x11:
-		return "sig1";
-	case 0x12:
-		return "sig2";
-	case 0x13:
-		return "sig3";
-	case 0x18:
-		return "sbind";
-	case 0x1f:
-		return "dsig";
-	case 0x20:
-	case 0x28:
-	case 0x30:
-		return "revok";
-	default:
-		return "sig";
-	}
-}
-
 /* Append the hex key ID as a link to op=get. */
 static enum pks_rc
 keyid_link(struct buf *out, const uint8_t keyid[8])
@@ -211,23 +70,24 @@ keyid_link(struct buf *out, const uint8_t keyid[8])
 }
 
 static enum pks_rc
-sig_line(struct buf *out, const struct pgp_pkt *sig, const uint8_t self[8])
+sig_line(struct buf *out, const struct pgp_pkt *sig,
+    const struct pgp_fpr *primary)
 {
-	struct sig_facts sf;
+	struct pgp_sig_info si;
 	enum pks_rc rc;
 
-	if (sig_facts(sig->body, sig->len, &sf) != 0)
+	if (pgp_sig_info(sig, primary, &si) != PKS_OK)
 		return buf_adds(out, "sig  [unreadable signature]\n");
-	rc = buf_printf(out, "sig  %-5s ", sig_label(sf.type));
-	if (rc == PKS_OK && sf.have_issuer)
-		rc = keyid_link(out, sf.issuer);
+	rc = buf_printf(out, "sig  %-5s ", pgp_sig_label(si.type));
+	if (rc == PKS_OK && si.has_issuer)
+		rc = keyid_link(out, si.issuer);
 	else if (rc == PKS_OK)
 		rc = buf_adds(out, "????????????????");
 	if (rc == PKS_OK)
 		rc = buf_addc(out, ' ');
 	if (rc == PKS_OK)
-		rc = hkp_date(out, sf.ctime);
-	if (rc == PKS_OK && sf.have_issuer && memcmp(sf.issuer, self, 8) == 0)
+		rc = hkp_date(out, si.ctime);
+	if (rc == PKS_OK && si.self)
 		rc = buf_adds(out, " [selfsig]");
 	if (rc == PKS_OK)
 		rc = buf_addc(out, '\n');
@@ -236,13 +96,13 @@ sig_line(struct buf *out, const struct pgp_pkt *sig, const uint8_t self[8])
 
 static enum pks_rc
 sig_lines(struct buf *out, const struct pgp_pkt *sigs, size_t n,
-    const uint8_t self[8])
+    const struct pgp_fpr *primary)
 {
 	size_t i;
 	enum pks_rc rc = PKS_OK;
 
 	for (i = 0; i < n && rc == PKS_OK; i++)
-		rc = sig_line(out, &sigs[i], self);
+		rc = sig_line(out, &sigs[i], primary);
 	return rc;
 }
 
@@ -370,7 +230,8 @@ subkey_of(const struct pgp_key_info *info, const struct pgp_pkt *pkt,
 }
 
 static enum pks_rc
-uid_block(struct buf *out, const struct pgp_block *b, const uint8_t self[8])
+uid_block(struct buf *out, const struct pgp_block *b,
+    const struct pgp_fpr *primary)
 {
 	struct pgp_uid_info u;
 	enum pks_rc rc;
@@ -385,7 +246,7 @@ uid_block(struct buf *out, const struct pgp_block *b, const uint8_t self[8])
 	if (rc == PKS_OK)
 		rc = buf_addc(out, '\n');
 	if (rc == PKS_OK)
-		rc = sig_lines(out, b->sigs, b->nsigs, self);
+		rc = sig_lines(out, b->sigs, b->nsigs, primary);
 	return rc;
 }
 
@@ -409,7 +270,7 @@ subkey_block(struct buf *out, const struct pgp_key_info *info,
 	if (rc == PKS_OK)
 		rc = buf_addc(out, '\n');
 	if (rc == PKS_OK)
-		rc = sig_lines(out, b->sigs, b->nsigs, info->fpr.keyid);
+		rc = sig_lines(out, b->sigs, b->nsigs, &info->fpr);
 	return rc;
 }
 
@@ -418,7 +279,6 @@ static enum pks_rc
 long_entry(struct buf *out, const struct hkp_query *q,
     const struct pgp_key *key, const struct pgp_key_info *info, time_t now)
 {
-	const uint8_t *self = info->fpr.keyid;
 	size_t i, width;
 	enum pks_rc rc;
 
@@ -431,9 +291,9 @@ long_entry(struct buf *out, const struct hkp_query *q,
 	if (rc == PKS_OK && q->fingerprint)
 		rc = fingerprint_line(out, &info->fpr);
 	if (rc == PKS_OK)
-		rc = sig_lines(out, key->sigs, key->nsigs, self);
+		rc = sig_lines(out, key->sigs, key->nsigs, &info->fpr);
 	for (i = 0; i < key->nuids && rc == PKS_OK; i++)
-		rc = uid_block(out, &key->uids[i], self);
+		rc = uid_block(out, &key->uids[i], &info->fpr);
 	for (i = 0; i < key->nsubkeys && rc == PKS_OK; i++)
 		rc = subkey_block(out, info, &key->subkeys[i], now);
 	return rc;

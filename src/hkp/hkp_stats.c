@@ -267,38 +267,62 @@ in_list(const struct peer_list *p, const char *addr)
 	return 0;
 }
 
-/* The last recon session with each peer: time, result, keys each way. */
+/* Unix time t as UTC text, "never" for 0. */
+static void
+utc_text(int64_t t, char *out, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t == 0) {
+		snprintf(out, n, "never");
+		return;
+	}
+	gmtime_r(&tt, &tm);
+	strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+/* One peer's row: the last attempt (time, role, result), then the last
+ * good session (time, keys each way; keys out as responder are a lower
+ * bound, shown as "&gt;=N"). */
+static enum pks_rc
+html_recon_row(struct buf *out, const struct store_recon_peer *p)
+{
+	char when[32], ok[32];
+	enum pks_rc rc;
+
+	utc_text(p->last, when, sizeof(when));
+	utc_text(p->ok_last, ok, sizeof(ok));
+	rc = buf_adds(out, "<tr><td>");
+	if (rc == PKS_OK)
+		rc = hkp_html_escapes(out, p->peer);
+	if (rc == PKS_OK)
+		rc = buf_printf(out, "</td><td>%s</td><td>%s</td><td>", when,
+		    p->role[0] ? p->role : "-");
+	if (rc == PKS_OK)
+		rc = hkp_html_escapes(out, p->result);
+	if (rc == PKS_OK)
+		rc = buf_printf(out, "</td><td>%s</td><td>%lld</td><td>%s%lld"
+		    "</td><td>%lld</td></tr>\n", ok, (long long)p->ok_keys_in,
+		    strcmp(p->ok_role, "responder") == 0 ? "&gt;=" : "",
+		    (long long)p->ok_keys_out, (long long)p->ok_fetched);
+	return rc;
+}
+
+/* The recon peers: last attempt and last good session, keys each way. */
 static enum pks_rc
 html_recon(struct buf *out, const struct stats *s)
 {
-	char when[32];
-	struct tm tm;
-	time_t t;
 	size_t i;
 	enum pks_rc rc;
 
 	rc = buf_adds(out, "<h2>Recon Peer Status</h2>\n<table summary=\""
 	    "Recon Peer Status\" border=\"1\">\n<tr><td>Peer</td>"
-	    "<td>Last recon (UTC)</td><td>Result</td><td>Keys in</td>"
+	    "<td>Last recon (UTC)</td><td>As</td><td>Result</td>"
+	    "<td>Last good recon (UTC)</td><td>Keys in</td>"
 	    "<td>Keys out</td><td>Fetched</td></tr>\n");
-	for (i = 0; i < s->nrecon && rc == PKS_OK; i++) {
-		t = (time_t)s->recon[i].last;
-		gmtime_r(&t, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-		rc = buf_adds(out, "<tr><td>");
-		if (rc == PKS_OK)
-			rc = hkp_html_escapes(out, s->recon[i].peer);
-		if (rc == PKS_OK)
-			rc = buf_printf(out, "</td><td>%s</td><td>", when);
-		if (rc == PKS_OK)
-			rc = hkp_html_escapes(out, s->recon[i].result);
-		if (rc == PKS_OK)
-			rc = buf_printf(out, "</td><td>%lld</td><td>%lld</td>"
-			    "<td>%lld</td></tr>\n",
-			    (long long)s->recon[i].keys_in,
-			    (long long)s->recon[i].keys_out,
-			    (long long)s->recon[i].fetched);
-	}
+	for (i = 0; i < s->nrecon && rc == PKS_OK; i++)
+		rc = html_recon_row(out, &s->recon[i]);
 	if (rc == PKS_OK)
 		rc = buf_adds(out, "</table>\n");
 	return rc;

@@ -448,7 +448,8 @@ load_keys(struct store *st, const struct store_ids *ids, size_t limit,
 
 /* The second part: one armored block (GET, LAST) or a listing. */
 static enum pks_rc
-keys_body(const struct found *f, enum mail_cmd_kind kind, struct answer *a)
+keys_body(struct store *st, const struct found *f, enum mail_cmd_kind kind,
+    struct answer *a)
 {
 	struct buf raw;
 	size_t i;
@@ -457,7 +458,7 @@ keys_body(const struct found *f, enum mail_cmd_kind kind, struct answer *a)
 	a->has_body = 1;
 	if (kind == MAIL_CMD_INDEX || kind == MAIL_CMD_VINDEX)
 		return mail_compose_index(f->v, f->n, kind == MAIL_CMD_VINDEX,
-		    time(NULL), &a->body);
+		    st, time(NULL), &a->body);
 	a->body_keys = 1;
 	buf_init(&raw, BODY_MAX);
 	for (i = 0; i < f->n && rc == PKS_OK; i++)
@@ -478,7 +479,7 @@ answer_keys(struct mail_ctx *ctx, const struct store_ids *ids, size_t limit,
 
 	rc = load_keys(ctx->st, ids, limit, &f);
 	if (rc == PKS_OK)
-		rc = keys_body(&f, kind, a);
+		rc = keys_body(ctx->st, &f, kind, a);
 	if (rc == PKS_ERR_TOOBIG) {
 		buf_reset(&a->body);
 		a->has_body = 0;

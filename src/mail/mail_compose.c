@@ -6,6 +6,7 @@
  */
 #include <config.h>
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "pgp/pgp_key.h"
 #include "store/store_outbox.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 /* Longest request subject echoed back (bytes, before encoding). */
 #define SUBJECT_MAX 200u
@@ -390,8 +392,134 @@ fingerprint_line(struct buf *out, const struct pgp_fpr *fpr)
 	return rc == PKS_OK ? buf_addc(out, '\n') : rc;
 }
 
+/* Issuer key IDs named per listing, at most; later ones stay unnamed. */
+#define NAMES_MAX 256u
+
+/* Primary user IDs of issuers, looked up once per listing. */
+struct names {
+	struct store *st;         /* NULL: no lookups */
+	struct {
+		uint8_t keyid[8];
+		char *uid;        /* NULL: not on this server */
+	} v[NAMES_MAX];
+	size_t n;
+};
+
+static void
+names_free(struct names *nm)
+{
+	size_t i;
+
+	for (i = 0; i < nm->n; i++)
+		free(nm->v[i].uid);
+	nm->n = 0;
+}
+
+/* The primary user ID of the one stored key with this key ID, or NULL. */
+static char *
+lookup_uid(struct store *st, const uint8_t keyid[8])
+{
+	struct store_ids ids = { NULL, 0 };
+	struct store_key k;
+	struct pgp_key *key = NULL;
+	struct pgp_key_info *info = NULL;
+	struct pks_err err = { 0, NULL };
+	struct buf b;
+	uint64_t id = 0;
+	char *uid = NULL;
+	size_t i;
+
+	for (i = 0; i < 8; i++)
+		id = id << 8 | keyid[i];
+	memset(&k, 0, sizeof(k));
+	if (store_search_keyid(st, id, 64, 1, &ids) != PKS_OK || ids.n != 1 ||
+	    store_key_load(st, ids.v[0], &k) != PKS_OK)
+		goto out;
+	if (pgp_key_parse(k.data, k.len, &key, &err) != PKS_OK ||
+	    pgp_key_info(key, &info) != PKS_OK || info->nuids == 0 ||
+	    info->uids[0].is_uat ||
+	    memcmp(info->fpr.keyid, keyid, 8) != 0)
+		goto out;
+	buf_init(&b, 4 * 256);
+	if (clean_text(&b, info->uids[0].text, info->uids[0].len < 256 ?
+	    info->uids[0].len : 256, 0) == PKS_OK && b.len > 0)
+		uid = xstrdup((const char *)b.data);
+	buf_free(&b);
+out:
+	pgp_key_info_free(info);
+	pgp_key_free(key);
+	store_key_clear(&k);
+	store_ids_free(&ids);
+	return uid;
+}
+
+/* The issuer's user ID (cached), or NULL when unknown. */
+static const char *
+issuer_uid(struct names *nm, const uint8_t keyid[8])
+{
+	size_t i;
+
+	if (nm == NULL || nm->st == NULL)
+		return NULL;
+	for (i = 0; i < nm->n; i++)
+		if (memcmp(nm->v[i].keyid, keyid, 8) == 0)
+			return nm->v[i].uid;
+	if (nm->n == NAMES_MAX)
+		return NULL;
+	memcpy(nm->v[nm->n].keyid, keyid, 8);
+	nm->v[nm->n].uid = lookup_uid(nm->st, keyid);
+	return nm->v[nm->n++].uid;
+}
+
+/* "sig       <KEYID>  <date>  [selfsig] | <issuer's user ID>" */
 static enum pks_rc
-long_entry(struct buf *out, const struct pgp_key_info *info, time_t now)
+sig_line(struct buf *out, const struct pgp_pkt *sig,
+    const struct pgp_fpr *primary, struct names *nm)
+{
+	struct pgp_sig_info si;
+	char id[17] = "????????????????";
+	const char *who;
+	enum pks_rc rc;
+
+	if (pgp_sig_info(sig, primary, &si) != PKS_OK)
+		return buf_adds(out, "sig       [unreadable signature]\n");
+	if (si.has_issuer)
+		pgp_hex(si.issuer, 8, id);
+	rc = buf_printf(out, "%-10s%s  ", pgp_sig_label(si.type), id);
+	if (rc == PKS_OK)
+		rc = add_date(out, si.ctime);
+	if (rc == PKS_OK && si.self)
+		rc = buf_adds(out, "  [selfsig]");
+	else if (rc == PKS_OK && si.has_issuer &&
+	    (who = issuer_uid(nm, si.issuer)) != NULL)
+		rc = buf_printf(out, "  %s", who);
+	return rc == PKS_OK ? buf_addc(out, '\n') : rc;
+}
+
+static enum pks_rc
+uid_lines(struct buf *out, const struct pgp_key_info *info,
+    struct names *nm)
+{
+	const struct pgp_uid_info *u;
+	size_t i, j;
+	enum pks_rc rc = PKS_OK;
+
+	for (i = 0; i < info->nuids && rc == PKS_OK; i++) {
+		u = &info->uids[i];
+		rc = buf_adds(out, "uid  ");
+		if (rc == PKS_OK)
+			rc = uid_text(out, u);
+		if (rc == PKS_OK)
+			rc = buf_addc(out, '\n');
+		for (j = 0; j < u->nsigs && rc == PKS_OK; j++)
+			rc = sig_line(out, &u->sigs[j], &info->fpr, nm);
+	}
+	return rc;
+}
+
+static enum pks_rc
+long_entry(struct buf *out, const struct pgp_key_info *info, time_t now,
+    struct names *nm)
 {
 	const struct pgp_subkey_info *sk;
 	size_t i, width;
@@ -405,13 +533,8 @@ long_entry(struct buf *out, const struct pgp_key_info *info, time_t now)
 		rc = buf_addc(out, '\n');
 	if (rc == PKS_OK)
 		rc = fingerprint_line(out, &info->fpr);
-	for (i = 0; i < info->nuids && rc == PKS_OK; i++) {
-		rc = buf_adds(out, "uid  ");
-		if (rc == PKS_OK)
-			rc = uid_text(out, &info->uids[i]);
-		if (rc == PKS_OK)
-			rc = buf_addc(out, '\n');
-	}
+	if (rc == PKS_OK)
+		rc = uid_lines(out, info, nm);
 	for (i = 0; i < info->nsubkeys && rc == PKS_OK; i++) {
 		sk = &info->subkeys[i];
 		rc = key_line(out, "sub", &sk->fpr, sk->algo, sk->bits,
@@ -445,13 +568,18 @@ key_facts(const struct store_key *k, struct pgp_key **key,
 
 enum pks_rc
 mail_compose_index(const struct store_key *keys, size_t n, int verbose,
-    time_t now, struct buf *out)
+    struct store *st, time_t now, struct buf *out)
 {
 	struct pgp_key *key;
 	struct pgp_key_info *info;
+	struct names *nm = NULL;
 	size_t i;
 	enum pks_rc rc;
 
+	if (verbose && st != NULL) {
+		nm = xcalloc(1, sizeof(*nm));
+		nm->st = st;
+	}
 	rc = buf_adds(out, "Type bits/keyID            Date       User ID\n");
 	for (i = 0; i < n && rc == PKS_OK; i++) {
 		if (!key_facts(&keys[i], &key, &info))
@@ -459,11 +587,14 @@ mail_compose_index(const struct store_key *keys, size_t n, int verbose,
 		if (verbose && i > 0)
 			rc = buf_addc(out, '\n');
 		if (rc == PKS_OK)
-			rc = verbose ? long_entry(out, info, now) :
+			rc = verbose ? long_entry(out, info, now, nm) :
 			    short_entry(out, info, now);
 		pgp_key_info_free(info);
 		pgp_key_free(key);
 	}
+	if (nm != NULL)
+		names_free(nm);
+	free(nm);
 	return rc;
 }
 

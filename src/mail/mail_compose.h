@@ -30,7 +30,17 @@
  *
  * VERBOSE INDEX gives per key the pub line (with [revoked] or
  * [expires: date] when so), "Key fingerprint = ..." in groups of four,
- * one "uid  ..." line per user ID and one "sub  ..." line per subkey.
+ * one "uid  ..." line per user ID, each followed by one line per
+ * signature on it (pgp -kvv style; label from pgp_sig_label(), the
+ * issuer's 64-bit key ID, the creation date):
+ *
+ *   uid  First User <first@example.org>
+ *   sig       00018C22381A7594  2010-01-01  [selfsig]
+ *   sig       1234567890ABCDEF  2011-02-03  Signer <signer@example.org>
+ *   revok     1234567890ABCDEF  2012-03-04  Signer <signer@example.org>
+ *
+ * (the issuer's primary user ID when its key is in the database), and
+ * one "sub  ..." line per subkey.
  */
 #ifndef PKS_MAIL_COMPOSE_H
 #define PKS_MAIL_COMPOSE_H
@@ -72,10 +82,13 @@ enum pks_rc mail_compose_reply(const struct pks_config *cfg,
 /*
  * Append the INDEX (verbose 0) or VERBOSE INDEX (verbose 1) listing of
  * the stored keys, with its heading line, to out.  A stored key that
- * does not parse is left out (and logged).  PKS_ERR_TOOBIG at out's cap.
+ * does not parse is left out (and logged).  st (may be NULL: no names)
+ * is where the issuers of signatures are looked up by key ID, at most
+ * 256 distinct ones per listing; lookup failures just leave the name
+ * out.  PKS_ERR_TOOBIG at out's cap.
  */
 enum pks_rc mail_compose_index(const struct store_key *keys, size_t n,
-    int verbose, time_t now, struct buf *out);
+    int verbose, struct store *st, time_t now, struct buf *out);
 
 /*
  * Hand a composed reply to rcpt to the outgoing side.  With dry_run

@@ -4,14 +4,12 @@
  */
 #include <config.h>
 
-#include <errno.h>
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "mail/mail_incr.h"
+#include "mail/mail_peers.h"
 #include "pgp/pgp_armor.h"
-#include "util/limits.h"
 #include "util/log.h"
 
 /* A part worth handing to ingest. */
@@ -53,54 +51,31 @@ mail_ingest_keys(struct store *st, const struct ingest_origin *origin,
 	return PKS_OK;
 }
 
-/* The address of one peers-file line, trimmed; NULL if none. */
-static char *
-peer_line(char *line)
+/* Whether site is on the sync list: sync, else the file read now. */
+static enum pks_rc
+is_peer(const struct pks_config *cfg, const struct ingest_sync *sync,
+    const char *site, int *yes)
 {
-	char *e, *c;
-
-	if ((c = strchr(line, '#')) != NULL)
-		*c = '\0';
-	while (*line == ' ' || *line == '\t')
-		line++;
-	e = line + strlen(line);
-	while (e > line && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' ||
-	    e[-1] == '\r'))
-		*--e = '\0';
-	return *line != '\0' ? line : NULL;
-}
-
-enum pks_rc
-mail_incr_is_peer(const char *path, const char *addr, int *yes)
-{
-	char line[PKS_MAX_CONF_LINE];
-	char *a;
-	FILE *f;
-	enum pks_rc rc = PKS_OK;
+	struct ingest_sync *read = NULL;
+	enum pks_rc rc;
 
 	*yes = 0;
-	if ((f = fopen(path, "r")) == NULL) {
-		if (errno == ENOENT)
-			return PKS_OK;
-		log_warn("mail: peers file %s", path);
+	if (sync != NULL) {
+		*yes = mail_peers_has(sync, site);
+		return PKS_OK;
+	}
+	rc = mail_peers_read(cfg->peers_file, cfg->this_site, &read);
+	if (rc != PKS_OK)
 		return PKS_ERR_IO;
-	}
-	while (!*yes && fgets(line, sizeof(line), f) != NULL) {
-		a = peer_line(line);
-		if (a != NULL && strcasecmp(a, addr) == 0)
-			*yes = 1;
-	}
-	if (ferror(f)) {
-		log_warn("mail: peers file %s", path);
-		rc = PKS_ERR_IO;
-	}
-	fclose(f);
-	return rc;
+	*yes = mail_peers_has(read, site);
+	ingest_sync_free(read);
+	return PKS_OK;
 }
 
 /* Whether the policy lets this incremental in; logs when not. */
 static enum pks_rc
-accepted(const struct pks_config *cfg, const char *site, int *ok)
+accepted(const struct pks_config *cfg, const struct ingest_sync *sync,
+    const char *site, int *ok)
 {
 	enum pks_rc rc;
 
@@ -119,7 +94,7 @@ accepted(const struct pks_config *cfg, const char *site, int *ok)
 		    "(accept_incrementals = peers)");
 		return PKS_OK;
 	}
-	if ((rc = mail_incr_is_peer(cfg->peers_file, site, ok)) != PKS_OK)
+	if ((rc = is_peer(cfg, sync, site, ok)) != PKS_OK)
 		return rc;
 	if (!*ok)
 		log_info("mail: incremental ignored: sending site %s is not in "
@@ -140,7 +115,7 @@ mail_incr_handle(const struct pks_config *cfg, struct store *st,
 
 	memset(&origin, 0, sizeof(origin));
 	site = m->nsent > 0 ? m->sent[m->nsent - 1] : NULL;
-	if ((rc = accepted(cfg, site, &ok)) != PKS_OK || !ok)
+	if ((rc = accepted(cfg, sync, site, &ok)) != PKS_OK || !ok)
 		return rc;
 	memset(&stats, 0, sizeof(stats));
 	origin.src = INGEST_MAIL_INCREMENTAL;

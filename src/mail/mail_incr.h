@@ -4,8 +4,8 @@
  *
  * An incremental is accepted from the sync list only (by default): the
  * sending site is the last X-KeyServer-Sent value of the mail, and it
- * must be an address of [mail] peers_file (one address a line, '#'
- * comments, compared case-insensitively).  With [mail]
+ * must be on the sync list (mail_peers.h: the caller's copy, else
+ * [mail] peers_file read with mail_peers_read; ASCII case ignored).  With [mail]
  * accept_incrementals = anyone every incremental is merged.  An
  * incremental is never answered.  The received X-KeyServer-Sent list is
  * in struct mail_msg (sent, nsent) for the outgoing side.
@@ -35,18 +35,14 @@ enum pks_rc mail_ingest_keys(struct store *st,
     ingest_cb cb, void *arg, struct ingest_stats *stats, size_t *nparts);
 
 /*
- * Whether addr is in the peers file at path (*yes 1 or 0).  A missing
- * file is an empty sync list; PKS_ERR_IO when it cannot be read.
- */
-enum pks_rc mail_incr_is_peer(const char *path, const char *addr, int *yes);
-
-/*
  * Handle a "Subject: incremental" mail: check the sender against the
  * policy above, merge its keys (INGEST_MAIL_INCREMENTAL) and log one
  * line.  A refused or empty incremental is PKS_OK (logged).  What it
  * adds is queued for the peers of sync (may be NULL: nothing queued)
- * not named in its X-KeyServer-Sent headers (ingest.h).  Errors:
- * transient ones from ingest or reading the peers file.
+ * not named in its X-KeyServer-Sent headers (ingest.h).  The sender is
+ * judged against sync, or, when sync is NULL, against the peers file
+ * read then.  Errors: transient ones from ingest or reading the peers
+ * file (PKS_ERR_IO).
  */
 enum pks_rc mail_incr_handle(const struct pks_config *cfg, struct store *st,
     const struct ingest_sync *sync, const struct mail_msg *m);

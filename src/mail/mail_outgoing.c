@@ -7,9 +7,40 @@
 
 #include "mail/mail_outgoing.h"
 #include "pgp/pgp_armor.h"
+#include "pgp/pgp_fpr.h"
 #include "pgp/pgp_key.h"
 #include "util/limits.h"
 #include "util/log.h"
+
+/* Hex fingerprint of a key for log lines ("?" if it has none). */
+static void
+key_name(const struct pgp_key *key, char *hex)
+{
+	struct pgp_fpr f;
+
+	if (pgp_fpr_compute(key->key.body, key->key.len, &f, NULL) == PKS_OK)
+		pgp_hex(f.fpr, f.len, hex);
+	else
+		memcpy(hex, "?", 2);
+}
+
+/*
+ * Why PKS cannot take this key at all, or NULL: PKS reads version 2..4
+ * key packets only, so a v5/v6 primary key or subkey is left out.
+ */
+static const char *
+unfit_for_pks(const struct pgp_key *key)
+{
+	size_t i;
+
+	if (pgp_key_version(key) > 4)
+		return "a v5/v6 key";
+	for (i = 0; i < key->nsubkeys; i++)
+		if (key->subkeys[i].head.len > 0 &&
+		    key->subkeys[i].head.body[0] > 4)
+			return "a v5/v6 subkey";
+	return NULL;
+}
 
 /* Re-encode one key; *skip when nothing worth sending is left. */
 static enum pks_rc
@@ -17,22 +48,38 @@ one_key(const uint8_t *p, size_t n, struct buf *out, int *skip)
 {
 	struct pgp_key *key = NULL, *left = NULL;
 	struct pks_err err = { 0, NULL };
+	char hex[2 * PGP_FPR_MAX + 1];
 	size_t before = out->len;
-	enum pks_rc rc;
+	const char *why;
+	enum pks_rc rc = PKS_OK;
 
 	*skip = 1;
 	if (pgp_key_parse(p, n, &key, &err) != PKS_OK) {
-		log_debug("mail: outgoing key left out: %s",
+		log_info("mail: outgoing key left out: %s",
 		    err.why != NULL ? err.why : "does not parse");
 		return PKS_OK;
 	}
-	if ((rc = pgp_key_write(key, out, PGP_HDR_OLD_ONLY)) != PKS_OK)
+	key_name(key, hex);
+	if ((why = unfit_for_pks(key)) != NULL) {
+		log_info("mail: key %s left out of the incremental: %s, which "
+		    "PKS cannot read", hex, why);
+		goto out;
+	}
+	rc = pgp_key_write(key, out, PGP_HDR_OLD_ONLY);
+	if (rc == PKS_ERR_UNSUPPORTED) {
+		log_info("mail: key %s left out of the incremental: it cannot "
+		    "be written with old-format packet headers", hex);
+		rc = PKS_OK;
+		goto out;
+	}
+	if (rc != PKS_OK)
 		goto out;
 	/* A delta of only a photo ID leaves the bare key packet. */
 	if (pgp_key_npackets(key) > 1 && pgp_key_parse(out->data + before,
 	    out->len - before, &left, &err) == PKS_OK &&
 	    pgp_key_npackets(left) == 1) {
-		log_debug("mail: outgoing key left out: nothing PKS can read");
+		log_info("mail: key %s left out of the incremental: nothing "
+		    "PKS can read (photo IDs only)", hex);
 		out->len = before;
 		goto out;
 	}

@@ -19,7 +19,7 @@
  * MTA did for PKS (mail_send.h).
  * The keys are re-encoded for PKS: old-format packet headers only, and
  * no photo IDs or other packets with tags of 16 and up (with the
- * signatures on them).
+ * signatures on them); v5/v6 keys are not sent at all.
  */
 #ifndef PKS_MAIL_OUTGOING_H
 #define PKS_MAIL_OUTGOING_H
@@ -33,10 +33,13 @@
 /*
  * Append the keys of data[0..len) (a keyring in SKS framing, as the
  * outbox holds it) to out in the PKS encoding above; *nkeys is
- * increased by the keys written.  A key that does not parse, or that
- * keeps nothing but its primary key packet when it had more (a delta of
- * only a photo ID), is left out (logged at debug level).  Errors:
- * PKS_ERR_TOOBIG at out's cap (out is then incomplete).
+ * increased by the keys written.  Left out, each with an info log
+ * line: a key that does not parse; a v5/v6 key, or a key with a v5/v6
+ * subkey (PKS reads key packets of versions 2..4 only); a key that
+ * cannot be written with old-format packet headers; and one that keeps
+ * nothing but its primary key packet when it had more (a delta of only
+ * a photo ID).  Errors: PKS_ERR_TOOBIG at out's cap (out is then
+ * incomplete).
  */
 enum pks_rc mail_out_pks_keys(const uint8_t *data, size_t len,
     struct buf *out, size_t *nkeys);

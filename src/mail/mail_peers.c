@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -208,6 +209,19 @@ out:
 	return rc;
 }
 
+int
+mail_peers_has(const struct ingest_sync *sy, const char *addr)
+{
+	size_t i;
+
+	if (sy == NULL || addr == NULL)
+		return 0;
+	for (i = 0; i < sy->npeers; i++)
+		if (strcasecmp(sy->peers[i], addr) == 0)
+			return 1;
+	return 0;
+}
+
 /* Write data to path through a temporary file and rename(2). */
 static enum pks_rc
 replace_file(const char *path, const uint8_t *data, size_t len, mode_t mode)
@@ -275,7 +289,33 @@ copy_lines(const struct buf *b, const char *addr, int drop, size_t *found,
 	return rc;
 }
 
-/* Read the file, copy it with or without addr, and replace it. */
+/*
+ * Take the edit lock: an exclusive flock(2) on "<path>.lock" (the peers
+ * file itself is replaced by rename, so it cannot carry the lock).
+ * Returns the descriptor to close, or -1 (logged).
+ */
+static int
+lock_edits(const char *path)
+{
+	char *lp = xasprintf("%s.lock", path);
+	int fd;
+
+	fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd == -1)
+		log_warn("mail: sync list lock %s", lp);
+	while (fd != -1 && flock(fd, LOCK_EX) == -1) {
+		if (errno == EINTR)
+			continue;
+		log_warn("mail: sync list lock %s", lp);
+		close(fd);
+		fd = -1;
+	}
+	free(lp);
+	return fd;
+}
+
+/* Read the file, copy it with or without addr, and replace it; under
+ * the edit lock, so that concurrent edits never lose one another. */
 static enum pks_rc
 edit(const char *path, const char *addr, int add, size_t *found)
 {
@@ -283,8 +323,10 @@ edit(const char *path, const char *addr, int add, size_t *found)
 	struct stat sb;
 	mode_t mode = 0644;
 	enum pks_rc rc;
-	int missing;
+	int missing, lock;
 
+	if ((lock = lock_edits(path)) == -1)
+		return PKS_ERR_IO;
 	buf_init(&b, MAIL_PEERS_MAX_FILE);
 	buf_init(&out, MAIL_PEERS_MAX_FILE + ADDR_MAX + 2);
 	if ((rc = read_all(path, &b, &missing)) != PKS_OK)
@@ -300,6 +342,7 @@ edit(const char *path, const char *addr, int add, size_t *found)
 out:
 	buf_free(&b);
 	buf_free(&out);
+	close(lock);
 	return rc;
 }
 

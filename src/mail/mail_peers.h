@@ -18,7 +18,10 @@
  * so edits apply without a restart; it is safe to share between
  * threads.  Editing (add, remove) keeps every other line, comments
  * included, and replaces the file atomically (temporary file in the
- * same folder, fsync, rename).
+ * same folder, fsync, rename).  Each edit holds an exclusive flock(2)
+ * on "<peers_file>.lock" (created beside it, left in place) from
+ * reading the file to the rename, so edits running at the same moment
+ * (two "pksync peer add") are applied one after the other, none lost.
  */
 #ifndef PKS_MAIL_PEERS_H
 #define PKS_MAIL_PEERS_H
@@ -44,11 +47,15 @@ int mail_peer_addr_ok(const char *addr);
 enum pks_rc mail_peers_read(const char *path, const char *this_site,
     struct ingest_sync **out);
 
+/* Nonzero if the list sy (may be NULL: empty) holds addr, ASCII case
+ * ignored. */
+int mail_peers_has(const struct ingest_sync *sy, const char *addr);
+
 /*
  * Add addr to the file (created if missing), keeping every other line.
  * Already present (ASCII case ignored): nothing changes, *already = 1.
  * Errors: PKS_ERR_PARSE for a malformed address (nothing changes),
- * PKS_ERR_IO, PKS_ERR_TOOBIG.
+ * PKS_ERR_IO (also when the edit lock cannot be taken), PKS_ERR_TOOBIG.
  */
 enum pks_rc mail_peers_add(const char *path, const char *addr, int *already);
 

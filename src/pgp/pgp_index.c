@@ -264,6 +264,8 @@ uid_facts(const struct pgp_block *b, const struct pgp_fpr *fpr,
 	}
 	u->text = b->head.body;
 	u->len = b->head.len;
+	u->sigs = b->sigs;
+	u->nsigs = b->nsigs;
 	u->is_uat = b->head.tag == PGP_TAG_UAT;
 	if (have) {
 		u->ctime = best.ctime;
@@ -419,6 +421,60 @@ pgp_key_info_free(struct pgp_key_info *info)
 	free(info->uids);
 	free(info->subkeys);
 	free(info);
+}
+
+enum pks_rc
+pgp_sig_info(const struct pgp_pkt *sig, const struct pgp_fpr *primary,
+    struct pgp_sig_info *out)
+{
+	struct pgp_sig s;
+	enum pks_rc rc;
+
+	memset(out, 0, sizeof(*out));
+	if (sig->tag != PGP_TAG_SIG)
+		return PKS_ERR_PARSE;
+	if ((rc = pgp_sig_parse(sig->body, sig->len, &s)) != PKS_OK)
+		return rc;
+	out->version = s.version;
+	out->type = s.type;
+	out->ctime = s.ctime;
+	if (s.has_issuer) {
+		memcpy(out->issuer, s.issuer, 8);
+		out->has_issuer = 1;
+	} else if (s.issuer_fpr_len == 20) {
+		memcpy(out->issuer, s.issuer_fpr + 12, 8);
+		out->has_issuer = 1;
+	} else if (s.issuer_fpr_len == 32) {
+		memcpy(out->issuer, s.issuer_fpr, 8);
+		out->has_issuer = 1;
+	}
+	out->self = is_self(&s, primary);
+	return PKS_OK;
+}
+
+const char *
+pgp_sig_label(unsigned type)
+{
+	switch (type) {
+	case 0x11:
+		return "sig1";
+	case 0x12:
+		return "sig2";
+	case 0x13:
+		return "sig3";
+	case 0x18:
+		return "sbind";
+	case 0x19:
+		return "pbind";
+	case 0x1f:
+		return "dsig";
+	case 0x20:
+	case 0x28:
+	case 0x30:
+		return "revok";
+	default:
+		return "sig";
+	}
 }
 
 /* Append a uid %-escaped: '%', ':', controls, DEL and non-ASCII. */

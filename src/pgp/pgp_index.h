@@ -6,7 +6,9 @@
  * the newest valid-looking self-signature (issued by the primary key;
  * signatures are not verified), and orders user IDs primary first.
  * pgp_index_mr() writes the HKP machine-readable lines of
- * hkp-openpgp.md §1.5.  Pure: no I/O.
+ * hkp-openpgp.md §1.5.  pgp_sig_info() reads what a verbose listing
+ * shows of one signature (type, issuer, creation, self-signature).
+ * Pure: no I/O.
  */
 #ifndef PKS_PGP_INDEX_H
 #define PKS_PGP_INDEX_H
@@ -28,6 +30,8 @@ struct pgp_uid_info {
 	int64_t expires;      /* absolute expiry of the uid, 0 = never */
 	int revoked;
 	int primary;          /* primary user ID flag on its self-sig */
+	const struct pgp_pkt *sigs;  /* its signatures, borrowed from the key */
+	size_t nsigs;
 };
 
 struct pgp_subkey_info {
@@ -81,6 +85,36 @@ void pgp_key_info_free(struct pgp_key_info *info);
  */
 enum pks_rc pgp_index_mr(const struct pgp_key_info *info, time_t now,
     struct buf *out);
+
+/* What a verbose listing shows of one signature. */
+struct pgp_sig_info {
+	int version;          /* signature packet version */
+	unsigned type;        /* signature type (0x10 generic cert, ...) */
+	int64_t ctime;        /* creation (hashed subpacket 2), 0 = none */
+	int has_issuer;
+	uint8_t issuer[8];    /* issuer key ID */
+	int self;             /* the issuer is the primary key */
+};
+
+/*
+ * Read the facts of the signature packet sig on the key whose primary
+ * fingerprint is 'primary' (pgp_sig.c does the parsing; nothing is
+ * verified).  The issuer key ID is subpacket 16 (or the v3 body field),
+ * else the one an issuer fingerprint (subpacket 33) implies: the last 8
+ * octets of a v4 fingerprint, the first 8 of a v5/v6 one.  'self' is
+ * set when the issuer key ID or fingerprint names the primary key.
+ * Errors (out zeroed): PKS_ERR_PARSE for a malformed body or a packet
+ * that is not a signature, PKS_ERR_UNSUPPORTED for an unknown version.
+ */
+enum pks_rc pgp_sig_info(const struct pgp_pkt *sig,
+    const struct pgp_fpr *primary, struct pgp_sig_info *out);
+
+/*
+ * Short label of a signature type for listings: "sig" (0x10 and
+ * unknown types), "sig1".."sig3", "sbind", "pbind" (0x19), "dsig"
+ * (0x1f), "revok" (0x20, 0x28, 0x30).  Static string.
+ */
+const char *pgp_sig_label(unsigned type);
 
 /* Name of a public-key algorithm ("RSA", "EdDSA", ...) or NULL. */
 const char *pgp_algo_name(unsigned algo);

@@ -221,7 +221,8 @@ ptree_elements(const struct ptree_ops *ops, const struct ptree_prefix *pfx,
 		free(v.v);
 		return rc;
 	}
-	qsort(v.v, v.len, sizeof(*v.v), zzp_qsort_cmp);
+	if (v.len > 1)
+		qsort(v.v, v.len, sizeof(*v.v), zzp_qsort_cmp);
 	*out = v.v;
 	*n = v.len;
 	return PKS_OK;

@@ -208,20 +208,36 @@ exchange(int fd, const struct buf *b, int timeout_ms, struct buf *reply)
 	}
 }
 
-/* State of one batch's merge. */
-struct merge_arg {
-	struct store *st;
-	const struct ingest_origin *origin;
-	struct ingest_stats *merged;
-};
-
+/* The keys of one answer, concatenated into a keyring. */
 static enum pks_rc
-merge_key(void *arg, const uint8_t *key, size_t n)
+collect_key(void *arg, const uint8_t *key, size_t n)
 {
-	struct merge_arg *m = arg;
+	return buf_add(arg, key, n);
+}
 
-	return ingest_keyring(m->st, m->origin, key, n, NULL, NULL,
-	    m->merged);
+/* Tries of one batch's merge while the database is busy. */
+#define MERGE_TRIES 5
+
+/*
+ * Merge the keys of one answer in a single ingest call (one
+ * transaction), retried while another writer holds the database.
+ */
+static enum pks_rc
+merge_batch(struct store *st, const struct ingest_origin *origin,
+    const struct buf *ring, struct ingest_stats *merged)
+{
+	enum pks_rc rc = PKS_OK;
+	int i;
+
+	if (ring->len == 0)
+		return PKS_OK;
+	for (i = 0; i < MERGE_TRIES; i++) {
+		rc = ingest_keyring(st, origin, ring->data, ring->len, NULL,
+		    NULL, merged);
+		if (rc != PKS_ERR_BUSY)
+			break;
+	}
+	return rc;
 }
 
 /* One POST for e[0..n). */
@@ -230,8 +246,7 @@ fetch_batch(struct store *st, const struct recon_fetch_cfg *cfg,
     const struct ingest_origin *origin, const struct zzp *e, size_t n,
     struct recon_fetch_stats *stats)
 {
-	struct merge_arg m = { st, origin, &stats->merged };
-	struct buf req, body, reply;
+	struct buf req, body, reply, ring;
 	size_t nkeys = 0;
 	enum pks_rc rc;
 	int fd = -1;
@@ -239,6 +254,7 @@ fetch_batch(struct store *st, const struct recon_fetch_cfg *cfg,
 	buf_init(&req, 8192);
 	buf_init(&body, 4 + 20 * RECON_FETCH_BATCH + 20 * n);
 	buf_init(&reply, RECON_FETCH_MAX_REPLY);
+	buf_init(&ring, RECON_FETCH_MAX_REPLY);
 	rc = recon_fetch_body(e, n, &body);
 	if (rc == PKS_OK)
 		rc = buf_printf(&req, "POST /pks/hashquery HTTP/1.0\r\n"
@@ -251,8 +267,10 @@ fetch_batch(struct store *st, const struct recon_fetch_cfg *cfg,
 	if (rc == PKS_OK)
 		rc = exchange(fd, &req, cfg->timeout_ms, &reply);
 	if (rc == PKS_OK)
-		rc = recon_fetch_parse(reply.data, reply.len, merge_key, &m,
-		    &nkeys);
+		rc = recon_fetch_parse(reply.data, reply.len, collect_key,
+		    &ring, &nkeys);
+	if (rc == PKS_OK)
+		rc = merge_batch(st, origin, &ring, &stats->merged);
 	stats->asked += n;
 	stats->returned += nkeys;
 	if (rc != PKS_OK)
@@ -263,6 +281,7 @@ fetch_batch(struct store *st, const struct recon_fetch_cfg *cfg,
 	buf_free(&req);
 	buf_free(&body);
 	buf_free(&reply);
+	buf_free(&ring);
 	return rc;
 }
 

@@ -5,8 +5,9 @@
  * HTTP/1.0 to the peer's IP and the HTTP port it announced, at most
  * RECON_FETCH_BATCH hashes a request; the body is a count and
  * count x (16, MD5); the answer a count and count x (length, key), and
- * SKS appends CRLF.  Each answer is merged through ingest as
- * INGEST_RECON in one transaction per batch.
+ * SKS appends CRLF.  The keys of each answer are merged through one
+ * ingest call as INGEST_RECON: one transaction per batch, retried a few
+ * times while the database is busy.
  */
 #ifndef PKS_RECON_FETCH_H
 #define PKS_RECON_FETCH_H

@@ -92,6 +92,9 @@ parse_line(const char *l, size_t n, struct recon_member *m)
 	pn = token(l, n, &i, &p);
 	if (hn == 0 || pn == 0 || pn > 5 || hn >= sizeof(m->host))
 		return 0;
+	for (k = 0; k < hn; k++)
+		if ((unsigned char)h[k] <= ' ' || (unsigned char)h[k] >= 0x7f)
+			return 0;
 	for (k = 0; k < pn; k++) {
 		if (p[k] < '0' || p[k] > '9')
 			return 0;
@@ -213,11 +216,12 @@ member_of(struct recon_gossip *g, const struct sockaddr *sa)
 static int
 is_self(struct recon_gossip *g, const struct sockaddr *sa, uint16_t port)
 {
-	struct addrinfo *ai = resolve(g->host), *p;
+	struct addrinfo *ai, *p;
 	int self = 0;
 
 	if (port != g->port)
 		return 0;
+	ai = resolve(g->host);
 	for (p = ai; p != NULL && !self; p = p->ai_next)
 		self = same_ip(p->ai_addr, sa);
 	if (ai != NULL)
@@ -289,12 +293,13 @@ is_stopping(struct recon_gossip *g)
 /* Fetch what we lack and record the peer's row. */
 static void
 after_session(struct recon_gossip *g, const char *name,
-    const struct sockaddr_storage *peer, socklen_t plen,
-    const struct recon_result *res, enum pks_rc rc)
+    enum recon_role role, const struct sockaddr_storage *peer,
+    socklen_t plen, const struct recon_result *res, enum pks_rc rc)
 {
 	struct recon_fetch_cfg fc;
 	struct recon_fetch_stats fs;
 	struct store_recon_peer row;
+	int64_t t0 = now_ms();
 
 	memset(&row, 0, sizeof(row));
 	memset(&fs, 0, sizeof(fs));
@@ -309,12 +314,15 @@ after_session(struct recon_gossip *g, const char *name,
 		fc.sync = g->cfg.sync;
 		(void)recon_fetch(g->st, &fc, res->lack, res->nlack, &fs);
 		log_info("recon: fetched from %s: asked=%zu returned=%zu "
-		    "new=%zu updated=%zu unchanged=%zu refused=%zu", name,
-		    fs.asked, fs.returned, fs.merged.nnew, fs.merged.nupdated,
-		    fs.merged.nunchanged, fs.merged.nrefused);
+		    "new=%zu updated=%zu unchanged=%zu refused=%zu, %lld ms",
+		    name, fs.asked, fs.returned, fs.merged.nnew,
+		    fs.merged.nupdated, fs.merged.nunchanged,
+		    fs.merged.nrefused, (long long)(now_ms() - t0));
 	}
 	snprintf(row.peer, sizeof(row.peer), "%s", name);
 	row.last = (int64_t)time(NULL);
+	snprintf(row.role, sizeof(row.role), "%s",
+	    role == RECON_INITIATOR ? "initiator" : "responder");
 	if (rc == PKS_OK)
 		snprintf(row.result, sizeof(row.result), "ok");
 	else
@@ -366,7 +374,7 @@ session(struct recon_gossip *g, int fd, enum recon_role role,
 		recon_result_free(&res);
 		return;
 	}
-	after_session(g, name, peer, plen, &res, rc);
+	after_session(g, name, role, peer, plen, &res, rc);
 	recon_result_free(&res);
 }
 

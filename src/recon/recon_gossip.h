@@ -56,7 +56,8 @@ struct recon_member {
 /*
  * Parse a membership file's text: "host port", whitespace separated,
  * '#' starts a comment anywhere, blank lines and extra tokens ignored;
- * a line without a valid port is skipped.  *out (free()) and *n.  Pure.
+ * a line without a valid port (1..65535) or whose host holds control or
+ * non-ASCII bytes is skipped.  *out (free()) and *n.  Pure.
  */
 void recon_membership_parse(const char *text, size_t len,
     struct recon_member **out, size_t *n);

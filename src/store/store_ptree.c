@@ -425,7 +425,8 @@ verify_walk(struct verify *vf, const struct ptree_prefix *pfx,
 			rc = verify_walk(vf, &c, v, nv, cap);
 	}
 	if (rc == PKS_OK)
-		check_node_values(vf, n, *v + start, *nv - start);
+		check_node_values(vf, n, *v == NULL ? NULL : *v + start,
+		    *nv - start);
 out:
 	free(n);
 	return rc;
@@ -511,61 +512,103 @@ store_ptree_snapshot_end(struct store *st)
 	store_rollback(st);
 }
 
+static const char peer_set_sql[] =
+    "INSERT INTO recon_peers(peer, last, result, keys_in, keys_out, "
+    "fetched, sessions, role, ok_last, ok_role, ok_keys_in, ok_keys_out, "
+    "ok_fetched) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, "
+    "CASE WHEN ?3 = 'ok' THEN ?2 ELSE 0 END, "
+    "CASE WHEN ?3 = 'ok' THEN ?7 ELSE '' END, "
+    "CASE WHEN ?3 = 'ok' THEN ?4 ELSE 0 END, "
+    "CASE WHEN ?3 = 'ok' THEN ?5 ELSE 0 END, "
+    "CASE WHEN ?3 = 'ok' THEN ?6 ELSE 0 END) "
+    "ON CONFLICT(peer) DO UPDATE SET last = excluded.last, "
+    "result = excluded.result, keys_in = excluded.keys_in, "
+    "keys_out = excluded.keys_out, fetched = excluded.fetched, "
+    "sessions = sessions + 1, role = excluded.role, "
+    "ok_last = CASE WHEN ?3 = 'ok' THEN ?2 ELSE ok_last END, "
+    "ok_role = CASE WHEN ?3 = 'ok' THEN ?7 ELSE ok_role END, "
+    "ok_keys_in = CASE WHEN ?3 = 'ok' THEN ?4 ELSE ok_keys_in END, "
+    "ok_keys_out = CASE WHEN ?3 = 'ok' THEN ?5 ELSE ok_keys_out END, "
+    "ok_fetched = CASE WHEN ?3 = 'ok' THEN ?6 ELSE ok_fetched END";
+
+static const char peer_list_sql[] =
+    "SELECT peer, last, result, keys_in, keys_out, fetched, sessions, "
+    "role, ok_last, ok_role, ok_keys_in, ok_keys_out, ok_fetched "
+    "FROM recon_peers ORDER BY peer";
+
 enum pks_rc
 store_recon_peer_set(struct store *st, const struct store_recon_peer *p)
 {
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = NULL;
 	enum pks_rc rc;
+	int r;
 
 	if ((rc = store_begin(st)) != PKS_OK)
 		return rc;
-	if ((rc = store_stmt_get(st, STMT_PEER_SET, &s)) != PKS_OK)
+	r = sqlite3_prepare_v2(st->db, peer_set_sql, -1, &s, NULL);
+	if (r != SQLITE_OK) {
+		rc = store_fail(st, r);
 		goto out;
+	}
 	sqlite3_bind_text(s, 1, p->peer, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, p->last);
 	sqlite3_bind_text(s, 3, p->result, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 4, p->keys_in);
 	sqlite3_bind_int64(s, 5, p->keys_out);
 	sqlite3_bind_int64(s, 6, p->fetched);
-	if ((rc = store_stmt_run(st, s)) == PKS_OK)
+	sqlite3_bind_text(s, 7, p->role, -1, SQLITE_STATIC);
+	if ((r = sqlite3_step(s)) != SQLITE_DONE)
+		rc = store_fail(st, r);
+	else
 		rc = store_commit(st);
 out:
+	sqlite3_finalize(s);
 	if (rc != PKS_OK)
 		store_rollback(st);
 	return rc;
 }
 
+/* Column i of s as text into out[n]. */
+static void
+col_text(sqlite3_stmt *s, int i, char *out, size_t n)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	snprintf(out, n, "%s", t ? (const char *)t : "");
+}
+
 static void
 peer_from_row(sqlite3_stmt *s, struct store_recon_peer *p)
 {
-	const unsigned char *t;
-
 	memset(p, 0, sizeof(*p));
-	t = sqlite3_column_text(s, 0);
-	snprintf(p->peer, sizeof(p->peer), "%s", t ? (const char *)t : "");
+	col_text(s, 0, p->peer, sizeof(p->peer));
 	p->last = sqlite3_column_int64(s, 1);
-	t = sqlite3_column_text(s, 2);
-	snprintf(p->result, sizeof(p->result), "%s",
-	    t ? (const char *)t : "");
+	col_text(s, 2, p->result, sizeof(p->result));
 	p->keys_in = sqlite3_column_int64(s, 3);
 	p->keys_out = sqlite3_column_int64(s, 4);
 	p->fetched = sqlite3_column_int64(s, 5);
 	p->sessions = sqlite3_column_int64(s, 6);
+	col_text(s, 7, p->role, sizeof(p->role));
+	p->ok_last = sqlite3_column_int64(s, 8);
+	col_text(s, 9, p->ok_role, sizeof(p->ok_role));
+	p->ok_keys_in = sqlite3_column_int64(s, 10);
+	p->ok_keys_out = sqlite3_column_int64(s, 11);
+	p->ok_fetched = sqlite3_column_int64(s, 12);
 }
 
 enum pks_rc
 store_recon_peer_list(struct store *st, struct store_recon_peer **out,
     size_t *n)
 {
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = NULL;
 	size_t cap = 0;
-	enum pks_rc rc;
 	int r;
 
 	*out = NULL;
 	*n = 0;
-	if ((rc = store_stmt_get(st, STMT_PEER_LIST, &s)) != PKS_OK)
-		return rc;
+	r = sqlite3_prepare_v2(st->db, peer_list_sql, -1, &s, NULL);
+	if (r != SQLITE_OK)
+		return store_fail(st, r);
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		if (*n == cap) {
 			cap = cap ? 2 * cap : 16;
@@ -573,7 +616,7 @@ store_recon_peer_list(struct store *st, struct store_recon_peer **out,
 		}
 		peer_from_row(s, &(*out)[(*n)++]);
 	}
-	store_stmt_done(s);
+	sqlite3_finalize(s);
 	if (r == SQLITE_DONE)
 		return PKS_OK;
 	free(*out);

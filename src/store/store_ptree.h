@@ -64,14 +64,24 @@ struct store_recon_peer {
 	char peer[128];          /* "host port" as in the membership file */
 	int64_t last;            /* unix time of the last session */
 	char result[128];        /* "ok", or "failed: reason" */
+	char role[16];           /* "initiator" or "responder" ("": unknown) */
 	int64_t keys_in;         /* hashes we lacked (to fetch) */
-	int64_t keys_out;        /* hashes the peer lacked */
+	int64_t keys_out;        /* hashes the peer lacked; as responder a
+	                          * lower bound (the peer solves most nodes
+	                          * itself and never says what it lacked) */
 	int64_t fetched;         /* keys fetched and merged */
 	int64_t sessions;        /* sessions recorded */
+	/* The last session whose result was "ok" (ok_last 0: none yet);
+	 * filled by store_recon_peer_list, ignored by _set. */
+	int64_t ok_last;
+	char ok_role[16];
+	int64_t ok_keys_in, ok_keys_out, ok_fetched;
 };
 
-/* Record one session (insert or replace the peer's row; counts
- * sessions).  Runs its own short write transaction. */
+/* Record one session: insert or update the peer's row and count the
+ * session; when p->result is "ok" the ok_* columns take this session's
+ * time and counts too, otherwise they keep the last good session.
+ * Runs its own short write transaction. */
 enum pks_rc store_recon_peer_set(struct store *st,
     const struct store_recon_peer *p);
 

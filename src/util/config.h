@@ -55,6 +55,10 @@ struct pks_config {
 	char *recon_listen;       /* NULL: recon off */
 	char *membership_file;
 	int gossip_interval;      /* seconds */
+	int recon_fetch_delay;    /* responder's wait before fetching (s) */
+	int recon_fetch_timeout;  /* hashquery connect and each read (s) */
+	int recon_config_timeout; /* config exchange and verdicts (s) */
+	int recon_read_timeout;   /* any later recon read (s) */
 };
 
 /*

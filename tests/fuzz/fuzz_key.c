@@ -2,7 +2,8 @@
  * fuzz_key.c: fuzz target of keyring splitting and key parsing, and of
  * everything done to a key that parses: canonical form (idempotent),
  * hash, writing and parsing back, merging with itself (adds nothing)
- * and with its two halves, index facts and the mr lines.
+ * and with its two halves, index facts and the mr lines, the facts of
+ * every signature (pgp_sig_info) and the mail VERBOSE INDEX listing.
  */
 #include <config.h>
 
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mail/mail_compose.h"
 #include "pgp/pgp_index.h"
 #include "pgp/pgp_key.h"
 #include "util/limits.h"
@@ -66,8 +68,53 @@ check_merges(struct pgp_key *k, const struct buf *w)
 	pgp_key_free(c);
 }
 
+/* pgp_sig_info of every signature: zeroed on failure, 'self' only
+ * with an issuer, a label for every type. */
 static void
-check_info(const struct pgp_key *k)
+check_sigs(const struct pgp_pkt *sigs, size_t n, const struct pgp_fpr *f)
+{
+	static const struct pgp_sig_info zero;
+	struct pgp_sig_info si;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (pgp_sig_info(&sigs[i], f, &si) != PKS_OK) {
+			if (memcmp(&si, &zero, sizeof(si)) != 0)
+				__builtin_trap();
+			continue;
+		}
+		if ((si.self && !si.has_issuer) ||
+		    pgp_sig_label(si.type) == NULL)
+			__builtin_trap();
+	}
+}
+
+/* The facts of every signature, and the verbose mail listing of the
+ * key as written (no store: no issuer names). */
+static void
+check_listing(const struct pgp_key *k, const struct pgp_key_info *info,
+    const struct buf *w)
+{
+	struct store_key sk;
+	struct buf b;
+	size_t i;
+
+	check_sigs(k->sigs, k->nsigs, &info->fpr);
+	for (i = 0; i < info->nuids; i++)
+		check_sigs(info->uids[i].sigs, info->uids[i].nsigs, &info->fpr);
+	for (i = 0; i < k->nsubkeys; i++)
+		check_sigs(k->subkeys[i].sigs, k->subkeys[i].nsigs, &info->fpr);
+	memset(&sk, 0, sizeof(sk));
+	sk.data = w->data;
+	sk.len = w->len;
+	buf_init(&b, 4 * 1024 * 1024);
+	if (mail_compose_index(&sk, 1, 1, NULL, 1700000000, &b) != PKS_OK)
+		__builtin_trap();
+	buf_free(&b);
+}
+
+static void
+check_info(const struct pgp_key *k, const struct buf *w)
 {
 	struct pgp_key_info *info = NULL;
 	struct buf b;
@@ -77,6 +124,7 @@ check_info(const struct pgp_key *k)
 	buf_init(&b, 1024 * 1024);
 	(void)pgp_index_mr(info, 1700000000, &b);
 	buf_reset(&b);
+	check_listing(k, info, w);
 	if (pgp_key_write(k, &b, PGP_HDR_OLD_ONLY) != PKS_OK &&
 	    b.len != 0)
 		__builtin_trap();
@@ -107,7 +155,7 @@ one_key(const uint8_t *d, size_t n)
 	    memcmp(w1.data, w2.data, w1.len) != 0)
 		__builtin_trap();
 	check_merges(k, &w1);
-	check_info(k);
+	check_info(k, &w1);
 	buf_free(&w1);
 	buf_free(&w2);
 	pgp_key_free(k);

@@ -148,7 +148,7 @@ is "one key everywhere" "$(nkeys a) $(nkeys b) $(nkeys c)" "1 1 1"
 # What A sent, as the sink got it: PKS's header set and order.
 COPY=$(ls "$T/sink/mail/new/"*copy@sink.test | head -n 1)
 is "incremental headers, in PKS order" \
-	"$(sed -n '3,/^$/p' "$COPY" | cut -d: -f1 | tr '\n' ' ')" \
+	"$(sed -n '/^To: /,/^$/p' "$COPY" | cut -d: -f1 | tr '\n' ' ')" \
 	"To From Subject X-KeyServer-Sent Precedence MIME-Version Content-type Date Message-Id  "
 ok "one X-KeyServer-Sent: A" grep -qx 'X-KeyServer-Sent: pgp-public-keys-a@localhost' "$COPY"
 ok "Content-type: application/pgp-keys" grep -qx 'Content-type: application/pgp-keys' "$COPY"
@@ -167,7 +167,7 @@ ok "the filter ran as nobody" grep -q 'delivered to command' "$T/pf/maillog"
 
 # A's database locked by another writer: the filter exits 75, Postfix
 # keeps the mail, and delivers it once the lock is gone.
-as_ks "$PY" - "$T/a/data/pksync.db" "$T/lock" <<'PY' &
+as_ks "$PY" - "$T/a/data/pksync.db" "$T/a/lock" <<'PY' &
 import os, sqlite3, sys, time
 db = sqlite3.connect(sys.argv[1], isolation_level=None)
 db.execute("BEGIN IMMEDIATE")
@@ -177,7 +177,7 @@ while os.path.exists(sys.argv[2]):
 db.execute("ROLLBACK")
 PY
 LOCKER=$!
-for ((i = 0; i < 100; i++)); do [ -e "$T/lock" ] && break; sleep 0.1; done
+for ((i = 0; i < 100; i++)); do [ -e "$T/a/lock" ] && break; sleep 0.1; done
 ok "B: import a second key" ks b import -q "$T/k2.pgp"
 ok "B: queue-run" ks b queue-run
 ok "the key reached C" wait_keys c 2 20
@@ -189,12 +189,12 @@ ok "A's filter exit 75: Postfix deferred the mail" \
 	grep -q 'to=<pgp-public-keys-a@localhost>.*status=deferred (temporary failure' "$T/pf/maillog"
 is "Postfix keeps it" "$(pf_queue_count "$T/pf")" 1
 is "A does not have the key yet" "$(nkeys a)" 1
-rm -f "$T/lock"
+rm -f "$T/a/lock"
 wait "$LOCKER"
 ok "postqueue -f" pf_flush "$T/pf"
 ok "after the lock: the key arrived at A" wait_keys a 2 20
 pf_wait_empty "$T/pf" 20
-for i in a b c; do ks "$i" queue-run >/dev/null; done
+for i in a b c; do ks "$i" queue-run >/dev/null 2>&1; done
 pf_wait_empty "$T/pf" 20
 
 # The relay down: queue-run keeps the mail, a later run sends it.

@@ -10,15 +10,13 @@ KEYRING=/usr/share/keyrings/debian-keyring.gpg
 [ -r "$KEYRING" ] || skip_all "debian-keyring not installed"
 PY=/usr/bin/python3
 TOOLS=$PKS_SRCDIR/tests/tools
-PKSYNC_RECON_FETCH_DELAY_MS=500
-export PKSYNC_RECON_FETCH_DELAY_MS
 
 T=$(mktemp -d /tmp/prp.XXXXXX)
 TAP_TMP=$T
 cleanup() {
 	pks_stop "$T/a" >/dev/null 2>&1
 	pks_stop "$T/b" >/dev/null 2>&1
-	rm -rf "$T"
+	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
 
@@ -29,6 +27,8 @@ trap cleanup EXIT
 RA=$(free_port); RB=$(free_port)
 pks_setup "$T/a" "$RA" "$RB" || { echo "Bail out! pks_setup"; exit 1; }
 pks_setup "$T/b" "$RB" "$RA" || { echo "Bail out! pks_setup"; exit 1; }
+echo 'fetch_delay = 0' >>"$T/a/pksync.conf"
+echo 'fetch_delay = 0' >>"$T/b/pksync.conf"
 sed -i 's/^gossip_interval = .*/gossip_interval = 2/' "$T/a/pksync.conf"
 sed -i 's/^gossip_interval = .*/gossip_interval = 86400/' "$T/b/pksync.conf"
 ok "import A" pks "$T/a" import -q "$T/a.pgp"

@@ -17,9 +17,6 @@ KEYRING=/usr/share/keyrings/debian-keyring.gpg
 [ -x /usr/sbin/sks ] || skip_all "sks not installed"
 PY=/usr/bin/python3
 TOOLS=$PKS_SRCDIR/tests/tools
-PKSYNC_RECON_FETCH_DELAY_MS=1000
-PKSYNC_RECON_TIMEOUT_MS=3000
-export PKSYNC_RECON_FETCH_DELAY_MS PKSYNC_RECON_TIMEOUT_MS
 
 T=$(mktemp -d /tmp/prs.XXXXXX)
 TAP_TMP=$T
@@ -38,6 +35,13 @@ is "905 keys in the keyring" "$(wc -l <"$T/all.hashes")" 905
 # sks_gossip DIR MINUTES: set SKS's gossip interval (sksconf, minutes)
 sks_gossip() {
 	sed -i "s/^gossip_interval:.*/gossip_interval: $2/" "$1/etc/sks/sksconf"
+}
+
+# pks_fast DIR: short recon waits for the tests ([recon] is the last
+# section pks_setup writes): fetch after 1 s, drop a silent peer after 3 s
+pks_fast() {
+	printf '%s\n' 'fetch_delay = 1' 'config_timeout = 3' 'read_timeout = 3' \
+		>>"$1/pksync.conf"
 }
 
 # pks_gossip DIR SECONDS
@@ -76,6 +80,7 @@ PR1=$(free_port); SR1=$(free_port); SH1=$(free_port)
 ok "sks build (860 keys)" sks_setup "$T/s1" "$T/sks.pgp" "$SH1" "$SR1" "$PR1"
 sks_gossip "$T/s1" 100
 pks_setup "$T/p1" "$PR1" "$SR1" || { echo "Bail out! pks_setup"; exit 1; }
+pks_fast "$T/p1"
 pks_gossip "$T/p1" 3
 ok "pksync import (860 keys)" pks "$T/p1" import -q "$T/pks.pgp"
 ok "pksync check: tree == keys" pks "$T/p1" check
@@ -94,6 +99,7 @@ PR2=$(free_port); SR2=$(free_port); SH2=$(free_port)
 ok "sks build (860 keys)" sks_setup "$T/s2" "$T/sks.pgp" "$SH2" "$SR2" "$PR2"
 sks_gossip "$T/s2" 0.1
 pks_setup "$T/p2" "$PR2" "$SR2" || { echo "Bail out! pks_setup"; exit 1; }
+pks_fast "$T/p2"
 pks_gossip "$T/p2" 86400
 ok "pksync import (860 keys)" pks "$T/p2" import -q "$T/pks.pgp"
 pks_start "$T/p2" || { echo "Bail out! pksync start"; exit 1; }
@@ -123,6 +129,7 @@ sks_stop "$T/s2"
 
 # ---- 3. an empty pksync catches up with the full SKS (s1) ----
 pks_setup "$T/p3" "$PR1" "$SR1" || { echo "Bail out! pks_setup"; exit 1; }
+pks_fast "$T/p3"
 pks_gossip "$T/p3" 2
 sks_start "$T/s1" || { echo "Bail out! sks start"; exit 1; }
 pks_start "$T/p3" || { echo "Bail out! pksync start"; exit 1; }

@@ -12,6 +12,12 @@
 #                           e.g. the smtp_sink.py sink)
 #   pf_alias DIR NAME CMD   deliver NAME@localhost to the pipe "|CMD"; the
 #                           command runs as nobody (the alias file is root's)
+#   pf_pipe_transport DIR ADDR CONF USER
+#                           route ADDR to the pipe(8) transport "pksync" as
+#                           shipped in mail/postfix/{master,main}.cf, with
+#                           $PKSYNC, the config file CONF, the user USER and
+#                           DIR's transport map put in (rc 1 if the shipped
+#                           lines no longer hold what is replaced)
 #   pf_start DIR            start and wait for the port
 #   pf_stop DIR             stop (rc 0 also when it was not running)
 #   pf_flush DIR            postqueue -f: retry deferred mail now
@@ -74,6 +80,24 @@ pf_alias() {
 	local dir=$1 name=$2 cmd=$3
 	printf '%s: "|%s"\n' "$name" "$cmd" >>"$dir/etc/aliases"
 	postalias -c "$dir/etc" "$dir/etc/aliases"
+}
+
+pf_pipe_transport() {
+	local dir=$1 addr=$2 conf=$3 user=$4 e=$1/etc
+	local src=$PKS_SRCDIR/mail/postfix
+	grep -q 'user=pksync:pksync' "$src/master.cf" &&
+		grep -q 'argv=.*/usr/local/bin/pksync -c /etc/pksync/pksync.conf mail-filter' \
+			"$src/master.cf" &&
+		grep -q '^transport_maps = hash:/etc/postfix/pksync-transport$' "$src/main.cf" ||
+		return 1
+	grep -v '^#' "$src/master.cf" | sed -e "s|/usr/local/bin/pksync|$PKSYNC|" \
+		-e "s|/etc/pksync/pksync.conf|$conf|" \
+		-e "s|user=pksync:pksync|user=$user|" >>"$e/master.cf"
+	grep -v '^#' "$src/main.cf" |
+		sed -e "s|/etc/postfix/pksync-transport|$e/pksync-transport|" >>"$e/main.cf"
+	echo "$addr pksync:" >>"$e/pksync-transport"
+	touch -d '-10 seconds' "$e/main.cf" "$e/master.cf"
+	postmap -c "$e" "$e/pksync-transport"
 }
 
 pf_start() {

@@ -21,6 +21,7 @@
 #include "mail/mail_compose.h"
 #include "mail/mail_incr.h"
 #include "mail/mail_parse.h"
+#include "mail/mail_peers.h"
 #include "store/store.h"
 #include "store/store_outbox.h"
 #include "util/config.h"
@@ -34,6 +35,8 @@ static char dbpath[128];
 static char peers[128];
 static struct pks_config *cfg;
 static struct store *st;
+/* The sync list feed() hands to mail_handle (NULL: none). */
+static const struct ingest_sync *feed_sync;
 
 static void
 remove_db(void)
@@ -105,6 +108,7 @@ feed(const char *name, const char *sender, int dry_run, enum pks_rc *rc)
 		mc.env_sender = sender;
 		mc.dry_run = dry_run;
 		mc.out = f;
+		mc.sync = feed_sync;
 		*rc = mail_handle(&mc, (const char *)data, len);
 	}
 	if (f != NULL)
@@ -469,6 +473,14 @@ test_index(void)
 	CHECK(has_text(r, "\nuid  S\xc3\xa9" "bastien Villemot "
 	    "<sebastien@debian.org>\n"));
 	CHECK(has_text(r, "\nsub  4096R/"));
+	/* Signature lines (pgp -kvv): the self-signature, a signer whose
+	 * key is in the database (named) and one whose key is not. */
+	CHECK(has_text(r, "\nsig3      00018C22381A7594  2022-02-13  "
+	    "[selfsig]\n"));
+	CHECK(has_text(r, "<sebastien@debian.org>\nsig       745C4766D4CACDFF  "
+	    "2012-11-26  Ralf Treinen <treinen@debian.org>\n"));
+	CHECK(has_text(r, "\nsig       7A749064D38F11A3  2012-11-27\n"));
+	CHECK(!has_text(r, "[unreadable signature]"));
 	free(r);
 	r = reply_to("encoded-subject.eml");
 	CHECK(has(r, "\nSubject: =?UTF-8?B?WW91ciBjb21tYW5kLCBJTkRFWCBTw6liYXN0"
@@ -568,17 +580,18 @@ write_peers(const char *text)
 static void
 test_incremental(void)
 {
+	struct ingest_sync *sy = NULL;
 	enum pks_rc rc;
 	char *r;
-	int yes = -1;
 
 	CHECK(fresh_store());
 	CHECK(write_peers("# sync list\n  pgp-public-keys@peer.test  # B\n"
 	    "\npgp-public-keys@other.test\n"));
-	CHECK(mail_incr_is_peer(peers, "PGP-PUBLIC-KEYS@PEER.TEST", &yes) ==
-	    PKS_OK && yes == 1);
-	CHECK(mail_incr_is_peer(peers, "peer.test", &yes) == PKS_OK &&
-	    yes == 0);
+	CHECK(mail_peers_read(peers, "me@here.test", &sy) == PKS_OK);
+	CHECK(mail_peers_has(sy, "PGP-PUBLIC-KEYS@PEER.TEST"));
+	CHECK(!mail_peers_has(sy, "peer.test") && !mail_peers_has(NULL,
+	    "pgp-public-keys@peer.test"));
+	ingest_sync_free(sy);
 	r = feed("incr-stranger.eml", "pgp-public-keys@stranger.test", 1, &rc);
 	CHECK(rc == PKS_OK && r[0] == '\0' && nkeys() == 0);
 	free(r);
@@ -604,6 +617,23 @@ test_incremental(void)
 	CHECK(rc == PKS_OK && nkeys() == 0);
 	free(r);
 	CHECK(sql_int("SELECT count(*) FROM outbox") == 0);
+	/* The caller's sync list is what counts (mail-filter reads it once
+	 * with mail_peers_read): the sender is on it, the file is gone.
+	 * Its peers not in X-KeyServer-Sent get the key. */
+	CHECK(write_peers("pgp-public-keys@peer.test\nnear@x.test\n"
+	    "far@bad@x\n"));
+	CHECK(mail_peers_read(peers, "pgp-public-keys@keys.test", &sy) ==
+	    PKS_OK && sy->npeers == 2);
+	unlink(peers);
+	feed_sync = sy;
+	r = feed("incr-peer.eml", "pgp-public-keys@peer.test", 1, &rc);
+	feed_sync = NULL;
+	CHECK(rc == PKS_OK && r[0] == '\0' && nkeys() == 1);
+	free(r);
+	CHECK(sql_int("SELECT count(*) FROM outbox WHERE recipient = "
+	    "'near@x.test'") == 1);
+	CHECK(sql_int("SELECT count(*) FROM outbox") == 1);
+	ingest_sync_free(sy);
 }
 
 /* Real queueing: outbox rows and the per-sender rate limit. */

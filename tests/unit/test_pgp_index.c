@@ -7,6 +7,7 @@
  */
 #include <config.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,6 +198,100 @@ test_crafted_facts(void)
 	pgp_key_free(r);
 }
 
+/* A signature packet from its body bytes. */
+static struct pgp_pkt
+sig_pkt(const uint8_t *body, size_t n)
+{
+	struct pgp_pkt p;
+
+	p.tag = 2;
+	p.len = n;
+	p.body = (uint8_t *)(uintptr_t)body;
+	return p;
+}
+
+/* pgp_sig_info of a body: rc, and the facts when PKS_OK. */
+static enum pks_rc
+sig_of(const uint8_t *body, size_t n, const struct pgp_fpr *f,
+    struct pgp_sig_info *si)
+{
+	struct pgp_pkt p = sig_pkt(body, n);
+
+	return pgp_sig_info(&p, f, si);
+}
+
+static void
+test_sig_info(void)
+{
+	static const uint8_t other[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	/* v4 0x13, creation hashed, issuer fingerprint only (v4 fpr). */
+	uint8_t v4fpr[64] = { 4, 0x13, 1, 8, 0, 6 + 23, 5, 2, 0x5f, 0, 0, 9,
+		22, 33, 4 }, v6fpr[80] = { 4, 0x10, 1, 8, 0, 35, 34, 33, 6 };
+	/* v3: version, 5, type, ctime, issuer, algo, hash, left16. */
+	static const uint8_t v3[19] = { 3, 5, 0x10, 0x5f, 0, 0, 7, 0xaa, 0xbb,
+		0xcc, 0xdd, 0xee, 0xff, 0x11, 0x22, 1, 2, 0, 0 };
+	static const uint8_t cut[] = { 4, 0x10, 1, 8, 0, 9, 5, 2, 0x5f };
+	static const uint8_t v9[] = { 9, 0x10, 1, 8, 0, 0, 0, 0 };
+	struct pgp_sig_info si;
+	struct pgp_key *k = crafted(1, other);
+	struct pgp_key_info *info = NULL;
+	struct pgp_pkt notsig;
+	struct pgp_fpr f;
+	size_t i;
+
+	CHECK(pgp_fpr_compute(P, sizeof(P), &f, NULL) == PKS_OK);
+	/* Issuer fingerprint of the primary key: self, key ID its tail. */
+	memcpy(v4fpr + 15, f.fpr, 20);
+	v4fpr[35] = 0;
+	v4fpr[36] = 0;
+	CHECK(sig_of(v4fpr, 37 + 4, &f, &si) == PKS_OK);
+	CHECK(si.version == 4 && si.type == 0x13 && si.has_issuer &&
+	    si.self && si.ctime == 0x5f000009);
+	CHECK(memcmp(si.issuer, f.keyid, 8) == 0);
+	/* A 32-octet (v6) issuer fingerprint: the key ID is its head. */
+	for (i = 0; i < 32; i++)
+		v6fpr[9 + i] = (uint8_t)(0x40 + i);
+	v6fpr[41] = 0;
+	v6fpr[42] = 0;
+	CHECK(sig_of(v6fpr, 43 + 4, &f, &si) == PKS_OK);
+	CHECK(si.has_issuer && !si.self && si.ctime == 0 &&
+	    si.issuer[0] == 0x40 && si.issuer[7] == 0x47);
+	CHECK(sig_of(v3, sizeof(v3), &f, &si) == PKS_OK);
+	CHECK(si.version == 3 && si.type == 0x10 && si.ctime == 0x5f000007 &&
+	    si.has_issuer && si.issuer[0] == 0xaa && !si.self);
+	CHECK(sig_of(cut, sizeof(cut), &f, &si) == PKS_ERR_PARSE &&
+	    !si.has_issuer && si.type == 0);
+	CHECK(sig_of(v9, sizeof(v9), &f, &si) == PKS_ERR_UNSUPPORTED);
+	notsig = sig_pkt(v3, sizeof(v3));
+	notsig.tag = 13;
+	CHECK(pgp_sig_info(&notsig, &f, &si) == PKS_ERR_PARSE);
+	CHECK(strcmp(pgp_sig_label(0x10), "sig") == 0 &&
+	    strcmp(pgp_sig_label(0x12), "sig2") == 0 &&
+	    strcmp(pgp_sig_label(0x18), "sbind") == 0 &&
+	    strcmp(pgp_sig_label(0x30), "revok") == 0 &&
+	    strcmp(pgp_sig_label(0x1f), "dsig") == 0 &&
+	    strcmp(pgp_sig_label(0x99), "sig") == 0);
+	/* Per user ID: its own signatures, also after the primary moved
+	 * first ("bob" has one self-sig; "alice" a self-sig and one by
+	 * 'other'). */
+	if (k == NULL)
+		return;
+	CHECK(pgp_key_info(k, &info) == PKS_OK);
+	CHECK(info->uids[0].nsigs == 1 && info->uids[1].nsigs == 2 &&
+	    info->uids[2].nsigs == 2 && info->uids[3].nsigs == 1);
+	CHECK(pgp_sig_info(&info->uids[0].sigs[0], &info->fpr, &si) ==
+	    PKS_OK && si.self && si.type == 0x13 && si.ctime == KCTIME + 20);
+	CHECK(pgp_sig_info(&info->uids[1].sigs[0], &info->fpr, &si) ==
+	    PKS_OK && si.self && si.type == 0x13 && si.ctime == KCTIME + 10);
+	CHECK(pgp_sig_info(&info->uids[1].sigs[1], &info->fpr, &si) ==
+	    PKS_OK && !si.self && si.type == 0x10 && si.ctime == KCTIME + 40 &&
+	    memcmp(si.issuer, other, 8) == 0);
+	CHECK(pgp_sig_info(&info->uids[2].sigs[1], &info->fpr, &si) ==
+	    PKS_OK && si.self && si.type == 0x30);
+	pgp_key_info_free(info);
+	pgp_key_free(k);
+}
+
 static void
 test_escape(void)
 {
@@ -349,6 +444,7 @@ main(void)
 {
 	pgp_init();
 	RUN(test_crafted_facts);
+	RUN(test_sig_info);
 	RUN(test_escape);
 	RUN(test_curves);
 	RUN(test_debian_keys);

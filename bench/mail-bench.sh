@@ -1,0 +1,199 @@
+#!/bin/bash
+# mail-bench.sh: the e-mail sync path of pksync, measured on 127.0.0.1.
+#
+#   sudo bash bench/mail-bench.sh [N]        (default N = 300)
+#
+# Mails: N PKS incrementals, one key each (the first N keys of Debian's
+# keyring, armored), from a sync peer.  Measured:
+#   1. Postfix -> pipe -> pksync mail-filter into one instance: all N
+#      submitted over one SMTP connection, until the database holds N keys;
+#   2. the same mails straight into "pksync mail-filter" (no MTA), one
+#      process per mail as an MTA runs it;
+#   3. onak's mail path on the same mails: "onak -u add" per mail (what
+#      onak-mail.pl runs for each message; its Perl wrapper reads only
+#      /etc/onak.ini, so it is left out), into a fresh onak database;
+#   4. "pksync queue-run" into the smtp_sink.py sink: N keys queued for
+#      one peer, one message per key (max_incremental_size = 4096), and
+#      again with the default batching (keys share a message up to 1 MiB).
+# Needs root (Postfix), postfix, onak, python3-aiosmtpd, debian-keyring.
+# PKSYNC is the binary (default: _build/gcc/pksync, then _build-*/pksync).
+# Prints one line per figure; results also go to bench/out/mail-DATE.txt.
+set -u
+N=${1:-300}
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/tests/lib/postfix.sh"
+PKSYNC=${PKSYNC:-}
+if [ -z "$PKSYNC" ]; then
+	for p in "$top/_build/gcc/pksync" "$top"/_build-*/pksync; do
+		[ -x "$p" ] && { PKSYNC=$p; break; }
+	done
+fi
+[ -x "$PKSYNC" ] || { echo "mail-bench: set PKSYNC" >&2; exit 1; }
+pf_available || { echo "mail-bench: needs root and postfix" >&2; exit 1; }
+T=$(mktemp -d /tmp/pkmb.XXXXXX)
+chmod 755 "$T"
+mkdir -p "$top/bench/out"
+OUT=$top/bench/out/mail-$(date +%Y%m%d-%H%M%S).txt
+cleanup() {
+	pf_stop "$T/pf"
+	stop_pid "$T/sink.pid" 10
+	rm -rf "$T"
+}
+trap cleanup EXIT
+as_ks() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+now() { date +%s.%N; }
+report() { echo "$*" | tee -a "$OUT"; }
+nkeys() {
+	as_ks "$PY" -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM keys").fetchone()[0])' "$1"
+}
+
+# The mails.
+"$PY" - "$N" "$T/mails" <<'PY'
+import base64, os, sys
+n, out = int(sys.argv[1]), sys.argv[2]
+os.makedirs(out)
+data = open("/usr/share/keyrings/debian-keyring.gpg", "rb").read()
+def crc24(b):
+    crc = 0xB704CE
+    for x in b:
+        crc ^= x << 16
+        for _ in range(8):
+            crc <<= 1
+            if crc & 0x1000000:
+                crc ^= 0x1864CFB
+    return crc & 0xFFFFFF
+def packets(d):
+    i = 0
+    while i < len(d):
+        c = d[i]; start = i
+        if c & 0x40:
+            tag = c & 0x3f; l = d[i+1]
+            if l < 192: hl, ln = 2, l
+            elif l < 224: hl, ln = 3, ((l - 192) << 8) + d[i+2] + 192
+            else: hl, ln = 6, int.from_bytes(d[i+2:i+6], "big")
+        else:
+            tag = (c >> 2) & 0xf; lt = c & 3
+            hl = 1 + [1, 2, 4][lt]; ln = int.from_bytes(d[i+1:i+hl], "big")
+        yield tag, start, i + hl + ln
+        i += hl + ln
+keys, cur = [], None
+for tag, s, e in packets(data):
+    if tag == 6:
+        if cur: keys.append(cur)
+        cur = [s, e]
+    elif cur: cur[1] = e
+keys.append(cur)
+for k, (s, e) in enumerate(keys[:n]):
+    b = data[s:e]
+    a = base64.b64encode(b).decode()
+    body = "\n".join(a[i:i+64] for i in range(0, len(a), 64))
+    c = base64.b64encode(crc24(b).to_bytes(3, "big")).decode()
+    msg = ("From: admin@peer.test\nTo: pgp-public-keys-a@localhost\n"
+           "Subject: incremental\nX-KeyServer-Sent: pgp-public-keys@peer.test\n"
+           "Precedence: list\nMIME-Version: 1.0\nContent-type: application/pgp-keys\n\n"
+           "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n%s\n=%s\n"
+           "-----END PGP PUBLIC KEY BLOCK-----\n" % (body, c))
+    open(os.path.join(out, "m%05d.eml" % k), "w").write(msg)
+    open(os.path.join(out, "keys.pgp"), "ab").write(b)
+PY
+chmod -R a+rX "$T/mails"
+
+setup() { # NAME RELAYPORT [extra [mail] lines]
+	local i=$1 relay=$2
+	mkdir -p "$T/$i/data"
+	{
+		echo "[server]"; echo "datadir = $T/$i/data"; echo "log_level = warning"
+		echo "[mail]"; echo "this_site = pgp-public-keys-$i@localhost"
+		echo "maintainer = admin-$i@sink.test"; echo "relay = 127.0.0.1:$relay"
+		echo "peers_file = $T/$i/mailsync"; echo "help_dir = $top/mail/help"
+		shift 2
+		for l in "$@"; do echo "$l"; done
+	} >"$T/$i/pksync.conf"
+	echo "pgp-public-keys@peer.test" >"$T/$i/mailsync"
+	chown -R nobody:nogroup "$T/$i"
+	as_ks "$PKSYNC" -c "$T/$i/pksync.conf" init >/dev/null
+}
+
+spawn "$T" "$T/sink.pid" "$T/sink.out" "$PY" "$top/tests/tools/smtp_sink.py" \
+	--listen 127.0.0.1:0 --port-file "$T/sink.port" --count-file "$T/sink.count"
+for ((i = 0; i < 100; i++)); do [ -s "$T/sink.port" ] && break; sleep 0.1; done
+SINK=$(cat "$T/sink.port")
+pf_setup "$T/pf" "$SINK"
+pf_alias "$T/pf" pgp-public-keys-a "$PKSYNC -c $T/a/pksync.conf mail-filter"
+pf_start "$T/pf" || { echo "postfix did not start" >&2; exit 1; }
+setup a "$PF_PORT"
+setup b "$PF_PORT"
+
+report "mail-bench $(date -u +%F) N=$N keys (one per mail), $(nproc) cores, pksync $("$PKSYNC" -V)"
+
+# 1. Through Postfix.
+t0=$(now)
+"$PY" - "$PF_PORT" "$T/mails" <<'PY'
+import os, smtplib, sys
+port, d = int(sys.argv[1]), sys.argv[2]
+with smtplib.SMTP("127.0.0.1", port) as s:
+    for f in sorted(os.listdir(d)):
+        if f.endswith(".eml"):
+            s.sendmail("admin@peer.test", ["pgp-public-keys-a@localhost"],
+                       open(os.path.join(d, f), "rb").read())
+PY
+t1=$(now)
+while [ "$(nkeys "$T/a/data/pksync.db")" -lt "$N" ]; do
+	sleep 0.05
+	[ "$(echo "$(now) - $t0 > 600" | bc)" = 1 ] && break
+done
+t2=$(now)
+got=$(nkeys "$T/a/data/pksync.db")
+report "postfix+mail-filter: $got/$N keys in $(printf %.2f "$(echo "$t2 - $t0" | bc)") s" \
+	"(submit $(printf %.2f "$(echo "$t1 - $t0" | bc)") s):" \
+	"$(printf %.1f "$(echo "$got / ($t2 - $t0)" | bc -l)") mails/s"
+
+# 2. Straight into the filter.
+t0=$(now)
+for f in "$T"/mails/*.eml; do
+	as_ks "$PKSYNC" -c "$T/b/pksync.conf" mail-filter <"$f" || echo "filter exit $?"
+done
+t1=$(now)
+report "mail-filter (no MTA): $(nkeys "$T/b/data/pksync.db")/$N keys in" \
+	"$(printf %.2f "$(echo "$t1 - $t0" | bc)") s:" \
+	"$(printf %.1f "$(echo "$N / ($t1 - $t0)" | bc -l)") mails/s"
+
+# 3. onak's merge step of its mail path.
+if command -v onak >/dev/null; then
+	mkdir -p "$T/onak/db"
+	sed -e "s|^logfile=.*|logfile=$T/onak/onak.log|" \
+	    -e "s|^location=/var/lib/onak|location=$T/onak/db|" /etc/onak.ini >"$T/onak/onak.ini"
+	t0=$(now)
+	for f in "$T"/mails/*.eml; do
+		onak -c "$T/onak/onak.ini" -u add <"$f" >/dev/null 2>&1
+	done
+	t1=$(now)
+	on=$(grep -c 'Got 1 new keys' "$T/onak/onak.log")
+	report "onak -u add (per mail): ${on:-?}/$N keys in" \
+		"$(printf %.2f "$(echo "$t1 - $t0" | bc)") s:" \
+		"$(printf %.1f "$(echo "$N / ($t1 - $t0)" | bc -l)") mails/s"
+fi
+
+# 4. queue-run into the sink.
+setup c "$SINK" "max_incremental_size = 4096"
+setup d "$SINK"
+setup e "$PF_PORT" "max_incremental_size = 4096"
+echo "peer@sink.test" >"$T/e/mailsync"
+for i in c d e; do
+	as_ks "$PKSYNC" -c "$T/$i/pksync.conf" import -q "$T/mails/keys.pgp" >/dev/null
+done
+for i in c d e; do
+	t0=$(now)
+	line=$(as_ks "$PKSYNC" -c "$T/$i/pksync.conf" queue-run 2>/dev/null)
+	t1=$(now)
+	msgs=$(echo "$line" | sed -n 's/^queue-run: \([0-9]*\) messages: \([0-9]*\) sent.*/\2/p')
+	case $i in
+	c) what="into the sink, one key a message" ;;
+	d) what="into the sink, batched up to 1 MiB" ;;
+	e) what="into Postfix, one key a message" ;;
+	esac
+	report "queue-run ($what):" \
+		"$N keys, ${msgs:-?} messages in $(printf %.2f "$(echo "$t1 - $t0" | bc)") s:" \
+		"$(printf %.1f "$(echo "${msgs:-0} / ($t1 - $t0)" | bc -l)") messages/s"
+done
+echo "results in $OUT"
