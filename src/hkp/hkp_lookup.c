@@ -24,24 +24,6 @@
 #include "util/log.h"
 #include "util/xalloc.h"
 
-/* The keys a search found, loaded from the store. */
-struct found {
-	struct store_key *v;
-	size_t n;
-};
-
-static void
-found_free(struct found *f)
-{
-	size_t i;
-
-	for (i = 0; i < f->n; i++)
-		store_key_clear(&f->v[i]);
-	free(f->v);
-	f->v = NULL;
-	f->n = 0;
-}
-
 static enum pks_rc
 db_fail(struct hkp_ctx *ctx, struct store *st, enum pks_rc rc)
 {
@@ -53,11 +35,11 @@ db_fail(struct hkp_ctx *ctx, struct store *st, enum pks_rc rc)
 
 /* Search and load the keys; PKS_ERR_NOTFOUND or _TOOMANY as errors. */
 static enum pks_rc
-find_keys(struct hkp_ctx *ctx, const struct store_query *s, struct found *out)
+find_keys(struct hkp_ctx *ctx, const struct store_query *s,
+    struct store_keys *out)
 {
 	struct store_ids ids = { NULL, 0 };
 	struct store *st;
-	size_t i;
 	enum pks_rc rc;
 
 	out->v = NULL;
@@ -75,24 +57,17 @@ find_keys(struct hkp_ctx *ctx, const struct store_query *s, struct found *out)
 		    "Too many keys match; be more specific");
 		goto out;
 	}
-	out->v = xcalloc(ids.n ? ids.n : 1, sizeof(*out->v));
-	for (i = 0; i < ids.n; i++) {
-		rc = store_key_load(st, ids.v[i], &out->v[out->n]);
-		if (rc == PKS_ERR_NOTFOUND)
-			continue;      /* deleted since the search */
-		if (rc != PKS_OK) {
-			rc = db_fail(ctx, st, rc);
-			goto out;
-		}
-		out->n++;
+	rc = store_keys_load(st, &ids, ids.n, out);
+	if (rc != PKS_OK) {
+		rc = db_fail(ctx, st, rc);
+		goto out;
 	}
-	rc = PKS_OK;
 	if (out->n == 0)
 		rc = hkp_fail(ctx, PKS_ERR_NOTFOUND, "No keys found");
 out:
 	store_ids_free(&ids);
 	if (rc != PKS_OK)
-		found_free(out);
+		store_keys_free(out);
 	return rc;
 }
 
@@ -137,7 +112,7 @@ enum pks_rc
 hkp_lookup_get(struct hkp_ctx *ctx, const struct hkp_query *q,
     struct hkp_reply *r)
 {
-	struct found f;
+	struct store_keys f;
 	struct buf raw, armor;
 	size_t i;
 	enum pks_rc rc;
@@ -169,12 +144,12 @@ hkp_lookup_get(struct hkp_ctx *ctx, const struct hkp_query *q,
 	r->count = f.n;
 	buf_free(&raw);
 	buf_free(&armor);
-	found_free(&f);
+	store_keys_free(&f);
 	return rc == PKS_OK ? PKS_OK : too_big(ctx, rc);
 }
 
 static enum pks_rc
-index_mr(const struct found *f, struct hkp_reply *r)
+index_mr(const struct store_keys *f, struct hkp_reply *r)
 {
 	struct pgp_key *key;
 	struct pgp_key_info *info;
@@ -207,7 +182,7 @@ enum pks_rc
 hkp_lookup_index(struct hkp_ctx *ctx, const struct hkp_query *q,
     struct hkp_reply *r)
 {
-	struct found f;
+	struct store_keys f;
 	enum pks_rc rc;
 
 	rc = find_keys(ctx, &q->search, &f);
@@ -226,6 +201,6 @@ hkp_lookup_index(struct hkp_ctx *ctx, const struct hkp_query *q,
 		r->have_count = 1;
 		r->count = f.n;
 	}
-	found_free(&f);
+	store_keys_free(&f);
 	return rc == PKS_OK ? PKS_OK : too_big(ctx, rc);
 }

@@ -409,46 +409,10 @@ do_add(struct mail_ctx *ctx, const struct mail_msg *m,
 	return rc;
 }
 
-/* The keys found by a search, loaded from the store. */
-struct found {
-	struct store_key *v;
-	size_t n;
-};
-
-static void
-found_free(struct found *f)
-{
-	size_t i;
-
-	for (i = 0; i < f->n; i++)
-		store_key_clear(&f->v[i]);
-	free(f->v);
-}
-
-/* Load the first 'limit' keys of ids (keys gone since are skipped). */
-static enum pks_rc
-load_keys(struct store *st, const struct store_ids *ids, size_t limit,
-    struct found *f)
-{
-	size_t i;
-	enum pks_rc rc;
-
-	f->n = 0;
-	f->v = xcalloc(ids->n > 0 ? ids->n : 1, sizeof(*f->v));
-	for (i = 0; i < ids->n && f->n < limit; i++) {
-		rc = store_key_load(st, ids->v[i], &f->v[f->n]);
-		if (rc == PKS_ERR_NOTFOUND)
-			continue;
-		if (rc != PKS_OK)
-			return rc;
-		f->n++;
-	}
-	return PKS_OK;
-}
 
 /* The second part: one armored block (GET, LAST) or a listing. */
 static enum pks_rc
-keys_body(struct store *st, const struct found *f, enum mail_cmd_kind kind,
+keys_body(struct store *st, const struct store_keys *f, enum mail_cmd_kind kind,
     struct answer *a)
 {
 	struct buf raw;
@@ -474,10 +438,10 @@ static enum pks_rc
 answer_keys(struct mail_ctx *ctx, const struct store_ids *ids, size_t limit,
     enum mail_cmd_kind kind, struct answer *a)
 {
-	struct found f = { NULL, 0 };
+	struct store_keys f = { NULL, 0 };
 	enum pks_rc rc;
 
-	rc = load_keys(ctx->st, ids, limit, &f);
+	rc = store_keys_load(ctx->st, ids, limit, &f);
 	if (rc == PKS_OK)
 		rc = keys_body(ctx->st, &f, kind, a);
 	if (rc == PKS_ERR_TOOBIG) {
@@ -492,7 +456,7 @@ answer_keys(struct mail_ctx *ctx, const struct store_ids *ids, size_t limit,
 		    f.n == 1 ? "" : "s", a->body_keys ? "the keys are "
 		    "attached" : "the listing follows");
 	}
-	found_free(&f);
+	store_keys_free(&f);
 	return rc;
 }
 

@@ -14,12 +14,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "recon/recon_fetch.h"
 #include "util/buf.h"
 #include "util/limits.h"
 #include "util/log.h"
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void
 set_port(struct sockaddr_storage *a, uint16_t port)
@@ -249,6 +259,7 @@ fetch_batch(struct store *st, const struct recon_fetch_cfg *cfg,
 	struct buf req, body, reply, ring;
 	size_t nkeys = 0;
 	enum pks_rc rc;
+	int64_t t0 = now_ms(), t1;
 	int fd = -1;
 
 	buf_init(&req, 8192);
@@ -269,8 +280,11 @@ fetch_batch(struct store *st, const struct recon_fetch_cfg *cfg,
 	if (rc == PKS_OK)
 		rc = recon_fetch_parse(reply.data, reply.len, collect_key,
 		    &ring, &nkeys);
+	t1 = now_ms();
+	stats->http_ms += t1 - t0;
 	if (rc == PKS_OK)
 		rc = merge_batch(st, origin, &ring, &stats->merged);
+	stats->merge_ms += now_ms() - t1;
 	stats->asked += n;
 	stats->returned += nkeys;
 	if (rc != PKS_OK)

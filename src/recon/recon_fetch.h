@@ -38,6 +38,8 @@ struct recon_fetch_stats {
 	size_t asked;                  /* hashes requested */
 	size_t returned;               /* keys in the answers */
 	struct ingest_stats merged;    /* what ingest did with them */
+	int64_t http_ms;               /* spent connecting, asking, reading */
+	int64_t merge_ms;              /* spent merging (ingest) */
 };
 
 /*

@@ -93,6 +93,22 @@ enum pks_rc store_key_insert(struct store *st, const struct store_key_rec *rec,
 enum pks_rc store_key_update(struct store *st, int64_t id,
     const struct store_key_rec *rec);
 
+/* Keys loaded for a list of row ids; owned: store_keys_free(). */
+struct store_keys {
+	struct store_key *v;
+	size_t n;
+};
+
+/*
+ * Load the keys of ids in order, at most limit of them; rows deleted
+ * since the search are skipped.  On an error what was loaded so far is
+ * still in *out (free it either way).
+ */
+struct store_ids;
+enum pks_rc store_keys_load(struct store *st, const struct store_ids *ids,
+    size_t limit, struct store_keys *out);
+void store_keys_free(struct store_keys *k);
+
 /* Row ids that matched a search; caller frees with store_ids_free. */
 struct store_ids {
 	int64_t *v;

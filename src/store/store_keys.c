@@ -637,3 +637,35 @@ store_search_email(struct store *st, const char *addr, size_t max,
 		return PKS_OK;
 	return search_text(st, STMT_SEARCH_EMAIL, email, n, max, ids);
 }
+
+enum pks_rc
+store_keys_load(struct store *st, const struct store_ids *ids, size_t limit,
+    struct store_keys *out)
+{
+	size_t i;
+	enum pks_rc rc;
+
+	out->n = 0;
+	out->v = xcalloc(ids->n > 0 ? ids->n : 1, sizeof(*out->v));
+	for (i = 0; i < ids->n && out->n < limit; i++) {
+		rc = store_key_load(st, ids->v[i], &out->v[out->n]);
+		if (rc == PKS_ERR_NOTFOUND)
+			continue;      /* deleted since the search */
+		if (rc != PKS_OK)
+			return rc;
+		out->n++;
+	}
+	return PKS_OK;
+}
+
+void
+store_keys_free(struct store_keys *k)
+{
+	size_t i;
+
+	for (i = 0; i < k->n; i++)
+		store_key_clear(&k->v[i]);
+	free(k->v);
+	k->v = NULL;
+	k->n = 0;
+}

@@ -348,26 +348,14 @@ dir_of(const char *path)
 }
 
 enum pks_rc
-config_load(const char *path, struct pks_config **out, char **msg)
+config_read(FILE *f, const char *path, struct pks_config **out, char **msg)
 {
 	struct pks_config *cfg = xcalloc(1, sizeof(*cfg));
 	struct cparse p;
 	char *dir = NULL;
-	int named = path != NULL;
-	FILE *f = NULL;
 	enum pks_rc rc;
 
 	memset(&p, 0, sizeof(p));
-	if (path == NULL && (path = getenv("PKSYNC_CONF")) != NULL)
-		named = 1;
-	if (path == NULL)
-		path = PKS_SYSCONFDIR "/pksync/pksync.conf";
-	f = fopen(path, "r");
-	if (f == NULL && (named || errno != ENOENT)) {
-		p.file = path;
-		rc = perr(&p, "cannot open", strerror(errno));
-		goto out;
-	}
 	if (f != NULL) {
 		cfg->path = xstrdup(path);
 		dir = dir_of(path);
@@ -380,8 +368,6 @@ config_load(const char *path, struct pks_config **out, char **msg)
 		goto out;
 	rc = finish(&p, cfg);
 out:
-	if (f != NULL)
-		fclose(f);
 	free(dir);
 	if (rc != PKS_OK) {
 		config_free(cfg);
@@ -392,6 +378,31 @@ out:
 	else
 		free(p.msg);
 	*out = cfg;
+	return rc;
+}
+
+enum pks_rc
+config_load(const char *path, struct pks_config **out, char **msg)
+{
+	int named = path != NULL;
+	enum pks_rc rc;
+	FILE *f;
+
+	if (path == NULL && (path = getenv("PKSYNC_CONF")) != NULL)
+		named = 1;
+	if (path == NULL)
+		path = PKS_SYSCONFDIR "/pksync/pksync.conf";
+	f = fopen(path, "r");
+	if (f == NULL && (named || errno != ENOENT)) {
+		if (msg != NULL)
+			*msg = xasprintf("%s: cannot open: %s", path,
+			    strerror(errno));
+		*out = NULL;
+		return PKS_ERR_CONFIG;
+	}
+	rc = config_read(f, path, out, msg);
+	if (f != NULL)
+		fclose(f);
 	return rc;
 }
 

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "util/rc.h"
 
@@ -69,6 +70,14 @@ struct pks_config {
  * caller (config_free).
  */
 enum pks_rc config_load(const char *path, struct pks_config **out,
+    char **msg);
+
+/*
+ * The same from an open stream: path names it in messages and anchors
+ * relative paths.  f NULL gives the built-in defaults.  The stream is
+ * read, not closed.
+ */
+enum pks_rc config_read(FILE *f, const char *path, struct pks_config **out,
     char **msg);
 
 void config_free(struct pks_config *cfg);

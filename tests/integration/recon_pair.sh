@@ -59,6 +59,10 @@ ok "a later session finds nothing to do" sh -c \
 	"grep 'as initiator done' '$T/a/serve.log' | tail -n 1 | grep -q 'we lack 0, peer lacks 0'"
 ok "A stops cleanly" pks_stop "$T/a"
 ok "B stops cleanly" pks_stop "$T/b"
+ok "A's stats: the last recon with B, as initiator, ok" sh -c \
+	"'$PKSYNC' -c '$T/a/pksync.conf' stats | grep '^127.0.0.1 $RB ' | grep -q ' initiator .* ok\$'"
+ok "B's stats: a good recon with A, as responder" sh -c \
+	"'$PKSYNC' -c '$T/b/pksync.conf' stats | grep '^127.0.0.1 $RA ' | grep ' responder ' | grep -qv ' never '"
 ok "A: tree == keys" pks "$T/a" check
 ok "B: tree == keys" pks "$T/b" check
 tap_done

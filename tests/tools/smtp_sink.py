@@ -69,8 +69,11 @@ class Sink:
     def store(self, sender, rcpt, data):
         self.n += 1
         body = data.replace(b"\r\n", b"\n")
+        # aiosmtpd gives the null reverse-path as "<>" (or "").
+        bare = sender[1:-1] if sender.startswith("<") and \
+            sender.endswith(">") else sender
         head = b"Return-Path: <%s>\nDelivered-To: %s\n" % (
-            sender.encode(), rcpt.encode())
+            bare.encode(), rcpt.encode())
         name = "%06d.%s" % (self.n, rcpt.replace("/", "_"))
         tmp = os.path.join(self.args.maildir, "tmp", name)
         with open(tmp, "wb") as f:
