@@ -51,4 +51,16 @@ for dir in src/*/; do
 	done
 done
 is "module dependencies point one way" "$bad" ""
+# Function size and complexity (c-style.md 20): no function over 100
+# lines; pmccabe complexity over 15 only for reviewed functions.
+if command -v pmccabe >/dev/null; then
+	long=$(pmccabe src/*/*.c 2>/dev/null | awk '$5 > 100 { print $7 }' | tr '\n' ' ')
+	is "no function over 100 lines" "$long" ""
+	allow=tests/data/style/complexity-allow.txt
+	complex=$(pmccabe src/*/*.c 2>/dev/null | awk '$1 > 15 { print $7 }' |
+		grep -vxF -f <(grep -v '^#' "$allow") | tr '\n' ' ')
+	is "complexity over 15 only where reviewed" "$complex" ""
+else
+	echo "ok $((TAP_N += 1)) - function size and complexity # SKIP pmccabe not installed"
+fi
 tap_done
