@@ -171,40 +171,49 @@ list_add(struct ingest_sync *sy, const char *a)
 }
 
 enum pks_rc
-mail_peers_read(const char *path, const char *this_site,
-    struct ingest_sync **out)
+mail_peers_parse(const char *text, size_t len, const char *name,
+    const char *this_site, struct ingest_sync **out)
 {
 	struct ingest_sync *sy;
 	char a[ADDR_MAX + 1];
-	struct buf b;
 	size_t off, n, lineno = 0;
-	enum pks_rc rc;
-	int missing;
 
-	*out = NULL;
-	buf_init(&b, MAIL_PEERS_MAX_FILE);
-	if ((rc = read_all(path, &b, &missing)) != PKS_OK)
-		goto out;
 	sy = xcalloc(1, sizeof(*sy));
 	sy->this_site = xstrdup(this_site != NULL ? this_site : "");
-	for (off = 0; off < b.len; off += n + 1) {
-		n = line_len(b.data, b.len, off);
+	for (off = 0; off < len; off += n + 1) {
+		n = line_len((const uint8_t *)text, len, off);
 		lineno++;
-		switch (line_addr((const char *)b.data + off, n, a)) {
+		switch (line_addr(text + off, n, a)) {
 		case 1:
 			if (sy->npeers < MAIL_PEERS_MAX)
 				list_add(sy, a);
 			break;
 		case -1:
 			log_warnx("mail: sync list %s:%zu: not an address, "
-			    "line skipped", path, lineno);
+			    "line skipped", name, lineno);
 			break;
 		default:
 			break;
 		}
 	}
 	*out = sy;
-out:
+	return PKS_OK;
+}
+
+enum pks_rc
+mail_peers_read(const char *path, const char *this_site,
+    struct ingest_sync **out)
+{
+	struct buf b;
+	enum pks_rc rc;
+	int missing;
+
+	*out = NULL;
+	buf_init(&b, MAIL_PEERS_MAX_FILE);
+	rc = read_all(path, &b, &missing);
+	if (rc == PKS_OK)
+		rc = mail_peers_parse((const char *)b.data, b.len, path,
+		    this_site, out);
 	buf_free(&b);
 	return rc;
 }

@@ -47,6 +47,13 @@ int mail_peer_addr_ok(const char *addr);
 enum pks_rc mail_peers_read(const char *path, const char *this_site,
     struct ingest_sync **out);
 
+/*
+ * The same from text (one address a line, '#' comments); name is used in
+ * warnings about malformed lines, which are skipped.  Never fails.
+ */
+enum pks_rc mail_peers_parse(const char *text, size_t len, const char *name,
+    const char *this_site, struct ingest_sync **out);
+
 /* Nonzero if the list sy (may be NULL: empty) holds addr, ASCII case
  * ignored. */
 int mail_peers_has(const struct ingest_sync *sy, const char *addr);
