@@ -20,6 +20,7 @@
 #include "store/store_ptree.h"
 #include "store/store_outbox.h"
 #include "util/log.h"
+#include "util/utc.h"
 
 #define STATS_DAYS 14
 /* Failed messages listed. */
@@ -56,13 +57,7 @@ peer_counts(const struct stats *s, const char *peer, int64_t *q,
 static const char *
 day_of(int64_t t, char buf[32])
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t == 0 || gmtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, 32, "%Y-%m-%d %H:%M:%S", &tm) == 0)
-		snprintf(buf, 32, "-");
-	return buf;
+	return utc_text(t, UTC_SECOND, "-", buf, 32);
 }
 
 static void
@@ -195,17 +190,9 @@ load(const struct pks_config *cfg, struct store *st, struct stats *s)
 
 /* Unix time t as UTC text, "never" for 0. */
 static void
-utc_text(int64_t t, char *out, size_t n)
+when_text(int64_t t, char *out, size_t n)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t == 0) {
-		snprintf(out, n, "never");
-		return;
-	}
-	gmtime_r(&tt, &tm);
-	strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm);
+	utc_text(t, UTC_SECOND, "never", out, n);
 }
 
 /*
@@ -223,8 +210,8 @@ print_recon(const struct store_recon_peer *rp, size_t n)
 	    "last (UTC)", "as", "last ok (UTC)", "in", "out", "fetched",
 	    "result");
 	for (i = 0; i < n; i++) {
-		utc_text(rp[i].last, when, sizeof(when));
-		utc_text(rp[i].ok_last, ok, sizeof(ok));
+		when_text(rp[i].last, when, sizeof(when));
+		when_text(rp[i].ok_last, ok, sizeof(ok));
 		snprintf(out, sizeof(out), "%s%lld",
 		    strcmp(rp[i].ok_role, "responder") == 0 ? ">=" : "",
 		    (long long)rp[i].ok_keys_out);

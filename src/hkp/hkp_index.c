@@ -21,18 +21,14 @@
 #include "pgp/pgp_fpr.h"
 #include "pgp/pgp_index.h"
 #include "util/log.h"
+#include "util/utc.h"
 
 enum pks_rc
 hkp_date(struct buf *out, int64_t t)
 {
-	struct tm tm;
-	time_t tt = (time_t)t;
 	char s[32];
 
-	if (t <= 0 || gmtime_r(&tt, &tm) == NULL ||
-	    strftime(s, sizeof(s), "%Y-%m-%d", &tm) == 0)
-		return buf_adds(out, "__________");
-	return buf_adds(out, s);
+	return buf_adds(out, utc_text(t, UTC_DAY, "__________", s, sizeof(s)));
 }
 
 enum pks_rc

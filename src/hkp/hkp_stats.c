@@ -27,6 +27,7 @@
 #include "store/store_outbox.h"
 #include "store/store_ptree.h"
 #include "util/log.h"
+#include "util/utc.h"
 #include "util/xalloc.h"
 
 /* Lines read from a peer file; more are ignored. */
@@ -269,17 +270,9 @@ in_list(const struct peer_list *p, const char *addr)
 
 /* Unix time t as UTC text, "never" for 0. */
 static void
-utc_text(int64_t t, char *out, size_t n)
+when_text(int64_t t, char *out, size_t n)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t == 0) {
-		snprintf(out, n, "never");
-		return;
-	}
-	gmtime_r(&tt, &tm);
-	strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm);
+	utc_text(t, UTC_SECOND, "never", out, n);
 }
 
 /* One peer's row: the last attempt (time, role, result), then the last
@@ -291,8 +284,8 @@ html_recon_row(struct buf *out, const struct store_recon_peer *p)
 	char when[32], ok[32];
 	enum pks_rc rc;
 
-	utc_text(p->last, when, sizeof(when));
-	utc_text(p->ok_last, ok, sizeof(ok));
+	when_text(p->last, when, sizeof(when));
+	when_text(p->ok_last, ok, sizeof(ok));
 	rc = buf_adds(out, "<tr><td>");
 	if (rc == PKS_OK)
 		rc = hkp_html_escapes(out, p->peer);

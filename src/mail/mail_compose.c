@@ -17,6 +17,7 @@
 #include "pgp/pgp_key.h"
 #include "store/store_outbox.h"
 #include "util/log.h"
+#include "util/utc.h"
 #include "util/xalloc.h"
 
 /* Longest request subject echoed back (bytes, before encoding). */
@@ -296,14 +297,9 @@ mail_compose_reply(const struct pks_config *cfg, const struct mail_reply *r,
 static enum pks_rc
 add_date(struct buf *out, int64_t t)
 {
-	struct tm tm;
-	time_t tt = (time_t)t;
 	char s[32];
 
-	if (t <= 0 || gmtime_r(&tt, &tm) == NULL ||
-	    strftime(s, sizeof(s), "%Y-%m-%d", &tm) == 0)
-		return buf_adds(out, "----------");
-	return buf_adds(out, s);
+	return buf_adds(out, utc_text(t, UTC_DAY, "----------", s, sizeof(s)));
 }
 
 static enum pks_rc

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pgp/pgp_packet.h"
 #include "recon/recon_fetch.h"
 #include "util/buf.h"
 #include "util/limits.h"
@@ -218,11 +219,28 @@ exchange(int fd, const struct buf *b, int timeout_ms, struct buf *reply)
 	}
 }
 
-/* The keys of one answer, concatenated into a keyring. */
+/*
+ * The keys of one answer, concatenated into a keyring.  Each answer
+ * entry must be exactly one key: a public-key packet first and no other
+ * one after it, or the concatenation would glue it to its neighbour or
+ * split it in two (SKS refuses such an entry as one bad key).
+ */
 static enum pks_rc
 collect_key(void *arg, const uint8_t *key, size_t n)
 {
-	return buf_add(arg, key, n);
+	struct pgp_packet pkt;
+	struct pks_err err = { 0, NULL };
+	size_t off = 0, count = 0;
+
+	while (off < n) {
+		if (pgp_packet_next(key, n, &off, &pkt, &err) != PKS_OK ||
+		    (pkt.tag == PGP_TAG_PUBKEY) != (count == 0)) {
+			log_info("recon: fetched entry is not one key; skipped");
+			return PKS_OK;
+		}
+		count++;
+	}
+	return count ? buf_add(arg, key, n) : PKS_OK;
 }
 
 /* Tries of one batch's merge while the database is busy. */
@@ -250,22 +268,20 @@ merge_batch(struct store *st, const struct ingest_origin *origin,
 	return rc;
 }
 
-/* One POST for e[0..n). */
+/* One POST for e[0..n); the keys of the answer are appended to ring. */
 static enum pks_rc
-fetch_batch(struct store *st, const struct recon_fetch_cfg *cfg,
-    const struct ingest_origin *origin, const struct zzp *e, size_t n,
-    struct recon_fetch_stats *stats)
+fetch_batch(const struct recon_fetch_cfg *cfg, const struct zzp *e,
+    size_t n, struct buf *ring, struct recon_fetch_stats *stats)
 {
-	struct buf req, body, reply, ring;
+	struct buf req, body, reply;
 	size_t nkeys = 0;
 	enum pks_rc rc;
-	int64_t t0 = now_ms(), t1;
+	int64_t t0 = now_ms();
 	int fd = -1;
 
 	buf_init(&req, 8192);
 	buf_init(&body, 4 + 20 * RECON_FETCH_BATCH + 20 * n);
 	buf_init(&reply, RECON_FETCH_MAX_REPLY);
-	buf_init(&ring, RECON_FETCH_MAX_REPLY);
 	rc = recon_fetch_body(e, n, &body);
 	if (rc == PKS_OK)
 		rc = buf_printf(&req, "POST /pks/hashquery HTTP/1.0\r\n"
@@ -279,12 +295,8 @@ fetch_batch(struct store *st, const struct recon_fetch_cfg *cfg,
 		rc = exchange(fd, &req, cfg->timeout_ms, &reply);
 	if (rc == PKS_OK)
 		rc = recon_fetch_parse(reply.data, reply.len, collect_key,
-		    &ring, &nkeys);
-	t1 = now_ms();
-	stats->http_ms += t1 - t0;
-	if (rc == PKS_OK)
-		rc = merge_batch(st, origin, &ring, &stats->merged);
-	stats->merge_ms += now_ms() - t1;
+		    ring, &nkeys);
+	stats->http_ms += now_ms() - t0;
 	stats->asked += n;
 	stats->returned += nkeys;
 	if (rc != PKS_OK)
@@ -295,7 +307,23 @@ fetch_batch(struct store *st, const struct recon_fetch_cfg *cfg,
 	buf_free(&req);
 	buf_free(&body);
 	buf_free(&reply);
-	buf_free(&ring);
+	return rc;
+}
+
+/* Merge what ring holds (one transaction), then empty it. */
+static enum pks_rc
+merge_ring(struct store *st, const struct ingest_origin *origin,
+    struct buf *ring, struct recon_fetch_stats *stats)
+{
+	int64_t t0 = now_ms();
+	enum pks_rc rc;
+
+	rc = merge_batch(st, origin, ring, &stats->merged);
+	stats->merge_ms += now_ms() - t0;
+	if (rc != PKS_OK)
+		log_warnx("recon: merging %zu bytes of fetched keys failed: "
+		    "%s", ring->len, pks_rc_str(rc));
+	ring->len = 0;
 	return rc;
 }
 
@@ -305,8 +333,9 @@ recon_fetch(struct store *st, const struct recon_fetch_cfg *cfg,
 {
 	struct ingest_origin origin;
 	struct ingest_sync *sync = NULL;
-	enum pks_rc rc = PKS_OK;
-	size_t i, k;
+	struct buf ring;
+	enum pks_rc rc = PKS_OK, mrc;
+	size_t i, k, pending = 0;
 
 	memset(stats, 0, sizeof(*stats));
 	memset(&origin, 0, sizeof(origin));
@@ -314,10 +343,21 @@ recon_fetch(struct store *st, const struct recon_fetch_cfg *cfg,
 	if (cfg->sync != NULL && cfg->sync->get != NULL &&
 	    cfg->sync->get(cfg->sync->arg, &sync) == PKS_OK)
 		origin.sync = sync;
+	buf_init(&ring, RECON_FETCH_MERGE_BYTES + RECON_FETCH_MAX_REPLY);
 	for (i = 0; i < n && rc == PKS_OK; i += k) {
 		k = n - i < RECON_FETCH_BATCH ? n - i : RECON_FETCH_BATCH;
-		rc = fetch_batch(st, cfg, &origin, e + i, k, stats);
+		rc = fetch_batch(cfg, e + i, k, &ring, stats);
+		pending += k;
+		if (rc == PKS_OK && pending < RECON_FETCH_MERGE_KEYS &&
+		    ring.len < RECON_FETCH_MERGE_BYTES && i + k < n)
+			continue;
+		/* What came before a failed batch is still merged. */
+		mrc = merge_ring(st, &origin, &ring, stats);
+		if (rc == PKS_OK)
+			rc = mrc;
+		pending = 0;
 	}
+	buf_free(&ring);
 	if (sync != NULL)
 		ingest_sync_free(sync);
 	return rc;

@@ -5,9 +5,9 @@
  * HTTP/1.0 to the peer's IP and the HTTP port it announced, at most
  * RECON_FETCH_BATCH hashes a request; the body is a count and
  * count x (16, MD5); the answer a count and count x (length, key), and
- * SKS appends CRLF.  The keys of each answer are merged through one
- * ingest call as INGEST_RECON: one transaction per batch, retried a few
- * times while the database is busy.
+ * SKS appends CRLF.  The keys of up to RECON_FETCH_MERGE_KEYS hashes
+ * (ten answers) are merged through one ingest call as INGEST_RECON: one
+ * transaction, retried a few times while the database is busy.
  */
 #ifndef PKS_RECON_FETCH_H
 #define PKS_RECON_FETCH_H
@@ -24,6 +24,10 @@
 #define RECON_FETCH_BATCH 100
 /* Bytes of one hashquery answer we accept. */
 #define RECON_FETCH_MAX_REPLY (128u * 1024 * 1024)
+/* Fetched keys are merged in one transaction per this many hashes
+ * asked, or sooner once this many bytes of keys are waiting. */
+#define RECON_FETCH_MERGE_KEYS 1000
+#define RECON_FETCH_MERGE_BYTES (8u * 1024 * 1024)
 
 struct recon_fetch_cfg {
 	struct sockaddr_storage peer;  /* peer IP; port replaced */
@@ -70,9 +74,10 @@ enum pks_rc recon_fetch_parse(const uint8_t *p, size_t len,
     size_t *nkeys);
 
 /*
- * Fetch and merge the keys for e[0..n), RECON_FETCH_BATCH at a time.
- * A failed batch stops the fetch (the rest comes with the next recon).
- * stats is filled (not added to).
+ * Fetch and merge the keys for e[0..n), RECON_FETCH_BATCH hashes a
+ * request, merged RECON_FETCH_MERGE_KEYS at a time.  A failed request
+ * stops the fetch (the keys already fetched are merged; the rest comes
+ * with the next recon).  stats is filled (not added to).
  */
 enum pks_rc recon_fetch(struct store *st, const struct recon_fetch_cfg *cfg,
     const struct zzp *e, size_t n, struct recon_fetch_stats *stats);

@@ -5,7 +5,8 @@
 
 Listens on 127.0.0.1:LISTEN_PORT (0: any free port, written to PORTFILE)
 and forwards every connection to 127.0.0.1:TARGET_PORT, byte for byte
-(the Config message, with the real "http port", passes unchanged).  For
+(the Config message, with the real "http port", passes unchanged), with
+TCP_NODELAY on both sides so it adds no delay of its own.  For
 each connection it appends one JSON line to LOGFILE when the connection
 ends:
 
@@ -76,6 +77,10 @@ class Conn:
     def __init__(self, client, log):
         self.client = client
         self.server = socket.create_connection(("127.0.0.1", TARGET), 30)
+        # forward at once: Nagle here would add delayed-ACK stalls (~40
+        # ms) that neither peer causes
+        for s in (client, self.server):
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.log = log
         self.start = time.time()
         self.done = None

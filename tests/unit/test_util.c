@@ -9,6 +9,7 @@
 #include "tap.h"
 #include "util/buf.h"
 #include "util/rc.h"
+#include "util/utc.h"
 
 static void
 test_rc_tables(void)
@@ -51,11 +52,26 @@ test_buf_be32(void)
 	buf_free(&b);
 }
 
+static void
+test_utc_text(void)
+{
+	char b[32];
+
+	CHECK(strcmp(utc_text(1309842384, UTC_DAY, "-", b, sizeof(b)),
+	    "2011-07-05") == 0);
+	CHECK(strcmp(utc_text(86399, UTC_SECOND, "-", b, sizeof(b)),
+	    "1970-01-01 23:59:59") == 0);
+	CHECK(strcmp(utc_text(0, UTC_DAY, "never", b, sizeof(b)), "never") == 0);
+	CHECK(strcmp(utc_text(-5, UTC_DAY, "never", b, sizeof(b)), "never") == 0);
+	CHECK(strcmp(utc_text(1309842384, UTC_SECOND, "x", b, 5), "x") == 0);
+}
+
 int
 main(void)
 {
 	RUN(test_rc_tables);
 	RUN(test_buf_cap);
 	RUN(test_buf_be32);
+	RUN(test_utc_text);
 	return tap_done();
 }
