@@ -505,6 +505,7 @@ ingest_keyring(struct store *st, const struct ingest_origin *origin,
 
 	if ((rc = store_begin(st)) != PKS_OK)
 		return rc;
+	store_ptree_cache_begin(st);
 	run_init(&run, st, origin, cb, arg);
 	rc = ingest_ring(&run, data, len);
 	return run_finish(&run, rc, stats);
@@ -527,6 +528,7 @@ ingest_text(struct store *st, const struct ingest_origin *origin,
 		return PKS_ERR_NOTFOUND;
 	if ((rc = store_begin(st)) != PKS_OK)
 		return rc;
+	store_ptree_cache_begin(st);
 	run_init(&run, st, origin, cb, arg);
 	if (binary)
 		rc = ingest_ring(&run, (const uint8_t *)text, len);

@@ -281,12 +281,15 @@ store_begin(struct store *st)
 enum pks_rc
 store_commit(struct store *st)
 {
-	return run_stmt(st, STMT_COMMIT);
+	enum pks_rc rc = store_ptree_cache_flush(st);
+
+	return rc != PKS_OK ? rc : run_stmt(st, STMT_COMMIT);
 }
 
 void
 store_rollback(struct store *st)
 {
+	store_ptree_cache_drop(st);
 	/* A failed statement may already have ended the transaction. */
 	if (!sqlite3_get_autocommit(st->db))
 		(void)run_stmt(st, STMT_ROLLBACK);

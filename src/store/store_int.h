@@ -76,12 +76,20 @@ enum store_stmt {
 	STMT_COUNT
 };
 
+struct ptree_cache;
+
 struct store {
 	sqlite3 *db;
 	int readonly;
+	struct ptree_cache *pcache; /* tree nodes of this transaction, or NULL */
 	sqlite3_stmt *stmt[STMT_COUNT];
 	char msg[256];            /* last error, for store_errmsg() */
 };
+
+/* Write the cached tree nodes (before COMMIT) or forget them (on
+ * rollback); both end caching.  store_ptree.c. */
+enum pks_rc store_ptree_cache_flush(struct store *st);
+void store_ptree_cache_drop(struct store *st);
 
 /* The SQL files, compiled in by store_sqlgen.sh (store_sql.c). */
 struct store_migration {

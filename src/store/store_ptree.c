@@ -63,9 +63,9 @@ node_from_row(struct store *st, sqlite3_stmt *s, struct ptree_node *out)
 }
 
 static enum pks_rc
-op_get(void *ctx, const struct ptree_prefix *pfx, struct ptree_node *out)
+sql_get(struct store *st, const struct ptree_prefix *pfx,
+    struct ptree_node *out)
 {
-	struct store *st = ctx;
 	uint8_t key[PFX_KEY_MAX];
 	sqlite3_stmt *s;
 	enum pks_rc rc;
@@ -90,9 +90,8 @@ op_get(void *ctx, const struct ptree_prefix *pfx, struct ptree_node *out)
 }
 
 static enum pks_rc
-op_put(void *ctx, const struct ptree_node *n)
+sql_put(struct store *st, const struct ptree_node *n)
 {
-	struct store *st = ctx;
 	uint8_t key[PFX_KEY_MAX], sv[PTREE_SAMPLES_LEN];
 	uint8_t el[PTREE_LEAF_CAP * ZZP_WIRE_LEN];
 	sqlite3_stmt *s;
@@ -121,9 +120,8 @@ op_put(void *ctx, const struct ptree_node *n)
 }
 
 static enum pks_rc
-op_del(void *ctx, const struct ptree_prefix *pfx)
+sql_del(struct store *st, const struct ptree_prefix *pfx)
 {
-	struct store *st = ctx;
 	uint8_t key[PFX_KEY_MAX];
 	sqlite3_stmt *s;
 	enum pks_rc rc;
@@ -134,6 +132,185 @@ op_del(void *ctx, const struct ptree_prefix *pfx)
 	kn = pfx_key(pfx, key);
 	sqlite3_bind_blob(s, 1, key, (int)kn, SQLITE_STATIC);
 	return store_stmt_run(st, s);
+}
+
+/*
+ * The transaction's node cache: an open-addressing table keyed by the
+ * prefix.  An entry is a node (present), or a known absence; 'dirty'
+ * entries differ from the database and are written at commit.
+ */
+enum pc_state { PC_PRESENT, PC_ABSENT };
+
+struct pc_ent {
+	struct ptree_node node;   /* node.pfx is the key */
+	enum pc_state state;
+	int dirty;
+};
+
+struct ptree_cache {
+	struct pc_ent **slot;
+	size_t cap;               /* a power of two */
+	size_t n;
+};
+
+#define PC_MIN_CAP 1024
+
+static size_t
+pc_hash(const struct ptree_prefix *p)
+{
+	uint8_t key[PFX_KEY_MAX];
+	size_t kn = pfx_key(p, key), i;
+	uint64_t h = 1469598103934665603ull;
+
+	for (i = 0; i < kn; i++)
+		h = (h ^ key[i]) * 1099511628211ull;
+	return (size_t)h;
+}
+
+/* The slot of pfx: its entry, or the empty slot where it would go. */
+static struct pc_ent **
+pc_slot(struct ptree_cache *c, const struct ptree_prefix *pfx)
+{
+	size_t i = pc_hash(pfx) & (c->cap - 1);
+
+	while (c->slot[i] != NULL && !ptree_prefix_eq(&c->slot[i]->node.pfx, pfx))
+		i = (i + 1) & (c->cap - 1);
+	return &c->slot[i];
+}
+
+static void
+pc_grow(struct ptree_cache *c)
+{
+	struct pc_ent **old = c->slot;
+	size_t oldcap = c->cap, i;
+
+	c->cap = oldcap ? oldcap * 2 : PC_MIN_CAP;
+	c->slot = xcalloc(c->cap, sizeof(*c->slot));
+	for (i = 0; i < oldcap; i++)
+		if (old[i] != NULL)
+			*pc_slot(c, &old[i]->node.pfx) = old[i];
+	free(old);
+}
+
+/* The entry of pfx, created (state absent, clean) if missing. */
+static struct pc_ent *
+pc_entry(struct ptree_cache *c, const struct ptree_prefix *pfx, int *created)
+{
+	struct pc_ent **sl;
+
+	if (2 * (c->n + 1) > c->cap)
+		pc_grow(c);
+	sl = pc_slot(c, pfx);
+	*created = *sl == NULL;
+	if (*sl == NULL) {
+		*sl = xcalloc(1, sizeof(**sl));
+		(*sl)->node.pfx = *pfx;
+		(*sl)->state = PC_ABSENT;
+		c->n++;
+	}
+	return *sl;
+}
+
+static void
+pc_free(struct ptree_cache *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->cap; i++)
+		free(c->slot[i]);
+	free(c->slot);
+	free(c);
+}
+
+void
+store_ptree_cache_begin(struct store *st)
+{
+	if (st->pcache == NULL)
+		st->pcache = xcalloc(1, sizeof(*st->pcache));
+}
+
+void
+store_ptree_cache_drop(struct store *st)
+{
+	pc_free(st->pcache);
+	st->pcache = NULL;
+}
+
+enum pks_rc
+store_ptree_cache_flush(struct store *st)
+{
+	struct ptree_cache *c = st->pcache;
+	struct pc_ent *e;
+	enum pks_rc rc = PKS_OK;
+	size_t i;
+
+	st->pcache = NULL;        /* the writes below go to SQL */
+	for (i = 0; c != NULL && i < c->cap && rc == PKS_OK; i++) {
+		if ((e = c->slot[i]) == NULL || !e->dirty)
+			continue;
+		rc = e->state == PC_PRESENT ? sql_put(st, &e->node) :
+		    sql_del(st, &e->node.pfx);
+	}
+	pc_free(c);
+	return rc;
+}
+
+static enum pks_rc
+op_get(void *ctx, const struct ptree_prefix *pfx, struct ptree_node *out)
+{
+	struct store *st = ctx;
+	struct pc_ent *e;
+	enum pks_rc rc;
+	int created;
+
+	if (st->pcache == NULL)
+		return sql_get(st, pfx, out);
+	e = pc_entry(st->pcache, pfx, &created);
+	if (created) {
+		rc = sql_get(st, pfx, &e->node);
+		if (rc == PKS_OK)
+			e->state = PC_PRESENT;
+		else if (rc != PKS_ERR_NOTFOUND)
+			return rc;     /* the transaction fails and is rolled back */
+		e->node.pfx = *pfx;
+	}
+	if (e->state == PC_ABSENT)
+		return PKS_ERR_NOTFOUND;
+	*out = e->node;
+	return PKS_OK;
+}
+
+static enum pks_rc
+op_put(void *ctx, const struct ptree_node *n)
+{
+	struct store *st = ctx;
+	struct pc_ent *e;
+	int created;
+
+	if (st->pcache == NULL)
+		return sql_put(st, n);
+	e = pc_entry(st->pcache, &n->pfx, &created);
+	e->node = *n;
+	e->state = PC_PRESENT;
+	e->dirty = 1;
+	return PKS_OK;
+}
+
+static enum pks_rc
+op_del(void *ctx, const struct ptree_prefix *pfx)
+{
+	struct store *st = ctx;
+	struct pc_ent *e;
+	int created;
+
+	if (st->pcache == NULL)
+		return sql_del(st, pfx);
+	e = pc_entry(st->pcache, pfx, &created);
+	e->state = PC_ABSENT;
+	e->dirty = 1;
+	return PKS_OK;
 }
 
 void

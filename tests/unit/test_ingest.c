@@ -18,6 +18,7 @@
 #include "pgp/pgp_key.h"
 #include "pgp/pgp_packet.h"
 #include "store/store.h"
+#include "store/store_ptree.h"
 #include "util/buf.h"
 #include "util/limits.h"
 
@@ -386,6 +387,64 @@ test_busy_rolls_back(void)
 	store_close(slow);
 }
 
+static void
+count_problem(void *arg, const char *what)
+{
+	size_t *n = arg;
+
+	(*n)++;
+	printf("# tree: %s\n", what);
+}
+
+static size_t
+tree_problems(struct store *st)
+{
+	size_t n = 0, cbn = 0;
+
+	if (store_ptree_verify(st, count_problem, &cbn, &n) != PKS_OK)
+		return (size_t)-1;
+	return n;
+}
+
+/*
+ * The prefix tree follows the keys through the node cache of a
+ * transaction: the whole keyring in one batch, then updates (a partial
+ * key first, the whole key after), and a batch that is rolled back
+ * leaves the tree exactly as it was.
+ */
+static void
+test_tree_follows_keys(void)
+{
+	struct store *st = fresh_store();
+	size_t plen = 0, i;
+
+	CHECK(st != NULL);
+	if (st == NULL)
+		return;
+	for (i = 0; i < NKEYS && plen == 0; i++)
+		plen = partial_len(i);
+	i--;
+	CHECK(plen > 0);
+	CHECK(ingest_keyring(st, &o_import, ring + koff[i], plen, NULL, NULL,
+	    NULL) == PKS_OK);
+	CHECK(tree_problems(st) == 0);
+	CHECK(ingest_keyring(st, &o_import, ring, ringlen, NULL, NULL,
+	    NULL) == PKS_OK);
+	CHECK(tree_problems(st) == 0);
+	/* A batch that fails half-way: begin, cache, insert, roll back. */
+	CHECK(store_begin(st) == PKS_OK);
+	store_ptree_cache_begin(st);
+	{
+		uint8_t h[16];
+
+		memset(h, 0x5a, sizeof(h));
+		CHECK(store_ptree_key_change(st, 0, h, 1) == PKS_OK);
+	}
+	store_rollback(st);
+	CHECK(tree_problems(st) == 0);
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -407,6 +466,7 @@ main(void)
 	RUN(test_armored);
 	RUN(test_refused);
 	RUN(test_busy_rolls_back);
+	RUN(test_tree_follows_keys);
 	remove_db();
 	rmdir(dir);
 	free(ring);
