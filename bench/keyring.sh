@@ -21,11 +21,12 @@ done
 . "$TOP/tests/lib/sks.sh"
 . "$TOP/tests/lib/pksync.sh"
 W=$(mktemp -d /tmp/pkkr.XXXXXX)
+chmod 755 "$W"   # nginx workers (www-data) read the key files
 cleanup() {
 	stop_pid "$W/nginx/master.pid" 10 2>/dev/null
 	sks_stop "$W/s" >/dev/null 2>&1
 	pks_stop "$W/p" >/dev/null 2>&1
-	rm -rf "$W"
+	[ -n "${KEEP:-}" ] || rm -rf "$W"
 }
 trap cleanup EXIT
 
@@ -54,6 +55,7 @@ for x in pksync:$PKS_PORT sks:$(sks_hkp_port "$W/s") nginx:$np; do
 	name=${x%%:*}
 	out=$(wrk -t2 -c64 -d"${DUR}s" -s "$BENCH/paths.lua" \
 		"http://127.0.0.1:${x#*:}" -- "$W/paths" 2>&1)
+	echo "$out" >"$W/wrk.$name"
 	R[$name]=$(echo "$out" | awk '/Requests\/sec/ { printf "%d", $2 }')
 	echo "$out" | grep -q 'Non-2xx' && R[$name]="${R[$name]}!"
 	echo "   $name: ${R[$name]} req/s"
