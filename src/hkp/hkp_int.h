@@ -67,6 +67,9 @@ enum pks_rc hkp_fail(struct hkp_ctx *ctx, enum pks_rc rc, const char *why);
  */
 enum pks_rc hkp_ctx_store(struct hkp_ctx *ctx, struct store **out);
 
+/* The server's armored-key cache (NULL when turned off).  Borrowed. */
+struct hkp_cache *hkp_ctx_cache(const struct hkp_ctx *ctx);
+
 /* The port the server is bound to. */
 uint16_t hkp_ctx_port(const struct hkp_ctx *ctx);
 

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "hkp/hkp_html.h"
+#include "hkp/hkp_cache.h"
 #include "hkp/hkp_int.h"
 #include "pgp/pgp_armor.h"
 #include "pgp/pgp_fpr.h"
@@ -108,6 +109,24 @@ page_begin(struct hkp_ctx *ctx, const char *what, struct buf *out)
 	return rc;
 }
 
+/* One key's armor into out, from the cache when it holds this version. */
+static enum pks_rc
+armor_one(struct hkp_ctx *ctx, const struct store_key *k, struct buf *out)
+{
+	struct hkp_cache *c = hkp_ctx_cache(ctx);
+	size_t start = out->len;
+	enum pks_rc rc;
+
+	rc = hkp_cache_get(c, k->id, k->hash, out);
+	if (rc != PKS_ERR_NOTFOUND)
+		return rc;
+	rc = pgp_armor_encode(k->data, k->len, NULL, out);
+	if (rc == PKS_OK)
+		hkp_cache_put(c, k->id, k->hash, out->data + start,
+		    out->len - start);
+	return rc;
+}
+
 enum pks_rc
 hkp_lookup_get(struct hkp_ctx *ctx, const struct hkp_query *q,
     struct hkp_reply *r)
@@ -122,11 +141,16 @@ hkp_lookup_get(struct hkp_ctx *ctx, const struct hkp_query *q,
 		return rc;
 	buf_init(&raw, HKP_MAX_REPLY);
 	buf_init(&armor, HKP_MAX_REPLY);
-	for (i = 0; i < f.n && rc == PKS_OK; i++)
-		rc = buf_add(&raw, f.v[i].data, f.v[i].len);
-	if (rc == PKS_OK)
-		rc = pgp_armor_encode(raw.data, raw.len, NULL,
+	if (f.n == 1) {
+		rc = armor_one(ctx, &f.v[0],
 		    (q->opts & HKP_OPT_MR) ? &r->body : &armor);
+	} else {
+		for (i = 0; i < f.n && rc == PKS_OK; i++)
+			rc = buf_add(&raw, f.v[i].data, f.v[i].len);
+		if (rc == PKS_OK)
+			rc = pgp_armor_encode(raw.data, raw.len, NULL,
+			    (q->opts & HKP_OPT_MR) ? &r->body : &armor);
+	}
 	if (rc == PKS_OK && (q->opts & HKP_OPT_MR)) {
 		r->type = "application/pgp-keys";
 	} else if (rc == PKS_OK) {

@@ -29,6 +29,7 @@
 #include <microhttpd.h>
 
 #include "hkp/hkp_hashquery.h"
+#include "hkp/hkp_cache.h"
 #include "hkp/hkp_int.h"
 #include "hkp/hkp_server.h"
 #include "util/log.h"
@@ -46,6 +47,7 @@ struct hkp_server {
 	size_t max_post;
 	size_t max_matches;
 	atomic_int starting;          /* MHD messages are warnings */
+	struct hkp_cache *cache;      /* armored keys for op=get, or NULL */
 	pthread_key_t tls;            /* this thread's struct store */
 	pthread_mutex_t lock;         /* guards stores */
 	struct store **stores;
@@ -88,6 +90,12 @@ hkp_fail(struct hkp_ctx *ctx, enum pks_rc rc, const char *why)
 	if (why != NULL)
 		ctx->why = why;
 	return rc;
+}
+
+struct hkp_cache *
+hkp_ctx_cache(const struct hkp_ctx *ctx)
+{
+	return ctx->srv->cache;
 }
 
 uint16_t
@@ -496,6 +504,7 @@ hkp_server_start(const struct pks_config *cfg,
 	srv->max_post = cfg->max_post ? cfg->max_post : PKS_MAX_POST_DEFAULT;
 	srv->max_matches = cfg->max_matches ? cfg->max_matches :
 	    PKS_MAX_MATCHES_DEFAULT;
+	srv->cache = hkp_cache_new(cfg->armor_cache);
 	if (pthread_key_create(&srv->tls, NULL) != 0)
 		fatalx("hkp: pthread_key_create");
 	pthread_mutex_init(&srv->lock, NULL);
@@ -528,6 +537,7 @@ hkp_server_stop(struct hkp_server *srv)
 	for (i = 0; i < srv->nstores; i++)
 		store_close(srv->stores[i]);
 	free(srv->stores);
+	hkp_cache_free(srv->cache);
 	pthread_key_delete(srv->tls);
 	pthread_mutex_destroy(&srv->lock);
 	free(srv);

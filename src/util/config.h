@@ -32,6 +32,7 @@ struct pks_config {
 	int http_threads;         /* worker threads (0 = 2 x cores) */
 	size_t max_post;          /* bytes in one POST body */
 	size_t max_matches;       /* keys one search may return */
+	size_t armor_cache;       /* bytes of armored keys kept for op=get */
 	int busy_timeout_ms;      /* SQLite busy timeout */
 	int log_level;            /* 0 warn, 1 info, 2 debug */
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hkp/hkp_cache.h"
 #include "hkp/hkp_form.h"
 #include "hkp/hkp_hashquery.h"
 #include "hkp/hkp_html.h"
@@ -358,6 +359,40 @@ test_escaping(void)
 	buf_free(&b);
 }
 
+/* The armored-key cache: hits only for the same row and hash. */
+static void
+test_armor_cache(void)
+{
+	struct hkp_cache *c = hkp_cache_new(64 * 1024);
+	uint8_t h1[16], h2[16], big[2048];
+	struct buf b;
+
+	memset(h1, 1, sizeof(h1));
+	memset(h2, 2, sizeof(h2));
+	memset(big, 'x', sizeof(big));
+	buf_init(&b, 1 << 20);
+	CHECK(hkp_cache_new(0) == NULL);
+	CHECK(hkp_cache_get(NULL, 1, h1, &b) == PKS_ERR_NOTFOUND);
+	hkp_cache_put(NULL, 1, h1, (const uint8_t *)"x", 1);
+	CHECK(hkp_cache_get(c, 7, h1, &b) == PKS_ERR_NOTFOUND);
+	hkp_cache_put(c, 7, h1, (const uint8_t *)"armor-v1", 8);
+	CHECK(hkp_cache_get(c, 7, h1, &b) == PKS_OK);
+	CHECK(b.len == 8 && memcmp(b.data, "armor-v1", 8) == 0);
+	/* The key changed: a new hash never meets the old armor. */
+	CHECK(hkp_cache_get(c, 7, h2, &b) == PKS_ERR_NOTFOUND);
+	CHECK(hkp_cache_get(c, 8, h1, &b) == PKS_ERR_NOTFOUND);
+	hkp_cache_put(c, 7, h2, (const uint8_t *)"armor-v2", 8);
+	buf_reset(&b);
+	CHECK(hkp_cache_get(c, 7, h2, &b) == PKS_OK && b.len == 8 &&
+	    memcmp(b.data, "armor-v2", 8) == 0);
+	/* Entries over 1/64 of the budget are not kept. */
+	hkp_cache_put(c, 9, h1, big, sizeof(big));
+	CHECK(hkp_cache_get(c, 9, h1, &b) == PKS_ERR_NOTFOUND);
+	buf_free(&b);
+	hkp_cache_free(c);
+	hkp_cache_free(NULL);
+}
+
 int
 main(void)
 {
@@ -371,5 +406,6 @@ main(void)
 	RUN(test_search_long_and_hget);
 	RUN(test_hashquery_decode);
 	RUN(test_escaping);
+	RUN(test_armor_cache);
 	return tap_done();
 }
