@@ -102,24 +102,6 @@ sig_lines(struct buf *out, const struct pgp_pkt *sigs, size_t n,
 	return rc;
 }
 
-static enum pks_rc
-key_status(struct buf *out, int revoked, int64_t expires, time_t now)
-{
-	enum pks_rc rc = PKS_OK;
-
-	if (revoked)
-		rc = buf_adds(out, " [revoked]");
-	if (rc == PKS_OK && expires > 0) {
-		rc = buf_adds(out, expires <= now ? " [expired: " :
-		    " [expires: ");
-		if (rc == PKS_OK)
-			rc = hkp_date(out, expires);
-		if (rc == PKS_OK)
-			rc = buf_addc(out, ']');
-	}
-	return rc;
-}
-
 /*
  * "pub  4096R/<link> 2010-01-01[ status]" (or "sub  ...").  *width
  * gets the visible length, to align further user IDs under the first.
@@ -194,7 +176,7 @@ short_entry(struct buf *out, const struct hkp_query *q,
 	rc = pub_line(out, "pub", &info->fpr, info->algo, info->bits,
 	    info->ctime, &width);
 	if (rc == PKS_OK)
-		rc = key_status(out, info->revoked, info->expires, now);
+		rc = pgp_index_status(out, info->revoked, info->expires, now);
 	for (i = 0; i < info->nuids && rc == PKS_OK; i++) {
 		if (i == 0 && !info->revoked && info->expires == 0)
 			rc = buf_addc(out, ' ');
@@ -262,7 +244,7 @@ subkey_block(struct buf *out, const struct pgp_key_info *info,
 		rc = pub_line(out, "sub", &fpr, sk->algo, sk->bits, sk->ctime,
 		    &width);
 	if (rc == PKS_OK && sk != NULL)
-		rc = key_status(out, sk->revoked, sk->expires, now);
+		rc = pgp_index_status(out, sk->revoked, sk->expires, now);
 	if (rc == PKS_OK)
 		rc = buf_addc(out, '\n');
 	if (rc == PKS_OK)
@@ -281,7 +263,7 @@ long_entry(struct buf *out, const struct hkp_query *q,
 	rc = pub_line(out, "pub", &info->fpr, info->algo, info->bits,
 	    info->ctime, &width);
 	if (rc == PKS_OK)
-		rc = key_status(out, info->revoked, info->expires, now);
+		rc = pgp_index_status(out, info->revoked, info->expires, now);
 	if (rc == PKS_OK)
 		rc = buf_addc(out, '\n');
 	if (rc == PKS_OK && q->fingerprint)

@@ -127,30 +127,38 @@ armor_one(struct hkp_ctx *ctx, const struct store_key *k, struct buf *out)
 	return rc;
 }
 
+/* All keys found as one armored block (one key: through the cache). */
+static enum pks_rc
+armor_keys(struct hkp_ctx *ctx, const struct store_keys *f, struct buf *out)
+{
+	struct buf raw;
+	enum pks_rc rc = PKS_OK;
+	size_t i;
+
+	if (f->n == 1)
+		return armor_one(ctx, &f->v[0], out);
+	buf_init(&raw, HKP_MAX_REPLY);
+	for (i = 0; i < f->n && rc == PKS_OK; i++)
+		rc = buf_add(&raw, f->v[i].data, f->v[i].len);
+	if (rc == PKS_OK)
+		rc = pgp_armor_encode(raw.data, raw.len, NULL, out);
+	buf_free(&raw);
+	return rc;
+}
+
 enum pks_rc
 hkp_lookup_get(struct hkp_ctx *ctx, const struct hkp_query *q,
     struct hkp_reply *r)
 {
 	struct store_keys f;
-	struct buf raw, armor;
-	size_t i;
+	struct buf armor;
 	enum pks_rc rc;
 
 	rc = find_keys(ctx, &q->search, &f);
 	if (rc != PKS_OK)
 		return rc;
-	buf_init(&raw, HKP_MAX_REPLY);
 	buf_init(&armor, HKP_MAX_REPLY);
-	if (f.n == 1) {
-		rc = armor_one(ctx, &f.v[0],
-		    (q->opts & HKP_OPT_MR) ? &r->body : &armor);
-	} else {
-		for (i = 0; i < f.n && rc == PKS_OK; i++)
-			rc = buf_add(&raw, f.v[i].data, f.v[i].len);
-		if (rc == PKS_OK)
-			rc = pgp_armor_encode(raw.data, raw.len, NULL,
-			    (q->opts & HKP_OPT_MR) ? &r->body : &armor);
-	}
+	rc = armor_keys(ctx, &f, (q->opts & HKP_OPT_MR) ? &r->body : &armor);
 	if (rc == PKS_OK && (q->opts & HKP_OPT_MR)) {
 		r->type = "application/pgp-keys";
 	} else if (rc == PKS_OK) {
@@ -166,7 +174,6 @@ hkp_lookup_get(struct hkp_ctx *ctx, const struct hkp_query *q,
 	}
 	r->have_count = 1;
 	r->count = f.n;
-	buf_free(&raw);
 	buf_free(&armor);
 	store_keys_free(&f);
 	return rc == PKS_OK ? PKS_OK : too_big(ctx, rc);

@@ -302,24 +302,6 @@ add_date(struct buf *out, int64_t t)
 	return buf_adds(out, utc_text(t, UTC_DAY, "----------", s, sizeof(s)));
 }
 
-static enum pks_rc
-key_status(struct buf *out, int revoked, int64_t expires, time_t now)
-{
-	enum pks_rc rc = PKS_OK;
-
-	if (revoked)
-		rc = buf_adds(out, " [revoked]");
-	if (rc == PKS_OK && expires > 0) {
-		rc = buf_adds(out, expires <= now ? " [expired: " :
-		    " [expires: ");
-		if (rc == PKS_OK)
-			rc = add_date(out, expires);
-		if (rc == PKS_OK)
-			rc = buf_addc(out, ']');
-	}
-	return rc;
-}
-
 /* "pub  4096R/<16 hex> 2010-01-01" plus status; *width: its length
  * without the status, for aligning further user IDs. */
 static enum pks_rc
@@ -362,7 +344,7 @@ short_entry(struct buf *out, const struct pgp_key_info *info, time_t now)
 	rc = key_line(out, "pub", &info->fpr, info->algo, info->bits,
 	    info->ctime, &width);
 	if (rc == PKS_OK)
-		rc = key_status(out, info->revoked, info->expires, now);
+		rc = pgp_index_status(out, info->revoked, info->expires, now);
 	for (i = 0; i < info->nuids && rc == PKS_OK; i++) {
 		if (i == 0)
 			rc = buf_addc(out, ' ');
@@ -524,7 +506,7 @@ long_entry(struct buf *out, const struct pgp_key_info *info, time_t now,
 	rc = key_line(out, "pub", &info->fpr, info->algo, info->bits,
 	    info->ctime, &width);
 	if (rc == PKS_OK)
-		rc = key_status(out, info->revoked, info->expires, now);
+		rc = pgp_index_status(out, info->revoked, info->expires, now);
 	if (rc == PKS_OK)
 		rc = buf_addc(out, '\n');
 	if (rc == PKS_OK)
@@ -536,7 +518,7 @@ long_entry(struct buf *out, const struct pgp_key_info *info, time_t now,
 		rc = key_line(out, "sub", &sk->fpr, sk->algo, sk->bits,
 		    sk->ctime, &width);
 		if (rc == PKS_OK)
-			rc = key_status(out, sk->revoked, sk->expires, now);
+			rc = pgp_index_status(out, sk->revoked, sk->expires, now);
 		if (rc == PKS_OK)
 			rc = buf_addc(out, '\n');
 	}

@@ -21,6 +21,7 @@
 
 #include "pgp/pgp_index.h"
 #include "pgp/pgp_int.h"
+#include "util/utc.h"
 #include "util/xalloc.h"
 
 /* Curves by OID (the DER content octets): field size and name. */
@@ -559,5 +560,19 @@ pgp_index_mr(const struct pgp_key_info *info, time_t now, struct buf *out)
 		if (out->data != NULL)
 			out->data[base] = '\0';
 	}
+	return rc;
+}
+
+enum pks_rc
+pgp_index_status(struct buf *out, int revoked, int64_t expires, time_t now)
+{
+	enum pks_rc rc = PKS_OK;
+	char day[32];
+
+	if (revoked)
+		rc = buf_adds(out, " [revoked]");
+	if (rc == PKS_OK && expires > 0)
+		rc = buf_printf(out, " [%s: %s]", expires <= now ? "expired" :
+		    "expires", utc_text(expires, UTC_DAY, "?", day, sizeof(day)));
 	return rc;
 }

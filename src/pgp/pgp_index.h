@@ -116,6 +116,11 @@ enum pks_rc pgp_sig_info(const struct pgp_pkt *sig,
  */
 const char *pgp_sig_label(unsigned type);
 
+/* Append the status of a key or subkey in a pgp -kv style listing:
+ * " [revoked]", then " [expired: YYYY-MM-DD]" or " [expires: ...]". */
+enum pks_rc pgp_index_status(struct buf *out, int revoked, int64_t expires,
+    time_t now);
+
 /* Name of a public-key algorithm ("RSA", "EdDSA", ...) or NULL. */
 const char *pgp_algo_name(unsigned algo);
 
