@@ -30,7 +30,7 @@ int cmd_recon_peer(struct cmd_ctx *ctx);
 /* Shared by the commands: open the database (creating the data folder
  * and schema when create is set); logs the reason on failure. */
 struct store;
-int cmd_open_store(const struct pks_config *cfg, int create,
-    struct store **out);
+int cmd_open_store(
+    const struct pks_config *cfg, int create, struct store **out);
 
 #endif

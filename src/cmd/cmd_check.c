@@ -54,7 +54,8 @@ check_key(void *arg, const struct store_key *k)
 	if (memcmp(hash, k->hash, 16) != 0) {
 		pgp_hex(k->hash, 16, hex);
 		printf("problem: key row %lld: stored hash %s does not match "
-		    "its packets\n", (long long)k->id, hex);
+		       "its packets\n",
+		    (long long)k->id, hex);
 		c->nproblems++;
 	}
 	pgp_key_free(key);
@@ -70,7 +71,8 @@ cmd_check(struct cmd_ctx *ctx)
 	size_t nsql = 0, ntree = 0;
 	int status, rebuild;
 
-	rebuild = ctx->argc == 2 && strcmp(ctx->argv[1], "--rebuild-ptree") == 0;
+	rebuild =
+	    ctx->argc == 2 && strcmp(ctx->argv[1], "--rebuild-ptree") == 0;
 	if (ctx->argc != 1 && !rebuild) {
 		fprintf(stderr, "usage: pksync check [--rebuild-ptree]\n");
 		return EX_USAGE;

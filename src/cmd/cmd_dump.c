@@ -53,8 +53,8 @@ dump_open(struct dump *d)
 {
 	snprintf(d->final, sizeof(d->final), "%s/pksync-dump-%04u.pgp", d->dir,
 	    d->fileno);
-	snprintf(d->tmp, sizeof(d->tmp), "%s/.pksync-dump-%04u.pgp.tmp",
-	    d->dir, d->fileno);
+	snprintf(d->tmp, sizeof(d->tmp), "%s/.pksync-dump-%04u.pgp.tmp", d->dir,
+	    d->fileno);
 	d->fileno++;
 	d->inFile = 0;
 	if ((d->f = fopen(d->tmp, "wb")) == NULL) {

@@ -44,7 +44,7 @@
 
 struct import {
 	struct store *st;
-	struct ingest_origin origin;  /* import, with the sync list */
+	struct ingest_origin origin; /* import, with the sync list */
 	struct ingest_stats stats;
 	size_t nkeys;
 	int progress;
@@ -76,9 +76,11 @@ show_progress(struct import *im, int final)
 	if (!im->progress || (!final && now == im->last))
 		return;
 	im->last = now;
-	fprintf(stderr, "\r%zu keys: %zu new, %zu updated, %zu unchanged, "
-	    "%zu refused%s", im->nkeys, im->stats.nnew, im->stats.nupdated,
-	    im->stats.nunchanged, im->stats.nrefused, final ? "\n" : "");
+	fprintf(stderr,
+	    "\r%zu keys: %zu new, %zu updated, %zu unchanged, "
+	    "%zu refused%s",
+	    im->nkeys, im->stats.nnew, im->stats.nupdated, im->stats.nunchanged,
+	    im->stats.nrefused, final ? "\n" : "");
 }
 
 /* Ingest one slice, retrying while another writer holds the lock. */
@@ -89,9 +91,10 @@ ingest_slice(struct import *im, const uint8_t *p, size_t n, int text)
 	int i;
 
 	for (i = 0;; i++) {
-		rc = text ? ingest_text(im->st, &im->origin, (const char *)p,
-		    n, on_key, im, &im->stats) : ingest_keyring(im->st,
-		    &im->origin, p, n, on_key, im, &im->stats);
+		rc = text ? ingest_text(im->st, &im->origin, (const char *)p, n,
+				on_key, im, &im->stats)
+			  : ingest_keyring(im->st, &im->origin, p, n, on_key,
+				im, &im->stats);
 		if (rc != PKS_ERR_BUSY || i == BUSY_RETRIES)
 			return rc;
 		log_info("database busy, retrying");
@@ -119,7 +122,8 @@ import_binary(struct import *im, const uint8_t *data, size_t len)
 			nbatch++;
 		if (rc != PKS_OK && key == NULL) {
 			log_warnx("%s: offset %zu: %s; the rest of the file is "
-			    "skipped", im->file, err.off, err.why);
+				  "skipped",
+			    im->file, err.off, err.why);
 			len = err.off > start ? err.off : start;
 			break;
 		}
@@ -206,14 +210,15 @@ import_file(struct import *im, const char *path)
 		return PKS_ERR_IO;
 	}
 	if (sb.st_size > 0)
-		map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		map = mmap(
+		    NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
 	if (sb.st_size > 0 && map == MAP_FAILED) {
 		log_warn("mmap %s", path);
 		return PKS_ERR_IO;
 	}
-	rc = sb.st_size > 0 ? import_bytes(im, map, (size_t)sb.st_size)
-	    : PKS_OK;
+	rc =
+	    sb.st_size > 0 ? import_bytes(im, map, (size_t)sb.st_size) : PKS_OK;
 	if (map != MAP_FAILED)
 		munmap(map, (size_t)sb.st_size);
 	return rc;
@@ -226,14 +231,13 @@ static int
 parse_args(struct cmd_ctx *ctx, struct import *im, int *no_mail)
 {
 	static const struct option opts[] = {
-		{ "no-mail", no_argument, NULL, 'M' },
-		{ NULL, 0, NULL, 0 }
+		{ "no-mail", no_argument, NULL, 'M' }, { NULL, 0, NULL, 0 }
 	};
 	int ch;
 
 	optind = 1;
-	while ((ch = getopt_long(ctx->argc, ctx->argv, "q", opts,
-	    NULL)) != -1) {
+	while (
+	    (ch = getopt_long(ctx->argc, ctx->argv, "q", opts, NULL)) != -1) {
 		if (ch == 'q')
 			im->quiet = 1;
 		else if (ch == 'M')
@@ -259,7 +263,7 @@ cmd_import(struct cmd_ctx *ctx)
 		return EX_USAGE;
 	}
 	if (!no_mail && mail_peers_read(ctx->cfg->peers_file,
-	    ctx->cfg->this_site, &sync) != PKS_OK)
+			    ctx->cfg->this_site, &sync) != PKS_OK)
 		return EX_IOERR;
 	im.origin.src = INGEST_IMPORT;
 	im.origin.sync = sync;
@@ -276,10 +280,12 @@ cmd_import(struct cmd_ctx *ctx)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	show_progress(&im, 1);
 	printf("import: %zu keys read: %zu new, %zu updated, %zu unchanged, "
-	    "%zu refused in %.1f s; %zu mails queued\n", im.nkeys,
-	    im.stats.nnew, im.stats.nupdated, im.stats.nunchanged,
-	    im.stats.nrefused, (double)(t1.tv_sec - t0.tv_sec) +
-	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, im.stats.nqueued);
+	       "%zu refused in %.1f s; %zu mails queued\n",
+	    im.nkeys, im.stats.nnew, im.stats.nupdated, im.stats.nunchanged,
+	    im.stats.nrefused,
+	    (double)(t1.tv_sec - t0.tv_sec) +
+		(double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+	    im.stats.nqueued);
 	store_close(im.st);
 	ingest_sync_free(sync);
 	if (rc != PKS_OK) {

@@ -75,7 +75,8 @@ cmd_mail_filter(struct cmd_ctx *ctx)
 	rc = mail_read(STDIN_FILENO, cfg->max_mail_size, &in);
 	if (rc == PKS_ERR_TOOBIG) {
 		log_warnx("mail: message refused: larger than max_mail_size "
-		    "(%zu bytes)", cfg->max_mail_size);
+			  "(%zu bytes)",
+		    cfg->max_mail_size);
 		goto out;
 	}
 	if (rc != PKS_OK) {
@@ -83,8 +84,7 @@ cmd_mail_filter(struct cmd_ctx *ctx)
 		goto out;
 	}
 	/* What the mail adds is queued for the sync peers. */
-	if (mail_peers_read(cfg->peers_file, cfg->this_site, &sync) !=
-	    PKS_OK) {
+	if (mail_peers_read(cfg->peers_file, cfg->this_site, &sync) != PKS_OK) {
 		rc = PKS_ERR_IO;
 		goto out;
 	}
@@ -105,7 +105,7 @@ out:
 	ingest_sync_free(sync);
 	buf_free(&in);
 	if (rc != PKS_OK)
-		log_info("mail: exit %d (%s)", filter_status(rc),
-		    pks_rc_str(rc));
+		log_info(
+		    "mail: exit %d (%s)", filter_status(rc), pks_rc_str(rc));
 	return filter_status(rc);
 }

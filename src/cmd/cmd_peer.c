@@ -45,8 +45,10 @@ peer_add(const struct pks_config *cfg, const char *addr)
 
 	rc = mail_peers_add(cfg->peers_file, addr, &already);
 	if (rc == PKS_ERR_PARSE) {
-		fprintf(stderr, "pksync: '%s' is not a mail address "
-		    "(local@host.name)\n", addr);
+		fprintf(stderr,
+		    "pksync: '%s' is not a mail address "
+		    "(local@host.name)\n",
+		    addr);
 		return EX_DATAERR;
 	}
 	if (rc != PKS_OK)
@@ -67,8 +69,8 @@ peer_remove(const struct pks_config *cfg, const char *addr)
 
 	rc = mail_peers_remove(cfg->peers_file, addr);
 	if (rc == PKS_ERR_NOTFOUND) {
-		fprintf(stderr, "pksync: %s is not in %s\n", addr,
-		    cfg->peers_file);
+		fprintf(
+		    stderr, "pksync: %s is not in %s\n", addr, cfg->peers_file);
 		return EX_DATAERR;
 	}
 	if (rc != PKS_OK)

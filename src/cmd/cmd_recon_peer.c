@@ -51,10 +51,11 @@ write_file(const char *path, const struct buf *b)
 	int ok;
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path,
-	    (long)getpid()) >= sizeof(tmp) || (f = fopen(tmp, "w")) == NULL)
+		(long)getpid()) >= sizeof(tmp) ||
+	    (f = fopen(tmp, "w")) == NULL)
 		return -1;
 	ok = fwrite(b->data, 1, b->len, f) == b->len && fflush(f) == 0 &&
-	    fsync(fileno(f)) == 0;
+	     fsync(fileno(f)) == 0;
 	ok = fclose(f) == 0 && ok;
 	if (!ok || rename(tmp, path) != 0) {
 		unlink(tmp);
@@ -72,8 +73,7 @@ line_is(const char *l, size_t n, const char *host, unsigned port)
 	int same;
 
 	recon_membership_parse(l, n, &m, &nm);
-	same = nm == 1 && strcasecmp(m[0].host, host) == 0 &&
-	    m[0].port == port;
+	same = nm == 1 && strcasecmp(m[0].host, host) == 0 && m[0].port == port;
 	free(m);
 	return same;
 }
@@ -93,8 +93,8 @@ filter_lines(const struct buf *in, const char *host, unsigned port,
 		if (line_is(t + off, e - off, host, port))
 			(*found)++;
 		else
-			buf_add(out, t + off, e < in->len ? e + 1 - off :
-			    e - off);
+			buf_add(
+			    out, t + off, e < in->len ? e + 1 - off : e - off);
 		off = e + 1;
 	}
 	if (out->len > 0 && out->data[out->len - 1] != '\n')
@@ -148,8 +148,8 @@ edit(const char *path, int add, const char *host, const char *portstr)
 		goto out;
 	}
 	if (!add && !found) {
-		fprintf(stderr, "pksync: %s %lu is not a recon peer\n", host,
-		    port);
+		fprintf(
+		    stderr, "pksync: %s %lu is not a recon peer\n", host, port);
 		status = EX_DATAERR;
 		goto out;
 	}
@@ -179,6 +179,6 @@ cmd_recon_peer(struct cmd_ctx *ctx)
 	if (ctx->argc == 4 && strcmp(ctx->argv[1], "remove") == 0)
 		return edit(path, 0, ctx->argv[2], ctx->argv[3]);
 	fprintf(stderr, "usage: pksync recon-peer list | add HOST PORT | "
-	    "remove HOST PORT\n");
+			"remove HOST PORT\n");
 	return EX_USAGE;
 }

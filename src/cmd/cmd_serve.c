@@ -55,8 +55,8 @@ prepare_store(const struct pks_config *cfg)
 	if ((status = cmd_open_store(cfg, 1, &st)) != EX_OK)
 		return status;
 	if (store_ptree_stale(st) && store_ptree_rebuild(st, NULL) != PKS_OK) {
-		log_warnx("cannot rebuild the prefix tree: %s",
-		    store_errmsg(st));
+		log_warnx(
+		    "cannot rebuild the prefix tree: %s", store_errmsg(st));
 		status = EX_TEMPFAIL;
 	}
 	store_close(st);
@@ -91,14 +91,14 @@ cmd_serve(struct cmd_ctx *ctx)
 	sync.get = mail_peers_get;
 	sync.arg = peers;
 	if (hkp_server_start(ctx->cfg, &sync, &srv) != PKS_OK) {
-		log_warnx("cannot start the HKP server on %s",
-		    ctx->cfg->http_listen);
+		log_warnx(
+		    "cannot start the HKP server on %s", ctx->cfg->http_listen);
 		mail_peers_free(peers);
 		return EX_UNAVAILABLE;
 	}
 	if (ctx->cfg->recon_listen != NULL &&
-	    (status = recon_start(ctx->cfg, hkp_server_port(srv), &sync,
-	    &recon)) != EX_OK) {
+	    (status = recon_start(
+		 ctx->cfg, hkp_server_port(srv), &sync, &recon)) != EX_OK) {
 		hkp_server_stop(srv);
 		mail_peers_free(peers);
 		return status;
@@ -108,7 +108,8 @@ cmd_serve(struct cmd_ctx *ctx)
 			continue;
 		if (sig != SIGHUP)
 			break;
-		log_info("SIGHUP: nothing to reload (files are re-read on change)");
+		log_info(
+		    "SIGHUP: nothing to reload (files are re-read on change)");
 	}
 	log_info("signal %d: stopping", sig);
 	recon_gossip_stop(recon);

@@ -31,17 +31,16 @@ struct stats {
 	struct store_day *days;
 	size_t ndays;
 	struct store_outbox_totals tot;
-	struct store_outbox_peer *queue;   /* per recipient */
+	struct store_outbox_peer *queue; /* per recipient */
 	size_t nqueue;
 	struct store_outbox_failed *failed;
 	size_t nfailed;
-	struct ingest_sync *peers;         /* the sync list */
+	struct ingest_sync *peers; /* the sync list */
 };
 
 /* Queue counts of one peer (recipients compared ignoring case). */
 static void
-peer_counts(const struct stats *s, const char *peer, int64_t *q,
-    int64_t *f)
+peer_counts(const struct stats *s, const char *peer, int64_t *q, int64_t *f)
 {
 	size_t i;
 
@@ -68,21 +67,22 @@ print_queue_text(const struct stats *s)
 	size_t i;
 
 	printf("mail queue: %lld incrementals queued, %lld failed; %lld "
-	    "replies queued, %lld failed; oldest queued: %s UTC\n",
+	       "replies queued, %lld failed; oldest queued: %s UTC\n",
 	    (long long)s->tot.incr_queued, (long long)s->tot.incr_failed,
 	    (long long)s->tot.reply_queued, (long long)s->tot.reply_failed,
 	    day_of(s->tot.oldest_queued, when));
 	printf("%-40s %8s %8s\n", "mail sync peer", "queued", "failed");
 	for (i = 0; i < s->peers->npeers; i++) {
 		peer_counts(s, s->peers->peers[i], &q, &f);
-		printf("%-40s %8lld %8lld\n", s->peers->peers[i],
-		    (long long)q, (long long)f);
+		printf("%-40s %8lld %8lld\n", s->peers->peers[i], (long long)q,
+		    (long long)f);
 	}
 	for (i = 0; i < s->nfailed; i++)
-		printf("failed #%lld: %s to %s, queued %s UTC, %lld tries: %s\n",
-		    (long long)s->failed[i].id, s->failed[i].reply ? "reply" :
-		    "incremental", s->failed[i].recipient,
-		    day_of(s->failed[i].created, when),
+		printf(
+		    "failed #%lld: %s to %s, queued %s UTC, %lld tries: %s\n",
+		    (long long)s->failed[i].id,
+		    s->failed[i].reply ? "reply" : "incremental",
+		    s->failed[i].recipient, day_of(s->failed[i].created, when),
 		    (long long)s->failed[i].tries, s->failed[i].why);
 }
 
@@ -125,8 +125,8 @@ print_queue_json(const struct stats *s)
 	size_t i;
 
 	printf(",\"mailQueue\":{\"incrementalsQueued\":%lld,"
-	    "\"incrementalsFailed\":%lld,\"repliesQueued\":%lld,"
-	    "\"repliesFailed\":%lld,\"oldestQueued\":%lld,\"peers\":[",
+	       "\"incrementalsFailed\":%lld,\"repliesQueued\":%lld,"
+	       "\"repliesFailed\":%lld,\"oldestQueued\":%lld,\"peers\":[",
 	    (long long)s->tot.incr_queued, (long long)s->tot.incr_failed,
 	    (long long)s->tot.reply_queued, (long long)s->tot.reply_failed,
 	    (long long)s->tot.oldest_queued);
@@ -180,11 +180,11 @@ load(const struct pks_config *cfg, struct store *st, struct stats *s)
 	if (rc == PKS_OK)
 		rc = store_outbox_peers(st, &s->queue, &s->nqueue);
 	if (rc == PKS_OK)
-		rc = store_outbox_failed_list(st, STATS_FAILED, &s->failed,
-		    &s->nfailed);
+		rc = store_outbox_failed_list(
+		    st, STATS_FAILED, &s->failed, &s->nfailed);
 	if (rc == PKS_OK)
-		rc = mail_peers_read(cfg->peers_file, cfg->this_site,
-		    &s->peers);
+		rc =
+		    mail_peers_read(cfg->peers_file, cfg->this_site, &s->peers);
 	return rc;
 }
 

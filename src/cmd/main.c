@@ -101,11 +101,13 @@ main(int argc, char **argv)
 	log_init(cmd->name, LOG_LVL_INFO);
 	memset(&ctx, 0, sizeof(ctx));
 	if (config_load(conf, &ctx.cfg, &msg) != PKS_OK) {
-		fprintf(stderr, "pksync: %s\n", msg ? msg : "configuration error");
+		fprintf(
+		    stderr, "pksync: %s\n", msg ? msg : "configuration error");
 		free(msg);
 		return EX_CONFIG;
 	}
-	log_set_level(verbose ? LOG_LVL_DEBUG : (enum log_level)ctx.cfg->log_level);
+	log_set_level(
+	    verbose ? LOG_LVL_DEBUG : (enum log_level)ctx.cfg->log_level);
 	ctx.argc = argc - optind;
 	ctx.argv = argv + optind;
 	status = cmd->run(&ctx);

@@ -21,8 +21,8 @@
 #include "util/log.h"
 
 struct add_state {
-	struct buf lines;     /* one line per key */
-	enum pks_rc rc;       /* first failure to append a line */
+	struct buf lines; /* one line per key */
+	enum pks_rc rc;   /* first failure to append a line */
 };
 
 static void
@@ -104,9 +104,10 @@ write_reply(struct hkp_reply *r, int mr, const struct buf *lines,
 	else if (rc == PKS_OK)
 		rc = hkp_html_escape(&r->body, lines->data, lines->len);
 	if (rc == PKS_OK)
-		rc = buf_printf(&r->body, "%zu new, %zu updated, %zu unchanged, "
-		    "%zu refused\n", st->nnew, st->nupdated, st->nunchanged,
-		    st->nrefused);
+		rc = buf_printf(&r->body,
+		    "%zu new, %zu updated, %zu unchanged, "
+		    "%zu refused\n",
+		    st->nnew, st->nupdated, st->nunchanged, st->nrefused);
 	if (rc == PKS_OK && !mr)
 		rc = buf_adds(&r->body, "</pre>\n");
 	if (rc == PKS_OK && !mr)
@@ -119,7 +120,8 @@ ingest_fail(struct hkp_ctx *ctx, enum pks_rc rc)
 {
 	switch (rc) {
 	case PKS_ERR_NOTFOUND:
-		return hkp_fail(ctx, PKS_ERR_PARSE, "no OpenPGP public key "
+		return hkp_fail(ctx, PKS_ERR_PARSE,
+		    "no OpenPGP public key "
 		    "found in keytext");
 	case PKS_ERR_BUSY:
 		return hkp_fail(ctx, rc, "database busy; try again later");
@@ -132,8 +134,8 @@ ingest_fail(struct hkp_ctx *ctx, enum pks_rc rc)
 }
 
 static enum pks_rc
-add_text(struct hkp_ctx *ctx, const struct buf *text, int mr,
-    struct hkp_reply *r)
+add_text(
+    struct hkp_ctx *ctx, const struct buf *text, int mr, struct hkp_reply *r)
 {
 	struct add_state as;
 	struct ingest_stats stats;
@@ -168,9 +170,9 @@ add_text(struct hkp_ctx *ctx, const struct buf *text, int mr,
 		r->status = 400;
 	if (rc == PKS_OK)
 		log_info("hkp: add: %zu new, %zu updated, %zu unchanged, "
-		    "%zu refused, %zu mails queued", stats.nnew,
-		    stats.nupdated, stats.nunchanged, stats.nrefused,
-		    stats.nqueued);
+			 "%zu refused, %zu mails queued",
+		    stats.nnew, stats.nupdated, stats.nunchanged,
+		    stats.nrefused, stats.nqueued);
 	buf_free(&as.lines);
 	return rc;
 }
@@ -186,8 +188,8 @@ hkp_add(struct hkp_ctx *ctx, const struct hkp_query *q, struct hkp_reply *r)
 	(void)q;
 	hkp_form_init(&form);
 	buf_init(&text, ctx->bodylen + 1);
-	rc = hkp_form_decode(&form, (const char *)ctx->body, ctx->bodylen,
-	    &err);
+	rc =
+	    hkp_form_decode(&form, (const char *)ctx->body, ctx->bodylen, &err);
 	if (rc != PKS_OK) {
 		rc = hkp_fail(ctx, rc, err.why);
 		goto out;

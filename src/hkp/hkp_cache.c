@@ -12,14 +12,14 @@
 #include "hkp/hkp_cache.h"
 #include "util/xalloc.h"
 
-#define CACHE_SLOTS 8192u       /* a power of two */
-#define CACHE_STRIPES 64u       /* locks; divides CACHE_SLOTS */
-#define CACHE_SHARE 64u         /* an entry may use 1/64 of the budget */
+#define CACHE_SLOTS 8192u /* a power of two */
+#define CACHE_STRIPES 64u /* locks; divides CACHE_SLOTS */
+#define CACHE_SHARE 64u   /* an entry may use 1/64 of the budget */
 
 struct slot {
 	int64_t id;
 	uint8_t hash[16];
-	uint8_t *data;          /* NULL: empty */
+	uint8_t *data; /* NULL: empty */
 	size_t len;
 };
 
@@ -70,8 +70,8 @@ slot_of(int64_t id, const uint8_t hash[16])
 }
 
 enum pks_rc
-hkp_cache_get(struct hkp_cache *c, int64_t id, const uint8_t hash[16],
-    struct buf *out)
+hkp_cache_get(
+    struct hkp_cache *c, int64_t id, const uint8_t hash[16], struct buf *out)
 {
 	enum pks_rc rc = PKS_ERR_NOTFOUND;
 	struct slot *s;

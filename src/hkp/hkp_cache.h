@@ -24,8 +24,8 @@ void hkp_cache_free(struct hkp_cache *c);
 
 /* Append the cached armor of (id, hash) to out: PKS_OK, PKS_ERR_NOTFOUND
  * (not cached; out unchanged), or buf_add's error.  c may be NULL. */
-enum pks_rc hkp_cache_get(struct hkp_cache *c, int64_t id,
-    const uint8_t hash[16], struct buf *out);
+enum pks_rc hkp_cache_get(
+    struct hkp_cache *c, int64_t id, const uint8_t hash[16], struct buf *out);
 
 /* Remember a copy of armor for (id, hash), replacing the slot's old
  * entry; entries over a share of the budget are not kept.  c may be

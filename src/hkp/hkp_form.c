@@ -71,8 +71,8 @@ hexval(char c)
 }
 
 enum pks_rc
-hkp_form_unescape(const char *in, size_t len, char *out, size_t *outlen,
-    struct pks_err *err)
+hkp_form_unescape(
+    const char *in, size_t len, char *out, size_t *outlen, struct pks_err *err)
 {
 	size_t i, o = 0;
 	int hi, lo;
@@ -87,8 +87,8 @@ hkp_form_unescape(const char *in, size_t len, char *out, size_t *outlen,
 			hi = hexval(in[i + 1]);
 			lo = hexval(in[i + 2]);
 			if (hi < 0 || lo < 0)
-				return pks_fail(err, i, "bad %-escape",
-				    PKS_ERR_PARSE);
+				return pks_fail(
+				    err, i, "bad %-escape", PKS_ERR_PARSE);
 			out[o++] = (char)(hi << 4 | lo);
 			i += 2;
 		} else {
@@ -114,15 +114,15 @@ decode_field(struct hkp_form *f, const char *seg, size_t len, size_t base,
 	nlen = eq != NULL ? (size_t)(eq - seg) : len;
 	fl = form_slot(f);
 	if (fl == NULL)
-		return pks_fail(err, base, "too many form fields",
-		    PKS_ERR_TOOBIG);
+		return pks_fail(
+		    err, base, "too many form fields", PKS_ERR_TOOBIG);
 	fl->name = xmalloc(nlen + 1);
 	rc = hkp_form_unescape(seg, nlen, fl->name, &fl->namelen, err);
 	if (rc == PKS_OK) {
 		fl->value = xmalloc(eq != NULL ? len - nlen : 1);
 		if (eq != NULL)
-			rc = hkp_form_unescape(eq + 1, len - nlen - 1,
-			    fl->value, &fl->len, err);
+			rc = hkp_form_unescape(
+			    eq + 1, len - nlen - 1, fl->value, &fl->len, err);
 		else
 			fl->value[0] = '\0';
 		if (rc != PKS_OK && err != NULL)
@@ -139,8 +139,8 @@ decode_field(struct hkp_form *f, const char *seg, size_t len, size_t base,
 }
 
 enum pks_rc
-hkp_form_decode(struct hkp_form *f, const char *text, size_t len,
-    struct pks_err *err)
+hkp_form_decode(
+    struct hkp_form *f, const char *text, size_t len, struct pks_err *err)
 {
 	size_t off = 0, seglen;
 	const char *amp;

@@ -41,8 +41,8 @@ void hkp_form_free(struct hkp_form *f);
  * Append one field (copies of name and value, as given: no decoding).
  * PKS_ERR_TOOBIG past HKP_FORM_MAX_FIELDS.
  */
-enum pks_rc hkp_form_add(struct hkp_form *f, const char *name,
-    size_t namelen, const char *value, size_t len);
+enum pks_rc hkp_form_add(struct hkp_form *f, const char *name, size_t namelen,
+    const char *value, size_t len);
 
 /*
  * Decode text[0..len) and append its fields to f.  Empty segments
@@ -51,19 +51,19 @@ enum pks_rc hkp_form_add(struct hkp_form *f, const char *name,
  * PKS_ERR_TOOBIG for too many fields.  On error f keeps the fields
  * decoded before the bad one; the caller frees it either way.
  */
-enum pks_rc hkp_form_decode(struct hkp_form *f, const char *text, size_t len,
-    struct pks_err *err);
+enum pks_rc hkp_form_decode(
+    struct hkp_form *f, const char *text, size_t len, struct pks_err *err);
 
 /* The first field called name, or NULL.  Borrowed from f. */
-const struct hkp_field *hkp_form_get(const struct hkp_form *f,
-    const char *name);
+const struct hkp_field *hkp_form_get(
+    const struct hkp_form *f, const char *name);
 
 /*
  * Decode one %-escaped component of len bytes into out, which must hold
  * len + 1 bytes; *outlen gets the decoded length (out is NUL-terminated).
  * PKS_ERR_PARSE for a bad escape, with err->off relative to in.
  */
-enum pks_rc hkp_form_unescape(const char *in, size_t len, char *out,
-    size_t *outlen, struct pks_err *err);
+enum pks_rc hkp_form_unescape(
+    const char *in, size_t len, char *out, size_t *outlen, struct pks_err *err);
 
 #endif

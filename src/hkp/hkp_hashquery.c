@@ -16,7 +16,7 @@ static uint32_t
 get_be32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
+	       (uint32_t)p[2] << 8 | p[3];
 }
 
 static int
@@ -46,8 +46,8 @@ hkp_hashquery_decode(const uint8_t *body, size_t len, struct hkp_hashes *out,
 		return pks_fail(err, 0, "short hashquery body", PKS_ERR_PARSE);
 	count = get_be32(body);
 	if (count > PKS_MAX_HASHQUERY)
-		return pks_fail(err, 0, "too many hashes in one hashquery",
-		    PKS_ERR_TOOBIG);
+		return pks_fail(
+		    err, 0, "too many hashes in one hashquery", PKS_ERR_TOOBIG);
 	if ((size_t)count * 20 > len - 4)
 		return pks_fail(err, 0, "hashquery body shorter than its count",
 		    PKS_ERR_PARSE);
@@ -56,8 +56,8 @@ hkp_hashquery_decode(const uint8_t *body, size_t len, struct hkp_hashes *out,
 		hlen = get_be32(body + off);
 		if (hlen != 16) {
 			hkp_hashes_free(out);
-			return pks_fail(err, off, "hash length is not 16",
-			    PKS_ERR_PARSE);
+			return pks_fail(
+			    err, off, "hash length is not 16", PKS_ERR_PARSE);
 		}
 		memcpy(out->v[i], body + off + 4, 16);
 	}
@@ -80,8 +80,8 @@ put_be32(uint8_t *p, uint32_t v)
 
 /* Append the stored key with this hash, if any; *added counts keys. */
 static enum pks_rc
-add_key(struct store *st, const uint8_t hash[16], struct buf *out,
-    size_t *added)
+add_key(
+    struct store *st, const uint8_t hash[16], struct buf *out, size_t *added)
 {
 	struct store_ids ids = { NULL, 0 };
 	struct store_key k;
@@ -112,8 +112,8 @@ out:
 }
 
 enum pks_rc
-hkp_hashquery(struct hkp_ctx *ctx, const struct hkp_query *q,
-    struct hkp_reply *r)
+hkp_hashquery(
+    struct hkp_ctx *ctx, const struct hkp_query *q, struct hkp_reply *r)
 {
 	struct hkp_hashes hs = { NULL, 0 };
 	struct pks_err err = { 0, NULL };

@@ -83,7 +83,7 @@ hkp_html_escape(struct buf *out, const void *s, size_t len)
 		} else if (ent != NULL) {
 			rc = buf_adds(out, ent);
 		} else if ((p[i] < 0x20 && p[i] != '\n' && p[i] != '\t') ||
-		    p[i] == 0x7f) {
+			   p[i] == 0x7f) {
 			rc = buf_adds(out, REPLACEMENT);
 		} else {
 			rc = buf_add(out, p + i, n);
@@ -151,7 +151,7 @@ hkp_html_begin(struct buf *out, const char *title)
 	enum pks_rc rc;
 
 	rc = buf_adds(out, "<!DOCTYPE html>\n<html>\n<head>\n"
-	    "<meta charset=\"utf-8\">\n<title>");
+			   "<meta charset=\"utf-8\">\n<title>");
 	if (rc == PKS_OK)
 		rc = hkp_html_escapes(out, title);
 	if (rc == PKS_OK)

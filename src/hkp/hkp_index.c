@@ -32,8 +32,8 @@ hkp_date(struct buf *out, int64_t t)
 }
 
 enum pks_rc
-hkp_key_info(const struct store_key *k, struct pgp_key **key,
-    struct pgp_key_info **info)
+hkp_key_info(
+    const struct store_key *k, struct pgp_key **key, struct pgp_key_info **info)
 {
 	struct pks_err err = { 0, NULL };
 	enum pks_rc rc;
@@ -61,13 +61,15 @@ keyid_link(struct buf *out, const uint8_t keyid[8])
 	char hex[17];
 
 	pgp_hex(keyid, 8, hex);
-	return buf_printf(out, "<a href=\"/pks/lookup?op=get&amp;search=0x%s\">"
-	    "%s</a>", hex, hex);
+	return buf_printf(out,
+	    "<a href=\"/pks/lookup?op=get&amp;search=0x%s\">"
+	    "%s</a>",
+	    hex, hex);
 }
 
 static enum pks_rc
-sig_line(struct buf *out, const struct pgp_pkt *sig,
-    const struct pgp_fpr *primary)
+sig_line(
+    struct buf *out, const struct pgp_pkt *sig, const struct pgp_fpr *primary)
 {
 	struct pgp_sig_info si;
 	enum pks_rc rc;
@@ -119,13 +121,15 @@ pub_line(struct buf *out, const char *what, const struct pgp_fpr *fpr,
 		pgp_hex(fpr->fpr, fpr->len, hex);
 	else
 		memcpy(hex, id, sizeof(id));
-	n = snprintf(pre, sizeof(pre), "%s  %u%c/", what, bits,
-	    pgp_algo_letter(algo));
+	n = snprintf(
+	    pre, sizeof(pre), "%s  %u%c/", what, bits, pgp_algo_letter(algo));
 	if (n < 0 || (size_t)n >= sizeof(pre))
 		return PKS_ERR_INTERNAL;
 	*width = (size_t)n + 16 + 1 + 10 + 1;
-	rc = buf_printf(out, "%s<a href=\"/pks/lookup?op=get&amp;search=0x%s\">"
-	    "%s</a> ", pre, hex, id);
+	rc = buf_printf(out,
+	    "%s<a href=\"/pks/lookup?op=get&amp;search=0x%s\">"
+	    "%s</a> ",
+	    pre, hex, id);
 	if (rc == PKS_OK)
 		rc = hkp_date(out, ctime);
 	return rc;
@@ -208,8 +212,8 @@ subkey_of(const struct pgp_key_info *info, const struct pgp_pkt *pkt,
 }
 
 static enum pks_rc
-uid_block(struct buf *out, const struct pgp_block *b,
-    const struct pgp_fpr *primary)
+uid_block(
+    struct buf *out, const struct pgp_block *b, const struct pgp_fpr *primary)
 {
 	struct pgp_uid_info u;
 	enum pks_rc rc;
@@ -241,8 +245,8 @@ subkey_block(struct buf *out, const struct pgp_key_info *info,
 	if (sk == NULL)
 		rc = buf_adds(out, "sub  [unreadable subkey]");
 	else
-		rc = pub_line(out, "sub", &fpr, sk->algo, sk->bits, sk->ctime,
-		    &width);
+		rc = pub_line(
+		    out, "sub", &fpr, sk->algo, sk->bits, sk->ctime, &width);
 	if (rc == PKS_OK && sk != NULL)
 		rc = pgp_index_status(out, sk->revoked, sk->expires, now);
 	if (rc == PKS_OK)

@@ -33,28 +33,28 @@
 struct hkp_server;
 
 struct hkp_reply {
-	int status;              /* HTTP status, 200 unless set */
-	const char *type;        /* Content-Type (static string) */
-	struct buf body;         /* capped at HKP_MAX_REPLY */
-	int cors;                /* Access-Control-Allow-Origin: * */
-	int have_count;          /* send X-HKP-Results-Count: count */
+	int status;       /* HTTP status, 200 unless set */
+	const char *type; /* Content-Type (static string) */
+	struct buf body;  /* capped at HKP_MAX_REPLY */
+	int cors;         /* Access-Control-Allow-Origin: * */
+	int have_count;   /* send X-HKP-Results-Count: count */
 	size_t count;
 };
 
 struct hkp_ctx {
 	struct hkp_server *srv;
 	const struct pks_config *cfg;
-	const struct ingest_sync_src *sync;  /* mail sync list, or NULL */
-	const struct hkp_form *args;  /* decoded query-string arguments */
-	const uint8_t *body;          /* POST body, NUL-terminated */
+	const struct ingest_sync_src *sync; /* mail sync list, or NULL */
+	const struct hkp_form *args;        /* decoded query-string arguments */
+	const uint8_t *body;                /* POST body, NUL-terminated */
 	size_t bodylen;
-	size_t max_matches;           /* cfg->max_matches or the default */
-	const char *why;              /* reason of a failure (static) */
+	size_t max_matches; /* cfg->max_matches or the default */
+	const char *why;    /* reason of a failure (static) */
 };
 
 /* A route's handler.  q is the parsed lookup (NULL for POST routes). */
-typedef enum pks_rc (*hkp_handler)(struct hkp_ctx *ctx,
-    const struct hkp_query *q, struct hkp_reply *r);
+typedef enum pks_rc (*hkp_handler)(
+    struct hkp_ctx *ctx, const struct hkp_query *q, struct hkp_reply *r);
 
 /* Record the reason of a failure (why NULL keeps an earlier one, or
  * the server uses pks_rc_str(rc)); returns rc. */
@@ -74,16 +74,16 @@ struct hkp_cache *hkp_ctx_cache(const struct hkp_ctx *ctx);
 uint16_t hkp_ctx_port(const struct hkp_ctx *ctx);
 
 /* Handlers. */
-enum pks_rc hkp_lookup_get(struct hkp_ctx *ctx, const struct hkp_query *q,
-    struct hkp_reply *r);
-enum pks_rc hkp_lookup_index(struct hkp_ctx *ctx, const struct hkp_query *q,
-    struct hkp_reply *r);
-enum pks_rc hkp_stats(struct hkp_ctx *ctx, const struct hkp_query *q,
-    struct hkp_reply *r);
-enum pks_rc hkp_add(struct hkp_ctx *ctx, const struct hkp_query *q,
-    struct hkp_reply *r);
-enum pks_rc hkp_hashquery(struct hkp_ctx *ctx, const struct hkp_query *q,
-    struct hkp_reply *r);
+enum pks_rc hkp_lookup_get(
+    struct hkp_ctx *ctx, const struct hkp_query *q, struct hkp_reply *r);
+enum pks_rc hkp_lookup_index(
+    struct hkp_ctx *ctx, const struct hkp_query *q, struct hkp_reply *r);
+enum pks_rc hkp_stats(
+    struct hkp_ctx *ctx, const struct hkp_query *q, struct hkp_reply *r);
+enum pks_rc hkp_add(
+    struct hkp_ctx *ctx, const struct hkp_query *q, struct hkp_reply *r);
+enum pks_rc hkp_hashquery(
+    struct hkp_ctx *ctx, const struct hkp_query *q, struct hkp_reply *r);
 
 /*
  * Parse a stored key and build its index facts.  *key and *info are

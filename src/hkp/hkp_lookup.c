@@ -36,8 +36,8 @@ db_fail(struct hkp_ctx *ctx, struct store *st, enum pks_rc rc)
 
 /* Search and load the keys; PKS_ERR_NOTFOUND or _TOOMANY as errors. */
 static enum pks_rc
-find_keys(struct hkp_ctx *ctx, const struct store_query *s,
-    struct store_keys *out)
+find_keys(
+    struct hkp_ctx *ctx, const struct store_query *s, struct store_keys *out)
 {
 	struct store_ids ids = { NULL, 0 };
 	struct store *st;
@@ -76,7 +76,8 @@ static enum pks_rc
 too_big(struct hkp_ctx *ctx, enum pks_rc rc)
 {
 	if (rc == PKS_ERR_TOOBIG)
-		return hkp_fail(ctx, rc, "the matching keys are too large; "
+		return hkp_fail(ctx, rc,
+		    "the matching keys are too large; "
 		    "be more specific");
 	return hkp_fail(ctx, rc, NULL);
 }
@@ -122,8 +123,8 @@ armor_one(struct hkp_ctx *ctx, const struct store_key *k, struct buf *out)
 		return rc;
 	rc = pgp_armor_encode(k->data, k->len, NULL, out);
 	if (rc == PKS_OK)
-		hkp_cache_put(c, k->id, k->hash, out->data + start,
-		    out->len - start);
+		hkp_cache_put(
+		    c, k->id, k->hash, out->data + start, out->len - start);
 	return rc;
 }
 
@@ -147,8 +148,8 @@ armor_keys(struct hkp_ctx *ctx, const struct store_keys *f, struct buf *out)
 }
 
 enum pks_rc
-hkp_lookup_get(struct hkp_ctx *ctx, const struct hkp_query *q,
-    struct hkp_reply *r)
+hkp_lookup_get(
+    struct hkp_ctx *ctx, const struct hkp_query *q, struct hkp_reply *r)
 {
 	struct store_keys f;
 	struct buf armor;
@@ -210,8 +211,8 @@ index_mr(const struct store_keys *f, struct hkp_reply *r)
 }
 
 enum pks_rc
-hkp_lookup_index(struct hkp_ctx *ctx, const struct hkp_query *q,
-    struct hkp_reply *r)
+hkp_lookup_index(
+    struct hkp_ctx *ctx, const struct hkp_query *q, struct hkp_reply *r)
 {
 	struct store_keys f;
 	enum pks_rc rc;

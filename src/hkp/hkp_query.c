@@ -78,22 +78,21 @@ static int
 is_on(const struct hkp_field *f)
 {
 	return f != NULL && (eq_nocase(f->value, f->len, "on") ||
-	    eq_nocase(f->value, f->len, "1") ||
-	    eq_nocase(f->value, f->len, "yes") ||
-	    eq_nocase(f->value, f->len, "true"));
+				eq_nocase(f->value, f->len, "1") ||
+				eq_nocase(f->value, f->len, "yes") ||
+				eq_nocase(f->value, f->len, "true"));
 }
 
 enum pks_rc
 hkp_search_parse(const char *s, size_t len, enum hkp_op op,
     struct store_query *out, struct pks_err *err)
 {
-	return store_query_parse(s, len, op == HKP_OP_HGET ?
-	    STORE_QUERY_PARSE_HASH : 0, out, err);
+	return store_query_parse(
+	    s, len, op == HKP_OP_HGET ? STORE_QUERY_PARSE_HASH : 0, out, err);
 }
 
 static enum pks_rc
-parse_op(const struct hkp_form *args, struct hkp_query *q,
-    struct pks_err *err)
+parse_op(const struct hkp_form *args, struct hkp_query *q, struct pks_err *err)
 {
 	const struct hkp_field *f;
 	size_t i;
@@ -111,8 +110,8 @@ parse_op(const struct hkp_form *args, struct hkp_query *q,
 }
 
 enum pks_rc
-hkp_query_parse(const struct hkp_form *args, struct hkp_query *q,
-    struct pks_err *err)
+hkp_query_parse(
+    const struct hkp_form *args, struct hkp_query *q, struct pks_err *err)
 {
 	const struct hkp_field *f;
 	enum pks_rc rc;

@@ -28,15 +28,15 @@ enum hkp_op {
 };
 
 enum hkp_opt {
-	HKP_OPT_MR = 1,      /* machine-readable output */
-	HKP_OPT_NM = 2       /* no modification (accepted, no effect) */
+	HKP_OPT_MR = 1, /* machine-readable output */
+	HKP_OPT_NM = 2  /* no modification (accepted, no effect) */
 };
 
 struct hkp_query {
 	enum hkp_op op;
-	unsigned opts;       /* HKP_OPT_* bits */
-	int fingerprint;     /* fingerprint=on */
-	int exact;           /* exact=on */
+	unsigned opts;   /* HKP_OPT_* bits */
+	int fingerprint; /* fingerprint=on */
+	int exact;       /* exact=on */
 	struct store_query search;
 };
 
@@ -46,8 +46,8 @@ struct hkp_query {
  * PKS_ERR_PARSE for a missing op or search, bad hex, a search too long
  * or without usable words; PKS_ERR_UNSUPPORTED for an unknown op.
  */
-enum pks_rc hkp_query_parse(const struct hkp_form *args, struct hkp_query *q,
-    struct pks_err *err);
+enum pks_rc hkp_query_parse(
+    const struct hkp_form *args, struct hkp_query *q, struct pks_err *err);
 
 /* The HKP_OPT_* bits of an options value such as "mr,nm". */
 unsigned hkp_options_parse(const char *s, size_t len);

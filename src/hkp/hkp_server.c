@@ -41,15 +41,15 @@
 
 struct hkp_server {
 	const struct pks_config *cfg;
-	struct ingest_sync_src sync;  /* get NULL: no mail sync */
+	struct ingest_sync_src sync; /* get NULL: no mail sync */
 	struct MHD_Daemon *daemon;
 	uint16_t port;
 	size_t max_post;
 	size_t max_matches;
-	atomic_int starting;          /* MHD messages are warnings */
-	struct hkp_cache *cache;      /* armored keys for op=get, or NULL */
-	pthread_key_t tls;            /* this thread's struct store */
-	pthread_mutex_t lock;         /* guards stores */
+	atomic_int starting;     /* MHD messages are warnings */
+	struct hkp_cache *cache; /* armored keys for op=get, or NULL */
+	pthread_key_t tls;       /* this thread's struct store */
+	pthread_mutex_t lock;    /* guards stores */
 	struct store **stores;
 	size_t nstores;
 };
@@ -59,7 +59,7 @@ enum body_kind { BODY_NONE, BODY_ADD, BODY_HASHQUERY };
 struct route {
 	const char *method;
 	const char *path;
-	int op;                       /* enum hkp_op, -1: no op argument */
+	int op; /* enum hkp_op, -1: no op argument */
 	enum body_kind body;
 	hkp_handler handle;
 };
@@ -78,9 +78,9 @@ static const struct route routes[] = {
 
 /* Per-request state, in *req_cls. */
 struct hkp_req {
-	const struct route *route;    /* first row for path and method */
+	const struct route *route; /* first row for path and method */
 	struct buf body;
-	int toobig;                   /* body passed its cap: dropped */
+	int toobig; /* body passed its cap: dropped */
 	struct hkp_form args;
 };
 
@@ -119,8 +119,8 @@ hkp_ctx_store(struct hkp_ctx *ctx, struct store **out)
 
 	st = pthread_getspecific(srv->tls);
 	if (st == NULL) {
-		rc = store_open(srv->cfg->dbfile, 0, srv->cfg->busy_timeout_ms,
-		    &st);
+		rc = store_open(
+		    srv->cfg->dbfile, 0, srv->cfg->busy_timeout_ms, &st);
 		if (rc != PKS_OK) {
 			log_warnx("hkp: cannot open %s: %s", srv->cfg->dbfile,
 			    pks_rc_str(rc));
@@ -131,8 +131,8 @@ hkp_ctx_store(struct hkp_ctx *ctx, struct store **out)
 			return hkp_fail(ctx, PKS_ERR_NOMEM, "out of memory");
 		}
 		pthread_mutex_lock(&srv->lock);
-		srv->stores = xreallocarray(srv->stores, srv->nstores + 1,
-		    sizeof(*srv->stores));
+		srv->stores = xreallocarray(
+		    srv->stores, srv->nstores + 1, sizeof(*srv->stores));
 		srv->stores[srv->nstores++] = st;
 		pthread_mutex_unlock(&srv->lock);
 	}
@@ -158,8 +158,8 @@ reply_error(struct hkp_reply *r, enum pks_rc rc, const char *why)
 	r->status = pks_rc_http(rc);
 	r->type = "text/plain; charset=utf-8";
 	r->have_count = 0;
-	if (buf_printf(&r->body, "%s\n", why != NULL ? why :
-	    pks_rc_str(rc)) != PKS_OK)
+	if (buf_printf(&r->body, "%s\n", why != NULL ? why : pks_rc_str(rc)) !=
+	    PKS_OK)
 		buf_reset(&r->body);
 }
 
@@ -174,18 +174,18 @@ reply_queue(struct MHD_Connection *conn, const char *method, const char *url,
 	char num[32];
 
 	data = buf_steal(&r->body, &len);
-	resp = MHD_create_response_from_buffer_with_free_callback(len, data,
-	    free);
+	resp =
+	    MHD_create_response_from_buffer_with_free_callback(len, data, free);
 	if (resp == NULL) {
 		free(data);
 		return MHD_NO;
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->type);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_SERVER,
-	    "pksync/" PACKAGE_VERSION);
+	MHD_add_response_header(
+	    resp, MHD_HTTP_HEADER_SERVER, "pksync/" PACKAGE_VERSION);
 	if (r->cors)
-		MHD_add_response_header(resp,
-		    MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+		MHD_add_response_header(
+		    resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
 	if (r->have_count) {
 		snprintf(num, sizeof(num), "%zu", r->count);
 		MHD_add_response_header(resp, "X-HKP-Results-Count", num);
@@ -202,8 +202,8 @@ reply_queue(struct MHD_Connection *conn, const char *method, const char *url,
 		log_warnx("hkp: %s %s: %d %.*s", method, url, r->status,
 		    (int)(len > 200 ? 200 : len), (const char *)data);
 	else
-		log_debug("hkp: %s %s: %d bytes=%zu", method, url, r->status,
-		    len);
+		log_debug(
+		    "hkp: %s %s: %d bytes=%zu", method, url, r->status, len);
 	ret = MHD_queue_response(conn, (unsigned)r->status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -261,8 +261,8 @@ route_for_op(const struct route *rt, enum hkp_op op)
 }
 
 static enum MHD_Result
-collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-    size_t keylen, const char *value, size_t vlen)
+collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, size_t keylen,
+    const char *value, size_t vlen)
 {
 	struct hkp_form *f = cls;
 
@@ -304,8 +304,8 @@ dispatch(struct hkp_server *srv, struct MHD_Connection *conn,
 	enum MHD_Result ret;
 	enum pks_rc rc;
 
-	MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, collect_arg,
-	    &req->args);
+	MHD_get_connection_values_n(
+	    conn, MHD_GET_ARGUMENT_KIND, collect_arg, &req->args);
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.srv = srv;
 	ctx.cfg = srv->cfg;
@@ -336,22 +336,22 @@ begin_request(struct hkp_server *srv, struct MHD_Connection *conn,
 
 	req->route = route_find(url, method, &status);
 	if (req->route == NULL)
-		return queue_error(conn, method, url, status, status == 404 ?
-		    "not found" : "method not allowed");
+		return queue_error(conn, method, url, status,
+		    status == 404 ? "not found" : "method not allowed");
 	if (req->route->body == BODY_ADD)
 		max = srv->max_post;
 	else if (req->route->body == BODY_HASHQUERY)
 		max = HKP_HASHQUERY_MAX_BODY;
 	buf_init(&req->body, max);
 	if (req->route->body == BODY_NONE)
-		return MHD_YES;        /* a body of a GET is read and ignored */
-	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+		return MHD_YES; /* a body of a GET is read and ignored */
+	cl = MHD_lookup_connection_value(
+	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl != NULL) {
 		n = strtoull(cl, &end, 10);
 		if (end != cl && n > max)
-			return queue_error(conn, method, url, 413,
-			    "request body too large");
+			return queue_error(
+			    conn, method, url, 413, "request body too large");
 	}
 	return MHD_YES;
 }
@@ -371,7 +371,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		*req_cls = req;
 		return begin_request(srv, conn, method, url, req);
 	}
-	if (req->route == NULL)        /* answered already; not reached */
+	if (req->route == NULL) /* answered already; not reached */
 		return MHD_NO;
 	if (*upload_size > 0) {
 		if (!req->toobig && req->route->body != BODY_NONE &&
@@ -383,8 +383,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_YES;
 	}
 	if (req->toobig)
-		return queue_error(conn, method, url, 413,
-		    "request body too large");
+		return queue_error(
+		    conn, method, url, 413, "request body too large");
 	return dispatch(srv, conn, req, method, url);
 }
 
@@ -424,8 +424,7 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* Resolve the listen address (the first of getaddrinfo's answers). */
 static enum pks_rc
-resolve(const char *host, uint16_t port, struct sockaddr_storage *ss,
-    int *ipv6)
+resolve(const char *host, uint16_t port, struct sockaddr_storage *ss, int *ipv6)
 {
 	struct addrinfo hints, *res = NULL;
 	char portstr[8];
@@ -464,22 +463,20 @@ pool_size(const struct pks_config *cfg)
 }
 
 static struct MHD_Daemon *
-daemon_start(struct hkp_server *srv, const struct sockaddr_storage *ss,
-    int ipv6)
+daemon_start(
+    struct hkp_server *srv, const struct sockaddr_storage *ss, int ipv6)
 {
 	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
 
 	if (ipv6)
 		flags |= MHD_USE_IPv6;
 	return MHD_start_daemon(flags, srv->cfg->http_port, NULL, NULL,
-	    on_request, srv,
-	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+	    on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
 	    MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)ss,
 	    MHD_OPTION_THREAD_POOL_SIZE, pool_size(srv->cfg),
 	    MHD_OPTION_CONNECTION_LIMIT, HKP_CONN_LIMIT,
 	    MHD_OPTION_CONNECTION_TIMEOUT, HKP_CONN_TIMEOUT,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-	    MHD_OPTION_END);
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
 }
 
 enum pks_rc
@@ -489,7 +486,8 @@ hkp_server_start(const struct pks_config *cfg,
 	struct hkp_server *srv;
 	const union MHD_DaemonInfo *info;
 	struct sockaddr_storage ss;
-	const char *host = cfg->http_host != NULL ? cfg->http_host : "127.0.0.1";
+	const char *host =
+	    cfg->http_host != NULL ? cfg->http_host : "127.0.0.1";
 	int ipv6 = 0;
 	enum pks_rc rc;
 
@@ -502,8 +500,8 @@ hkp_server_start(const struct pks_config *cfg,
 	if (sync != NULL)
 		srv->sync = *sync;
 	srv->max_post = cfg->max_post ? cfg->max_post : PKS_MAX_POST_DEFAULT;
-	srv->max_matches = cfg->max_matches ? cfg->max_matches :
-	    PKS_MAX_MATCHES_DEFAULT;
+	srv->max_matches =
+	    cfg->max_matches ? cfg->max_matches : PKS_MAX_MATCHES_DEFAULT;
 	srv->cache = hkp_cache_new(cfg->armor_cache);
 	if (pthread_key_create(&srv->tls, NULL) != 0)
 		fatalx("hkp: pthread_key_create");

@@ -44,13 +44,13 @@ struct stats {
 	int64_t total;
 	struct store_day *days;
 	size_t ndays;
-	struct peer_list gossip;   /* "host port" */
-	struct peer_list mail;     /* addresses */
-	struct store_outbox_peer *queue;  /* outbox per recipient */
+	struct peer_list gossip;         /* "host port" */
+	struct peer_list mail;           /* addresses */
+	struct store_outbox_peer *queue; /* outbox per recipient */
 	size_t nqueue;
-	int recon_port;            /* -1 when recon is off */
+	int recon_port; /* -1 when recon is off */
 	unsigned http_port;
-	struct store_recon_peer *recon;   /* last session per recon peer */
+	struct store_recon_peer *recon; /* last session per recon peer */
 	size_t nrecon;
 };
 
@@ -78,7 +78,7 @@ next_word(char **p)
 		return NULL;
 	*p = w;
 	while (**p != '\0' && **p != ' ' && **p != '\t' && **p != '\r' &&
-	    **p != '\n')
+	       **p != '\n')
 		(*p)++;
 	if (**p != '\0')
 		*(*p)++ = '\0';
@@ -125,8 +125,8 @@ peers_read(const char *path, int ntok, struct peer_list *out)
 		if (w1 == NULL || (ntok == 2 && w2 == NULL))
 			continue;
 		out->v = xreallocarray(out->v, out->n + 1, sizeof(*out->v));
-		out->v[out->n++] = ntok == 2 ? xasprintf("%s %s", w1, w2) :
-		    xstrdup(w1);
+		out->v[out->n++] =
+		    ntok == 2 ? xasprintf("%s %s", w1, w2) : xstrdup(w1);
 	}
 	fclose(f);
 }
@@ -164,8 +164,8 @@ html_row(struct buf *out, const char *name, const char *value)
 }
 
 static enum pks_rc
-html_settings(struct buf *out, const struct pks_config *cfg,
-    const struct stats *s)
+html_settings(
+    struct buf *out, const struct pks_config *cfg, const struct stats *s)
 {
 	char http[16], recon[16];
 	enum pks_rc rc;
@@ -176,7 +176,7 @@ html_settings(struct buf *out, const struct pks_config *cfg,
 	else
 		snprintf(recon, sizeof(recon), "off");
 	rc = buf_adds(out, "<h2>Settings</h2>\n<table summary=\"Keyserver "
-	    "Settings\">\n");
+			   "Settings\">\n");
 	if (rc == PKS_OK)
 		rc = html_row(out, "Hostname", str_or_empty(cfg->hostname));
 	if (rc == PKS_OK)
@@ -184,7 +184,8 @@ html_settings(struct buf *out, const struct pks_config *cfg,
 	if (rc == PKS_OK)
 		rc = html_row(out, "Version", PACKAGE_VERSION);
 	if (rc == PKS_OK)
-		rc = html_row(out, "Server contact", str_or_empty(cfg->contact));
+		rc =
+		    html_row(out, "Server contact", str_or_empty(cfg->contact));
 	if (rc == PKS_OK)
 		rc = html_row(out, "HTTP port", http);
 	if (rc == PKS_OK)
@@ -202,8 +203,8 @@ html_list(struct buf *out, const char *title, const struct peer_list *p)
 	size_t i;
 	enum pks_rc rc;
 
-	rc = buf_printf(out, "<h2>%s</h2>\n<table summary=\"%s\">\n", title,
-	    title);
+	rc = buf_printf(
+	    out, "<h2>%s</h2>\n<table summary=\"%s\">\n", title, title);
 	for (i = 0; i < p->n && rc == PKS_OK; i++) {
 		rc = buf_adds(out, "<tr><td>");
 		if (rc == PKS_OK)
@@ -222,17 +223,21 @@ html_days(struct buf *out, const struct stats *s)
 	size_t i;
 	enum pks_rc rc;
 
-	rc = buf_printf(out, "<h2>Statistics</h2><p>Total number of keys: "
+	rc = buf_printf(out,
+	    "<h2>Statistics</h2><p>Total number of keys: "
 	    "%lld</p>\n<h2>Daily Histogram</h2>\n<table summary=\"Daily "
 	    "Histogram\" border=\"1\">\n<tr><td>Time</td><td>New Keys</td>"
-	    "<td>Updated Keys</td></tr>\n", (long long)s->total);
+	    "<td>Updated Keys</td></tr>\n",
+	    (long long)s->total);
 	for (i = 0; i < s->ndays && rc == PKS_OK; i++) {
 		rc = buf_adds(out, "<tr><td>");
 		if (rc == PKS_OK)
 			rc = hkp_html_escapes(out, s->days[i].day);
 		if (rc == PKS_OK)
-			rc = buf_printf(out, "</td><td>%lld</td><td>%lld</td>"
-			    "</tr>\n", (long long)s->days[i].nnew,
+			rc = buf_printf(out,
+			    "</td><td>%lld</td><td>%lld</td>"
+			    "</tr>\n",
+			    (long long)s->days[i].nnew,
 			    (long long)s->days[i].nupdated);
 	}
 	if (rc == PKS_OK)
@@ -242,8 +247,8 @@ html_days(struct buf *out, const struct stats *s)
 
 /* Queue counts of a sync peer (recipients compared ignoring case). */
 static void
-queue_counts(const struct stats *s, const char *peer, int64_t *queued,
-    int64_t *failed)
+queue_counts(
+    const struct stats *s, const char *peer, int64_t *queued, int64_t *failed)
 {
 	size_t i;
 
@@ -295,8 +300,10 @@ html_recon_row(struct buf *out, const struct store_recon_peer *p)
 	if (rc == PKS_OK)
 		rc = hkp_html_escapes(out, p->result);
 	if (rc == PKS_OK)
-		rc = buf_printf(out, "</td><td>%s</td><td>%lld</td><td>%s%lld"
-		    "</td><td>%lld</td></tr>\n", ok, (long long)p->ok_keys_in,
+		rc = buf_printf(out,
+		    "</td><td>%s</td><td>%lld</td><td>%s%lld"
+		    "</td><td>%lld</td></tr>\n",
+		    ok, (long long)p->ok_keys_in,
 		    strcmp(p->ok_role, "responder") == 0 ? "&gt;=" : "",
 		    (long long)p->ok_keys_out, (long long)p->ok_fetched);
 	return rc;
@@ -309,11 +316,12 @@ html_recon(struct buf *out, const struct stats *s)
 	size_t i;
 	enum pks_rc rc;
 
-	rc = buf_adds(out, "<h2>Recon Peer Status</h2>\n<table summary=\""
-	    "Recon Peer Status\" border=\"1\">\n<tr><td>Peer</td>"
-	    "<td>Last recon (UTC)</td><td>As</td><td>Result</td>"
-	    "<td>Last good recon (UTC)</td><td>Keys in</td>"
-	    "<td>Keys out</td><td>Fetched</td></tr>\n");
+	rc =
+	    buf_adds(out, "<h2>Recon Peer Status</h2>\n<table summary=\""
+			  "Recon Peer Status\" border=\"1\">\n<tr><td>Peer</td>"
+			  "<td>Last recon (UTC)</td><td>As</td><td>Result</td>"
+			  "<td>Last good recon (UTC)</td><td>Keys in</td>"
+			  "<td>Keys out</td><td>Fetched</td></tr>\n");
 	for (i = 0; i < s->nrecon && rc == PKS_OK; i++)
 		rc = html_recon_row(out, &s->recon[i]);
 	if (rc == PKS_OK)
@@ -329,7 +337,8 @@ html_queue(struct buf *out, const struct stats *s)
 	size_t i;
 	enum pks_rc rc;
 
-	rc = buf_adds(out, "<h2>Outgoing Mail Queue</h2>\n<table summary=\""
+	rc = buf_adds(out,
+	    "<h2>Outgoing Mail Queue</h2>\n<table summary=\""
 	    "Outgoing Mail Queue\" border=\"1\">\n<tr><td>Peer</td>"
 	    "<td>Queued</td><td>Failed</td></tr>\n");
 	for (i = 0; i < s->mail.n + s->nqueue && rc == PKS_OK; i++) {
@@ -338,13 +347,18 @@ html_queue(struct buf *out, const struct stats *s)
 			continue;
 		rc = buf_adds(out, "<tr><td>");
 		if (rc == PKS_OK)
-			rc = hkp_html_escapes(out, i < s->mail.n ? s->mail.v[i] :
-			    s->queue[i - s->mail.n].recipient);
-		queue_counts(s, i < s->mail.n ? s->mail.v[i] :
-		    s->queue[i - s->mail.n].recipient, &q, &f);
+			rc = hkp_html_escapes(out,
+			    i < s->mail.n ? s->mail.v[i]
+					  : s->queue[i - s->mail.n].recipient);
+		queue_counts(s,
+		    i < s->mail.n ? s->mail.v[i]
+				  : s->queue[i - s->mail.n].recipient,
+		    &q, &f);
 		if (rc == PKS_OK)
-			rc = buf_printf(out, "</td><td>%lld</td><td>%lld</td>"
-			    "</tr>\n", (long long)q, (long long)f);
+			rc = buf_printf(out,
+			    "</td><td>%lld</td><td>%lld</td>"
+			    "</tr>\n",
+			    (long long)q, (long long)f);
 	}
 	if (rc == PKS_OK)
 		rc = buf_adds(out, "</table>\n");
@@ -362,8 +376,8 @@ json_queue(struct buf *out, const struct stats *s)
 
 	rc = buf_adds(out, "\"mailQueue\":[");
 	for (i = 0; i < s->mail.n + s->nqueue && rc == PKS_OK; i++) {
-		a = i < s->mail.n ? s->mail.v[i] :
-		    s->queue[i - s->mail.n].recipient;
+		a = i < s->mail.n ? s->mail.v[i]
+				  : s->queue[i - s->mail.n].recipient;
 		if (i >= s->mail.n && in_list(&s->mail, a))
 			continue;
 		queue_counts(s, a, &q, &f);
@@ -372,8 +386,9 @@ json_queue(struct buf *out, const struct stats *s)
 		if (rc == PKS_OK)
 			rc = hkp_json_string(out, a, strlen(a));
 		if (rc == PKS_OK)
-			rc = buf_printf(out, ",\"queued\":%lld,\"failed\":%lld}",
-			    (long long)q, (long long)f);
+			rc =
+			    buf_printf(out, ",\"queued\":%lld,\"failed\":%lld}",
+				(long long)q, (long long)f);
 	}
 	if (rc == PKS_OK)
 		rc = buf_adds(out, "],");
@@ -381,8 +396,7 @@ json_queue(struct buf *out, const struct stats *s)
 }
 
 static enum pks_rc
-stats_html(struct buf *out, const struct pks_config *cfg,
-    const struct stats *s)
+stats_html(struct buf *out, const struct pks_config *cfg, const struct stats *s)
 {
 	char when[64];
 	time_t now = time(NULL);
@@ -453,8 +467,8 @@ json_days(struct buf *out, const struct stats *s)
 	for (i = 0; i < s->ndays && rc == PKS_OK; i++) {
 		rc = buf_adds(out, i > 0 ? ",{\"day\":" : "{\"day\":");
 		if (rc == PKS_OK)
-			rc = hkp_json_string(out, s->days[i].day,
-			    strlen(s->days[i].day));
+			rc = hkp_json_string(
+			    out, s->days[i].day, strlen(s->days[i].day));
 		if (rc == PKS_OK)
 			rc = buf_printf(out, ",\"new\":%lld,\"updated\":%lld}",
 			    (long long)s->days[i].nnew,
@@ -466,8 +480,7 @@ json_days(struct buf *out, const struct stats *s)
 }
 
 static enum pks_rc
-stats_json(struct buf *out, const struct pks_config *cfg,
-    const struct stats *s)
+stats_json(struct buf *out, const struct pks_config *cfg, const struct stats *s)
 {
 	enum pks_rc rc;
 
@@ -530,8 +543,7 @@ stats_load(struct hkp_ctx *ctx, struct stats *s)
 }
 
 enum pks_rc
-hkp_stats(struct hkp_ctx *ctx, const struct hkp_query *q,
-    struct hkp_reply *r)
+hkp_stats(struct hkp_ctx *ctx, const struct hkp_query *q, struct hkp_reply *r)
 {
 	struct stats s;
 	enum pks_rc rc;

@@ -35,9 +35,9 @@
 struct ingest_run {
 	struct store *st;
 	enum ingest_source src;
-	const char **rcpt;      /* peers that get an outbox row (borrowed) */
+	const char **rcpt; /* peers that get an outbox row (borrowed) */
 	size_t nrcpt;
-	char *path;             /* outgoing X-KeyServer-Sent, '\n'-joined */
+	char *path; /* outgoing X-KeyServer-Sent, '\n'-joined */
 	ingest_cb cb;
 	void *arg;
 	struct ingest_stats tally;
@@ -104,9 +104,10 @@ report(struct ingest_run *run, const struct ingest_result *r)
 		if (r->have_fpr)
 			pgp_hex(r->fpr.fpr, r->fpr.len, hex);
 		log_debug("ingest source=%s key=%s outcome=%s added=%zu "
-		    "queued=%zu%s%s", source_name(run->src), hex,
-		    outcome_name(r->outcome), r->added, r->queued,
-		    r->why ? " why=" : "", r->why ? r->why : "");
+			  "queued=%zu%s%s",
+		    source_name(run->src), hex, outcome_name(r->outcome),
+		    r->added, r->queued, r->why ? " why=" : "",
+		    r->why ? r->why : "");
 	}
 	if (run->cb != NULL)
 		run->cb(run->arg, r);
@@ -126,8 +127,8 @@ refuse(struct ingest_result *r, enum pks_rc why_rc, const char *why)
  * run: one outbox row each, in the caller's transaction.
  */
 static enum pks_rc
-queue_mail(struct ingest_run *run, const struct pgp_key *news,
-    struct ingest_result *r)
+queue_mail(
+    struct ingest_run *run, const struct pgp_key *news, struct ingest_result *r)
 {
 	struct buf out;
 	enum pks_rc rc = PKS_OK;
@@ -139,8 +140,8 @@ queue_mail(struct ingest_run *run, const struct pgp_key *news,
 	if ((rc = pgp_key_write(news, &out, PGP_HDR_SKS)) != PKS_OK)
 		goto out;
 	for (i = 0; i < run->nrcpt && rc == PKS_OK; i++) {
-		rc = store_outbox_add_incremental(run->st, run->rcpt[i],
-		    run->path, out.data, out.len);
+		rc = store_outbox_add_incremental(
+		    run->st, run->rcpt[i], run->path, out.data, out.len);
 		if (rc == PKS_OK)
 			r->queued++;
 	}
@@ -172,8 +173,9 @@ write_key(struct ingest_run *run, const struct pgp_key *key, int64_t id,
 	memset(&rec, 0, sizeof(rec));
 	buf_init(&out, PKS_MAX_KEY);
 	if ((rc = pgp_key_write(key, &out, PGP_HDR_SKS)) != PKS_OK) {
-		rc = refuse(r, rc, rc == PKS_ERR_TOOBIG ?
-		    "key would pass the size limit" : NULL);
+		rc = refuse(r, rc,
+		    rc == PKS_ERR_TOOBIG ? "key would pass the size limit"
+					 : NULL);
 		goto out;
 	}
 	if ((rc = pgp_key_info(key, &info)) != PKS_OK) {
@@ -221,17 +223,18 @@ merge_stored(struct ingest_run *run, const struct store_key *old,
 	rc = pgp_key_parse(old->data, old->len, &stored, &err);
 	if (rc != PKS_OK) {
 		log_warnx("key row %lld: stored packets do not parse: %s "
-		    "(run pksync check)", (long long)old->id,
-		    err.why ? err.why : pks_rc_str(rc));
+			  "(run pksync check)",
+		    (long long)old->id, err.why ? err.why : pks_rc_str(rc));
 		return refuse(r, rc, "the stored copy of this key is damaged");
 	}
 	/* PKS computes no delta when no peer gets it. */
-	rc = pgp_key_merge(stored, key, &r->added,
-	    run->nrcpt > 0 ? &delta : NULL);
+	rc = pgp_key_merge(
+	    stored, key, &r->added, run->nrcpt > 0 ? &delta : NULL);
 	if (rc == PKS_OK && r->added == 0)
 		pgp_key_hash(stored, hash);
 	if (rc != PKS_OK) {
-		rc = refuse(r, rc, "primary key packet differs from the "
+		rc = refuse(r, rc,
+		    "primary key packet differs from the "
 		    "stored key with this fingerprint");
 	} else if (r->added == 0 && memcmp(hash, old->hash, 16) == 0) {
 		/* Nothing new: no write, no new hash, no new timestamp. */
@@ -253,8 +256,8 @@ merge_stored(struct ingest_run *run, const struct store_key *old,
  * database error, or PKS_OK with r->outcome set.
  */
 static enum pks_rc
-ingest_one(struct ingest_run *run, const uint8_t *p, size_t n,
-    struct ingest_result *r)
+ingest_one(
+    struct ingest_run *run, const uint8_t *p, size_t n, struct ingest_result *r)
 {
 	struct pgp_key *key = NULL;
 	struct store_key old;
@@ -353,7 +356,8 @@ ingest_armor(struct ingest_run *run, const char *text, size_t len)
 		if ((rc = ingest_ring(run, bin.data, bin.len)) != PKS_OK)
 			break;
 		if (run->nreported == nbefore) {
-			refuse(&r, PKS_ERR_NOTFOUND, "armor block holds no key");
+			refuse(
+			    &r, PKS_ERR_NOTFOUND, "armor block holds no key");
 			report(run, &r);
 		}
 	}
@@ -418,7 +422,7 @@ build_path(struct ingest_run *run, const struct ingest_origin *o)
 	    !named(o->sync->this_site, o->sent, o->nsent))
 		(void)buf_adds(&b, o->sync->this_site);
 	else if (b.len > 0)
-		b.len--;          /* ours is in the list: drop the last '\n' */
+		b.len--; /* ours is in the list: drop the last '\n' */
 	(void)buf_addc(&b, '\0');
 	run->path = (char *)buf_steal(&b, &i);
 }
@@ -489,9 +493,9 @@ run_finish(struct ingest_run *run, enum pks_rc rc, struct ingest_stats *stats)
 		stats->nqueued += run->tally.nqueued;
 	}
 	log_debug("ingest source=%s new=%zu updated=%zu unchanged=%zu "
-	    "refused=%zu queued=%zu", source_name(run->src), run->tally.nnew,
-	    run->tally.nupdated, run->tally.nunchanged, run->tally.nrefused,
-	    run->tally.nqueued);
+		  "refused=%zu queued=%zu",
+	    source_name(run->src), run->tally.nnew, run->tally.nupdated,
+	    run->tally.nunchanged, run->tally.nrefused, run->tally.nqueued);
 	return PKS_OK;
 }
 

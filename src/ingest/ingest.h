@@ -87,12 +87,12 @@ enum ingest_outcome {
 /* What happened to one key of the input. */
 struct ingest_result {
 	enum ingest_outcome outcome;
-	struct pgp_fpr fpr;     /* valid unless the key was unreadable */
+	struct pgp_fpr fpr; /* valid unless the key was unreadable */
 	int have_fpr;
-	size_t added;           /* packets added by the merge */
-	uint8_t hash[16];       /* SKS hash after the merge */
-	size_t queued;          /* outbox rows written for it (one per peer) */
-	const char *why;        /* reason when refused (static) */
+	size_t added;     /* packets added by the merge */
+	uint8_t hash[16]; /* SKS hash after the merge */
+	size_t queued;    /* outbox rows written for it (one per peer) */
+	const char *why;  /* reason when refused (static) */
 };
 
 struct ingest_stats {
@@ -100,7 +100,7 @@ struct ingest_stats {
 	size_t nupdated;
 	size_t nunchanged;
 	size_t nrefused;
-	size_t nqueued;         /* outbox rows written */
+	size_t nqueued; /* outbox rows written */
 };
 
 /* Called once per key, in input order; may be NULL. */
@@ -117,9 +117,9 @@ typedef void (*ingest_cb)(void *arg, const struct ingest_result *r);
  * failed call what cb heard was rolled back, outbox rows included.
  * origin is described above.
  */
-enum pks_rc ingest_keyring(struct store *st,
-    const struct ingest_origin *origin, const uint8_t *data, size_t len,
-    ingest_cb cb, void *arg, struct ingest_stats *stats);
+enum pks_rc ingest_keyring(struct store *st, const struct ingest_origin *origin,
+    const uint8_t *data, size_t len, ingest_cb cb, void *arg,
+    struct ingest_stats *stats);
 
 /*
  * The same for text that holds one or more armored key blocks (or, if
@@ -127,8 +127,8 @@ enum pks_rc ingest_keyring(struct store *st,
  * reported through cb as refused (no fingerprint) and does not stop the
  * others.  PKS_ERR_NOTFOUND if the text holds no key at all.
  */
-enum pks_rc ingest_text(struct store *st,
-    const struct ingest_origin *origin, const char *text, size_t len,
-    ingest_cb cb, void *arg, struct ingest_stats *stats);
+enum pks_rc ingest_text(struct store *st, const struct ingest_origin *origin,
+    const char *text, size_t len, ingest_cb cb, void *arg,
+    struct ingest_stats *stats);
 
 #endif

@@ -117,8 +117,8 @@ mail_cmd_name(enum mail_cmd_kind kind)
 		[MAIL_CMD_MGET] = "MGET",
 	};
 
-	return (size_t)kind < sizeof(names) / sizeof(names[0]) ?
-	    names[kind] : "?";
+	return (size_t)kind < sizeof(names) / sizeof(names[0]) ? names[kind]
+							       : "?";
 }
 
 /* Local parts of robots that must never get a reply. */
@@ -126,8 +126,14 @@ static int
 robot_local(const char *local)
 {
 	static const char *const robots[] = {
-		"mailer-daemon", "mailer", "mail-daemon", "postmaster",
-		"listserv", "majordomo", "bounce", "bounces",
+		"mailer-daemon",
+		"mailer",
+		"mail-daemon",
+		"postmaster",
+		"listserv",
+		"majordomo",
+		"bounce",
+		"bounces",
 	};
 	size_t i;
 
@@ -156,11 +162,12 @@ null_path(const char *s)
 static const char *
 bounce_reason(const struct mail_ctx *ctx, const struct mail_msg *m)
 {
-	if (ctx->env_sender != NULL && (ctx->env_sender[0] == '\0' ||
-	    null_path(ctx->env_sender)))
+	if (ctx->env_sender != NULL &&
+	    (ctx->env_sender[0] == '\0' || null_path(ctx->env_sender)))
 		return "null envelope sender ($SENDER)";
-	if (m->env_from != NULL && (strcasecmp(m->env_from,
-	    "MAILER-DAEMON") == 0 || null_path(m->env_from)))
+	if (m->env_from != NULL &&
+	    (strcasecmp(m->env_from, "MAILER-DAEMON") == 0 ||
+		null_path(m->env_from)))
 		return "null envelope sender (From line)";
 	if (m->return_path != NULL && null_path(m->return_path))
 		return "null sender (Return-Path: <>)";
@@ -175,7 +182,7 @@ static int
 own_mail(const struct pks_config *cfg, const struct mail_msg *m)
 {
 	return m->from != NULL && (strcasecmp(m->from, cfg->maintainer) == 0 ||
-	    strcasecmp(m->from, cfg->this_site) == 0);
+				      strcasecmp(m->from, cfg->this_site) == 0);
 }
 
 static int
@@ -187,7 +194,7 @@ bulk_precedence(const char *p)
 		p++;
 	len = strcspn(p, " \t;");
 	return word_is(p, len, "bulk") || word_is(p, len, "list") ||
-	    word_is(p, len, "junk");
+	       word_is(p, len, "junk");
 }
 
 /* Why no reply may go to rcpt (*why NULL: a reply may go). */
@@ -199,8 +206,9 @@ noreply_reason(const struct mail_ctx *ctx, const struct mail_msg *m,
 	enum pks_rc rc;
 
 	*why = NULL;
-	if (m->auto_submitted != NULL && !word_is(m->auto_submitted,
-	    strcspn(m->auto_submitted, " \t;("), "no"))
+	if (m->auto_submitted != NULL &&
+	    !word_is(
+		m->auto_submitted, strcspn(m->auto_submitted, " \t;("), "no"))
 		*why = "Auto-Submitted";
 	else if (m->precedence != NULL && bulk_precedence(m->precedence))
 		*why = "Precedence bulk, list or junk";
@@ -218,9 +226,9 @@ noreply_reason(const struct mail_ctx *ctx, const struct mail_msg *m,
 
 /* A reply under construction. */
 struct answer {
-	const char *status;       /* appended to the subject, or NULL */
-	struct buf intro;         /* what the first part says */
-	struct buf body;          /* the second part */
+	const char *status; /* appended to the subject, or NULL */
+	struct buf intro;   /* what the first part says */
+	struct buf body;    /* the second part */
 	int has_body;
 	int body_keys;
 };
@@ -235,7 +243,7 @@ read_help(const struct pks_config *cfg, const char *lang, struct buf *out)
 	enum pks_rc rc = PKS_OK;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/pks_help.%s",
-	    cfg->help_dir, lang) >= sizeof(path))
+		cfg->help_dir, lang) >= sizeof(path))
 		return PKS_ERR_NOTFOUND;
 	if ((f = fopen(path, "r")) == NULL)
 		return PKS_ERR_NOTFOUND;
@@ -260,8 +268,9 @@ lang_ok(const char *s, size_t len)
 	if (len < 2 || len > 8)
 		return 0;
 	for (i = 0; i < len; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' &&
-		    s[i] <= 'Z') || s[i] == '-' || s[i] == '_'))
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+			(s[i] >= 'A' && s[i] <= 'Z') || s[i] == '-' ||
+			s[i] == '_'))
 			return 0;
 	return 1;
 }
@@ -287,8 +296,9 @@ help_text(const struct pks_config *cfg, const char *arg, size_t arglen,
 
 	if (lang_ok(arg, arglen)) {
 		for (i = 0; i < arglen; i++)
-			lang[i] = (char)(arg[i] >= 'A' && arg[i] <= 'Z' ?
-			    arg[i] - 'A' + 'a' : arg[i]);
+			lang[i] = (char)(arg[i] >= 'A' && arg[i] <= 'Z'
+					     ? arg[i] - 'A' + 'a'
+					     : arg[i]);
 		lang[arglen] = '\0';
 		if (read_help(cfg, lang, out) == PKS_OK)
 			return;
@@ -319,7 +329,8 @@ do_invalid(struct mail_ctx *ctx, const struct mail_msg *m,
 	a->status = ", was invalid";
 	help_text(ctx->cfg, "", 0, &a->body);
 	a->has_body = 1;
-	return buf_adds(&a->intro, "Your Subject line does not start with a "
+	return buf_adds(&a->intro,
+	    "Your Subject line does not start with a "
 	    "command of this server.\nThe help text follows.\n");
 }
 
@@ -327,7 +338,8 @@ static enum pks_rc
 not_supported(struct answer *a, const char *what)
 {
 	a->status = ", is not supported";
-	return buf_printf(&a->intro, "%s is not supported by this server.\n"
+	return buf_printf(&a->intro,
+	    "%s is not supported by this server.\n"
 	    "Ask for keys by key ID (0x followed by 8, 16 or 40 hex digits),\n"
 	    "by e-mail address or by words of the user ID, for example\n"
 	    "\"GET 0x0123456789ABCDEF\" or \"INDEX alice@example.org\".\n",
@@ -365,8 +377,8 @@ on_added(void *arg, const struct ingest_result *r)
 }
 
 static enum pks_rc
-do_add(struct mail_ctx *ctx, const struct mail_msg *m,
-    const struct mail_cmd *c, struct answer *a)
+do_add(struct mail_ctx *ctx, const struct mail_msg *m, const struct mail_cmd *c,
+    struct answer *a)
 {
 	struct ingest_stats s;
 	struct ingest_origin origin;
@@ -381,34 +393,37 @@ do_add(struct mail_ctx *ctx, const struct mail_msg *m,
 	memset(&origin, 0, sizeof(origin));
 	origin.src = INGEST_MAIL_ADD;
 	origin.sync = ctx->sync;
-	rc = mail_ingest_keys(ctx->st, &origin, m, on_added, &rf, &s,
-	    &nparts);
+	rc = mail_ingest_keys(ctx->st, &origin, m, on_added, &rf, &s, &nparts);
 	if (rc == PKS_OK && nparts == 0) {
 		a->status = ", failed";
-		rc = buf_adds(&a->intro, "No OpenPGP public key block was found "
+		rc = buf_adds(&a->intro,
+		    "No OpenPGP public key block was found "
 		    "in your mail.\nPut the ASCII-armored key (gpg --armor "
 		    "--export) in the body or\nattach it.\n");
 	} else if (rc == PKS_OK) {
-		rc = buf_adds(&a->intro, s.nnew + s.nupdated > 0 ?
-		    "Key block added to the key server database.\n" :
-		    "Key block in add request contained no new keys, user IDs "
-		    "or signatures.\n");
+		rc = buf_adds(&a->intro,
+		    s.nnew + s.nupdated > 0
+			? "Key block added to the key server database.\n"
+			: "Key block in add request contained no new keys, "
+			  "user IDs "
+			  "or signatures.\n");
 		if (rc == PKS_OK)
-			rc = buf_printf(&a->intro, "  New keys: %zu\n  Updated "
+			rc = buf_printf(&a->intro,
+			    "  New keys: %zu\n  Updated "
 			    "keys: %zu\n  Unchanged keys: %zu\n  Refused keys: "
-			    "%zu\n", s.nnew, s.nupdated, s.nunchanged,
-			    s.nrefused);
+			    "%zu\n",
+			    s.nnew, s.nupdated, s.nunchanged, s.nrefused);
 		if (rc == PKS_OK)
 			rc = buf_add(&a->intro, why.data, why.len);
 	}
 	if (rc == PKS_OK)
 		log_info("mail: ADD from %s: new=%zu updated=%zu unchanged=%zu "
-		    "refused=%zu", m->from != NULL ? m->from : "?", s.nnew,
-		    s.nupdated, s.nunchanged, s.nrefused);
+			 "refused=%zu",
+		    m->from != NULL ? m->from : "?", s.nnew, s.nupdated,
+		    s.nunchanged, s.nrefused);
 	buf_free(&why);
 	return rc;
 }
-
 
 /* The second part: one armored block (GET, LAST) or a listing. */
 static enum pks_rc
@@ -449,12 +464,15 @@ answer_keys(struct mail_ctx *ctx, const struct store_ids *ids, size_t limit,
 		a->has_body = 0;
 		a->body_keys = 0;
 		a->status = ", failed";
-		rc = buf_adds(&a->intro, "The matching keys are too large for "
+		rc = buf_adds(&a->intro,
+		    "The matching keys are too large for "
 		    "one reply; please be more specific.\n");
 	} else if (rc == PKS_OK) {
 		rc = buf_printf(&a->intro, "%zu key%s found; %s.\n", f.n,
-		    f.n == 1 ? "" : "s", a->body_keys ? "the keys are "
-		    "attached" : "the listing follows");
+		    f.n == 1 ? "" : "s",
+		    a->body_keys ? "the keys are "
+				   "attached"
+				 : "the listing follows");
 	}
 	store_keys_free(&f);
 	return rc;
@@ -472,13 +490,16 @@ do_query(struct mail_ctx *ctx, const struct mail_msg *m,
 
 	(void)m;
 	if (c->arglen == 0)
-		return not_supported(a, c->kind == MAIL_CMD_GET ?
-		    "GET without a search (the whole key ring)" :
-		    "An index without a search (of the whole key ring)");
+		return not_supported(a,
+		    c->kind == MAIL_CMD_GET
+			? "GET without a search (the whole key ring)"
+			: "An index without a search (of the whole key ring)");
 	if (store_query_parse(c->arg, c->arglen, 0, &q, &err) != PKS_OK) {
 		a->status = ", failed";
-		return buf_printf(&a->intro, "Your search could not be read: "
-		    "%s.\n", err.why != NULL ? err.why : "malformed");
+		return buf_printf(&a->intro,
+		    "Your search could not be read: "
+		    "%s.\n",
+		    err.why != NULL ? err.why : "malformed");
 	}
 	if ((rc = store_query_run(ctx->st, &q, max, &ids)) != PKS_OK)
 		return rc;
@@ -486,9 +507,11 @@ do_query(struct mail_ctx *ctx, const struct mail_msg *m,
 		rc = buf_adds(&a->intro, "No keys match your search.\n");
 	} else if (ids.n > max) {
 		a->status = ", failed";
-		rc = buf_printf(&a->intro, "More than %zu keys match your "
+		rc = buf_printf(&a->intro,
+		    "More than %zu keys match your "
 		    "search (the most this server sends);\nplease be more "
-		    "specific.\n", max);
+		    "specific.\n",
+		    max);
 	} else {
 		rc = answer_keys(ctx, &ids, max, c->kind, a);
 	}
@@ -526,26 +549,32 @@ do_last(struct mail_ctx *ctx, const struct mail_msg *m,
 	a->status = ", failed";
 	if (ctx->cfg->max_last_days == 0)
 		return buf_adds(&a->intro, "LAST is not permitted by this "
-		    "server.\n");
+					   "server.\n");
 	if (days <= 0)
 		return buf_adds(&a->intro, "LAST needs a number of days, for "
-		    "example \"LAST 1\".\n");
+					   "example \"LAST 1\".\n");
 	if (days > ctx->cfg->max_last_days) {
 		days = ctx->cfg->max_last_days;
-		rc = buf_printf(&a->intro, "LAST is limited to %ld days on "
-		    "this server.\n", days);
+		rc = buf_printf(&a->intro,
+		    "LAST is limited to %ld days on "
+		    "this server.\n",
+		    days);
 		if (rc != PKS_OK)
 			return rc;
 	}
 	a->status = NULL;
-	rc = store_search_updated(ctx->st, (int64_t)time(NULL) - days * 86400,
-	    max, &ids);
+	rc = store_search_updated(
+	    ctx->st, (int64_t)time(NULL) - days * 86400, max, &ids);
 	if (rc == PKS_OK && ids.n == 0)
-		rc = buf_printf(&a->intro, "No keys were added or changed in "
-		    "the last %ld day%s.\n", days, days == 1 ? "" : "s");
+		rc = buf_printf(&a->intro,
+		    "No keys were added or changed in "
+		    "the last %ld day%s.\n",
+		    days, days == 1 ? "" : "s");
 	else if (rc == PKS_OK && ids.n > max)
-		rc = buf_printf(&a->intro, "More than %zu keys changed; the "
-		    "%zu changed most recently are sent.\n", max, max);
+		rc = buf_printf(&a->intro,
+		    "More than %zu keys changed; the "
+		    "%zu changed most recently are sent.\n",
+		    max, max);
 	if (rc == PKS_OK && ids.n > 0)
 		rc = answer_keys(ctx, &ids, max, c->kind, a);
 	store_ids_free(&ids);
@@ -559,7 +588,7 @@ static const cmd_fn handlers[] = {
 	[MAIL_CMD_INVALID] = do_invalid,
 	[MAIL_CMD_HELP] = do_help,
 	[MAIL_CMD_ADD] = do_add,
-	[MAIL_CMD_INCREMENTAL] = NULL,      /* mail_incr_handle() */
+	[MAIL_CMD_INCREMENTAL] = NULL, /* mail_incr_handle() */
 	[MAIL_CMD_INDEX] = do_query,
 	[MAIL_CMD_VINDEX] = do_query,
 	[MAIL_CMD_GET] = do_query,
@@ -569,8 +598,8 @@ static const cmd_fn handlers[] = {
 
 /* Compose the answer as a reply to rcpt and hand it on. */
 static enum pks_rc
-send_answer(struct mail_ctx *ctx, const struct mail_msg *m,
-    const char *rcpt, struct answer *a)
+send_answer(struct mail_ctx *ctx, const struct mail_msg *m, const char *rcpt,
+    struct answer *a)
 {
 	struct mail_reply r;
 	struct buf intro, msg;
@@ -583,9 +612,11 @@ send_answer(struct mail_ctx *ctx, const struct mail_msg *m,
 	if (rc == PKS_OK)
 		rc = buf_add(&intro, a->intro.data, a->intro.len);
 	if (rc == PKS_OK)
-		rc = buf_printf(&intro, "\nSend \"HELP\" in the Subject for the "
+		rc = buf_printf(&intro,
+		    "\nSend \"HELP\" in the Subject for the "
 		    "commands of this server.\nQuestions about this server: "
-		    "%s\n", ctx->cfg->maintainer);
+		    "%s\n",
+		    ctx->cfg->maintainer);
 	memset(&r, 0, sizeof(r));
 	r.to = rcpt;
 	r.subject = m->subject;
@@ -598,8 +629,8 @@ send_answer(struct mail_ctx *ctx, const struct mail_msg *m,
 	if (rc == PKS_OK)
 		rc = mail_compose_reply(ctx->cfg, &r, time(NULL), &msg);
 	if (rc == PKS_OK)
-		rc = mail_reply_submit(ctx->st, ctx->dry_run, ctx->out, rcpt,
-		    &msg);
+		rc = mail_reply_submit(
+		    ctx->st, ctx->dry_run, ctx->out, rcpt, &msg);
 	buf_free(&intro);
 	buf_free(&msg);
 	return rc;
@@ -635,8 +666,8 @@ run_command(struct mail_ctx *ctx, const struct mail_msg *m,
 }
 
 static enum pks_rc
-user_command(struct mail_ctx *ctx, const struct mail_msg *m,
-    const struct mail_cmd *c)
+user_command(
+    struct mail_ctx *ctx, const struct mail_msg *m, const struct mail_cmd *c)
 {
 	const char *why, *rcpt;
 	enum pks_rc rc;

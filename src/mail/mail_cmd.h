@@ -31,12 +31,12 @@
 #include "util/rc.h"
 
 enum mail_cmd_kind {
-	MAIL_CMD_INVALID,     /* not a command (or an empty Subject) */
+	MAIL_CMD_INVALID, /* not a command (or an empty Subject) */
 	MAIL_CMD_HELP,
 	MAIL_CMD_ADD,
 	MAIL_CMD_INCREMENTAL,
 	MAIL_CMD_INDEX,
-	MAIL_CMD_VINDEX,      /* VERBOSE INDEX */
+	MAIL_CMD_VINDEX, /* VERBOSE INDEX */
 	MAIL_CMD_GET,
 	MAIL_CMD_LAST,
 	MAIL_CMD_MGET
@@ -45,8 +45,8 @@ enum mail_cmd_kind {
 /* A command; arg points into the subject given to mail_cmd_parse. */
 struct mail_cmd {
 	enum mail_cmd_kind kind;
-	const char *arg;      /* the rest of the Subject, trimmed */
-	size_t arglen;        /* 0: no argument */
+	const char *arg; /* the rest of the Subject, trimmed */
+	size_t arglen;   /* 0: no argument */
 };
 
 /* Read the command of a Subject.  Pure; never fails. */
@@ -59,10 +59,10 @@ const char *mail_cmd_name(enum mail_cmd_kind kind);
 struct mail_ctx {
 	const struct pks_config *cfg;
 	struct store *st;
-	const char *env_sender;   /* $SENDER from the MTA; NULL if unset */
-	int dry_run;              /* replies to 'out', nothing queued */
+	const char *env_sender; /* $SENDER from the MTA; NULL if unset */
+	int dry_run;            /* replies to 'out', nothing queued */
 	FILE *out;
-	const struct ingest_sync *sync;  /* mail sync list; NULL: none */
+	const struct ingest_sync *sync; /* mail sync list; NULL: none */
 };
 
 /*

@@ -122,7 +122,7 @@ qp_encode(struct buf *out, const uint8_t *p, size_t n)
 		}
 		eol = i + 1 == n || p[i + 1] == '\n';
 		lit = (p[i] >= 33 && p[i] <= 126 && p[i] != '=') ||
-		    ((p[i] == ' ' || p[i] == '\t') && !eol);
+		      ((p[i] == ' ' || p[i] == '\t') && !eol);
 		if (col + (lit ? 1 : 3) > QP_LINE - 1) {
 			rc = buf_adds(out, "=\n");
 			col = 0;
@@ -219,8 +219,8 @@ date_header(struct buf *out, time_t now)
 }
 
 static enum pks_rc
-headers(const struct pks_config *cfg, const struct mail_reply *r,
-    time_t now, const char *boundary, struct buf *out)
+headers(const struct pks_config *cfg, const struct mail_reply *r, time_t now,
+    const char *boundary, struct buf *out)
 {
 	static unsigned serial;
 	struct buf subj;
@@ -234,8 +234,8 @@ headers(const struct pks_config *cfg, const struct mail_reply *r,
 	if (rc == PKS_OK && r->status != NULL)
 		rc = buf_adds(&subj, r->status);
 	if (rc == PKS_OK)
-		rc = buf_printf(out, "To: %s\nFrom: %s\n", r->to,
-		    cfg->maintainer);
+		rc = buf_printf(
+		    out, "To: %s\nFrom: %s\n", r->to, cfg->maintainer);
 	if (rc == PKS_OK)
 		rc = subject_header(out, subj.data, subj.len);
 	if (rc == PKS_OK && msgid_ok(r->in_reply_to))
@@ -244,22 +244,24 @@ headers(const struct pks_config *cfg, const struct mail_reply *r,
 	if (rc == PKS_OK)
 		rc = date_header(out, now);
 	if (rc == PKS_OK)
-		rc = buf_printf(out, "Message-ID: <pksync.%lld.%ld.%u@%s>\n"
+		rc = buf_printf(out,
+		    "Message-ID: <pksync.%lld.%ld.%u@%s>\n"
 		    "Auto-Submitted: auto-replied\nMIME-Version: 1.0\n"
 		    "Content-Type: multipart/mixed; boundary=\"%s\"\n\n"
-		    "This is a MIME message.\n", (long long)now,
-		    (long)getpid(), serial++, cfg->hostname, boundary);
+		    "This is a MIME message.\n",
+		    (long long)now, (long)getpid(), serial++, cfg->hostname,
+		    boundary);
 	buf_free(&subj);
 	return rc;
 }
 
 static enum pks_rc
-text_part(struct buf *out, const char *boundary, const uint8_t *p,
-    size_t n)
+text_part(struct buf *out, const char *boundary, const uint8_t *p, size_t n)
 {
 	enum pks_rc rc;
 
-	rc = buf_printf(out, "\n--%s\nContent-Type: text/plain; "
+	rc = buf_printf(out,
+	    "\n--%s\nContent-Type: text/plain; "
 	    "charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n",
 	    boundary);
 	return rc == PKS_OK ? qp_encode(out, p, n) : rc;
@@ -276,13 +278,15 @@ mail_compose_reply(const struct pks_config *cfg, const struct mail_reply *r,
 	    (unsigned long long)now, (unsigned long)getpid());
 	rc = headers(cfg, r, now, boundary, out);
 	if (rc == PKS_OK)
-		rc = text_part(out, boundary, (const uint8_t *)r->intro,
-		    strlen(r->intro));
+		rc = text_part(
+		    out, boundary, (const uint8_t *)r->intro, strlen(r->intro));
 	if (rc == PKS_OK && r->body != NULL && !r->body_keys)
 		rc = text_part(out, boundary, r->body, r->bodylen);
 	if (rc == PKS_OK && r->body != NULL && r->body_keys) {
-		rc = buf_printf(out, "\n--%s\nContent-Type: application/"
-		    "pgp-keys\nContent-Transfer-Encoding: 7bit\n\n", boundary);
+		rc = buf_printf(out,
+		    "\n--%s\nContent-Type: application/"
+		    "pgp-keys\nContent-Transfer-Encoding: 7bit\n\n",
+		    boundary);
 		if (rc == PKS_OK)
 			rc = buf_add(out, r->body, r->bodylen);
 		if (rc == PKS_OK && r->bodylen > 0 &&
@@ -313,8 +317,8 @@ key_line(struct buf *out, const char *what, const struct pgp_fpr *fpr,
 	enum pks_rc rc;
 
 	pgp_hex(fpr->keyid, 8, id);
-	rc = buf_printf(out, "%s  %u%c/%s ", what, bits,
-	    pgp_algo_letter(algo), id);
+	rc = buf_printf(
+	    out, "%s  %u%c/%s ", what, bits, pgp_algo_letter(algo), id);
 	if (rc == PKS_OK)
 		rc = add_date(out, ctime);
 	*width = out->len - start;
@@ -375,10 +379,10 @@ fingerprint_line(struct buf *out, const struct pgp_fpr *fpr)
 
 /* Primary user IDs of issuers, looked up once per listing. */
 struct names {
-	struct store *st;         /* NULL: no lookups */
+	struct store *st; /* NULL: no lookups */
 	struct {
 		uint8_t keyid[8];
-		char *uid;        /* NULL: not on this server */
+		char *uid; /* NULL: not on this server */
 	} v[NAMES_MAX];
 	size_t n;
 };
@@ -415,12 +419,13 @@ lookup_uid(struct store *st, const uint8_t keyid[8])
 		goto out;
 	if (pgp_key_parse(k.data, k.len, &key, &err) != PKS_OK ||
 	    pgp_key_info(key, &info) != PKS_OK || info->nuids == 0 ||
-	    info->uids[0].is_uat ||
-	    memcmp(info->fpr.keyid, keyid, 8) != 0)
+	    info->uids[0].is_uat || memcmp(info->fpr.keyid, keyid, 8) != 0)
 		goto out;
 	buf_init(&b, 4 * 256);
-	if (clean_text(&b, info->uids[0].text, info->uids[0].len < 256 ?
-	    info->uids[0].len : 256, 0) == PKS_OK && b.len > 0)
+	if (clean_text(&b, info->uids[0].text,
+		info->uids[0].len < 256 ? info->uids[0].len : 256,
+		0) == PKS_OK &&
+	    b.len > 0)
 		uid = xstrdup((const char *)b.data);
 	buf_free(&b);
 out:
@@ -469,14 +474,13 @@ sig_line(struct buf *out, const struct pgp_pkt *sig,
 	if (rc == PKS_OK && si.self)
 		rc = buf_adds(out, "  [selfsig]");
 	else if (rc == PKS_OK && si.has_issuer &&
-	    (who = issuer_uid(nm, si.issuer)) != NULL)
+		 (who = issuer_uid(nm, si.issuer)) != NULL)
 		rc = buf_printf(out, "  %s", who);
 	return rc == PKS_OK ? buf_addc(out, '\n') : rc;
 }
 
 static enum pks_rc
-uid_lines(struct buf *out, const struct pgp_key_info *info,
-    struct names *nm)
+uid_lines(struct buf *out, const struct pgp_key_info *info, struct names *nm)
 {
 	const struct pgp_uid_info *u;
 	size_t i, j;
@@ -518,7 +522,8 @@ long_entry(struct buf *out, const struct pgp_key_info *info, time_t now,
 		rc = key_line(out, "sub", &sk->fpr, sk->algo, sk->bits,
 		    sk->ctime, &width);
 		if (rc == PKS_OK)
-			rc = pgp_index_status(out, sk->revoked, sk->expires, now);
+			rc = pgp_index_status(
+			    out, sk->revoked, sk->expires, now);
 		if (rc == PKS_OK)
 			rc = buf_addc(out, '\n');
 	}
@@ -527,8 +532,8 @@ long_entry(struct buf *out, const struct pgp_key_info *info, time_t now,
 
 /* Index facts of a stored key; logged and skipped when unreadable. */
 static int
-key_facts(const struct store_key *k, struct pgp_key **key,
-    struct pgp_key_info **info)
+key_facts(
+    const struct store_key *k, struct pgp_key **key, struct pgp_key_info **info)
 {
 	struct pks_err err = { 0, NULL };
 
@@ -565,8 +570,8 @@ mail_compose_index(const struct store_key *keys, size_t n, int verbose,
 		if (verbose && i > 0)
 			rc = buf_addc(out, '\n');
 		if (rc == PKS_OK)
-			rc = verbose ? long_entry(out, info, now, nm) :
-			    short_entry(out, info, now);
+			rc = verbose ? long_entry(out, info, now, nm)
+				     : short_entry(out, info, now);
 		pgp_key_info_free(info);
 		pgp_key_free(key);
 	}
@@ -589,8 +594,8 @@ mail_reply_submit(struct store *st, int dry_run, FILE *out, const char *rcpt,
 		log_info("reply to %s written (dry run)", rcpt);
 		return PKS_OK;
 	}
-	rc = store_outbox_add_reply(st, rcpt, (const char *)msg->data,
-	    msg->len);
+	rc =
+	    store_outbox_add_reply(st, rcpt, (const char *)msg->data, msg->len);
 	if (rc == PKS_OK)
 		log_info("reply to %s queued", rcpt);
 	return rc;

@@ -60,14 +60,14 @@
 
 /* What a reply says; everything is borrowed. */
 struct mail_reply {
-	const char *to;           /* recipient address (a plain addr-spec) */
-	const char *subject;      /* subject of the request, UTF-8 */
-	const char *status;       /* appended to the subject, or NULL */
-	const char *in_reply_to;  /* Message-Id of the request, or NULL */
-	const char *intro;        /* text of the first part (UTF-8, LF) */
-	const uint8_t *body;      /* the second part, or NULL for none */
+	const char *to;          /* recipient address (a plain addr-spec) */
+	const char *subject;     /* subject of the request, UTF-8 */
+	const char *status;      /* appended to the subject, or NULL */
+	const char *in_reply_to; /* Message-Id of the request, or NULL */
+	const char *intro;       /* text of the first part (UTF-8, LF) */
+	const uint8_t *body;     /* the second part, or NULL for none */
 	size_t bodylen;
-	int body_keys;            /* body is an armored key block */
+	int body_keys; /* body is an armored key block */
 };
 
 /*

@@ -24,8 +24,8 @@ has_keys(const struct mail_part *p)
 	if ((p->data[0] & 0x80) == 0)
 		return 0;
 	return strcmp(p->type, "application/pgp-keys") == 0 ||
-	    strcmp(p->type, "application/pgp") == 0 ||
-	    strcmp(p->type, "application/octet-stream") == 0;
+	       strcmp(p->type, "application/pgp") == 0 ||
+	       strcmp(p->type, "application/octet-stream") == 0;
 }
 
 enum pks_rc
@@ -82,7 +82,8 @@ accepted(const struct pks_config *cfg, const struct ingest_sync *sync,
 	*ok = 0;
 	if (site != NULL && strcasecmp(site, cfg->this_site) == 0) {
 		log_info("mail: incremental ignored: our own (X-KeyServer-Sent "
-		    "%s is this_site)", site);
+			 "%s is this_site)",
+		    site);
 		return PKS_OK;
 	}
 	if (strcmp(cfg->accept_incrementals, "anyone") == 0) {
@@ -90,7 +91,8 @@ accepted(const struct pks_config *cfg, const struct ingest_sync *sync,
 		return PKS_OK;
 	}
 	if (site == NULL) {
-		log_info("mail: incremental ignored: no X-KeyServer-Sent header "
+		log_info(
+		    "mail: incremental ignored: no X-KeyServer-Sent header "
 		    "(accept_incrementals = peers)");
 		return PKS_OK;
 	}
@@ -98,7 +100,8 @@ accepted(const struct pks_config *cfg, const struct ingest_sync *sync,
 		return rc;
 	if (!*ok)
 		log_info("mail: incremental ignored: sending site %s is not in "
-		    "the sync list %s", site, cfg->peers_file);
+			 "the sync list %s",
+		    site, cfg->peers_file);
 	return PKS_OK;
 }
 
@@ -122,8 +125,7 @@ mail_incr_handle(const struct pks_config *cfg, struct store *st,
 	origin.sent = (const char *const *)m->sent;
 	origin.nsent = m->nsent;
 	origin.sync = sync;
-	rc = mail_ingest_keys(st, &origin, m, NULL, NULL,
-	    &stats, &nparts);
+	rc = mail_ingest_keys(st, &origin, m, NULL, NULL, &stats, &nparts);
 	if (rc != PKS_OK)
 		return rc;
 	if (nparts == 0) {
@@ -132,8 +134,8 @@ mail_incr_handle(const struct pks_config *cfg, struct store *st,
 		return PKS_OK;
 	}
 	log_info("mail: incremental from %s: new=%zu updated=%zu "
-	    "unchanged=%zu refused=%zu queued=%zu", site != NULL ? site :
-	    "(unknown site)", stats.nnew, stats.nupdated, stats.nunchanged,
-	    stats.nrefused, stats.nqueued);
+		 "unchanged=%zu refused=%zu queued=%zu",
+	    site != NULL ? site : "(unknown site)", stats.nnew, stats.nupdated,
+	    stats.nunchanged, stats.nrefused, stats.nqueued);
 	return PKS_OK;
 }

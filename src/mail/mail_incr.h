@@ -5,8 +5,8 @@
  * An incremental is accepted from the sync list only (by default): the
  * sending site is the last X-KeyServer-Sent value of the mail, and it
  * must be on the sync list (mail_peers.h: the caller's copy, else
- * [mail] peers_file read with mail_peers_read; ASCII case ignored).  With [mail]
- * accept_incrementals = anyone every incremental is merged.  An
+ * [mail] peers_file read with mail_peers_read; ASCII case ignored).  With
+ * [mail] accept_incrementals = anyone every incremental is merged.  An
  * incremental is never answered.  The received X-KeyServer-Sent list is
  * in struct mail_msg (sent, nsent) for the outgoing side.
  */
@@ -31,8 +31,8 @@
  * errors of ingest (nothing of the failing part written).
  */
 enum pks_rc mail_ingest_keys(struct store *st,
-    const struct ingest_origin *origin, const struct mail_msg *m,
-    ingest_cb cb, void *arg, struct ingest_stats *stats, size_t *nparts);
+    const struct ingest_origin *origin, const struct mail_msg *m, ingest_cb cb,
+    void *arg, struct ingest_stats *stats, size_t *nparts);
 
 /*
  * Handle a "Subject: incremental" mail: check the sender against the

@@ -62,24 +62,28 @@ one_key(const uint8_t *p, size_t n, struct buf *out, int *skip)
 	key_name(key, hex);
 	if ((why = unfit_for_pks(key)) != NULL) {
 		log_info("mail: key %s left out of the incremental: %s, which "
-		    "PKS cannot read", hex, why);
+			 "PKS cannot read",
+		    hex, why);
 		goto out;
 	}
 	rc = pgp_key_write(key, out, PGP_HDR_OLD_ONLY);
 	if (rc == PKS_ERR_UNSUPPORTED) {
 		log_info("mail: key %s left out of the incremental: it cannot "
-		    "be written with old-format packet headers", hex);
+			 "be written with old-format packet headers",
+		    hex);
 		rc = PKS_OK;
 		goto out;
 	}
 	if (rc != PKS_OK)
 		goto out;
 	/* A delta of only a photo ID leaves the bare key packet. */
-	if (pgp_key_npackets(key) > 1 && pgp_key_parse(out->data + before,
-	    out->len - before, &left, &err) == PKS_OK &&
+	if (pgp_key_npackets(key) > 1 &&
+	    pgp_key_parse(out->data + before, out->len - before, &left, &err) ==
+		PKS_OK &&
 	    pgp_key_npackets(left) == 1) {
 		log_info("mail: key %s left out of the incremental: nothing "
-		    "PKS can read (photo IDs only)", hex);
+			 "PKS can read (photo IDs only)",
+		    hex);
 		out->len = before;
 		goto out;
 	}
@@ -91,8 +95,8 @@ out:
 }
 
 enum pks_rc
-mail_out_pks_keys(const uint8_t *data, size_t len, struct buf *out,
-    size_t *nkeys)
+mail_out_pks_keys(
+    const uint8_t *data, size_t len, struct buf *out, size_t *nkeys)
 {
 	struct pgp_keyring_iter it;
 	struct pks_err err = { 0, NULL };
@@ -163,15 +167,15 @@ mail_out_incremental(const char *from, const char *to, const char *path,
 
 	if (!value_ok(from, strlen(from)) || !value_ok(to, strlen(to)))
 		return PKS_ERR_PARSE;
-	rc = buf_printf(out, "To: %s\nFrom: %s\nSubject: incremental\n", to,
-	    from);
+	rc = buf_printf(
+	    out, "To: %s\nFrom: %s\nSubject: incremental\n", to, from);
 	if (rc == PKS_OK)
 		rc = path_headers(path, out);
 	if (rc == PKS_OK)
 		rc = buf_adds(out, "Precedence: list\nMIME-Version: 1.0\n"
-		    "Content-type: application/pgp-keys\n\n");
+				   "Content-type: application/pgp-keys\n\n");
 	if (rc == PKS_OK)
-		rc = pgp_armor_encode(keys, len, "Version: pksync "
-		    PACKAGE_VERSION "\n", out);
+		rc = pgp_armor_encode(
+		    keys, len, "Version: pksync " PACKAGE_VERSION "\n", out);
 	return rc;
 }

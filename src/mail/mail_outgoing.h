@@ -41,8 +41,8 @@
  * a photo ID).  Errors: PKS_ERR_TOOBIG at out's cap (out is then
  * incomplete).
  */
-enum pks_rc mail_out_pks_keys(const uint8_t *data, size_t len,
-    struct buf *out, size_t *nkeys);
+enum pks_rc mail_out_pks_keys(
+    const uint8_t *data, size_t len, struct buf *out, size_t *nkeys);
 
 /*
  * Append the incremental to 'to' from 'from' carrying the binary keys

@@ -77,7 +77,7 @@ env_from_line(const char *data, size_t len)
 		i++;
 	start = i;
 	while (i < len && data[i] != ' ' && data[i] != '\n' &&
-	    data[i] != '\r' && i - start <= MAIL_MAX_ADDR)
+	       data[i] != '\r' && i - start <= MAIL_MAX_ADDR)
 		i++;
 	if (i == start || i - start > MAIL_MAX_ADDR)
 		return NULL;
@@ -108,7 +108,8 @@ addr_ok(const char *a)
 	    at[1] == '\0' || strchr(at + 1, '@') != NULL)
 		return 0;
 	for (i = 0; i < len; i++)
-		if ((unsigned char)a[i] <= 0x20 || (unsigned char)a[i] >= 0x7f ||
+		if ((unsigned char)a[i] <= 0x20 ||
+		    (unsigned char)a[i] >= 0x7f ||
 		    strchr("<>()[],;:\\\"", a[i]) != NULL)
 			return 0;
 	return 1;
@@ -134,11 +135,12 @@ first_mailbox(InternetAddressList *l, char **addr, char **local)
 		    INTERNET_ADDRESS_MAILBOX(a));
 		if (s == NULL)
 			continue;
-		/* A local part alone ("MAILER-DAEMON") still names a bouncer. */
+		/* A local part alone ("MAILER-DAEMON") still names a bouncer.
+		 */
 		at = strchr(s, '@');
 		if (local != NULL && *local == NULL)
-			*local = at != NULL ? xstrndup(s, (size_t)(at - s)) :
-			    xstrdup(s);
+			*local = at != NULL ? xstrndup(s, (size_t)(at - s))
+					    : xstrdup(s);
 		if (addr_ok(s)) {
 			*addr = xstrdup(s);
 			return;
@@ -170,15 +172,17 @@ collect_sent(GMimeObject *obj, struct mail_msg *m, struct pks_err *err)
 	n = hl != NULL ? g_mime_header_list_get_count(hl) : 0;
 	for (i = 0; i < n; i++) {
 		h = g_mime_header_list_get_header_at(hl, i);
-		if (g_ascii_strcasecmp(g_mime_header_get_name(h),
-		    "X-KeyServer-Sent") != 0)
+		if (g_ascii_strcasecmp(
+			g_mime_header_get_name(h), "X-KeyServer-Sent") != 0)
 			continue;
 		if (m->nsent == MAIL_MAX_SENT)
-			return pks_fail(err, 0, "too many X-KeyServer-Sent "
-			    "headers", PKS_ERR_PARSE);
+			return pks_fail(err, 0,
+			    "too many X-KeyServer-Sent "
+			    "headers",
+			    PKS_ERR_PARSE);
 		v = g_mime_header_get_value(h);
-		m->sent = xreallocarray(m->sent, m->nsent + 1,
-		    sizeof(*m->sent));
+		m->sent =
+		    xreallocarray(m->sent, m->nsent + 1, sizeof(*m->sent));
 		m->sent[m->nsent++] = g_strstrip(xstrdup(v != NULL ? v : ""));
 	}
 	return PKS_OK;
@@ -188,14 +192,14 @@ static int
 key_type(const char *type)
 {
 	return strncmp(type, "text/", 5) == 0 ||
-	    strcmp(type, "application/pgp-keys") == 0 ||
-	    strcmp(type, "application/pgp") == 0 ||
-	    strcmp(type, "application/octet-stream") == 0;
+	       strcmp(type, "application/pgp-keys") == 0 ||
+	       strcmp(type, "application/pgp") == 0 ||
+	       strcmp(type, "application/octet-stream") == 0;
 }
 
 struct walk {
 	struct mail_msg *m;
-	size_t total;         /* decoded bytes kept so far */
+	size_t total; /* decoded bytes kept so far */
 };
 
 /* Decode one leaf part into the message, within the caps. */
@@ -219,8 +223,8 @@ keep_part(struct walk *w, GMimePart *part, char *type)
 		g_object_unref(mem);
 		return;
 	}
-	w->m->parts = xreallocarray(w->m->parts, w->m->nparts + 1,
-	    sizeof(*w->m->parts));
+	w->m->parts =
+	    xreallocarray(w->m->parts, w->m->nparts + 1, sizeof(*w->m->parts));
 	p = &w->m->parts[w->m->nparts++];
 	p->type = type;
 	p->len = ba->len;
@@ -279,8 +283,8 @@ take_headers(GMimeMessage *msg, struct mail_msg *m)
 }
 
 enum pks_rc
-mail_parse(const char *data, size_t len, struct mail_msg **out,
-    struct pks_err *err)
+mail_parse(
+    const char *data, size_t len, struct mail_msg **out, struct pks_err *err)
 {
 	GMimeStream *stream = NULL;
 	GMimeParser *parser = NULL;
@@ -291,13 +295,13 @@ mail_parse(const char *data, size_t len, struct mail_msg **out,
 
 	*out = NULL;
 	if (len > PKS_MAX_MAIL) {
-		rc = pks_fail(err, PKS_MAX_MAIL, "message too large",
-		    PKS_ERR_TOOBIG);
+		rc = pks_fail(
+		    err, PKS_MAX_MAIL, "message too large", PKS_ERR_TOOBIG);
 		goto out;
 	}
 	if (count_boundaries(data, len) > MAIL_MAX_BOUNDARIES) {
-		rc = pks_fail(err, 0, "too many multipart boundaries",
-		    PKS_ERR_PARSE);
+		rc = pks_fail(
+		    err, 0, "too many multipart boundaries", PKS_ERR_PARSE);
 		goto out;
 	}
 	gmime_once();
@@ -306,8 +310,9 @@ mail_parse(const char *data, size_t len, struct mail_msg **out,
 	parser = g_mime_parser_new_with_stream(stream);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
 	msg = g_mime_parser_construct_message(parser, NULL);
-	if (msg == NULL || g_mime_header_list_get_count(
-	    g_mime_object_get_header_list(GMIME_OBJECT(msg))) == 0) {
+	if (msg == NULL ||
+	    g_mime_header_list_get_count(
+		g_mime_object_get_header_list(GMIME_OBJECT(msg))) == 0) {
 		rc = pks_fail(err, 0, "no message headers", PKS_ERR_PARSE);
 		goto out;
 	}

@@ -30,25 +30,25 @@
 
 /* A decoded MIME leaf part; the message owns it. */
 struct mail_part {
-	char *type;           /* "text/plain", lower-case */
-	uint8_t *data;        /* decoded content, NUL-terminated past len */
+	char *type;    /* "text/plain", lower-case */
+	uint8_t *data; /* decoded content, NUL-terminated past len */
 	size_t len;
 };
 
 /* What the filter knows of a message.  Strings are UTF-8, owned by
  * the message (mail_msg_free), NULL when the header is absent. */
 struct mail_msg {
-	char *env_from;       /* sender of the mbox "From " line */
-	char *return_path;    /* Return-Path value, trimmed ("<>" = null) */
-	char *from;           /* address of the first From: mailbox */
-	char *from_local;     /* its local part, for MAILER-DAEMON checks */
-	char *reply_to;       /* address of the first Reply-To: mailbox */
-	char *subject;        /* decoded and unfolded; "" if absent */
-	char *message_id;     /* without the angle brackets */
+	char *env_from;    /* sender of the mbox "From " line */
+	char *return_path; /* Return-Path value, trimmed ("<>" = null) */
+	char *from;        /* address of the first From: mailbox */
+	char *from_local;  /* its local part, for MAILER-DAEMON checks */
+	char *reply_to;    /* address of the first Reply-To: mailbox */
+	char *subject;     /* decoded and unfolded; "" if absent */
+	char *message_id;  /* without the angle brackets */
 	char *auto_submitted;
 	char *precedence;
-	char *content_type;   /* top-level MIME type, lower-case */
-	char **sent;          /* X-KeyServer-Sent values, in received order */
+	char *content_type; /* top-level MIME type, lower-case */
+	char **sent;        /* X-KeyServer-Sent values, in received order */
 	size_t nsent;
 	struct mail_part *parts;
 	size_t nparts;
@@ -70,8 +70,8 @@ enum pks_rc mail_read(int fd, size_t max, struct buf *out);
  * boundaries or X-KeyServer-Sent values; PKS_ERR_TOOBIG when len is over
  * PKS_MAX_MAIL.
  */
-enum pks_rc mail_parse(const char *data, size_t len, struct mail_msg **out,
-    struct pks_err *err);
+enum pks_rc mail_parse(
+    const char *data, size_t len, struct mail_msg **out, struct pks_err *err);
 
 void mail_msg_free(struct mail_msg *m);
 

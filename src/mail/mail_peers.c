@@ -28,8 +28,8 @@ static int
 atext(int c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~",
-	    c) != NULL);
+	       (c >= '0' && c <= '9') ||
+	       (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
 }
 
 /* A dot-atom of n bytes: atext runs joined by single dots. */
@@ -59,8 +59,9 @@ host_name(const char *s, size_t n)
 	for (i = 0; i <= n; i++) {
 		if (i < n && s[i] != '.') {
 			c = (unsigned char)s[i];
-			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			    (c >= '0' && c <= '9') || c == '-'))
+			if (!((c >= 'a' && c <= 'z') ||
+				(c >= 'A' && c <= 'Z') ||
+				(c >= '0' && c <= '9') || c == '-'))
 				return 0;
 			continue;
 		}
@@ -87,7 +88,7 @@ mail_peer_addr_ok(const char *addr)
 	if ((size_t)(at - addr) > LOCAL_MAX)
 		return 0;
 	return dot_atom(addr, (size_t)(at - addr)) &&
-	    host_name(at + 1, n - (size_t)(at - addr) - 1);
+	       host_name(at + 1, n - (size_t)(at - addr) - 1);
 }
 
 /*
@@ -104,8 +105,8 @@ line_addr(const char *s, size_t n, char a[ADDR_MAX + 1])
 	if (i == n || s[i] == '#')
 		return 0;
 	start = i;
-	while (i < n && s[i] != ' ' && s[i] != '\t' && s[i] != '\r' &&
-	    s[i] != '#')
+	while (
+	    i < n && s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '#')
 		i++;
 	len = i - start;
 	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'))
@@ -165,8 +166,8 @@ list_add(struct ingest_sync *sy, const char *a)
 	for (i = 0; i < sy->npeers; i++)
 		if (strcasecmp(sy->peers[i], a) == 0)
 			return;
-	sy->peers = xreallocarray(sy->peers, sy->npeers + 1,
-	    sizeof(*sy->peers));
+	sy->peers =
+	    xreallocarray(sy->peers, sy->npeers + 1, sizeof(*sy->peers));
 	sy->peers[sy->npeers++] = xstrdup(a);
 }
 
@@ -190,7 +191,8 @@ mail_peers_parse(const char *text, size_t len, const char *name,
 			break;
 		case -1:
 			log_warnx("mail: sync list %s:%zu: not an address, "
-			    "line skipped", name, lineno);
+				  "line skipped",
+			    name, lineno);
 			break;
 		default:
 			break;
@@ -201,8 +203,8 @@ mail_peers_parse(const char *text, size_t len, const char *name,
 }
 
 enum pks_rc
-mail_peers_read(const char *path, const char *this_site,
-    struct ingest_sync **out)
+mail_peers_read(
+    const char *path, const char *this_site, struct ingest_sync **out)
 {
 	struct buf b;
 	enum pks_rc rc;
@@ -212,8 +214,8 @@ mail_peers_read(const char *path, const char *this_site,
 	buf_init(&b, MAIL_PEERS_MAX_FILE);
 	rc = read_all(path, &b, &missing);
 	if (rc == PKS_OK)
-		rc = mail_peers_parse((const char *)b.data, b.len, path,
-		    this_site, out);
+		rc = mail_peers_parse(
+		    (const char *)b.data, b.len, path, this_site, out);
 	buf_free(&b);
 	return rc;
 }
@@ -287,7 +289,7 @@ copy_lines(const struct buf *b, const char *addr, int drop, size_t *found,
 	for (off = 0; off < b->len && rc == PKS_OK; off += n + 1) {
 		n = line_len(b->data, b->len, off);
 		named = line_addr((const char *)b->data + off, n, a) == 1 &&
-		    strcasecmp(a, addr) == 0;
+			strcasecmp(a, addr) == 0;
 		*found += named;
 		if (named && drop)
 			continue;
@@ -385,8 +387,8 @@ struct mail_peers {
 	pthread_mutex_t lock;
 	char *path;
 	char *this_site;
-	struct ingest_sync *list;  /* NULL until read once */
-	struct stat seen;          /* the file as last read */
+	struct ingest_sync *list; /* NULL until read once */
+	struct stat seen;         /* the file as last read */
 	int seen_missing;
 };
 
@@ -436,9 +438,9 @@ changed(const struct mail_peers *mp, const struct stat *sb, int missing)
 	if (missing)
 		return 0;
 	return sb->st_ino != mp->seen.st_ino || sb->st_dev != mp->seen.st_dev ||
-	    sb->st_size != mp->seen.st_size ||
-	    sb->st_mtim.tv_sec != mp->seen.st_mtim.tv_sec ||
-	    sb->st_mtim.tv_nsec != mp->seen.st_mtim.tv_nsec;
+	       sb->st_size != mp->seen.st_size ||
+	       sb->st_mtim.tv_sec != mp->seen.st_mtim.tv_sec ||
+	       sb->st_mtim.tv_nsec != mp->seen.st_mtim.tv_nsec;
 }
 
 /* Re-read the file if it changed; keeps the old list on failure. */

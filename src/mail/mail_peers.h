@@ -44,8 +44,8 @@ int mail_peer_addr_ok(const char *addr);
  * *out is owned by the caller (ingest_sync_free).  Errors: PKS_ERR_IO
  * (cannot read; logged), PKS_ERR_TOOBIG (file over the cap).
  */
-enum pks_rc mail_peers_read(const char *path, const char *this_site,
-    struct ingest_sync **out);
+enum pks_rc mail_peers_read(
+    const char *path, const char *this_site, struct ingest_sync **out);
 
 /*
  * The same from text (one address a line, '#' comments); name is used in

@@ -25,9 +25,9 @@
 struct group {
 	size_t first;
 	size_t n;
-	struct buf text;      /* the composed incremental */
+	struct buf text; /* the composed incremental */
 	size_t nkeys;
-	int item;             /* index in the send items, -1: not sent */
+	int item; /* index in the send items, -1: not sent */
 };
 
 /* One round of a run. */
@@ -127,8 +127,8 @@ make_items(struct round *rd)
 		} else {
 			if ((rc = compose(rd, g)) != PKS_OK)
 				log_warnx("mail: incremental to %s cannot be "
-				    "composed: %s", f->recipient,
-				    pks_rc_str(rc));
+					  "composed: %s",
+				    f->recipient, pks_rc_str(rc));
 			if (rc != PKS_OK || g->nkeys == 0)
 				continue;
 			it->rev_path = rd->cfg->maintainer;
@@ -142,8 +142,8 @@ make_items(struct round *rd)
 
 /* The end of every row of group g, from its message's outcome. */
 static void
-end_group(struct round *rd, const struct group *g,
-    struct store_outbox_done *d, struct mail_queue_stats *stats)
+end_group(struct round *rd, const struct group *g, struct store_outbox_done *d,
+    struct mail_queue_stats *stats)
 {
 	const struct mail_send_item *it;
 	const struct store_outbox_row *f = &rd->rows[g->first];
@@ -153,7 +153,8 @@ end_group(struct round *rd, const struct group *g,
 
 	if (g->item < 0) {
 		log_info("mail: %zu queued row(s) for %s hold no key PKS can "
-		    "read: dropped", g->n, f->recipient);
+			 "read: dropped",
+		    g->n, f->recipient);
 		stats->empty += g->n;
 	} else {
 		it = &rd->items[g->item];
@@ -209,8 +210,8 @@ send_round(struct round *rd, struct store *st, const char *owner,
 	group_rows(rd);
 	make_items(rd);
 	if (rd->nitems > 0)
-		(void)mail_send(rd->cfg->relay, rd->cfg->hostname, rd->items,
-		    rd->nitems);
+		(void)mail_send(
+		    rd->cfg->relay, rd->cfg->hostname, rd->items, rd->nitems);
 	stats->messages += rd->nitems;
 	d = xcalloc(rd->nrows + 1, sizeof(*d));
 	for (i = 0; i < rd->ngroups; i++)
@@ -252,8 +253,8 @@ mail_queue_run(const struct pks_config *cfg, struct store *st,
 		stats->expired += nexpired;
 		if (nexpired > 0)
 			log_warnx("mail: %zu queued message(s) given up after "
-			    "%d s (see pksync stats)", nexpired,
-			    cfg->queue_max_age);
+				  "%d s (see pksync stats)",
+			    nexpired, cfg->queue_max_age);
 		if (rc != PKS_OK || rd.nrows == 0)
 			break;
 		stats->rows += rd.nrows;

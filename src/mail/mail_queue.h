@@ -34,13 +34,13 @@
 
 /* What a run did. */
 struct mail_queue_stats {
-	size_t rows;          /* rows claimed */
-	size_t messages;      /* messages handed to the relay */
-	size_t sent;          /* messages the relay accepted */
-	size_t deferred;      /* messages to retry */
-	size_t failed;        /* messages refused for good */
-	size_t expired;       /* rows given up for age */
-	size_t empty;         /* rows dropped: no key PKS can read */
+	size_t rows;     /* rows claimed */
+	size_t messages; /* messages handed to the relay */
+	size_t sent;     /* messages the relay accepted */
+	size_t deferred; /* messages to retry */
+	size_t failed;   /* messages refused for good */
+	size_t expired;  /* rows given up for age */
+	size_t empty;    /* rows dropped: no key PKS can read */
 };
 
 /*

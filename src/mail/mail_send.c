@@ -87,11 +87,11 @@ set_why(struct mail_send_item *it, int code, const char *text)
 {
 	size_t n;
 
-	snprintf(it->why, sizeof(it->why), "%d %s", code,
-	    text != NULL ? text : "");
+	snprintf(
+	    it->why, sizeof(it->why), "%d %s", code, text != NULL ? text : "");
 	n = strlen(it->why);
 	while (n > 0 && (it->why[n - 1] == '\n' || it->why[n - 1] == '\r' ||
-	    it->why[n - 1] == ' '))
+			    it->why[n - 1] == ' '))
 		it->why[--n] = '\0';
 }
 
@@ -111,7 +111,8 @@ outcome(smtp_message_t m, smtp_recipient_t r, struct mail_send_item *it)
 	for (i = 0; i < 3; i++) {
 		if (st[i] == NULL || st[i]->code == 0) {
 			it->status = MAIL_SEND_TEMP;
-			snprintf(it->why, sizeof(it->why), "no answer from the "
+			snprintf(it->why, sizeof(it->why),
+			    "no answer from the "
 			    "relay (connection lost)");
 			return;
 		}
@@ -126,7 +127,7 @@ static void
 set_timeouts(smtp_session_t s)
 {
 	static const int which[] = { Timeout_GREETING, Timeout_ENVELOPE,
-	    Timeout_DATA, Timeout_TRANSFER, Timeout_DATA2 };
+		Timeout_DATA, Timeout_TRANSFER, Timeout_DATA2 };
 	size_t i;
 
 	for (i = 0; i < sizeof(which) / sizeof(which[0]); i++)
@@ -192,8 +193,8 @@ run_session(smtp_session_t s, const char *relay, struct mail_send_item *items,
 }
 
 enum pks_rc
-mail_send(const char *relay, const char *helo, struct mail_send_item *items,
-    size_t n)
+mail_send(
+    const char *relay, const char *helo, struct mail_send_item *items, size_t n)
 {
 	smtp_session_t s;
 	smtp_message_t *m = xcalloc(n + 1, sizeof(*m));

@@ -19,19 +19,19 @@
 #include "util/rc.h"
 
 enum mail_send_status {
-	MAIL_SEND_OK,         /* the relay accepted it (2xx) */
-	MAIL_SEND_TEMP,       /* 4xx, no answer, connection trouble: retry */
-	MAIL_SEND_PERM        /* 5xx: the relay refused it for good */
+	MAIL_SEND_OK,   /* the relay accepted it (2xx) */
+	MAIL_SEND_TEMP, /* 4xx, no answer, connection trouble: retry */
+	MAIL_SEND_PERM  /* 5xx: the relay refused it for good */
 };
 
 /* One message.  The strings and msg are borrowed. */
 struct mail_send_item {
-	const char *rev_path;     /* envelope sender; "" for the null sender */
-	const char *rcpt;         /* the one recipient */
-	const uint8_t *msg;       /* the message, LF (or CRLF) line ends */
+	const char *rev_path; /* envelope sender; "" for the null sender */
+	const char *rcpt;     /* the one recipient */
+	const uint8_t *msg;   /* the message, LF (or CRLF) line ends */
 	size_t len;
-	enum mail_send_status status;   /* set by mail_send() */
-	char why[256];                  /* the relay's answer, or the error */
+	enum mail_send_status status; /* set by mail_send() */
+	char why[256];                /* the relay's answer, or the error */
 };
 
 /* Seconds each SMTP step may take before the session is dropped. */

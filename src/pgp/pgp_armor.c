@@ -19,49 +19,262 @@
 #define END_LINE "-----END PGP PUBLIC KEY BLOCK-----"
 
 static const uint32_t crc24_tab[256] = {
-	0x000000, 0x864cfb, 0x8ad50d, 0x0c99f6, 0x93e6e1, 0x15aa1a,
-	0x1933ec, 0x9f7f17, 0xa18139, 0x27cdc2, 0x2b5434, 0xad18cf,
-	0x3267d8, 0xb42b23, 0xb8b2d5, 0x3efe2e, 0xc54e89, 0x430272,
-	0x4f9b84, 0xc9d77f, 0x56a868, 0xd0e493, 0xdc7d65, 0x5a319e,
-	0x64cfb0, 0xe2834b, 0xee1abd, 0x685646, 0xf72951, 0x7165aa,
-	0x7dfc5c, 0xfbb0a7, 0x0cd1e9, 0x8a9d12, 0x8604e4, 0x00481f,
-	0x9f3708, 0x197bf3, 0x15e205, 0x93aefe, 0xad50d0, 0x2b1c2b,
-	0x2785dd, 0xa1c926, 0x3eb631, 0xb8faca, 0xb4633c, 0x322fc7,
-	0xc99f60, 0x4fd39b, 0x434a6d, 0xc50696, 0x5a7981, 0xdc357a,
-	0xd0ac8c, 0x56e077, 0x681e59, 0xee52a2, 0xe2cb54, 0x6487af,
-	0xfbf8b8, 0x7db443, 0x712db5, 0xf7614e, 0x19a3d2, 0x9fef29,
-	0x9376df, 0x153a24, 0x8a4533, 0x0c09c8, 0x00903e, 0x86dcc5,
-	0xb822eb, 0x3e6e10, 0x32f7e6, 0xb4bb1d, 0x2bc40a, 0xad88f1,
-	0xa11107, 0x275dfc, 0xdced5b, 0x5aa1a0, 0x563856, 0xd074ad,
-	0x4f0bba, 0xc94741, 0xc5deb7, 0x43924c, 0x7d6c62, 0xfb2099,
-	0xf7b96f, 0x71f594, 0xee8a83, 0x68c678, 0x645f8e, 0xe21375,
-	0x15723b, 0x933ec0, 0x9fa736, 0x19ebcd, 0x8694da, 0x00d821,
-	0x0c41d7, 0x8a0d2c, 0xb4f302, 0x32bff9, 0x3e260f, 0xb86af4,
-	0x2715e3, 0xa15918, 0xadc0ee, 0x2b8c15, 0xd03cb2, 0x567049,
-	0x5ae9bf, 0xdca544, 0x43da53, 0xc596a8, 0xc90f5e, 0x4f43a5,
-	0x71bd8b, 0xf7f170, 0xfb6886, 0x7d247d, 0xe25b6a, 0x641791,
-	0x688e67, 0xeec29c, 0x3347a4, 0xb50b5f, 0xb992a9, 0x3fde52,
-	0xa0a145, 0x26edbe, 0x2a7448, 0xac38b3, 0x92c69d, 0x148a66,
-	0x181390, 0x9e5f6b, 0x01207c, 0x876c87, 0x8bf571, 0x0db98a,
-	0xf6092d, 0x7045d6, 0x7cdc20, 0xfa90db, 0x65efcc, 0xe3a337,
-	0xef3ac1, 0x69763a, 0x578814, 0xd1c4ef, 0xdd5d19, 0x5b11e2,
-	0xc46ef5, 0x42220e, 0x4ebbf8, 0xc8f703, 0x3f964d, 0xb9dab6,
-	0xb54340, 0x330fbb, 0xac70ac, 0x2a3c57, 0x26a5a1, 0xa0e95a,
-	0x9e1774, 0x185b8f, 0x14c279, 0x928e82, 0x0df195, 0x8bbd6e,
-	0x872498, 0x016863, 0xfad8c4, 0x7c943f, 0x700dc9, 0xf64132,
-	0x693e25, 0xef72de, 0xe3eb28, 0x65a7d3, 0x5b59fd, 0xdd1506,
-	0xd18cf0, 0x57c00b, 0xc8bf1c, 0x4ef3e7, 0x426a11, 0xc426ea,
-	0x2ae476, 0xaca88d, 0xa0317b, 0x267d80, 0xb90297, 0x3f4e6c,
-	0x33d79a, 0xb59b61, 0x8b654f, 0x0d29b4, 0x01b042, 0x87fcb9,
-	0x1883ae, 0x9ecf55, 0x9256a3, 0x141a58, 0xefaaff, 0x69e604,
-	0x657ff2, 0xe33309, 0x7c4c1e, 0xfa00e5, 0xf69913, 0x70d5e8,
-	0x4e2bc6, 0xc8673d, 0xc4fecb, 0x42b230, 0xddcd27, 0x5b81dc,
-	0x57182a, 0xd154d1, 0x26359f, 0xa07964, 0xace092, 0x2aac69,
-	0xb5d37e, 0x339f85, 0x3f0673, 0xb94a88, 0x87b4a6, 0x01f85d,
-	0x0d61ab, 0x8b2d50, 0x145247, 0x921ebc, 0x9e874a, 0x18cbb1,
-	0xe37b16, 0x6537ed, 0x69ae1b, 0xefe2e0, 0x709df7, 0xf6d10c,
-	0xfa48fa, 0x7c0401, 0x42fa2f, 0xc4b6d4, 0xc82f22, 0x4e63d9,
-	0xd11cce, 0x575035, 0x5bc9c3, 0xdd8538,
+	0x000000,
+	0x864cfb,
+	0x8ad50d,
+	0x0c99f6,
+	0x93e6e1,
+	0x15aa1a,
+	0x1933ec,
+	0x9f7f17,
+	0xa18139,
+	0x27cdc2,
+	0x2b5434,
+	0xad18cf,
+	0x3267d8,
+	0xb42b23,
+	0xb8b2d5,
+	0x3efe2e,
+	0xc54e89,
+	0x430272,
+	0x4f9b84,
+	0xc9d77f,
+	0x56a868,
+	0xd0e493,
+	0xdc7d65,
+	0x5a319e,
+	0x64cfb0,
+	0xe2834b,
+	0xee1abd,
+	0x685646,
+	0xf72951,
+	0x7165aa,
+	0x7dfc5c,
+	0xfbb0a7,
+	0x0cd1e9,
+	0x8a9d12,
+	0x8604e4,
+	0x00481f,
+	0x9f3708,
+	0x197bf3,
+	0x15e205,
+	0x93aefe,
+	0xad50d0,
+	0x2b1c2b,
+	0x2785dd,
+	0xa1c926,
+	0x3eb631,
+	0xb8faca,
+	0xb4633c,
+	0x322fc7,
+	0xc99f60,
+	0x4fd39b,
+	0x434a6d,
+	0xc50696,
+	0x5a7981,
+	0xdc357a,
+	0xd0ac8c,
+	0x56e077,
+	0x681e59,
+	0xee52a2,
+	0xe2cb54,
+	0x6487af,
+	0xfbf8b8,
+	0x7db443,
+	0x712db5,
+	0xf7614e,
+	0x19a3d2,
+	0x9fef29,
+	0x9376df,
+	0x153a24,
+	0x8a4533,
+	0x0c09c8,
+	0x00903e,
+	0x86dcc5,
+	0xb822eb,
+	0x3e6e10,
+	0x32f7e6,
+	0xb4bb1d,
+	0x2bc40a,
+	0xad88f1,
+	0xa11107,
+	0x275dfc,
+	0xdced5b,
+	0x5aa1a0,
+	0x563856,
+	0xd074ad,
+	0x4f0bba,
+	0xc94741,
+	0xc5deb7,
+	0x43924c,
+	0x7d6c62,
+	0xfb2099,
+	0xf7b96f,
+	0x71f594,
+	0xee8a83,
+	0x68c678,
+	0x645f8e,
+	0xe21375,
+	0x15723b,
+	0x933ec0,
+	0x9fa736,
+	0x19ebcd,
+	0x8694da,
+	0x00d821,
+	0x0c41d7,
+	0x8a0d2c,
+	0xb4f302,
+	0x32bff9,
+	0x3e260f,
+	0xb86af4,
+	0x2715e3,
+	0xa15918,
+	0xadc0ee,
+	0x2b8c15,
+	0xd03cb2,
+	0x567049,
+	0x5ae9bf,
+	0xdca544,
+	0x43da53,
+	0xc596a8,
+	0xc90f5e,
+	0x4f43a5,
+	0x71bd8b,
+	0xf7f170,
+	0xfb6886,
+	0x7d247d,
+	0xe25b6a,
+	0x641791,
+	0x688e67,
+	0xeec29c,
+	0x3347a4,
+	0xb50b5f,
+	0xb992a9,
+	0x3fde52,
+	0xa0a145,
+	0x26edbe,
+	0x2a7448,
+	0xac38b3,
+	0x92c69d,
+	0x148a66,
+	0x181390,
+	0x9e5f6b,
+	0x01207c,
+	0x876c87,
+	0x8bf571,
+	0x0db98a,
+	0xf6092d,
+	0x7045d6,
+	0x7cdc20,
+	0xfa90db,
+	0x65efcc,
+	0xe3a337,
+	0xef3ac1,
+	0x69763a,
+	0x578814,
+	0xd1c4ef,
+	0xdd5d19,
+	0x5b11e2,
+	0xc46ef5,
+	0x42220e,
+	0x4ebbf8,
+	0xc8f703,
+	0x3f964d,
+	0xb9dab6,
+	0xb54340,
+	0x330fbb,
+	0xac70ac,
+	0x2a3c57,
+	0x26a5a1,
+	0xa0e95a,
+	0x9e1774,
+	0x185b8f,
+	0x14c279,
+	0x928e82,
+	0x0df195,
+	0x8bbd6e,
+	0x872498,
+	0x016863,
+	0xfad8c4,
+	0x7c943f,
+	0x700dc9,
+	0xf64132,
+	0x693e25,
+	0xef72de,
+	0xe3eb28,
+	0x65a7d3,
+	0x5b59fd,
+	0xdd1506,
+	0xd18cf0,
+	0x57c00b,
+	0xc8bf1c,
+	0x4ef3e7,
+	0x426a11,
+	0xc426ea,
+	0x2ae476,
+	0xaca88d,
+	0xa0317b,
+	0x267d80,
+	0xb90297,
+	0x3f4e6c,
+	0x33d79a,
+	0xb59b61,
+	0x8b654f,
+	0x0d29b4,
+	0x01b042,
+	0x87fcb9,
+	0x1883ae,
+	0x9ecf55,
+	0x9256a3,
+	0x141a58,
+	0xefaaff,
+	0x69e604,
+	0x657ff2,
+	0xe33309,
+	0x7c4c1e,
+	0xfa00e5,
+	0xf69913,
+	0x70d5e8,
+	0x4e2bc6,
+	0xc8673d,
+	0xc4fecb,
+	0x42b230,
+	0xddcd27,
+	0x5b81dc,
+	0x57182a,
+	0xd154d1,
+	0x26359f,
+	0xa07964,
+	0xace092,
+	0x2aac69,
+	0xb5d37e,
+	0x339f85,
+	0x3f0673,
+	0xb94a88,
+	0x87b4a6,
+	0x01f85d,
+	0x0d61ab,
+	0x8b2d50,
+	0x145247,
+	0x921ebc,
+	0x9e874a,
+	0x18cbb1,
+	0xe37b16,
+	0x6537ed,
+	0x69ae1b,
+	0xefe2e0,
+	0x709df7,
+	0xf6d10c,
+	0xfa48fa,
+	0x7c0401,
+	0x42fa2f,
+	0xc4b6d4,
+	0xc82f22,
+	0x4e63d9,
+	0xd11cce,
+	0x575035,
+	0x5bc9c3,
+	0xdd8538,
 };
 
 /*
@@ -111,15 +324,15 @@ pgp_armor_crc24(const uint8_t *data, size_t len)
 		const uint8_t *d = data + i;
 
 		r = (crc << 8) ^ ((uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 |
-		    (uint32_t)d[2] << 8 | d[3]);
+				     (uint32_t)d[2] << 8 | d[3]);
 		crc = crc24_x[7][r >> 24] ^ crc24_x[6][(r >> 16) & 0xff] ^
-		    crc24_x[5][(r >> 8) & 0xff] ^ crc24_x[4][r & 0xff] ^
-		    crc24_x[3][d[4]] ^ crc24_x[2][d[5]] ^ crc24_x[1][d[6]] ^
-		    crc24_x[0][d[7]];
+		      crc24_x[5][(r >> 8) & 0xff] ^ crc24_x[4][r & 0xff] ^
+		      crc24_x[3][d[4]] ^ crc24_x[2][d[5]] ^ crc24_x[1][d[6]] ^
+		      crc24_x[0][d[7]];
 	}
 	for (; i < len; i++)
 		crc = ((crc << 8) ^ crc24_tab[((crc >> 16) ^ data[i]) & 0xff]) &
-		    0xffffff;
+		      0xffffff;
 	return crc;
 }
 
@@ -129,30 +342,270 @@ pgp_armor_crc24(const uint8_t *data, size_t len)
 #define B64_BAD 66
 
 static const uint8_t b64_dec[256] = {
-	66, 66, 66, 66, 66, 66, 66, 66, 66, 65, 66, 66, 66, 65, 66, 66,
-	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
-	65, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 62, 66, 66, 66, 63,
-	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 66, 66, 66, 64, 66, 66,
-	66, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
-	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 66, 66, 66, 66, 66,
-	66, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
-	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 66, 66, 66, 66, 66,
-	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
-	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
-	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
-	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
-	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
-	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
-	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
-	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	65,
+	66,
+	66,
+	66,
+	65,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	65,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	62,
+	66,
+	66,
+	66,
+	63,
+	52,
+	53,
+	54,
+	55,
+	56,
+	57,
+	58,
+	59,
+	60,
+	61,
+	66,
+	66,
+	66,
+	64,
+	66,
+	66,
+	66,
+	0,
+	1,
+	2,
+	3,
+	4,
+	5,
+	6,
+	7,
+	8,
+	9,
+	10,
+	11,
+	12,
+	13,
+	14,
+	15,
+	16,
+	17,
+	18,
+	19,
+	20,
+	21,
+	22,
+	23,
+	24,
+	25,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	26,
+	27,
+	28,
+	29,
+	30,
+	31,
+	32,
+	33,
+	34,
+	35,
+	36,
+	37,
+	38,
+	39,
+	40,
+	41,
+	42,
+	43,
+	44,
+	45,
+	46,
+	47,
+	48,
+	49,
+	50,
+	51,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
+	66,
 };
 
 /* Base64 decoder state; groups may straddle lines. */
 struct b64 {
 	uint32_t acc;
-	int n;      /* sextets in acc */
-	int pad;    /* '=' seen */
-	int done;   /* a padded group ended the data */
+	int n;    /* sextets in acc */
+	int pad;  /* '=' seen */
+	int done; /* a padded group ended the data */
 };
 
 /* Decode one line of base64 into p; returns bytes written or -1. */
@@ -219,8 +672,8 @@ b64_final(struct b64 *st, uint8_t *p)
 struct line {
 	const char *s;
 	size_t n;
-	size_t start;   /* offset of the raw line in the text */
-	size_t next;    /* offset of the following line */
+	size_t start; /* offset of the raw line in the text */
+	size_t next;  /* offset of the following line */
 };
 
 /* Read the line at off; strip CR, blanks and a "- " dash escape. */
@@ -233,7 +686,7 @@ get_line(const char *text, size_t len, size_t off, struct line *ln)
 	ln->start = off;
 	ln->next = nl ? end + 1 : len;
 	while (end > off && (text[end - 1] == '\r' || text[end - 1] == ' ' ||
-	    text[end - 1] == '\t'))
+				text[end - 1] == '\t'))
 		end--;
 	if (end - off >= 2 && text[off] == '-' && text[off + 1] == ' ')
 		off += 2;
@@ -289,7 +742,7 @@ struct dec {
 	const char *text;
 	size_t len;
 	struct buf *out;
-	size_t base;        /* out->len before the block */
+	size_t base; /* out->len before the block */
 	struct b64 st;
 	int in_body;
 	int have_crc;
@@ -315,8 +768,8 @@ body_line(struct dec *d, const struct line *ln)
 
 /* Finish at the END line: last group, CRC. */
 static enum pks_rc
-finish(struct dec *d, const struct line *crc, size_t endoff,
-    struct pks_err *err)
+finish(
+    struct dec *d, const struct line *crc, size_t endoff, struct pks_err *err)
 {
 	uint8_t *p;
 	long n;
@@ -327,14 +780,14 @@ finish(struct dec *d, const struct line *crc, size_t endoff,
 		return pks_fail(err, endoff, "armored data too large", rc);
 	n = b64_final(&d->st, p);
 	if (n < 0)
-		return pks_fail(err, endoff, "bad base64 at end of armor",
-		    PKS_ERR_PARSE);
+		return pks_fail(
+		    err, endoff, "bad base64 at end of armor", PKS_ERR_PARSE);
 	d->out->len += (size_t)n;
 	d->out->data[d->out->len] = '\0';
 	if (crc != NULL && check_crc(crc, d->out->data + d->base,
-	    d->out->len - d->base) != PKS_OK)
-		return pks_fail(err, crc->start, "armor CRC mismatch",
-		    PKS_ERR_PARSE);
+			       d->out->len - d->base) != PKS_OK)
+		return pks_fail(
+		    err, crc->start, "armor CRC mismatch", PKS_ERR_PARSE);
 	return PKS_OK;
 }
 
@@ -353,8 +806,8 @@ decode_block(struct dec *d, size_t *off, struct pks_err *err)
 		get_line(d->text, d->len, *off, &ln);
 		*off = ln.next;
 		if (starts_with(&ln, END_LINE))
-			return finish(d, d->have_crc ? &crc : NULL, ln.start,
-			    err);
+			return finish(
+			    d, d->have_crc ? &crc : NULL, ln.start, err);
 		if (starts_with(&ln, "-----"))
 			break;
 		if (ln.n == 0) {
@@ -365,7 +818,7 @@ decode_block(struct dec *d, size_t *off, struct pks_err *err)
 			return pks_fail(err, ln.start, "data after armor CRC",
 			    PKS_ERR_PARSE);
 		if (!d->in_body && memchr(ln.s, ':', ln.n) != NULL)
-			continue;       /* an armor header */
+			continue; /* an armor header */
 		d->in_body = 1;
 		if (ln.s[0] == '=' && ln.n == 5) {
 			crc = ln;
@@ -374,8 +827,10 @@ decode_block(struct dec *d, size_t *off, struct pks_err *err)
 		}
 		rc = body_line(d, &ln);
 		if (rc != PKS_OK)
-			return pks_fail(err, ln.start, rc == PKS_ERR_PARSE ?
-			    "bad base64 in armor" : "armored data too large", rc);
+			return pks_fail(err, ln.start,
+			    rc == PKS_ERR_PARSE ? "bad base64 in armor"
+						: "armored data too large",
+			    rc);
 	}
 	return pks_fail(err, *off, "armor END line missing", PKS_ERR_PARSE);
 }
@@ -392,8 +847,8 @@ pgp_armor_next(const char *text, size_t len, size_t *off, struct buf *out,
 	begin = find_begin(text, len, *off);
 	if (begin >= len) {
 		*off = len;
-		return pks_fail(err, len, "no armored key block",
-		    PKS_ERR_NOTFOUND);
+		return pks_fail(
+		    err, len, "no armored key block", PKS_ERR_NOTFOUND);
 	}
 	get_line(text, len, begin, &ln);
 	memset(&d, 0, sizeof(d));
@@ -446,8 +901,8 @@ b64_encode_line(const uint8_t *p, size_t n, char *o)
 }
 
 enum pks_rc
-pgp_armor_encode(const uint8_t *data, size_t len, const char *headers,
-    struct buf *out)
+pgp_armor_encode(
+    const uint8_t *data, size_t len, const char *headers, struct buf *out)
 {
 	size_t base = out->len, i, n, lines;
 	uint8_t c[3];
@@ -456,8 +911,8 @@ pgp_armor_encode(const uint8_t *data, size_t len, const char *headers,
 	enum pks_rc rc;
 
 	lines = len / 48 + 1;
-	rc = buf_reserve(out, lines * 65 + 128 + (headers ? strlen(headers) :
-	    0), NULL);
+	rc = buf_reserve(
+	    out, lines * 65 + 128 + (headers ? strlen(headers) : 0), NULL);
 	if (rc != PKS_OK)
 		return rc;
 	rc = buf_adds(out, BEGIN_LINE "\n");

@@ -34,8 +34,8 @@ int pgp_armor_present(const char *text, size_t len);
  * Append data as one armored PUBLIC KEY BLOCK to out.  'headers' is NULL
  * or lines such as "Comment: x\n" placed after the BEGIN line.
  */
-enum pks_rc pgp_armor_encode(const uint8_t *data, size_t len,
-    const char *headers, struct buf *out);
+enum pks_rc pgp_armor_encode(
+    const uint8_t *data, size_t len, const char *headers, struct buf *out);
 
 /* CRC-24 as used by armor (init 0xB704CE, poly 0x1864CFB). */
 uint32_t pgp_armor_crc24(const uint8_t *data, size_t len);

@@ -79,18 +79,18 @@ pgp_md_close(struct pgp_md *md, uint8_t *out, size_t dlen)
 
 /* Fingerprint of a v4 key: SHA-1 over 0x99, 2-octet length, body. */
 static enum pks_rc
-fpr_v4(const uint8_t *body, size_t len, struct pgp_fpr *out,
-    struct pks_err *err)
+fpr_v4(
+    const uint8_t *body, size_t len, struct pgp_fpr *out, struct pks_err *err)
 {
 	struct pgp_md *md;
 	uint8_t h[3];
 
 	if (len < 6)
-		return pks_fail(err, 0, "truncated v4 key packet",
-		    PKS_ERR_PARSE);
+		return pks_fail(
+		    err, 0, "truncated v4 key packet", PKS_ERR_PARSE);
 	if (len > 0xffff)
-		return pks_fail(err, 0, "v4 key packet over 65535 octets",
-		    PKS_ERR_PARSE);
+		return pks_fail(
+		    err, 0, "v4 key packet over 65535 octets", PKS_ERR_PARSE);
 	h[0] = 0x99;
 	h[1] = len >> 8;
 	h[2] = len;
@@ -105,15 +105,15 @@ fpr_v4(const uint8_t *body, size_t len, struct pgp_fpr *out,
 
 /* v5 (prefix 0x9A) and v6 (0x9B): SHA-256 with a 4-octet length. */
 static enum pks_rc
-fpr_v56(const uint8_t *body, size_t len, struct pgp_fpr *out,
-    struct pks_err *err)
+fpr_v56(
+    const uint8_t *body, size_t len, struct pgp_fpr *out, struct pks_err *err)
 {
 	struct pgp_md *md;
 	uint8_t h[5];
 
 	if (len < 10)
-		return pks_fail(err, 0, "truncated v5/v6 key packet",
-		    PKS_ERR_PARSE);
+		return pks_fail(
+		    err, 0, "truncated v5/v6 key packet", PKS_ERR_PARSE);
 	h[0] = body[0] == 5 ? 0x9a : 0x9b;
 	h[1] = (uint32_t)len >> 24;
 	h[2] = (uint32_t)len >> 16;
@@ -134,8 +134,8 @@ fpr_v56(const uint8_t *body, size_t len, struct pgp_fpr *out,
  * Non-RSA v3 keys are treated alike; they do not occur in practice.
  */
 static enum pks_rc
-fpr_v3(const uint8_t *body, size_t len, struct pgp_fpr *out,
-    struct pks_err *err)
+fpr_v3(
+    const uint8_t *body, size_t len, struct pgp_fpr *out, struct pks_err *err)
 {
 	const uint8_t *mpi[2];
 	size_t mlen[2], off = 8, i, bits;
@@ -143,13 +143,13 @@ fpr_v3(const uint8_t *body, size_t len, struct pgp_fpr *out,
 
 	for (i = 0; i < 2; i++) {
 		if (len < off + 2)
-			return pks_fail(err, off, "truncated v3 key MPI",
-			    PKS_ERR_PARSE);
+			return pks_fail(
+			    err, off, "truncated v3 key MPI", PKS_ERR_PARSE);
 		bits = pgp_be16(body + off);
 		mlen[i] = (bits + 7) / 8;
 		if (len - off - 2 < mlen[i])
-			return pks_fail(err, off, "truncated v3 key MPI",
-			    PKS_ERR_PARSE);
+			return pks_fail(
+			    err, off, "truncated v3 key MPI", PKS_ERR_PARSE);
 		mpi[i] = body + off + 2;
 		off += 2 + mlen[i];
 	}
@@ -167,8 +167,8 @@ fpr_v3(const uint8_t *body, size_t len, struct pgp_fpr *out,
 }
 
 enum pks_rc
-pgp_fpr_compute(const uint8_t *body, size_t len, struct pgp_fpr *out,
-    struct pks_err *err)
+pgp_fpr_compute(
+    const uint8_t *body, size_t len, struct pgp_fpr *out, struct pks_err *err)
 {
 	memset(out, 0, sizeof(*out));
 	if (len < 1)

@@ -18,8 +18,8 @@
 #define PGP_FPR_MAX 32
 
 struct pgp_fpr {
-	int version;              /* key packet version: 2..6 */
-	size_t len;               /* 16 (v3), 20 (v4), 32 (v5, v6) */
+	int version; /* key packet version: 2..6 */
+	size_t len;  /* 16 (v3), 20 (v4), 32 (v5, v6) */
 	uint8_t fpr[PGP_FPR_MAX];
 	uint8_t keyid[8];
 };
@@ -29,8 +29,8 @@ struct pgp_fpr {
  * PKS_ERR_PARSE for a body too short for its version (or a v4 body over
  * 65535 octets), PKS_ERR_UNSUPPORTED for versions other than 2..6.
  */
-enum pks_rc pgp_fpr_compute(const uint8_t *body, size_t len,
-    struct pgp_fpr *out, struct pks_err *err);
+enum pks_rc pgp_fpr_compute(
+    const uint8_t *body, size_t len, struct pgp_fpr *out, struct pks_err *err);
 
 /*
  * Initialise libgcrypt once per process (thread-safe, idempotent; a

@@ -48,10 +48,10 @@ static const struct curve {
 
 /* How the size of a key of each algorithm is found. */
 enum size_kind {
-	SIZE_NONE,      /* unknown algorithm: size 0 */
-	SIZE_MPI,       /* bit count of the first MPI */
-	SIZE_OID,       /* field size of the curve named by the OID */
-	SIZE_FIXED      /* fixed by the algorithm (RFC 9580 native curves) */
+	SIZE_NONE, /* unknown algorithm: size 0 */
+	SIZE_MPI,  /* bit count of the first MPI */
+	SIZE_OID,  /* field size of the curve named by the OID */
+	SIZE_FIXED /* fixed by the algorithm (RFC 9580 native curves) */
 };
 
 static const struct algo {
@@ -122,12 +122,13 @@ oid_dotted(const uint8_t *p, size_t len, char *out, size_t n)
 		if (p[i] & 0x80)
 			continue;
 		if (first)
-			w = snprintf(out + o, n - o, "%u.%llu", arc < 80 ?
-			    (unsigned)(arc / 40) : 2u, (unsigned long long)
-			    (arc < 80 ? arc % 40 : arc - 80));
+			w = snprintf(out + o, n - o, "%u.%llu",
+			    arc < 80 ? (unsigned)(arc / 40) : 2u,
+			    (unsigned long long)(arc < 80 ? arc % 40
+							  : arc - 80));
 		else
-			w = snprintf(out + o, n - o, ".%llu",
-			    (unsigned long long)arc);
+			w = snprintf(
+			    out + o, n - o, ".%llu", (unsigned long long)arc);
 		if (w < 0 || (size_t)w >= n - o)
 			goto bad;
 		o += (size_t)w;
@@ -229,8 +230,7 @@ is_self(const struct pgp_sig *s, const struct pgp_fpr *fpr)
 
 /* Parse sig and tell whether it is a self-signature of one of types. */
 static int
-self_sig(const struct pgp_pkt *p, const struct pgp_fpr *fpr,
-    struct pgp_sig *s)
+self_sig(const struct pgp_pkt *p, const struct pgp_fpr *fpr, struct pgp_sig *s)
 {
 	return pgp_sig_parse(p->body, p->len, s) == PKS_OK && is_self(s, fpr);
 }
@@ -258,7 +258,8 @@ uid_facts(const struct pgp_block *b, const struct pgp_fpr *fpr,
 		if (s.type == 0x30 && (!rev || s.ctime > rev_time)) {
 			rev = 1;
 			rev_time = s.ctime;
-		} else if (is_cert(s.type) && (!have || s.ctime >= best.ctime)) {
+		} else if (is_cert(s.type) &&
+			   (!have || s.ctime >= best.ctime)) {
 			best = s;
 			have = 1;
 		}
@@ -372,8 +373,8 @@ order_uids(const struct pgp_key *key, struct pgp_key_info *info)
 	tmp = xcalloc(key->nuids, sizeof(*tmp));
 	for (i = 0; i < key->nuids; i++) {
 		uid_facts(&key->uids[i], &info->fpr, &tmp[i]);
-		if (tmp[i].primary && (prim == key->nuids ||
-		    tmp[i].ctime > tmp[prim].ctime))
+		if (tmp[i].primary &&
+		    (prim == key->nuids || tmp[i].ctime > tmp[prim].ctime))
 			prim = i;
 	}
 	info->uids = xcalloc(key->nuids, sizeof(*info->uids));
@@ -506,8 +507,8 @@ escape(struct buf *out, const uint8_t *p, size_t n)
 
 /* ":<ctime>:<exptime>:<flags>\n", empty fields for unknown values. */
 static enum pks_rc
-times_flags(struct buf *out, int64_t ctime, int64_t expires, int revoked,
-    time_t now)
+times_flags(
+    struct buf *out, int64_t ctime, int64_t expires, int revoked, time_t now)
 {
 	enum pks_rc rc = PKS_OK;
 
@@ -543,8 +544,8 @@ pgp_index_mr(const struct pgp_key_info *info, time_t now, struct buf *out)
 	if (rc == PKS_OK && info->bits > 0)
 		rc = buf_printf(out, "%u", info->bits);
 	if (rc == PKS_OK)
-		rc = times_flags(out, info->ctime, info->expires, info->revoked,
-		    now);
+		rc = times_flags(
+		    out, info->ctime, info->expires, info->revoked, now);
 	for (i = 0; rc == PKS_OK && i < info->nuids; i++) {
 		if (info->uids[i].is_uat)
 			continue;
@@ -572,7 +573,8 @@ pgp_index_status(struct buf *out, int revoked, int64_t expires, time_t now)
 	if (revoked)
 		rc = buf_adds(out, " [revoked]");
 	if (rc == PKS_OK && expires > 0)
-		rc = buf_printf(out, " [%s: %s]", expires <= now ? "expired" :
-		    "expires", utc_text(expires, UTC_DAY, "?", day, sizeof(day)));
+		rc = buf_printf(out, " [%s: %s]",
+		    expires <= now ? "expired" : "expires",
+		    utc_text(expires, UTC_DAY, "?", day, sizeof(day)));
 	return rc;
 }

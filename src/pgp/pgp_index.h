@@ -23,14 +23,14 @@
 #include "util/rc.h"
 
 struct pgp_uid_info {
-	const uint8_t *text;  /* borrowed from the key; not NUL-terminated */
+	const uint8_t *text; /* borrowed from the key; not NUL-terminated */
 	size_t len;
-	int is_uat;           /* a user attribute (photo ID) */
-	int64_t ctime;        /* newest self-signature's creation, 0 = none */
-	int64_t expires;      /* absolute expiry of the uid, 0 = never */
+	int is_uat;      /* a user attribute (photo ID) */
+	int64_t ctime;   /* newest self-signature's creation, 0 = none */
+	int64_t expires; /* absolute expiry of the uid, 0 = never */
 	int revoked;
-	int primary;          /* primary user ID flag on its self-sig */
-	const struct pgp_pkt *sigs;  /* its signatures, borrowed from the key */
+	int primary;                /* primary user ID flag on its self-sig */
+	const struct pgp_pkt *sigs; /* its signatures, borrowed from the key */
 	size_t nsigs;
 };
 
@@ -47,12 +47,12 @@ struct pgp_key_info {
 	struct pgp_fpr fpr;
 	int version;
 	unsigned algo;
-	unsigned bits;        /* RSA/DSA/Elgamal: MPI bits; ECC: curve size */
-	char curve[32];       /* curve name or OID in dotted form, "" if none */
-	int64_t ctime;        /* key creation time */
-	int64_t expires;      /* absolute key expiry, 0 = never */
+	unsigned bits;   /* RSA/DSA/Elgamal: MPI bits; ECC: curve size */
+	char curve[32];  /* curve name or OID in dotted form, "" if none */
+	int64_t ctime;   /* key creation time */
+	int64_t expires; /* absolute key expiry, 0 = never */
 	int revoked;
-	struct pgp_uid_info *uids;    /* primary first, then stored order */
+	struct pgp_uid_info *uids; /* primary first, then stored order */
 	size_t nuids;
 	struct pgp_subkey_info *subkeys;
 	size_t nsubkeys;
@@ -67,8 +67,7 @@ struct pgp_key_info {
  * (subpacket 3); a key's is the key expiration (subpacket 9) of its
  * newest direct-key or user ID self-signature.
  */
-enum pks_rc pgp_key_info(const struct pgp_key *key,
-    struct pgp_key_info **out);
+enum pks_rc pgp_key_info(const struct pgp_key *key, struct pgp_key_info **out);
 
 void pgp_key_info_free(struct pgp_key_info *info);
 
@@ -83,17 +82,17 @@ void pgp_key_info_free(struct pgp_key_info *info);
  * and uid records).  The caller writes the "info:1:N" line.  On error
  * (PKS_ERR_TOOBIG: out's cap) out is left as it was.
  */
-enum pks_rc pgp_index_mr(const struct pgp_key_info *info, time_t now,
-    struct buf *out);
+enum pks_rc pgp_index_mr(
+    const struct pgp_key_info *info, time_t now, struct buf *out);
 
 /* What a verbose listing shows of one signature. */
 struct pgp_sig_info {
-	int version;          /* signature packet version */
-	unsigned type;        /* signature type (0x10 generic cert, ...) */
-	int64_t ctime;        /* creation (hashed subpacket 2), 0 = none */
+	int version;   /* signature packet version */
+	unsigned type; /* signature type (0x10 generic cert, ...) */
+	int64_t ctime; /* creation (hashed subpacket 2), 0 = none */
 	int has_issuer;
-	uint8_t issuer[8];    /* issuer key ID */
-	int self;             /* the issuer is the primary key */
+	uint8_t issuer[8]; /* issuer key ID */
+	int self;          /* the issuer is the primary key */
 };
 
 /*
@@ -118,8 +117,8 @@ const char *pgp_sig_label(unsigned type);
 
 /* Append the status of a key or subkey in a pgp -kv style listing:
  * " [revoked]", then " [expired: YYYY-MM-DD]" or " [expires: ...]". */
-enum pks_rc pgp_index_status(struct buf *out, int revoked, int64_t expires,
-    time_t now);
+enum pks_rc pgp_index_status(
+    struct buf *out, int revoked, int64_t expires, time_t now);
 
 /* Name of a public-key algorithm ("RSA", "EdDSA", ...) or NULL. */
 const char *pgp_algo_name(unsigned algo);

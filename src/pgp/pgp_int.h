@@ -27,7 +27,7 @@ static inline uint32_t
 pgp_be32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
+	       (uint32_t)p[2] << 8 | p[3];
 }
 
 static inline uint32_t
@@ -59,14 +59,14 @@ struct pgp_sig {
 	int version;
 	unsigned type;
 	unsigned pkalgo;
-	int64_t ctime;             /* 0 when absent */
-	uint32_t sig_expiry;       /* seconds after ctime, 0 = never */
-	uint32_t key_expiry;       /* seconds after key creation, 0 = never */
+	int64_t ctime;       /* 0 when absent */
+	uint32_t sig_expiry; /* seconds after ctime, 0 = never */
+	uint32_t key_expiry; /* seconds after key creation, 0 = never */
 	int has_key_expiry;
-	int primary_uid;           /* primary user ID flag set */
+	int primary_uid; /* primary user ID flag set */
 	int has_issuer;
 	uint8_t issuer[8];
-	size_t issuer_fpr_len;     /* 0 when absent */
+	size_t issuer_fpr_len; /* 0 when absent */
 	uint8_t issuer_fpr[32];
 };
 
@@ -75,8 +75,7 @@ struct pgp_sig {
  * flag come from the hashed area only; issuer key ID and fingerprint
  * from either area.  PKS_ERR_PARSE on a malformed body.
  */
-enum pks_rc pgp_sig_parse(const uint8_t *body, size_t len,
-    struct pgp_sig *out);
+enum pks_rc pgp_sig_parse(const uint8_t *body, size_t len, struct pgp_sig *out);
 
 /* Signature type of a signature body without a full parse; -1 if none. */
 int pgp_sig_type(const uint8_t *body, size_t len);

@@ -98,14 +98,13 @@ int
 pgp_pkt_equal(const struct pgp_pkt *a, const struct pgp_pkt *b)
 {
 	return a->tag == b->tag && a->len == b->len &&
-	    (a->len == 0 || memcmp(a->body, b->body, a->len) == 0);
+	       (a->len == 0 || memcmp(a->body, b->body, a->len) == 0);
 }
 
 /* ---- splitting a keyring ---- */
 
 void
-pgp_keyring_init(struct pgp_keyring_iter *it, const uint8_t *data,
-    size_t len)
+pgp_keyring_init(struct pgp_keyring_iter *it, const uint8_t *data, size_t len)
 {
 	it->data = data;
 	it->len = len;
@@ -116,7 +115,7 @@ static int
 droppable(unsigned tag)
 {
 	return tag == PGP_TAG_MARKER || tag == PGP_TAG_TRUST ||
-	    tag == PGP_TAG_PADDING;
+	       tag == PGP_TAG_PADDING;
 }
 
 /* Why a run of packets that does not start with tag 6 is not a key. */
@@ -228,7 +227,7 @@ push_block(struct pgp_block **v, size_t *n, const struct pgp_packet *p)
 /* Parser state: where the next signature goes. */
 struct kparse {
 	struct pgp_key *key;
-	struct pgp_block *cur;   /* NULL: direct signatures */
+	struct pgp_block *cur; /* NULL: direct signatures */
 	int in_subkeys;
 	int version;
 };
@@ -277,11 +276,13 @@ first_packet(struct kparse *st, const struct pgp_packet *p, size_t off,
 	enum pks_rc rc;
 
 	if (p->tag == PGP_TAG_SECKEY || p->tag == PGP_TAG_SECSUBKEY)
-		return pks_fail(err, off, "secret key material refused",
-		    PKS_ERR_PARSE);
+		return pks_fail(
+		    err, off, "secret key material refused", PKS_ERR_PARSE);
 	if (p->tag != PGP_TAG_PUBKEY)
-		return pks_fail(err, off, "key does not start with a public "
-		    "key packet", PKS_ERR_PARSE);
+		return pks_fail(err, off,
+		    "key does not start with a public "
+		    "key packet",
+		    PKS_ERR_PARSE);
 	if (p->len < 1)
 		return pks_fail(err, off, "empty key packet", PKS_ERR_PARSE);
 	st->version = p->body[0];
@@ -299,8 +300,8 @@ first_packet(struct kparse *st, const struct pgp_packet *p, size_t off,
 }
 
 enum pks_rc
-pgp_key_parse(const uint8_t *data, size_t len, struct pgp_key **out,
-    struct pks_err *err)
+pgp_key_parse(
+    const uint8_t *data, size_t len, struct pgp_key **out, struct pks_err *err)
 {
 	struct kparse st;
 	struct pgp_packet p;
@@ -321,8 +322,8 @@ pgp_key_parse(const uint8_t *data, size_t len, struct pgp_key **out,
 		if (droppable(p.tag))
 			continue;
 		if (++npkts > PKS_MAX_KEY_PACKETS) {
-			rc = pks_fail(err, at, "too many packets in key",
-			    PKS_ERR_TOOBIG);
+			rc = pks_fail(
+			    err, at, "too many packets in key", PKS_ERR_TOOBIG);
 			goto out;
 		}
 		if (npkts == 1) {
@@ -466,16 +467,16 @@ pgp_key_npackets(const struct pgp_key *key)
 /* ---- writing ---- */
 
 static enum pks_rc
-write_block(const struct pgp_block *b, struct buf *out,
-    enum pgp_hdr_style style)
+write_block(
+    const struct pgp_block *b, struct buf *out, enum pgp_hdr_style style)
 {
 	enum pks_rc rc;
 	size_t i;
 
 	if (style == PGP_HDR_OLD_ONLY && b->head.tag >= 16)
 		return PKS_OK;
-	rc = pgp_packet_write(out, b->head.tag, b->head.body, b->head.len,
-	    style);
+	rc = pgp_packet_write(
+	    out, b->head.tag, b->head.body, b->head.len, style);
 	for (i = 0; rc == PKS_OK && i < b->nsigs; i++)
 		rc = pgp_packet_write(out, b->sigs[i].tag, b->sigs[i].body,
 		    b->sigs[i].len, style);
@@ -483,14 +484,14 @@ write_block(const struct pgp_block *b, struct buf *out,
 }
 
 enum pks_rc
-pgp_key_write(const struct pgp_key *key, struct buf *out,
-    enum pgp_hdr_style style)
+pgp_key_write(
+    const struct pgp_key *key, struct buf *out, enum pgp_hdr_style style)
 {
 	size_t base = out->len, i;
 	enum pks_rc rc;
 
-	rc = pgp_packet_write(out, key->key.tag, key->key.body, key->key.len,
-	    style);
+	rc = pgp_packet_write(
+	    out, key->key.tag, key->key.body, key->key.len, style);
 	for (i = 0; rc == PKS_OK && i < key->nsigs; i++)
 		rc = pgp_packet_write(out, key->sigs[i].tag, key->sigs[i].body,
 		    key->sigs[i].len, style);

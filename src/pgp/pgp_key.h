@@ -38,12 +38,12 @@ struct pgp_block {
 };
 
 struct pgp_key {
-	struct pgp_pkt key;          /* the primary key packet (tag 6) */
-	struct pgp_pkt *sigs;        /* direct signatures and revocations */
+	struct pgp_pkt key;   /* the primary key packet (tag 6) */
+	struct pgp_pkt *sigs; /* direct signatures and revocations */
 	size_t nsigs;
-	struct pgp_block *uids;      /* tag 13 and tag 17 blocks, in order */
+	struct pgp_block *uids; /* tag 13 and tag 17 blocks, in order */
 	size_t nuids;
-	struct pgp_block *subkeys;   /* tag 14 blocks */
+	struct pgp_block *subkeys; /* tag 14 blocks */
 	size_t nsubkeys;
 };
 
@@ -54,8 +54,8 @@ struct pgp_keyring_iter {
 	size_t off;
 };
 
-void pgp_keyring_init(struct pgp_keyring_iter *it, const uint8_t *data,
-    size_t len);
+void pgp_keyring_init(
+    struct pgp_keyring_iter *it, const uint8_t *data, size_t len);
 
 /*
  * Next key of the keyring: *key and *keylen borrow the bytes of one key,
@@ -66,8 +66,8 @@ void pgp_keyring_init(struct pgp_keyring_iter *it, const uint8_t *data,
  * set to NULL, err->off at the bad header, and ends the iteration (the
  * rest cannot be resynchronised; later calls return PKS_ERR_NOTFOUND).
  */
-enum pks_rc pgp_keyring_next(struct pgp_keyring_iter *it,
-    const uint8_t **key, size_t *keylen, struct pks_err *err);
+enum pks_rc pgp_keyring_next(struct pgp_keyring_iter *it, const uint8_t **key,
+    size_t *keylen, struct pks_err *err);
 
 /*
  * Parse the packets of exactly one key.  On success *out is a new key,
@@ -78,8 +78,8 @@ enum pks_rc pgp_keyring_next(struct pgp_keyring_iter *it,
  * or PKS_ERR_UNSUPPORTED for key packet versions other than 2..6.  The
  * key is as received: call pgp_key_canonicalize() before storing it.
  */
-enum pks_rc pgp_key_parse(const uint8_t *data, size_t len,
-    struct pgp_key **out, struct pks_err *err);
+enum pks_rc pgp_key_parse(
+    const uint8_t *data, size_t len, struct pgp_key **out, struct pks_err *err);
 
 void pgp_key_free(struct pgp_key *key);
 
@@ -125,7 +125,7 @@ void pgp_key_hash(const struct pgp_key *key, uint8_t md5[16]);
  * PGP_HDR_OLD_ONLY, packets with tags >= 16 and the signatures that
  * follow them are left out.  On error (PKS_ERR_TOOBIG: out's cap) out
  * is left as it was. */
-enum pks_rc pgp_key_write(const struct pgp_key *key, struct buf *out,
-    enum pgp_hdr_style style);
+enum pks_rc pgp_key_write(
+    const struct pgp_key *key, struct buf *out, enum pgp_hdr_style style);
 
 #endif

@@ -24,8 +24,8 @@
 struct ref {
 	const struct pgp_pkt *p;
 	struct pgp_pkt *own;
-	unsigned src;      /* 0: the key changed in place, 1: the other */
-	size_t ord;        /* input position: keeps sorting stable */
+	unsigned src; /* 0: the key changed in place, 1: the other */
+	size_t ord;   /* input position: keeps sorting stable */
 };
 
 /* A block of the plan. */
@@ -170,8 +170,10 @@ collect_blocks(const struct srcs *s, int which, struct bref **out)
 		nv = which == 0 ? s->k[k]->nuids : s->k[k]->nsubkeys;
 		for (i = 0; i < nv; i++, n++) {
 			(*out)[n].b = &v[i];
-			(*out)[n].own = k == 0 && s->own ? (which == 0 ?
-			    &s->own->uids[i] : &s->own->subkeys[i]) : NULL;
+			(*out)[n].own = k == 0 && s->own
+					    ? (which == 0 ? &s->own->uids[i]
+							  : &s->own->subkeys[i])
+					    : NULL;
 			(*out)[n].src = k;
 			(*out)[n].ord = ord++;
 		}
@@ -195,8 +197,8 @@ plan_blocks(const struct srcs *s, int which, struct gblock **out)
 			if (!pgp_pkt_equal(&v[j].b->head, &v[i].b->head))
 				break;
 		g = &(*out)[ng++];
-		set_ref(&g->head, &v[i].b->head, v[i].own ? &v[i].own->head :
-		    NULL, v[i].src, v[i].ord);
+		set_ref(&g->head, &v[i].b->head,
+		    v[i].own ? &v[i].own->head : NULL, v[i].src, v[i].ord);
 		group_sigs(g, v + i, j - i);
 	}
 	free(v);
@@ -258,12 +260,11 @@ plan_count(const struct plan *pl, int src1_only)
 	for (i = 0; i < pl->nsigs; i++)
 		c += !src1_only || pl->sigs[i].src == 1;
 	return c + groups_count(pl->uids, pl->nuids, src1_only) +
-	    groups_count(pl->subs, pl->nsubs, src1_only);
+	       groups_count(pl->subs, pl->nsubs, src1_only);
 }
 
 static void
-plan_hash(const struct plan *pl, const struct pgp_pkt *key,
-    uint8_t md5[16])
+plan_hash(const struct plan *pl, const struct pgp_pkt *key, uint8_t md5[16])
 {
 	size_t n = plan_count(pl, 0), k = 0, i, j;
 	const struct pgp_pkt **v = xreallocarray(NULL, n, sizeof(*v));
@@ -442,8 +443,8 @@ merge_is_noop(const struct plan *merged, size_t added,
 }
 
 enum pks_rc
-pgp_key_merge(struct pgp_key *into, const struct pgp_key *in,
-    size_t *added, struct pgp_key **delta)
+pgp_key_merge(struct pgp_key *into, const struct pgp_key *in, size_t *added,
+    struct pgp_key **delta)
 {
 	struct plan pl;
 	size_t n;

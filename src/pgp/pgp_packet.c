@@ -25,9 +25,15 @@ read_length(const uint8_t *p, size_t avail, size_t *hlen, size_t *blen,
 
 	if ((h & 0x40) == 0) {
 		switch (h & 3) {
-		case 0: n = 1; break;
-		case 1: n = 2; break;
-		case 2: n = 4; break;
+		case 0:
+			n = 1;
+			break;
+		case 1:
+			n = 2;
+			break;
+		case 2:
+			n = 4;
+			break;
 		default:
 			*why = "indeterminate packet length";
 			return PKS_ERR_PARSE;
@@ -62,7 +68,7 @@ read_length(const uint8_t *p, size_t avail, size_t *hlen, size_t *blen,
 			return PKS_ERR_PARSE;
 		}
 		*blen = (size_t)p[2] << 24 | (size_t)p[3] << 16 |
-		    (size_t)p[4] << 8 | p[5];
+			(size_t)p[4] << 8 | p[5];
 		*hlen = 6;
 	} else {
 		*why = "partial packet length";
@@ -81,16 +87,16 @@ pgp_packet_next(const uint8_t *data, size_t len, size_t *off,
 	enum pks_rc rc;
 
 	if (start >= len)
-		return pks_fail(err, start, "no more packets",
-		    PKS_ERR_NOTFOUND);
+		return pks_fail(
+		    err, start, "no more packets", PKS_ERR_NOTFOUND);
 	if ((data[start] & 0x80) == 0)
 		return pks_fail(err, start, "not a packet header (bit 7 clear)",
 		    PKS_ERR_PARSE);
-	tag = data[start] & 0x40 ? data[start] & 0x3f :
-	    (data[start] >> 2) & 0x0f;
+	tag =
+	    data[start] & 0x40 ? data[start] & 0x3f : (data[start] >> 2) & 0x0f;
 	if (tag == 0)
-		return pks_fail(err, start, "reserved packet tag 0",
-		    PKS_ERR_PARSE);
+		return pks_fail(
+		    err, start, "reserved packet tag 0", PKS_ERR_PARSE);
 	rc = read_length(data + start, len - start, &hlen, &blen, &why);
 	if (rc != PKS_OK)
 		return pks_fail(err, start, why, rc);
@@ -108,8 +114,8 @@ pgp_packet_next(const uint8_t *data, size_t len, size_t *off,
 }
 
 enum pks_rc
-pgp_packet_write(struct buf *out, unsigned tag, const uint8_t *body,
-    size_t len, enum pgp_hdr_style style)
+pgp_packet_write(struct buf *out, unsigned tag, const uint8_t *body, size_t len,
+    enum pgp_hdr_style style)
 {
 	uint8_t h[6];
 	size_t hl;

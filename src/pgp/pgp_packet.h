@@ -59,7 +59,7 @@ enum pgp_hdr_style {
 
 /* Append one framed packet to out (tag 1..63).  PKS_ERR_TOOBIG past
  * out's cap, leaving out as it was. */
-enum pks_rc pgp_packet_write(struct buf *out, unsigned tag,
-    const uint8_t *body, size_t len, enum pgp_hdr_style style);
+enum pks_rc pgp_packet_write(struct buf *out, unsigned tag, const uint8_t *body,
+    size_t len, enum pgp_hdr_style style);
 
 #endif

@@ -24,8 +24,8 @@ pgp_sig_type(const uint8_t *body, size_t len)
 
 /* Take the value of one subpacket into out. */
 static void
-subpacket(unsigned type, const uint8_t *p, size_t n, int hashed,
-    struct pgp_sig *out)
+subpacket(
+    unsigned type, const uint8_t *p, size_t n, int hashed, struct pgp_sig *out)
 {
 	switch (type) {
 	case 2:

@@ -51,7 +51,8 @@ find_slot(struct ptree_mem *t, const struct ptree_prefix *pfx)
 			return NULL;
 		idx = 0;
 		for (k = 0; k < PTREE_BITQUANTUM; k++)
-			idx = idx << 1 | (unsigned)ptree_prefix_bit(pfx, bit + k);
+			idx =
+			    idx << 1 | (unsigned)ptree_prefix_bit(pfx, bit + k);
 		slot = &(*slot)->kid[idx];
 	}
 	return slot;
@@ -88,7 +89,7 @@ mem_put(void *ctx, const struct ptree_node *n)
 	struct mem_node **slot = find_slot(t, &n->pfx);
 
 	if (slot == NULL)
-		return PKS_ERR_INTERNAL;    /* parent missing */
+		return PKS_ERR_INTERNAL; /* parent missing */
 	if (*slot == NULL) {
 		*slot = xcalloc(1, sizeof(**slot));
 		t->count++;

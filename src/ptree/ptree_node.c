@@ -38,12 +38,12 @@ prefix_setbit(struct ptree_prefix *p, unsigned i, int v)
 	if (v)
 		p->b[i / 8] |= (uint8_t)(0x80u >> (i % 8));
 	else
-		p->b[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+		p->b[i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
 }
 
 enum pks_rc
-ptree_prefix_child(struct ptree_prefix *c, const struct ptree_prefix *p,
-    unsigned idx)
+ptree_prefix_child(
+    struct ptree_prefix *c, const struct ptree_prefix *p, unsigned idx)
 {
 	unsigned k, base = p->nbits;
 
@@ -61,7 +61,7 @@ int
 ptree_prefix_eq(const struct ptree_prefix *a, const struct ptree_prefix *b)
 {
 	return a->nbits == b->nbits &&
-	    memcmp(a->b, b->b, ptree_prefix_len(a)) == 0;
+	       memcmp(a->b, b->b, ptree_prefix_len(a)) == 0;
 }
 
 size_t
@@ -71,8 +71,8 @@ ptree_prefix_len(const struct ptree_prefix *p)
 }
 
 enum pks_rc
-ptree_prefix_set(struct ptree_prefix *p, unsigned nbits, const uint8_t *bytes,
-    size_t len)
+ptree_prefix_set(
+    struct ptree_prefix *p, unsigned nbits, const uint8_t *bytes, size_t len)
 {
 	if (nbits > PTREE_MAXBITS || len != (nbits + 7) / 8)
 		return PKS_ERR_PARSE;
@@ -105,8 +105,7 @@ ptree_child_index(const struct zzp *x, unsigned depth)
 	unsigned byte = zzp_wire_byte(x, bit / 8);
 
 	/* q = 2 divides 8, so the bits never straddle two bytes. */
-	return (byte >> (8 - PTREE_BITQUANTUM - bit % 8)) &
-	    (PTREE_NCHILD - 1);
+	return (byte >> (8 - PTREE_BITQUANTUM - bit % 8)) & (PTREE_NCHILD - 1);
 }
 
 unsigned
@@ -190,8 +189,8 @@ ptree_samples_apply(struct zzp sv[PTREE_NSAMPLES], const struct ptree_delta *d)
 }
 
 void
-ptree_samples_of(struct zzp sv[PTREE_NSAMPLES], const struct zzp *elem,
-    size_t n)
+ptree_samples_of(
+    struct zzp sv[PTREE_NSAMPLES], const struct zzp *elem, size_t n)
 {
 	struct ptree_delta d;
 	size_t k;
@@ -267,8 +266,8 @@ ptree_node_split(struct ptree_node *n, struct ptree_node kids[PTREE_NCHILD])
 		ptree_node_init(&kids[c], &p);
 	}
 	for (i = 0; i < n->nelem; i++) {
-		struct ptree_node *k = &kids[ptree_child_index(&n->elem[i],
-		    depth)];
+		struct ptree_node *k =
+		    &kids[ptree_child_index(&n->elem[i], depth)];
 
 		ptree_delta_insert(&d, &n->elem[i]);
 		ptree_samples_apply(k->sv, &d);
@@ -281,8 +280,8 @@ ptree_node_split(struct ptree_node *n, struct ptree_node kids[PTREE_NCHILD])
 }
 
 void
-ptree_samples_pack(const struct zzp sv[PTREE_NSAMPLES],
-    uint8_t out[PTREE_SAMPLES_LEN])
+ptree_samples_pack(
+    const struct zzp sv[PTREE_NSAMPLES], uint8_t out[PTREE_SAMPLES_LEN])
 {
 	int i;
 
@@ -291,8 +290,8 @@ ptree_samples_pack(const struct zzp sv[PTREE_NSAMPLES],
 }
 
 enum pks_rc
-ptree_samples_unpack(struct zzp sv[PTREE_NSAMPLES],
-    const uint8_t in[PTREE_SAMPLES_LEN])
+ptree_samples_unpack(
+    struct zzp sv[PTREE_NSAMPLES], const uint8_t in[PTREE_SAMPLES_LEN])
 {
 	int i;
 

@@ -53,16 +53,16 @@ struct ptree_prefix {
 
 struct ptree_node {
 	struct ptree_prefix pfx;
-	uint32_t size;                 /* elements in the subtree */
-	int leaf;                      /* nonzero: elem[] holds them */
+	uint32_t size; /* elements in the subtree */
+	int leaf;      /* nonzero: elem[] holds them */
 	struct zzp sv[PTREE_NSAMPLES];
-	uint32_t nelem;                /* leaf: == size; internal: 0 */
+	uint32_t nelem;                  /* leaf: == size; internal: 0 */
 	struct zzp elem[PTREE_LEAF_CAP]; /* leaf elements, ascending */
 };
 
 /* Per-element sample factors, prepared once per insert or delete. */
 struct ptree_delta {
-	struct zzp m[PTREE_NSAMPLES];  /* Montgomery form */
+	struct zzp m[PTREE_NSAMPLES]; /* Montgomery form */
 };
 
 /* ---- prefixes ---- */
@@ -72,18 +72,18 @@ void ptree_prefix_root(struct ptree_prefix *p);
 int ptree_prefix_bit(const struct ptree_prefix *p, unsigned i);
 /* c = p extended by the PTREE_BITQUANTUM bits of child index idx (MSB
  * first).  PKS_ERR_TOOBIG past PTREE_MAXBITS. */
-enum pks_rc ptree_prefix_child(struct ptree_prefix *c,
-    const struct ptree_prefix *p, unsigned idx);
+enum pks_rc ptree_prefix_child(
+    struct ptree_prefix *c, const struct ptree_prefix *p, unsigned idx);
 int ptree_prefix_eq(const struct ptree_prefix *a, const struct ptree_prefix *b);
 /* Bytes used by the prefix: ceil(nbits / 8). */
 size_t ptree_prefix_len(const struct ptree_prefix *p);
 /* From nbits and ceil(nbits/8) bytes; trailing bits are cleared.
  * PKS_ERR_PARSE if nbits > PTREE_MAXBITS or len is not ceil(nbits/8). */
-enum pks_rc ptree_prefix_set(struct ptree_prefix *p, unsigned nbits,
-    const uint8_t *bytes, size_t len);
+enum pks_rc ptree_prefix_set(
+    struct ptree_prefix *p, unsigned nbits, const uint8_t *bytes, size_t len);
 /* The first nbits bits of element x. */
-void ptree_prefix_of(struct ptree_prefix *p, const struct zzp *x,
-    unsigned nbits);
+void ptree_prefix_of(
+    struct ptree_prefix *p, const struct zzp *x, unsigned nbits);
 
 /* ---- node values ---- */
 
@@ -102,11 +102,11 @@ int ptree_is_point(const struct zzp *x);
 void ptree_delta_insert(struct ptree_delta *d, const struct zzp *x);
 void ptree_delta_delete(struct ptree_delta *d, const struct zzp *x);
 /* sv[i] *= d->m[i] for all i. */
-void ptree_samples_apply(struct zzp sv[PTREE_NSAMPLES],
-    const struct ptree_delta *d);
+void ptree_samples_apply(
+    struct zzp sv[PTREE_NSAMPLES], const struct ptree_delta *d);
 /* sv = sample values of the set elem[0..n) computed from scratch. */
-void ptree_samples_of(struct zzp sv[PTREE_NSAMPLES], const struct zzp *elem,
-    size_t n);
+void ptree_samples_of(
+    struct zzp sv[PTREE_NSAMPLES], const struct zzp *elem, size_t n);
 /* Index of x in a leaf's elements, or -1. */
 int ptree_node_find(const struct ptree_node *n, const struct zzp *x);
 /* Add x to a leaf's sorted elements (size and samples untouched).
@@ -120,24 +120,24 @@ enum pks_rc ptree_node_leaf_remove(struct ptree_node *n, const struct zzp *x);
  * The node keeps its size and samples and drops its elements.
  * PKS_ERR_INTERNAL if n is not a leaf or is at PTREE_MAXDEPTH.
  */
-enum pks_rc ptree_node_split(struct ptree_node *n,
-    struct ptree_node kids[PTREE_NCHILD]);
+enum pks_rc ptree_node_split(
+    struct ptree_node *n, struct ptree_node kids[PTREE_NCHILD]);
 
 /* Serialize samples as 6 x 17 wire bytes, and back (PKS_ERR_PARSE on a
  * value >= p).  For stores. */
 #define PTREE_SAMPLES_LEN (PTREE_NSAMPLES * ZZP_WIRE_LEN)
-void ptree_samples_pack(const struct zzp sv[PTREE_NSAMPLES],
-    uint8_t out[PTREE_SAMPLES_LEN]);
-enum pks_rc ptree_samples_unpack(struct zzp sv[PTREE_NSAMPLES],
-    const uint8_t in[PTREE_SAMPLES_LEN]);
+void ptree_samples_pack(
+    const struct zzp sv[PTREE_NSAMPLES], uint8_t out[PTREE_SAMPLES_LEN]);
+enum pks_rc ptree_samples_unpack(
+    struct zzp sv[PTREE_NSAMPLES], const uint8_t in[PTREE_SAMPLES_LEN]);
 
 /* ---- tree algorithms over a node store ---- */
 
 struct ptree_ops {
 	void *ctx;
 	/* Fill *out with the node at pfx; PKS_ERR_NOTFOUND if absent. */
-	enum pks_rc (*get)(void *ctx, const struct ptree_prefix *pfx,
-	    struct ptree_node *out);
+	enum pks_rc (*get)(
+	    void *ctx, const struct ptree_prefix *pfx, struct ptree_node *out);
 	/* Create or replace the node at n->pfx. */
 	enum pks_rc (*put)(void *ctx, const struct ptree_node *n);
 	/* Remove the node at pfx (its children are removed first). */

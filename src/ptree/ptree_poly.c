@@ -15,9 +15,8 @@
 #include "ptree/ptree_poly.h"
 
 /* (p - 1) / 2, the exponent of the Cantor-Zassenhaus splitter. */
-static const uint64_t HALF_PM1[3] = {
-	0xe48fc2ec9852a18dULL, 0xc78e887243c58fefULL, 0x0ULL
-};
+static const uint64_t HALF_PM1[3] = { 0xe48fc2ec9852a18dULL,
+	0xc78e887243c58fefULL, 0x0ULL };
 /* Random splitter attempts per factor before giving up. */
 #define SPLIT_TRIES 64
 
@@ -124,8 +123,8 @@ ptree_poly_sub(struct ptree_poly *r, const struct ptree_poly *a,
 }
 
 void
-ptree_poly_scale(struct ptree_poly *r, const struct ptree_poly *a,
-    const struct zzp *s)
+ptree_poly_scale(
+    struct ptree_poly *r, const struct ptree_poly *a, const struct zzp *s)
 {
 	int i;
 
@@ -176,9 +175,8 @@ ptree_poly_divmod(struct ptree_poly *q, struct ptree_poly *rem,
 	rr = *a;
 	ptree_poly_zero(&qq);
 	if (a->deg >= m) {
-		if (b->c[m].v[0] == 1 && b->c[m].v[1] == 0 &&
-		    b->c[m].v[2] == 0)
-			inv = b->c[m];      /* monic: skip the inversion */
+		if (b->c[m].v[0] == 1 && b->c[m].v[1] == 0 && b->c[m].v[2] == 0)
+			inv = b->c[m]; /* monic: skip the inversion */
 		else
 			zzp_inv(&inv, &b->c[m]);
 		qq.deg = a->deg - m;
@@ -265,8 +263,7 @@ ptree_poly_powmod(struct ptree_poly *r, const struct ptree_poly *base,
 }
 
 void
-ptree_poly_eval(struct zzp *v, const struct ptree_poly *f,
-    const struct zzp *x)
+ptree_poly_eval(struct zzp *v, const struct ptree_poly *f, const struct zzp *x)
 {
 	struct zzp acc;
 	int i;
@@ -362,8 +359,8 @@ find_roots(const struct ptree_poly *f, uint64_t *rng, struct zzp *roots,
 }
 
 enum pks_rc
-ptree_poly_roots(const struct ptree_poly *f, uint64_t seed,
-    struct zzp *roots, size_t max, size_t *n)
+ptree_poly_roots(const struct ptree_poly *f, uint64_t seed, struct zzp *roots,
+    size_t max, size_t *n)
 {
 	struct ptree_poly m;
 	struct zzp inv;
@@ -423,8 +420,8 @@ gauss_jordan(struct zzp mat[PTREE_MBAR][PTREE_MBAR + 1], int m)
 /* Row j of the system A(k) - f B(k) = 0 in the unknown low coefficients:
  * k^i for A's, -f k^i for B's, right-hand side f k^mb - k^ma. */
 static void
-fill_row(struct zzp *row, const struct zzp *k, const struct zzp *f, int ma,
-    int mb)
+fill_row(
+    struct zzp *row, const struct zzp *k, const struct zzp *f, int ma, int mb)
 {
 	struct zzp acc, kma;
 	int i;
@@ -507,8 +504,8 @@ solve_polys(const struct zzp *remote_sv, uint32_t remote_size,
 			return PKS_ERR_TOOMANY;
 		zzp_div(&values[i], &remote_sv[i], &local_sv[i]);
 	}
-	if (ptree_poly_interpolate(a, b, values, pts, PTREE_MBAR,
-	    (long)d) != PKS_OK)
+	if (ptree_poly_interpolate(a, b, values, pts, PTREE_MBAR, (long)d) !=
+	    PKS_OK)
 		return PKS_ERR_TOOMANY;
 	ptree_poly_eval(&va, a, &pts[PTREE_MBAR]);
 	ptree_poly_eval(&vb, b, &pts[PTREE_MBAR]);
@@ -536,9 +533,9 @@ ptree_solve(const struct zzp remote_sv[PTREE_NSAMPLES], uint32_t remote_size,
 	if (rc != PKS_OK)
 		return rc;
 	if (ptree_poly_roots(&a, poly_seed(&a), remote_only, PTREE_MBAR,
-	    n_remote) != PKS_OK ||
-	    ptree_poly_roots(&b, poly_seed(&b), local_only, PTREE_MBAR,
-	    n_local) != PKS_OK) {
+		n_remote) != PKS_OK ||
+	    ptree_poly_roots(
+		&b, poly_seed(&b), local_only, PTREE_MBAR, n_local) != PKS_OK) {
 		*n_remote = *n_local = 0;
 		return PKS_ERR_TOOMANY;
 	}

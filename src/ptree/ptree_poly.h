@@ -29,8 +29,8 @@
 #define PTREE_NSAMPLES (PTREE_MBAR + 1)
 
 struct ptree_poly {
-	int deg;                        /* -1 for the zero polynomial */
-	struct zzp c[PTREE_POLY_CAP];   /* c[i] is the coefficient of z^i */
+	int deg;                      /* -1 for the zero polynomial */
+	struct zzp c[PTREE_POLY_CAP]; /* c[i] is the coefficient of z^i */
 };
 
 /* The six sample points 0, -1, 1, -2, 2, -3 (mod p), in that order. */
@@ -41,8 +41,7 @@ void ptree_poly_one(struct ptree_poly *f);
 /* f = z + a (monic linear). */
 void ptree_poly_linear(struct ptree_poly *f, const struct zzp *a);
 /* f from n coefficients (lowest first); PKS_ERR_TOOBIG if n > CAP. */
-enum pks_rc ptree_poly_set(struct ptree_poly *f, const struct zzp *c,
-    size_t n);
+enum pks_rc ptree_poly_set(struct ptree_poly *f, const struct zzp *c, size_t n);
 /* Recompute deg after coefficients were written (drops leading zeros). */
 void ptree_poly_normalize(struct ptree_poly *f);
 int ptree_poly_eq(const struct ptree_poly *a, const struct ptree_poly *b);
@@ -52,8 +51,8 @@ void ptree_poly_add(struct ptree_poly *r, const struct ptree_poly *a,
     const struct ptree_poly *b);
 void ptree_poly_sub(struct ptree_poly *r, const struct ptree_poly *a,
     const struct ptree_poly *b);
-void ptree_poly_scale(struct ptree_poly *r, const struct ptree_poly *a,
-    const struct zzp *s);
+void ptree_poly_scale(
+    struct ptree_poly *r, const struct ptree_poly *a, const struct zzp *s);
 /* r = a * b; PKS_ERR_TOOBIG if the degree would pass CAP - 1. */
 enum pks_rc ptree_poly_mul(struct ptree_poly *r, const struct ptree_poly *a,
     const struct ptree_poly *b);
@@ -70,8 +69,8 @@ enum pks_rc ptree_poly_powmod(struct ptree_poly *r,
     const struct ptree_poly *base, const uint64_t e[3],
     const struct ptree_poly *m);
 /* v = f(x). */
-void ptree_poly_eval(struct zzp *v, const struct ptree_poly *f,
-    const struct zzp *x);
+void ptree_poly_eval(
+    struct zzp *v, const struct ptree_poly *f, const struct zzp *x);
 
 /*
  * Rational interpolation (sks-recon.md 6.4 step 2): from n = mbar values

@@ -79,11 +79,11 @@ load_path(const struct ptree_ops *ops, const struct zzp *x, struct path *p)
 		n = path_push(p);
 		rc = ptree_get(ops, &pfx, n);
 		if (rc == PKS_ERR_NOTFOUND)
-			return PKS_ERR_INTERNAL;    /* a child is missing */
+			return PKS_ERR_INTERNAL; /* a child is missing */
 		if (rc != PKS_OK || n->leaf)
 			return rc;
 		if (ptree_prefix_child(&pfx, &pfx,
-		    ptree_child_index(x, ptree_node_depth(n))) != PKS_OK)
+			ptree_child_index(x, ptree_node_depth(n))) != PKS_OK)
 			return PKS_ERR_INTERNAL;
 	}
 }
@@ -142,7 +142,7 @@ ptree_insert(const struct ptree_ops *ops, const struct zzp *x)
 	rc = PKS_ERR_INTERNAL;
 	if (leaf->nelem >= PTREE_LEAF_CAP || p.n[0].size == UINT32_MAX ||
 	    (leaf->nelem >= PTREE_SPLIT &&
-	    ptree_node_depth(leaf) >= PTREE_MAXDEPTH))
+		ptree_node_depth(leaf) >= PTREE_MAXDEPTH))
 		goto out;
 	ptree_delta_insert(&d, x);
 	for (i = 0; i < p.len; i++) {
@@ -230,8 +230,8 @@ ptree_elements(const struct ptree_ops *ops, const struct ptree_prefix *pfx,
 
 /* Delete the node at pfx and everything below it (children first). */
 static enum pks_rc
-del_subtree(const struct ptree_ops *ops, const struct ptree_prefix *pfx,
-    unsigned depth)
+del_subtree(
+    const struct ptree_ops *ops, const struct ptree_prefix *pfx, unsigned depth)
 {
 	struct ptree_node *n = xmalloc(sizeof(*n));
 	struct ptree_prefix c;

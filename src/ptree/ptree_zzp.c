@@ -15,22 +15,18 @@
 
 __extension__ typedef unsigned __int128 u128;
 
-const uint64_t zzp_modulus[3] = {
-	0xc91f85d930a5431bULL, 0x8f1d10e4878b1fdfULL, 0x1ULL
-};
+const uint64_t zzp_modulus[3] = { 0xc91f85d930a5431bULL, 0x8f1d10e4878b1fdfULL,
+	0x1ULL };
 /* -p^-1 mod 2^64 */
 static const uint64_t NINV = 0x6320d927c830a0edULL;
 /* R^2 mod p and R mod p (Montgomery one), R = 2^192 */
-static const uint64_t R2[3] = {
-	0x5e931f9f7f2a1e51ULL, 0x8d2900fcfdf6ca30ULL, 0x0ULL
-};
-static const uint64_t R1[3] = {
-	0xa5804f1870d6b547ULL, 0x862c9a994c8dd0dbULL, 0x0ULL
-};
+static const uint64_t R2[3] = { 0x5e931f9f7f2a1e51ULL, 0x8d2900fcfdf6ca30ULL,
+	0x0ULL };
+static const uint64_t R1[3] = { 0xa5804f1870d6b547ULL, 0x862c9a994c8dd0dbULL,
+	0x0ULL };
 /* p - 2: the exponent of Fermat inversion */
-static const uint64_t PM2[3] = {
-	0xc91f85d930a54319ULL, 0x8f1d10e4878b1fdfULL, 0x1ULL
-};
+static const uint64_t PM2[3] = { 0xc91f85d930a54319ULL, 0x8f1d10e4878b1fdfULL,
+	0x1ULL };
 
 /* r = t - p over four limbs if t >= p, else t (t < 2p). */
 static void
@@ -276,9 +272,10 @@ zzp_from_wire(struct zzp *r, const uint8_t in[ZZP_WIRE_LEN])
 	zzp_set_zero(&t);
 	for (i = 0; i < ZZP_WIRE_LEN; i++)
 		t.v[i / 8] |= (uint64_t)in[i] << (8 * (i % 8));
-	if (t.v[2] > zzp_modulus[2] || (t.v[2] == zzp_modulus[2] &&
-	    (t.v[1] > zzp_modulus[1] || (t.v[1] == zzp_modulus[1] &&
-	    t.v[0] >= zzp_modulus[0]))))
+	if (t.v[2] > zzp_modulus[2] ||
+	    (t.v[2] == zzp_modulus[2] &&
+		(t.v[1] > zzp_modulus[1] ||
+		    (t.v[1] == zzp_modulus[1] && t.v[0] >= zzp_modulus[0]))))
 		return PKS_ERR_PARSE;
 	*r = t;
 	return PKS_OK;

@@ -55,15 +55,15 @@ bind_local(int fd, int family, const char *host)
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
 	if (getaddrinfo(host, "0", &hints, &ai) != 0 || ai == NULL)
-		return 0;  /* another family: leave it to the kernel */
+		return 0; /* another family: leave it to the kernel */
 	r = bind(fd, ai->ai_addr, ai->ai_addrlen);
 	freeaddrinfo(ai);
 	return r;
 }
 
 enum pks_rc
-recon_connect(const struct sockaddr_storage *addr, socklen_t len,
-    uint16_t port, const char *bind_host, int timeout_ms, int *fd)
+recon_connect(const struct sockaddr_storage *addr, socklen_t len, uint16_t port,
+    const char *bind_host, int timeout_ms, int *fd)
 {
 	struct sockaddr_storage a = *addr;
 	struct pollfd pfd;
@@ -85,8 +85,9 @@ recon_connect(const struct sockaddr_storage *addr, socklen_t len,
 		do {
 			n = poll(&pfd, 1, timeout_ms);
 		} while (n == -1 && errno == EINTR);
-		if (n <= 0 || getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &el)
-		    == -1 || err != 0)
+		if (n <= 0 ||
+		    getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &el) == -1 ||
+		    err != 0)
 			goto fail;
 	}
 	fcntl(s, F_SETFL, fl);
@@ -121,7 +122,7 @@ static uint32_t
 be32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
+	       (uint32_t)p[2] << 8 | p[3];
 }
 
 /* Offset of the body after "HTTP/x.y 2.." and the header block. */
@@ -235,7 +236,8 @@ collect_key(void *arg, const uint8_t *key, size_t n)
 	while (off < n) {
 		if (pgp_packet_next(key, n, &off, &pkt, &err) != PKS_OK ||
 		    (pkt.tag == PGP_TAG_PUBKEY) != (count == 0)) {
-			log_info("recon: fetched entry is not one key; skipped");
+			log_info(
+			    "recon: fetched entry is not one key; skipped");
 			return PKS_OK;
 		}
 		count++;
@@ -260,8 +262,8 @@ merge_batch(struct store *st, const struct ingest_origin *origin,
 	if (ring->len == 0)
 		return PKS_OK;
 	for (i = 0; i < MERGE_TRIES; i++) {
-		rc = ingest_keyring(st, origin, ring->data, ring->len, NULL,
-		    NULL, merged);
+		rc = ingest_keyring(
+		    st, origin, ring->data, ring->len, NULL, NULL, merged);
 		if (rc != PKS_ERR_BUSY)
 			break;
 	}
@@ -270,8 +272,8 @@ merge_batch(struct store *st, const struct ingest_origin *origin,
 
 /* One POST for e[0..n); the keys of the answer are appended to ring. */
 static enum pks_rc
-fetch_batch(const struct recon_fetch_cfg *cfg, const struct zzp *e,
-    size_t n, struct buf *ring, struct recon_fetch_stats *stats)
+fetch_batch(const struct recon_fetch_cfg *cfg, const struct zzp *e, size_t n,
+    struct buf *ring, struct recon_fetch_stats *stats)
 {
 	struct buf req, body, reply;
 	size_t nkeys = 0;
@@ -284,8 +286,10 @@ fetch_batch(const struct recon_fetch_cfg *cfg, const struct zzp *e,
 	buf_init(&reply, RECON_FETCH_MAX_REPLY);
 	rc = recon_fetch_body(e, n, &body);
 	if (rc == PKS_OK)
-		rc = buf_printf(&req, "POST /pks/hashquery HTTP/1.0\r\n"
-		    "content-length: %zu\r\n\r\n", body.len);
+		rc = buf_printf(&req,
+		    "POST /pks/hashquery HTTP/1.0\r\n"
+		    "content-length: %zu\r\n\r\n",
+		    body.len);
 	if (rc == PKS_OK)
 		rc = buf_add(&req, body.data, body.len);
 	if (rc == PKS_OK)
@@ -294,8 +298,8 @@ fetch_batch(const struct recon_fetch_cfg *cfg, const struct zzp *e,
 	if (rc == PKS_OK)
 		rc = exchange(fd, &req, cfg->timeout_ms, &reply);
 	if (rc == PKS_OK)
-		rc = recon_fetch_parse(reply.data, reply.len, collect_key,
-		    ring, &nkeys);
+		rc = recon_fetch_parse(
+		    reply.data, reply.len, collect_key, ring, &nkeys);
 	stats->http_ms += now_ms() - t0;
 	stats->asked += n;
 	stats->returned += nkeys;
@@ -322,7 +326,8 @@ merge_ring(struct store *st, const struct ingest_origin *origin,
 	stats->merge_ms += now_ms() - t0;
 	if (rc != PKS_OK)
 		log_warnx("recon: merging %zu bytes of fetched keys failed: "
-		    "%s", ring->len, pks_rc_str(rc));
+			  "%s",
+		    ring->len, pks_rc_str(rc));
 	ring->len = 0;
 	return rc;
 }

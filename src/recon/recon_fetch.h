@@ -30,20 +30,20 @@
 #define RECON_FETCH_MERGE_BYTES (8u * 1024 * 1024)
 
 struct recon_fetch_cfg {
-	struct sockaddr_storage peer;  /* peer IP; port replaced */
+	struct sockaddr_storage peer; /* peer IP; port replaced */
 	socklen_t peerlen;
-	uint16_t http_port;            /* the peer's announced port */
-	const char *bind_host;         /* local address or NULL */
-	int timeout_ms;                /* connect and each read (180 s) */
-	const struct ingest_sync_src *sync;  /* mail sync list or NULL */
+	uint16_t http_port;                 /* the peer's announced port */
+	const char *bind_host;              /* local address or NULL */
+	int timeout_ms;                     /* connect and each read (180 s) */
+	const struct ingest_sync_src *sync; /* mail sync list or NULL */
 };
 
 struct recon_fetch_stats {
-	size_t asked;                  /* hashes requested */
-	size_t returned;               /* keys in the answers */
-	struct ingest_stats merged;    /* what ingest did with them */
-	int64_t http_ms;               /* spent connecting, asking, reading */
-	int64_t merge_ms;              /* spent merging (ingest) */
+	size_t asked;               /* hashes requested */
+	size_t returned;            /* keys in the answers */
+	struct ingest_stats merged; /* what ingest did with them */
+	int64_t http_ms;            /* spent connecting, asking, reading */
+	int64_t merge_ms;           /* spent merging (ingest) */
 };
 
 /*
@@ -52,9 +52,8 @@ struct recon_fetch_stats {
  * timeout_ms.  *fd is blocking and owned by the caller.  PKS_ERR_IO on
  * failure (logged at debug level).
  */
-enum pks_rc recon_connect(const struct sockaddr_storage *addr,
-    socklen_t len, uint16_t port, const char *bind_host, int timeout_ms,
-    int *fd);
+enum pks_rc recon_connect(const struct sockaddr_storage *addr, socklen_t len,
+    uint16_t port, const char *bind_host, int timeout_ms, int *fd);
 
 /*
  * Build the request body for hashes e[0..n) (n <= RECON_FETCH_BATCH

@@ -35,13 +35,13 @@
 struct recon_gossip {
 	struct recon_gossip_cfg cfg;
 	char *listen, *membership_file, *dbfile;
-	char *host;                    /* our listen host (bind address) */
-	uint16_t port;                 /* our listen port */
+	char *host;    /* our listen host (bind address) */
+	uint16_t port; /* our listen port */
 	int lfd;
-	int wake[2];                   /* stop pipe */
+	int wake[2]; /* stop pipe */
 	pthread_t th;
 	pthread_mutex_t mu;
-	int active_fd;                 /* running session, or -1 */
+	int active_fd; /* running session, or -1 */
 	int stopping;
 	struct store *st;
 	struct recon_member *members;
@@ -109,8 +109,8 @@ parse_line(const char *l, size_t n, struct recon_member *m)
 }
 
 void
-recon_membership_parse(const char *text, size_t len,
-    struct recon_member **out, size_t *n)
+recon_membership_parse(
+    const char *text, size_t len, struct recon_member **out, size_t *n)
 {
 	size_t off = 0, e, cap = 0;
 	struct recon_member m;
@@ -159,8 +159,8 @@ membership_load(struct recon_gossip *g)
 	free(text);
 	g->mtime = sb.st_mtim;
 	g->msize = sb.st_size;
-	log_info("recon: membership %s: %zu peers", g->membership_file,
-	    g->nmembers);
+	log_info(
+	    "recon: membership %s: %zu peers", g->membership_file, g->nmembers);
 }
 
 static int
@@ -172,11 +172,11 @@ same_ip(const struct sockaddr *a, const struct sockaddr *b)
 		return 0;
 	if (a->sa_family == AF_INET)
 		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-		    ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
 	a6 = (const struct sockaddr_in6 *)a;
 	b6 = (const struct sockaddr_in6 *)b;
 	return a->sa_family == AF_INET6 &&
-	    memcmp(&a6->sin6_addr, &b6->sin6_addr, 16) == 0;
+	       memcmp(&a6->sin6_addr, &b6->sin6_addr, 16) == 0;
 }
 
 static struct addrinfo *
@@ -231,8 +231,7 @@ is_self(struct recon_gossip *g, const struct sockaddr *sa, uint16_t port)
 
 /* Pick a random member other than ourselves; its address in *addr. */
 static int
-choose(struct recon_gossip *g, struct sockaddr_storage *addr,
-    socklen_t *len)
+choose(struct recon_gossip *g, struct sockaddr_storage *addr, socklen_t *len)
 {
 	struct addrinfo *ai;
 	size_t i, k, start;
@@ -271,9 +270,10 @@ pause_ms(struct recon_gossip *g, int ms)
 static void
 addr_text(const struct sockaddr_storage *a, char *out, size_t n)
 {
-	const void *ip = a->ss_family == AF_INET ?
-	    (const void *)&((const struct sockaddr_in *)a)->sin_addr :
-	    (const void *)&((const struct sockaddr_in6 *)a)->sin6_addr;
+	const void *ip =
+	    a->ss_family == AF_INET
+		? (const void *)&((const struct sockaddr_in *)a)->sin_addr
+		: (const void *)&((const struct sockaddr_in6 *)a)->sin6_addr;
 
 	if (inet_ntop(a->ss_family, ip, out, (socklen_t)n) == NULL)
 		snprintf(out, n, "?");
@@ -292,9 +292,9 @@ is_stopping(struct recon_gossip *g)
 
 /* Fetch what we lack and record the peer's row. */
 static void
-after_session(struct recon_gossip *g, const char *name,
-    enum recon_role role, const struct sockaddr_storage *peer,
-    socklen_t plen, const struct recon_result *res, enum pks_rc rc)
+after_session(struct recon_gossip *g, const char *name, enum recon_role role,
+    const struct sockaddr_storage *peer, socklen_t plen,
+    const struct recon_result *res, enum pks_rc rc)
 {
 	struct recon_fetch_cfg fc;
 	struct recon_fetch_stats fs;
@@ -303,8 +303,7 @@ after_session(struct recon_gossip *g, const char *name,
 
 	memset(&row, 0, sizeof(row));
 	memset(&fs, 0, sizeof(fs));
-	if (res->nlack > 0 && res->peer_http_port != 0 &&
-	    !is_stopping(g)) {
+	if (res->nlack > 0 && res->peer_http_port != 0 && !is_stopping(g)) {
 		memset(&fc, 0, sizeof(fc));
 		fc.peer = *peer;
 		fc.peerlen = plen;
@@ -314,12 +313,12 @@ after_session(struct recon_gossip *g, const char *name,
 		fc.sync = g->cfg.sync;
 		(void)recon_fetch(g->st, &fc, res->lack, res->nlack, &fs);
 		log_info("recon: fetched from %s: asked=%zu returned=%zu "
-		    "new=%zu updated=%zu unchanged=%zu refused=%zu "
-		    "(http %lld ms, merge %lld ms), %lld ms", name, fs.asked,
-		    fs.returned, fs.merged.nnew, fs.merged.nupdated,
-		    fs.merged.nunchanged, fs.merged.nrefused,
-		    (long long)fs.http_ms, (long long)fs.merge_ms,
-		    (long long)(now_ms() - t0));
+			 "new=%zu updated=%zu unchanged=%zu refused=%zu "
+			 "(http %lld ms, merge %lld ms), %lld ms",
+		    name, fs.asked, fs.returned, fs.merged.nnew,
+		    fs.merged.nupdated, fs.merged.nunchanged,
+		    fs.merged.nrefused, (long long)fs.http_ms,
+		    (long long)fs.merge_ms, (long long)(now_ms() - t0));
 	}
 	snprintf(row.peer, sizeof(row.peer), "%s", name);
 	row.last = (int64_t)time(NULL);
@@ -328,20 +327,20 @@ after_session(struct recon_gossip *g, const char *name,
 	if (rc == PKS_OK)
 		snprintf(row.result, sizeof(row.result), "ok");
 	else
-		snprintf(row.result, sizeof(row.result), "failed: %.110s",
-		    res->why);
+		snprintf(
+		    row.result, sizeof(row.result), "failed: %.110s", res->why);
 	row.keys_in = (int64_t)res->nlack;
 	row.keys_out = (int64_t)res->npeer_lack;
 	row.fetched = (int64_t)(fs.merged.nnew + fs.merged.nupdated);
 	if (store_recon_peer_set(g->st, &row) != PKS_OK)
-		log_warnx("recon: cannot record the session with %s: %s",
-		    name, store_errmsg(g->st));
+		log_warnx("recon: cannot record the session with %s: %s", name,
+		    store_errmsg(g->st));
 }
 
 /* Run a session on fd (closed here), then fetch. */
 static void
-session(struct recon_gossip *g, int fd, enum recon_role role,
-    const char *name, const struct sockaddr_storage *peer, socklen_t plen)
+session(struct recon_gossip *g, int fd, enum recon_role role, const char *name,
+    const struct sockaddr_storage *peer, socklen_t plen)
 {
 	struct recon_result res;
 	struct ptree_ops ops;
@@ -365,12 +364,13 @@ session(struct recon_gossip *g, int fd, enum recon_role role,
 	pthread_mutex_unlock(&g->mu);
 	close(fd);
 	log_info("recon: session with %s as %s %s%s%s: we lack %zu, peer "
-	    "lacks %zu; messages in=%zu out=%zu, bytes in=%zu out=%zu, "
-	    "%lld ms", name, role == RECON_INITIATOR ? "initiator" :
-	    "responder", rc == PKS_OK ? "done" : "failed",
-	    rc == PKS_OK ? "" : ": ", rc == PKS_OK ? "" : res.why, res.nlack,
-	    res.npeer_lack, res.msgs_in, res.msgs_out, res.bytes_in,
-	    res.bytes_out, (long long)(now_ms() - t0));
+		 "lacks %zu; messages in=%zu out=%zu, bytes in=%zu out=%zu, "
+		 "%lld ms",
+	    name, role == RECON_INITIATOR ? "initiator" : "responder",
+	    rc == PKS_OK ? "done" : "failed", rc == PKS_OK ? "" : ": ",
+	    rc == PKS_OK ? "" : res.why, res.nlack, res.npeer_lack, res.msgs_in,
+	    res.msgs_out, res.bytes_in, res.bytes_out,
+	    (long long)(now_ms() - t0));
 	if (role == RECON_RESPONDER && res.nlack > 0 &&
 	    pause_ms(g, g->cfg.fetch_delay_ms)) {
 		recon_result_free(&res);
@@ -394,7 +394,8 @@ accept_one(struct recon_gossip *g)
 	addr_text(&peer, ip, sizeof(ip));
 	if ((i = member_of(g, (struct sockaddr *)&peer)) < 0) {
 		log_warnx("recon: reconciliation attempt from unauthorized "
-		    "host %s", ip);
+			  "host %s",
+		    ip);
 		close(fd);
 		return;
 	}
@@ -417,7 +418,7 @@ gossip_once(struct recon_gossip *g)
 	snprintf(name, sizeof(name), "%s %u", g->members[i].host,
 	    g->members[i].port);
 	if (recon_connect(&addr, len, g->members[i].port, g->host,
-	    g->cfg.session.config_timeout_ms, &fd) != PKS_OK) {
+		g->cfg.session.config_timeout_ms, &fd) != PKS_OK) {
 		log_info("recon: cannot connect to %s", name);
 		return;
 	}
@@ -433,7 +434,7 @@ next_gossip(struct recon_gossip *g)
 	int64_t ms = (int64_t)g->cfg.gossip_interval * 1000;
 
 	return now_ms() + ms * 9 / 10 +
-	    (int64_t)((double)rand_r(&g->seed) / RAND_MAX * (double)ms / 5);
+	       (int64_t)((double)rand_r(&g->seed) / RAND_MAX * (double)ms / 5);
 }
 
 static void *
@@ -517,8 +518,8 @@ gossip_free(struct recon_gossip *g)
 }
 
 enum pks_rc
-recon_gossip_start(const struct recon_gossip_cfg *cfg,
-    struct recon_gossip **out)
+recon_gossip_start(
+    const struct recon_gossip_cfg *cfg, struct recon_gossip **out)
 {
 	struct recon_gossip *g = xcalloc(1, sizeof(*g));
 	enum pks_rc rc;

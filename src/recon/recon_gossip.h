@@ -22,15 +22,15 @@
 #include "util/rc.h"
 
 struct recon_gossip_cfg {
-	const char *listen;            /* host:port */
+	const char *listen; /* host:port */
 	const char *membership_file;
-	int gossip_interval;           /* seconds; 0: never initiate */
+	int gossip_interval; /* seconds; 0: never initiate */
 	const char *dbfile;
 	int busy_ms;
-	int fetch_delay_ms;            /* responder's wait before fetching */
-	int fetch_timeout_ms;          /* per hashquery read (180 s) */
-	struct recon_session_cfg session;  /* http_port = our HKP port */
-	const struct ingest_sync_src *sync;  /* may be NULL */
+	int fetch_delay_ms;               /* responder's wait before fetching */
+	int fetch_timeout_ms;             /* per hashquery read (180 s) */
+	struct recon_session_cfg session; /* http_port = our HKP port */
+	const struct ingest_sync_src *sync; /* may be NULL */
 };
 
 struct recon_gossip;
@@ -41,8 +41,8 @@ struct recon_gossip;
  * PKS_ERR_CONFIG (bad listen address), PKS_ERR_IO (cannot bind),
  * store errors.
  */
-enum pks_rc recon_gossip_start(const struct recon_gossip_cfg *cfg,
-    struct recon_gossip **out);
+enum pks_rc recon_gossip_start(
+    const struct recon_gossip_cfg *cfg, struct recon_gossip **out);
 
 /* Stop the thread (a running session is cut short), free everything. */
 void recon_gossip_stop(struct recon_gossip *g);
@@ -59,7 +59,7 @@ struct recon_member {
  * a line without a valid port (1..65535) or whose host holds control or
  * non-ASCII bytes is skipped.  *out (free()) and *n.  Pure.
  */
-void recon_membership_parse(const char *text, size_t len,
-    struct recon_member **out, size_t *n);
+void recon_membership_parse(
+    const char *text, size_t len, struct recon_member **out, size_t *n);
 
 #endif

@@ -15,10 +15,9 @@
 #include "util/limits.h"
 #include "util/xalloc.h"
 
-static const char *const type_names[RECON_MSG_NTYPES] = {
-	"ReconRqst_Poly", "ReconRqst_Full", "Elements", "FullElements",
-	"SyncFail", "Done", "Flush", "Error", "DbRqst", "DbRepl", "Config"
-};
+static const char *const type_names[RECON_MSG_NTYPES] = { "ReconRqst_Poly",
+	"ReconRqst_Full", "Elements", "FullElements", "SyncFail", "Done",
+	"Flush", "Error", "DbRqst", "DbRepl", "Config" };
 
 const char *
 recon_msg_type_name(int type)
@@ -82,8 +81,8 @@ recon_msg_set_text(struct recon_msg *m, const char *text, size_t len)
 }
 
 static void
-add_pair(struct recon_msg *m, const void *k, size_t kn, const void *v,
-    size_t vn)
+add_pair(
+    struct recon_msg *m, const void *k, size_t kn, const void *v, size_t vn)
 {
 	struct recon_config_entry *e;
 
@@ -226,8 +225,8 @@ recon_verdict_encode(struct buf *out, int passed, const char *reason)
 
 	rc = put_string(out, passed ? "passed" : "failed", 6);
 	if (rc == PKS_OK && !passed)
-		rc = put_string(out, reason ? reason : "",
-		    reason ? strlen(reason) : 0);
+		rc = put_string(
+		    out, reason ? reason : "", reason ? strlen(reason) : 0);
 	if (rc != PKS_OK) {
 		out->len = start;
 		if (out->data != NULL)
@@ -241,7 +240,7 @@ recon_verdict_encode(struct buf *out, int passed, const char *reason)
 struct rd {
 	const uint8_t *p;
 	size_t len, off;
-	size_t base;            /* offset of p in the caller's buffer */
+	size_t base; /* offset of p in the caller's buffer */
 	struct pks_err *err;
 };
 
@@ -258,8 +257,8 @@ rd_u32(struct rd *r, uint32_t *v)
 
 	if (r->len - r->off < 4)
 		return rd_fail(r, "truncated int");
-	*v = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 |
-	    (uint32_t)q[2] << 8 | q[3];
+	*v = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 |
+	     q[3];
 	r->off += 4;
 	return PKS_OK;
 }
@@ -405,8 +404,8 @@ rd_body(struct rd *r, struct recon_msg *m)
 }
 
 static enum pks_rc
-decode_body_at(const uint8_t *p, size_t len, size_t base,
-    struct recon_msg *m, struct pks_err *err)
+decode_body_at(const uint8_t *p, size_t len, size_t base, struct recon_msg *m,
+    struct pks_err *err)
 {
 	struct rd r = { p, len, 0, base, err };
 	enum pks_rc rc;
@@ -427,8 +426,8 @@ decode_body_at(const uint8_t *p, size_t len, size_t base,
 }
 
 enum pks_rc
-recon_msg_decode_body(const uint8_t *p, size_t len, struct recon_msg *m,
-    struct pks_err *err)
+recon_msg_decode_body(
+    const uint8_t *p, size_t len, struct recon_msg *m, struct pks_err *err)
 {
 	return decode_body_at(p, len, 0, m, err);
 }
@@ -439,8 +438,8 @@ peek_len(const uint8_t *p, size_t len, uint32_t *n)
 {
 	if (len < 4)
 		return 0;
-	*n = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
+	*n = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+	     p[3];
 	return 1;
 }
 
@@ -470,8 +469,8 @@ recon_msg_decode(const uint8_t *p, size_t len, size_t *used,
 /* One bare string at p[*off..len): 0 = need more, 1 = read, -1 = too
  * long. */
 static int
-bare_string(const uint8_t *p, size_t len, size_t *off, const uint8_t **s,
-    size_t *n)
+bare_string(
+    const uint8_t *p, size_t len, size_t *off, const uint8_t **s, size_t *n)
 {
 	uint32_t l;
 
@@ -508,8 +507,8 @@ recon_verdict_decode(const uint8_t *p, size_t len, size_t *used,
 		return PKS_OK;
 	}
 	if (n != 6 || memcmp(s, "failed", 6) != 0)
-		return pks_fail(err, 4, "verdict is not passed or failed",
-		    PKS_ERR_PARSE);
+		return pks_fail(
+		    err, 4, "verdict is not passed or failed", PKS_ERR_PARSE);
 	st = bare_string(p, len, &off, &why, &wn);
 	if (st < 0)
 		return pks_fail(err, off, "reason too long", PKS_ERR_TOOBIG);
@@ -531,8 +530,8 @@ recon_verdict_free(struct recon_verdict *v)
 /* ---- the config map ---- */
 
 void
-recon_config_add(struct recon_msg *m, const char *key, const void *val,
-    size_t vallen)
+recon_config_add(
+    struct recon_msg *m, const char *key, const void *val, size_t vallen)
 {
 	add_pair(m, key, strlen(key), val, vallen);
 }
@@ -581,7 +580,7 @@ recon_config_get_int(const struct recon_msg *m, const char *key, uint32_t *v)
 	if (e->vallen != 4)
 		return PKS_ERR_PARSE;
 	*v = (uint32_t)e->val[0] << 24 | (uint32_t)e->val[1] << 16 |
-	    (uint32_t)e->val[2] << 8 | e->val[3];
+	     (uint32_t)e->val[2] << 8 | e->val[3];
 	return PKS_OK;
 }
 
@@ -599,7 +598,8 @@ parse_version(const uint8_t *s, size_t n, unsigned long v[3])
 	while (i < n && part < 3) {
 		if (s[i] >= '0' && s[i] <= '9') {
 			if (v[part] < 1000000)
-				v[part] = v[part] * 10 + (unsigned long)(s[i] - '0');
+				v[part] =
+				    v[part] * 10 + (unsigned long)(s[i] - '0');
 		} else if (s[i] == '.') {
 			part++;
 		} else {
@@ -637,13 +637,12 @@ items_subset(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
 }
 
 static int
-same_int(const struct recon_msg *l, const struct recon_msg *r,
-    const char *key)
+same_int(const struct recon_msg *l, const struct recon_msg *r, const char *key)
 {
 	uint32_t a, b;
 
 	return recon_config_get_int(l, key, &a) == PKS_OK &&
-	    recon_config_get_int(r, key, &b) == PKS_OK && a == b;
+	       recon_config_get_int(r, key, &b) == PKS_OK && a == b;
 }
 
 enum pks_rc

@@ -26,8 +26,8 @@
 #include "util/rc.h"
 
 enum recon_msg_type {
-	RECON_MSG_POLY = 0,          /* ReconRqst_Poly */
-	RECON_MSG_FULL = 1,          /* ReconRqst_Full */
+	RECON_MSG_POLY = 0, /* ReconRqst_Poly */
+	RECON_MSG_FULL = 1, /* ReconRqst_Full */
 	RECON_MSG_ELEMENTS = 2,
 	RECON_MSG_FULL_ELEMENTS = 3,
 	RECON_MSG_SYNC_FAIL = 4,
@@ -55,16 +55,16 @@ struct recon_msg {
 	struct zzp samples[PTREE_NSAMPLES]; /* POLY */
 	struct zzp *elems;                  /* FULL, ELEMENTS, FULL_ELEMENTS */
 	size_t nelems;
-	char *text;                         /* ERROR, DB_RQST, DB_REPL */
+	char *text; /* ERROR, DB_RQST, DB_REPL */
 	size_t textlen;
-	struct recon_config_entry *cfg;     /* CONFIG */
+	struct recon_config_entry *cfg; /* CONFIG */
 	size_t ncfg;
 };
 
 /* The handshake verdict. */
 struct recon_verdict {
 	int passed;
-	char *reason;                       /* "failed" only; NUL-terminated */
+	char *reason; /* "failed" only; NUL-terminated */
 	size_t reasonlen;
 };
 
@@ -101,12 +101,12 @@ enum pks_rc recon_msg_decode(const uint8_t *p, size_t len, size_t *used,
     struct recon_msg *m, struct pks_err *err);
 
 /* Decode an unframed body (type byte first) of exactly len bytes. */
-enum pks_rc recon_msg_decode_body(const uint8_t *p, size_t len,
-    struct recon_msg *m, struct pks_err *err);
+enum pks_rc recon_msg_decode_body(
+    const uint8_t *p, size_t len, struct recon_msg *m, struct pks_err *err);
 
 /* Append the bare verdict: "passed", or "failed" then the reason. */
-enum pks_rc recon_verdict_encode(struct buf *out, int passed,
-    const char *reason);
+enum pks_rc recon_verdict_encode(
+    struct buf *out, int passed, const char *reason);
 /* Decode a verdict like recon_msg_decode (*used = 0: need more bytes).
  * PKS_ERR_PARSE for a first string other than "passed"/"failed". */
 enum pks_rc recon_verdict_decode(const uint8_t *p, size_t len, size_t *used,
@@ -116,8 +116,8 @@ void recon_verdict_free(struct recon_verdict *v);
 /* ---- the config map (type RECON_MSG_CONFIG) ---- */
 
 /* Append a pair (copied).  Aborts on OOM. */
-void recon_config_add(struct recon_msg *m, const char *key, const void *val,
-    size_t vallen);
+void recon_config_add(
+    struct recon_msg *m, const char *key, const void *val, size_t vallen);
 /* Append a pair whose value is a 4-byte big-endian int. */
 void recon_config_add_int(struct recon_msg *m, const char *key, uint32_t v);
 /* Build the config pksync sends, as SKS does, in key order: bitquantum,
@@ -125,12 +125,12 @@ void recon_config_add_int(struct recon_msg *m, const char *key, uint32_t v);
  * "1.1.6".  m must be a fresh RECON_MSG_CONFIG message. */
 void recon_config_sks(struct recon_msg *m, uint32_t http_port);
 /* The first pair with this key, or NULL. */
-const struct recon_config_entry *recon_config_get(const struct recon_msg *m,
-    const char *key);
+const struct recon_config_entry *recon_config_get(
+    const struct recon_msg *m, const char *key);
 /* A 4-byte int value: PKS_ERR_NOTFOUND if absent, PKS_ERR_PARSE if the
  * value is not exactly 4 bytes. */
-enum pks_rc recon_config_get_int(const struct recon_msg *m, const char *key,
-    uint32_t *v);
+enum pks_rc recon_config_get_int(
+    const struct recon_msg *m, const char *key, uint32_t *v);
 /*
  * SKS's acceptance test of a peer's config against ours (reconCS.ml
  * test_configdata): version >= 0.1.5, filters equal as sets, bitquantum

@@ -44,27 +44,27 @@ struct zvec {
 
 struct io {
 	int fd;
-	struct buf in;             /* read, not yet decoded */
-	struct buf out;            /* written on io_flush */
-	int64_t deadline;          /* monotonic ms; 0: none */
-	int timeout_ms;            /* per read */
+	struct buf in;    /* read, not yet decoded */
+	struct buf out;   /* written on io_flush */
+	int64_t deadline; /* monotonic ms; 0: none */
+	int timeout_ms;   /* per read */
 	struct recon_result *res;
 };
 
 /* A responder queue entry: a request in flight or a flush marker. */
 struct pending {
 	struct ptree_prefix pfx;
-	int full;                  /* ReconRqst_Full (else Poly) */
-	int flush;                 /* a flush marker */
+	int full;  /* ReconRqst_Full (else Poly) */
+	int flush; /* a flush marker */
 };
 
 struct sess {
 	struct io io;
 	const struct ptree_ops *tree;
 	struct zvec lack;
-	struct ptree_prefix *rq;   /* responder: request queue */
+	struct ptree_prefix *rq; /* responder: request queue */
 	size_t rq_head, rq_n, rq_cap;
-	struct pending *bq;        /* responder: outstanding requests */
+	struct pending *bq; /* responder: outstanding requests */
 	size_t bq_head, bq_n, bq_cap;
 };
 
@@ -77,8 +77,7 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static enum pks_rc
-fail(struct sess *s, enum pks_rc rc, const char *fmt, ...)
+static enum pks_rc fail(struct sess *s, enum pks_rc rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Record the first failure reason; returns rc. */
@@ -170,14 +169,16 @@ io_fill(struct sess *s, int wait_ms, int *got)
 	if (n == -1)
 		return fail(s, PKS_ERR_IO, "poll: %s", strerror(errno));
 	if (n == 0)
-		return wait_ms == 0 ? PKS_OK :
-		    fail(s, PKS_ERR_IO, "read timeout");
+		return wait_ms == 0 ? PKS_OK
+				    : fail(s, PKS_ERR_IO, "read timeout");
 	if (buf_reserve(&io->in, READ_CHUNK, &p) != PKS_OK &&
 	    buf_reserve(&io->in, 1, &p) != PKS_OK)
 		return fail(s, PKS_ERR_TOOBIG, "input buffer full");
 	do {
-		r = read(io->fd, p, io->in.cap - io->in.len < READ_CHUNK ?
-		    io->in.cap - io->in.len : READ_CHUNK);
+		r = read(io->fd, p,
+		    io->in.cap - io->in.len < READ_CHUNK
+			? io->in.cap - io->in.len
+			: READ_CHUNK);
 	} while (r == -1 && errno == EINTR);
 	if (r == 0)
 		return fail(s, PKS_ERR_IO, "connection closed by peer");
@@ -210,8 +211,8 @@ io_read(struct sess *s, struct recon_msg *m, int wait, int *got)
 
 	*got = 0;
 	for (;;) {
-		rc = recon_msg_decode(s->io.in.data, s->io.in.len, &used, m,
-		    &err);
+		rc = recon_msg_decode(
+		    s->io.in.data, s->io.in.len, &used, m, &err);
 		if (rc != PKS_OK)
 			return fail(s, rc, "bad message from peer: %s",
 			    err.why ? err.why : pks_rc_str(rc));
@@ -219,7 +220,8 @@ io_read(struct sess *s, struct recon_msg *m, int wait, int *got)
 			io_consume(&s->io, used);
 			s->io.res->msgs_in++;
 			*got = 1;
-			log_debug("recon: got %s", recon_msg_type_name(m->type));
+			log_debug(
+			    "recon: got %s", recon_msg_type_name(m->type));
 			return PKS_OK;
 		}
 		rc = io_fill(s, wait ? s->io.timeout_ms : 0, &more);
@@ -269,8 +271,8 @@ io_flush(struct sess *s)
 		if (w < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (w < 0)
-			return fail(s, PKS_ERR_IO, "write: %s",
-			    strerror(errno));
+			return fail(
+			    s, PKS_ERR_IO, "write: %s", strerror(errno));
 		off += (size_t)w;
 	}
 	io->res->bytes_out += io->out.len;
@@ -324,8 +326,8 @@ read_verdict(struct sess *s, struct recon_verdict *v)
 	int more;
 
 	for (;;) {
-		rc = recon_verdict_decode(s->io.in.data, s->io.in.len, &used,
-		    v, &err);
+		rc = recon_verdict_decode(
+		    s->io.in.data, s->io.in.len, &used, v, &err);
 		if (rc != PKS_OK)
 			return fail(s, rc, "bad verdict from peer: %s",
 			    err.why ? err.why : pks_rc_str(rc));
@@ -340,8 +342,8 @@ read_verdict(struct sess *s, struct recon_verdict *v)
 
 /* Send our verdict on the peer's config, then read the peer's. */
 static enum pks_rc
-verdicts(struct sess *s, const struct recon_msg *mine,
-    const struct recon_msg *peer)
+verdicts(
+    struct sess *s, const struct recon_msg *mine, const struct recon_msg *peer)
 {
 	struct recon_verdict v;
 	struct buf why;
@@ -352,7 +354,8 @@ verdicts(struct sess *s, const struct recon_msg *mine,
 	buf_init(&why, 4096);
 	if (recon_config_check(mine, peer, &reason) != PKS_OK) {
 		refusal_text(reason, mine, peer, &why);
-		rc = recon_verdict_encode(&s->io.out, 0, (const char *)why.data);
+		rc =
+		    recon_verdict_encode(&s->io.out, 0, (const char *)why.data);
 		if (rc == PKS_OK)
 			rc = io_flush(s);
 		rc = fail(s, PKS_ERR_REFUSED, "refused the peer's config: %s",
@@ -396,7 +399,7 @@ exchange_config(struct sess *s, const struct recon_session_cfg *cfg)
 		rc = fail(s, PKS_ERR_PARSE, "expected Config, got %s",
 		    recon_msg_type_name(peer.type));
 	if (rc == PKS_OK && recon_config_get_int(&peer, "http port",
-	    &s->io.res->peer_http_port) != PKS_OK)
+				&s->io.res->peer_http_port) != PKS_OK)
 		s->io.res->peer_http_port = 0;
 	if (rc == PKS_OK)
 		rc = verdicts(s, &mine, &peer);
@@ -421,8 +424,8 @@ tree_has(struct sess *s, const struct zzp *x)
 			found = ptree_node_find(n, x) >= 0;
 			break;
 		}
-		if (ptree_prefix_child(&p, &p, ptree_child_index(x,
-		    ptree_node_depth(n))) != PKS_OK)
+		if (ptree_prefix_child(&p, &p,
+			ptree_child_index(x, ptree_node_depth(n))) != PKS_OK)
 			break;
 	}
 	free(n);
@@ -431,8 +434,8 @@ tree_has(struct sess *s, const struct zzp *x)
 
 /* Send Elements(e[0..n)). */
 static enum pks_rc
-send_elements(struct sess *s, enum recon_msg_type type, const struct zzp *e,
-    size_t n)
+send_elements(
+    struct sess *s, enum recon_msg_type type, const struct zzp *e, size_t n)
 {
 	struct recon_msg m;
 	enum pks_rc rc;
@@ -446,8 +449,8 @@ send_elements(struct sess *s, enum recon_msg_type type, const struct zzp *e,
 
 /* Our elements L under pfx; send Elements(L - R), lack += R - L. */
 static enum pks_rc
-exchange_full(struct sess *s, const struct ptree_prefix *pfx,
-    const struct recon_msg *m)
+exchange_full(
+    struct sess *s, const struct ptree_prefix *pfx, const struct recon_msg *m)
 {
 	struct zzp *l = NULL, *r;
 	struct zvec mine = { NULL, 0, 0 };
@@ -474,23 +477,26 @@ exchange_full(struct sess *s, const struct ptree_prefix *pfx,
 
 /* Node at pfx for a request; Error to the peer when missing. */
 static enum pks_rc
-request_node(struct sess *s, const struct ptree_prefix *pfx,
-    struct ptree_node *n)
+request_node(
+    struct sess *s, const struct ptree_prefix *pfx, struct ptree_node *n)
 {
 	enum pks_rc rc = ptree_get(s->tree, pfx, n);
 	struct recon_msg e;
 	static const char text[] = "Node not found in prefix tree";
 
 	if (rc != PKS_ERR_NOTFOUND)
-		return rc == PKS_OK ? rc :
-		    fail(s, rc, "cannot read the prefix tree");
+		return rc == PKS_OK
+			   ? rc
+			   : fail(s, rc, "cannot read the prefix tree");
 	recon_msg_init(&e, RECON_MSG_ERROR);
 	recon_msg_set_text(&e, text, sizeof(text) - 1);
 	if (io_send(s, &e) == PKS_OK)
 		(void)io_flush(s);
 	recon_msg_free(&e);
-	return fail(s, PKS_ERR_PARSE, "peer asked for a node we do not have "
-	    "(depth %u)", pfx->nbits / PTREE_BITQUANTUM);
+	return fail(s, PKS_ERR_PARSE,
+	    "peer asked for a node we do not have "
+	    "(depth %u)",
+	    pfx->nbits / PTREE_BITQUANTUM);
 }
 
 static enum pks_rc
@@ -503,8 +509,8 @@ answer_poly(struct sess *s, const struct recon_msg *m)
 
 	if ((rc = request_node(s, &m->prefix, n)) != PKS_OK)
 		goto out;
-	rc = ptree_solve(m->samples, m->size, n->sv, n->size, ronly, &nr,
-	    lonly, &nl);
+	rc = ptree_solve(
+	    m->samples, m->size, n->sv, n->size, ronly, &nr, lonly, &nl);
 	if (rc == PKS_OK) {
 		/* The peer's input is hostile: offer only what we hold. */
 		for (i = 0; i < nl; i++)
@@ -600,8 +606,7 @@ rq_push(struct sess *s, const struct ptree_prefix *p)
 		}
 		if (s->rq_n == s->rq_cap) {
 			s->rq_cap = s->rq_cap ? 2 * s->rq_cap : 64;
-			s->rq = xreallocarray(s->rq, s->rq_cap,
-			    sizeof(*s->rq));
+			s->rq = xreallocarray(s->rq, s->rq_cap, sizeof(*s->rq));
 		}
 	}
 	s->rq[s->rq_head + s->rq_n++] = *p;
@@ -619,8 +624,7 @@ bq_push(struct sess *s, const struct pending *e)
 		}
 		if (s->bq_n == s->bq_cap) {
 			s->bq_cap = s->bq_cap ? 2 * s->bq_cap : 128;
-			s->bq = xreallocarray(s->bq, s->bq_cap,
-			    sizeof(*s->bq));
+			s->bq = xreallocarray(s->bq, s->bq_cap, sizeof(*s->bq));
 		}
 	}
 	s->bq[s->bq_head + s->bq_n++] = *e;
@@ -696,9 +700,11 @@ handle_reply(struct sess *s, const struct recon_msg *m)
 			if (rc == PKS_OK)
 				rc = rq_push(s, &c);
 		}
-		return rc == PKS_ERR_TOOBIG && s->io.res->why[0] == '\0' ?
-		    fail(s, PKS_ERR_PARSE, "SyncFail below the deepest "
-		    "node") : rc;
+		return rc == PKS_ERR_TOOBIG && s->io.res->why[0] == '\0'
+			   ? fail(s, PKS_ERR_PARSE,
+				 "SyncFail below the deepest "
+				 "node")
+			   : rc;
 	case RECON_MSG_ELEMENTS:
 		zvec_add(&s->lack, m->elems, m->nelems);
 		return PKS_OK;
@@ -809,11 +815,10 @@ recon_session_run(int fd, enum recon_role role, const struct ptree_ops *tree,
 	buf_init(&s.io.out, 4u * PKS_MAX_RECON_MSG);
 	rc = exchange_config(&s, cfg);
 	if (rc == PKS_OK) {
-		s.io.deadline = now_ms() + (int64_t)cfg->session_timeout_s *
-		    1000;
+		s.io.deadline =
+		    now_ms() + (int64_t)cfg->session_timeout_s * 1000;
 		s.io.timeout_ms = cfg->read_timeout_ms;
-		rc = role == RECON_INITIATOR ? answer_loop(&s) :
-		    drive_loop(&s);
+		rc = role == RECON_INITIATOR ? answer_loop(&s) : drive_loop(&s);
 	}
 	/* As SKS: keep what was found when the connection failed, drop
 	 * everything on a protocol error. */

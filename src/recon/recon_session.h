@@ -26,31 +26,30 @@
 #include "util/rc.h"
 
 enum recon_role {
-	RECON_INITIATOR,   /* connected; answers (SKS "server") */
-	RECON_RESPONDER    /* accepted; drives the walk (SKS "client") */
+	RECON_INITIATOR, /* connected; answers (SKS "server") */
+	RECON_RESPONDER  /* accepted; drives the walk (SKS "client") */
 };
 
 struct recon_session_cfg {
-	uint32_t http_port;      /* announced as "http port" */
-	int config_timeout_ms;   /* config exchange and verdicts (45 s) */
-	int read_timeout_ms;     /* any later read (300 s) */
-	int session_timeout_s;   /* the whole session (3600 s) */
+	uint32_t http_port;    /* announced as "http port" */
+	int config_timeout_ms; /* config exchange and verdicts (45 s) */
+	int read_timeout_ms;   /* any later read (300 s) */
+	int session_timeout_s; /* the whole session (3600 s) */
 };
 
 /* Fill the SKS timeouts (45 s, 300 s, 3600 s) and http_port. */
-void recon_session_cfg_default(struct recon_session_cfg *c,
-    uint32_t http_port);
+void recon_session_cfg_default(struct recon_session_cfg *c, uint32_t http_port);
 
 struct recon_result {
-	struct zzp *lack;        /* elements this side lacks, sorted, unique */
+	struct zzp *lack; /* elements this side lacks, sorted, unique */
 	size_t nlack;
-	size_t npeer_lack;       /* elements sent that the peer lacked
-	                          * (a lower bound as responder) */
-	uint32_t peer_http_port; /* from the peer's config (0: none) */
-	int config_passed;       /* both verdicts were "passed" */
-	size_t msgs_in, msgs_out;     /* framed messages */
-	size_t bytes_in, bytes_out;   /* bytes on the wire */
-	char why[512];           /* failure reason for logs and stats */
+	size_t npeer_lack;          /* elements sent that the peer lacked
+				     * (a lower bound as responder) */
+	uint32_t peer_http_port;    /* from the peer's config (0: none) */
+	int config_passed;          /* both verdicts were "passed" */
+	size_t msgs_in, msgs_out;   /* framed messages */
+	size_t bytes_in, bytes_out; /* bytes on the wire */
+	char why[512];              /* failure reason for logs and stats */
 };
 
 /*

@@ -25,122 +25,138 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_COMMIT] = "COMMIT",
 	[STMT_ROLLBACK] = "ROLLBACK",
 	[STMT_HAS_META] = "SELECT count(*) FROM sqlite_master "
-	    "WHERE type = 'table' AND name = 'meta'",
+			  "WHERE type = 'table' AND name = 'meta'",
 	[STMT_META_GET] = "SELECT value FROM meta WHERE name = ?1",
-	[STMT_META_SET] = "INSERT INTO meta(name, value) VALUES (?1, ?2) "
+	[STMT_META_SET] =
+	    "INSERT INTO meta(name, value) VALUES (?1, ?2) "
 	    "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
 	[STMT_KEY_FIND] = "SELECT id, hash, created, updated, data "
-	    "FROM keys WHERE fpr = ?1",
+			  "FROM keys WHERE fpr = ?1",
 	[STMT_KEY_LOAD] = "SELECT id, hash, created, updated, data "
-	    "FROM keys WHERE id = ?1",
-	[STMT_KEY_INSERT] = "INSERT INTO keys(fpr, version, hash, recon, "
+			  "FROM keys WHERE id = ?1",
+	[STMT_KEY_INSERT] =
+	    "INSERT INTO keys(fpr, version, hash, recon, "
 	    "algo, bits, ctime, expires, revoked, created, updated, uids, "
 	    "data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, "
 	    "?11, ?12)",
-	[STMT_KEY_UPDATE] = "UPDATE keys SET version = ?2, hash = ?3, "
+	[STMT_KEY_UPDATE] =
+	    "UPDATE keys SET version = ?2, hash = ?3, "
 	    "recon = ?4, algo = ?5, bits = ?6, ctime = ?7, expires = ?8, "
 	    "revoked = ?9, updated = ?10, uids = ?11, data = ?12 "
 	    "WHERE id = ?1",
 	[STMT_KEYIDS_DELETE] = "DELETE FROM keyids WHERE key_id = ?1",
 	[STMT_KEYIDS_INSERT] = "INSERT OR IGNORE INTO keyids(key_id, fpr, "
-	    "keyid64, keyid32) VALUES (?1, ?2, ?3, ?4)",
+			       "keyid64, keyid32) VALUES (?1, ?2, ?3, ?4)",
 	[STMT_EMAILS_DELETE] = "DELETE FROM emails WHERE key_id = ?1",
 	[STMT_EMAILS_INSERT] = "INSERT OR IGNORE INTO emails(key_id, email) "
-	    "VALUES (?1, ?2)",
+			       "VALUES (?1, ?2)",
 	[STMT_DAY_NEW] = "INSERT INTO stats_days(day, nnew) VALUES (?1, 1) "
-	    "ON CONFLICT(day) DO UPDATE SET nnew = nnew + 1",
-	[STMT_DAY_UPDATED] = "INSERT INTO stats_days(day, nupdated) "
+			 "ON CONFLICT(day) DO UPDATE SET nnew = nnew + 1",
+	[STMT_DAY_UPDATED] =
+	    "INSERT INTO stats_days(day, nupdated) "
 	    "VALUES (?1, 1) "
 	    "ON CONFLICT(day) DO UPDATE SET nupdated = nupdated + 1",
 	[STMT_SEARCH_FPR] = "SELECT DISTINCT key_id FROM keyids "
-	    "WHERE fpr = ?1 ORDER BY key_id LIMIT ?2",
+			    "WHERE fpr = ?1 ORDER BY key_id LIMIT ?2",
 	[STMT_SEARCH_KEYID64] = "SELECT DISTINCT key_id FROM keyids "
-	    "WHERE keyid64 = ?1 ORDER BY key_id LIMIT ?2",
+				"WHERE keyid64 = ?1 ORDER BY key_id LIMIT ?2",
 	[STMT_SEARCH_KEYID32] = "SELECT DISTINCT key_id FROM keyids "
-	    "WHERE keyid32 = ?1 ORDER BY key_id LIMIT ?2",
+				"WHERE keyid32 = ?1 ORDER BY key_id LIMIT ?2",
 	[STMT_SEARCH_HASH] = "SELECT id FROM keys WHERE hash = ?1 "
-	    "ORDER BY id LIMIT ?2",
-	[STMT_SEARCH_WORDS] = "SELECT rowid FROM key_words "
+			     "ORDER BY id LIMIT ?2",
+	[STMT_SEARCH_WORDS] =
+	    "SELECT rowid FROM key_words "
 	    "WHERE key_words MATCH ?1 ORDER BY rowid LIMIT ?2",
 	[STMT_SEARCH_EMAIL] = "SELECT DISTINCT key_id FROM emails "
-	    "WHERE email = ?1 ORDER BY key_id LIMIT ?2",
+			      "WHERE email = ?1 ORDER BY key_id LIMIT ?2",
 	[STMT_COUNT_KEYS] = "SELECT count(*) FROM keys",
 	[STMT_DAYS] = "SELECT day, nnew, nupdated FROM stats_days "
-	    "ORDER BY day DESC LIMIT ?1",
+		      "ORDER BY day DESC LIMIT ?1",
 	[STMT_FOREACH] = "SELECT id, hash, created, updated, data "
-	    "FROM keys ORDER BY id",
+			 "FROM keys ORDER BY id",
 	[STMT_CHECK_INTEGRITY] = "PRAGMA integrity_check(100)",
 	[STMT_CHECK_FOREIGN] = "PRAGMA foreign_key_check",
-	[STMT_CHECK_NO_KEYID] = "SELECT id FROM keys WHERE NOT EXISTS "
+	[STMT_CHECK_NO_KEYID] =
+	    "SELECT id FROM keys WHERE NOT EXISTS "
 	    "(SELECT 1 FROM keyids WHERE key_id = keys.id AND "
 	    "keyids.fpr = keys.fpr) ORDER BY id",
 	[STMT_CHECK_HASH] = "SELECT id FROM keys WHERE typeof(hash) <> "
-	    "'blob' OR length(hash) <> 16 ORDER BY id",
-	[STMT_CHECK_FPR] = "SELECT id FROM keys WHERE typeof(fpr) <> "
+			    "'blob' OR length(hash) <> 16 ORDER BY id",
+	[STMT_CHECK_FPR] =
+	    "SELECT id FROM keys WHERE typeof(fpr) <> "
 	    "'blob' OR length(fpr) NOT IN (16, 20, 32) ORDER BY id",
 	[STMT_CHECK_DUP_HASH] = "SELECT hex(hash), count(*) FROM keys "
-	    "GROUP BY hash HAVING count(*) > 1",
+				"GROUP BY hash HAVING count(*) > 1",
 	[STMT_CHECK_WORDS] = "INSERT INTO key_words(key_words, rank) "
-	    "VALUES ('integrity-check', 1)",
+			     "VALUES ('integrity-check', 1)",
 	[STMT_SEARCH_UPDATED] = "SELECT id FROM keys WHERE updated >= ?1 "
-	    "ORDER BY updated DESC, id LIMIT ?2",
-	[STMT_OUTBOX_ADD] = "INSERT INTO outbox(kind, recipient, body, "
+				"ORDER BY updated DESC, id LIMIT ?2",
+	[STMT_OUTBOX_ADD] =
+	    "INSERT INTO outbox(kind, recipient, body, "
 	    "created, next_try, sent) VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
 	[STMT_REPLY_LOG] = "INSERT INTO mail_replies(recipient, created) "
-	    "VALUES (?1, ?2)",
+			   "VALUES (?1, ?2)",
 	[STMT_REPLY_PRUNE] = "DELETE FROM mail_replies WHERE created < ?1",
 	[STMT_REPLY_COUNT] = "SELECT count(*) FROM mail_replies "
-	    "WHERE recipient = ?1 AND created >= ?2",
+			     "WHERE recipient = ?1 AND created >= ?2",
 	/* The recon prefix tree and peer status (store_ptree.c). */
 	[STMT_BEGIN_READ] = "BEGIN DEFERRED",
 	[STMT_PTREE_GET] = "SELECT size, leaf, samples, elems "
-	    "FROM ptree_nodes WHERE prefix = ?1",
+			   "FROM ptree_nodes WHERE prefix = ?1",
 	[STMT_PTREE_PUT] = "INSERT OR REPLACE INTO ptree_nodes(prefix, size, "
-	    "leaf, samples, elems) VALUES (?1, ?2, ?3, ?4, ?5)",
+			   "leaf, samples, elems) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[STMT_PTREE_DEL] = "DELETE FROM ptree_nodes WHERE prefix = ?1",
 	[STMT_PTREE_CLEAR] = "DELETE FROM ptree_nodes",
 	[STMT_PTREE_HASHES] = "SELECT DISTINCT hash FROM keys WHERE recon = 1",
 	[STMT_PTREE_OLD] = "SELECT hash, recon FROM keys WHERE id = ?1",
 	[STMT_PTREE_USED] = "SELECT count(*) FROM keys "
-	    "WHERE hash = ?1 AND recon = 1 AND id <> ?2",
-	[STMT_PEER_SET] = "INSERT INTO recon_peers(peer, last, result, "
+			    "WHERE hash = ?1 AND recon = 1 AND id <> ?2",
+	[STMT_PEER_SET] =
+	    "INSERT INTO recon_peers(peer, last, result, "
 	    "keys_in, keys_out, fetched, sessions) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1) ON CONFLICT(peer) DO UPDATE "
 	    "SET last = excluded.last, result = excluded.result, "
 	    "keys_in = excluded.keys_in, keys_out = excluded.keys_out, "
 	    "fetched = excluded.fetched, sessions = sessions + 1",
 	[STMT_PEER_LIST] = "SELECT peer, last, result, keys_in, keys_out, "
-	    "fetched, sessions FROM recon_peers ORDER BY peer",
+			   "fetched, sessions FROM recon_peers ORDER BY peer",
 	/* The outgoing mail queue (store_outbox.c). */
-	[STMT_OUTBOX_EXPIRE] = "UPDATE outbox SET state = 'failed', "
+	[STMT_OUTBOX_EXPIRE] =
+	    "UPDATE outbox SET state = 'failed', "
 	    "last_error = 'gave up after ' || tries || ' tries' || "
 	    "coalesce(': ' || last_error, '') WHERE state = 'queued' AND "
 	    "next_try <= ?2 AND lease_until <= ?2 AND created < ?1",
-	[STMT_OUTBOX_DUE] = "SELECT id, kind, recipient, sent, body, "
+	[STMT_OUTBOX_DUE] =
+	    "SELECT id, kind, recipient, sent, body, "
 	    "created, tries FROM outbox WHERE state = 'queued' AND "
 	    "next_try <= ?1 AND lease_until <= ?3 "
 	    "ORDER BY recipient, kind, sent, id LIMIT ?2",
 	[STMT_OUTBOX_LEASE] = "UPDATE outbox SET lease_owner = ?2, "
-	    "lease_until = ?3 WHERE id = ?1",
+			      "lease_until = ?3 WHERE id = ?1",
 	[STMT_OUTBOX_DELETE] = "DELETE FROM outbox "
-	    "WHERE id = ?1 AND lease_owner = ?2",
-	[STMT_OUTBOX_RETRY] = "UPDATE outbox SET "
+			       "WHERE id = ?1 AND lease_owner = ?2",
+	[STMT_OUTBOX_RETRY] =
+	    "UPDATE outbox SET "
 	    "next_try = ?3 + min(?4 << min(tries, 30), ?5), "
 	    "tries = tries + 1, last_error = ?6, lease_owner = NULL, "
 	    "lease_until = 0 WHERE id = ?1 AND lease_owner = ?2",
-	[STMT_OUTBOX_FAIL] = "UPDATE outbox SET state = 'failed', "
+	[STMT_OUTBOX_FAIL] =
+	    "UPDATE outbox SET state = 'failed', "
 	    "tries = tries + 1, last_error = ?3, lease_owner = NULL, "
 	    "lease_until = 0 WHERE id = ?1 AND lease_owner = ?2",
-	[STMT_OUTBOX_PEERS] = "SELECT recipient, "
+	[STMT_OUTBOX_PEERS] =
+	    "SELECT recipient, "
 	    "sum(state = 'queued'), sum(state = 'failed') FROM outbox "
 	    "WHERE kind = 'incremental' GROUP BY recipient ORDER BY recipient",
-	[STMT_OUTBOX_TOTALS] = "SELECT "
+	[STMT_OUTBOX_TOTALS] =
+	    "SELECT "
 	    "sum(kind = 'incremental' AND state = 'queued'), "
 	    "sum(kind = 'incremental' AND state = 'failed'), "
 	    "sum(kind = 'reply' AND state = 'queued'), "
 	    "sum(kind = 'reply' AND state = 'failed'), "
 	    "min(CASE WHEN state = 'queued' THEN created END) FROM outbox",
-	[STMT_OUTBOX_FAILED] = "SELECT id, kind, recipient, created, tries, "
+	[STMT_OUTBOX_FAILED] =
+	    "SELECT id, kind, recipient, created, tries, "
 	    "coalesce(last_error, '') FROM outbox WHERE state = 'failed' "
 	    "ORDER BY id LIMIT ?1",
 };
@@ -217,8 +233,8 @@ store_stmt_run(struct store *st, sqlite3_stmt *stmt)
 }
 
 enum pks_rc
-store_stmt_ids(struct store *st, sqlite3_stmt *stmt, size_t max,
-    struct store_ids *ids)
+store_stmt_ids(
+    struct store *st, sqlite3_stmt *stmt, size_t max, struct store_ids *ids)
 {
 	size_t cap = 0;
 	int rc;
@@ -226,8 +242,8 @@ store_stmt_ids(struct store *st, sqlite3_stmt *stmt, size_t max,
 	ids->v = NULL;
 	ids->n = 0;
 	/* LIMIT -1 is no limit. */
-	rc = sqlite3_bind_int64(stmt, 2, max >= (size_t)INT64_MAX - 1 ?
-	    -1 : (int64_t)max + 1);
+	rc = sqlite3_bind_int64(
+	    stmt, 2, max >= (size_t)INT64_MAX - 1 ? -1 : (int64_t)max + 1);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		if (ids->n == cap) {
 			cap = cap ? 2 * cap : 16;
@@ -361,8 +377,8 @@ store_count_keys(struct store *st, int64_t *n)
 }
 
 enum pks_rc
-store_stats_days(struct store *st, int ndays, struct store_day **days,
-    size_t *n)
+store_stats_days(
+    struct store *st, int ndays, struct store_day **days, size_t *n)
 {
 	sqlite3_stmt *s = NULL;
 	struct store_day *d;
@@ -413,8 +429,8 @@ schema_version(struct store *st, int *version)
 		return rc;
 	rc = store_meta_get(st, "schema_version", &val);
 	if (rc == PKS_ERR_NOTFOUND)
-		return store_fail_msg(st, PKS_ERR_DB,
-		    "database has no schema_version");
+		return store_fail_msg(
+		    st, PKS_ERR_DB, "database has no schema_version");
 	if (rc != PKS_OK)
 		return rc;
 	v = strtol(val, &end, 10);
@@ -530,7 +546,8 @@ configure(struct store *st)
 	if (!st->readonly &&
 	    (rc = run_script(st, "PRAGMA journal_mode = WAL")) != PKS_OK)
 		return rc;
-	return run_script(st, "PRAGMA synchronous = NORMAL; "
+	return run_script(st,
+	    "PRAGMA synchronous = NORMAL; "
 	    "PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384");
 }
 
@@ -540,7 +557,7 @@ store_tune_bulk(struct store *st)
 	/* A bulk import touches index pages all over the file: keep them
 	 * in memory, and checkpoint the WAL less often. */
 	return run_script(st, "PRAGMA cache_size = -262144; "
-	    "PRAGMA wal_autocheckpoint = 20000");
+			      "PRAGMA wal_autocheckpoint = 20000");
 }
 
 enum pks_rc

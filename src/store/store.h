@@ -25,8 +25,8 @@
 struct store;
 
 enum store_flags {
-	STORE_CREATE = 1,   /* create the file and schema if missing */
-	STORE_READONLY = 2  /* open read-only (lookups only) */
+	STORE_CREATE = 1,  /* create the file and schema if missing */
+	STORE_READONLY = 2 /* open read-only (lookups only) */
 };
 
 /*
@@ -34,8 +34,8 @@ enum store_flags {
  * *out is owned by the caller (store_close).  busy_ms is the busy
  * timeout.  Errors: PKS_ERR_DB, PKS_ERR_IO, PKS_ERR_BUSY.
  */
-enum pks_rc store_open(const char *path, int flags, int busy_ms,
-    struct store **out);
+enum pks_rc store_open(
+    const char *path, int flags, int busy_ms, struct store **out);
 void store_close(struct store *st);
 
 /* Settings for a long bulk import on this connection: a 256 MiB page
@@ -56,11 +56,11 @@ void store_rollback(struct store *st);
 /* A stored key.  'data' is owned by the struct: store_key_clear(). */
 struct store_key {
 	int64_t id;
-	uint8_t *data;        /* canonical packets, SKS framing */
+	uint8_t *data; /* canonical packets, SKS framing */
 	size_t len;
-	uint8_t hash[16];     /* SKS key hash */
-	int64_t created;      /* unix time first stored */
-	int64_t updated;      /* unix time of the last change */
+	uint8_t hash[16]; /* SKS key hash */
+	int64_t created;  /* unix time first stored */
+	int64_t updated;  /* unix time of the last change */
 };
 void store_key_clear(struct store_key *k);
 
@@ -69,29 +69,28 @@ struct store_key_rec {
 	const uint8_t *data;
 	size_t len;
 	uint8_t hash[16];
-	const struct pgp_key_info *info;  /* fingerprints, key IDs, uids */
-	int recon;            /* 1 if offered to recon peers (v2..v4) */
+	const struct pgp_key_info *info; /* fingerprints, key IDs, uids */
+	int recon; /* 1 if offered to recon peers (v2..v4) */
 };
 
 /* Find a key by its primary fingerprint.  PKS_ERR_NOTFOUND if absent.
  * On success the caller owns out->data (store_key_clear). */
-enum pks_rc store_key_find(struct store *st, const uint8_t *fpr,
-    size_t fprlen, struct store_key *out);
+enum pks_rc store_key_find(
+    struct store *st, const uint8_t *fpr, size_t fprlen, struct store_key *out);
 
 /* Load a key by row id. */
-enum pks_rc store_key_load(struct store *st, int64_t id,
-    struct store_key *out);
+enum pks_rc store_key_load(struct store *st, int64_t id, struct store_key *out);
 
 /* Insert a new key (and bump today's "new" count).  Call inside a
  * transaction. */
-enum pks_rc store_key_insert(struct store *st, const struct store_key_rec *rec,
-    int64_t *id);
+enum pks_rc store_key_insert(
+    struct store *st, const struct store_key_rec *rec, int64_t *id);
 
 /* Replace a key's packets and indexes (and bump today's "updated").
  * The primary fingerprint stays; created is kept, updated set to now.
  * PKS_ERR_NOTFOUND if there is no row id.  Call inside a transaction. */
-enum pks_rc store_key_update(struct store *st, int64_t id,
-    const struct store_key_rec *rec);
+enum pks_rc store_key_update(
+    struct store *st, int64_t id, const struct store_key_rec *rec);
 
 /* Keys loaded for a list of row ids; owned: store_keys_free(). */
 struct store_keys {
@@ -142,16 +141,16 @@ void store_ids_free(struct store_ids *ids);
  * read the same way ("<Alice@Example.org>" works) and compared
  * lower-cased (ASCII).
  */
-enum pks_rc store_search_fpr(struct store *st, const uint8_t *fpr,
-    size_t len, size_t max, struct store_ids *ids);
+enum pks_rc store_search_fpr(struct store *st, const uint8_t *fpr, size_t len,
+    size_t max, struct store_ids *ids);
 enum pks_rc store_search_keyid(struct store *st, uint64_t keyid, int bits,
     size_t max, struct store_ids *ids);
 enum pks_rc store_search_hash(struct store *st, const uint8_t hash[16],
     size_t max, struct store_ids *ids);
-enum pks_rc store_search_words(struct store *st, const char *text,
-    size_t max, struct store_ids *ids);
-enum pks_rc store_search_email(struct store *st, const char *addr,
-    size_t max, struct store_ids *ids);
+enum pks_rc store_search_words(
+    struct store *st, const char *text, size_t max, struct store_ids *ids);
+enum pks_rc store_search_email(
+    struct store *st, const char *addr, size_t max, struct store_ids *ids);
 
 /* Number of keys. */
 enum pks_rc store_count_keys(struct store *st, int64_t *n);
@@ -160,12 +159,12 @@ enum pks_rc store_count_keys(struct store *st, int64_t *n);
  * rows; a day without changes has no row.  *days is owned by the
  * caller (free()). */
 struct store_day {
-	char day[11];         /* YYYY-MM-DD (UTC) */
+	char day[11]; /* YYYY-MM-DD (UTC) */
 	int64_t nnew;
 	int64_t nupdated;
 };
-enum pks_rc store_stats_days(struct store *st, int ndays,
-    struct store_day **days, size_t *n);
+enum pks_rc store_stats_days(
+    struct store *st, int ndays, struct store_day **days, size_t *n);
 
 /* Call cb for every key in row-id order; a nonzero return stops the
  * walk and is passed back as PKS_ERR_INTERNAL unless it is a pks_rc.
@@ -177,8 +176,7 @@ enum pks_rc store_key_foreach(struct store *st, store_key_cb cb, void *arg);
 /* Small persistent settings (schema version, filters, ...).  *val is
  * owned by the caller. */
 enum pks_rc store_meta_get(struct store *st, const char *name, char **val);
-enum pks_rc store_meta_set(struct store *st, const char *name,
-    const char *val);
+enum pks_rc store_meta_set(struct store *st, const char *name, const char *val);
 
 /* Run SQLite's integrity check and our own consistency checks; problems
  * are reported through cb, one line each.  *nproblems gets the count. */

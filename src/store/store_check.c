@@ -104,8 +104,8 @@ store_check(struct store *st, void (*cb)(void *, const char *), void *arg,
 	struct report rep = { cb, arg, 0 };
 	enum pks_rc rc;
 
-	rc = check_query(st, &rep, STMT_CHECK_INTEGRITY, "sqlite integrity",
-	    "ok");
+	rc = check_query(
+	    st, &rep, STMT_CHECK_INTEGRITY, "sqlite integrity", "ok");
 	if (rc == PKS_OK)
 		rc = check_query(st, &rep, STMT_CHECK_FOREIGN,
 		    "row without its key (table, rowid, parent, fk)", NULL);

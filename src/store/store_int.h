@@ -81,9 +81,10 @@ struct ptree_cache;
 struct store {
 	sqlite3 *db;
 	int readonly;
-	struct ptree_cache *pcache; /* tree nodes of this transaction, or NULL */
+	struct ptree_cache
+	    *pcache; /* tree nodes of this transaction, or NULL */
 	sqlite3_stmt *stmt[STMT_COUNT];
-	char msg[256];            /* last error, for store_errmsg() */
+	char msg[256]; /* last error, for store_errmsg() */
 };
 
 /* Write the cached tree nodes (before COMMIT) or forget them (on
@@ -93,7 +94,7 @@ void store_ptree_cache_drop(struct store *st);
 
 /* The SQL files, compiled in by store_sqlgen.sh (store_sql.c). */
 struct store_migration {
-	int version;              /* the schema version it produces */
+	int version; /* the schema version it produces */
 	const char *name;
 	const char *sql;
 };
@@ -106,8 +107,8 @@ extern const struct store_migration store_sql_migrations[];
  * The statement 'which', prepared on first use.  *out stays owned by st;
  * reset it with store_stmt_done() after use.  Errors: store_fail().
  */
-enum pks_rc store_stmt_get(struct store *st, enum store_stmt which,
-    sqlite3_stmt **out);
+enum pks_rc store_stmt_get(
+    struct store *st, enum store_stmt which, sqlite3_stmt **out);
 
 /* Reset a statement and clear its bindings, ready for the next use. */
 void store_stmt_done(sqlite3_stmt *stmt);
@@ -121,16 +122,15 @@ void store_stmt_done(sqlite3_stmt *stmt);
 enum pks_rc store_fail(struct store *st, int sqlrc);
 
 /* Remember an error text of our own; returns rc. */
-enum pks_rc store_fail_msg(struct store *st, enum pks_rc rc,
-    const char *msg);
+enum pks_rc store_fail_msg(struct store *st, enum pks_rc rc, const char *msg);
 
 /* Step a statement that returns no rows, then reset it. */
 enum pks_rc store_stmt_run(struct store *st, sqlite3_stmt *stmt);
 
 /* Step a statement that returns key ids in its first column, collecting
  * at most max+1 of them into ids, then reset it.  Binds ?2 = max+1. */
-enum pks_rc store_stmt_ids(struct store *st, sqlite3_stmt *stmt, size_t max,
-    struct store_ids *ids);
+enum pks_rc store_stmt_ids(
+    struct store *st, sqlite3_stmt *stmt, size_t max, struct store_ids *ids);
 
 /* A key ID as SQLite stores it: the unsigned value in a signed int64. */
 int64_t store_u64_to_i64(uint64_t v);

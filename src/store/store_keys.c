@@ -72,8 +72,8 @@ uid_email(const uint8_t *p, size_t n, char *out)
 			at = i;
 			nat++;
 		}
-		out[i - start] = is_ascii_upper(p[i]) ? (char)(p[i] + 32) :
-		    (char)p[i];
+		out[i - start] =
+		    is_ascii_upper(p[i]) ? (char)(p[i] + 32) : (char)p[i];
 	}
 	if (nat == 0 || at == start || at == end - 1)
 		return 0;
@@ -123,10 +123,10 @@ insert_keyid(struct store *st, int64_t id, const struct pgp_fpr *f)
 		return rc;
 	bad |= sqlite3_bind_int64(s, 1, id) != SQLITE_OK;
 	bad |= sqlite3_bind_blob(s, 2, f->fpr, (int)f->len, SQLITE_STATIC) !=
-	    SQLITE_OK;
+	       SQLITE_OK;
 	bad |= sqlite3_bind_int64(s, 3, store_u64_to_i64(k64)) != SQLITE_OK;
-	bad |= sqlite3_bind_int64(s, 4, (int64_t)(k64 & 0xffffffffu)) !=
-	    SQLITE_OK;
+	bad |=
+	    sqlite3_bind_int64(s, 4, (int64_t)(k64 & 0xffffffffu)) != SQLITE_OK;
 	if (bad) {
 		store_stmt_done(s);
 		return store_fail(st, sqlite3_errcode(st->db));
@@ -144,7 +144,7 @@ insert_email(struct store *st, int64_t id, const char *email, size_t len)
 		return rc;
 	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK ||
 	    sqlite3_bind_text(s, 2, email, (int)len, SQLITE_STATIC) !=
-	    SQLITE_OK) {
+		SQLITE_OK) {
 		store_stmt_done(s);
 		return store_fail(st, sqlite3_errcode(st->db));
 	}
@@ -225,8 +225,8 @@ run_key_stmt(struct store *st, sqlite3_stmt *s, const struct store_key_rec *rec,
 	int bad = 0;
 
 	bad |= sqlite3_bind_int(s, 2, in->version) != SQLITE_OK;
-	bad |= sqlite3_bind_blob(s, 3, rec->hash, 16, SQLITE_STATIC) !=
-	    SQLITE_OK;
+	bad |=
+	    sqlite3_bind_blob(s, 3, rec->hash, 16, SQLITE_STATIC) != SQLITE_OK;
 	bad |= sqlite3_bind_int(s, 4, rec->recon != 0) != SQLITE_OK;
 	bad |= sqlite3_bind_int64(s, 5, in->algo) != SQLITE_OK;
 	bad |= sqlite3_bind_int64(s, 6, in->bits) != SQLITE_OK;
@@ -234,10 +234,11 @@ run_key_stmt(struct store *st, sqlite3_stmt *s, const struct store_key_rec *rec,
 	bad |= sqlite3_bind_int64(s, 8, in->expires) != SQLITE_OK;
 	bad |= sqlite3_bind_int(s, 9, in->revoked != 0) != SQLITE_OK;
 	bad |= sqlite3_bind_int64(s, 10, (int64_t)now) != SQLITE_OK;
-	bad |= sqlite3_bind_text64(s, 11, uids->len ? (const char *)uids->data :
-	    "", uids->len, SQLITE_STATIC, SQLITE_UTF8) != SQLITE_OK;
-	bad |= sqlite3_bind_blob64(s, 12, rec->data, rec->len,
-	    SQLITE_STATIC) != SQLITE_OK;
+	bad |= sqlite3_bind_text64(s, 11,
+		   uids->len ? (const char *)uids->data : "", uids->len,
+		   SQLITE_STATIC, SQLITE_UTF8) != SQLITE_OK;
+	bad |= sqlite3_bind_blob64(s, 12, rec->data, rec->len, SQLITE_STATIC) !=
+	       SQLITE_OK;
 	if (bad) {
 		store_stmt_done(s);
 		return store_fail(st, sqlite3_errcode(st->db));
@@ -250,14 +251,13 @@ check_rec(struct store *st, const struct store_key_rec *rec)
 {
 	if (rec->info == NULL || rec->data == NULL || rec->len == 0 ||
 	    rec->len > PKS_MAX_KEY || !valid_fpr_len(rec->info->fpr.len))
-		return store_fail_msg(st, PKS_ERR_INTERNAL,
-		    "incomplete key record");
+		return store_fail_msg(
+		    st, PKS_ERR_INTERNAL, "incomplete key record");
 	return PKS_OK;
 }
 
 enum pks_rc
-store_key_insert(struct store *st, const struct store_key_rec *rec,
-    int64_t *id)
+store_key_insert(struct store *st, const struct store_key_rec *rec, int64_t *id)
 {
 	const struct pgp_fpr *f;
 	sqlite3_stmt *s = NULL;
@@ -338,7 +338,8 @@ row_key(struct store *st, sqlite3_stmt *s, struct store_key *k,
 	size_t len = (size_t)sqlite3_column_bytes(s, 4);
 
 	if (sqlite3_column_bytes(s, 1) != 16)
-		return store_fail_msg(st, PKS_ERR_DB, "stored hash is not "
+		return store_fail_msg(st, PKS_ERR_DB,
+		    "stored hash is not "
 		    "16 bytes");
 	k->id = sqlite3_column_int64(s, 0);
 	memcpy(k->hash, sqlite3_column_blob(s, 1), 16);
@@ -381,8 +382,8 @@ fetch_key(struct store *st, sqlite3_stmt *s, struct store_key *out)
 }
 
 enum pks_rc
-store_key_find(struct store *st, const uint8_t *fpr, size_t fprlen,
-    struct store_key *out)
+store_key_find(
+    struct store *st, const uint8_t *fpr, size_t fprlen, struct store_key *out)
 {
 	sqlite3_stmt *s = NULL;
 	enum pks_rc rc;
@@ -440,15 +441,15 @@ store_key_foreach(struct store *st, store_key_cb cb, void *arg)
 	if (rc != PKS_OK)
 		return rc;
 	if (stop != 0)
-		return stop > 0 && stop <= PKS_ERR_INTERNAL ?
-		    (enum pks_rc)stop : PKS_ERR_INTERNAL;
+		return stop > 0 && stop <= PKS_ERR_INTERNAL ? (enum pks_rc)stop
+							    : PKS_ERR_INTERNAL;
 	return r == SQLITE_DONE ? PKS_OK : store_fail(st, r);
 }
 
 /* A search with a blob ?1. */
 static enum pks_rc
-search_blob(struct store *st, enum store_stmt which, const void *p,
-    size_t len, size_t max, struct store_ids *ids)
+search_blob(struct store *st, enum store_stmt which, const void *p, size_t len,
+    size_t max, struct store_ids *ids)
 {
 	sqlite3_stmt *s = NULL;
 	enum pks_rc rc;
@@ -466,8 +467,8 @@ search_blob(struct store *st, enum store_stmt which, const void *p,
 
 /* A search with a text ?1 (len bytes). */
 static enum pks_rc
-search_text(struct store *st, enum store_stmt which, const char *p,
-    size_t len, size_t max, struct store_ids *ids)
+search_text(struct store *st, enum store_stmt which, const char *p, size_t len,
+    size_t max, struct store_ids *ids)
 {
 	sqlite3_stmt *s = NULL;
 	enum pks_rc rc;
@@ -484,8 +485,8 @@ search_text(struct store *st, enum store_stmt which, const char *p,
 }
 
 enum pks_rc
-store_search_fpr(struct store *st, const uint8_t *fpr, size_t len,
-    size_t max, struct store_ids *ids)
+store_search_fpr(struct store *st, const uint8_t *fpr, size_t len, size_t max,
+    struct store_ids *ids)
 {
 	ids->v = NULL;
 	ids->n = 0;
@@ -495,8 +496,8 @@ store_search_fpr(struct store *st, const uint8_t *fpr, size_t len,
 }
 
 enum pks_rc
-store_search_hash(struct store *st, const uint8_t hash[16], size_t max,
-    struct store_ids *ids)
+store_search_hash(
+    struct store *st, const uint8_t hash[16], size_t max, struct store_ids *ids)
 {
 	return search_blob(st, STMT_SEARCH_HASH, hash, 16, max, ids);
 }
@@ -536,7 +537,7 @@ static int
 word_byte(uint8_t c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	    (c >= 'A' && c <= 'Z') || c >= 0x80;
+	       (c >= 'A' && c <= 'Z') || c >= 0x80;
 }
 
 /*
@@ -563,7 +564,8 @@ add_word(struct buf *q, const char *w, size_t n, size_t *nwords)
 		return PKS_ERR_TOOBIG;
 	rc = buf_adds(q, q->len ? " \"" : "\"");
 	for (i = 0; i < n && rc == PKS_OK; i++)
-		rc = w[i] == '"' ? buf_adds(q, "\"\"") : buf_addc(q, (uint8_t)w[i]);
+		rc = w[i] == '"' ? buf_adds(q, "\"\"")
+				 : buf_addc(q, (uint8_t)w[i]);
 	if (rc == PKS_OK)
 		rc = buf_addc(q, '"');
 	return rc;
@@ -586,11 +588,11 @@ words_query(const char *text, size_t len, struct buf *q, size_t *nwords)
 	*nwords = 0;
 	while (i < len && rc == PKS_OK) {
 		while (i < len && (text[i] == ' ' || text[i] == '\t' ||
-		    text[i] == '\r' || text[i] == '\n'))
+				      text[i] == '\r' || text[i] == '\n'))
 			i++;
 		start = i;
 		while (i < len && text[i] != ' ' && text[i] != '\t' &&
-		    text[i] != '\r' && text[i] != '\n')
+		       text[i] != '\r' && text[i] != '\n')
 			i++;
 		if (i > start)
 			rc = add_word(q, text + start, i - start, nwords);
@@ -599,8 +601,8 @@ words_query(const char *text, size_t len, struct buf *q, size_t *nwords)
 }
 
 enum pks_rc
-store_search_words(struct store *st, const char *text, size_t max,
-    struct store_ids *ids)
+store_search_words(
+    struct store *st, const char *text, size_t max, struct store_ids *ids)
 {
 	struct buf q;
 	size_t len, nwords;
@@ -621,8 +623,8 @@ store_search_words(struct store *st, const char *text, size_t max,
 }
 
 enum pks_rc
-store_search_email(struct store *st, const char *addr, size_t max,
-    struct store_ids *ids)
+store_search_email(
+    struct store *st, const char *addr, size_t max, struct store_ids *ids)
 {
 	char email[EMAIL_MAX + 1];
 	size_t len, n;
@@ -650,7 +652,7 @@ store_keys_load(struct store *st, const struct store_ids *ids, size_t limit,
 	for (i = 0; i < ids->n && out->n < limit; i++) {
 		rc = store_key_load(st, ids->v[i], &out->v[out->n]);
 		if (rc == PKS_ERR_NOTFOUND)
-			continue;      /* deleted since the search */
+			continue; /* deleted since the search */
 		if (rc != PKS_OK)
 			return rc;
 		out->n++;

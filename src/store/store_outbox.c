@@ -57,7 +57,7 @@ outbox_row(struct store *st, const char *kind, const char *rcpt,
 	    sqlite3_bind_blob64(s, 3, body, len, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 4, now) != SQLITE_OK ||
 	    (sent != NULL &&
-	    sqlite3_bind_text(s, 5, sent, -1, SQLITE_STATIC) != SQLITE_OK))
+		sqlite3_bind_text(s, 5, sent, -1, SQLITE_STATIC) != SQLITE_OK))
 		return bind_fail(st, s);
 	return store_stmt_run(st, s);
 }
@@ -83,8 +83,8 @@ reply_log(struct store *st, const char *lrcpt, int64_t now)
 }
 
 enum pks_rc
-store_outbox_add_reply(struct store *st, const char *rcpt, const char *msg,
-    size_t len)
+store_outbox_add_reply(
+    struct store *st, const char *rcpt, const char *msg, size_t len)
 {
 	int64_t now = (int64_t)time(NULL);
 	char *lrcpt = lower_dup(rcpt);
@@ -105,8 +105,7 @@ out:
 }
 
 enum pks_rc
-store_reply_count(struct store *st, const char *rcpt, int64_t since,
-    int64_t *n)
+store_reply_count(struct store *st, const char *rcpt, int64_t since, int64_t *n)
 {
 	sqlite3_stmt *s = NULL;
 	char *lrcpt = lower_dup(rcpt);
@@ -134,8 +133,8 @@ enum pks_rc
 store_outbox_add_incremental(struct store *st, const char *rcpt,
     const char *sent, const uint8_t *data, size_t len)
 {
-	return outbox_row(st, "incremental", rcpt, data, len, sent,
-	    (int64_t)time(NULL));
+	return outbox_row(
+	    st, "incremental", rcpt, data, len, sent, (int64_t)time(NULL));
 }
 
 /* A text column as a new string ("" for NULL). */
@@ -156,8 +155,8 @@ due_row(sqlite3_stmt *s, struct store_outbox_row *r)
 
 	memset(r, 0, sizeof(*r));
 	r->id = sqlite3_column_int64(s, 0);
-	r->reply = strcmp((const char *)sqlite3_column_text(s, 1),
-	    "reply") == 0;
+	r->reply =
+	    strcmp((const char *)sqlite3_column_text(s, 1), "reply") == 0;
 	r->recipient = col_str(s, 2);
 	if (sqlite3_column_type(s, 3) != SQLITE_NULL)
 		r->sent = col_str(s, 3);
@@ -190,7 +189,7 @@ read_due(struct store *st, const struct store_outbox_claim *c,
 	if (r == SQLITE_OK)
 		r = sqlite3_bind_int64(s, 3, c->now);
 	while (r == SQLITE_OK && bytes < c->max_bytes &&
-	    (r = sqlite3_step(s)) == SQLITE_ROW) {
+	       (r = sqlite3_step(s)) == SQLITE_ROW) {
 		if (*n == cap) {
 			cap = cap ? 2 * cap : 16;
 			*rows = xreallocarray(*rows, cap, sizeof(**rows));
@@ -218,8 +217,8 @@ lease_rows(struct store *st, const struct store_outbox_claim *c,
 		if ((rc = store_stmt_get(st, STMT_OUTBOX_LEASE, &s)) != PKS_OK)
 			return rc;
 		if (sqlite3_bind_int64(s, 1, rows[i].id) != SQLITE_OK ||
-		    sqlite3_bind_text(s, 2, c->owner, -1,
-		    SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_bind_text(s, 2, c->owner, -1, SQLITE_STATIC) !=
+			SQLITE_OK ||
 		    sqlite3_bind_int64(s, 3, c->now + c->lease) != SQLITE_OK)
 			return bind_fail(st, s);
 		if ((rc = store_stmt_run(st, s)) != PKS_OK)
@@ -229,8 +228,8 @@ lease_rows(struct store *st, const struct store_outbox_claim *c,
 }
 
 static enum pks_rc
-expire_rows(struct store *st, const struct store_outbox_claim *c,
-    size_t *nexpired)
+expire_rows(
+    struct store *st, const struct store_outbox_claim *c, size_t *nexpired)
 {
 	sqlite3_stmt *s = NULL;
 	enum pks_rc rc;
@@ -294,11 +293,10 @@ static enum pks_rc
 finish_one(struct store *st, const char *owner,
     const struct store_outbox_done *d, const struct store_outbox_backoff *b)
 {
-	static const enum store_stmt which[] = {
-		[STORE_OUTBOX_SENT] = STMT_OUTBOX_DELETE,
+	static const enum store_stmt which[] = { [STORE_OUTBOX_SENT] =
+						     STMT_OUTBOX_DELETE,
 		[STORE_OUTBOX_RETRY] = STMT_OUTBOX_RETRY,
-		[STORE_OUTBOX_FAILED] = STMT_OUTBOX_FAIL
-	};
+		[STORE_OUTBOX_FAILED] = STMT_OUTBOX_FAIL };
 	const char *why = d->why != NULL ? d->why : "";
 	sqlite3_stmt *s = NULL;
 	enum pks_rc rc;
@@ -347,8 +345,7 @@ store_outbox_finish(struct store *st, const char *owner,
 }
 
 enum pks_rc
-store_outbox_peers(struct store *st, struct store_outbox_peer **out,
-    size_t *n)
+store_outbox_peers(struct store *st, struct store_outbox_peer **out, size_t *n)
 {
 	sqlite3_stmt *s = NULL;
 	struct store_outbox_peer *p;
@@ -412,8 +409,8 @@ store_outbox_totals(struct store *st, struct store_outbox_totals *t)
 }
 
 enum pks_rc
-store_outbox_failed_list(struct store *st, size_t max,
-    struct store_outbox_failed **out, size_t *n)
+store_outbox_failed_list(
+    struct store *st, size_t max, struct store_outbox_failed **out, size_t *n)
 {
 	sqlite3_stmt *s = NULL;
 	struct store_outbox_failed *f;
@@ -425,8 +422,8 @@ store_outbox_failed_list(struct store *st, size_t max,
 	*n = 0;
 	if ((rc = store_stmt_get(st, STMT_OUTBOX_FAILED, &s)) != PKS_OK)
 		return rc;
-	r = sqlite3_bind_int64(s, 1, max > (size_t)INT64_MAX ? INT64_MAX :
-	    (int64_t)max);
+	r = sqlite3_bind_int64(
+	    s, 1, max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max);
 	while (r == SQLITE_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
 		if (*n == cap) {
 			cap = cap ? 2 * cap : 8;
@@ -435,7 +432,7 @@ store_outbox_failed_list(struct store *st, size_t max,
 		f = &(*out)[(*n)++];
 		f->id = sqlite3_column_int64(s, 0);
 		f->reply = strcmp((const char *)sqlite3_column_text(s, 1),
-		    "reply") == 0;
+			       "reply") == 0;
 		f->recipient = col_str(s, 2);
 		f->created = sqlite3_column_int64(s, 3);
 		f->tries = sqlite3_column_int64(s, 4);

@@ -31,15 +31,15 @@
  * a day are pruned on the way.  msg[0..len) is copied.  Errors:
  * PKS_ERR_BUSY, PKS_ERR_FULL, PKS_ERR_IO, PKS_ERR_DB (nothing written).
  */
-enum pks_rc store_outbox_add_reply(struct store *st, const char *rcpt,
-    const char *msg, size_t len);
+enum pks_rc store_outbox_add_reply(
+    struct store *st, const char *rcpt, const char *msg, size_t len);
 
 /*
  * Number of replies queued to rcpt (compared lower-cased) at or after
  * 'since' (unix time) into *n.  Database errors as above.
  */
-enum pks_rc store_reply_count(struct store *st, const char *rcpt,
-    int64_t since, int64_t *n);
+enum pks_rc store_reply_count(
+    struct store *st, const char *rcpt, int64_t since, int64_t *n);
 
 /*
  * Queue an incremental to one peer (due now): data[0..len) are the
@@ -54,24 +54,24 @@ enum pks_rc store_outbox_add_incremental(struct store *st, const char *rcpt,
 /* A claimed row; every pointer is owned by the row array. */
 struct store_outbox_row {
 	int64_t id;
-	int reply;            /* 1: a reply (body is the message) */
+	int reply; /* 1: a reply (body is the message) */
 	char *recipient;
-	char *sent;           /* incremental: X-KeyServer-Sent path; else NULL */
+	char *sent; /* incremental: X-KeyServer-Sent path; else NULL */
 	uint8_t *body;
 	size_t len;
 	int64_t created;
-	int64_t tries;        /* attempts before this one */
+	int64_t tries; /* attempts before this one */
 };
 
 /* How queue-run claims. */
 struct store_outbox_claim {
-	const char *owner;    /* unique per run, e.g. "host:pid:start" */
-	int64_t now;          /* unix time */
-	int64_t due_by;       /* claim rows with next_try <= due_by */
-	int64_t lease;        /* seconds the claim holds */
-	int64_t max_age;      /* rows queued longer are failed; 0: never */
-	size_t max_rows;      /* claim at most this many rows ... */
-	size_t max_bytes;     /* ... and stop once their bodies pass this */
+	const char *owner; /* unique per run, e.g. "host:pid:start" */
+	int64_t now;       /* unix time */
+	int64_t due_by;    /* claim rows with next_try <= due_by */
+	int64_t lease;     /* seconds the claim holds */
+	int64_t max_age;   /* rows queued longer are failed; 0: never */
+	size_t max_rows;   /* claim at most this many rows ... */
+	size_t max_bytes;  /* ... and stop once their bodies pass this */
 };
 
 /*
@@ -92,15 +92,15 @@ void store_outbox_rows_free(struct store_outbox_row *rows, size_t n);
 
 /* The end of one claimed row. */
 enum store_outbox_end {
-	STORE_OUTBOX_SENT,    /* the relay accepted it: delete the row */
-	STORE_OUTBOX_RETRY,   /* try again after the back-off */
-	STORE_OUTBOX_FAILED   /* give up: keep as 'failed' */
+	STORE_OUTBOX_SENT,  /* the relay accepted it: delete the row */
+	STORE_OUTBOX_RETRY, /* try again after the back-off */
+	STORE_OUTBOX_FAILED /* give up: keep as 'failed' */
 };
 
 struct store_outbox_done {
 	int64_t id;
 	enum store_outbox_end end;
-	const char *why;      /* the relay's answer (RETRY, FAILED); borrowed */
+	const char *why; /* the relay's answer (RETRY, FAILED); borrowed */
 };
 
 /* Back-off: next_try = now + min(base * 2^tries, max) (seconds). */
@@ -132,8 +132,8 @@ struct store_outbox_peer {
  * Recipients are as queued (peers are compared case-insensitively by
  * the callers).
  */
-enum pks_rc store_outbox_peers(struct store *st,
-    struct store_outbox_peer **out, size_t *n);
+enum pks_rc store_outbox_peers(
+    struct store *st, struct store_outbox_peer **out, size_t *n);
 void store_outbox_peers_free(struct store_outbox_peer *p, size_t n);
 
 /* Totals of the whole queue. */
@@ -142,10 +142,10 @@ struct store_outbox_totals {
 	int64_t incr_failed;
 	int64_t reply_queued;
 	int64_t reply_failed;
-	int64_t oldest_queued;  /* unix time of the oldest queued row, or 0 */
+	int64_t oldest_queued; /* unix time of the oldest queued row, or 0 */
 };
-enum pks_rc store_outbox_totals(struct store *st,
-    struct store_outbox_totals *t);
+enum pks_rc store_outbox_totals(
+    struct store *st, struct store_outbox_totals *t);
 
 /* A failed row, for the admin. */
 struct store_outbox_failed {
@@ -154,15 +154,15 @@ struct store_outbox_failed {
 	char *recipient;
 	int64_t created;
 	int64_t tries;
-	char *why;            /* last answer, "" if none */
+	char *why; /* last answer, "" if none */
 };
 
 /*
  * At most max failed rows, oldest first; *out is owned by the caller
  * (store_outbox_failed_free).
  */
-enum pks_rc store_outbox_failed_list(struct store *st, size_t max,
-    struct store_outbox_failed **out, size_t *n);
+enum pks_rc store_outbox_failed_list(
+    struct store *st, size_t max, struct store_outbox_failed **out, size_t *n);
 void store_outbox_failed_free(struct store_outbox_failed *f, size_t n);
 
 #endif

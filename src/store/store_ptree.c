@@ -47,12 +47,12 @@ node_from_row(struct store *st, sqlite3_stmt *s, struct ptree_node *out)
 	    eln % ZZP_WIRE_LEN != 0 || eln / ZZP_WIRE_LEN > PTREE_LEAF_CAP ||
 	    (!out->leaf && eln != 0) ||
 	    (out->leaf && eln / ZZP_WIRE_LEN != (size_t)size))
-		return store_fail_msg(st, PKS_ERR_INTERNAL,
-		    "damaged prefix tree node");
+		return store_fail_msg(
+		    st, PKS_ERR_INTERNAL, "damaged prefix tree node");
 	out->size = (uint32_t)size;
 	if (ptree_samples_unpack(out->sv, sv) != PKS_OK)
-		return store_fail_msg(st, PKS_ERR_INTERNAL,
-		    "damaged prefix tree samples");
+		return store_fail_msg(
+		    st, PKS_ERR_INTERNAL, "damaged prefix tree samples");
 	out->nelem = (uint32_t)(eln / ZZP_WIRE_LEN);
 	for (i = 0; i < out->nelem; i++)
 		if (zzp_from_wire(&out->elem[i], el + i * ZZP_WIRE_LEN) !=
@@ -63,8 +63,8 @@ node_from_row(struct store *st, sqlite3_stmt *s, struct ptree_node *out)
 }
 
 static enum pks_rc
-sql_get(struct store *st, const struct ptree_prefix *pfx,
-    struct ptree_node *out)
+sql_get(
+    struct store *st, const struct ptree_prefix *pfx, struct ptree_node *out)
 {
 	uint8_t key[PFX_KEY_MAX];
 	sqlite3_stmt *s;
@@ -112,8 +112,8 @@ sql_put(struct store *st, const struct ptree_node *n)
 	sqlite3_bind_int(s, 3, n->leaf ? 1 : 0);
 	sqlite3_bind_blob(s, 4, sv, sizeof(sv), SQLITE_STATIC);
 	if (n->leaf)
-		sqlite3_bind_blob(s, 5, el, (int)(ne * ZZP_WIRE_LEN),
-		    SQLITE_STATIC);
+		sqlite3_bind_blob(
+		    s, 5, el, (int)(ne * ZZP_WIRE_LEN), SQLITE_STATIC);
 	else
 		sqlite3_bind_null(s, 5);
 	return store_stmt_run(st, s);
@@ -142,14 +142,14 @@ sql_del(struct store *st, const struct ptree_prefix *pfx)
 enum pc_state { PC_PRESENT, PC_ABSENT };
 
 struct pc_ent {
-	struct ptree_node node;   /* node.pfx is the key */
+	struct ptree_node node; /* node.pfx is the key */
 	enum pc_state state;
 	int dirty;
 };
 
 struct ptree_cache {
 	struct pc_ent **slot;
-	size_t cap;               /* a power of two */
+	size_t cap; /* a power of two */
 	size_t n;
 };
 
@@ -173,7 +173,8 @@ pc_slot(struct ptree_cache *c, const struct ptree_prefix *pfx)
 {
 	size_t i = pc_hash(pfx) & (c->cap - 1);
 
-	while (c->slot[i] != NULL && !ptree_prefix_eq(&c->slot[i]->node.pfx, pfx))
+	while (
+	    c->slot[i] != NULL && !ptree_prefix_eq(&c->slot[i]->node.pfx, pfx))
 		i = (i + 1) & (c->cap - 1);
 	return &c->slot[i];
 }
@@ -246,12 +247,12 @@ store_ptree_cache_flush(struct store *st)
 	enum pks_rc rc = PKS_OK;
 	size_t i;
 
-	st->pcache = NULL;        /* the writes below go to SQL */
+	st->pcache = NULL; /* the writes below go to SQL */
 	for (i = 0; c != NULL && i < c->cap && rc == PKS_OK; i++) {
 		if ((e = c->slot[i]) == NULL || !e->dirty)
 			continue;
-		rc = e->state == PC_PRESENT ? sql_put(st, &e->node) :
-		    sql_del(st, &e->node.pfx);
+		rc = e->state == PC_PRESENT ? sql_put(st, &e->node)
+					    : sql_del(st, &e->node.pfx);
 	}
 	pc_free(c);
 	return rc;
@@ -273,7 +274,8 @@ op_get(void *ctx, const struct ptree_prefix *pfx, struct ptree_node *out)
 		if (rc == PKS_OK)
 			e->state = PC_PRESENT;
 		else if (rc != PKS_ERR_NOTFOUND)
-			return rc;     /* the transaction fails and is rolled back */
+			return rc; /* the transaction fails and is rolled back
+				    */
 		e->node.pfx = *pfx;
 	}
 	if (e->state == PC_ABSENT)
@@ -371,8 +373,8 @@ hash_users(struct store *st, const uint8_t hash[16], int64_t id, int64_t *n)
 }
 
 enum pks_rc
-store_ptree_key_change(struct store *st, int64_t id, const uint8_t hash[16],
-    int recon)
+store_ptree_key_change(
+    struct store *st, int64_t id, const uint8_t hash[16], int recon)
 {
 	struct ptree_ops ops;
 	uint8_t old[16];
@@ -560,7 +562,8 @@ check_node_values(struct verify *vf, const struct ptree_node *n,
 	ptree_samples_of(sv, el, ne);
 	for (k = 0; k < PTREE_NSAMPLES; k++)
 		if (!zzp_eq(&sv[k], &n->sv[k])) {
-			problem(vf, &n->pfx, "sample values differ from a "
+			problem(vf, &n->pfx,
+			    "sample values differ from a "
 			    "recomputation");
 			break;
 		}
@@ -575,8 +578,8 @@ check_node_values(struct verify *vf, const struct ptree_node *n,
 
 /* Elements below pfx into *v (appended), checking every node. */
 static enum pks_rc
-verify_walk(struct verify *vf, const struct ptree_prefix *pfx,
-    struct zzp **v, size_t *nv, size_t *cap)
+verify_walk(struct verify *vf, const struct ptree_prefix *pfx, struct zzp **v,
+    size_t *nv, size_t *cap)
 {
 	struct ptree_node *n = xmalloc(sizeof(*n));
 	struct ptree_prefix c;
@@ -602,8 +605,8 @@ verify_walk(struct verify *vf, const struct ptree_prefix *pfx,
 			rc = verify_walk(vf, &c, v, nv, cap);
 	}
 	if (rc == PKS_OK)
-		check_node_values(vf, n, *v == NULL ? NULL : *v + start,
-		    *nv - start);
+		check_node_values(
+		    vf, n, *v == NULL ? NULL : *v + start, *nv - start);
 out:
 	free(n);
 	return rc;
@@ -611,8 +614,8 @@ out:
 
 /* The tree's elements against the keys' hashes (both sorted). */
 static void
-compare_sets(struct verify *vf, struct zzp *tree, size_t nt, struct zzp *keys,
-    size_t nk)
+compare_sets(
+    struct verify *vf, struct zzp *tree, size_t nt, struct zzp *keys, size_t nk)
 {
 	size_t i = 0, j = 0, extra = 0, missing = 0;
 	char line[160];
@@ -635,9 +638,11 @@ compare_sets(struct verify *vf, struct zzp *tree, size_t nt, struct zzp *keys,
 	}
 	if (extra + missing == 0)
 		return;
-	snprintf(line, sizeof(line), "prefix tree: %zu hashes not of any "
+	snprintf(line, sizeof(line),
+	    "prefix tree: %zu hashes not of any "
 	    "recon key, %zu recon hashes missing (run pksync check "
-	    "--rebuild-ptree)", extra, missing);
+	    "--rebuild-ptree)",
+	    extra, missing);
 	vf->nproblems++;
 	vf->cb(vf->arg, line);
 }
@@ -774,8 +779,8 @@ peer_from_row(sqlite3_stmt *s, struct store_recon_peer *p)
 }
 
 enum pks_rc
-store_recon_peer_list(struct store *st, struct store_recon_peer **out,
-    size_t *n)
+store_recon_peer_list(
+    struct store *st, struct store_recon_peer **out, size_t *n)
 {
 	sqlite3_stmt *s = NULL;
 	size_t cap = 0;

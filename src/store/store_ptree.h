@@ -34,8 +34,8 @@ void store_ptree_ops(struct store *st, struct ptree_ops *ops);
  * is marked for rebuilding may lack the old hash: that is not an error.
  * Errors: store errors; PKS_ERR_INTERNAL for an inconsistent tree.
  */
-enum pks_rc store_ptree_key_change(struct store *st, int64_t id,
-    const uint8_t hash[16], int recon);
+enum pks_rc store_ptree_key_change(
+    struct store *st, int64_t id, const uint8_t hash[16], int recon);
 
 /*
  * Keep the tree nodes read and written by the current transaction in
@@ -71,16 +71,16 @@ void store_ptree_snapshot_end(struct store *st);
 /* ---- recon peer status ---- */
 
 struct store_recon_peer {
-	char peer[128];          /* "host port" as in the membership file */
-	int64_t last;            /* unix time of the last session */
-	char result[128];        /* "ok", or "failed: reason" */
-	char role[16];           /* "initiator" or "responder" ("": unknown) */
-	int64_t keys_in;         /* hashes we lacked (to fetch) */
-	int64_t keys_out;        /* hashes the peer lacked; as responder a
-	                          * lower bound (the peer solves most nodes
-	                          * itself and never says what it lacked) */
-	int64_t fetched;         /* keys fetched and merged */
-	int64_t sessions;        /* sessions recorded */
+	char peer[128];   /* "host port" as in the membership file */
+	int64_t last;     /* unix time of the last session */
+	char result[128]; /* "ok", or "failed: reason" */
+	char role[16];    /* "initiator" or "responder" ("": unknown) */
+	int64_t keys_in;  /* hashes we lacked (to fetch) */
+	int64_t keys_out; /* hashes the peer lacked; as responder a
+			   * lower bound (the peer solves most nodes
+			   * itself and never says what it lacked) */
+	int64_t fetched;  /* keys fetched and merged */
+	int64_t sessions; /* sessions recorded */
 	/* The last session whose result was "ok" (ok_last 0: none yet);
 	 * filled by store_recon_peer_list, ignored by _set. */
 	int64_t ok_last;
@@ -92,11 +92,11 @@ struct store_recon_peer {
  * session; when p->result is "ok" the ok_* columns take this session's
  * time and counts too, otherwise they keep the last good session.
  * Runs its own short write transaction. */
-enum pks_rc store_recon_peer_set(struct store *st,
-    const struct store_recon_peer *p);
+enum pks_rc store_recon_peer_set(
+    struct store *st, const struct store_recon_peer *p);
 
 /* Every row, ordered by peer; *out (free()) and *n. */
-enum pks_rc store_recon_peer_list(struct store *st,
-    struct store_recon_peer **out, size_t *n);
+enum pks_rc store_recon_peer_list(
+    struct store *st, struct store_recon_peer **out, size_t *n);
 
 #endif

@@ -23,7 +23,7 @@ static int
 is_space(int c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' ||
-	    c == '\v';
+	       c == '\v';
 }
 
 static int
@@ -63,8 +63,8 @@ hex_digits(const char *s, size_t len, int spaces_ok, uint8_t bin[32])
 }
 
 static enum pks_rc
-classify_hex(struct store_query *out, const uint8_t bin[32], int n,
-    struct pks_err *err)
+classify_hex(
+    struct store_query *out, const uint8_t bin[32], int n, struct pks_err *err)
 {
 	size_t i;
 
@@ -85,8 +85,10 @@ classify_hex(struct store_query *out, const uint8_t bin[32], int n,
 		memcpy(out->bin, bin, out->len);
 		return PKS_OK;
 	default:
-		return pks_fail(err, 0, "a key ID or fingerprint needs 8, 16, "
-		    "32, 40 or 64 hex digits after 0x", PKS_ERR_PARSE);
+		return pks_fail(err, 0,
+		    "a key ID or fingerprint needs 8, 16, "
+		    "32, 40 or 64 hex digits after 0x",
+		    PKS_ERR_PARSE);
 	}
 }
 
@@ -113,13 +115,13 @@ static int
 word_byte(unsigned char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	    (c >= 'A' && c <= 'Z') || c >= 0x80;
+	       (c >= 'A' && c <= 'Z') || c >= 0x80;
 }
 
 /* Split into lower-cased words of STORE_QUERY_MIN_WORD bytes or more. */
 static enum pks_rc
-split_words(const char *s, size_t len, struct store_query *out,
-    struct pks_err *err)
+split_words(
+    const char *s, size_t len, struct store_query *out, struct pks_err *err)
 {
 	size_t i = 0, start, o = 0, nwords = 0;
 
@@ -132,8 +134,8 @@ split_words(const char *s, size_t len, struct store_query *out,
 		if (i - start < STORE_QUERY_MIN_WORD)
 			continue;
 		if (++nwords > PKS_MAX_WORDS)
-			return pks_fail(err, start, "too many search words",
-			    PKS_ERR_PARSE);
+			return pks_fail(
+			    err, start, "too many search words", PKS_ERR_PARSE);
 		if (o > 0)
 			out->text[o++] = ' ';
 		for (; start < i; start++)
@@ -141,8 +143,10 @@ split_words(const char *s, size_t len, struct store_query *out,
 	}
 	out->text[o] = '\0';
 	if (nwords == 0)
-		return pks_fail(err, 0, "search words too short (at least "
-		    "one word of 2 or more letters needed)", PKS_ERR_PARSE);
+		return pks_fail(err, 0,
+		    "search words too short (at least "
+		    "one word of 2 or more letters needed)",
+		    PKS_ERR_PARSE);
 	out->kind = STORE_QUERY_WORDS;
 	return PKS_OK;
 }
@@ -159,8 +163,8 @@ trim(const char **s, size_t *len)
 }
 
 static enum pks_rc
-parse_hash(const char *s, size_t len, struct store_query *out,
-    struct pks_err *err)
+parse_hash(
+    const char *s, size_t len, struct store_query *out, struct pks_err *err)
 {
 	uint8_t bin[32];
 
@@ -169,8 +173,10 @@ parse_hash(const char *s, size_t len, struct store_query *out,
 		len -= 2;
 	}
 	if (hex_digits(s, len, 0, bin) != 32)
-		return pks_fail(err, 0, "hget needs an SKS key hash of 32 hex "
-		    "digits", PKS_ERR_PARSE);
+		return pks_fail(err, 0,
+		    "hget needs an SKS key hash of 32 hex "
+		    "digits",
+		    PKS_ERR_PARSE);
 	out->kind = STORE_QUERY_HASH;
 	out->len = 16;
 	memcpy(out->bin, bin, 16);
@@ -178,8 +184,8 @@ parse_hash(const char *s, size_t len, struct store_query *out,
 }
 
 enum pks_rc
-store_query_parse(const char *s, size_t len, int flags,
-    struct store_query *out, struct pks_err *err)
+store_query_parse(const char *s, size_t len, int flags, struct store_query *out,
+    struct pks_err *err)
 {
 	uint8_t bin[32];
 	int n;
@@ -190,8 +196,8 @@ store_query_parse(const char *s, size_t len, int flags,
 	if (len == 0)
 		return pks_fail(err, 0, "missing search", PKS_ERR_PARSE);
 	if (len > PKS_MAX_QUERY)
-		return pks_fail(err, PKS_MAX_QUERY, "search too long",
-		    PKS_ERR_PARSE);
+		return pks_fail(
+		    err, PKS_MAX_QUERY, "search too long", PKS_ERR_PARSE);
 	if (flags & STORE_QUERY_PARSE_HASH)
 		return parse_hash(s, len, out, err);
 	if (len >= 2 && s[0] == '0' && lower((unsigned char)s[1]) == 'x') {
@@ -242,8 +248,8 @@ store_query_run(struct store *st, const struct store_query *q, size_t max,
 }
 
 enum pks_rc
-store_search_updated(struct store *st, int64_t since, size_t max,
-    struct store_ids *ids)
+store_search_updated(
+    struct store *st, int64_t since, size_t max, struct store_ids *ids)
 {
 	sqlite3_stmt *s = NULL;
 	enum pks_rc rc;

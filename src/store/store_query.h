@@ -25,12 +25,12 @@
 #include "util/rc.h"
 
 enum store_query_kind {
-	STORE_QUERY_NONE,    /* no search (e.g. HKP op=stats) */
-	STORE_QUERY_KEYID,   /* keyid, bits 32 or 64 */
-	STORE_QUERY_FPR,     /* bin[0..len): 16, 20 or 32 bytes */
-	STORE_QUERY_HASH,    /* bin[0..16): SKS key hash */
-	STORE_QUERY_EMAIL,   /* text: the address, ASCII lower-cased */
-	STORE_QUERY_WORDS    /* text: words lower-cased, one space apart */
+	STORE_QUERY_NONE,  /* no search (e.g. HKP op=stats) */
+	STORE_QUERY_KEYID, /* keyid, bits 32 or 64 */
+	STORE_QUERY_FPR,   /* bin[0..len): 16, 20 or 32 bytes */
+	STORE_QUERY_HASH,  /* bin[0..16): SKS key hash */
+	STORE_QUERY_EMAIL, /* text: the address, ASCII lower-cased */
+	STORE_QUERY_WORDS  /* text: words lower-cased, one space apart */
 };
 
 /* Words shorter than this are dropped from a text search. */
@@ -47,7 +47,7 @@ struct store_query {
 
 /* Flags of store_query_parse(). */
 enum store_query_flags {
-	STORE_QUERY_PARSE_HASH = 1   /* the term is an SKS key hash */
+	STORE_QUERY_PARSE_HASH = 1 /* the term is an SKS key hash */
 };
 
 /*
@@ -72,7 +72,7 @@ enum pks_rc store_query_run(struct store *st, const struct store_query *q,
  * Keys stored or changed at or after 'since' (unix time), newest change
  * first; at most max+1 ids, as above.
  */
-enum pks_rc store_search_updated(struct store *st, int64_t since,
-    size_t max, struct store_ids *ids);
+enum pks_rc store_search_updated(
+    struct store *st, int64_t since, size_t max, struct store_ids *ids);
 
 #endif

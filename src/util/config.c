@@ -46,8 +46,8 @@ struct citem {
 static const struct citem items[] = {
 	{ "server", "datadir", CT_PATH, F(datadir), "/var/lib/pksync", 0, 0 },
 	{ "server", "database", CT_PATH, F(dbfile), NULL, 0, 0 },
-	{ "server", "http_listen", CT_STR, F(http_listen), "127.0.0.1:11371",
-	    0, 0 },
+	{ "server", "http_listen", CT_STR, F(http_listen), "127.0.0.1:11371", 0,
+	    0 },
 	{ "server", "hostname", CT_STR, F(hostname), "localhost", 0, 0 },
 	{ "server", "nodename", CT_STR, F(nodename), NULL, 0, 0 },
 	{ "server", "contact", CT_STR, F(contact), "", 0, 0 },
@@ -64,18 +64,17 @@ static const struct citem items[] = {
 	{ "mail", "maintainer", CT_STR, F(maintainer), NULL, 0, 0 },
 	{ "mail", "relay", CT_STR, F(relay), "127.0.0.1:25", 0, 0 },
 	{ "mail", "peers_file", CT_PATH, F(peers_file), "mailsync", 0, 0 },
-	{ "mail", "max_mail_size", CT_SIZE, F(max_mail_size), "10485760",
-	    1024, PKS_MAX_MAIL },
+	{ "mail", "max_mail_size", CT_SIZE, F(max_mail_size), "10485760", 1024,
+	    PKS_MAX_MAIL },
 	{ "mail", "max_reply_keys", CT_SIZE, F(max_reply_keys), "100", 1,
 	    10000 },
 	{ "mail", "max_last_days", CT_INT, F(max_last_days), "7", 0, 365 },
-	{ "mail", "max_replies_per_hour", CT_INT, F(max_replies_per_hour),
-	    "10", 0, 10000 },
+	{ "mail", "max_replies_per_hour", CT_INT, F(max_replies_per_hour), "10",
+	    0, 10000 },
 	{ "mail", "accept_incrementals", CT_STR, F(accept_incrementals),
 	    "peers", 0, 0 },
 	{ "mail", "help_dir", CT_PATH, F(help_dir), PKS_DATADIR "/help", 0, 0 },
-	{ "mail", "default_language", CT_STR, F(default_language), "en", 0,
-	    0 },
+	{ "mail", "default_language", CT_STR, F(default_language), "en", 0, 0 },
 	{ "mail", "max_incremental_size", CT_SIZE, F(max_incremental_size),
 	    "1048576", 4096, 64LL * 1024 * 1024 },
 	{ "mail", "queue_retry", CT_INT, F(queue_retry), "60", 1, 86400 },
@@ -84,12 +83,11 @@ static const struct citem items[] = {
 	{ "mail", "queue_max_age", CT_INT, F(queue_max_age), "432000", 0,
 	    31536000 },
 	{ "recon", "listen", CT_STR, F(recon_listen), NULL, 0, 0 },
-	{ "recon", "membership_file", CT_PATH, F(membership_file),
-	    "membership", 0, 0 },
+	{ "recon", "membership_file", CT_PATH, F(membership_file), "membership",
+	    0, 0 },
 	{ "recon", "gossip_interval", CT_INT, F(gossip_interval), "60", 1,
 	    86400 },
-	{ "recon", "fetch_delay", CT_INT, F(recon_fetch_delay), "10", 0,
-	    3600 },
+	{ "recon", "fetch_delay", CT_INT, F(recon_fetch_delay), "10", 0, 3600 },
 	{ "recon", "fetch_timeout", CT_INT, F(recon_fetch_timeout), "180", 1,
 	    3600 },
 	{ "recon", "config_timeout", CT_INT, F(recon_config_timeout), "45", 1,
@@ -103,7 +101,7 @@ static const struct citem items[] = {
 /* Parsing state: what is needed to report "file:line: msg". */
 struct cparse {
 	const char *file;
-	const char *dir;       /* folder for relative paths */
+	const char *dir; /* folder for relative paths */
 	unsigned line;
 	char *msg;
 	int seen[NITEMS];
@@ -185,7 +183,8 @@ set_value(struct cparse *p, struct pks_config *cfg, const struct citem *it,
 	case CT_INT:
 	case CT_SIZE:
 		if (parse_num(v, it->min, it->max, &n) != PKS_OK)
-			return perr(p, "number missing or out of range", it->name);
+			return perr(
+			    p, "number missing or out of range", it->name);
 		if (it->type == CT_INT)
 			*(int *)(void *)((char *)cfg + it->off) = (int)n;
 		else
@@ -230,14 +229,14 @@ trim(char *s)
 		s++;
 	e = s + strlen(s);
 	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' ||
-	    e[-1] == '\n'))
+			    e[-1] == '\n'))
 		*--e = '\0';
 	return s;
 }
 
 static enum pks_rc
-parse_line(struct cparse *p, struct pks_config *cfg, char *line,
-    char *section, size_t seclen)
+parse_line(struct cparse *p, struct pks_config *cfg, char *line, char *section,
+    size_t seclen)
 {
 	const struct citem *it;
 	char *eq, *key, *val, *c;
@@ -315,9 +314,10 @@ finish(struct cparse *p, struct pks_config *cfg)
 {
 	if (cfg->dbfile == NULL)
 		cfg->dbfile = xasprintf("%s/pksync.db", cfg->datadir);
-	if (config_parse_hostport(cfg->http_listen, &cfg->http_host,
-	    &cfg->http_port) != PKS_OK)
-		return perr(p, "http_listen must be host:port", cfg->http_listen);
+	if (config_parse_hostport(
+		cfg->http_listen, &cfg->http_host, &cfg->http_port) != PKS_OK)
+		return perr(
+		    p, "http_listen must be host:port", cfg->http_listen);
 	if (cfg->recon_listen != NULL && cfg->recon_listen[0] == '\0') {
 		free(cfg->recon_listen);
 		cfg->recon_listen = NULL;
@@ -327,7 +327,8 @@ finish(struct cparse *p, struct pks_config *cfg)
 	if (cfg->this_site == NULL)
 		cfg->this_site = xasprintf("pgp-public-keys@%s", cfg->hostname);
 	if (cfg->maintainer == NULL)
-		cfg->maintainer = xasprintf("keyserver-admin@%s", cfg->hostname);
+		cfg->maintainer =
+		    xasprintf("keyserver-admin@%s", cfg->hostname);
 	if (strcmp(cfg->accept_incrementals, "peers") != 0 &&
 	    strcmp(cfg->accept_incrementals, "anyone") != 0)
 		return perr(p, "accept_incrementals must be peers or anyone",
@@ -397,8 +398,8 @@ config_load(const char *path, struct pks_config **out, char **msg)
 	f = fopen(path, "r");
 	if (f == NULL && (named || errno != ENOENT)) {
 		if (msg != NULL)
-			*msg = xasprintf("%s: cannot open: %s", path,
-			    strerror(errno));
+			*msg = xasprintf(
+			    "%s: cannot open: %s", path, strerror(errno));
 		*out = NULL;
 		return PKS_ERR_CONFIG;
 	}

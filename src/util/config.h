@@ -18,43 +18,43 @@
 #include "util/rc.h"
 
 struct pks_config {
-	char *path;               /* the file read, or NULL for defaults */
+	char *path; /* the file read, or NULL for defaults */
 
 	/* [server] */
-	char *datadir;            /* folder of the database */
-	char *dbfile;             /* datadir/pksync.db unless set */
-	char *http_listen;        /* host:port */
-	char *http_host;          /* parsed from http_listen */
+	char *datadir;     /* folder of the database */
+	char *dbfile;      /* datadir/pksync.db unless set */
+	char *http_listen; /* host:port */
+	char *http_host;   /* parsed from http_listen */
 	uint16_t http_port;
 	char *hostname;
 	char *nodename;
 	char *contact;
-	int http_threads;         /* worker threads (0 = 2 x cores) */
-	size_t max_post;          /* bytes in one POST body */
-	size_t max_matches;       /* keys one search may return */
-	size_t armor_cache;       /* bytes of armored keys kept for op=get */
-	int busy_timeout_ms;      /* SQLite busy timeout */
-	int log_level;            /* 0 warn, 1 info, 2 debug */
+	int http_threads;    /* worker threads (0 = 2 x cores) */
+	size_t max_post;     /* bytes in one POST body */
+	size_t max_matches;  /* keys one search may return */
+	size_t armor_cache;  /* bytes of armored keys kept for op=get */
+	int busy_timeout_ms; /* SQLite busy timeout */
+	int log_level;       /* 0 warn, 1 info, 2 debug */
 
 	/* [mail] */
 	char *this_site;
 	char *maintainer;
 	char *relay;
 	char *peers_file;
-	size_t max_mail_size;     /* bytes of one incoming message */
-	size_t max_reply_keys;    /* keys in one mail reply */
-	int max_last_days;        /* largest n of LAST n; 0 refuses LAST */
-	int max_replies_per_hour; /* replies to one address; 0: none */
-	char *accept_incrementals; /* "peers" or "anyone" */
-	char *help_dir;           /* folder of the pks_help.<lang> files */
-	char *default_language;   /* help language when none is asked */
+	size_t max_mail_size;        /* bytes of one incoming message */
+	size_t max_reply_keys;       /* keys in one mail reply */
+	int max_last_days;           /* largest n of LAST n; 0 refuses LAST */
+	int max_replies_per_hour;    /* replies to one address; 0: none */
+	char *accept_incrementals;   /* "peers" or "anyone" */
+	char *help_dir;              /* folder of the pks_help.<lang> files */
+	char *default_language;      /* help language when none is asked */
 	size_t max_incremental_size; /* key bytes in one outgoing incremental */
-	int queue_retry;          /* first back-off of queue-run (seconds) */
-	int queue_retry_max;      /* longest back-off (seconds) */
-	int queue_max_age;        /* seconds queued before failed; 0: never */
+	int queue_retry;             /* first back-off of queue-run (seconds) */
+	int queue_retry_max;         /* longest back-off (seconds) */
+	int queue_max_age; /* seconds queued before failed; 0: never */
 
 	/* [recon] */
-	char *recon_listen;       /* NULL: recon off */
+	char *recon_listen; /* NULL: recon off */
 	char *membership_file;
 	int gossip_interval;      /* seconds */
 	int recon_fetch_delay;    /* responder's wait before fetching (s) */
@@ -70,21 +70,19 @@ struct pks_config {
  * "file:line: message" text owned by the caller.  *out is owned by the
  * caller (config_free).
  */
-enum pks_rc config_load(const char *path, struct pks_config **out,
-    char **msg);
+enum pks_rc config_load(const char *path, struct pks_config **out, char **msg);
 
 /*
  * The same from an open stream: path names it in messages and anchors
  * relative paths.  f NULL gives the built-in defaults.  The stream is
  * read, not closed.
  */
-enum pks_rc config_read(FILE *f, const char *path, struct pks_config **out,
-    char **msg);
+enum pks_rc config_read(
+    FILE *f, const char *path, struct pks_config **out, char **msg);
 
 void config_free(struct pks_config *cfg);
 
 /* Parse "host:port" (IPv4, [IPv6] or name).  *host is owned by caller. */
-enum pks_rc config_parse_hostport(const char *s, char **host,
-    uint16_t *port);
+enum pks_rc config_parse_hostport(const char *s, char **host, uint16_t *port);
 
 #endif

@@ -52,12 +52,15 @@ vlog(const char *lvl, int errnum, const char *fmt, va_list ap)
 		n += (size_t)r;
 	r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 	if (r > 0)
-		n += (size_t)r < sizeof(line) - n ? (size_t)r : sizeof(line) - n - 1;
+		n += (size_t)r < sizeof(line) - n ? (size_t)r
+						  : sizeof(line) - n - 1;
 	if (errnum != 0 && n < sizeof(line) - 1) {
-		r = snprintf(line + n, sizeof(line) - n, ": %s", strerror(errnum));
+		r = snprintf(
+		    line + n, sizeof(line) - n, ": %s", strerror(errnum));
 		if (r > 0)
-			n += (size_t)r < sizeof(line) - n ? (size_t)r
-			    : sizeof(line) - n - 1;
+			n += (size_t)r < sizeof(line) - n
+				 ? (size_t)r
+				 : sizeof(line) - n - 1;
 	}
 	if (n >= sizeof(line) - 1)
 		n = sizeof(line) - 2;
@@ -67,17 +70,17 @@ vlog(const char *lvl, int errnum, const char *fmt, va_list ap)
 	}
 }
 
-#define LOGFN(name, level, lvlname, witherr)                   \
-	void name(const char *fmt, ...)                            \
-	{                                                          \
-		int saved = errno;                                 \
-		va_list ap;                                        \
-		if (!log_enabled(level))                           \
-			return;                                    \
-		va_start(ap, fmt);                                 \
-		vlog(lvlname, witherr ? saved : 0, fmt, ap);       \
-		va_end(ap);                                        \
-		errno = saved;                                     \
+#define LOGFN(name, level, lvlname, witherr)                                   \
+	void name(const char *fmt, ...)                                        \
+	{                                                                      \
+		int saved = errno;                                             \
+		va_list ap;                                                    \
+		if (!log_enabled(level))                                       \
+			return;                                                \
+		va_start(ap, fmt);                                             \
+		vlog(lvlname, witherr ? saved : 0, fmt, ap);                   \
+		va_end(ap);                                                    \
+		errno = saved;                                                 \
 	}
 
 LOGFN(log_warn, LOG_LVL_WARN, "warning", 1)

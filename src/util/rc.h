@@ -47,7 +47,7 @@ int pks_rc_sysexit(enum pks_rc rc);
 int pks_rc_transient(enum pks_rc rc);
 
 /* Record an error position and reason; returns rc for tail calls. */
-enum pks_rc pks_fail(struct pks_err *err, size_t off, const char *why,
-    enum pks_rc rc);
+enum pks_rc pks_fail(
+    struct pks_err *err, size_t off, const char *why, enum pks_rc rc);
 
 #endif

@@ -16,7 +16,8 @@ utc_text(int64_t t, const char *fmt, const char *none, char *out, size_t n)
 
 	if (n == 0)
 		return out;
-	/* fmt is checked at every call site (format(strftime) in utc.h). */
+		/* fmt is checked at every call site (format(strftime) in
+		 * utc.h). */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 	if (t <= 0 || gmtime_r(&tt, &tm) == NULL ||

@@ -63,4 +63,16 @@ if command -v pmccabe >/dev/null; then
 else
 	echo "ok $((TAP_N += 1)) - function size and complexity # SKIP pmccabe not installed"
 fi
+# Formatting (c-style.md 26): the sources are what clang-format 14 makes
+# of them with .clang-format.
+if command -v clang-format-14 >/dev/null; then
+	unformatted=
+	for f in src/*/*.c src/*/*.h; do
+		clang-format-14 --style=file "$f" | cmp -s - "$f" ||
+			unformatted="$unformatted $f"
+	done
+	is "sources are clang-format clean" "$unformatted" ""
+else
+	echo "ok $((TAP_N += 1)) - formatting # SKIP clang-format-14 not installed"
+fi
 tap_done
