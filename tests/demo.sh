@@ -3,8 +3,8 @@
 # loads the 905 keys of Debian's keyring into a fresh SQLite database
 # under ./demo-data and serves them on http://127.0.0.1:11371 until
 # Ctrl-C.  Try, in another terminal:
-#   curl 'http://127.0.0.1:11371/pks/lookup?op=index&options=mr&search=debian'
-#   gpg --keyserver hkp://127.0.0.1:11371 --search-keys debian.org
+#   curl 'http://127.0.0.1:11371/pks/lookup?op=index&options=mr&search=villemot'
+#   gpg --keyserver hkp://127.0.0.1:11371 --search-keys villemot
 set -eu
 cd "$(dirname "$0")/.."
 bash tests/deps.sh --demo
