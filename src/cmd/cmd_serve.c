@@ -19,6 +19,7 @@
 #include "store/store.h"
 #include "store/store_ptree.h"
 #include "util/log.h"
+#include "util/notify.h"
 
 static int
 recon_start(const struct pks_config *cfg, uint16_t http_port,
@@ -103,6 +104,7 @@ cmd_serve(struct cmd_ctx *ctx)
 		mail_peers_free(peers);
 		return status;
 	}
+	notify_send(NOTIFY_READY);
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
@@ -112,6 +114,7 @@ cmd_serve(struct cmd_ctx *ctx)
 		    "SIGHUP: nothing to reload (files are re-read on change)");
 	}
 	log_info("signal %d: stopping", sig);
+	notify_send(NOTIFY_STOPPING);
 	recon_gossip_stop(recon);
 	hkp_server_stop(srv);
 	mail_peers_free(peers);
