@@ -35,10 +35,15 @@ struct hkp_stream {
 	struct buf out;        /* produced, not yet read */
 	size_t off;            /* read so far of out */
 	struct pgp_armor_enc enc;
+	struct store_key cur; /* the key being written */
+	size_t cur_off;       /* bytes of cur written */
 };
 
-/* Bytes kept ready for the socket: one key, or its armor. */
+/* Bytes kept ready for the socket: one key's armor (a cached single
+ * key), else a piece of a key. */
 #define STREAM_MAX_OUT (2u * PKS_MAX_ARMOR)
+/* Bytes of a key turned into output at a time. */
+#define STREAM_PIECE (48u * 1024)
 
 static struct hkp_stream *
 stream_new(
@@ -65,6 +70,7 @@ hkp_stream_free(struct hkp_stream *s)
 	if (s == NULL)
 		return;
 	free(s->ids);
+	store_key_clear(&s->cur);
 	buf_free(&s->head);
 	buf_free(&s->tail);
 	buf_free(&s->out);
@@ -124,32 +130,47 @@ armor_single(struct hkp_stream *s, const struct store_key *k)
 	return rc;
 }
 
-/* Put the next key into out; a key that is gone is skipped. */
+/* Load the next key into cur; a key that is gone is skipped.  A
+ * hashquery entry starts with the key's length. */
 static enum pks_rc
 next_key(struct hkp_stream *s)
 {
-	struct store_key k;
 	struct store *st;
 	enum pks_rc rc;
 
-	memset(&k, 0, sizeof(k));
+	store_key_clear(&s->cur);
+	memset(&s->cur, 0, sizeof(s->cur));
+	s->cur_off = 0;
 	if ((rc = hkp_server_store(s->srv, &st)) != PKS_OK)
 		return rc;
-	rc = store_key_load(st, s->ids[s->next++], &k);
+	rc = store_key_load(st, s->ids[s->next++], &s->cur);
 	if (rc == PKS_ERR_NOTFOUND)
 		return PKS_OK;
 	if (rc != PKS_OK)
 		return rc;
-	if (s->kind == ST_HASHQUERY) {
-		rc = buf_add_be32(&s->out, (uint32_t)k.len);
-		if (rc == PKS_OK)
-			rc = buf_add(&s->out, k.data, k.len);
-	} else if (s->n == 1) {
-		rc = armor_single(s, &k);
-	} else {
-		rc = pgp_armor_enc_add(&s->enc, k.data, k.len, &s->out);
+	if (s->kind == ST_HASHQUERY)
+		return buf_add_be32(&s->out, (uint32_t)s->cur.len);
+	if (s->n == 1) {
+		rc = armor_single(s, &s->cur);
+		s->cur_off = s->cur.len;
 	}
-	store_key_clear(&k);
+	return rc;
+}
+
+/* The next piece of cur: its bytes, or their armor. */
+static enum pks_rc
+key_piece(struct hkp_stream *s)
+{
+	const uint8_t *p = s->cur.data + s->cur_off;
+	size_t n = s->cur.len - s->cur_off;
+	enum pks_rc rc;
+
+	n = n < STREAM_PIECE ? n : STREAM_PIECE;
+	if (s->kind == ST_HASHQUERY)
+		rc = buf_add(&s->out, p, n);
+	else
+		rc = pgp_armor_enc_add(&s->enc, p, n, &s->out);
+	s->cur_off += n;
 	return rc;
 }
 
@@ -167,6 +188,8 @@ produce(struct hkp_stream *s)
 		s->stage = SG_KEYS;
 		break;
 	case SG_KEYS:
+		if (s->cur_off < s->cur.len)
+			return key_piece(s);
 		if (s->next < s->n)
 			return next_key(s);
 		if (s->kind == ST_ARMOR && s->n != 1)
