@@ -110,6 +110,10 @@ static const struct citem items[] = {
 	    3600 },
 	{ "recon", "read_timeout", CT_INT, F(recon_read_timeout), "300", 1,
 	    86400 },
+	{ "recon", "fetch_deadline", CT_INT, F(recon_fetch_deadline), "600", 1,
+	    86400 },
+	{ "recon", "max_lack", CT_SIZE, F(recon_max_lack), "1000000", 1000,
+	    100000000 },
 };
 
 #define NITEMS (sizeof(items) / sizeof(items[0]))

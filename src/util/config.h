@@ -70,6 +70,8 @@ struct pks_config {
 	int recon_fetch_timeout;  /* hashquery connect and each read (s) */
 	int recon_config_timeout; /* config exchange and verdicts (s) */
 	int recon_read_timeout;   /* any later recon read (s) */
+	int recon_fetch_deadline; /* one whole hashquery request (s) */
+	size_t recon_max_lack;    /* elements one session may find missing */
 };
 
 /*
