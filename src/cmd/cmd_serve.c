@@ -37,6 +37,8 @@ recon_start(const struct pks_config *cfg, uint16_t http_port,
 	recon_session_cfg_default(&rc.session, http_port);
 	rc.session.config_timeout_ms = cfg->recon_config_timeout * 1000;
 	rc.session.read_timeout_ms = cfg->recon_read_timeout * 1000;
+	rc.session.max_lack = cfg->recon_max_lack;
+	rc.fetch_deadline_ms = cfg->recon_fetch_deadline * 1000;
 	rc.sync = sync;
 	if (recon_gossip_start(&rc, out) != PKS_OK) {
 		log_warnx("cannot start recon on %s", cfg->recon_listen);

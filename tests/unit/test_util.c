@@ -1,6 +1,7 @@
 /*
  * test_util.c: unit tests of src/util: result tables, buffers, UTC
- * text and the service-manager notification.
+ * text, the escaping of log lines and the service-manager
+ * notification.
  */
 #include <config.h>
 
@@ -10,13 +11,14 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <unistd.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "tap.h"
 #include "util/buf.h"
-#include "util/rc.h"
+#include "util/log.h"
 #include "util/notify.h"
+#include "util/rc.h"
 #include "util/utc.h"
 
 static void
@@ -74,6 +76,56 @@ test_utc_text(void)
 	CHECK(
 	    strcmp(utc_text(-5, UTC_DAY, "never", b, sizeof(b)), "never") == 0);
 	CHECK(strcmp(utc_text(1309842384, UTC_SECOND, "x", b, 5), "x") == 0);
+}
+
+static void
+test_log_escape(void)
+{
+	char out[64];
+	size_t n;
+
+	n = log_escape("a\nb\r\tc\\d", 10, out, sizeof(out));
+	CHECK(strcmp(out, "a\\nb\\r\\tc\\\\d") == 0 && n == strlen(out));
+	log_escape("x\x1b[2Jy\x7f", 8, out, sizeof(out));
+	CHECK(strcmp(out, "x\\x1b[2Jy\\x7f") == 0);
+	/* UTF-8 stays; bad UTF-8, C1, U+2028 and bidi overrides do not */
+	log_escape("J\xc3\xbcrgen", 7, out, sizeof(out));
+	CHECK(strcmp(out, "J\xc3\xbcrgen") == 0);
+	log_escape(
+	    "\xc3(\xc2\x85\xe2\x80\xa8\xe2\x80\xae", 11, out, sizeof(out));
+	CHECK(
+	    strcmp(out, "\\xc3(\\xc2\\x85\\xe2\\x80\\xa8\\xe2\\x80\\xae") == 0);
+	/* truncation never splits an escape and always terminates */
+	n = log_escape("ab\n", 3, out, 4);
+	CHECK(n == 2 && strcmp(out, "ab") == 0);
+}
+
+/* A value with a newline cannot start a second log line. */
+static void
+test_log_one_line(void)
+{
+	char path[] = "/tmp/pks-logXXXXXX", text[1024];
+	int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+	FILE *f;
+	size_t n;
+
+	CHECK(fd != -1 && saved != -1);
+	if (fd == -1 || saved == -1)
+		return;
+	dup2(fd, STDERR_FILENO);
+	log_warnx(
+	    "mail from %s", "x\n2026-01-01T00:00:00Z pksync info: forged");
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	f = fdopen(fd, "r");
+	rewind(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	unlink(path);
+	CHECK(n > 0 && strchr(text, '\n') == text + n - 1);
+	CHECK(strstr(text, "mail from x\\n2026-01-01T00:00:00Z pksync info: "
+			   "forged\n") != NULL);
 }
 
 /* A datagram socket at path (a leading '@': abstract); returns the fd. */
@@ -140,6 +192,8 @@ int
 main(void)
 {
 	RUN(test_rc_tables);
+	RUN(test_log_escape);
+	RUN(test_log_one_line);
 	RUN(test_buf_cap);
 	RUN(test_buf_be32);
 	RUN(test_utc_text);
