@@ -99,6 +99,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_REPLY_PRUNE] = "DELETE FROM mail_replies WHERE created < ?1",
 	[STMT_REPLY_COUNT] = "SELECT count(*) FROM mail_replies "
 			     "WHERE recipient = ?1 AND created >= ?2",
+	[STMT_REPLY_COUNT_ALL] = "SELECT count(*) FROM mail_replies "
+				 "WHERE created >= ?2",
 	/* The recon prefix tree and peer status (store_ptree.c). */
 	[STMT_BEGIN_READ] = "BEGIN DEFERRED",
 	[STMT_PTREE_GET] = "SELECT size, leaf, samples, elems "
