@@ -22,6 +22,8 @@ set -u
 N=${1:-300}
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/tests/lib/postfix.sh"
+PKS_SRCDIR=$top
+. "$top/tests/lib/pksync.sh"
 PKSYNC=${PKSYNC:-}
 if [ -z "$PKSYNC" ]; then
 	for p in "$top/_build/gcc/pksync" "$top"/_build-*/pksync; do
@@ -32,6 +34,8 @@ fi
 pf_available || { echo "mail-bench: needs root and postfix" >&2; exit 1; }
 T=$(mktemp -d /tmp/pkmb.XXXXXX)
 chmod 755 "$T"
+# Postfix runs the filter as nobody, who may not enter the build folder.
+pks_public_copy "$T/pub" || exit 1
 mkdir -p "$top/bench/out"
 OUT=$top/bench/out/mail-$(date +%Y%m%d-%H%M%S).txt
 cleanup() {
@@ -105,7 +109,7 @@ setup() { # NAME RELAYPORT [extra [mail] lines]
 		echo "[server]"; echo "datadir = $T/$i/data"; echo "log_level = warning"
 		echo "[mail]"; echo "this_site = pgp-public-keys-$i@localhost"
 		echo "maintainer = admin-$i@sink.test"; echo "relay = 127.0.0.1:$relay"
-		echo "peers_file = $T/$i/mailsync"; echo "help_dir = $top/mail/help"
+		echo "peers_file = $T/$i/mailsync"; echo "help_dir = $PKS_HELP_DIR"
 		shift 2
 		for l in "$@"; do echo "$l"; done
 	} >"$T/$i/pksync.conf"

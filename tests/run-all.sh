@@ -9,6 +9,12 @@ cd "$(dirname "$0")/.."
 top=$(pwd)
 bash tests/deps.sh || exit 1
 autoreconf -fi >/dev/null 2>&1 || { echo "autoreconf failed"; exit 1; }
+# The two builds below are made out of the tree, which configure refuses
+# while the source folder itself is configured (README, "Building").
+if [ -f config.status ]; then
+	echo "run-all.sh: the source folder is configured in place; make distclean first"
+	make distclean >/dev/null 2>&1 || { echo "make distclean failed"; exit 1; }
+fi
 
 pass=0 fail=0 status=0
 run_build() { # name, configure args...

@@ -22,6 +22,9 @@ command -v gpg >/dev/null || skip_all "needs gpg"
 
 T=$(mktemp -d /tmp/pkmr.XXXXXX)
 chmod 755 "$T"
+# Postfix runs the filter as nobody, who cannot enter a build under a 0700
+# folder (a fresh Debian's /root): run a public copy of the binary.
+pks_public_copy "$T/pub" || { echo "Bail out! cannot copy pksync to $T/pub"; exit 1; }
 TAP_TMP=$T
 cleanup() {
 	pf_stop "$T/pf"
@@ -56,7 +59,7 @@ this_site = pgp-public-keys-r@localhost
 maintainer = admin-r@keys-r.test
 peers_file = $T/r/mailsync
 max_replies_per_hour = 100
-help_dir = $PKS_SRCDIR/mail/help
+help_dir = $PKS_HELP_DIR
 EOF
 : >"$T/r/mailsync"
 

@@ -21,6 +21,9 @@ command -v curl >/dev/null || skip_all "needs curl"
 
 T=$(mktemp -d /tmp/pkms.XXXXXX)
 chmod 755 "$T"
+# Postfix runs the filter as nobody, who cannot enter a build under a 0700
+# folder (a fresh Debian's /root): run a public copy of the binary.
+pks_public_copy "$T/pub" || { echo "Bail out! cannot copy pksync to $T/pub"; exit 1; }
 TAP_TMP=$T
 cleanup() {
 	stop_pid "$T/a/serve.pid" 10
@@ -84,7 +87,7 @@ maintainer = admin-$i@sink.test
 relay = 127.0.0.1:$relay
 peers_file = $T/$i/mailsync
 queue_retry = 1
-help_dir = $PKS_SRCDIR/mail/help
+help_dir = $PKS_HELP_DIR
 EOF
 	echo "# mail sync peers of $i" >"$T/$i/mailsync"
 	for p in "$@"; do

@@ -15,6 +15,12 @@
 #   pks_port DIR         print the HTTP port of a started DIR
 #   pks DIR ARGS...      run "pksync -c DIR/pksync.conf ARGS..."
 #   pks_check_pksync     rc 0 when $PKSYNC is an executable pksync
+#   pks_public_copy DIR  for tests where another user (Postfix's pipe as
+#                        nobody) runs pksync: copy the binary to DIR/bin
+#                        and the help texts to DIR/help, readable by all,
+#                        and point PKSYNC and PKS_HELP_DIR at the copies.
+#                        The build may live under a 0700 folder (a fresh
+#                        Debian's /root) that such a user cannot enter.
 #   pks_sanitizer_scan FILE  print sanitizer reports found in FILE (rc 1 if any)
 
 . "$(dirname "${BASH_SOURCE[0]}")/proc.sh"
@@ -28,6 +34,18 @@ pks_check_pksync() {
 		echo "PKSYNC=$PKSYNC is not an executable file" >&2
 		return 1
 	fi
+}
+
+pks_public_copy() {
+	local dir=$1
+	pks_check_pksync || return 1
+	install -d -m 755 "$dir" "$dir/bin" "$dir/help" || return 1
+	install -m 755 "$PKSYNC" "$dir/bin/pksync" || return 1
+	cp -R "$PKS_SRCDIR/mail/help/." "$dir/help/" || return 1
+	chmod -R a+rX "$dir/help" || return 1
+	PKSYNC=$dir/bin/pksync
+	PKS_HELP_DIR=$dir/help
+	export PKSYNC PKS_HELP_DIR
 }
 
 pks() {
