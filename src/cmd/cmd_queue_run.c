@@ -33,6 +33,8 @@ cmd_queue_run(struct cmd_ctx *ctx)
 		fprintf(stderr, "usage: pksync queue-run\n");
 		return EX_USAGE;
 	}
+	if ((status = cmd_priv_become_user(ctx->cfg, "queue-run")) != EX_OK)
+		return status;
 	if ((status = cmd_open_store(ctx->cfg, 0, &st)) != EX_OK)
 		return status;
 	rc = mail_queue_run(ctx->cfg, st, &qs);

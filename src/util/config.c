@@ -60,6 +60,7 @@ static const struct citem items[] = {
 	{ "server", "busy_timeout_ms", CT_INT, F(busy_timeout_ms), "5000", 0,
 	    600000 },
 	{ "server", "log_level", CT_LEVEL, F(log_level), "info", 0, 2 },
+	{ "server", "user", CT_STR, F(user), "", 0, 0 },
 	{ "mail", "this_site", CT_STR, F(this_site), NULL, 0, 0 },
 	{ "mail", "maintainer", CT_STR, F(maintainer), NULL, 0, 0 },
 	{ "mail", "relay", CT_STR, F(relay), "127.0.0.1:25", 0, 0 },

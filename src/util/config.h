@@ -35,6 +35,7 @@ struct pks_config {
 	size_t armor_cache;  /* bytes of armored keys kept for op=get */
 	int busy_timeout_ms; /* SQLite busy timeout */
 	int log_level;       /* 0 warn, 1 info, 2 debug */
+	char *user; /* started as root: become this user ("": refuse) */
 
 	/* [mail] */
 	char *this_site;       /* a bare address (display name dropped) */
