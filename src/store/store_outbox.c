@@ -347,6 +347,29 @@ store_outbox_finish(struct store *st, const char *owner,
 }
 
 enum pks_rc
+store_outbox_incr_foreach(struct store *st,
+    int (*cb)(void *, int64_t, const uint8_t *, size_t), void *arg)
+{
+	sqlite3_stmt *s = NULL;
+	enum pks_rc rc;
+	int r, n;
+
+	if ((rc = store_stmt_get(st, STMT_OUTBOX_INCR_ALL, &s)) != PKS_OK)
+		return rc;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		n = sqlite3_column_bytes(s, 1);
+		if (cb(arg, sqlite3_column_int64(s, 0),
+			(const uint8_t *)sqlite3_column_blob(s, 1),
+			n > 0 ? (size_t)n : 0) != 0) {
+			r = SQLITE_DONE;
+			break;
+		}
+	}
+	store_stmt_done(s);
+	return r == SQLITE_DONE ? PKS_OK : store_fail(st, r);
+}
+
+enum pks_rc
 store_outbox_peers(struct store *st, struct store_outbox_peer **out, size_t *n)
 {
 	sqlite3_stmt *s = NULL;

@@ -121,6 +121,14 @@ enum pks_rc store_outbox_finish(struct store *st, const char *owner,
     const struct store_outbox_done *d, size_t n,
     const struct store_outbox_backoff *b);
 
+/*
+ * Call cb(arg, id, body, len) for every incremental row, in id order
+ * (for pksync check); body is valid during the call only.  A non-zero
+ * return stops the walk.  Errors: the store's.
+ */
+enum pks_rc store_outbox_incr_foreach(struct store *st,
+    int (*cb)(void *, int64_t, const uint8_t *, size_t), void *arg);
+
 /* Queue state of one recipient of incrementals. */
 struct store_outbox_peer {
 	char *recipient;
