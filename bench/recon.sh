@@ -121,7 +121,8 @@ gen_keys() {
 pks_peer() {
 	local dir=$1 k=$W/k$2
 	pks_setup "$dir" "$5" "$6" >/dev/null || return 1
-	cp "$k"/tmpl/data/pksync.db* "$dir/data/" || return 1
+	cp "$k"/tmpl/data/pksync.db* "$dir/data/" && pks_user_dir "$dir" ||
+		return 1
 	sed -i "s/^gossip_interval = .*/gossip_interval = $7/" "$dir/pksync.conf"
 	echo "fetch_delay = $8" >>"$dir/pksync.conf"
 	pks "$dir" import -q "$k/$4_$3.gpg" >"$dir/import.log" 2>&1 &&
@@ -261,12 +262,14 @@ merge_bench() {
 	ra=$(free_port); rb=$(free_port)
 	pks_setup "$dir/b" "$rb" "$ra" >/dev/null &&
 		cp "$W/k$n"/tmpl/data/pksync.db* "$dir/b/data/" &&
+		pks_user_dir "$dir/b" &&
 		sed -i "s/^gossip_interval = .*/gossip_interval = 86400/" \
 			"$dir/b/pksync.conf" &&
 		pks "$dir/b" import -q "$dir/extra.gpg" >/dev/null 2>&1 &&
 		pks_start "$dir/b" >/dev/null || { echo "merge: B failed" >&2; return 1; }
 	pks_setup "$dir/a" "$ra" "$rb" >/dev/null &&
 		cp "$W/k$n"/tmpl/data/pksync.db* "$dir/a/data/" &&
+		pks_user_dir "$dir/a" &&
 		sed -i "s/^gossip_interval = .*/gossip_interval = 86400/" \
 			"$dir/a/pksync.conf" &&
 		pks_start "$dir/a" >/dev/null || { echo "merge: A failed" >&2; return 1; }

@@ -8,6 +8,8 @@
 #ifndef PKS_CMD_H
 #define PKS_CMD_H
 
+#include <sys/types.h>
+
 #include "util/config.h"
 
 struct cmd_ctx {
@@ -32,5 +34,29 @@ int cmd_recon_peer(struct cmd_ctx *ctx);
 struct store;
 int cmd_open_store(
     const struct pks_config *cfg, int create, struct store **out);
+
+/* mkdir -p with mode 0750; -1 and errno on failure. */
+int cmd_make_dirs(const char *path);
+
+/*
+ * Root (cmd_priv.c).  Started as root, the commands that write the
+ * database (init, import, serve, mail-filter, queue-run) become
+ * [server] user, or refuse with a message naming the key when it is
+ * not set.  cmd_priv_begin looks the user up and creates a missing data
+ * folder owned by it (nothing happens unless euid is 0); cmd_priv_drop
+ * then becomes the user for good.  serve binds its ports in between.
+ * Both return EX_OK or a sysexits code (the reason is logged).
+ */
+struct cmd_priv {
+	int active; /* 0: not root, nothing to do */
+	uid_t uid;
+	gid_t gid;
+	const char *user; /* borrowed from the config */
+};
+int cmd_priv_begin(
+    const struct pks_config *cfg, const char *what, struct cmd_priv *p);
+int cmd_priv_drop(const struct cmd_priv *p);
+/* Both at once, for the commands that bind nothing. */
+int cmd_priv_become_user(const struct pks_config *cfg, const char *what);
 
 #endif

@@ -262,6 +262,8 @@ cmd_import(struct cmd_ctx *ctx)
 		fprintf(stderr, IMPORT_USAGE);
 		return EX_USAGE;
 	}
+	if ((status = cmd_priv_become_user(ctx->cfg, "import")) != EX_OK)
+		return status;
 	if (!no_mail && mail_peers_read(ctx->cfg->peers_file,
 			    ctx->cfg->this_site, &sync) != PKS_OK)
 		return EX_IOERR;

@@ -16,9 +16,8 @@
 #include "store/store.h"
 #include "util/log.h"
 
-/* mkdir -p for the data folder. */
-static int
-make_dirs(const char *path)
+int
+cmd_make_dirs(const char *path)
 {
 	char tmp[4096];
 	size_t i, n = strlen(path);
@@ -42,7 +41,7 @@ cmd_open_store(const struct pks_config *cfg, int create, struct store **out)
 {
 	enum pks_rc rc;
 
-	if (create && make_dirs(cfg->datadir) == -1) {
+	if (create && cmd_make_dirs(cfg->datadir) == -1) {
 		log_warn("cannot create data folder %s", cfg->datadir);
 		return EX_CANTCREAT;
 	}
@@ -67,6 +66,8 @@ cmd_init(struct cmd_ctx *ctx)
 		fprintf(stderr, "usage: pksync init\n");
 		return EX_USAGE;
 	}
+	if ((status = cmd_priv_become_user(ctx->cfg, "init")) != EX_OK)
+		return status;
 	status = cmd_open_store(ctx->cfg, 1, &st);
 	if (status != EX_OK)
 		return status;

@@ -71,6 +71,9 @@ cmd_mail_filter(struct cmd_ctx *ctx)
 
 	if (parse_args(ctx, &dry_run) != 0)
 		return EX_USAGE;
+	/* Refused as root: 75, so the MTA keeps the message. */
+	if (cmd_priv_become_user(cfg, "mail-filter") != EX_OK)
+		return EX_TEMPFAIL;
 	buf_init(&in, cfg->max_mail_size + 1);
 	rc = mail_read(STDIN_FILENO, cfg->max_mail_size, &in);
 	if (rc == PKS_ERR_TOOBIG) {

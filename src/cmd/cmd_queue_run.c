@@ -33,15 +33,18 @@ cmd_queue_run(struct cmd_ctx *ctx)
 		fprintf(stderr, "usage: pksync queue-run\n");
 		return EX_USAGE;
 	}
+	if ((status = cmd_priv_become_user(ctx->cfg, "queue-run")) != EX_OK)
+		return status;
 	if ((status = cmd_open_store(ctx->cfg, 0, &st)) != EX_OK)
 		return status;
 	rc = mail_queue_run(ctx->cfg, st, &qs);
 	store_close(st);
 	if (qs.rows > 0 || qs.expired > 0)
 		printf("queue-run: %zu messages: %zu sent, %zu deferred, "
-		       "%zu failed; %zu given up for age, %zu empty\n",
+		       "%zu failed; %zu given up for age, %zu rows not "
+		       "composed\n",
 		    qs.messages, qs.sent, qs.deferred, qs.failed, qs.expired,
-		    qs.empty);
+		    qs.unsendable);
 	if (rc != PKS_OK) {
 		log_warnx("queue-run stopped: %s", pks_rc_str(rc));
 		return pks_rc_sysexit(rc);

@@ -4,13 +4,18 @@
  * Logs go to stderr.  The signals are blocked before any thread starts,
  * so only this thread receives them.  Recon has its own thread and
  * database connection, so HKP stays responsive during a session.
+ * Started as root, serve prepares the database as [server] user, binds
+ * its ports, then becomes that user (cmd_priv.c).
  */
 #include <config.h>
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "hkp/hkp_server.h"
@@ -66,6 +71,33 @@ prepare_store(const struct pks_config *cfg)
 	return status;
 }
 
+/*
+ * prepare_store as [server] user when started as root: in a child that
+ * becomes the user, so the files it creates are the user's while this
+ * process keeps root until the ports are bound.
+ */
+static int
+prepare_store_as(const struct pks_config *cfg, const struct cmd_priv *p)
+{
+	pid_t pid;
+	int st;
+
+	if (!p->active)
+		return prepare_store(cfg);
+	if ((pid = fork()) == -1) {
+		log_warn("fork");
+		return EX_OSERR;
+	}
+	if (pid == 0) {
+		st = cmd_priv_drop(p);
+		_exit(st != EX_OK ? st : prepare_store(cfg));
+	}
+	while (waitpid(pid, &st, 0) == -1)
+		if (errno != EINTR)
+			return EX_OSERR;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : EX_SOFTWARE;
+}
+
 int
 cmd_serve(struct cmd_ctx *ctx)
 {
@@ -73,6 +105,7 @@ cmd_serve(struct cmd_ctx *ctx)
 	struct recon_gossip *recon = NULL;
 	struct mail_peers *peers;
 	struct ingest_sync_src sync;
+	struct cmd_priv priv;
 	sigset_t set;
 	int sig = 0, status;
 
@@ -80,7 +113,8 @@ cmd_serve(struct cmd_ctx *ctx)
 		fprintf(stderr, "usage: pksync serve\n");
 		return EX_USAGE;
 	}
-	if ((status = prepare_store(ctx->cfg)) != EX_OK)
+	if ((status = cmd_priv_begin(ctx->cfg, "serve", &priv)) != EX_OK ||
+	    (status = prepare_store_as(ctx->cfg, &priv)) != EX_OK)
 		return status;
 
 	sigemptyset(&set);
@@ -106,6 +140,15 @@ cmd_serve(struct cmd_ctx *ctx)
 		mail_peers_free(peers);
 		return status;
 	}
+	/* The ports are bound: nothing more needs root. */
+	if ((status = cmd_priv_drop(&priv)) != EX_OK) {
+		recon_gossip_stop(recon);
+		hkp_server_stop(srv);
+		mail_peers_free(peers);
+		return status;
+	}
+	if (priv.active)
+		log_info("running as user %s", priv.user);
 	notify_send(NOTIFY_READY);
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)

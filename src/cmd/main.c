@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
@@ -98,6 +99,9 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EX_USAGE;
 	}
+	/* Nothing pksync writes is for other users (the database holds
+	 * the addresses of people who wrote to it). */
+	umask(027);
 	log_init(cmd->name, LOG_LVL_INFO);
 	memset(&ctx, 0, sizeof(ctx));
 	if (config_load(conf, &ctx.cfg, &msg) != PKS_OK) {

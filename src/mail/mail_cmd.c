@@ -24,9 +24,8 @@
 
 /* Largest help text read from help_dir. */
 #define HELP_MAX (64u * 1024)
-/* Cap of the intro text and of a reply's second part. */
+/* Cap of the intro text ([mail] max_reply_size caps the second part). */
 #define INTRO_MAX (64u * 1024)
-#define BODY_MAX (MAIL_MAX_REPLY - 1024u * 1024)
 /* Refused keys named in an ADD reply. */
 #define ADD_REASONS 10u
 
@@ -181,8 +180,9 @@ bounce_reason(const struct mail_ctx *ctx, const struct mail_msg *m)
 static int
 own_mail(const struct pks_config *cfg, const struct mail_msg *m)
 {
-	return m->from != NULL && (strcasecmp(m->from, cfg->maintainer) == 0 ||
-				      strcasecmp(m->from, cfg->this_site) == 0);
+	return m->from != NULL &&
+	       (strcasecmp(m->from, cfg->maintainer_addr) == 0 ||
+		   strcasecmp(m->from, cfg->this_site) == 0);
 }
 
 static int
@@ -197,12 +197,20 @@ bulk_precedence(const char *p)
 	       word_is(p, len, "junk");
 }
 
-/* Why no reply may go to rcpt (*why NULL: a reply may go). */
+/*
+ * Why no reply may go to rcpt (*why NULL: a reply may go).  Reply-To can
+ * be forged, so a reply may go to someone who never asked: what bounds
+ * the harm is the reply size ([mail] max_reply_size), replies per
+ * normalised address and hour (max_replies_per_hour: case and +tags
+ * do not make new addresses) and replies of the whole server per hour
+ * (max_replies_total_per_hour).
+ */
 static enum pks_rc
 noreply_reason(const struct mail_ctx *ctx, const struct mail_msg *m,
     const char *rcpt, const char **why)
 {
-	int64_t n = 0;
+	char key[MAIL_RATE_KEY_MAX];
+	int64_t n = 0, since;
 	enum pks_rc rc;
 
 	*why = NULL;
@@ -216,12 +224,18 @@ noreply_reason(const struct mail_ctx *ctx, const struct mail_msg *m,
 		*why = "replies are off (max_replies_per_hour = 0)";
 	if (*why != NULL)
 		return PKS_OK;
-	rc = store_reply_count(ctx->st, rcpt, (int64_t)time(NULL) - 3600, &n);
-	if (rc != PKS_OK)
-		return rc;
-	if (n >= ctx->cfg->max_replies_per_hour)
+	since = (int64_t)time(NULL) - 3600;
+	rc = store_reply_count(ctx->st, NULL, since, &n);
+	if (rc == PKS_OK && n >= ctx->cfg->max_replies_total_per_hour) {
+		*why = "server rate limit (max_replies_total_per_hour)";
+		return PKS_OK;
+	}
+	mail_rate_key(rcpt, key, sizeof(key));
+	if (rc == PKS_OK)
+		rc = store_reply_count(ctx->st, key, since, &n);
+	if (rc == PKS_OK && n >= ctx->cfg->max_replies_per_hour)
 		*why = "rate limit (max_replies_per_hour)";
-	return PKS_OK;
+	return rc;
 }
 
 /* A reply under construction. */
@@ -439,7 +453,7 @@ keys_body(struct store *st, const struct store_keys *f, enum mail_cmd_kind kind,
 		return mail_compose_index(f->v, f->n, kind == MAIL_CMD_VINDEX,
 		    st, time(NULL), &a->body);
 	a->body_keys = 1;
-	buf_init(&raw, BODY_MAX);
+	buf_init(&raw, a->body.max); /* armor only grows it */
 	for (i = 0; i < f->n && rc == PKS_OK; i++)
 		rc = buf_add(&raw, f->v[i].data, f->v[i].len);
 	if (rc == PKS_OK)
@@ -463,10 +477,13 @@ answer_keys(struct mail_ctx *ctx, const struct store_ids *ids, size_t limit,
 		buf_reset(&a->body);
 		a->has_body = 0;
 		a->body_keys = 0;
-		a->status = ", failed";
-		rc = buf_adds(&a->intro,
-		    "The matching keys are too large for "
-		    "one reply; please be more specific.\n");
+		a->status = ", too large";
+		rc = buf_printf(&a->intro,
+		    "The answer is too large for one mail reply (this server "
+		    "sends at most %zu bytes);\nplease use HKP instead, for "
+		    "example\n  gpg --keyserver hkp://%s --recv-keys "
+		    "0x<key ID>\nor be more specific.\n",
+		    ctx->cfg->max_reply_size, ctx->cfg->hostname);
 	} else if (rc == PKS_OK) {
 		rc = buf_printf(&a->intro, "%zu key%s found; %s.\n", f.n,
 		    f.n == 1 ? "" : "s",
@@ -651,7 +668,7 @@ run_command(struct mail_ctx *ctx, const struct mail_msg *m,
 	}
 	memset(&a, 0, sizeof(a));
 	buf_init(&a.intro, INTRO_MAX);
-	buf_init(&a.body, BODY_MAX);
+	buf_init(&a.body, ctx->cfg->max_reply_size);
 	rc = handlers[c->kind](ctx, m, c, &a);
 	if (rc == PKS_OK && noreply != NULL)
 		log_info("mail: no reply to %s (%s)", rcpt, noreply);

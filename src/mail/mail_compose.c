@@ -581,10 +581,32 @@ mail_compose_index(const struct store_key *keys, size_t n, int verbose,
 	return rc;
 }
 
+void
+mail_rate_key(const char *addr, char *out, size_t size)
+{
+	const char *at = strrchr(addr, '@');
+	size_t i, o = 0;
+	int skip = 0;
+
+	for (i = 0; addr[i] != '\0' && o + 1 < size; i++) {
+		if (&addr[i] == at)
+			skip = 0;
+		else if (addr[i] == '+' && at != NULL && &addr[i] < at)
+			skip = 1;
+		if (skip)
+			continue;
+		out[o++] = (addr[i] >= 'A' && addr[i] <= 'Z')
+			       ? (char)(addr[i] - 'A' + 'a')
+			       : addr[i];
+	}
+	out[o] = '\0';
+}
+
 enum pks_rc
 mail_reply_submit(struct store *st, int dry_run, FILE *out, const char *rcpt,
     const struct buf *msg)
 {
+	char key[MAIL_RATE_KEY_MAX];
 	enum pks_rc rc;
 
 	if (dry_run) {
@@ -594,8 +616,9 @@ mail_reply_submit(struct store *st, int dry_run, FILE *out, const char *rcpt,
 		log_info("reply to %s written (dry run)", rcpt);
 		return PKS_OK;
 	}
-	rc =
-	    store_outbox_add_reply(st, rcpt, (const char *)msg->data, msg->len);
+	mail_rate_key(rcpt, key, sizeof(key));
+	rc = store_outbox_add_reply(
+	    st, rcpt, key, (const char *)msg->data, msg->len);
 	if (rc == PKS_OK)
 		log_info("reply to %s queued", rcpt);
 	return rc;

@@ -90,12 +90,22 @@ enum pks_rc mail_compose_reply(const struct pks_config *cfg,
 enum pks_rc mail_compose_index(const struct store_key *keys, size_t n,
     int verbose, struct store *st, time_t now, struct buf *out);
 
+/* Size of a rate-limit key (longer addresses are cut). */
+#define MAIL_RATE_KEY_MAX 320
+
+/*
+ * The key the reply rate limits count an address under: lower-cased,
+ * with any "+tag" of the local part left out, so Alice+x@Example.org
+ * and alice@example.org are one requester.  Written to out[0..size).
+ */
+void mail_rate_key(const char *addr, char *out, size_t size);
+
 /*
  * Hand a composed reply to rcpt to the outgoing side.  With dry_run
  * the message is written to 'out' (and nothing is queued); otherwise it
  * is queued in the database (store_outbox_add_reply, which also counts
- * it for the per-sender rate limit) and "reply to RCPT queued" logged.
- * Errors: PKS_ERR_IO (writing 'out'), the store's errors (nothing
+ * it for the rate limits under mail_rate_key(rcpt)) and "reply to RCPT queued"
+ * logged. Errors: PKS_ERR_IO (writing 'out'), the store's errors (nothing
  * queued; transient ones are worth a retry).
  */
 enum pks_rc mail_reply_submit(struct store *st, int dry_run, FILE *out,

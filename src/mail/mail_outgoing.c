@@ -136,6 +136,16 @@ value_ok(const char *s, size_t n)
 	return 1;
 }
 
+/* A header value with spaces (a display name) but no line break. */
+static int
+phrase_ok(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < ' ' || (unsigned char)*s >= 0x7f)
+			return 0;
+	return 1;
+}
+
 /* One X-KeyServer-Sent line per value of path. */
 static enum pks_rc
 path_headers(const char *path, struct buf *out)
@@ -165,7 +175,7 @@ mail_out_incremental(const char *from, const char *to, const char *path,
 {
 	enum pks_rc rc;
 
-	if (!value_ok(from, strlen(from)) || !value_ok(to, strlen(to)))
+	if (from[0] == '\0' || !phrase_ok(from) || !value_ok(to, strlen(to)))
 		return PKS_ERR_PARSE;
 	rc = buf_printf(
 	    out, "To: %s\nFrom: %s\nSubject: incremental\n", to, from);

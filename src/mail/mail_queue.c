@@ -27,7 +27,8 @@ struct group {
 	size_t n;
 	struct buf text; /* the composed incremental */
 	size_t nkeys;
-	int item; /* index in the send items, -1: not sent */
+	int item;        /* index in the send items, -1: not sent */
+	const char *why; /* item -1: why it could not be composed */
 };
 
 /* One round of a run. */
@@ -126,12 +127,13 @@ make_items(struct round *rd)
 			it->len = f->len;
 		} else {
 			if ((rc = compose(rd, g)) != PKS_OK)
-				log_warnx("mail: incremental to %s cannot be "
-					  "composed: %s",
-				    f->recipient, pks_rc_str(rc));
-			if (rc != PKS_OK || g->nkeys == 0)
+				g->why = pks_rc_str(rc);
+			else if (g->nkeys == 0)
+				g->why = "no key PKS can read (v5/v6 keys or "
+					 "photo IDs only)";
+			if (g->why != NULL)
 				continue;
-			it->rev_path = rd->cfg->maintainer;
+			it->rev_path = rd->cfg->maintainer_addr;
 			it->msg = g->text.data;
 			it->len = g->text.len;
 		}
@@ -152,10 +154,14 @@ end_group(struct round *rd, const struct group *g, struct store_outbox_done *d,
 	size_t i;
 
 	if (g->item < 0) {
-		log_info("mail: %zu queued row(s) for %s hold no key PKS can "
-			 "read: dropped",
-		    g->n, f->recipient);
-		stats->empty += g->n;
+		/* Never handed to the relay, so never deleted: kept as
+		 * failed with the reason, for the admin (pksync stats). */
+		end = STORE_OUTBOX_FAILED;
+		why = g->why;
+		log_warnx("mail: incremental to %s cannot be composed, %zu "
+			  "row(s) kept as failed: %s",
+		    f->recipient, g->n, why);
+		stats->unsendable += g->n;
 	} else {
 		it = &rd->items[g->item];
 		why = it->why;

@@ -11,6 +11,9 @@
  * no connection retried after [mail] queue_retry seconds, doubled per
  * try up to queue_retry_max; on a 5xx answer kept as failed.  Rows
  * queued longer than [mail] queue_max_age are failed when next due.
+ * A row is deleted only after the relay accepted its message: rows
+ * whose incremental cannot be composed (no key PKS can read, a bad
+ * path or address) are kept as failed with the reason.
  *
  * A row is claimed at most once per run (rows due after the run began
  * wait for the next run), so a run always ends; cron or a systemd
@@ -34,13 +37,13 @@
 
 /* What a run did. */
 struct mail_queue_stats {
-	size_t rows;     /* rows claimed */
-	size_t messages; /* messages handed to the relay */
-	size_t sent;     /* messages the relay accepted */
-	size_t deferred; /* messages to retry */
-	size_t failed;   /* messages refused for good */
-	size_t expired;  /* rows given up for age */
-	size_t empty;    /* rows dropped: no key PKS can read */
+	size_t rows;       /* rows claimed */
+	size_t messages;   /* messages handed to the relay */
+	size_t sent;       /* messages the relay accepted */
+	size_t deferred;   /* messages to retry */
+	size_t failed;     /* messages refused for good */
+	size_t expired;    /* rows given up for age */
+	size_t unsendable; /* rows kept as failed: cannot be composed */
 };
 
 /*

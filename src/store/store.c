@@ -87,6 +87,13 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	    "'blob' OR length(fpr) NOT IN (16, 20, 32) ORDER BY id",
 	[STMT_CHECK_DUP_HASH] = "SELECT hex(hash), count(*) FROM keys "
 				"GROUP BY hash HAVING count(*) > 1",
+	[STMT_CHECK_OUTBOX] =
+	    "SELECT id, kind, state FROM outbox WHERE recipient = '' OR "
+	    "length(body) = 0 OR (kind = 'incremental') != (sent IS NOT NULL) "
+	    "OR (state = 'failed' AND lease_owner IS NOT NULL) OR tries < 0 "
+	    "OR created <= 0 OR next_try < 0",
+	[STMT_OUTBOX_INCR_ALL] = "SELECT id, body FROM outbox "
+				 "WHERE kind = 'incremental' ORDER BY id",
 	[STMT_CHECK_WORDS] = "INSERT INTO key_words(key_words, rank) "
 			     "VALUES ('integrity-check', 1)",
 	[STMT_SEARCH_UPDATED] = "SELECT id FROM keys WHERE updated >= ?1 "
@@ -99,6 +106,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_REPLY_PRUNE] = "DELETE FROM mail_replies WHERE created < ?1",
 	[STMT_REPLY_COUNT] = "SELECT count(*) FROM mail_replies "
 			     "WHERE recipient = ?1 AND created >= ?2",
+	[STMT_REPLY_COUNT_ALL] = "SELECT count(*) FROM mail_replies "
+				 "WHERE created >= ?2",
 	/* The recon prefix tree and peer status (store_ptree.c). */
 	[STMT_BEGIN_READ] = "BEGIN DEFERRED",
 	[STMT_PTREE_GET] = "SELECT size, leaf, samples, elems "

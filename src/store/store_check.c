@@ -4,7 +4,9 @@
  * SQLite's own integrity check, the foreign keys, and what the schema
  * promises but cannot enforce by itself: every key has the key ID row of
  * its primary key, a 16-byte hash and a fingerprint of a valid length,
- * no two keys share a hash, and the word index matches the keys.  Each
+ * no two keys share a hash, the word index matches the keys, and every
+ * outbox row is well formed (a recipient, a body, an X-KeyServer-Sent
+ * path exactly on incrementals, no lease on a failed row).  Each
  * problem is one line for the caller.  Recomputing hashes from the
  * packets needs the pgp module and is the caller's job.
  */
@@ -121,6 +123,9 @@ store_check(struct store *st, void (*cb)(void *, const char *), void *arg,
 	if (rc == PKS_OK)
 		rc = check_query(st, &rep, STMT_CHECK_DUP_HASH,
 		    "keys sharing one hash (hash, count)", NULL);
+	if (rc == PKS_OK)
+		rc = check_query(st, &rep, STMT_CHECK_OUTBOX,
+		    "malformed outbox row (id, kind, state)", NULL);
 	if (rc == PKS_OK)
 		rc = check_words(st, &rep);
 	if (nproblems != NULL)

@@ -83,11 +83,11 @@ reply_log(struct store *st, const char *lrcpt, int64_t now)
 }
 
 enum pks_rc
-store_outbox_add_reply(
-    struct store *st, const char *rcpt, const char *msg, size_t len)
+store_outbox_add_reply(struct store *st, const char *rcpt, const char *key,
+    const char *msg, size_t len)
 {
 	int64_t now = (int64_t)time(NULL);
-	char *lrcpt = lower_dup(rcpt);
+	char *lrcpt = lower_dup(key);
 	enum pks_rc rc;
 
 	if ((rc = store_begin(st)) != PKS_OK)
@@ -108,16 +108,18 @@ enum pks_rc
 store_reply_count(struct store *st, const char *rcpt, int64_t since, int64_t *n)
 {
 	sqlite3_stmt *s = NULL;
-	char *lrcpt = lower_dup(rcpt);
+	char *lrcpt = rcpt != NULL ? lower_dup(rcpt) : NULL;
 	enum pks_rc rc;
 	int r;
 
 	*n = 0;
-	if ((rc = store_stmt_get(st, STMT_REPLY_COUNT, &s)) != PKS_OK)
+	rc = store_stmt_get(
+	    st, rcpt != NULL ? STMT_REPLY_COUNT : STMT_REPLY_COUNT_ALL, &s);
+	if (rc != PKS_OK)
 		goto out;
-	r = sqlite3_bind_text(s, 1, lrcpt, -1, SQLITE_STATIC);
-	if (r == SQLITE_OK)
-		r = sqlite3_bind_int64(s, 2, since);
+	r = sqlite3_bind_int64(s, 2, since);
+	if (r == SQLITE_OK && rcpt != NULL)
+		r = sqlite3_bind_text(s, 1, lrcpt, -1, SQLITE_STATIC);
 	if (r == SQLITE_OK)
 		r = sqlite3_step(s);
 	if (r == SQLITE_ROW)
@@ -342,6 +344,29 @@ store_outbox_finish(struct store *st, const char *owner,
 	if (rc != PKS_OK)
 		store_rollback(st);
 	return rc;
+}
+
+enum pks_rc
+store_outbox_incr_foreach(struct store *st,
+    int (*cb)(void *, int64_t, const uint8_t *, size_t), void *arg)
+{
+	sqlite3_stmt *s = NULL;
+	enum pks_rc rc;
+	int r, n;
+
+	if ((rc = store_stmt_get(st, STMT_OUTBOX_INCR_ALL, &s)) != PKS_OK)
+		return rc;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		n = sqlite3_column_bytes(s, 1);
+		if (cb(arg, sqlite3_column_int64(s, 0),
+			(const uint8_t *)sqlite3_column_blob(s, 1),
+			n > 0 ? (size_t)n : 0) != 0) {
+			r = SQLITE_DONE;
+			break;
+		}
+	}
+	store_stmt_done(s);
+	return r == SQLITE_DONE ? PKS_OK : store_fail(st, r);
 }
 
 enum pks_rc

@@ -25,18 +25,20 @@
 #include "util/rc.h"
 
 /*
- * Queue a reply to a person: one outbox row (kind 'reply', due now) and
- * one mail_replies row for rcpt (lower-cased), in a transaction of its
- * own (so it must not be called inside one); reply log rows older than
- * a day are pruned on the way.  msg[0..len) is copied.  Errors:
- * PKS_ERR_BUSY, PKS_ERR_FULL, PKS_ERR_IO, PKS_ERR_DB (nothing written).
+ * Queue a reply to a person: one outbox row to rcpt (kind 'reply', due
+ * now) and one mail_replies row under 'key' (the rate-limit key of
+ * rcpt, lower-cased), in a transaction of its own (so it must not be
+ * called inside one); reply log rows older than a day are pruned on the
+ * way.  msg[0..len) is copied.  Errors: PKS_ERR_BUSY, PKS_ERR_FULL,
+ * PKS_ERR_IO, PKS_ERR_DB (nothing written).
  */
-enum pks_rc store_outbox_add_reply(
-    struct store *st, const char *rcpt, const char *msg, size_t len);
+enum pks_rc store_outbox_add_reply(struct store *st, const char *rcpt,
+    const char *key, const char *msg, size_t len);
 
 /*
- * Number of replies queued to rcpt (compared lower-cased) at or after
- * 'since' (unix time) into *n.  Database errors as above.
+ * Number of replies logged under key rcpt (compared lower-cased), or
+ * to anyone when rcpt is NULL, at or after 'since' (unix time) into
+ * *n.  Database errors as above.
  */
 enum pks_rc store_reply_count(
     struct store *st, const char *rcpt, int64_t since, int64_t *n);
@@ -118,6 +120,14 @@ struct store_outbox_backoff {
 enum pks_rc store_outbox_finish(struct store *st, const char *owner,
     const struct store_outbox_done *d, size_t n,
     const struct store_outbox_backoff *b);
+
+/*
+ * Call cb(arg, id, body, len) for every incremental row, in id order
+ * (for pksync check); body is valid during the call only.  A non-zero
+ * return stops the walk.  Errors: the store's.
+ */
+enum pks_rc store_outbox_incr_foreach(struct store *st,
+    int (*cb)(void *, int64_t, const uint8_t *, size_t), void *arg);
 
 /* Queue state of one recipient of incrementals. */
 struct store_outbox_peer {

@@ -76,6 +76,7 @@ static const struct citem items[] = {
 	{ "server", "search_per_minute", CT_INT, F(search_per_minute), "120", 0,
 	    1000000 },
 	{ "server", "trusted_proxies", CT_STR, F(trusted_proxies), "", 0, 0 },
+	{ "server", "user", CT_STR, F(user), "", 0, 0 },
 	{ "mail", "this_site", CT_STR, F(this_site), NULL, 0, 0 },
 	{ "mail", "maintainer", CT_STR, F(maintainer), NULL, 0, 0 },
 	{ "mail", "relay", CT_STR, F(relay), "127.0.0.1:25", 0, 0 },
@@ -87,6 +88,10 @@ static const struct citem items[] = {
 	{ "mail", "max_last_days", CT_INT, F(max_last_days), "7", 0, 365 },
 	{ "mail", "max_replies_per_hour", CT_INT, F(max_replies_per_hour), "10",
 	    0, 10000 },
+	{ "mail", "max_replies_total_per_hour", CT_INT,
+	    F(max_replies_total_per_hour), "200", 0, 1000000 },
+	{ "mail", "max_reply_size", CT_SIZE, F(max_reply_size), "2097152",
+	    16384, 16LL * 1024 * 1024 },
 	{ "mail", "accept_incrementals", CT_STR, F(accept_incrementals),
 	    "peers", 0, 0 },
 	{ "mail", "help_dir", CT_PATH, F(help_dir), PKS_DATADIR "/help", 0, 0 },
@@ -124,7 +129,7 @@ struct cparse {
 	const char *dir; /* folder for relative paths */
 	unsigned line;
 	char *msg;
-	int seen[NITEMS];
+	unsigned seen[NITEMS]; /* line of each key given, 0 if none */
 };
 
 static char **
@@ -288,7 +293,7 @@ parse_line(struct cparse *p, struct pks_config *cfg, char *line, char *section,
 		return perr(p, "unknown key", key);
 	if (p->seen[idx])
 		return perr(p, "key given twice", key);
-	p->seen[idx] = 1;
+	p->seen[idx] = p->line;
 	return set_value(p, cfg, it, val);
 }
 
@@ -354,6 +359,149 @@ check_ips(struct cparse *p, const char *s)
 	return PKS_OK;
 }
 
+/* RFC 5322 atext (letters, digits and these), for local parts. */
+static int
+is_atext(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') ||
+	       (c != 0 && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
+}
+
+/* A dot-atom local part a[0..n): atext and single inner dots. */
+static int
+local_ok(const char *a, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > 64)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!is_atext((unsigned char)a[i]) &&
+		    (a[i] != '.' || i == 0 || i + 1 == n || a[i + 1] == '.'))
+			return 0;
+	return 1;
+}
+
+/* A domain: labels of letters, digits and '-', no empty label. */
+static int
+domain_ok(const char *d)
+{
+	size_t i, n = strlen(d);
+	int alnum;
+
+	if (n == 0 || n > 253)
+		return 0;
+	for (i = 0; i < n; i++) {
+		alnum = (d[i] >= 'a' && d[i] <= 'z') ||
+			(d[i] >= 'A' && d[i] <= 'Z') ||
+			(d[i] >= '0' && d[i] <= '9') || d[i] == '-';
+		if (!alnum &&
+		    (d[i] != '.' || i == 0 || i + 1 == n || d[i + 1] == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+/* A plain addr-spec as mail needs it: local@domain. */
+static int
+addr_spec_ok(const char *a)
+{
+	const char *at = strchr(a, '@');
+
+	return at != NULL && local_ok(a, (size_t)(at - a)) && domain_ok(at + 1);
+}
+
+/* A display name: printable ASCII, quotes only around the whole. */
+static char *
+display_name(const char *s, size_t n)
+{
+	int plain = 1;
+	size_t i;
+
+	if (n >= 2 && s[0] == '"' && s[n - 1] == '"') {
+		s++;
+		n -= 2;
+	}
+	for (i = 0; i < n; i++) {
+		if (s[i] < ' ' || s[i] > '~' || s[i] == '"' || s[i] == '\\')
+			return NULL;
+		plain &= is_atext((unsigned char)s[i]) || s[i] == ' ';
+	}
+	if (n == 0)
+		return xstrdup("");
+	return plain ? xstrndup(s, n) : xasprintf("\"%.*s\"", (int)n, s);
+}
+
+enum pks_rc
+config_parse_mailbox(const char *in, char **name, char **addr)
+{
+	const char *lt = strchr(in, '<');
+	size_t n;
+
+	*name = *addr = NULL;
+	if (lt == NULL) {
+		if (!addr_spec_ok(in))
+			return PKS_ERR_CONFIG;
+		*addr = xstrdup(in);
+		*name = xstrdup("");
+		return PKS_OK;
+	}
+	n = strlen(lt);
+	if (n < 3 || lt[n - 1] != '>')
+		return PKS_ERR_CONFIG;
+	*addr = xstrndup(lt + 1, n - 2);
+	for (n = (size_t)(lt - in); n > 0 && in[n - 1] == ' '; n--)
+		;
+	if (!addr_spec_ok(*addr) || (*name = display_name(in, n)) == NULL) {
+		free(*addr);
+		*addr = NULL;
+		return PKS_ERR_CONFIG;
+	}
+	return PKS_OK;
+}
+
+/*
+ * this_site becomes the bare address (it is an X-KeyServer-Sent value);
+ * maintainer keeps a display name for From: ("Name <addr>") and its
+ * address goes to maintainer_addr (envelope sender, loop checks).
+ */
+/* Point messages at the line that gave [mail] key (if any). */
+static void
+at_line_of(struct cparse *p, const char *key)
+{
+	size_t idx;
+
+	if (find_item("mail", key, &idx) != NULL && p->seen[idx] != 0)
+		p->line = p->seen[idx];
+}
+
+static enum pks_rc
+finish_addresses(struct cparse *p, struct pks_config *cfg)
+{
+	char *name = NULL, *addr = NULL;
+
+	at_line_of(p, "this_site");
+	if (config_parse_mailbox(cfg->this_site, &name, &addr) != PKS_OK)
+		return perr(p, "this_site must be an address (local@domain)",
+		    cfg->this_site);
+	free(cfg->this_site);
+	cfg->this_site = addr;
+	free(name);
+	at_line_of(p, "maintainer");
+	if (config_parse_mailbox(cfg->maintainer, &name, &addr) != PKS_OK)
+		return perr(p,
+		    "maintainer must be an address, optionally with an "
+		    "ASCII display name (Name <local@domain>)",
+		    cfg->maintainer);
+	free(cfg->maintainer);
+	cfg->maintainer =
+	    name[0] ? xasprintf("%s <%s>", name, addr) : xstrdup(addr);
+	cfg->maintainer_addr = addr;
+	free(name);
+	return PKS_OK;
+}
+
 /* Fill what depends on other keys: db path, host and port, names. */
 static enum pks_rc
 finish(struct cparse *p, struct pks_config *cfg)
@@ -384,7 +532,9 @@ finish(struct cparse *p, struct pks_config *cfg)
 	if (cfg->body_budget < cfg->max_post)
 		return perr(p,
 		    "body_budget must hold at least one max_post body", NULL);
-	return check_ips(p, cfg->trusted_proxies);
+	if (check_ips(p, cfg->trusted_proxies) != PKS_OK)
+		return PKS_ERR_CONFIG;
+	return finish_addresses(p, cfg);
 }
 
 static char *
@@ -470,6 +620,7 @@ config_free(struct pks_config *cfg)
 			free(*str_slot(cfg, &items[i]));
 	free(cfg->path);
 	free(cfg->http_host);
+	free(cfg->maintainer_addr);
 	free(cfg);
 }
 

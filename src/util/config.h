@@ -44,17 +44,21 @@ struct pks_config {
 	int add_per_minute;     /* /pks/add per address; 0 none */
 	int search_per_minute;  /* word and e-mail searches per address */
 	char *trusted_proxies;  /* IPs whose X-Forwarded-For is believed */
+	char *user; /* started as root: become this user ("": refuse) */
 
 	/* [mail] */
-	char *this_site;
-	char *maintainer;
+	char *this_site;       /* a bare address (display name dropped) */
+	char *maintainer;      /* From: form: "addr" or "Name <addr>" */
+	char *maintainer_addr; /* the bare address of maintainer */
 	char *relay;
 	char *peers_file;
-	size_t max_mail_size;        /* bytes of one incoming message */
-	size_t max_reply_keys;       /* keys in one mail reply */
-	int max_last_days;           /* largest n of LAST n; 0 refuses LAST */
-	int max_replies_per_hour;    /* replies to one address; 0: none */
-	char *accept_incrementals;   /* "peers" or "anyone" */
+	size_t max_mail_size;     /* bytes of one incoming message */
+	size_t max_reply_keys;    /* keys in one mail reply */
+	int max_last_days;        /* largest n of LAST n; 0 refuses LAST */
+	int max_replies_per_hour; /* replies to one address; 0: none */
+	int max_replies_total_per_hour; /* replies of the server; 0: none */
+	size_t max_reply_size;          /* bytes of a reply's keys or listing */
+	char *accept_incrementals;      /* "peers" or "anyone" */
 	char *help_dir;              /* folder of the pks_help.<lang> files */
 	char *default_language;      /* help language when none is asked */
 	size_t max_incremental_size; /* key bytes in one outgoing incremental */
@@ -92,6 +96,15 @@ enum pks_rc config_read(
     FILE *f, const char *path, struct pks_config **out, char **msg);
 
 void config_free(struct pks_config *cfg);
+
+/*
+ * Split a mailbox "local@domain", "Name <local@domain>" or
+ * "\"Name\" <local@domain>" into its display name as a header needs it
+ * ("" if none; in quotes when it holds more than letters, digits and
+ * spaces) and its address.  Only ASCII; PKS_ERR_CONFIG when malformed.
+ * Both results are owned by the caller.
+ */
+enum pks_rc config_parse_mailbox(const char *in, char **name, char **addr);
 
 /* Parse "host:port" (IPv4, [IPv6] or name).  *host is owned by caller. */
 enum pks_rc config_parse_hostport(const char *s, char **host, uint16_t *port);

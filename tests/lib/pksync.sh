@@ -6,7 +6,11 @@
 #                        write DIR/pksync.conf (datadir DIR/data, HTTP on
 #                        127.0.0.1:0, recon on RECON_PORT when given, one
 #                        membership line "127.0.0.1 PORT" per peer) and run
-#                        "pksync init"
+#                        "pksync init".  As root: "user = $PKS_USER" (nobody
+#                        unless set), DIR given to that user and the folders
+#                        above it under /tmp made enterable (pks_user_dir)
+#   pks_user_dir DIR     as root: give DIR to $PKS_USER and let it enter
+#                        DIR's parents below /tmp; else nothing
 #   pks_start DIR        "pksync serve" in its own session, stderr to
 #                        DIR/serve.log; waits for "listening on 127.0.0.1:PORT"
 #                        and sets and exports PKS_PORT (also in DIR/http.port)
@@ -48,6 +52,20 @@ pks_public_copy() {
 	export PKSYNC PKS_HELP_DIR
 }
 
+# Started as root, pksync becomes [server] user; its folders must be
+# that user's, and reachable (mktemp -d makes 0700 folders).
+PKS_USER=${PKS_USER:-nobody}
+pks_user_dir() {
+	local dir=$1 up
+	[ "$(id -u)" = 0 ] || return 0
+	chown -R "$PKS_USER:$(id -gn "$PKS_USER")" "$dir" || return 1
+	up=$(dirname "$dir")
+	while [ "${up#/tmp/}" != "$up" ]; do
+		chmod o+x "$up" || return 1
+		up=$(dirname "$up")
+	done
+}
+
 pks() {
 	local dir=$1
 	shift
@@ -68,6 +86,7 @@ pks_setup() {
 		echo "http_listen = 127.0.0.1:0"
 		echo "hostname = pksync.test"
 		echo "contact = 0x0123456789ABCDEF"
+		[ "$(id -u)" = 0 ] && echo "user = $PKS_USER"
 		if [ -n "$recon" ]; then
 			echo "[recon]"
 			echo "listen = 127.0.0.1:$recon"
@@ -79,6 +98,7 @@ pks_setup() {
 	for p in "$@"; do
 		echo "127.0.0.1 $p" >>"$dir/membership"
 	done
+	pks_user_dir "$dir" || return 1
 	pks "$dir" init >"$dir/init.out" 2>&1 || {
 		echo "pksync init failed:" >&2
 		cat "$dir/init.out" >&2

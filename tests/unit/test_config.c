@@ -118,6 +118,55 @@ test_errors(void)
 	expect_error("[server]\njust words\n", "key = value");
 }
 
+/* maintainer and this_site: validated when read, display names kept. */
+static void
+test_addresses(void)
+{
+	struct pks_config *cfg = NULL;
+	char *msg = NULL;
+
+	CHECK(config_load(write_conf("[mail]\n"
+				     "maintainer = Keyserver Admin "
+				     "<admin@example.org>\n"
+				     "this_site = PKS <pgp-public-keys@example.org>\n"),
+	    &cfg, &msg) == PKS_OK);
+	CHECK(cfg != NULL && strcmp(cfg->maintainer,
+	    "Keyserver Admin <admin@example.org>") == 0);
+	CHECK(cfg != NULL && strcmp(cfg->maintainer_addr,
+	    "admin@example.org") == 0);
+	CHECK(cfg != NULL && strcmp(cfg->this_site,
+	    "pgp-public-keys@example.org") == 0);
+	config_free(cfg);
+	free(msg);
+	CHECK(config_load(write_conf("[mail]\n"
+				     "maintainer = J. Doe <j@example.org>\n"),
+	    &cfg, &msg) == PKS_OK);
+	CHECK(cfg != NULL && strcmp(cfg->maintainer,
+	    "\"J. Doe\" <j@example.org>") == 0);
+	config_free(cfg);
+	free(msg);
+	CHECK(config_load(write_conf(""), &cfg, &msg) == PKS_OK);
+	CHECK(cfg != NULL && strcmp(cfg->maintainer,
+	    "keyserver-admin@localhost") == 0 &&
+	    strcmp(cfg->maintainer_addr, "keyserver-admin@localhost") == 0);
+	config_free(cfg);
+	free(msg);
+	expect_error("[mail]\n\nmaintainer = admin\n", ":3: maintainer must");
+	expect_error("[mail]\nmaintainer = Admin <a@b\n", "maintainer must");
+	expect_error("[mail]\nmaintainer = a b@example.org\n",
+	    "maintainer must");
+	expect_error("[mail]\nmaintainer = x\"y <a@example.org>\n",
+	    "maintainer must");
+	expect_error("[mail]\nmaintainer = a@@example.org\n",
+	    "maintainer must");
+	expect_error("[mail]\nthis_site = pgp-public-keys@\n",
+	    ":2: this_site must");
+	expect_error("[mail]\nthis_site = .a@example.org\n",
+	    "this_site must");
+	expect_error("[mail]\nthis_site = a@example..org\n",
+	    "this_site must");
+}
+
 static void
 test_missing_file(void)
 {
@@ -152,6 +201,7 @@ main(void)
 	RUN(test_limits);
 	RUN(test_values_and_paths);
 	RUN(test_errors);
+	RUN(test_addresses);
 	RUN(test_missing_file);
 	RUN(test_hostport);
 	unlink(write_conf(""));

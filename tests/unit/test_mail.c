@@ -443,6 +443,19 @@ test_get(void)
 	check_headers(r, "GET debian, failed", NULL);
 	CHECK(has_text(r, "More than 100 keys match"));
 	free(r);
+	/* An answer over max_reply_size: "too large, use HKP" instead. */
+	cfg->max_reply_keys = 5000;
+	cfg->max_reply_size = 16384;
+	r = reply_to("get-toomany.eml");
+	check_headers(r, "GET debian, too large", NULL);
+	CHECK(has_text(r, "too large for one mail reply (this server sends "
+			  "at most 16384 bytes)"));
+	CHECK(has_text(r, "please use HKP instead"));
+	CHECK(!has_text(r, "BEGIN PGP PUBLIC KEY BLOCK"));
+	CHECK(strlen(r) < 16384);
+	free(r);
+	cfg->max_reply_keys = 100;
+	cfg->max_reply_size = 2 * 1024 * 1024;
 	r = reply_to("get-noarg.eml");
 	check_headers(r, "GET, is not supported", NULL);
 	free(r);
@@ -494,11 +507,13 @@ test_last_help_invalid(void)
 {
 	char *r;
 
+	cfg->max_reply_size = 16 * 1024 * 1024;
 	r = reply_to("last.eml");
 	check_headers(r, "LAST 7", NULL);
 	CHECK(has_text(r, "More than 100 keys changed") &&
 	    has_text(r, "100 keys found; the keys are attached."));
 	free(r);
+	cfg->max_reply_size = 2 * 1024 * 1024;
 	cfg->max_last_days = 0;
 	r = reply_to("last.eml");
 	check_headers(r, "LAST 7, failed", NULL);
@@ -671,7 +686,44 @@ test_outbox_rate_limit(void)
 	free(r);
 	CHECK(sql_int("SELECT count(*) FROM outbox WHERE recipient = "
 	    "'alice@example.org'") == 3);
+	/* Case and +tag variants are the same requester: Alice has had 1
+	 * of her 2 this hour, so one of the next two is answered. */
+	for (i = 0; i < 2; i++) {
+		r = feed("help-tag.eml", NULL, 0, &rc);
+		CHECK(rc == PKS_OK);
+		free(r);
+	}
+	CHECK(sql_int("SELECT count(*) FROM outbox WHERE recipient = "
+	    "'Alice+keys@EXAMPLE.org'") == 1);
+	CHECK(store_reply_count(st, "alice@example.org", 0, &n) == PKS_OK &&
+	    n == 4);
+	/* The whole server's hourly limit (2 replies this hour so far). */
 	cfg->max_replies_per_hour = 10;
+	cfg->max_replies_total_per_hour = 4;
+	for (i = 0; i < 3; i++) {
+		r = feed("reply-to.eml", "alice@example.org", 0, &rc);
+		CHECK(rc == PKS_OK);
+		free(r);
+	}
+	CHECK(sql_int("SELECT count(*) FROM outbox WHERE recipient = "
+	    "'bob@example.net'") == 3);
+	CHECK(store_reply_count(st, NULL, 0, &n) == PKS_OK && n == 7);
+	cfg->max_replies_total_per_hour = 200;
+}
+
+static void
+test_rate_key(void)
+{
+	char k[MAIL_RATE_KEY_MAX];
+
+	mail_rate_key("Alice+Tag@Example.ORG", k, sizeof(k));
+	CHECK(strcmp(k, "alice@example.org") == 0);
+	mail_rate_key("a+b+c@x+y.test", k, sizeof(k));
+	CHECK(strcmp(k, "a@x+y.test") == 0);
+	mail_rate_key("NoAt+x", k, sizeof(k));
+	CHECK(strcmp(k, "noat+x") == 0);
+	mail_rate_key("abcdef@example.org", k, 4);
+	CHECK(strcmp(k, "abc") == 0);
 }
 
 /* A database locked by another writer: a transient error, nothing
@@ -779,6 +831,7 @@ main(void)
 	RUN(test_add_bulk);
 	RUN(test_incremental);
 	RUN(test_outbox_rate_limit);
+	RUN(test_rate_key);
 	RUN(test_busy);
 	if (access(KEYRING, R_OK) == 0 && load_keyring()) {
 		RUN(test_get);

@@ -261,8 +261,8 @@ test_claim_lease_finish(void)
 	CHECK(store_outbox_add_incremental(st, peer_c, site_a,
 	    (const uint8_t *)"y", 1) == PKS_OK);
 	CHECK(store_commit(st) == PKS_OK);
-	CHECK(store_outbox_add_reply(st, "alice@example.org", "To: a\n\nx\n",
-	    9) == PKS_OK);
+	CHECK(store_outbox_add_reply(st, "alice@example.org",
+	    "alice@example.org", "To: a\n\nx\n", 9) == PKS_OK);
 	n = claim(st, "run1", now, &rows);
 	CHECK(n == 3);
 	/* A second run at the same time gets nothing: all leased. */
