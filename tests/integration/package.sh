@@ -19,9 +19,14 @@
 grep -q -- '-fsanitize' "$PKS_BUILDDIR/config.log" 2>/dev/null &&
 	skip_all "sanitizer build: the package is tested in the plain build"
 command -v dpkg-buildpackage >/dev/null || skip_all "needs dpkg-dev"
+# One package test at a time on a machine (two builds or checkouts may
+# run their suites at once): the package and the user are machine-wide.
+exec 9>/var/lock/pksync-package-test.lock
+flock -w 1200 9 || skip_all "another package test held the lock for 20 minutes"
 if dpkg-query -W -f='${Status}' pksync 2>/dev/null | grep -q 'ok installed'; then
 	skip_all "a pksync package is already installed on this machine"
 fi
+APT="apt-get -y -q -o DPkg::Lock::Timeout=600"
 
 T=$(mktemp -d /tmp/pkpkg.XXXXXX)
 chmod 755 "$T"
@@ -32,7 +37,7 @@ cleanup() {
 	stop_pid "$T/serve.pid" 10
 	stop_pid "$T/notify.pid" 5
 	if dpkg-query -W -f='${Status}' pksync 2>/dev/null | grep -q 'installed'; then
-		apt-get purge -y -q pksync >/dev/null 2>&1
+		$APT purge pksync >/dev/null 2>&1
 	fi
 	[ -z "$had_user" ] && getent passwd pksync >/dev/null &&
 		deluser --quiet --system pksync >/dev/null 2>&1
@@ -54,8 +59,7 @@ lint=$(lintian "$deb" 2>/dev/null | grep '^E:')
 is "lintian reports no error" "$lint" ""
 
 export DEBIAN_FRONTEND=noninteractive
-ok "apt-get install ./pksync_*.deb" \
-	apt-get install -y -q --no-install-recommends "$deb"
+ok "apt-get install ./pksync_*.deb" $APT install --no-install-recommends "$deb"
 ok "the system user pksync" sh -c 'getent passwd pksync | grep -q ":/var/lib/pksync:"'
 is "/var/lib/pksync: 0750, pksync's" "$(stat -c '%a %U %G' /var/lib/pksync)" "750 pksync pksync"
 ok "postinst ran pksync init" test -f /var/lib/pksync/pksync.db
@@ -115,11 +119,11 @@ is "serve told the service manager it is ready (Type=notify)" "$(cat "$T/notify.
 stop_pid "$T/serve.pid" 10
 stop_pid "$T/notify.pid" 5
 
-ok "apt-get remove pksync" apt-get remove -y -q pksync
+ok "apt-get remove pksync" $APT remove pksync
 ok "the binary is gone" test ! -e /usr/bin/pksync
 ok "removing keeps the database" test -f /var/lib/pksync/pksync.db
 ok "removing keeps the configuration" test -f /etc/pksync/pksync.conf
-ok "apt-get purge pksync" apt-get purge -y -q pksync
+ok "apt-get purge pksync" $APT purge pksync
 ok "purging deletes the data" test ! -e /var/lib/pksync
 ok "purging deletes the configuration" test ! -e /etc/pksync/pksync.conf
 tap_done
