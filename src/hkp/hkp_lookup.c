@@ -22,6 +22,8 @@
 #include "pgp/pgp_fpr.h"
 #include "pgp/pgp_index.h"
 #include "pgp/pgp_key.h"
+#include "pgp/pgp_verify.h"
+#include "util/limits.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -110,6 +112,15 @@ page_begin(struct hkp_ctx *ctx, const char *what, struct buf *out)
 	return rc;
 }
 
+/* A key as it is served (pgp_verify.h: verified self-signatures, a
+ * bounded number of certifications, nothing gpg cannot parse). */
+static enum pks_rc
+served(const struct store_key *k, struct buf *out)
+{
+	return pgp_served_bytes(k->data, k->len, k->checks, k->checks_len,
+	    pks_key_limits()->served_certs, out);
+}
+
 /* One key's armor into out, from the cache when it holds this version. */
 static enum pks_rc
 armor_one(struct hkp_ctx *ctx, const struct store_key *k, struct buf *out)
@@ -118,13 +129,19 @@ armor_one(struct hkp_ctx *ctx, const struct store_key *k, struct buf *out)
 	size_t start = out->len;
 	enum pks_rc rc;
 
+	struct buf raw;
+
 	rc = hkp_cache_get(c, k->id, k->hash, out);
 	if (rc != PKS_ERR_NOTFOUND)
 		return rc;
-	rc = pgp_armor_encode(k->data, k->len, NULL, out);
+	buf_init(&raw, HKP_MAX_REPLY);
+	rc = served(k, &raw);
+	if (rc == PKS_OK)
+		rc = pgp_armor_encode(raw.data, raw.len, NULL, out);
 	if (rc == PKS_OK)
 		hkp_cache_put(
 		    c, k->id, k->hash, out->data + start, out->len - start);
+	buf_free(&raw);
 	return rc;
 }
 
@@ -140,7 +157,7 @@ armor_keys(struct hkp_ctx *ctx, const struct store_keys *f, struct buf *out)
 		return armor_one(ctx, &f->v[0], out);
 	buf_init(&raw, HKP_MAX_REPLY);
 	for (i = 0; i < f->n && rc == PKS_OK; i++)
-		rc = buf_add(&raw, f->v[i].data, f->v[i].len);
+		rc = served(&f->v[i], &raw);
 	if (rc == PKS_OK)
 		rc = pgp_armor_encode(raw.data, raw.len, NULL, out);
 	buf_free(&raw);

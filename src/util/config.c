@@ -94,9 +94,31 @@ static const struct citem items[] = {
 	    3600 },
 	{ "recon", "read_timeout", CT_INT, F(recon_read_timeout), "300", 1,
 	    86400 },
+	{ "keys", "max_bytes", CT_SIZE, F(key_max_bytes), "67108864", 65536,
+	    PKS_MAX_KEY },
+	{ "keys", "max_packets", CT_SIZE, F(key_max_packets), "250000", 100,
+	    PKS_MAX_KEY_PACKETS },
+	{ "keys", "served_certs_per_uid", CT_SIZE, F(served_certs), "100", 0,
+	    100000 },
 };
 
 #define NITEMS (sizeof(items) / sizeof(items[0]))
+
+/* The [keys] limits of the last config read (pks_key_limits). */
+static struct pks_key_limits key_limits = { PKS_MAX_KEY, PKS_MAX_KEY_PACKETS,
+	PKS_SERVED_CERTS_DEFAULT };
+
+const struct pks_key_limits *
+pks_key_limits(void)
+{
+	return &key_limits;
+}
+
+void
+pks_key_limits_set(const struct pks_key_limits *l)
+{
+	key_limits = *l;
+}
 
 /* Parsing state: what is needed to report "file:line: msg". */
 struct cparse {
@@ -335,6 +357,9 @@ finish(struct cparse *p, struct pks_config *cfg)
 		    cfg->accept_incrementals);
 	if (cfg->max_post == 0)
 		cfg->max_post = PKS_MAX_POST_DEFAULT;
+	key_limits.max_bytes = cfg->key_max_bytes;
+	key_limits.max_packets = cfg->key_max_packets;
+	key_limits.served_certs = cfg->served_certs;
 	return PKS_OK;
 }
 

@@ -61,6 +61,11 @@ struct pks_config {
 	int recon_fetch_timeout;  /* hashquery connect and each read (s) */
 	int recon_config_timeout; /* config exchange and verdicts (s) */
 	int recon_read_timeout;   /* any later recon read (s) */
+
+	/* [keys]: also in force through pks_key_limits() once read */
+	size_t key_max_bytes;   /* bytes of a stored key (merged result) */
+	size_t key_max_packets; /* packets of a stored key */
+	size_t served_certs;    /* third-party certs per uid served */
 };
 
 /*
