@@ -120,7 +120,7 @@ function addkey(line, unset,   k, v) {
 }
 !insec { next }
 /^[ \t]*$/ { next }
-/^#[ \t]*[a-z_]+[ \t]*=/ {
+/^#[ \t]*[a-z_]+[ \t]+= / {
 	line = $0
 	sub(/^#[ \t]*/, "", line)
 	addkey(line, 1)

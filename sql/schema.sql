@@ -35,7 +35,10 @@ CREATE TABLE keys (
 	created INTEGER NOT NULL,            -- unix time first stored
 	updated INTEGER NOT NULL,            -- unix time of the last change
 	uids TEXT NOT NULL,
-	data BLOB NOT NULL
+	data BLOB NOT NULL,
+	-- self-signature check record (src/pgp/pgp_verify.h); NULL: the
+	-- key predates migration 006 and is verified when read
+	checks BLOB
 );
 -- Not unique: two keys with one MD5 must not block each other.
 CREATE INDEX keys_hash ON keys(hash);
@@ -171,4 +174,17 @@ CREATE TABLE recon_peers (
 	ok_fetched INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 
-INSERT INTO meta(name, value) VALUES ('schema_version', '5');
+-- Keys refused for good, by the SKS hash they came with (migration
+-- 006-sigchecks.sql): recon does not fetch these hashes again, and
+-- "pksync stats" lists them.
+CREATE TABLE refused (
+	hash BLOB PRIMARY KEY CHECK (length(hash) = 16),
+	fpr BLOB,                            -- NULL: no fingerprint
+	reason TEXT NOT NULL,
+	source TEXT NOT NULL,                -- hkp, recon, mail, import
+	first INTEGER NOT NULL,              -- unix time first refused
+	last INTEGER NOT NULL,               -- unix time last refused
+	count INTEGER NOT NULL DEFAULT 1
+) WITHOUT ROWID;
+
+INSERT INTO meta(name, value) VALUES ('schema_version', '6');

@@ -19,12 +19,15 @@
 #include "store/store.h"
 #include "store/store_ptree.h"
 #include "store/store_outbox.h"
+#include "store/store_refused.h"
 #include "util/log.h"
 #include "util/utc.h"
 
 #define STATS_DAYS 14
 /* Failed messages listed. */
 #define STATS_FAILED 50
+/* Refused hashes listed by the text form (newest first). */
+#define STATS_REFUSED 20
 
 struct stats {
 	int64_t nkeys;
@@ -35,6 +38,7 @@ struct stats {
 	size_t nqueue;
 	struct store_outbox_failed *failed;
 	size_t nfailed;
+	int64_t nrefused;          /* hashes refused for good */
 	struct ingest_sync *peers; /* the sync list */
 };
 
@@ -164,7 +168,7 @@ print_json(const struct stats *s)
 		    (long long)s->days[i].nupdated);
 	printf("]");
 	print_queue_json(s);
-	printf("}\n");
+	printf(",\"refused\":%lld}\n", (long long)s->nrefused);
 }
 
 static enum pks_rc
@@ -222,6 +226,33 @@ print_recon(const struct store_recon_peer *rp, size_t n)
 	}
 }
 
+static void
+refused_line(void *arg, const struct store_refused *r)
+{
+	char when[32];
+
+	(void)arg;
+	when_text(r->last, when, sizeof(when));
+	printf("refused %s key %s from %s, %lld times, last %s UTC: %s\n",
+	    r->hash, r->fpr[0] ? r->fpr : "-", r->source, (long long)r->count,
+	    when, r->reason);
+}
+
+/* Keys refused for good (by the SKS hash they came with), newest
+ * first: recon does not fetch these again. */
+static enum pks_rc
+print_refused(struct store *st)
+{
+	int64_t n = 0;
+	enum pks_rc rc;
+
+	printf("refused keys (not fetched again):\n");
+	rc = store_refused_list(st, STATS_REFUSED, refused_line, NULL, &n);
+	if (rc == PKS_OK)
+		printf("%lld refused in all\n", (long long)n);
+	return rc;
+}
+
 int
 cmd_stats(struct cmd_ctx *ctx)
 {
@@ -244,15 +275,19 @@ cmd_stats(struct cmd_ctx *ctx)
 	rc = load(ctx->cfg, st, &s);
 	if (rc == PKS_OK)
 		rc = store_recon_peer_list(st, &rp, &nrp);
+	if (rc == PKS_OK && json) {
+		rc = store_refused_list(st, 0, NULL, NULL, &s.nrefused);
+		if (rc == PKS_OK)
+			print_json(&s);
+	} else if (rc == PKS_OK) {
+		print_text(ctx->cfg, &s);
+		print_recon(rp, nrp);
+		rc = print_refused(st);
+	}
 	store_close(st);
 	if (rc != PKS_OK) {
 		log_warnx("cannot read statistics: %s", pks_rc_str(rc));
 		status = EX_SOFTWARE;
-	} else if (json) {
-		print_json(&s);
-	} else {
-		print_text(ctx->cfg, &s);
-		print_recon(rp, nrp);
 	}
 	free(rp);
 	free(s.days);

@@ -6,8 +6,10 @@
  *        Fingerprint=2069 1DFC ...              (fingerprint=on)
  *
  * vindex lists user IDs, subkeys and a "sig" line per signature (type,
- * issuer, date, [selfsig]).  Signatures are not verified; their facts
- * come from pgp_sig_info() (pgp_index.h).
+ * issuer, date, [selfsig]).  Both list the key as it is served
+ * (pgp_key_served): facts from verified self-signatures, user IDs and
+ * subkeys those make valid, a bounded number of third-party
+ * certifications per user ID.
  * Every user ID goes through hkp_html_escape().
  */
 #include <config.h>
@@ -20,6 +22,7 @@
 #include "hkp/hkp_int.h"
 #include "pgp/pgp_fpr.h"
 #include "pgp/pgp_index.h"
+#include "util/limits.h"
 #include "util/log.h"
 #include "util/utc.h"
 
@@ -38,16 +41,10 @@ hkp_key_info(
 	struct pks_err err = { 0, NULL };
 	enum pks_rc rc;
 
-	*key = NULL;
-	*info = NULL;
-	rc = pgp_key_parse(k->data, k->len, key, &err);
-	if (rc == PKS_OK) {
-		rc = pgp_key_info(*key, info);
-		if (rc != PKS_OK) {
-			pgp_key_free(*key);
-			*key = NULL;
-		}
-	}
+	/* What people are shown is what they are served: verified
+	 * self-signatures, bounded third-party certifications. */
+	rc = pgp_key_listing(k->data, k->len, k->checks, k->checks_len,
+	    pks_key_limits()->served_certs, key, info, &err);
 	if (rc != PKS_OK)
 		log_warnx("hkp: stored key id=%lld does not parse: %s",
 		    (long long)k->id, err.why ? err.why : pks_rc_str(rc));
@@ -196,63 +193,38 @@ short_entry(struct buf *out, const struct hkp_query *q,
 	return rc;
 }
 
-static const struct pgp_subkey_info *
-subkey_of(const struct pgp_key_info *info, const struct pgp_pkt *pkt,
-    struct pgp_fpr *fpr)
-{
-	struct pks_err err = { 0, NULL };
-	size_t i;
-
-	if (pgp_fpr_compute(pkt->body, pkt->len, fpr, &err) != PKS_OK)
-		return NULL;
-	for (i = 0; i < info->nsubkeys; i++)
-		if (memcmp(info->subkeys[i].fpr.keyid, fpr->keyid, 8) == 0)
-			return &info->subkeys[i];
-	return NULL;
-}
-
 static enum pks_rc
-uid_block(
-    struct buf *out, const struct pgp_block *b, const struct pgp_fpr *primary)
+uid_block(struct buf *out, const struct pgp_uid_info *u,
+    const struct pgp_fpr *primary)
 {
-	struct pgp_uid_info u;
 	enum pks_rc rc;
 
-	memset(&u, 0, sizeof(u));
-	u.text = b->head.body;
-	u.len = b->head.len;
-	u.is_uat = b->head.tag != 13;
 	rc = buf_adds(out, "uid  ");
 	if (rc == PKS_OK)
-		rc = uid_text(out, &u);
+		rc = uid_text(out, u);
 	if (rc == PKS_OK)
 		rc = buf_addc(out, '\n');
 	if (rc == PKS_OK)
-		rc = sig_lines(out, b->sigs, b->nsigs, primary);
+		rc = sig_lines(out, u->sigs, u->nsigs, primary);
 	return rc;
 }
 
 static enum pks_rc
 subkey_block(struct buf *out, const struct pgp_key_info *info,
-    const struct pgp_block *b, time_t now)
+    const struct pgp_subkey_info *sk, time_t now)
 {
-	const struct pgp_subkey_info *sk;
-	struct pgp_fpr fpr;
 	size_t width;
 	enum pks_rc rc;
 
-	sk = subkey_of(info, &b->head, &fpr);
-	if (sk == NULL)
-		rc = buf_adds(out, "sub  [unreadable subkey]");
-	else
-		rc = pub_line(
-		    out, "sub", &fpr, sk->algo, sk->bits, sk->ctime, &width);
-	if (rc == PKS_OK && sk != NULL)
+	rc = pub_line(
+	    out, "sub", &sk->fpr, sk->algo, sk->bits, sk->ctime, &width);
+	if (rc == PKS_OK)
 		rc = pgp_index_status(out, sk->revoked, sk->expires, now);
 	if (rc == PKS_OK)
 		rc = buf_addc(out, '\n');
 	if (rc == PKS_OK)
-		rc = sig_lines(out, b->sigs, b->nsigs, &info->fpr);
+		rc = sig_lines(
+		    out, sk->block->sigs, sk->block->nsigs, &info->fpr);
 	return rc;
 }
 
@@ -274,10 +246,10 @@ long_entry(struct buf *out, const struct hkp_query *q,
 		rc = fingerprint_line(out, &info->fpr);
 	if (rc == PKS_OK)
 		rc = sig_lines(out, key->sigs, key->nsigs, &info->fpr);
-	for (i = 0; i < key->nuids && rc == PKS_OK; i++)
-		rc = uid_block(out, &key->uids[i], &info->fpr);
-	for (i = 0; i < key->nsubkeys && rc == PKS_OK; i++)
-		rc = subkey_block(out, info, &key->subkeys[i], now);
+	for (i = 0; i < info->nuids && rc == PKS_OK; i++)
+		rc = uid_block(out, &info->uids[i], &info->fpr);
+	for (i = 0; i < info->nsubkeys && rc == PKS_OK; i++)
+		rc = subkey_block(out, info, &info->subkeys[i], now);
 	return rc;
 }
 

@@ -22,6 +22,8 @@
 #include "pgp/pgp_fpr.h"
 #include "pgp/pgp_index.h"
 #include "pgp/pgp_key.h"
+#include "pgp/pgp_verify.h"
+#include "util/limits.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 

@@ -377,12 +377,8 @@ collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, size_t keylen,
 static int
 is_search(const struct hkp_query *q)
 {
-	if (q->op == HKP_OP_INDEX || q->op == HKP_OP_VINDEX)
-		return 1;
-	if (q->op != HKP_OP_GET)
-		return 0;
-	return q->search.kind != STORE_QUERY_KEYID &&
-	       q->search.kind != STORE_QUERY_FPR;
+	return q->search.kind == STORE_QUERY_WORDS ||
+	       q->search.kind == STORE_QUERY_EMAIL;
 }
 
 static enum pks_rc

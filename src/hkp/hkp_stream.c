@@ -19,6 +19,8 @@
 #include "hkp/hkp_cache.h"
 #include "hkp/hkp_int.h"
 #include "pgp/pgp_armor.h"
+#include "pgp/pgp_verify.h"
+#include "util/limits.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -114,15 +116,40 @@ hkp_stream_hashquery(
 	return PKS_OK;
 }
 
-/* The armor of the one key of an answer, through the cache. */
+/* Replace cur's stored bytes by what people get of the key
+ * (pgp_verify.h): verified self-signatures, a bounded number of
+ * third-party certifications, nothing gpg cannot parse. */
 static enum pks_rc
-armor_single(struct hkp_stream *s, const struct store_key *k)
+serve_cur(struct hkp_stream *s)
+{
+	struct buf out;
+	enum pks_rc rc;
+
+	buf_init(&out, PKS_MAX_KEY);
+	rc = pgp_served_bytes(s->cur.data, s->cur.len, s->cur.checks,
+	    s->cur.checks_len, pks_key_limits()->served_certs, &out);
+	if (rc != PKS_OK) {
+		buf_free(&out);
+		return rc;
+	}
+	free(s->cur.data);
+	s->cur.data = buf_steal(&out, &s->cur.len);
+	return PKS_OK;
+}
+
+/* The armor of the one key of an answer, through the cache (keyed by
+ * the stored version; what is served of it depends on nothing else). */
+static enum pks_rc
+armor_single(struct hkp_stream *s)
 {
 	struct hkp_cache *c = hkp_server_cache(s->srv);
+	const struct store_key *k = &s->cur;
 	enum pks_rc rc;
 
 	rc = hkp_cache_get(c, k->id, k->hash, &s->out);
 	if (rc != PKS_ERR_NOTFOUND)
+		return rc;
+	if ((rc = serve_cur(s)) != PKS_OK)
 		return rc;
 	rc = pgp_armor_encode(k->data, k->len, NULL, &s->out);
 	if (rc == PKS_OK)
@@ -131,7 +158,8 @@ armor_single(struct hkp_stream *s, const struct store_key *k)
 }
 
 /* Load the next key into cur; a key that is gone is skipped.  A
- * hashquery entry starts with the key's length. */
+ * hashquery entry starts with the key's length and holds the whole
+ * stored key (SKS parity); an armored answer holds the served key. */
 static enum pks_rc
 next_key(struct hkp_stream *s)
 {
@@ -150,10 +178,10 @@ next_key(struct hkp_stream *s)
 		return rc;
 	if (s->kind == ST_HASHQUERY)
 		return buf_add_be32(&s->out, (uint32_t)s->cur.len);
-	if (s->n == 1) {
-		rc = armor_single(s, &s->cur);
-		s->cur_off = s->cur.len;
-	}
+	if (s->n != 1)
+		return serve_cur(s);
+	rc = armor_single(s);
+	s->cur_off = s->cur.len;
 	return rc;
 }
 

@@ -21,8 +21,10 @@
 #include "pgp/pgp_armor.h"
 #include "pgp/pgp_index.h"
 #include "pgp/pgp_key.h"
+#include "pgp/pgp_verify.h"
 #include "store/store_outbox.h"
 #include "store/store_ptree.h"
+#include "store/store_refused.h"
 #include "util/buf.h"
 #include "util/limits.h"
 #include "util/log.h"
@@ -123,21 +125,32 @@ refuse(struct ingest_result *r, enum pks_rc why_rc, const char *why)
 }
 
 /*
- * Queue 'news' (the packets a merge added) for every recipient of the
- * run: one outbox row each, in the caller's transaction.
+ * Queue 'news' (the packets a merge added to 'merged', whose check
+ * record is chk) for every recipient of the run: one outbox row each,
+ * in the caller's transaction, holding only what op=get serves.
  */
 static enum pks_rc
-queue_mail(
-    struct ingest_run *run, const struct pgp_key *news, struct ingest_result *r)
+queue_mail(struct ingest_run *run, const struct pgp_key *news,
+    const struct pgp_key *merged, const struct buf *chk,
+    struct ingest_result *r)
 {
-	struct buf out;
+	struct pgp_key *served = NULL, *cut;
+	struct buf out, rec;
 	enum pks_rc rc = PKS_OK;
 	size_t i;
 
 	if (run->nrcpt == 0)
 		return PKS_OK;
 	buf_init(&out, PKS_MAX_KEY);
-	if ((rc = pgp_key_write(news, &out, PGP_HDR_SKS)) != PKS_OK)
+	buf_init(&rec, PKS_MAX_KEY);
+	/* An incremental carries no more than op=get serves of the key:
+	 * a flood of certifications never turns into a flood of mail. */
+	cut = pgp_key_dup(news);
+	rc = pgp_key_served(merged, chk->data, chk->len,
+	    pks_key_limits()->served_certs, &served, &rec);
+	if (rc != PKS_OK || pgp_key_restrict(cut, served) == 0)
+		goto out;
+	if ((rc = pgp_key_write(cut, &out, PGP_HDR_SKS)) != PKS_OK)
 		goto out;
 	for (i = 0; i < run->nrcpt && rc == PKS_OK; i++) {
 		rc = store_outbox_add_incremental(
@@ -146,14 +159,44 @@ queue_mail(
 			r->queued++;
 	}
 out:
+	pgp_key_free(cut);
+	pgp_key_free(served);
+	buf_free(&rec);
 	buf_free(&out);
+	return rc;
+}
+
+/* The stored copy a merge starts from: its row, and its packets as
+ * stored (for the check record's reuse; NULL for a new key). */
+struct prior_key {
+	const struct store_key *row;
+	const struct pgp_key *key;
+};
+
+/* Verify the self-signatures of 'key' (reusing what 'prior' knew) into
+ * the check record chk, and read its facts into *info. */
+static enum pks_rc
+verify(struct ingest_run *run, const struct pgp_key *key,
+    const struct prior_key *prior, struct buf *chk, struct pgp_key_info **info)
+{
+	const struct pgp_key *pk = prior != NULL ? prior->key : NULL;
+	size_t nchecked = 0;
+	enum pks_rc rc;
+
+	rc = pgp_key_verify(key, pk, pk ? prior->row->checks : NULL,
+	    pk ? prior->row->checks_len : 0, chk, &nchecked);
+	run->tally.nverified += nchecked;
+	if (rc == PKS_OK)
+		rc = pgp_key_info(key, chk->data, chk->len, info);
 	return rc;
 }
 
 /*
  * Store 'key' as a new row (id == 0) or as the new state of row id, with
- * its SKS hash and index facts.  Returns a database error, or PKS_OK
- * with r->outcome set (refused when the key cannot be written).
+ * its SKS hash, its check record and index facts.  Returns a database
+ * error, or PKS_OK with r->outcome set (refused when the key cannot be
+ * written).  Self-signatures are verified here, once: a signature the
+ * stored copy 'prior' already held keeps its earlier result.
  *
  * Everything that must change together with the key belongs here, in
  * the caller's transaction: the key row and its search indexes, the
@@ -162,23 +205,25 @@ out:
  */
 static enum pks_rc
 write_key(struct ingest_run *run, const struct pgp_key *key, int64_t id,
-    const struct pgp_key *news, struct ingest_result *r)
+    const struct pgp_key *news, const struct prior_key *prior,
+    struct ingest_result *r)
 {
 	struct pgp_key_info *info = NULL;
 	struct store_key_rec rec;
-	struct buf out;
+	struct buf out, chk;
 	enum pks_rc rc;
 	int v;
 
 	memset(&rec, 0, sizeof(rec));
 	buf_init(&out, PKS_MAX_KEY);
+	buf_init(&chk, PKS_MAX_KEY);
 	if ((rc = pgp_key_write(key, &out, PGP_HDR_SKS)) != PKS_OK) {
 		rc = refuse(r, rc,
 		    rc == PKS_ERR_TOOBIG ? "key would pass the size limit"
 					 : NULL);
 		goto out;
 	}
-	if ((rc = pgp_key_info(key, &info)) != PKS_OK) {
+	if ((rc = verify(run, key, prior, &chk, &info)) != PKS_OK) {
 		rc = refuse(r, rc, "no index facts can be read from the key");
 		goto out;
 	}
@@ -187,6 +232,8 @@ write_key(struct ingest_run *run, const struct pgp_key *key, int64_t id,
 	rec.len = out.len;
 	rec.info = info;
 	rec.recon = v >= 2 && v <= 4;
+	rec.checks = chk.data;
+	rec.checks_len = chk.len;
 	pgp_key_hash(key, rec.hash);
 	/* Prefix tree: the row's old hash out, the new one in (recon keys). */
 	rc = store_ptree_key_change(run->st, id, rec.hash, rec.recon);
@@ -203,10 +250,100 @@ write_key(struct ingest_run *run, const struct pgp_key *key, int64_t id,
 		memcpy(r->hash, rec.hash, sizeof(r->hash));
 	/* Outbox: the packets the merge added, one row per sync peer. */
 	if (rc == PKS_OK && news != NULL)
-		rc = queue_mail(run, news, r);
+		rc = queue_mail(run, news, key, &chk, r);
 out:
 	pgp_key_info_free(info);
+	buf_free(&chk);
 	buf_free(&out);
+	return rc;
+}
+
+/* Whether a key passes the [keys] limits (packets, framed bytes). */
+static int
+over_limits(const struct pgp_key *key)
+{
+	const struct pks_key_limits *lim = pks_key_limits();
+	size_t n = pgp_key_npackets(key), bytes = key->key.len + 6, i, j;
+
+	if (n > lim->max_packets)
+		return 1;
+	for (i = 0; i < key->nsigs; i++)
+		bytes += key->sigs[i].len + 6;
+	for (i = 0; i < key->nuids; i++)
+		for (j = 0, bytes += key->uids[i].head.len + 6;
+		     j < key->uids[i].nsigs; j++)
+			bytes += key->uids[i].sigs[j].len + 6;
+	for (i = 0; i < key->nsubkeys; i++)
+		for (j = 0, bytes += key->subkeys[i].head.len + 6;
+		     j < key->subkeys[i].nsigs; j++)
+			bytes += key->subkeys[i].sigs[j].len + 6;
+	return bytes > lim->max_bytes;
+}
+
+/*
+ * Remember the hash a key came with as refused (or partly refused), so
+ * that recon does not fetch it again; log the key and the reason.
+ */
+static enum pks_rc
+note_refused(struct ingest_run *run, const struct pgp_key *in,
+    const struct ingest_result *r, const char *why)
+{
+	char hex[2 * PGP_FPR_MAX + 1] = "-";
+	uint8_t h[16];
+
+	pgp_key_hash(in, h);
+	if (r->have_fpr)
+		pgp_hex(r->fpr.fpr, r->fpr.len, hex);
+	log_warnx("ingest source=%s key=%s refused: %s", source_name(run->src),
+	    hex, why);
+	return store_refused_add(run->st, h, r->have_fpr ? r->fpr.fpr : NULL,
+	    r->have_fpr ? r->fpr.len : 0, why, source_name(run->src));
+}
+
+#define WHY_TRIMMED "over the key limits: third-party signatures left out"
+#define WHY_OVER "over the key limits even with the owner's packets alone"
+
+/*
+ * Merge 'key' into a fresh parse of the stored copy; when the result
+ * would pass the limits, merge only the owner's packets of 'key'
+ * (*trimmed set).  *merged (caller frees) is the result.
+ */
+static enum pks_rc
+merge_within_limits(struct ingest_run *run, const struct store_key *old,
+    const struct pgp_key *key, struct pgp_key **merged, struct pgp_key **delta,
+    size_t *added, int *trimmed)
+{
+	struct pks_err err = { 0, NULL };
+	struct pgp_key *own = NULL;
+	enum pks_rc rc;
+	int pass;
+
+	*trimmed = 0;
+	for (pass = 0; pass < 2; pass++) {
+		pgp_key_free(*merged);
+		pgp_key_free(*delta);
+		*merged = *delta = NULL;
+		rc = pgp_key_parse(old->data, old->len, merged, &err);
+		if (rc != PKS_OK) {
+			log_warnx("key row %lld: stored packets do not parse: "
+				  "%s (run pksync check)",
+			    (long long)old->id,
+			    err.why ? err.why : pks_rc_str(rc));
+			break;
+		}
+		rc = pgp_key_merge(*merged, pass ? own : key, added,
+		    run->nrcpt > 0 ? delta : NULL);
+		if (rc != PKS_OK || !over_limits(*merged))
+			break;
+		if (pass == 0) {
+			own = pgp_key_dup(key);
+			pgp_key_keep_self(own);
+			*trimmed = 1;
+		} else {
+			rc = PKS_ERR_TOOBIG;
+		}
+	}
+	pgp_key_free(own);
 	return rc;
 }
 
@@ -215,27 +352,27 @@ static enum pks_rc
 merge_stored(struct ingest_run *run, const struct store_key *old,
     const struct pgp_key *key, struct ingest_result *r)
 {
-	struct pgp_key *stored = NULL, *delta = NULL;
+	struct pgp_key *stored = NULL, *delta = NULL, *before = NULL;
 	struct pks_err err = { 0, NULL };
+	struct prior_key prior;
 	uint8_t hash[16];
 	enum pks_rc rc;
+	int trimmed;
 
-	rc = pgp_key_parse(old->data, old->len, &stored, &err);
-	if (rc != PKS_OK) {
-		log_warnx("key row %lld: stored packets do not parse: %s "
-			  "(run pksync check)",
-		    (long long)old->id, err.why ? err.why : pks_rc_str(rc));
-		return refuse(r, rc, "the stored copy of this key is damaged");
-	}
-	/* PKS computes no delta when no peer gets it. */
-	rc = pgp_key_merge(
-	    stored, key, &r->added, run->nrcpt > 0 ? &delta : NULL);
+	rc = merge_within_limits(
+	    run, old, key, &stored, &delta, &r->added, &trimmed);
 	if (rc == PKS_OK && r->added == 0)
 		pgp_key_hash(stored, hash);
-	if (rc != PKS_OK) {
+	if (rc == PKS_ERR_TOOBIG) {
+		rc = refuse(r, rc, WHY_OVER);
+		if (rc == PKS_OK)
+			rc = note_refused(run, key, r, WHY_OVER);
+	} else if (rc == PKS_ERR_REFUSED) {
 		rc = refuse(r, rc,
 		    "primary key packet differs from the "
 		    "stored key with this fingerprint");
+	} else if (rc != PKS_OK) {
+		rc = refuse(r, rc, "the stored copy of this key is damaged");
 	} else if (r->added == 0 && memcmp(hash, old->hash, 16) == 0) {
 		/* Nothing new: no write, no new hash, no new timestamp. */
 		r->outcome = INGEST_UNCHANGED;
@@ -243,11 +380,45 @@ merge_stored(struct ingest_run *run, const struct store_key *old,
 	} else {
 		/* New packets, or SKS's merge dropped duplicate signatures a
 		 * lone uid had kept: the stored form and hash change either
-		 * way, exactly as on an SKS peer. */
-		rc = write_key(run, stored, old->id, delta, r);
+		 * way, exactly as on an SKS peer.  The stored copy's check
+		 * record is reused for what it already held. */
+		if (old->checks != NULL)
+			(void)pgp_key_parse(old->data, old->len, &before, &err);
+		prior.row = old;
+		prior.key = before;
+		rc = write_key(run, stored, old->id, delta, &prior, r);
 	}
+	if (rc == PKS_OK && trimmed && r->outcome != INGEST_REFUSED)
+		rc = note_refused(run, key, r, WHY_TRIMMED);
+	pgp_key_free(before);
 	pgp_key_free(delta);
 	pgp_key_free(stored);
+	return rc;
+}
+
+/* A key not stored yet: within the limits, or the owner's packets. */
+static enum pks_rc
+store_new(struct ingest_run *run, struct pgp_key *key, struct ingest_result *r)
+{
+	struct pgp_key *own = NULL;
+	enum pks_rc rc;
+
+	if (!over_limits(key)) {
+		r->added = pgp_key_npackets(key);
+		return write_key(run, key, 0, key, NULL, r);
+	}
+	own = pgp_key_dup(key);
+	pgp_key_keep_self(own);
+	if (over_limits(own)) {
+		rc = refuse(r, PKS_ERR_TOOBIG, WHY_OVER);
+	} else {
+		r->added = pgp_key_npackets(own);
+		rc = write_key(run, own, 0, own, NULL, r);
+	}
+	if (rc == PKS_OK)
+		rc = note_refused(run, key, r,
+		    r->outcome == INGEST_REFUSED ? WHY_OVER : WHY_TRIMMED);
+	pgp_key_free(own);
 	return rc;
 }
 
@@ -274,13 +445,18 @@ ingest_one(
 		goto out;
 	}
 	r->have_fpr = 1;
-	rc = store_key_find(run->st, r->fpr.fpr, r->fpr.len, &old);
-	if (rc == PKS_ERR_NOTFOUND) {
-		r->added = pgp_key_npackets(key);
-		rc = write_key(run, key, 0, key, r);
-	} else if (rc == PKS_OK) {
-		rc = merge_stored(run, &old, key, r);
+	/* gpg refuses a key whose key material does not parse. */
+	if ((rc = pgp_key_check_material(key, &err)) != PKS_OK) {
+		rc = refuse(r, rc, err.why);
+		if (rc == PKS_OK)
+			rc = note_refused(run, key, r, err.why);
+		goto out;
 	}
+	rc = store_key_find(run->st, r->fpr.fpr, r->fpr.len, &old);
+	if (rc == PKS_ERR_NOTFOUND)
+		rc = store_new(run, key, r);
+	else if (rc == PKS_OK)
+		rc = merge_stored(run, &old, key, r);
 out:
 	store_key_clear(&old);
 	pgp_key_free(key);
@@ -491,6 +667,7 @@ run_finish(struct ingest_run *run, enum pks_rc rc, struct ingest_stats *stats)
 		stats->nunchanged += run->tally.nunchanged;
 		stats->nrefused += run->tally.nrefused;
 		stats->nqueued += run->tally.nqueued;
+		stats->nverified += run->tally.nverified;
 	}
 	log_debug("ingest source=%s new=%zu updated=%zu unchanged=%zu "
 		  "refused=%zu queued=%zu",

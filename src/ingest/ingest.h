@@ -100,7 +100,8 @@ struct ingest_stats {
 	size_t nupdated;
 	size_t nunchanged;
 	size_t nrefused;
-	size_t nqueued; /* outbox rows written */
+	size_t nqueued;   /* outbox rows written */
+	size_t nverified; /* self-signatures verified (cryptographically) */
 };
 
 /* Called once per key, in input order; may be NULL. */

@@ -17,8 +17,10 @@
 #include "mail/mail_incr.h"
 #include "pgp/pgp_armor.h"
 #include "pgp/pgp_fpr.h"
+#include "pgp/pgp_verify.h"
 #include "store/store_outbox.h"
 #include "store/store_query.h"
+#include "util/limits.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -454,8 +456,10 @@ keys_body(struct store *st, const struct store_keys *f, enum mail_cmd_kind kind,
 		    st, time(NULL), &a->body);
 	a->body_keys = 1;
 	buf_init(&raw, a->body.max); /* armor only grows it */
+	/* GET and LAST send keys as op=get serves them (pgp_verify.h). */
 	for (i = 0; i < f->n && rc == PKS_OK; i++)
-		rc = buf_add(&raw, f->v[i].data, f->v[i].len);
+		rc = pgp_served_bytes(f->v[i].data, f->v[i].len, f->v[i].checks,
+		    f->v[i].checks_len, pks_key_limits()->served_certs, &raw);
 	if (rc == PKS_OK)
 		rc = pgp_armor_encode(raw.data, raw.len, NULL, &a->body);
 	buf_free(&raw);

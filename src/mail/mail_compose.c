@@ -16,6 +16,7 @@
 #include "pgp/pgp_index.h"
 #include "pgp/pgp_key.h"
 #include "store/store_outbox.h"
+#include "util/limits.h"
 #include "util/log.h"
 #include "util/utc.h"
 #include "util/xalloc.h"
@@ -407,6 +408,7 @@ lookup_uid(struct store *st, const uint8_t keyid[8])
 	struct pgp_key_info *info = NULL;
 	struct pks_err err = { 0, NULL };
 	struct buf b;
+	const struct pks_key_limits *lim = pks_key_limits();
 	uint64_t id = 0;
 	char *uid = NULL;
 	size_t i;
@@ -417,9 +419,10 @@ lookup_uid(struct store *st, const uint8_t keyid[8])
 	if (store_search_keyid(st, id, 64, 1, &ids) != PKS_OK || ids.n != 1 ||
 	    store_key_load(st, ids.v[0], &k) != PKS_OK)
 		goto out;
-	if (pgp_key_parse(k.data, k.len, &key, &err) != PKS_OK ||
-	    pgp_key_info(key, &info) != PKS_OK || info->nuids == 0 ||
-	    info->uids[0].is_uat || memcmp(info->fpr.keyid, keyid, 8) != 0)
+	if (pgp_key_listing(k.data, k.len, k.checks, k.checks_len,
+		lim->served_certs, &key, &info, &err) != PKS_OK ||
+	    info->nuids == 0 || info->uids[0].is_uat ||
+	    memcmp(info->fpr.keyid, keyid, 8) != 0)
 		goto out;
 	buf_init(&b, 4 * 256);
 	if (clean_text(&b, info->uids[0].text,
@@ -539,8 +542,8 @@ key_facts(
 
 	*key = NULL;
 	*info = NULL;
-	if (pgp_key_parse(k->data, k->len, key, &err) == PKS_OK &&
-	    pgp_key_info(*key, info) == PKS_OK)
+	if (pgp_key_listing(k->data, k->len, k->checks, k->checks_len,
+		pks_key_limits()->served_certs, key, info, &err) == PKS_OK)
 		return 1;
 	log_warnx("mail: stored key id=%lld does not parse: %s",
 	    (long long)k->id, err.why != NULL ? err.why : "no fingerprint");

@@ -2,12 +2,15 @@
  * pgp_index.c: the facts an index shows about a key, and the HKP
  * machine-readable index lines (hkp-openpgp.md §1.5).
  *
- * Nothing is verified.  A signature counts as a self-signature when its
- * issuer key ID (subpacket 16, or the v3 body) or issuer fingerprint
- * (subpacket 33) names the primary key.  Creation, expiry and the
- * primary flag come from the newest such signature; a key is revoked by
- * a self-issued 0x20, a subkey by a 0x28 from the primary key, a user
- * ID when its newest self-signature is a 0x30.
+ * Facts come only from self-signatures that verified (their state in
+ * the key's check record, pgp_verify.h), read the way gpg 2.2 reads
+ * them (g10/getkey.c merge_selfsigs): a key is revoked by a verified
+ * 0x20, a subkey by a verified 0x28; a user ID's newest verified
+ * self-certification or 0x30 decides whether it is revoked; the key
+ * expiry comes from the newest direct-key signature, else from the user
+ * ID with the newest self-certification that sets one; the primary user
+ * ID is the newest one flagged primary, else the newest.  A forged or
+ * unverifiable signature counts as absent.
  *
  * In the mr output user attributes (photo IDs) are left out: gpg reads
  * only pub and uid records, and a "uat" record would carry nothing a
@@ -21,6 +24,7 @@
 
 #include "pgp/pgp_index.h"
 #include "pgp/pgp_int.h"
+#include "pgp/pgp_verify.h"
 #include "util/utc.h"
 #include "util/xalloc.h"
 
@@ -228,11 +232,13 @@ is_self(const struct pgp_sig *s, const struct pgp_fpr *fpr)
 	return s->has_issuer && memcmp(s->issuer, fpr->keyid, 8) == 0;
 }
 
-/* Parse sig and tell whether it is a self-signature of one of types. */
+/* A verified self-signature: its state in the check record is valid
+ * and its body parses (the facts come from *s). */
 static int
-self_sig(const struct pgp_pkt *p, const struct pgp_fpr *fpr, struct pgp_sig *s)
+valid_self(const struct pgp_pkt *p, uint8_t state, struct pgp_sig *s)
 {
-	return pgp_sig_parse(p->body, p->len, s) == PKS_OK && is_self(s, fpr);
+	return state == PGP_SIG_VALID &&
+	       pgp_sig_parse(p->body, p->len, s) == PKS_OK;
 }
 
 static int
@@ -241,25 +247,34 @@ is_cert(unsigned type)
 	return type >= 0x10 && type <= 0x13;
 }
 
-/* A user ID's creation, expiry, revocation and primary flag. */
+/*
+ * A user ID's facts, as gpg 2.2 takes them (getkey.c fixup_uidnode):
+ * the newest verified self-certification or certification revocation
+ * (a later one wins a tie) decides; a revocation makes it revoked.  It
+ * is listed only with at least one verified self-certification (gpg
+ * drops it on import otherwise).  st: the states of its signatures.
+ */
 static void
-uid_facts(const struct pgp_block *b, const struct pgp_fpr *fpr,
+uid_facts(const struct pgp_block *b, const uint8_t *st, int64_t kctime,
     struct pgp_uid_info *u)
 {
 	struct pgp_sig s, best;
-	int have = 0, rev = 0;
-	int64_t rev_time = 0;
+	int have = 0;
+	int64_t cert_time = 0;
 	size_t i;
 
 	memset(&best, 0, sizeof(best));
 	for (i = 0; i < b->nsigs; i++) {
-		if (!self_sig(&b->sigs[i], fpr, &s))
+		if (!valid_self(&b->sigs[i], st[i], &s))
 			continue;
-		if (s.type == 0x30 && (!rev || s.ctime > rev_time)) {
-			rev = 1;
-			rev_time = s.ctime;
-		} else if (is_cert(s.type) &&
-			   (!have || s.ctime >= best.ctime)) {
+		if (!is_cert(s.type) && s.type != 0x30)
+			continue;
+		if (is_cert(s.type)) {
+			u->valid = 1;
+			if (s.ctime > cert_time)
+				cert_time = s.ctime;
+		}
+		if (!have || s.ctime >= best.ctime) {
 			best = s;
 			have = 1;
 		}
@@ -269,72 +284,83 @@ uid_facts(const struct pgp_block *b, const struct pgp_fpr *fpr,
 	u->sigs = b->sigs;
 	u->nsigs = b->nsigs;
 	u->is_uat = b->head.tag == PGP_TAG_UAT;
-	if (have) {
-		u->ctime = best.ctime;
-		if (best.sig_expiry)
-			u->expires = best.ctime + best.sig_expiry;
-		u->primary = best.primary_uid && !u->is_uat;
+	if (!have)
+		return;
+	u->ctime = cert_time;
+	if (best.type == 0x30) {
+		u->revoked = 1;
+		return;
 	}
-	u->revoked = rev && (!have || rev_time >= best.ctime);
+	if (best.sig_expiry)
+		u->expires = best.ctime + best.sig_expiry;
+	u->primary = best.primary_uid && !u->is_uat;
+	if (best.has_key_expiry && best.key_expiry > 0)
+		u->key_expires = kctime + best.key_expiry;
 }
 
-/* Keep s in *best if it is the newest so far (later wins a tie). */
-static void
-keep_newest(struct pgp_sig *best, int *have, const struct pgp_sig *s)
-{
-	if (!*have || s->ctime >= best->ctime) {
-		*best = *s;
-		*have = 1;
-	}
-}
-
-/* The newest self-certification of any user ID or attribute. */
-static void
-newest_uid_cert(const struct pgp_key *key, const struct pgp_fpr *fpr,
-    struct pgp_sig *best, int *have)
+/* Revocation from a verified 0x20; *best the newest verified 0x1F
+ * (returns whether there is one). */
+static int
+direct_sigs(const struct pgp_key *key, const uint8_t *st,
+    struct pgp_key_info *info, struct pgp_sig *best)
 {
 	struct pgp_sig s;
-	size_t i, j;
-
-	for (i = 0; i < key->nuids; i++)
-		for (j = 0; j < key->uids[i].nsigs; j++)
-			if (self_sig(&key->uids[i].sigs[j], fpr, &s) &&
-			    is_cert(s.type))
-				keep_newest(best, have, &s);
-}
-
-/*
- * Revocation from a self-issued 0x20; expiry from the newest direct-key
- * (0x1F) or user ID self-signature (v4 and later; v3 keys carry it in
- * the key packet).
- */
-static void
-key_expiry(const struct pgp_key *key, struct pgp_key_info *info)
-{
-	struct pgp_sig s, best;
 	int have = 0;
 	size_t i;
 
-	memset(&best, 0, sizeof(best));
+	memset(best, 0, sizeof(*best));
 	for (i = 0; i < key->nsigs; i++) {
-		if (!self_sig(&key->sigs[i], &info->fpr, &s))
+		if (!valid_self(&key->sigs[i], st[1 + i], &s))
 			continue;
 		if (s.type == 0x20)
 			info->revoked = 1;
-		else if (s.type == 0x1f)
-			keep_newest(&best, &have, &s);
+		else if (s.type == 0x1f && (!have || s.ctime >= best->ctime)) {
+			*best = s;
+			have = 1;
+		}
 	}
-	newest_uid_cert(key, &info->fpr, &best, &have);
-	if (have && info->version >= 4) {
-		info->expires = 0;
-		if (best.has_key_expiry && best.key_expiry > 0)
-			info->expires = info->ctime + best.key_expiry;
+	return have;
+}
+
+/*
+ * Key revocation from a verified 0x20; expiry from the newest verified
+ * direct-key signature (0x1F) when it sets one, else from the user ID
+ * with the newest self-certification that sets one (gpg 2.2,
+ * merge_selfsigs_main).  v3 keys carry it in the key packet.
+ */
+static void
+key_expiry(const struct pgp_key *key, const uint8_t *st, const uint8_t *vu,
+    struct pgp_key_info *info, const struct pgp_uid_info *u)
+{
+	struct pgp_sig best;
+	int have;
+	int64_t udate = -1;
+	size_t i;
+
+	have = direct_sigs(key, st, info, &best);
+	if (info->version < 4)
+		return;
+	if (have && best.has_key_expiry && best.key_expiry > 0) {
+		info->expires = info->ctime + best.key_expiry;
+		return;
+	}
+	info->expires = 0;
+	for (i = 0; i < key->nuids; i++) {
+		if (!vu[i] || u[i].key_expires == 0 || u[i].revoked ||
+		    u[i].ctime <= udate)
+			continue;
+		info->expires = u[i].key_expires;
+		udate = u[i].ctime;
 	}
 }
 
+/*
+ * A subkey: bound by a verified 0x18 (gpg drops it otherwise), revoked
+ * by any verified 0x28, expiry from the newest verified binding.
+ */
 static void
-subkey_facts(const struct pgp_block *b, const struct pgp_fpr *primary,
-    struct pgp_subkey_info *sk)
+subkey_facts(
+    const struct pgp_block *b, const uint8_t *st, struct pgp_subkey_info *sk)
 {
 	struct pgp_sig s, best;
 	int have = 0;
@@ -346,9 +372,10 @@ subkey_facts(const struct pgp_block *b, const struct pgp_fpr *primary,
 		memset(&sk->fpr, 0, sizeof(sk->fpr));
 	key_facts(b->head.body, b->head.len, &sk->algo, &sk->bits, curve,
 	    sizeof(curve), &sk->ctime, &sk->expires);
+	sk->block = b;
 	memset(&best, 0, sizeof(best));
 	for (i = 0; i < b->nsigs; i++) {
-		if (!self_sig(&b->sigs[i], primary, &s))
+		if (!valid_self(&b->sigs[i], st[i], &s))
 			continue;
 		if (s.type == 0x28)
 			sk->revoked = 1;
@@ -357,41 +384,110 @@ subkey_facts(const struct pgp_block *b, const struct pgp_fpr *primary,
 			have = 1;
 		}
 	}
+	sk->bound = have;
 	if (have && best.has_key_expiry && best.key_expiry > 0)
 		sk->expires = sk->ctime + best.key_expiry;
 }
 
-/* Fill info->uids: the primary user ID first, then stored order. */
-static void
-order_uids(const struct pgp_key *key, struct pgp_key_info *info)
+/* gpg's tie-break between two user IDs of one date (cmp_user_ids). */
+static int
+uid_after(const struct pgp_uid_info *a, const struct pgp_uid_info *b)
 {
-	struct pgp_uid_info *tmp;
-	size_t i, k = 0, prim = key->nuids;
+	size_t n = a->len < b->len ? a->len : b->len;
+	int c = n ? memcmp(a->text, b->text, n) : 0;
+
+	return c != 0 ? c > 0 : a->len > b->len;
+}
+
+/* The primary user ID: the newest flagged one, else the newest. */
+static size_t
+pick_primary(const struct pgp_uid_info *u, const uint8_t *vu, size_t n)
+{
+	size_t i, best = n;
+	int flagged;
+
+	for (flagged = 1; flagged >= 0 && best == n; flagged--) {
+		for (i = 0; i < n; i++) {
+			if (!vu[i] || u[i].is_uat || u[i].revoked ||
+			    (flagged && !u[i].primary))
+				continue;
+			if (best == n || u[i].ctime > u[best].ctime ||
+			    (u[i].ctime == u[best].ctime &&
+				uid_after(&u[i], &u[best])))
+				best = i;
+		}
+	}
+	return best;
+}
+
+/* Fill info->uids: the valid user IDs, primary first, then stored
+ * order; vu[i] tells which are valid. */
+static void
+order_uids(const struct pgp_key *key, struct pgp_uid_info *tmp,
+    const uint8_t *vu, struct pgp_key_info *info)
+{
+	size_t i, k = 0, prim;
 
 	if (key->nuids == 0)
 		return;
-	tmp = xcalloc(key->nuids, sizeof(*tmp));
-	for (i = 0; i < key->nuids; i++) {
-		uid_facts(&key->uids[i], &info->fpr, &tmp[i]);
-		if (tmp[i].primary &&
-		    (prim == key->nuids || tmp[i].ctime > tmp[prim].ctime))
-			prim = i;
-	}
+	prim = pick_primary(tmp, vu, key->nuids);
 	info->uids = xcalloc(key->nuids, sizeof(*info->uids));
-	if (prim < key->nuids)
+	if (prim < key->nuids) {
+		tmp[prim].primary = 1;
 		info->uids[k++] = tmp[prim];
-	for (i = 0; i < key->nuids; i++)
-		if (i != prim)
-			info->uids[k++] = tmp[i];
+	}
+	for (i = 0; i < key->nuids; i++) {
+		if (i == prim || !vu[i])
+			continue;
+		tmp[i].primary = 0;
+		info->uids[k++] = tmp[i];
+	}
 	info->nuids = k;
-	free(tmp);
+}
+
+/* Facts of every user ID; vu[i] = it has a verified self-cert. */
+static void
+all_uids(const struct pgp_key *key, const uint8_t *st, size_t *at,
+    int64_t kctime, struct pgp_uid_info *tmp, uint8_t *vu)
+{
+	size_t i;
+
+	for (i = 0; i < key->nuids; i++) {
+		(*at)++;
+		tmp[i].block = &key->uids[i];
+		uid_facts(&key->uids[i], st + *at + 1, kctime, &tmp[i]);
+		vu[i] = (uint8_t)tmp[i].valid;
+		*at += key->uids[i].nsigs;
+	}
+}
+
+static void
+all_subkeys(const struct pgp_key *key, const uint8_t *st, size_t at,
+    struct pgp_key_info *info)
+{
+	size_t i, k = 0;
+	struct pgp_subkey_info sk;
+
+	if (key->nsubkeys > 0)
+		info->subkeys = xcalloc(key->nsubkeys, sizeof(*info->subkeys));
+	for (i = 0; i < key->nsubkeys; i++) {
+		memset(&sk, 0, sizeof(sk));
+		subkey_facts(&key->subkeys[i], st + at + 1, &sk);
+		at += 1 + key->subkeys[i].nsigs;
+		if (sk.bound)
+			info->subkeys[k++] = sk;
+	}
+	info->nsubkeys = k;
 }
 
 enum pks_rc
-pgp_key_info(const struct pgp_key *key, struct pgp_key_info **out)
+pgp_key_info(const struct pgp_key *key, const uint8_t *checks,
+    size_t checks_len, struct pgp_key_info **out)
 {
 	struct pgp_key_info *info;
-	size_t i;
+	struct pgp_uid_info *tmp;
+	uint8_t *st, *vu;
+	size_t at = key->nsigs;
 	enum pks_rc rc;
 
 	*out = NULL;
@@ -404,13 +500,16 @@ pgp_key_info(const struct pgp_key *key, struct pgp_key_info **out)
 	info->version = info->fpr.version;
 	key_facts(key->key.body, key->key.len, &info->algo, &info->bits,
 	    info->curve, sizeof(info->curve), &info->ctime, &info->expires);
-	key_expiry(key, info);
-	order_uids(key, info);
-	if (key->nsubkeys > 0)
-		info->subkeys = xcalloc(key->nsubkeys, sizeof(*info->subkeys));
-	for (i = 0; i < key->nsubkeys; i++)
-		subkey_facts(&key->subkeys[i], &info->fpr, &info->subkeys[i]);
-	info->nsubkeys = key->nsubkeys;
+	st = pgp_key_sigstates(key, checks, checks_len);
+	tmp = xcalloc(key->nuids + 1, sizeof(*tmp));
+	vu = xcalloc(key->nuids + 1, 1);
+	all_uids(key, st, &at, info->ctime, tmp, vu);
+	key_expiry(key, st, vu, info, tmp);
+	order_uids(key, tmp, vu, info);
+	all_subkeys(key, st, at + 1, info);
+	free(vu);
+	free(tmp);
+	free(st);
 	*out = info;
 	return PKS_OK;
 }

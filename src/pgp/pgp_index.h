@@ -3,8 +3,8 @@
  *
  * pgp_key_info() reads algorithm, key size (curve size for ECC; unknown
  * algorithms and curves are kept), creation, expiry and revocation from
- * the newest valid-looking self-signature (issued by the primary key;
- * signatures are not verified), and orders user IDs primary first.
+ * the self-signatures that verified (pgp_verify.h), and orders user IDs
+ * primary first.
  * pgp_index_mr() writes the HKP machine-readable lines of
  * hkp-openpgp.md §1.5.  pgp_sig_info() reads what a verbose listing
  * shows of one signature (type, issuer, creation, self-signature).
@@ -29,7 +29,10 @@ struct pgp_uid_info {
 	int64_t ctime;   /* newest self-signature's creation, 0 = none */
 	int64_t expires; /* absolute expiry of the uid, 0 = never */
 	int revoked;
-	int primary;                /* primary user ID flag on its self-sig */
+	int primary; /* the key's primary user ID (exactly one, if any) */
+	int valid;   /* has a verified self-certification */
+	int64_t key_expires; /* key expiry its self-cert sets, 0 none */
+	const struct pgp_block *block; /* borrowed from the key */
 	const struct pgp_pkt *sigs; /* its signatures, borrowed from the key */
 	size_t nsigs;
 };
@@ -41,6 +44,8 @@ struct pgp_subkey_info {
 	int64_t ctime;
 	int64_t expires;
 	int revoked;
+	int bound; /* has a verified binding signature (always, if listed) */
+	const struct pgp_block *block; /* borrowed from the key */
 };
 
 struct pgp_key_info {
@@ -52,24 +57,42 @@ struct pgp_key_info {
 	int64_t ctime;   /* key creation time */
 	int64_t expires; /* absolute key expiry, 0 = never */
 	int revoked;
-	struct pgp_uid_info *uids; /* primary first, then stored order */
+	struct pgp_uid_info *uids; /* valid ones: primary first, then
+				      stored order */
 	size_t nuids;
-	struct pgp_subkey_info *subkeys;
+	struct pgp_subkey_info *subkeys; /* bound ones, stored order */
 	size_t nsubkeys;
 };
 
 /*
- * Build the index facts of a key.  *out is owned by the caller
- * (pgp_key_info_free) and borrows uid text from 'key', which must
- * outlive it.  Fails only when the primary key packet has no
- * fingerprint (the rc of pgp_fpr_compute); a subkey without one gets a
- * zeroed fpr.  A uid's expiry is its self-signature's expiration
- * (subpacket 3); a key's is the key expiration (subpacket 9) of its
- * newest direct-key or user ID self-signature.
+ * Build the index facts of a key from its verified self-signatures
+ * only: 'checks' is its check record (pgp_verify.h; NULL: verify now).
+ * *out is owned by the caller (pgp_key_info_free) and borrows uid text
+ * and blocks from 'key', which must outlive it.  User IDs without a
+ * verified self-certification and subkeys without a verified binding
+ * are left out, as gpg drops them on import.  Fails only when the
+ * primary key packet has no fingerprint (the rc of pgp_fpr_compute); a
+ * subkey without one gets a zeroed fpr.  A uid's expiry is its
+ * self-signature's expiration (subpacket 3); the key's expiry, its
+ * revocation, the primary user ID and subkey facts follow gpg 2.2
+ * (pgp_index.c).
  */
-enum pks_rc pgp_key_info(const struct pgp_key *key, struct pgp_key_info **out);
+enum pks_rc pgp_key_info(const struct pgp_key *key, const uint8_t *checks,
+    size_t checks_len, struct pgp_key_info **out);
 
 void pgp_key_info_free(struct pgp_key_info *info);
+
+/*
+ * The listing model every key listing is rendered from (HTML index and
+ * vindex, the mr index, mail INDEX and VERBOSE INDEX): the stored bytes
+ * turned into the key as it is served (pgp_key_served, at most 'ncerts'
+ * third-party certifications per user ID) in *key, and its facts from
+ * verified self-signatures in *info (borrowing from *key).  The caller
+ * frees both.  Errors: the stored bytes do not parse (err says why).
+ */
+enum pks_rc pgp_key_listing(const uint8_t *data, size_t len,
+    const uint8_t *checks, size_t checks_len, size_t ncerts,
+    struct pgp_key **key, struct pgp_key_info **info, struct pks_err *err);
 
 /*
  * Append the machine-readable lines of one key:

@@ -77,7 +77,53 @@ struct pgp_sig {
  */
 enum pks_rc pgp_sig_parse(const uint8_t *body, size_t len, struct pgp_sig *out);
 
+/* Whether gpg can parse a signature packet: v3/v4, subpacket areas and
+ * algorithm MPIs well framed (*s gets its facts). */
+int pgp_sig_wellformed(const struct pgp_pkt *sig, struct pgp_sig *s);
+
 /* Signature type of a signature body without a full parse; -1 if none. */
 int pgp_sig_type(const uint8_t *body, size_t len);
+
+/* Key material (pgp_material.c): pointers into the key packet body. */
+struct pgp_mpi {
+	const uint8_t *p; /* value octets, big-endian */
+	size_t n;
+};
+
+struct pgp_material {
+	int version;
+	unsigned algo;
+	struct pgp_mpi mpi[4]; /* RSA n e; DSA p q g y; ECC: the point */
+	unsigned nmpi;
+	const uint8_t *oid; /* curve OID content octets (ECC) */
+	size_t oidlen;
+	const uint8_t *raw; /* native keys (algorithms 25..28) */
+	size_t rawlen;
+};
+
+/* Read the material of a key packet body; 0 when it parses, else a
+ * reason code (pgp_key_check_material turns it into text). */
+int pgp_material_parse(const uint8_t *b, size_t len, struct pgp_material *m);
+
+/* A public key ready to verify signatures (libgcrypt S-expression). */
+enum pgp_vkind {
+	PGP_VK_NONE, /* cannot verify: unknown algorithm or curve */
+	PGP_VK_RSA,
+	PGP_VK_DSA,
+	PGP_VK_ECDSA,
+	PGP_VK_ED25519,
+	PGP_VK_ED448
+};
+
+struct pgp_vkey {
+	enum pgp_vkind kind;
+	unsigned algo;
+	unsigned qbits; /* DSA: bits of q; ECDSA: curve size */
+	void *sexp;     /* gcry_sexp_t, NULL when kind is NONE */
+};
+
+/* Load (kind NONE when the key cannot verify) and release. */
+void pgp_vkey_load(const uint8_t *b, size_t len, struct pgp_vkey *vk);
+void pgp_vkey_free(struct pgp_vkey *vk);
 
 #endif

@@ -19,9 +19,11 @@
 
 #include "pgp/pgp_packet.h"
 #include "recon/recon_fetch.h"
+#include "store/store_refused.h"
 #include "util/buf.h"
 #include "util/limits.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 static int64_t
 now_ms(void)
@@ -351,17 +353,41 @@ merge_ring(struct store *st, const struct ingest_origin *origin,
 	return rc;
 }
 
+/* The hashes of e not recorded as refused for good (a new array). */
+static struct zzp *
+skip_refused(struct store *st, const struct zzp *e, size_t *n,
+    struct recon_fetch_stats *stats)
+{
+	struct zzp *v = xreallocarray(NULL, *n + 1, sizeof(*v));
+	uint8_t md5[ZZP_MD5_LEN];
+	size_t i, k = 0;
+
+	for (i = 0; i < *n; i++) {
+		if (zzp_to_md5(&e[i], md5) == PKS_OK &&
+		    store_refused_has(st, md5) == PKS_OK) {
+			stats->skipped++;
+			continue;
+		}
+		v[k++] = e[i];
+	}
+	*n = k;
+	return v;
+}
+
 enum pks_rc
 recon_fetch(struct store *st, const struct recon_fetch_cfg *cfg,
-    const struct zzp *e, size_t n, struct recon_fetch_stats *stats)
+    const struct zzp *all, size_t n, struct recon_fetch_stats *stats)
 {
 	struct ingest_origin origin;
 	struct ingest_sync *sync = NULL;
 	struct buf ring;
+	struct zzp *e;
 	enum pks_rc rc = PKS_OK, mrc;
 	size_t i, k, pending = 0;
 
 	memset(stats, 0, sizeof(*stats));
+	/* A hash refused for good is not fetched at every session again. */
+	e = skip_refused(st, all, &n, stats);
 	memset(&origin, 0, sizeof(origin));
 	origin.src = INGEST_RECON;
 	if (cfg->sync != NULL && cfg->sync->get != NULL &&
@@ -382,6 +408,7 @@ recon_fetch(struct store *st, const struct recon_fetch_cfg *cfg,
 		pending = 0;
 	}
 	buf_free(&ring);
+	free(e);
 	if (sync != NULL)
 		ingest_sync_free(sync);
 	return rc;

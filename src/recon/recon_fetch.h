@@ -41,6 +41,7 @@ struct recon_fetch_cfg {
 
 struct recon_fetch_stats {
 	size_t asked;               /* hashes requested */
+	size_t skipped;             /* refused for good before: not asked */
 	size_t returned;            /* keys in the answers */
 	struct ingest_stats merged; /* what ingest did with them */
 	int64_t http_ms;            /* spent connecting, asking, reading */

@@ -364,10 +364,10 @@ after_session(struct recon_gossip *g, const char *name, enum recon_role role,
 		(void)recon_fetch(g->st, &fc, res->lack, res->nlack, &fs);
 		log_info("recon: fetched from %s: asked=%zu returned=%zu "
 			 "new=%zu updated=%zu unchanged=%zu refused=%zu "
-			 "(http %lld ms, merge %lld ms), %lld ms",
+			 "skipped=%zu (http %lld ms, merge %lld ms), %lld ms",
 		    name, fs.asked, fs.returned, fs.merged.nnew,
 		    fs.merged.nupdated, fs.merged.nunchanged,
-		    fs.merged.nrefused, (long long)fs.http_ms,
+		    fs.merged.nrefused, fs.skipped, (long long)fs.http_ms,
 		    (long long)fs.merge_ms, (long long)(now_ms() - t0));
 	}
 	snprintf(row.peer, sizeof(row.peer), "%s", name);

@@ -30,20 +30,20 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_META_SET] =
 	    "INSERT INTO meta(name, value) VALUES (?1, ?2) "
 	    "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
-	[STMT_KEY_FIND] = "SELECT id, hash, created, updated, data "
+	[STMT_KEY_FIND] = "SELECT id, hash, created, updated, data, checks "
 			  "FROM keys WHERE fpr = ?1",
-	[STMT_KEY_LOAD] = "SELECT id, hash, created, updated, data "
+	[STMT_KEY_LOAD] = "SELECT id, hash, created, updated, data, checks "
 			  "FROM keys WHERE id = ?1",
 	[STMT_KEY_INSERT] =
 	    "INSERT INTO keys(fpr, version, hash, recon, "
 	    "algo, bits, ctime, expires, revoked, created, updated, uids, "
-	    "data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, "
-	    "?11, ?12)",
+	    "data, checks) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+	    "?10, ?11, ?12, ?13)",
 	[STMT_KEY_UPDATE] =
 	    "UPDATE keys SET version = ?2, hash = ?3, "
 	    "recon = ?4, algo = ?5, bits = ?6, ctime = ?7, expires = ?8, "
-	    "revoked = ?9, updated = ?10, uids = ?11, data = ?12 "
-	    "WHERE id = ?1",
+	    "revoked = ?9, updated = ?10, uids = ?11, data = ?12, "
+	    "checks = ?13 WHERE id = ?1",
 	[STMT_KEYIDS_DELETE] = "DELETE FROM keyids WHERE key_id = ?1",
 	[STMT_KEYIDS_INSERT] = "INSERT OR IGNORE INTO keyids(key_id, fpr, "
 			       "keyid64, keyid32) VALUES (?1, ?2, ?3, ?4)",
@@ -168,6 +168,16 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	    "SELECT id, kind, recipient, created, tries, "
 	    "coalesce(last_error, '') FROM outbox WHERE state = 'failed' "
 	    "ORDER BY id LIMIT ?1",
+	[STMT_REFUSED_ADD] =
+	    "INSERT INTO refused(hash, fpr, reason, source, first, last) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT(hash) DO UPDATE "
+	    "SET reason = excluded.reason, source = excluded.source, "
+	    "last = excluded.last, count = count + 1",
+	[STMT_REFUSED_HAS] = "SELECT 1 FROM refused WHERE hash = ?1",
+	[STMT_REFUSED_LIST] = "SELECT hex(hash), hex(fpr), reason, source, "
+			      "first, last, count FROM refused "
+			      "ORDER BY last DESC LIMIT ?1",
+	[STMT_REFUSED_COUNT] = "SELECT count(*) FROM refused",
 };
 
 enum pks_rc

@@ -61,6 +61,11 @@ struct store_key {
 	uint8_t hash[16]; /* SKS key hash */
 	int64_t created;  /* unix time first stored */
 	int64_t updated;  /* unix time of the last change */
+	/* The self-signature check record (pgp_verify.h), owned; NULL
+	 * when the key was stored before records were kept, and in the
+	 * walk of store_key_foreach. */
+	uint8_t *checks;
+	size_t checks_len;
 };
 void store_key_clear(struct store_key *k);
 
@@ -70,7 +75,9 @@ struct store_key_rec {
 	size_t len;
 	uint8_t hash[16];
 	const struct pgp_key_info *info; /* fingerprints, key IDs, uids */
-	int recon; /* 1 if offered to recon peers (v2..v4) */
+	int recon;             /* 1 if offered to recon peers (v2..v4) */
+	const uint8_t *checks; /* check record of the key (pgp_verify.h) */
+	size_t checks_len;
 };
 
 /* Find a key by its primary fingerprint.  PKS_ERR_NOTFOUND if absent.

@@ -24,6 +24,7 @@ void
 store_key_clear(struct store_key *k)
 {
 	free(k->data);
+	free(k->checks);
 	memset(k, 0, sizeof(*k));
 }
 
@@ -214,7 +215,7 @@ count_day(struct store *st, enum store_stmt which, time_t now)
 }
 
 /*
- * Bind ?2..?12 of STMT_KEY_INSERT / STMT_KEY_UPDATE (same numbering) and
+ * Bind ?2..?13 of STMT_KEY_INSERT / STMT_KEY_UPDATE (same numbering) and
  * run the statement; the caller has bound ?1.  'uids' must outlive it.
  */
 static enum pks_rc
@@ -239,6 +240,11 @@ run_key_stmt(struct store *st, sqlite3_stmt *s, const struct store_key_rec *rec,
 		   SQLITE_STATIC, SQLITE_UTF8) != SQLITE_OK;
 	bad |= sqlite3_bind_blob64(s, 12, rec->data, rec->len, SQLITE_STATIC) !=
 	       SQLITE_OK;
+	if (rec->checks != NULL)
+		bad |= sqlite3_bind_blob64(s, 13, rec->checks, rec->checks_len,
+			   SQLITE_STATIC) != SQLITE_OK;
+	else
+		bad |= sqlite3_bind_null(s, 13) != SQLITE_OK;
 	if (bad) {
 		store_stmt_done(s);
 		return store_fail(st, sqlite3_errcode(st->db));
@@ -326,8 +332,8 @@ out:
 }
 
 /*
- * Fill k from a row of (id, hash, created, updated, data).  With 'copy'
- * k->data is a new allocation; else it reuses *scratch (grown as
+ * Fill k from a row of (id, hash, created, updated, data[, checks]).  With
+ * 'copy' k->data is a new allocation; else it reuses *scratch (grown as
  * needed), which the caller frees.
  */
 static enum pks_rc
@@ -357,6 +363,15 @@ row_key(struct store *st, sqlite3_stmt *s, struct store_key *k,
 	}
 	if (len > 0)
 		memcpy(k->data, data, len);
+	/* The check record, in the statements that select it. */
+	if (sqlite3_column_count(s) > 5 &&
+	    sqlite3_column_type(s, 5) == SQLITE_BLOB) {
+		k->checks_len = (size_t)sqlite3_column_bytes(s, 5);
+		k->checks = xmalloc(k->checks_len + 1);
+		if (k->checks_len > 0)
+			memcpy(k->checks, sqlite3_column_blob(s, 5),
+			    k->checks_len);
+	}
 	return PKS_OK;
 }
 

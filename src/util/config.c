@@ -119,9 +119,31 @@ static const struct citem items[] = {
 	    86400 },
 	{ "recon", "max_lack", CT_SIZE, F(recon_max_lack), "1000000", 1000,
 	    100000000 },
+	{ "keys", "max_bytes", CT_SIZE, F(key_max_bytes), "67108864", 65536,
+	    PKS_MAX_KEY },
+	{ "keys", "max_packets", CT_SIZE, F(key_max_packets), "250000", 100,
+	    PKS_MAX_KEY_PACKETS },
+	{ "keys", "served_certs_per_uid", CT_SIZE, F(served_certs), "100", 0,
+	    100000 },
 };
 
 #define NITEMS (sizeof(items) / sizeof(items[0]))
+
+/* The [keys] limits of the last config read (pks_key_limits). */
+static struct pks_key_limits key_limits = { PKS_MAX_KEY, PKS_MAX_KEY_PACKETS,
+	PKS_SERVED_CERTS_DEFAULT };
+
+const struct pks_key_limits *
+pks_key_limits(void)
+{
+	return &key_limits;
+}
+
+void
+pks_key_limits_set(const struct pks_key_limits *l)
+{
+	key_limits = *l;
+}
 
 /* Parsing state: what is needed to report "file:line: msg". */
 struct cparse {
@@ -534,6 +556,9 @@ finish(struct cparse *p, struct pks_config *cfg)
 		    "body_budget must hold at least one max_post body", NULL);
 	if (check_ips(p, cfg->trusted_proxies) != PKS_OK)
 		return PKS_ERR_CONFIG;
+	key_limits.max_bytes = cfg->key_max_bytes;
+	key_limits.max_packets = cfg->key_max_packets;
+	key_limits.served_certs = cfg->served_certs;
 	return finish_addresses(p, cfg);
 }
 

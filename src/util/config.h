@@ -76,6 +76,11 @@ struct pks_config {
 	int recon_read_timeout;   /* any later recon read (s) */
 	int recon_fetch_deadline; /* one whole hashquery request (s) */
 	size_t recon_max_lack;    /* elements one session may find missing */
+
+	/* [keys]: also in force through pks_key_limits() once read */
+	size_t key_max_bytes;   /* bytes of a stored key (merged result) */
+	size_t key_max_packets; /* packets of a stored key */
+	size_t served_certs;    /* third-party certs per uid served */
 };
 
 /*

@@ -12,12 +12,33 @@
 #define PKS_MAX_PACKET (256u * 1024)
 /* One user ID packet (gpg refuses larger ones). */
 #define PKS_MAX_UID (2u * 1024)
-/* One transferable public key, all packets (gpg: keyblock <= 5 MiB). */
-#define PKS_MAX_KEY (5u * 1024 * 1024)
-/* Packets in one key. */
-#define PKS_MAX_KEY_PACKETS 20000u
+/*
+ * One transferable public key as stored, all packets, and its packets.
+ * Large enough for every key of the SKS network, flooded ones included
+ * (150,000 certifications); what is served is bounded on output
+ * ([keys] served_certs_per_uid).  The configured [keys] max_bytes and
+ * max_packets apply to the merged result and may only be lower.
+ */
+#define PKS_MAX_KEY (64u * 1024 * 1024)
+#define PKS_MAX_KEY_PACKETS 250000u
 /* Armored text accepted in one go (several keys). */
-#define PKS_MAX_ARMOR (16u * 1024 * 1024)
+#define PKS_MAX_ARMOR (96u * 1024 * 1024)
+/* Default third-party certifications per user ID in a served key. */
+#define PKS_SERVED_CERTS_DEFAULT 100u
+
+/*
+ * The key limits in force ([keys] of the config file; these defaults
+ * until a config is loaded): bytes and packets of a stored key, and
+ * third-party certifications per user ID in what is served.  Set once
+ * at start-up, before threads start.
+ */
+struct pks_key_limits {
+	size_t max_bytes;
+	size_t max_packets;
+	size_t served_certs;
+};
+const struct pks_key_limits *pks_key_limits(void);
+void pks_key_limits_set(const struct pks_key_limits *l);
 /* Default cap of a POST body (config: [server] max_post). */
 #define PKS_MAX_POST_DEFAULT (8u * 1024 * 1024)
 /* Query string values (search=...). */

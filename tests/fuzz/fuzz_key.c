@@ -119,7 +119,7 @@ check_info(const struct pgp_key *k, const struct buf *w)
 	struct pgp_key_info *info = NULL;
 	struct buf b;
 
-	if (pgp_key_info(k, &info) != PKS_OK)
+	if (pgp_key_info(k, NULL, 0, &info) != PKS_OK)
 		return;
 	buf_init(&b, 1024 * 1024);
 	(void)pgp_index_mr(info, 1700000000, &b);

@@ -20,7 +20,8 @@ is "pksync(8) describes every command" "$missing" ""
 
 conf5=$PKS_BUILDDIR/man/pksync.conf.5
 ok "pksync.conf(5) was built" test -s "$conf5"
-keys=$(sed -n 's/^#\{0,1\} *\([a-z_]*\) *=.*/\1/p' "$PKS_SRCDIR/etc/pksync.conf" | sort -u)
+keys=$(sed -n -e 's/^\([a-z_]*\) *=.*/\1/p' -e 's/^# *\([a-z_]*\) = .*/\1/p' \
+	"$PKS_SRCDIR/etc/pksync.conf" | sort -u)
 missing=
 for k in $keys; do
 	grep -q "^\.It Cm $k\b" "$conf5" || missing="$missing $k"

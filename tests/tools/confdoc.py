@@ -29,7 +29,9 @@ for n, line in enumerate(open(src + "/etc/pksync.conf"), 1):
     if m:
         sec = m.group(1)
         continue
-    m = re.match(r"^(#\s*)?(\w+)\s*=\s*(.*?)\s*$", line)
+    # "key = value", or commented "# key = value" (spaces around '=':
+    # prose such as "# op=get ..." is not a key)
+    m = re.match(r"^(#\s*)?(\w+)(?(1)\s+=\s+|\s*=\s*)(.*?)\s*$", line)
     if sec and m:
         documented[(sec, m.group(2))] = (m.group(1) is None, m.group(3), n)
 

@@ -21,6 +21,8 @@
 #include "pgp/pgp_armor.h"
 #include "pgp/pgp_fpr.h"
 #include "pgp/pgp_index.h"
+#include "pgp/pgp_verify.h"
+#include "util/limits.h"
 #include "pgp/pgp_key.h"
 #include "store/store.h"
 #include "tap.h"
@@ -292,7 +294,7 @@ key0_facts(void)
 	struct pks_err err;
 
 	if (pgp_key_parse(ring + koff[0], klen[0], &key, &err) != PKS_OK ||
-	    pgp_key_info(key, &info) != PKS_OK || info->nsubkeys == 0 ||
+	    pgp_key_info(key, NULL, 0, &info) != PKS_OK || info->nsubkeys == 0 ||
 	    info->nuids == 0) {
 		pgp_key_free(key);
 		return 0;
@@ -373,7 +375,7 @@ stored_key(size_t i, struct store_key *k)
 
 	memset(k, 0, sizeof(*k));
 	if (pgp_key_parse(ring + koff[i], klen[i], &key, &err) == PKS_OK &&
-	    pgp_key_info(key, &info) == PKS_OK &&
+	    pgp_key_info(key, NULL, 0, &info) == PKS_OK &&
 	    store_open(dbpath, 0, 5000, &st) == PKS_OK)
 		ok = store_key_find(st, info->fpr.fpr, info->fpr.len, k) ==
 		    PKS_OK;
@@ -388,17 +390,22 @@ static int
 armor_is_key(const struct resp *r, size_t i)
 {
 	struct store_key k;
-	struct buf bin;
+	struct buf bin, want;
 	struct pks_err err;
 	size_t off = 0;
 	int ok;
 
 	if (!stored_key(i, &k))
 		return 0;
+	/* What is served: the stored key as pgp_served_bytes() gives it. */
+	buf_init(&want, 16u * 1024 * 1024);
 	buf_init(&bin, 16u * 1024 * 1024);
-	ok = pgp_armor_next((const char *)r->body, r->len, &off, &bin,
-	    &err) == PKS_OK && bin.len == k.len &&
-	    memcmp(bin.data, k.data, k.len) == 0;
+	ok = pgp_served_bytes(k.data, k.len, k.checks, k.checks_len,
+		 pks_key_limits()->served_certs, &want) == PKS_OK &&
+	     pgp_armor_next((const char *)r->body, r->len, &off, &bin,
+		 &err) == PKS_OK &&
+	     bin.len == want.len && memcmp(bin.data, want.data, want.len) == 0;
+	buf_free(&want);
 	buf_free(&bin);
 	store_key_clear(&k);
 	return ok;
@@ -752,7 +759,7 @@ key_fpr(size_t i, char hex[41])
 	int ok;
 
 	ok = pgp_key_parse(ring + koff[i], klen[i], &key, &err) == PKS_OK &&
-	    pgp_key_info(key, &info) == PKS_OK && info->fpr.len == 20;
+	    pgp_key_info(key, NULL, 0, &info) == PKS_OK && info->fpr.len == 20;
 	if (ok)
 		pgp_hex(info->fpr.fpr, 20, hex);
 	pgp_key_info_free(info);
@@ -836,6 +843,22 @@ adder_run(void *arg)
 	return NULL;
 }
 
+/* Turn a stored key into what op=get serves of it. */
+static void
+to_served(struct store_key *k)
+{
+	struct buf b;
+	size_t n;
+
+	buf_init(&b, 16u * 1024 * 1024);
+	CHECK(pgp_served_bytes(k->data, k->len, k->checks, k->checks_len,
+	    pks_key_limits()->served_certs, &b) == PKS_OK);
+	free(k->data);
+	k->data = buf_steal(&b, &n);
+	k->len = n;
+	buf_free(&b);
+}
+
 static void
 test_concurrent(void)
 {
@@ -845,6 +868,7 @@ test_concurrent(void)
 
 	for (i = 0; i < NSTORED; i++) {
 		CHECK(stored_key((size_t)i, &expect[i]));
+		to_served(&expect[i]);
 		CHECK(key_fpr((size_t)i, expect_fpr[i]));
 	}
 	CHECK(pthread_create(&adder, NULL, adder_run, &added) == 0);

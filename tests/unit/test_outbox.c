@@ -14,6 +14,7 @@
 #include "tap.h"
 #include "ingest/ingest.h"
 #include "pgp/pgp_key.h"
+#include "pgp/pgp_verify.h"
 #include "store/store.h"
 #include "store/store_outbox.h"
 #include "util/buf.h"
@@ -105,6 +106,12 @@ test_hkp_goes_to_every_peer(void)
 		pgp_key_canonicalize(key);
 		CHECK(pgp_key_write(key, &canon, PGP_HDR_SKS) == PKS_OK);
 		pgp_key_free(key);
+		/* ... and sent as op=get serves it. */
+		n = canon.len;
+		CHECK(pgp_served_bytes(canon.data, n, NULL, 0,
+		    pks_key_limits()->served_certs, &canon) == PKS_OK);
+		memmove(canon.data, canon.data + n, canon.len - n);
+		canon.len -= n;
 	}
 	CHECK(st != NULL);
 	if (st == NULL)
@@ -123,7 +130,7 @@ test_hkp_goes_to_every_peer(void)
 		CHECK(strcmp(rows[0].recipient, peer_b) == 0);
 		CHECK(strcmp(rows[1].recipient, peer_c) == 0);
 		CHECK(!rows[0].reply && strcmp(rows[0].sent, site_a) == 0);
-		/* A new key is sent whole, as stored. */
+		/* A new key is sent whole, as served. */
 		CHECK(rows[0].len == canon.len && memcmp(rows[0].body,
 		    canon.data, canon.len) == 0);
 	}
@@ -180,19 +187,30 @@ test_incremental_path(void)
 	store_close(st);
 }
 
-/* Key 0 without its last user ID block, written in SKS framing. */
+/* Key 0 without one of its user ID blocks, in SKS framing. */
 static int
 partial_key(struct buf *out, size_t *full, size_t *part)
 {
 	struct pgp_key *key = NULL;
 	struct pks_err err = { 0, NULL };
-	size_t nuids;
+	struct pgp_block tmp;
+	size_t nuids, i, m;
 	int ok;
 
 	if (pgp_key_parse(ring, k0len, &key, &err) != PKS_OK)
 		return 0;
 	pgp_key_canonicalize(key);
 	nuids = key->nuids;
+	/* Leave out a user ID that is listed (the one with the most
+	 * signatures has a self-certification): move it last. */
+	for (i = 0, m = 0; i < nuids; i++)
+		if (key->uids[i].nsigs > key->uids[m].nsigs)
+			m = i;
+	if (nuids > 0) {
+		tmp = key->uids[m];
+		key->uids[m] = key->uids[nuids - 1];
+		key->uids[nuids - 1] = tmp;
+	}
 	*full = pgp_key_npackets(key);
 	key->nuids = nuids - 1;
 	*part = pgp_key_npackets(key);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "pgp/pgp_index.h"
+#include "pgpsign.h"
 #include "tap.h"
 #include "util/limits.h"
 
@@ -53,59 +54,6 @@ parse_file(const char *name)
 }
 
 static void
-sub32(uint8_t **q, unsigned type, uint32_t v)
-{
-	uint8_t *p = *q;
-
-	p[0] = 5;
-	p[1] = type;
-	p[2] = v >> 24;
-	p[3] = v >> 16;
-	p[4] = v >> 8;
-	p[5] = v;
-	*q += 6;
-}
-
-/*
- * A v4 signature: type, creation, optional key expiry (kexp), primary
- * flag and issuer (in the unhashed area).
- */
-static void
-add_sig(struct buf *b, unsigned type, uint32_t ctime, uint32_t kexp,
-    int primary, const uint8_t issuer[8])
-{
-	uint8_t s[64], *q = s + 6;
-
-	s[0] = 4;
-	s[1] = type;
-	s[2] = 1;
-	s[3] = 8;
-	sub32(&q, 2, ctime);
-	if (kexp)
-		sub32(&q, 9, kexp);
-	if (primary) {
-		*q++ = 2;
-		*q++ = 25;
-		*q++ = 1;
-	}
-	s[4] = 0;
-	s[5] = (uint8_t)(q - s - 6);
-	*q++ = 0;
-	*q++ = 10;
-	*q++ = 9;
-	*q++ = 16;
-	memcpy(q, issuer, 8);
-	q += 8;
-	*q++ = 0xab;    /* left 16 bits of the hash */
-	*q++ = 0xcd;
-	*q++ = 0;       /* a one-bit MPI */
-	*q++ = 1;
-	*q++ = 1;
-	CHECK(pgp_packet_write(b, 2, s, (size_t)(q - s), PGP_HDR_SKS) ==
-	    PKS_OK);
-}
-
-static void
 add_pkt(struct buf *b, unsigned tag, const void *p, size_t n)
 {
 	CHECK(pgp_packet_write(b, tag, p, n, PGP_HDR_SKS) == PKS_OK);
@@ -125,37 +73,102 @@ mr_is(const struct pgp_key_info *info, time_t now, const char *want)
 	buf_free(&b);
 }
 
-/* Build the crafted key; 'revoke' adds a self-issued 0x20. */
-static struct pgp_key *
-crafted(int revoke, const uint8_t other[8])
+static struct tsigner signer;
+
+/* One real (or forged) signature by the test signer. */
+static void
+sign(struct buf *b, unsigned type, uint32_t ctime, uint32_t kexp,
+    int primary, const uint8_t *issuer, unsigned ttag, const void *t,
+    size_t tlen)
 {
-	struct pgp_fpr f;
+	struct tsig o;
+
+	memset(&o, 0, sizeof(o));
+	o.type = type;
+	o.ctime = ctime;
+	o.key_expiry = kexp;
+	o.primary = primary;
+	o.issuer = issuer;
+	o.forge = issuer != NULL; /* another issuer: cannot be checked */
+	tsigner_sign(&signer, &o, ttag, t, tlen, b);
+}
+
+/* Forged variants of the crafted key (the attacks of a keyserver
+ * that believes issuer subpackets). */
+enum forgery {
+	FORGE_NONE,
+	FORGE_REVOKE,    /* a 0x20 with a broken signature */
+	FORGE_PRIMARY,   /* a newer 0x13 on "alice", primary, 1 s expiry */
+	FORGE_UID_REV,   /* a 0x30 on "bob" */
+	FORGE_SUB_REV,   /* a 0x28 on the subkey */
+	FORGE_NEW_UID    /* "Mallory" with a forged self-certification */
+};
+
+static void
+forged(struct buf *b, unsigned type, uint32_t ctime, uint32_t kexp,
+    int primary, unsigned ttag, const void *t, size_t tlen)
+{
+	struct tsig o;
+
+	memset(&o, 0, sizeof(o));
+	o.type = type;
+	o.ctime = ctime;
+	o.key_expiry = kexp;
+	o.primary = primary;
+	o.forge = 1;
+	tsigner_sign(&signer, &o, ttag, t, tlen, b);
+}
+
+/* Build the crafted key; 'revoke' adds a real self-issued 0x20. */
+static struct pgp_key *
+crafted_f(int revoke, const uint8_t other[8], enum forgery fg)
+{
 	struct buf b;
 	struct pgp_key *k;
 	static const uint8_t uat[] = { 5, 1, 0x10, 0, 1, 0 };
 
-	CHECK(pgp_fpr_compute(P, sizeof(P), &f, NULL) == PKS_OK);
 	buf_init(&b, PKS_MAX_KEY);
-	add_pkt(&b, 6, P, sizeof(P));
-	add_sig(&b, 0x20, KCTIME + 50, 0, 0, other);
+	add_pkt(&b, 6, signer.pkt, signer.pktlen);
+	sign(&b, 0x20, KCTIME + 50, 0, 0, other, 0, NULL, 0);
 	if (revoke)
-		add_sig(&b, 0x20, KCTIME + 60, 0, 0, f.keyid);
+		sign(&b, 0x20, KCTIME + 60, 0, 0, NULL, 0, NULL, 0);
+	if (fg == FORGE_REVOKE)
+		forged(&b, 0x20, KCTIME + 65, 0, 0, 0, NULL, 0);
 	add_pkt(&b, 13, "alice", 5);
-	add_sig(&b, 0x13, KCTIME + 10, 0, 0, f.keyid);
-	add_sig(&b, 0x10, KCTIME + 40, 0, 0, other);
+	sign(&b, 0x13, KCTIME + 10, 0, 0, NULL, 13, "alice", 5);
+	sign(&b, 0x10, KCTIME + 40, 0, 0, other, 13, "alice", 5);
+	if (fg == FORGE_PRIMARY)
+		forged(&b, 0x13, KCTIME + 90, 1, 1, 13, "alice", 5);
 	add_pkt(&b, 13, "bob", 3);
-	add_sig(&b, 0x13, KCTIME + 20, 1000, 1, f.keyid);
+	sign(&b, 0x13, KCTIME + 20, 1000, 1, NULL, 13, "bob", 3);
+	if (fg == FORGE_UID_REV)
+		forged(&b, 0x30, KCTIME + 90, 0, 0, 13, "bob", 3);
 	add_pkt(&b, 13, "carol", 5);
-	add_sig(&b, 0x13, KCTIME + 10, 0, 0, f.keyid);
-	add_sig(&b, 0x30, KCTIME + 30, 0, 0, f.keyid);
+	sign(&b, 0x13, KCTIME + 10, 0, 0, NULL, 13, "carol", 5);
+	sign(&b, 0x30, KCTIME + 30, 0, 0, NULL, 13, "carol", 5);
+	if (fg == FORGE_NEW_UID) {
+		add_pkt(&b, 13, "mallory", 7);
+		forged(&b, 0x13, KCTIME + 95, 0, 1, 13, "mallory", 7);
+	}
 	add_pkt(&b, 17, uat, sizeof(uat));
-	add_sig(&b, 0x13, KCTIME + 10, 0, 0, f.keyid);
+	sign(&b, 0x13, KCTIME + 10, 0, 0, NULL, 17, uat, sizeof(uat));
 	add_pkt(&b, 14, Q, sizeof(Q));
-	add_sig(&b, 0x18, KCTIME + 10, 500, 0, f.keyid);
-	add_sig(&b, 0x28, KCTIME + 70, 0, 0, f.keyid);
+	sign(&b, 0x18, KCTIME + 10, 500, 0, NULL, 14, Q, sizeof(Q));
+	sign(&b, 0x28, KCTIME + 70, 0, 0, NULL, 14, Q, sizeof(Q));
+	if (fg == FORGE_SUB_REV) {
+		add_pkt(&b, 14, P, sizeof(P));
+		sign(&b, 0x18, KCTIME + 10, 0, 0, NULL, 14, P, sizeof(P));
+		forged(&b, 0x28, KCTIME + 90, 0, 0, 14, P, sizeof(P));
+	}
 	k = parse_buf(&b);
 	buf_free(&b);
 	return k;
+}
+
+static struct pgp_key *
+crafted(int revoke, const uint8_t other[8])
+{
+	return crafted_f(revoke, other, FORGE_NONE);
 }
 
 static void
@@ -168,9 +181,9 @@ test_crafted_facts(void)
 
 	if (k == NULL || r == NULL)
 		return;
-	CHECK(pgp_key_info(k, &info) == PKS_OK);
-	CHECK(pgp_key_info(r, &rinfo) == PKS_OK);
-	CHECK(info->algo == 1 && info->bits == 64 && info->version == 4);
+	CHECK(pgp_key_info(k, NULL, 0, &info) == PKS_OK);
+	CHECK(pgp_key_info(r, NULL, 0, &rinfo) == PKS_OK);
+	CHECK(info->algo == 22 && info->bits == 255 && info->version == 4);
 	CHECK(info->ctime == KCTIME && info->expires == KCTIME + 1000);
 	CHECK(!info->revoked && rinfo->revoked);
 	CHECK(info->nuids == 4);
@@ -184,11 +197,11 @@ test_crafted_facts(void)
 	CHECK(info->subkeys[0].expires == KCTIME + 1 + 500);
 	CHECK(info->subkeys[0].algo == 1 && info->subkeys[0].bits == 64);
 	pgp_hex(info->fpr.fpr, 20, fpr);
-	snprintf(want, sizeof(want), "pub:%s:1:64:1593835520:1593836520:\n"
+	snprintf(want, sizeof(want), "pub:%s:22:255:1593835520:1593836520:\n"
 	    "uid:bob:1593835540::\nuid:alice:1593835530::\n"
 	    "uid:carol:1593835530::r\n", fpr);
 	mr_is(info, KCTIME, want);
-	snprintf(want, sizeof(want), "pub:%s:1:64:1593835520:1593836520:re\n"
+	snprintf(want, sizeof(want), "pub:%s:22:255:1593835520:1593836520:re\n"
 	    "uid:bob:1593835540::\nuid:alice:1593835530::\n"
 	    "uid:carol:1593835530::r\n", fpr);
 	mr_is(rinfo, KCTIME + 1000, want);
@@ -196,6 +209,46 @@ test_crafted_facts(void)
 	pgp_key_info_free(rinfo);
 	pgp_key_free(k);
 	pgp_key_free(r);
+}
+
+/* Forged signatures change nothing: the facts are those of the key
+ * without them, and a user ID with only a forged self-certification
+ * is not listed. */
+static void
+test_forged_facts(void)
+{
+	static const uint8_t other[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	struct pgp_key_info *base = NULL, *info = NULL;
+	struct pgp_key *k0 = crafted(0, other), *k;
+	struct buf a, b;
+	int fg;
+
+	if (k0 == NULL)
+		return;
+	CHECK(pgp_key_info(k0, NULL, 0, &base) == PKS_OK);
+	buf_init(&a, 65536);
+	CHECK(pgp_index_mr(base, KCTIME, &a) == PKS_OK);
+	for (fg = FORGE_REVOKE; fg <= FORGE_NEW_UID; fg++) {
+		k = crafted_f(0, other, (enum forgery)fg);
+		if (k == NULL)
+			continue;
+		CHECK(pgp_key_info(k, NULL, 0, &info) == PKS_OK);
+		buf_init(&b, 65536);
+		CHECK(pgp_index_mr(info, KCTIME, &b) == PKS_OK);
+		CHECK(a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
+		if (a.len != b.len || memcmp(a.data, b.data, a.len) != 0)
+			printf("# forgery %d:\n%s", fg, (char *)b.data);
+		CHECK(!info->revoked && info->nuids == base->nuids);
+		CHECK(fg == FORGE_SUB_REV ? info->nsubkeys == 2 &&
+			  !info->subkeys[1].revoked
+					  : info->nsubkeys == 1);
+		buf_free(&b);
+		pgp_key_info_free(info);
+		pgp_key_free(k);
+	}
+	buf_free(&a);
+	pgp_key_info_free(base);
+	pgp_key_free(k0);
 }
 
 /* A signature packet from its body bytes. */
@@ -276,7 +329,7 @@ test_sig_info(void)
 	 * 'other'). */
 	if (k == NULL)
 		return;
-	CHECK(pgp_key_info(k, &info) == PKS_OK);
+	CHECK(pgp_key_info(k, NULL, 0, &info) == PKS_OK);
 	CHECK(info->uids[0].nsigs == 1 && info->uids[1].nsigs == 2 &&
 	    info->uids[2].nsigs == 2 && info->uids[3].nsigs == 1);
 	CHECK(pgp_sig_info(&info->uids[0].sigs[0], &info->fpr, &si) ==
@@ -302,15 +355,17 @@ test_escape(void)
 	char fpr[41], want[256];
 
 	buf_init(&b, PKS_MAX_KEY);
-	add_pkt(&b, 6, P, sizeof(P));
+	add_pkt(&b, 6, signer.pkt, signer.pktlen);
 	add_pkt(&b, 13, uid, strlen(uid));
+	sign(&b, 0x13, KCTIME + 10, 0, 0, NULL, 13, uid, strlen(uid));
+	add_pkt(&b, 13, "unsigned", 8);
 	k = parse_buf(&b);
 	if (k == NULL)
 		return;
-	CHECK(pgp_key_info(k, &info) == PKS_OK);
+	CHECK(pgp_key_info(k, NULL, 0, &info) == PKS_OK);
 	pgp_hex(info->fpr.fpr, 20, fpr);
-	snprintf(want, sizeof(want), "pub:%s:1:64:1593835520::\n"
-	    "uid:J%%C3%%B6hn%%3A 100%%25 <j@x>%%01%%7F~:::\n", fpr);
+	snprintf(want, sizeof(want), "pub:%s:22:255:1593835520::\n"
+	    "uid:J%%C3%%B6hn%%3A 100%%25 <j@x>%%01%%7F~:1593835530::\n", fpr);
 	mr_is(info, 0, want);
 	pgp_key_info_free(info);
 	pgp_key_free(k);
@@ -330,7 +385,7 @@ bits_of(const uint8_t *body, size_t n, unsigned algo, unsigned bits,
 	add_pkt(&b, 6, body, n);
 	k = parse_buf(&b);
 	if (k != NULL) {
-		CHECK(pgp_key_info(k, &info) == PKS_OK);
+		CHECK(pgp_key_info(k, NULL, 0, &info) == PKS_OK);
 		CHECK(info->algo == algo && info->bits == bits);
 		CHECK(strcmp(info->curve, curve) == 0);
 		if (info->bits != bits || strcmp(info->curve, curve) != 0)
@@ -395,7 +450,7 @@ test_debian_keys(void)
 	char fpr[41];
 
 	k = parse_file("rsa-2uid.pgp");
-	if (k != NULL && pgp_key_info(k, &info) == PKS_OK) {
+	if (k != NULL && pgp_key_info(k, NULL, 0, &info) == PKS_OK) {
 		CHECK(info->algo == 1 && info->bits == 2048);
 		CHECK(info->ctime == 1281042461 && info->expires == 1911277903);
 		CHECK(info->nuids == 2 && info->uids[0].ctime == 1595917907);
@@ -418,7 +473,7 @@ test_debian_keys(void)
 	pgp_key_free(k);
 	info = NULL;
 	k = parse_file("eddsa.pgp");
-	if (k != NULL && pgp_key_info(k, &info) == PKS_OK) {
+	if (k != NULL && pgp_key_info(k, NULL, 0, &info) == PKS_OK) {
 		CHECK(info->algo == 22 && info->bits == 255);
 		CHECK(strcmp(info->curve, "ed25519") == 0);
 		CHECK(info->ctime == 1545383542 && info->expires == 0);
@@ -429,7 +484,7 @@ test_debian_keys(void)
 	pgp_key_free(k);
 	info = NULL;
 	k = parse_file("rsa-small.pgp");
-	if (k != NULL && pgp_key_info(k, &info) == PKS_OK) {
+	if (k != NULL && pgp_key_info(k, NULL, 0, &info) == PKS_OK) {
 		CHECK(info->expires == 1485142689);
 		mr_is(info, 1700000000, "pub:7DF3D4B58EAD38D84E554E3B68530A81"
 		    "2B47DCDE:1:2048:1259179203:1485142689:e\n"
@@ -443,10 +498,13 @@ int
 main(void)
 {
 	pgp_init();
+	tsigner_init(&signer, KCTIME);
 	RUN(test_crafted_facts);
+	RUN(test_forged_facts);
 	RUN(test_sig_info);
 	RUN(test_escape);
 	RUN(test_curves);
 	RUN(test_debian_keys);
+	tsigner_free(&signer);
 	return tap_done();
 }

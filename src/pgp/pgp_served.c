@@ -1,0 +1,413 @@
+/*
+ * pgp_served.c: the form of a key handed to people (op=get, op=hget,
+ * mail replies, outgoing incrementals), as opposed to the stored form
+ * that sync peers get in full (hashquery, dump).
+ *
+ * What is kept:
+ *  - the primary key packet;
+ *  - every self-signature that verified (pgp_verify.h): direct-key
+ *    signatures and key revocations, user ID certifications and their
+ *    revocations, subkey bindings and subkey revocations;
+ *  - user IDs with a verified self-certification and subkeys with a
+ *    verified binding (gpg drops the others on import);
+ *  - per user ID at most 'ncerts' third-party certifications (0x10..
+ *    0x13) and certification revocations (0x30), the newest first by
+ *    their creation time; in the direct area at most 'ncerts'
+ *    third-party key revocations (designated revokers);
+ *  - only signatures gpg can parse: a version 3 or 4 signature whose
+ *    subpacket areas and algorithm-specific MPIs are well framed.
+ * Forged or unparsable signatures, junk packets, and everything over
+ * the bound are left out.  Pure: no I/O.
+ */
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "pgp/pgp_index.h"
+#include "pgp/pgp_int.h"
+#include "pgp/pgp_verify.h"
+#include "util/xalloc.h"
+
+/* The MPIs of a v3/v4 signature for its algorithm, well framed. */
+static int
+sig_mpis_ok(unsigned pkalgo, const uint8_t *p, size_t n)
+{
+	size_t at = 0, bits, len;
+	int i, want;
+
+	switch (pkalgo) {
+	case 1:
+	case 3:
+		want = 1;
+		break;
+	case 16:
+	case 17:
+	case 19:
+	case 20:
+	case 22:
+		want = 2;
+		break;
+	default:
+		return n > 0; /* unknown algorithm: gpg keeps it opaque */
+	}
+	for (i = 0; i < want; i++) {
+		if (n - at < 2)
+			return 0;
+		bits = pgp_be16(p + at);
+		len = (bits + 7) / 8;
+		if (len > n - at - 2)
+			return 0;
+		at += 2 + len;
+	}
+	return 1;
+}
+
+int
+pgp_sig_wellformed(const struct pgp_pkt *sig, struct pgp_sig *s)
+{
+	const uint8_t *b = sig->body;
+	size_t len = sig->len, at, hl, ul;
+
+	if (sig->tag != PGP_TAG_SIG || pgp_sig_parse(b, len, s) != PKS_OK)
+		return 0;
+	if (s->version == 3 || s->version == 2)
+		return len >= 19 && sig_mpis_ok(b[15], b + 19, len - 19);
+	if (s->version != 4 || len < 6)
+		return 0;
+	hl = pgp_be16(b + 4);
+	at = 6 + hl;
+	if (at + 2 > len)
+		return 0;
+	ul = pgp_be16(b + at);
+	at += 2 + ul;
+	if (at + 2 > len)
+		return 0;
+	return sig_mpis_ok(b[2], b + at + 2, len - at - 2);
+}
+
+/* A signature picked for the served key, with its check state. */
+struct pick {
+	const struct pgp_pkt *p;
+	int64_t ctime;
+	uint8_t state;
+};
+
+/* Newest first; equal times keep stored order (stable by pointer). */
+static int
+pick_cmp(const void *a, const void *b)
+{
+	const struct pick *x = a, *y = b;
+
+	if (x->ctime != y->ctime)
+		return x->ctime > y->ctime ? -1 : 1;
+	return x->p < y->p ? -1 : x->p > y->p;
+}
+
+/* Stored order: the signatures of one area are one array. */
+static int
+pos_cmp(const void *a, const void *b)
+{
+	const struct pick *x = a, *y = b;
+
+	return x->p < y->p ? -1 : x->p > y->p;
+}
+
+static int
+third_party_kept(unsigned type, int direct)
+{
+	if (direct)
+		return type == 0x20;
+	return (type >= 0x10 && type <= 0x13) || type == 0x30;
+}
+
+/*
+ * Choose the signatures of one area: the verified self-signatures of
+ * the allowed types, then the newest 'ncerts' well-formed third-party
+ * ones.  Returns the number picked into v (room for n), in stored
+ * order.
+ */
+static size_t
+choose(const struct pgp_pkt *sigs, size_t n, const uint8_t *st, int direct,
+    size_t ncerts, struct pick *v)
+{
+	struct pgp_sig s;
+	size_t i, k = 0, t0;
+
+	for (i = 0; i < n; i++)
+		if (st[i] == PGP_SIG_VALID) {
+			v[k].p = &sigs[i];
+			v[k].ctime = 0;
+			v[k++].state = PGP_SIG_VALID;
+		}
+	t0 = k;
+	for (i = 0; i < n; i++) {
+		if (st[i] != PGP_SIG_OTHER ||
+		    !pgp_sig_wellformed(&sigs[i], &s) ||
+		    !third_party_kept(s.type, direct))
+			continue;
+		v[k].p = &sigs[i];
+		v[k].ctime = s.ctime;
+		v[k++].state = PGP_SIG_OTHER;
+	}
+	if (k - t0 > ncerts) {
+		qsort(v + t0, k - t0, sizeof(*v), pick_cmp);
+		k = t0 + ncerts;
+	}
+	/* Served in stored order. */
+	qsort(v, k, sizeof(*v), pos_cmp);
+	return k;
+}
+
+/* Output state: the key being built and its check record. */
+struct served {
+	struct pgp_key *out;
+	struct buf *rec;
+	size_t idx; /* flat index of the next packet of out */
+	enum pks_rc rc;
+	struct pick *tmp;
+};
+
+static void
+copy_pkt(struct pgp_pkt *to, const struct pgp_pkt *from)
+{
+	to->tag = from->tag;
+	to->len = from->len;
+	to->body = xmemdup(from->body, from->len);
+}
+
+/* Append the picked signatures to (*v, *nv), recording their state. */
+static void
+emit(struct served *sv, const struct pick *p, size_t n, struct pgp_pkt **v,
+    size_t *nv)
+{
+	size_t i;
+
+	*v = n ? xreallocarray(NULL, n, sizeof(**v)) : NULL;
+	for (i = 0; i < n; i++) {
+		copy_pkt(&(*v)[i], p[i].p);
+		if (p[i].state != PGP_SIG_OTHER && sv->rc == PKS_OK)
+			sv->rc = buf_add_be32(
+			    sv->rec, (uint32_t)(sv->idx << 2) | p[i].state);
+		sv->idx++;
+	}
+	*nv = n;
+}
+
+/* Whether a block has a verified self-signature of the wanted kind. */
+static int
+block_valid(const struct pgp_block *b, const uint8_t *st)
+{
+	struct pgp_sig s;
+	size_t i;
+	int sub = b->head.tag == PGP_TAG_PUBSUBKEY;
+
+	for (i = 0; i < b->nsigs; i++) {
+		if (st[i] != PGP_SIG_VALID || pgp_sig_parse(b->sigs[i].body,
+						  b->sigs[i].len, &s) != PKS_OK)
+			continue;
+		if (sub ? s.type == 0x18 : (s.type >= 0x10 && s.type <= 0x13))
+			return 1;
+	}
+	return 0;
+}
+
+static void
+blocks(struct served *sv, const struct pgp_block *in, size_t n,
+    const uint8_t *st, size_t *at, size_t ncerts, struct pgp_block **out,
+    size_t *nout)
+{
+	struct pgp_block *b;
+	size_t i, k;
+	int sub;
+
+	*out = n ? xcalloc(n, sizeof(**out)) : NULL;
+	*nout = 0;
+	for (i = 0; i < n; i++) {
+		const uint8_t *bs = st + *at + 2;
+
+		*at += 1 + in[i].nsigs;
+		if (!block_valid(&in[i], bs))
+			continue;
+		sub = in[i].head.tag == PGP_TAG_PUBSUBKEY;
+		b = &(*out)[(*nout)++];
+		copy_pkt(&b->head, &in[i].head);
+		sv->idx++;
+		k = choose(
+		    in[i].sigs, in[i].nsigs, bs, 0, sub ? 0 : ncerts, sv->tmp);
+		emit(sv, sv->tmp, k, &b->sigs, &b->nsigs);
+	}
+}
+
+static size_t
+max_sigs(const struct pgp_key *key)
+{
+	size_t m = key->nsigs, i;
+
+	for (i = 0; i < key->nuids; i++)
+		if (key->uids[i].nsigs > m)
+			m = key->uids[i].nsigs;
+	for (i = 0; i < key->nsubkeys; i++)
+		if (key->subkeys[i].nsigs > m)
+			m = key->subkeys[i].nsigs;
+	return m;
+}
+
+enum pks_rc
+pgp_key_served(const struct pgp_key *key, const uint8_t *checks,
+    size_t checks_len, size_t ncerts, struct pgp_key **out, struct buf *rec)
+{
+	struct served sv;
+	uint8_t *st;
+	size_t at, k, base = rec->len;
+
+	memset(&sv, 0, sizeof(sv));
+	st = pgp_key_sigstates(key, checks, checks_len);
+	sv.out = xcalloc(1, sizeof(*sv.out));
+	sv.rec = rec;
+	sv.tmp = xreallocarray(NULL, max_sigs(key) + 1, sizeof(*sv.tmp));
+	sv.rc = buf_addc(rec, 1);
+	copy_pkt(&sv.out->key, &key->key);
+	sv.idx = 1;
+	k = choose(key->sigs, key->nsigs, st + 1, 1, ncerts, sv.tmp);
+	emit(&sv, sv.tmp, k, &sv.out->sigs, &sv.out->nsigs);
+	at = key->nsigs;
+	blocks(&sv, key->uids, key->nuids, st, &at, ncerts, &sv.out->uids,
+	    &sv.out->nuids);
+	blocks(&sv, key->subkeys, key->nsubkeys, st, &at, ncerts,
+	    &sv.out->subkeys, &sv.out->nsubkeys);
+	free(sv.tmp);
+	free(st);
+	if (sv.rc != PKS_OK) {
+		pgp_key_free(sv.out);
+		rec->len = base;
+		*out = NULL;
+		return sv.rc;
+	}
+	*out = sv.out;
+	return PKS_OK;
+}
+
+enum pks_rc
+pgp_served_bytes(const uint8_t *data, size_t len, const uint8_t *checks,
+    size_t checks_len, size_t ncerts, struct buf *out)
+{
+	struct pks_err err = { 0, NULL };
+	struct pgp_key *key = NULL, *sv = NULL;
+	struct buf rec;
+	enum pks_rc rc;
+
+	buf_init(&rec, (size_t)-1);
+	rc = pgp_key_parse(data, len, &key, &err);
+	if (rc == PKS_OK)
+		rc = pgp_key_served(key, checks, checks_len, ncerts, &sv, &rec);
+	if (rc == PKS_OK)
+		rc = pgp_key_write(sv, out, PGP_HDR_SKS);
+	pgp_key_free(sv);
+	pgp_key_free(key);
+	buf_free(&rec);
+	return rc;
+}
+
+enum pks_rc
+pgp_key_listing(const uint8_t *data, size_t len, const uint8_t *checks,
+    size_t checks_len, size_t ncerts, struct pgp_key **key,
+    struct pgp_key_info **info, struct pks_err *err)
+{
+	struct pgp_key *stored = NULL;
+	struct buf rec;
+	enum pks_rc rc;
+
+	*key = NULL;
+	*info = NULL;
+	buf_init(&rec, (size_t)-1);
+	rc = pgp_key_parse(data, len, &stored, err);
+	if (rc == PKS_OK)
+		rc = pgp_key_served(
+		    stored, checks, checks_len, ncerts, key, &rec);
+	if (rc == PKS_OK)
+		rc = pgp_key_info(*key, rec.data, rec.len, info);
+	if (rc != PKS_OK) {
+		pgp_key_free(*key);
+		*key = NULL;
+	}
+	pgp_key_free(stored);
+	buf_free(&rec);
+	return rc;
+}
+
+/* Whether p is among v[0..n). */
+static int
+has_pkt(const struct pgp_pkt *v, size_t n, const struct pgp_pkt *p)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (pgp_pkt_equal(&v[i], p))
+			return 1;
+	return 0;
+}
+
+/* Keep in (*v, *n) only the packets also in (a, na). */
+static void
+restrict_sigs(struct pgp_pkt *v, size_t *n, const struct pgp_pkt *a, size_t na)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < *n; i++) {
+		if (has_pkt(a, na, &v[i]))
+			v[k++] = v[i];
+		else
+			free(v[i].body);
+	}
+	*n = k;
+}
+
+static const struct pgp_block *
+find_block(const struct pgp_block *v, size_t n, const struct pgp_pkt *head)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (pgp_pkt_equal(&v[i].head, head))
+			return &v[i];
+	return NULL;
+}
+
+/* Blocks of (*v, *n) restricted to the blocks of (a, na). */
+static size_t
+restrict_blocks(
+    struct pgp_block *v, size_t *n, const struct pgp_block *a, size_t na)
+{
+	const struct pgp_block *m;
+	size_t i, k = 0, left = 0;
+
+	for (i = 0; i < *n; i++) {
+		m = find_block(a, na, &v[i].head);
+		if (m == NULL) {
+			free(v[i].head.body);
+			restrict_sigs(v[i].sigs, &v[i].nsigs, NULL, 0);
+			free(v[i].sigs);
+			continue;
+		}
+		restrict_sigs(v[i].sigs, &v[i].nsigs, m->sigs, m->nsigs);
+		left += v[i].nsigs;
+		v[k++] = v[i];
+	}
+	*n = k;
+	return left + k;
+}
+
+size_t
+pgp_key_restrict(struct pgp_key *k, const struct pgp_key *allowed)
+{
+	size_t left;
+
+	restrict_sigs(k->sigs, &k->nsigs, allowed->sigs, allowed->nsigs);
+	left = k->nsigs;
+	left +=
+	    restrict_blocks(k->uids, &k->nuids, allowed->uids, allowed->nuids);
+	left += restrict_blocks(
+	    k->subkeys, &k->nsubkeys, allowed->subkeys, allowed->nsubkeys);
+	return left;
+}

@@ -1,0 +1,99 @@
+/*
+ * pgp_verify.h: key material and self-signature verification.
+ *
+ * pgp_key_check_material() reads the public key material of every key
+ * packet of a key (primary and subkeys) the way gpg does and refuses a
+ * key whose material does not parse (an MPI that runs past the packet,
+ * a bad curve OID length, a native key of the wrong size).
+ *
+ * pgp_key_verify() checks every self-issued signature of a key
+ * cryptographically with libgcrypt (RSA, DSA, ECDSA on NIST and
+ * Brainpool curves, EdDSA (legacy Ed25519), Ed25519 and Ed448; v3, v4
+ * and v6 signatures; SHA-1, RIPEMD-160, SHA-2 and SHA-3) and writes the
+ * result as a check record: what the key is stored with, so that a
+ * signature is verified once, at ingest, and never per request.  MD5
+ * signatures, v5 signatures and unknown algorithms cannot be checked
+ * (as in gpg 2.2) and count as absent.  Pure: no I/O.
+ */
+#ifndef PKS_PGP_VERIFY_H
+#define PKS_PGP_VERIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pgp/pgp_key.h"
+#include "util/buf.h"
+#include "util/rc.h"
+
+/* What a check record says of one signature packet. */
+enum pgp_sigstate {
+	PGP_SIG_OTHER = 0,      /* not issued by the primary key: not judged */
+	PGP_SIG_VALID = 1,      /* a self-signature that verifies */
+	PGP_SIG_BAD = 2,        /* self-issued, but does not verify */
+	PGP_SIG_UNCHECKABLE = 3 /* self-issued, algorithm not supported */
+};
+
+/*
+ * Refuse a key whose primary key or subkey material does not parse:
+ * PKS_ERR_PARSE with err->why naming the packet ("subkey 2: ...") and
+ * err->off its packet index.  Unknown algorithms are not refused.
+ */
+enum pks_rc pgp_key_check_material(
+    const struct pgp_key *key, struct pks_err *err);
+
+/*
+ * Verify the self-issued signatures of 'key' and append its check
+ * record to 'out' (a format octet, then one 4-octet entry per judged
+ * signature: flat packet index << 2 | state, ascending; flat order is
+ * the stored order of pgp_key_write).  When 'prev' and its record
+ * 'prevrec' (prevlen octets) are given, a signature that 'prev' holds
+ * under the same user ID or subkey packet takes its earlier result
+ * without a new verification.  *nchecked (may be NULL) gets the number
+ * of cryptographic verifications done.  PKS_ERR_TOOBIG: out's cap.
+ */
+enum pks_rc pgp_key_verify(const struct pgp_key *key,
+    const struct pgp_key *prev, const uint8_t *prevrec, size_t prevlen,
+    struct buf *out, size_t *nchecked);
+
+/*
+ * The state of every packet of 'key' in flat order, from its check
+ * record (NULL: verify now, as pgp_key_verify would).  Returns a new
+ * array of pgp_key_npackets(key) octets (caller frees); entries of a
+ * record that does not fit the key are ignored.
+ */
+uint8_t *pgp_key_sigstates(
+    const struct pgp_key *key, const uint8_t *rec, size_t reclen);
+
+/*
+ * Drop every signature not issued by the primary key (third-party
+ * certifications and junk), keeping the key's own signatures, user IDs
+ * and subkeys.  Returns how many were dropped.  What ingest falls back
+ * to when a merge would pass the key limits: the owner's packets are
+ * never refused in favour of other people's.
+ */
+size_t pgp_key_keep_self(struct pgp_key *key);
+
+/*
+ * The key as handed to people (pgp_served.c): verified self-signatures
+ * and the user IDs and subkeys they make valid, at most 'ncerts'
+ * third-party certifications per user ID (newest first), nothing gpg
+ * cannot parse.  *out is a new key (caller frees) and its check record
+ * is appended to rec.  'checks' as for pgp_key_sigstates.
+ */
+enum pks_rc pgp_key_served(const struct pgp_key *key, const uint8_t *checks,
+    size_t checks_len, size_t ncerts, struct pgp_key **out, struct buf *rec);
+
+/*
+ * Keep in k only what 'allowed' holds too (blocks by head packet,
+ * signatures by their bytes): how an incremental (the delta of a
+ * merge) is cut down to what op=get serves of the merged key.
+ * Returns the number of packets left besides the primary key.
+ */
+size_t pgp_key_restrict(struct pgp_key *k, const struct pgp_key *allowed);
+
+/* The same from stored bytes to served bytes (SKS framing), appended to
+ * out.  Errors: the stored bytes do not parse, out's cap. */
+enum pks_rc pgp_served_bytes(const uint8_t *data, size_t len,
+    const uint8_t *checks, size_t checks_len, size_t ncerts, struct buf *out);
+
+#endif
