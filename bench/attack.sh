@@ -29,8 +29,12 @@ FPR=$(gpg --with-colons --show-keys "$DATA/eddsa.pgp" 2>/dev/null |
 PROBE="/pks/lookup?op=get&options=mr&search=0x$FPR"
 BIG="/pks/lookup?op=get&options=mr&search=debian"
 
-pks_setup "$T/p" >/dev/null && pks "$T/p" import -q "$T/ring.pgp"
-sks_setup "$T/k" "$T/ring.pgp" "$(free_port)" "$(free_port)" >/dev/null ||
+RH=$(free_port)   # the hostile recon peer, a member of both
+RP=$(free_port)
+pks_setup "$T/p" "$RP" "$RH" >/dev/null && pks "$T/p" import -q "$T/ring.pgp"
+sed -i 's/^gossip_interval = .*/gossip_interval = 15/' "$T/p/pksync.conf"
+RK=$(free_port)
+sks_setup "$T/k" "$T/ring.pgp" "$(free_port)" "$RK" "$RH" >/dev/null ||
 	{ echo "sks_setup failed"; exit 1; }
 
 line() { # NAME JSON
@@ -62,8 +66,36 @@ run() { # SERVER MODE CONNS [opts]
 	line "$srv" "$out"
 }
 
+# The hostile recon peer: it waits for the server's gossip (the server
+# connects; both gossip every 15 s) and connects itself, each time
+# sending 20 Elements messages of 16 MB after the config exchange,
+# while the probe asks op=get for 40 s.  Memory: the process that runs
+# recon (pksync serve; sks recon).
+recon_attack() { # SERVER
+	local srv=$1 port pid rport
+	if [ "$srv" = pksync ]; then
+		pks_stop "$T/p" >/dev/null 2>&1
+		pks_start "$T/p" >/dev/null || return 1
+		port=$PKS_PORT pid=$(cat "$T/p/serve.pid") rport=$RP
+	else
+		sks_stop "$T/k" >/dev/null 2>&1
+		sks_start "$T/k" >/dev/null || return 1
+		port=$(sks_hkp_port "$T/k") pid=$(cat "$T/k/recon.pid") rport=$RK
+	fi
+	timeout 60 "$PY" "$TOOLS/reconpeer.py" flood-listen 127.0.0.1 "$RH" 20 \
+		>/dev/null 2>&1 &
+	(sleep 2; timeout 50 "$PY" "$TOOLS/reconpeer.py" flood 127.0.0.1 \
+		"$rport" 20 >/dev/null 2>&1) &
+	out=$("$PY" "$TOOLS/hkpattack.py" run slowloris 127.0.0.1 "$port" \
+		--conns 0 --warmup 0 --seconds 40 --probe-src 127.0.0.2 \
+		--probe-path "$PROBE" --pid "$pid")
+	wait
+	line "$srv" "$(echo "$out" | sed 's/"slowloris"/"recon-flood"/')"
+}
+
 for srv in pksync sks; do
 	run "$srv" slowloris 1100
 	run "$srv" slowread 40 --path "$BIG" --reopen 1
 	run "$srv" stallupload 40 --reopen 1
+	recon_attack "$srv"
 done
