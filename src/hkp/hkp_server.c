@@ -841,12 +841,21 @@ hkp_server_start(const struct pks_config *cfg,
 void
 hkp_server_stop(struct hkp_server *srv)
 {
+	struct hkp_guard_stats gs;
 	size_t i;
 
 	if (srv == NULL)
 		return;
 	if (srv->daemon != NULL)
 		MHD_stop_daemon(srv->daemon);
+	if (srv->guard != NULL) {
+		hkp_guard_stats(srv->guard, &gs);
+		log_info("hkp: refused: connections over the per-address limit "
+			 "%zu, past a deadline %zu, over the body budget %zu, "
+			 "rate limited %zu",
+		    gs.refused_conns, gs.timed_out, gs.over_budget,
+		    gs.rate_limited);
+	}
 	for (i = 0; i < srv->nstores; i++)
 		store_close(srv->stores[i]);
 	free(srv->stores);

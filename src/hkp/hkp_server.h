@@ -4,7 +4,9 @@
  * Serves GET /pks/lookup (get, index, vindex, hget, stats), POST
  * /pks/add and POST /pks/hashquery from a pool of worker threads, each
  * with its own SQLite connection.  Routes are rows of a table
- * {method, path, op, handler}.
+ * {method, path, op, handler}.  What one client may cost (connections,
+ * deadlines, body memory, request rates) is bounded by the [server]
+ * limits of the configuration (hkp_guard.h).
  */
 #ifndef PKS_HKP_SERVER_H
 #define PKS_HKP_SERVER_H

