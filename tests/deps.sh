@@ -8,7 +8,8 @@ build="build-essential autoconf automake libtool pkg-config
 libsqlite3-dev libmicrohttpd-dev libgcrypt20-dev libgmp-dev
 libgmime-3.0-dev libesmtp-dev debian-keyring curl"
 test="gnupg dirmngr clang libclang-rt-14-dev sks python3-aiosmtpd
-wrk nginx-light onak time postfix pmccabe clang-format-14 mandoc"
+wrk nginx-light onak time postfix pmccabe clang-format-14 mandoc
+debhelper lintian systemd adduser"
 want=$build
 [ "${1:-}" = "--demo" ] || want="$build $test"
 

@@ -13,7 +13,9 @@
 #include "util/config.h"
 
 struct cmd_ctx {
-	struct pks_config *cfg;
+	struct pks_config *cfg; /* owned by main; serve may replace it */
+	const char *conf_path;  /* -c FILE, or NULL: $PKSYNC_CONF, default */
+	int verbose; /* -v given: debug logging whatever the file says */
 	int argc;
 	char **argv;
 };

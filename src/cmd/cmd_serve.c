@@ -1,7 +1,8 @@
 /*
  * cmd_serve.c: "pksync serve" runs the HKP server, and the recon service
  * when [recon] listen is set, in the foreground until SIGTERM or SIGINT.
- * Logs go to stderr.  The signals are blocked before any thread starts,
+ * Logs go to stderr.  SIGHUP reads the configuration again and restarts
+ * the services with it.  The signals are blocked before any thread starts,
  * so only this thread receives them.  Recon has its own thread and
  * database connection, so HKP stays responsive during a session.
  * Started as root, serve prepares the database as [server] user, binds
@@ -13,6 +14,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -24,6 +26,7 @@
 #include "store/store.h"
 #include "store/store_ptree.h"
 #include "util/log.h"
+#include "util/notify.h"
 
 static int
 recon_start(const struct pks_config *cfg, uint16_t http_port,
@@ -41,6 +44,8 @@ recon_start(const struct pks_config *cfg, uint16_t http_port,
 	recon_session_cfg_default(&rc.session, http_port);
 	rc.session.config_timeout_ms = cfg->recon_config_timeout * 1000;
 	rc.session.read_timeout_ms = cfg->recon_read_timeout * 1000;
+	rc.session.max_lack = cfg->recon_max_lack;
+	rc.fetch_deadline_ms = cfg->recon_fetch_deadline * 1000;
 	rc.sync = sync;
 	if (recon_gossip_start(&rc, out) != PKS_OK) {
 		log_warnx("cannot start recon on %s", cfg->recon_listen);
@@ -95,13 +100,99 @@ prepare_store_as(const struct pks_config *cfg, const struct cmd_priv *p)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : EX_SOFTWARE;
 }
 
+/* What serve runs: the HKP server, recon when configured, and the mail
+ * sync list they share.  Each part borrows the configuration it was
+ * started with, which must outlive it. */
+struct services {
+	struct hkp_server *srv;
+	struct recon_gossip *recon;
+	struct mail_peers *peers;
+	struct ingest_sync_src sync;
+};
+
+static void
+services_stop(struct services *s)
+{
+	recon_gossip_stop(s->recon);
+	hkp_server_stop(s->srv);
+	mail_peers_free(s->peers);
+	memset(s, 0, sizeof(*s));
+}
+
+static int
+services_start(const struct pks_config *cfg, struct services *s)
+{
+	int status;
+
+	memset(s, 0, sizeof(*s));
+	s->peers = mail_peers_new(cfg->peers_file, cfg->this_site);
+	s->sync.get = mail_peers_get;
+	s->sync.arg = s->peers;
+	if (hkp_server_start(cfg, &s->sync, &s->srv) != PKS_OK) {
+		log_warnx(
+		    "cannot start the HKP server on %s", cfg->http_listen);
+		services_stop(s);
+		return EX_UNAVAILABLE;
+	}
+	if (cfg->recon_listen != NULL &&
+	    (status = recon_start(
+		 cfg, hkp_server_port(s->srv), &s->sync, &s->recon)) != EX_OK) {
+		services_stop(s);
+		return status;
+	}
+	return EX_OK;
+}
+
+/*
+ * SIGHUP (systemctl reload): read the configuration file again and
+ * restart the services with it.  A file that does not parse, or whose
+ * database cannot be opened, changes nothing; if the new settings cannot
+ * be served (a port taken), the running ones are started again.  Returns
+ * EX_OK, or a status to exit with when not even those can be restarted.
+ */
+static int
+serve_reload(struct cmd_ctx *ctx, struct services *s)
+{
+	struct pks_config *cfg = NULL;
+	char *msg = NULL;
+	int status = EX_OK;
+
+	notify_send(NOTIFY_RELOADING);
+	if (config_load(ctx->conf_path, &cfg, &msg) != PKS_OK) {
+		log_warnx("reload: %s; the running configuration stays",
+		    msg ? msg : "configuration error");
+		goto out;
+	}
+	if (prepare_store(cfg) != EX_OK) {
+		log_warnx("reload: cannot open the database %s; the running "
+			  "configuration stays",
+		    cfg->dbfile);
+		goto out;
+	}
+	services_stop(s);
+	if (services_start(cfg, s) == EX_OK) {
+		config_free(ctx->cfg);
+		ctx->cfg = cfg;
+		cfg = NULL;
+		if (!ctx->verbose)
+			log_set_level((enum log_level)ctx->cfg->log_level);
+		log_info("reload: configuration read again");
+		goto out;
+	}
+	log_warnx("reload: cannot serve the new configuration; going back "
+		  "to the running one");
+	status = services_start(ctx->cfg, s);
+out:
+	config_free(cfg);
+	free(msg);
+	notify_send(NOTIFY_READY);
+	return status;
+}
+
 int
 cmd_serve(struct cmd_ctx *ctx)
 {
-	struct hkp_server *srv = NULL;
-	struct recon_gossip *recon = NULL;
-	struct mail_peers *peers;
-	struct ingest_sync_src sync;
+	struct services svc;
 	struct cmd_priv priv;
 	sigset_t set;
 	int sig = 0, status;
@@ -121,42 +212,26 @@ cmd_serve(struct cmd_ctx *ctx)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	peers = mail_peers_new(ctx->cfg->peers_file, ctx->cfg->this_site);
-	sync.get = mail_peers_get;
-	sync.arg = peers;
-	if (hkp_server_start(ctx->cfg, &sync, &srv) != PKS_OK) {
-		log_warnx(
-		    "cannot start the HKP server on %s", ctx->cfg->http_listen);
-		mail_peers_free(peers);
-		return EX_UNAVAILABLE;
-	}
-	if (ctx->cfg->recon_listen != NULL &&
-	    (status = recon_start(
-		 ctx->cfg, hkp_server_port(srv), &sync, &recon)) != EX_OK) {
-		hkp_server_stop(srv);
-		mail_peers_free(peers);
+	if ((status = services_start(ctx->cfg, &svc)) != EX_OK)
 		return status;
-	}
 	/* The ports are bound: nothing more needs root. */
 	if ((status = cmd_priv_drop(&priv)) != EX_OK) {
-		recon_gossip_stop(recon);
-		hkp_server_stop(srv);
-		mail_peers_free(peers);
+		services_stop(&svc);
 		return status;
 	}
 	if (priv.active)
 		log_info("running as user %s", priv.user);
+	notify_send(NOTIFY_READY);
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
 		if (sig != SIGHUP)
 			break;
-		log_info(
-		    "SIGHUP: nothing to reload (files are re-read on change)");
+		if ((status = serve_reload(ctx, &svc)) != EX_OK)
+			return status;
 	}
 	log_info("signal %d: stopping", sig);
-	recon_gossip_stop(recon);
-	hkp_server_stop(srv);
-	mail_peers_free(peers);
+	notify_send(NOTIFY_STOPPING);
+	services_stop(&svc);
 	return EX_OK;
 }

@@ -112,6 +112,8 @@ main(int argc, char **argv)
 	}
 	log_set_level(
 	    verbose ? LOG_LVL_DEBUG : (enum log_level)ctx.cfg->log_level);
+	ctx.conf_path = conf;
+	ctx.verbose = verbose;
 	ctx.argc = argc - optind;
 	ctx.argv = argv + optind;
 	status = cmd->run(&ctx);

@@ -69,56 +69,34 @@ hkp_hashquery_decode(const uint8_t *body, size_t len, struct hkp_hashes *out,
 	return PKS_OK;
 }
 
-static void
-put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-/* Append the stored key with this hash, if any; *added counts keys. */
+/* Append the row id of the stored key with this hash, if any. */
 static enum pks_rc
-add_key(
-    struct store *st, const uint8_t hash[16], struct buf *out, size_t *added)
+find_hash(struct store *st, const uint8_t hash[16], struct store_ids *all)
 {
 	struct store_ids ids = { NULL, 0 };
-	struct store_key k;
 	enum pks_rc rc;
 
-	memset(&k, 0, sizeof(k));
 	rc = store_search_hash(st, hash, 1, &ids);
-	if (rc != PKS_OK || ids.n == 0)
-		goto out;
-	rc = store_key_load(st, ids.v[0], &k);
-	if (rc == PKS_ERR_NOTFOUND) {
-		rc = PKS_OK;
-		goto out;
-	}
-	if (rc != PKS_OK)
-		goto out;
-	if (k.len > UINT32_MAX || out->len + 4 + k.len + 2 > out->max)
-		goto out;
-	rc = buf_add_be32(out, (uint32_t)k.len);
-	if (rc == PKS_OK)
-		rc = buf_add(out, k.data, k.len);
-	if (rc == PKS_OK)
-		(*added)++;
-out:
-	store_key_clear(&k);
+	if (rc == PKS_OK && ids.n > 0)
+		all->v[all->n++] = ids.v[0];
 	store_ids_free(&ids);
 	return rc;
 }
 
+/*
+ * The keys are found first (row ids only), then streamed one at a time
+ * (hkp_stream.c): the answer's count comes first, and a slow reader
+ * holds one key, not the whole answer.
+ */
 enum pks_rc
 hkp_hashquery(
     struct hkp_ctx *ctx, const struct hkp_query *q, struct hkp_reply *r)
 {
 	struct hkp_hashes hs = { NULL, 0 };
 	struct pks_err err = { 0, NULL };
+	struct store_ids ids = { NULL, 0 };
 	struct store *st;
-	size_t i, added = 0;
+	size_t i;
 	enum pks_rc rc;
 
 	(void)q;
@@ -128,22 +106,21 @@ hkp_hashquery(
 	rc = hkp_ctx_store(ctx, &st);
 	if (rc != PKS_OK)
 		goto out;
-	r->body.max = HKP_HASHQUERY_MAX_REPLY;
-	rc = buf_add_be32(&r->body, 0);
+	ids.v = xreallocarray(NULL, hs.n ? hs.n : 1, sizeof(*ids.v));
 	for (i = 0; i < hs.n && rc == PKS_OK; i++)
-		rc = add_key(st, hs.v[i], &r->body, &added);
+		rc = find_hash(st, hs.v[i], &ids);
 	if (rc != PKS_OK) {
 		rc = hkp_fail(ctx, rc, "database error while fetching keys");
 		goto out;
 	}
-	put_be32(r->body.data, (uint32_t)added);
-	rc = buf_adds(&r->body, "\r\n");
-	if (added < hs.n)
-		log_debug("hashquery: %zu of %zu hashes found", added, hs.n);
+	if (ids.n < hs.n)
+		log_debug("hashquery: %zu of %zu hashes found", ids.n, hs.n);
+	rc = hkp_stream_hashquery(ctx, ids.v, ids.n, r);
 	r->type = "pgp/keys";
 	r->have_count = 1;
-	r->count = added;
+	r->count = ids.n;
 out:
+	store_ids_free(&ids);
 	hkp_hashes_free(&hs);
 	return rc;
 }

@@ -166,5 +166,5 @@ hkp_html_begin(struct buf *out, const char *title)
 enum pks_rc
 hkp_html_end(struct buf *out)
 {
-	return buf_adds(out, "</body>\n</html>\n");
+	return buf_adds(out, HKP_HTML_END);
 }

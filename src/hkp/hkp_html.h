@@ -26,6 +26,9 @@ enum pks_rc hkp_json_string(struct buf *out, const void *s, size_t len);
 /* Page head: doctype, charset, the title (escaped) as title and h1. */
 enum pks_rc hkp_html_begin(struct buf *out, const char *title);
 
+/* What hkp_html_end() appends. */
+#define HKP_HTML_END "</body>\n</html>\n"
+
 /* Page foot. */
 enum pks_rc hkp_html_end(struct buf *out);
 

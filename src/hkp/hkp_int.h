@@ -31,6 +31,7 @@
 #define HKP_RETRY_AFTER 5
 
 struct hkp_server;
+struct hkp_stream;
 
 struct hkp_reply {
 	int status;       /* HTTP status, 200 unless set */
@@ -39,6 +40,8 @@ struct hkp_reply {
 	int cors;         /* Access-Control-Allow-Origin: * */
 	int have_count;   /* send X-HKP-Results-Count: count */
 	size_t count;
+	int retry_after; /* seconds for Retry-After (429, 503); 0: default */
+	struct hkp_stream *stream; /* when set, the body (after 'body') */
 };
 
 struct hkp_ctx {
@@ -69,6 +72,28 @@ enum pks_rc hkp_ctx_store(struct hkp_ctx *ctx, struct store **out);
 
 /* The server's armored-key cache (NULL when turned off).  Borrowed. */
 struct hkp_cache *hkp_ctx_cache(const struct hkp_ctx *ctx);
+struct hkp_cache *hkp_server_cache(const struct hkp_server *srv);
+
+/* This thread's database connection, as hkp_ctx_store() (logged, no
+ * reason set). */
+enum pks_rc hkp_server_store(struct hkp_server *srv, struct store **out);
+
+/*
+ * Streamed answers (hkp_stream.c): the reply's body is written while
+ * the client reads it, one key at a time, so a slow reader holds at
+ * most one key.  hkp_stream_armor: head, the keys ids[0..n) as one
+ * armored block, tail.  hkp_stream_hashquery: the SKS hashquery answer
+ * for n keys.  On PKS_OK r->stream is set (owned by the reply, then by
+ * the server).
+ */
+enum pks_rc hkp_stream_armor(struct hkp_ctx *ctx, const int64_t *ids, size_t n,
+    const char *head, size_t headlen, const char *tail, struct hkp_reply *r);
+enum pks_rc hkp_stream_hashquery(
+    struct hkp_ctx *ctx, const int64_t *ids, size_t n, struct hkp_reply *r);
+/* Up to max bytes of the answer into dst: their number, 0 at the end,
+ * -1 on a database error (logged; the connection is then cut). */
+long hkp_stream_read(struct hkp_stream *s, char *dst, size_t max);
+void hkp_stream_free(struct hkp_stream *s);
 
 /* The port the server is bound to. */
 uint16_t hkp_ctx_port(const struct hkp_ctx *ctx);

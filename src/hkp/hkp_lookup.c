@@ -34,6 +34,32 @@ db_fail(struct hkp_ctx *ctx, struct store *st, enum pks_rc rc)
 	return hkp_fail(ctx, rc, "database error during the search");
 }
 
+/* The row ids a search finds; PKS_ERR_NOTFOUND or _TOOMANY as errors. */
+static enum pks_rc
+find_ids(
+    struct hkp_ctx *ctx, const struct store_query *s, struct store_ids *ids)
+{
+	struct store *st;
+	enum pks_rc rc;
+
+	ids->v = NULL;
+	ids->n = 0;
+	rc = hkp_ctx_store(ctx, &st);
+	if (rc != PKS_OK)
+		return rc;
+	rc = store_query_run(st, s, ctx->max_matches, ids);
+	if (rc != PKS_OK)
+		rc = db_fail(ctx, st, rc);
+	else if (ids->n > ctx->max_matches)
+		rc = hkp_fail(ctx, PKS_ERR_TOOMANY,
+		    "Too many keys match; be more specific");
+	else if (ids->n == 0)
+		rc = hkp_fail(ctx, PKS_ERR_NOTFOUND, "No keys found");
+	if (rc != PKS_OK)
+		store_ids_free(ids);
+	return rc;
+}
+
 /* Search and load the keys; PKS_ERR_NOTFOUND or _TOOMANY as errors. */
 static enum pks_rc
 find_keys(
@@ -45,27 +71,15 @@ find_keys(
 
 	out->v = NULL;
 	out->n = 0;
-	rc = hkp_ctx_store(ctx, &st);
+	rc = find_ids(ctx, s, &ids);
 	if (rc != PKS_OK)
 		return rc;
-	rc = store_query_run(st, s, ctx->max_matches, &ids);
-	if (rc != PKS_OK) {
+	rc = hkp_ctx_store(ctx, &st);
+	if (rc == PKS_OK &&
+	    (rc = store_keys_load(st, &ids, ids.n, out)) != PKS_OK)
 		rc = db_fail(ctx, st, rc);
-		goto out;
-	}
-	if (ids.n > ctx->max_matches) {
-		rc = hkp_fail(ctx, PKS_ERR_TOOMANY,
-		    "Too many keys match; be more specific");
-		goto out;
-	}
-	rc = store_keys_load(st, &ids, ids.n, out);
-	if (rc != PKS_OK) {
-		rc = db_fail(ctx, st, rc);
-		goto out;
-	}
-	if (out->n == 0)
+	if (rc == PKS_OK && out->n == 0)
 		rc = hkp_fail(ctx, PKS_ERR_NOTFOUND, "No keys found");
-out:
 	store_ids_free(&ids);
 	if (rc != PKS_OK)
 		store_keys_free(out);
@@ -110,73 +124,58 @@ page_begin(struct hkp_ctx *ctx, const char *what, struct buf *out)
 	return rc;
 }
 
-/* One key's armor into out, from the cache when it holds this version. */
+/* Write a one-key stream out at once: the answer gets a length and
+ * can be kept alive, and holds one key as a stream would. */
 static enum pks_rc
-armor_one(struct hkp_ctx *ctx, const struct store_key *k, struct buf *out)
+drain(struct hkp_reply *r)
 {
-	struct hkp_cache *c = hkp_ctx_cache(ctx);
-	size_t start = out->len;
-	enum pks_rc rc;
-
-	rc = hkp_cache_get(c, k->id, k->hash, out);
-	if (rc != PKS_ERR_NOTFOUND)
-		return rc;
-	rc = pgp_armor_encode(k->data, k->len, NULL, out);
-	if (rc == PKS_OK)
-		hkp_cache_put(
-		    c, k->id, k->hash, out->data + start, out->len - start);
-	return rc;
-}
-
-/* All keys found as one armored block (one key: through the cache). */
-static enum pks_rc
-armor_keys(struct hkp_ctx *ctx, const struct store_keys *f, struct buf *out)
-{
-	struct buf raw;
+	char chunk[65536];
 	enum pks_rc rc = PKS_OK;
-	size_t i;
+	long n;
 
-	if (f->n == 1)
-		return armor_one(ctx, &f->v[0], out);
-	buf_init(&raw, HKP_MAX_REPLY);
-	for (i = 0; i < f->n && rc == PKS_OK; i++)
-		rc = buf_add(&raw, f->v[i].data, f->v[i].len);
-	if (rc == PKS_OK)
-		rc = pgp_armor_encode(raw.data, raw.len, NULL, out);
-	buf_free(&raw);
+	while (rc == PKS_OK &&
+	       (n = hkp_stream_read(r->stream, chunk, sizeof(chunk))) != 0)
+		rc = n < 0 ? PKS_ERR_DB : buf_add(&r->body, chunk, (size_t)n);
+	hkp_stream_free(r->stream);
+	r->stream = NULL;
 	return rc;
 }
 
+/*
+ * op=get and hget: every key found as one armored block, streamed
+ * (hkp_stream.c) so that a slow reader holds one key, not all of them;
+ * the HTML form wraps the block in a page (armor needs no escaping).
+ * One key (the usual answer) is written at once.
+ */
 enum pks_rc
 hkp_lookup_get(
     struct hkp_ctx *ctx, const struct hkp_query *q, struct hkp_reply *r)
 {
-	struct store_keys f;
-	struct buf armor;
+	struct store_ids ids;
+	struct buf head;
 	enum pks_rc rc;
 
-	rc = find_keys(ctx, &q->search, &f);
+	rc = find_ids(ctx, &q->search, &ids);
 	if (rc != PKS_OK)
 		return rc;
-	buf_init(&armor, HKP_MAX_REPLY);
-	rc = armor_keys(ctx, &f, (q->opts & HKP_OPT_MR) ? &r->body : &armor);
-	if (rc == PKS_OK && (q->opts & HKP_OPT_MR)) {
+	buf_init(&head, HKP_MAX_REPLY);
+	if (q->opts & HKP_OPT_MR) {
 		r->type = "application/pgp-keys";
-	} else if (rc == PKS_OK) {
-		rc = page_begin(ctx, "Public keys", &r->body);
+	} else {
+		rc = page_begin(ctx, "Public keys", &head);
 		if (rc == PKS_OK)
-			rc = buf_adds(&r->body, "<pre>\n");
-		if (rc == PKS_OK)
-			rc = hkp_html_escape(&r->body, armor.data, armor.len);
-		if (rc == PKS_OK)
-			rc = buf_adds(&r->body, "</pre>\n");
-		if (rc == PKS_OK)
-			rc = hkp_html_end(&r->body);
+			rc = buf_adds(&head, "<pre>\n");
 	}
+	if (rc == PKS_OK)
+		rc = hkp_stream_armor(ctx, ids.v, ids.n,
+		    (const char *)head.data, head.len,
+		    (q->opts & HKP_OPT_MR) ? NULL : "</pre>\n" HKP_HTML_END, r);
+	if (rc == PKS_OK && ids.n == 1)
+		rc = drain(r);
 	r->have_count = 1;
-	r->count = f.n;
-	buf_free(&armor);
-	store_keys_free(&f);
+	r->count = ids.n;
+	buf_free(&head);
+	store_ids_free(&ids);
 	return rc == PKS_OK ? PKS_OK : too_big(ctx, rc);
 }
 

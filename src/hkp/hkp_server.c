@@ -12,10 +12,26 @@
  * before the body is read, and a longer chunked body is read and
  * dropped.  Each worker thread opens its own store connection on first
  * use (thread-specific data); hkp_server_stop() closes them all.
+ *
+ * What one client may cost is the guard's (hkp_guard.h): MHD's accept
+ * policy asks it whether the address has connections left, MHD's
+ * connection notifications tell it when a connection opens and closes,
+ * and the request callbacks tell it when a header and a body are
+ * complete (its thread closes connections that are late).  A body is
+ * refused with 503 and Retry-After when the server-wide body budget
+ * cannot hold it (a Content-Length is reserved whole before the body
+ * is read; a chunked body as it comes), and /pks/add and word or
+ * e-mail searches with 429 and Retry-After when the client's address
+ * is out of tokens.  The client address is the peer's, or, when the
+ * peer is a trusted proxy, the last address of X-Forwarded-For that is
+ * not itself a trusted proxy.  Idle connections are MHD's: each worker
+ * thread polls its connections, so idle ones hold no thread.
  */
 #include <config.h>
 
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdarg.h>
@@ -28,16 +44,22 @@
 
 #include <microhttpd.h>
 
-#include "hkp/hkp_hashquery.h"
 #include "hkp/hkp_cache.h"
+#include "hkp/hkp_guard.h"
+#include "hkp/hkp_hashquery.h"
 #include "hkp/hkp_int.h"
 #include "hkp/hkp_server.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
-#define HKP_CONN_LIMIT 1024u
-#define HKP_CONN_TIMEOUT 60u
 #define HKP_MAX_THREADS 64
+/* For a configuration not read by config.c (zeros): its defaults. */
+#define HKP_CONN_LIMIT_DEFAULT 1024u
+#define HKP_BODY_BUDGET_DEFAULT (64u * 1024 * 1024)
+/* Bytes a streamed answer hands MHD at a time. */
+#define STREAM_BLOCK (64u * 1024)
+/* A chunked body reserves its budget in steps of this many bytes. */
+#define BODY_STEP (256u * 1024)
 
 struct hkp_server {
 	const struct pks_config *cfg;
@@ -48,6 +70,7 @@ struct hkp_server {
 	size_t max_matches;
 	atomic_int starting;     /* MHD messages are warnings */
 	struct hkp_cache *cache; /* armored keys for op=get, or NULL */
+	struct hkp_guard *guard; /* per-address limits, deadlines, budget */
 	pthread_key_t tls;       /* this thread's struct store */
 	pthread_mutex_t lock;    /* guards stores */
 	struct store **stores;
@@ -80,8 +103,13 @@ static const struct route routes[] = {
 struct hkp_req {
 	const struct route *route; /* first row for path and method */
 	struct buf body;
-	int toobig; /* body passed its cap: dropped */
+	int toobig;      /* body passed its cap: dropped */
+	int overbudget;  /* the body budget could not hold it: dropped */
+	size_t reserved; /* bytes of the body budget held */
 	struct hkp_form args;
+	struct hkp_conn *conn;            /* the guard's record, or NULL */
+	struct hkp_addr client;           /* for the rate limits */
+	char client_ip[INET6_ADDRSTRLEN]; /* for logs */
 };
 
 enum pks_rc
@@ -96,6 +124,12 @@ struct hkp_cache *
 hkp_ctx_cache(const struct hkp_ctx *ctx)
 {
 	return ctx->srv->cache;
+}
+
+struct hkp_cache *
+hkp_server_cache(const struct hkp_server *srv)
+{
+	return srv->cache;
 }
 
 uint16_t
@@ -113,7 +147,18 @@ hkp_server_port(const struct hkp_server *srv)
 enum pks_rc
 hkp_ctx_store(struct hkp_ctx *ctx, struct store **out)
 {
-	struct hkp_server *srv = ctx->srv;
+	enum pks_rc rc = hkp_server_store(ctx->srv, out);
+
+	if (rc == PKS_ERR_NOMEM)
+		return hkp_fail(ctx, rc, "out of memory");
+	if (rc != PKS_OK)
+		return hkp_fail(ctx, rc, "cannot open the database");
+	return PKS_OK;
+}
+
+enum pks_rc
+hkp_server_store(struct hkp_server *srv, struct store **out)
+{
 	struct store *st;
 	enum pks_rc rc;
 
@@ -124,11 +169,11 @@ hkp_ctx_store(struct hkp_ctx *ctx, struct store **out)
 		if (rc != PKS_OK) {
 			log_warnx("hkp: cannot open %s: %s", srv->cfg->dbfile,
 			    pks_rc_str(rc));
-			return hkp_fail(ctx, rc, "cannot open the database");
+			return rc;
 		}
 		if (pthread_setspecific(srv->tls, st) != 0) {
 			store_close(st);
-			return hkp_fail(ctx, PKS_ERR_NOMEM, "out of memory");
+			return PKS_ERR_NOMEM;
 		}
 		pthread_mutex_lock(&srv->lock);
 		srv->stores = xreallocarray(
@@ -154,6 +199,8 @@ static void
 reply_error(struct hkp_reply *r, enum pks_rc rc, const char *why)
 {
 	buf_reset(&r->body);
+	hkp_stream_free(r->stream);
+	r->stream = NULL;
 	r->body.max = HKP_MAX_REPLY;
 	r->status = pks_rc_http(rc);
 	r->type = "text/plain; charset=utf-8";
@@ -163,23 +210,57 @@ reply_error(struct hkp_reply *r, enum pks_rc rc, const char *why)
 		buf_reset(&r->body);
 }
 
-static enum MHD_Result
-reply_queue(struct MHD_Connection *conn, const char *method, const char *url,
-    struct hkp_reply *r)
+static ssize_t
+stream_cb(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	long n = hkp_stream_read(cls, buf, max);
+
+	(void)pos;
+	if (n < 0)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	if (n == 0)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	return (ssize_t)n;
+}
+
+static void
+stream_free_cb(void *cls)
+{
+	hkp_stream_free(cls);
+}
+
+/* The MHD response for r: its body, or its stream (then *data is
+ * NULL); NULL if MHD has no memory for it. */
+static struct MHD_Response *
+make_response(struct hkp_reply *r, uint8_t **data, size_t *len)
 {
 	struct MHD_Response *resp;
-	enum MHD_Result ret;
-	uint8_t *data;
-	size_t len;
+
+	*data = buf_steal(&r->body, len);
+	if (r->stream != NULL) {
+		free(*data);
+		*data = NULL;
+		*len = 0;
+		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN,
+		    STREAM_BLOCK, stream_cb, r->stream, stream_free_cb);
+		if (resp == NULL)
+			hkp_stream_free(r->stream);
+		r->stream = NULL;
+		return resp;
+	}
+	resp = MHD_create_response_from_buffer_with_free_callback(
+	    *len, *data, free);
+	if (resp == NULL)
+		free(*data);
+	return resp;
+}
+
+static void
+add_headers(
+    struct MHD_Response *resp, const struct hkp_reply *r, const char *url)
+{
 	char num[32];
 
-	data = buf_steal(&r->body, &len);
-	resp =
-	    MHD_create_response_from_buffer_with_free_callback(len, data, free);
-	if (resp == NULL) {
-		free(data);
-		return MHD_NO;
-	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->type);
 	MHD_add_response_header(
 	    resp, MHD_HTTP_HEADER_SERVER, "pksync/" PACKAGE_VERSION);
@@ -190,20 +271,37 @@ reply_queue(struct MHD_Connection *conn, const char *method, const char *url,
 		snprintf(num, sizeof(num), "%zu", r->count);
 		MHD_add_response_header(resp, "X-HKP-Results-Count", num);
 	}
-	if (r->status == 503) {
-		snprintf(num, sizeof(num), "%d", HKP_RETRY_AFTER);
+	if (r->status == 503 || r->status == 429) {
+		snprintf(num, sizeof(num), "%d",
+		    r->retry_after > 0 ? r->retry_after : HKP_RETRY_AFTER);
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, num);
 	}
 	if (r->status == 405)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
 		    strcmp(url, "/pks/lookup") == 0 ? "GET, HEAD" : "POST");
+}
+
+static enum MHD_Result
+reply_queue(struct MHD_Connection *conn, const struct hkp_req *req,
+    const char *method, const char *url, struct hkp_reply *r)
+{
+	const char *ip = req->client_ip[0] != '\0' ? req->client_ip : "-";
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	uint8_t *data;
+	size_t len;
+
+	if ((resp = make_response(r, &data, &len)) == NULL)
+		return MHD_NO;
+	add_headers(resp, r, url);
 	/* 501 (an op we do not have) is the client's doing, not ours */
 	if (r->status >= 500 && r->status != 501)
-		log_warnx("hkp: %s %s: %d %.*s", method, url, r->status,
-		    (int)(len > 200 ? 200 : len), (const char *)data);
+		log_warnx("hkp: %s %s: %d %.*s client=%s", method, url,
+		    r->status, (int)(len > 200 ? 200 : len),
+		    data != NULL ? (const char *)data : "", ip);
 	else
-		log_debug(
-		    "hkp: %s %s: %d bytes=%zu", method, url, r->status, len);
+		log_debug("hkp: %s %s: %d bytes=%zu client=%s", method, url,
+		    r->status, len, ip);
 	ret = MHD_queue_response(conn, (unsigned)r->status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -211,8 +309,8 @@ reply_queue(struct MHD_Connection *conn, const char *method, const char *url,
 
 /* Answer with a one-line error (routing and size errors). */
 static enum MHD_Result
-queue_error(struct MHD_Connection *conn, const char *method, const char *url,
-    int status, const char *why)
+queue_error(struct MHD_Connection *conn, const struct hkp_req *req,
+    const char *method, const char *url, int status, const char *why)
 {
 	struct hkp_reply r;
 	enum MHD_Result ret;
@@ -220,7 +318,7 @@ queue_error(struct MHD_Connection *conn, const char *method, const char *url,
 	reply_init(&r);
 	reply_error(&r, PKS_ERR_PARSE, why);
 	r.status = status;
-	ret = reply_queue(conn, method, url, &r);
+	ret = reply_queue(conn, req, method, url, &r);
 	buf_free(&r.body);
 	return ret;
 }
@@ -275,12 +373,26 @@ collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, size_t keylen,
 	return MHD_YES;
 }
 
-static enum pks_rc
-run_route(struct hkp_ctx *ctx, const struct route *rt, struct hkp_reply *r)
+/* Word and e-mail searches cost a token; key IDs and hashes do not. */
+static int
+is_search(const struct hkp_query *q)
 {
+	if (q->op == HKP_OP_INDEX || q->op == HKP_OP_VINDEX)
+		return 1;
+	if (q->op != HKP_OP_GET)
+		return 0;
+	return q->search.kind != STORE_QUERY_KEYID &&
+	       q->search.kind != STORE_QUERY_FPR;
+}
+
+static enum pks_rc
+run_route(struct hkp_ctx *ctx, const struct hkp_req *req, struct hkp_reply *r)
+{
+	const struct route *rt = req->route;
 	struct hkp_query q;
 	struct pks_err err = { 0, NULL };
 	enum pks_rc rc;
+	int retry;
 
 	if (rt->op < 0)
 		return rt->handle(ctx, NULL, r);
@@ -291,6 +403,12 @@ run_route(struct hkp_ctx *ctx, const struct route *rt, struct hkp_reply *r)
 	rt = route_for_op(rt, q.op);
 	if (rt == NULL)
 		return hkp_fail(ctx, PKS_ERR_UNSUPPORTED, "op not implemented");
+	if (is_search(&q) && hkp_guard_rate(ctx->srv->guard, &req->client,
+				 HKP_RATE_SEARCH, &retry) != PKS_OK) {
+		r->retry_after = retry;
+		return hkp_fail(ctx, PKS_ERR_REFUSED,
+		    "too many searches from your address; try again later");
+	}
 	return rt->handle(ctx, &q, r);
 }
 
@@ -304,6 +422,7 @@ dispatch(struct hkp_server *srv, struct MHD_Connection *conn,
 	enum MHD_Result ret;
 	enum pks_rc rc;
 
+	hkp_guard_phase(srv->guard, req->conn, HKP_PH_REPLY);
 	MHD_get_connection_values_n(
 	    conn, MHD_GET_ARGUMENT_KIND, collect_arg, &req->args);
 	memset(&ctx, 0, sizeof(ctx));
@@ -315,28 +434,122 @@ dispatch(struct hkp_server *srv, struct MHD_Connection *conn,
 	ctx.bodylen = req->body.len;
 	ctx.max_matches = srv->max_matches;
 	reply_init(&r);
-	rc = run_route(&ctx, req->route, &r);
-	if (rc != PKS_OK)
+	rc = run_route(&ctx, req, &r);
+	if (rc != PKS_OK) {
 		reply_error(&r, rc, ctx.why);
-	ret = reply_queue(conn, method, url, &r);
+		if (r.retry_after > 0)
+			r.status = 429;
+	}
+	ret = reply_queue(conn, req, method, url, &r);
 	buf_free(&r.body);
 	return ret;
 }
 
-/* The cap of a route's body, and a Content-Length check against it. */
+/* The rightmost X-Forwarded-For address that is not a trusted proxy;
+ * PKS_ERR_NOTFOUND when there is none that parses. */
+static enum pks_rc
+forwarded_for(struct hkp_server *srv, const char *xff, struct hkp_req *req)
+{
+	struct sockaddr_storage ss;
+	struct hkp_addr a;
+	char ip[INET6_ADDRSTRLEN];
+	size_t end = strlen(xff), start;
+
+	while (end > 0) {
+		start = end;
+		while (start > 0 && xff[start - 1] != ',')
+			start--;
+		if (hkp_addr_parse(
+			xff + start, end - start, &a, ip, sizeof(ip)) != PKS_OK)
+			return PKS_ERR_NOTFOUND;
+		memset(&ss, 0, sizeof(ss));
+		ss.ss_family = AF_INET6;
+		memcpy(&((struct sockaddr_in6 *)&ss)->sin6_addr, a.b, 16);
+		if (!hkp_guard_trusted(srv->guard, (struct sockaddr *)&ss)) {
+			hkp_addr_from((struct sockaddr *)&ss, &req->client);
+			memcpy(req->client_ip, ip, sizeof(ip));
+			return PKS_OK;
+		}
+		end = start > 0 ? start - 1 : 0;
+	}
+	return PKS_ERR_NOTFOUND;
+}
+
+/* The client's address for limits and logs. */
+static void
+client_of(
+    struct hkp_server *srv, struct MHD_Connection *conn, struct hkp_req *req)
+{
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr *sa;
+	const char *xff;
+	const void *ip;
+
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || ci->client_addr == NULL)
+		return;
+	sa = ci->client_addr;
+	if (hkp_guard_trusted(srv->guard, sa)) {
+		xff = MHD_lookup_connection_value(
+		    conn, MHD_HEADER_KIND, "X-Forwarded-For");
+		if (xff != NULL && forwarded_for(srv, xff, req) == PKS_OK)
+			return;
+	}
+	hkp_addr_from(sa, &req->client);
+	ip =
+	    sa->sa_family == AF_INET
+		? (const void *)&((const struct sockaddr_in *)(const void *)sa)
+		      ->sin_addr
+		: (const void *)&((const struct sockaddr_in6 *)(const void *)sa)
+		      ->sin6_addr;
+	if (inet_ntop(sa->sa_family, ip, req->client_ip,
+		sizeof(req->client_ip)) == NULL)
+		snprintf(req->client_ip, sizeof(req->client_ip), "?");
+}
+
+/* Reserve the announced body in the budget; 413, 503 or go on. */
 static enum MHD_Result
-begin_request(struct hkp_server *srv, struct MHD_Connection *conn,
-    const char *method, const char *url, struct hkp_req *req)
+admit_body(struct hkp_server *srv, struct MHD_Connection *conn,
+    struct hkp_req *req, const char *method, const char *url)
 {
 	const char *cl;
 	unsigned long long n;
 	char *end;
-	size_t max = 0;
-	int status;
 
+	cl = MHD_lookup_connection_value(
+	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl == NULL)
+		return MHD_YES; /* chunked: reserved as it comes */
+	n = strtoull(cl, &end, 10);
+	if (end == cl)
+		return MHD_YES;
+	if (n > req->body.max)
+		return queue_error(
+		    conn, req, method, url, 413, "request body too large");
+	if (hkp_guard_reserve(srv->guard, (size_t)n) != PKS_OK) {
+		hkp_guard_count_budget(srv->guard);
+		return queue_error(conn, req, method, url, 503,
+		    "server busy; try again later");
+	}
+	req->reserved = (size_t)n;
+	return MHD_YES;
+}
+
+/* The cap of a route's body, the rate limit of /pks/add and the budget
+ * of the announced body. */
+static enum MHD_Result
+begin_request(struct hkp_server *srv, struct MHD_Connection *conn,
+    const char *method, const char *url, struct hkp_req *req)
+{
+	struct hkp_reply r;
+	enum MHD_Result ret;
+	size_t max = 0;
+	int status, retry;
+
+	client_of(srv, conn, req);
 	req->route = route_find(url, method, &status);
 	if (req->route == NULL)
-		return queue_error(conn, method, url, status,
+		return queue_error(conn, req, method, url, status,
 		    status == 404 ? "not found" : "method not allowed");
 	if (req->route->body == BODY_ADD)
 		max = srv->max_post;
@@ -345,15 +558,55 @@ begin_request(struct hkp_server *srv, struct MHD_Connection *conn,
 	buf_init(&req->body, max);
 	if (req->route->body == BODY_NONE)
 		return MHD_YES; /* a body of a GET is read and ignored */
-	cl = MHD_lookup_connection_value(
-	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (cl != NULL) {
-		n = strtoull(cl, &end, 10);
-		if (end != cl && n > max)
-			return queue_error(
-			    conn, method, url, 413, "request body too large");
+	hkp_guard_phase(srv->guard, req->conn, HKP_PH_BODY);
+	if (req->route->body == BODY_ADD &&
+	    hkp_guard_rate(srv->guard, &req->client, HKP_RATE_ADD, &retry) !=
+		PKS_OK) {
+		reply_init(&r);
+		reply_error(&r, PKS_ERR_REFUSED,
+		    "too many uploads from your address; try again later");
+		r.status = 429;
+		r.retry_after = retry;
+		ret = reply_queue(conn, req, method, url, &r);
+		buf_free(&r.body);
+		return ret;
 	}
-	return MHD_YES;
+	return admit_body(srv, conn, req, method, url);
+}
+
+/* Keep an uploaded piece, within the route's cap and the budget. */
+static void
+take_upload(
+    struct hkp_server *srv, struct hkp_req *req, const char *upload, size_t n)
+{
+	size_t step;
+
+	if (req->toobig || req->overbudget || req->route->body == BODY_NONE)
+		return;
+	if (req->body.len + n > req->reserved) {
+		step = req->body.len + n - req->reserved;
+		step = step < BODY_STEP ? BODY_STEP : step;
+		if (hkp_guard_reserve(srv->guard, step) != PKS_OK) {
+			hkp_guard_count_budget(srv->guard);
+			req->overbudget = 1;
+			buf_free(&req->body);
+			return;
+		}
+		req->reserved += step;
+	}
+	if (buf_add(&req->body, upload, n) != PKS_OK) {
+		req->toobig = 1;
+		buf_free(&req->body);
+	}
+}
+
+static struct hkp_conn *
+conn_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci != NULL ? ci->socket_context : NULL;
 }
 
 static enum MHD_Result
@@ -368,23 +621,23 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	if (req == NULL) {
 		req = xcalloc(1, sizeof(*req));
 		hkp_form_init(&req->args);
+		req->conn = conn_of(conn);
 		*req_cls = req;
 		return begin_request(srv, conn, method, url, req);
 	}
 	if (req->route == NULL) /* answered already; not reached */
 		return MHD_NO;
 	if (*upload_size > 0) {
-		if (!req->toobig && req->route->body != BODY_NONE &&
-		    buf_add(&req->body, upload, *upload_size) != PKS_OK) {
-			req->toobig = 1;
-			buf_free(&req->body);
-		}
+		take_upload(srv, req, upload, *upload_size);
 		*upload_size = 0;
 		return MHD_YES;
 	}
 	if (req->toobig)
 		return queue_error(
-		    conn, method, url, 413, "request body too large");
+		    conn, req, method, url, 413, "request body too large");
+	if (req->overbudget)
+		return queue_error(conn, req, method, url, 503,
+		    "server busy; try again later");
 	return dispatch(srv, conn, req, method, url);
 }
 
@@ -392,17 +645,54 @@ static void
 on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     enum MHD_RequestTerminationCode toe)
 {
+	struct hkp_server *srv = cls;
 	struct hkp_req *req = *req_cls;
 
-	(void)cls;
 	(void)conn;
 	(void)toe;
 	if (req == NULL)
 		return;
+	/* a kept-alive connection waits for its next header */
+	hkp_guard_phase(srv->guard, req->conn, HKP_PH_HEADER);
+	hkp_guard_release(srv->guard, req->reserved);
 	buf_free(&req->body);
 	hkp_form_free(&req->args);
 	free(req);
 	*req_cls = NULL;
+}
+
+static enum MHD_Result
+on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct hkp_server *srv = cls;
+
+	(void)addrlen;
+	if (hkp_guard_admit(srv->guard, addr))
+		return MHD_YES;
+	log_debug("hkp: connection refused: too many from one address");
+	return MHD_NO;
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	struct hkp_server *srv = cls;
+	const union MHD_ConnectionInfo *a, *f;
+
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		hkp_guard_close(srv->guard, *socket_context);
+		*socket_context = NULL;
+		return;
+	}
+	a = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	f = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (f == NULL) {
+		*socket_context = NULL;
+		return;
+	}
+	*socket_context = hkp_guard_open(
+	    srv->guard, a != NULL ? a->client_addr : NULL, f->connect_fd);
 }
 
 static void __attribute__((format(printf, 2, 0)))
@@ -470,13 +760,37 @@ daemon_start(
 
 	if (ipv6)
 		flags |= MHD_USE_IPv6;
-	return MHD_start_daemon(flags, srv->cfg->http_port, NULL, NULL,
+	return MHD_start_daemon(flags, srv->cfg->http_port, on_accept, srv,
 	    on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
 	    MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)ss,
 	    MHD_OPTION_THREAD_POOL_SIZE, pool_size(srv->cfg),
-	    MHD_OPTION_CONNECTION_LIMIT, HKP_CONN_LIMIT,
-	    MHD_OPTION_CONNECTION_TIMEOUT, HKP_CONN_TIMEOUT,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
+	    MHD_OPTION_CONNECTION_LIMIT,
+	    srv->cfg->max_connections > 0 ? (unsigned)srv->cfg->max_connections
+					  : HKP_CONN_LIMIT_DEFAULT,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)srv->cfg->idle_timeout,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_END);
+}
+
+static enum pks_rc
+guard_start(const struct pks_config *cfg, struct hkp_guard **out)
+{
+	struct hkp_guard_cfg gc;
+
+	memset(&gc, 0, sizeof(gc));
+	gc.per_addr_conns = (unsigned)cfg->max_conns_per_addr;
+	gc.header_ms = cfg->header_timeout * 1000;
+	gc.body_ms = cfg->body_timeout * 1000;
+	gc.body_budget =
+	    cfg->body_budget > 0 ? cfg->body_budget : HKP_BODY_BUDGET_DEFAULT;
+	gc.add_per_min = (unsigned)cfg->add_per_minute;
+	gc.search_per_min = (unsigned)cfg->search_per_minute;
+	gc.trusted = cfg->trusted_proxies;
+	if (hkp_guard_new(&gc, out) != PKS_OK) {
+		log_warnx("hkp: trusted_proxies must list IP addresses");
+		return PKS_ERR_CONFIG;
+	}
+	return PKS_OK;
 }
 
 enum pks_rc
@@ -503,6 +817,11 @@ hkp_server_start(const struct pks_config *cfg,
 	srv->max_matches =
 	    cfg->max_matches ? cfg->max_matches : PKS_MAX_MATCHES_DEFAULT;
 	srv->cache = hkp_cache_new(cfg->armor_cache);
+	if (guard_start(cfg, &srv->guard) != PKS_OK) {
+		hkp_cache_free(srv->cache);
+		free(srv);
+		return PKS_ERR_CONFIG;
+	}
 	if (pthread_key_create(&srv->tls, NULL) != 0)
 		fatalx("hkp: pthread_key_create");
 	pthread_mutex_init(&srv->lock, NULL);
@@ -536,6 +855,7 @@ hkp_server_stop(struct hkp_server *srv)
 		store_close(srv->stores[i]);
 	free(srv->stores);
 	hkp_cache_free(srv->cache);
+	hkp_guard_free(srv->guard);
 	pthread_key_delete(srv->tls);
 	pthread_mutex_destroy(&srv->lock);
 	free(srv);

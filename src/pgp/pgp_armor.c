@@ -313,10 +313,18 @@ armor_tables_init(void)
 	}
 }
 
+static uint32_t crc24_more(uint32_t crc, const uint8_t *data, size_t len);
+
 uint32_t
 pgp_armor_crc24(const uint8_t *data, size_t len)
 {
-	uint32_t crc = 0xb704ce, r;
+	return crc24_more(0xb704ce, data, len);
+}
+
+static uint32_t
+crc24_more(uint32_t crc, const uint8_t *data, size_t len)
+{
+	uint32_t r;
 	size_t i = 0;
 
 	pthread_once(&armor_tables_once, armor_tables_init);
@@ -945,5 +953,82 @@ pgp_armor_encode(
 		if (out->data != NULL)
 			out->data[base] = '\0';
 	}
+	return rc;
+}
+
+void
+pgp_armor_enc_begin(struct pgp_armor_enc *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->crc = 0xb704ce;
+}
+
+/* Append the base64 line of n (<= 48) bytes and its newline. */
+static enum pks_rc
+enc_line(const uint8_t *p, size_t n, struct buf *out)
+{
+	enum pks_rc rc;
+	size_t k;
+
+	if ((rc = buf_reserve(out, 66, NULL)) != PKS_OK)
+		return rc;
+	k = b64_encode_line(p, n, (char *)out->data + out->len);
+	out->data[out->len + k] = '\n';
+	out->len += k + 1;
+	out->data[out->len] = '\0';
+	return PKS_OK;
+}
+
+enum pks_rc
+pgp_armor_enc_add(
+    struct pgp_armor_enc *e, const uint8_t *data, size_t len, struct buf *out)
+{
+	enum pks_rc rc = PKS_OK;
+	size_t take;
+
+	if (!e->started) {
+		if ((rc = buf_adds(out, BEGIN_LINE "\n\n")) != PKS_OK)
+			return rc;
+		e->started = 1;
+	}
+	e->crc = crc24_more(e->crc, data, len);
+	while (len > 0 && rc == PKS_OK) {
+		take = sizeof(e->carry) - e->ncarry;
+		take = take < len ? take : len;
+		memcpy(e->carry + e->ncarry, data, take);
+		e->ncarry += take;
+		data += take;
+		len -= take;
+		if (e->ncarry == sizeof(e->carry)) {
+			rc = enc_line(e->carry, e->ncarry, out);
+			e->ncarry = 0;
+		}
+	}
+	return rc;
+}
+
+enum pks_rc
+pgp_armor_enc_end(struct pgp_armor_enc *e, struct buf *out)
+{
+	uint8_t c[3];
+	char line[8];
+	enum pks_rc rc = PKS_OK;
+	size_t n;
+
+	if (!e->started)
+		rc = pgp_armor_enc_add(e, NULL, 0, out);
+	if (rc == PKS_OK && e->ncarry > 0)
+		rc = enc_line(e->carry, e->ncarry, out);
+	e->ncarry = 0;
+	c[0] = (uint8_t)(e->crc >> 16);
+	c[1] = (uint8_t)(e->crc >> 8);
+	c[2] = (uint8_t)e->crc;
+	line[0] = '=';
+	n = 1 + b64_encode_line(c, 3, line + 1);
+	line[n++] = '\n';
+	if (rc == PKS_OK)
+		rc = buf_add(out, line, n);
+	if (rc == PKS_OK)
+		rc = buf_adds(out, END_LINE "\n");
 	return rc;
 }

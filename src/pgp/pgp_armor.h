@@ -40,4 +40,21 @@ enum pks_rc pgp_armor_encode(
 /* CRC-24 as used by armor (init 0xB704CE, poly 0x1864CFB). */
 uint32_t pgp_armor_crc24(const uint8_t *data, size_t len);
 
+/*
+ * The same armor as pgp_armor_encode(data, len, NULL, out), written in
+ * pieces: begin, then add the binary data in any number of calls (each
+ * appends the complete 64-column lines it can), then end (the last
+ * line, the checksum and the END line).  Memory: one line.  Pure.
+ */
+struct pgp_armor_enc {
+	uint32_t crc;
+	uint8_t carry[48]; /* bytes of the next line */
+	size_t ncarry;
+	int started; /* BEGIN line written */
+};
+void pgp_armor_enc_begin(struct pgp_armor_enc *e);
+enum pks_rc pgp_armor_enc_add(
+    struct pgp_armor_enc *e, const uint8_t *data, size_t len, struct buf *out);
+enum pks_rc pgp_armor_enc_end(struct pgp_armor_enc *e, struct buf *out);
+
 #endif

@@ -183,15 +183,29 @@ recon_fetch_parse(const uint8_t *p, size_t len,
 	return PKS_OK;
 }
 
-/* Write all of b, then read until EOF (HTTP/1.0) into reply. */
+/* Milliseconds left before the deadline, at most timeout_ms; 0 when
+ * it has passed. */
+static int
+left_ms(int64_t deadline, int timeout_ms)
+{
+	int64_t left = deadline - now_ms();
+
+	if (left <= 0)
+		return 0;
+	return left < timeout_ms ? (int)left : timeout_ms;
+}
+
+/* Write all of b, then read until EOF (HTTP/1.0) into reply; each read
+ * within timeout_ms, all of it before deadline. */
 static enum pks_rc
-exchange(int fd, const struct buf *b, int timeout_ms, struct buf *reply)
+exchange(int fd, const struct buf *b, int timeout_ms, int64_t deadline,
+    struct buf *reply)
 {
 	struct pollfd pfd = { fd, POLLIN, 0 };
 	size_t off = 0;
 	uint8_t *p;
 	ssize_t r;
-	int n;
+	int n, wait;
 
 	while (off < b->len) {
 		r = write(fd, b->data + off, b->len - off);
@@ -202,8 +216,10 @@ exchange(int fd, const struct buf *b, int timeout_ms, struct buf *reply)
 		off += (size_t)r;
 	}
 	for (;;) {
+		if ((wait = left_ms(deadline, timeout_ms)) == 0)
+			return PKS_ERR_IO;
 		do {
-			n = poll(&pfd, 1, timeout_ms);
+			n = poll(&pfd, 1, wait);
 		} while (n == -1 && errno == EINTR);
 		if (n <= 0)
 			return PKS_ERR_IO;
@@ -279,6 +295,8 @@ fetch_batch(const struct recon_fetch_cfg *cfg, const struct zzp *e, size_t n,
 	size_t nkeys = 0;
 	enum pks_rc rc;
 	int64_t t0 = now_ms();
+	int64_t deadline = cfg->deadline_ms > 0 ? cfg->deadline_ms
+						: 10 * (int64_t)cfg->timeout_ms;
 	int fd = -1;
 
 	buf_init(&req, 8192);
@@ -296,7 +314,7 @@ fetch_batch(const struct recon_fetch_cfg *cfg, const struct zzp *e, size_t n,
 		rc = recon_connect(&cfg->peer, cfg->peerlen, cfg->http_port,
 		    cfg->bind_host, cfg->timeout_ms, &fd);
 	if (rc == PKS_OK)
-		rc = exchange(fd, &req, cfg->timeout_ms, &reply);
+		rc = exchange(fd, &req, cfg->timeout_ms, t0 + deadline, &reply);
 	if (rc == PKS_OK)
 		rc = recon_fetch_parse(
 		    reply.data, reply.len, collect_key, ring, &nkeys);
@@ -304,8 +322,9 @@ fetch_batch(const struct recon_fetch_cfg *cfg, const struct zzp *e, size_t n,
 	stats->asked += n;
 	stats->returned += nkeys;
 	if (rc != PKS_OK)
-		log_warnx("recon: hashquery to port %u failed: %s",
-		    cfg->http_port, pks_rc_str(rc));
+		log_warnx("recon: hashquery to port %u failed after %lld ms: "
+			  "%s",
+		    cfg->http_port, (long long)(now_ms() - t0), pks_rc_str(rc));
 	if (fd != -1)
 		close(fd);
 	buf_free(&req);

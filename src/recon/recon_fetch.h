@@ -32,9 +32,10 @@
 struct recon_fetch_cfg {
 	struct sockaddr_storage peer; /* peer IP; port replaced */
 	socklen_t peerlen;
-	uint16_t http_port;                 /* the peer's announced port */
-	const char *bind_host;              /* local address or NULL */
-	int timeout_ms;                     /* connect and each read (180 s) */
+	uint16_t http_port;    /* the peer's announced port */
+	const char *bind_host; /* local address or NULL */
+	int timeout_ms;        /* connect and each read (180 s) */
+	int deadline_ms; /* one whole request and answer; 0: 10 x timeout */
 	const struct ingest_sync_src *sync; /* mail sync list or NULL */
 };
 

@@ -2,10 +2,14 @@
  * recon_gossip.c: the recon thread of "pksync serve": listener,
  * membership, partner choice, sessions, fetching, peer status.
  *
- * Everything runs in one thread, so there is never more than one
- * session; a peer that connects while we fetch waits in the listen
- * backlog.  recon_gossip_stop() wakes the thread through a pipe and
- * shuts the socket of a running session down, so it ends at once.
+ * Sessions and fetches run in one thread, so there is never more than
+ * one session.  While that thread is busy, a second thread accepts
+ * whoever connects and refuses them at once (our Config, then a
+ * "failed" verdict saying we are busy) instead of leaving them in the
+ * listen backlog.  Member names are resolved when the membership file
+ * is (re)loaded, and again hourly, never per connection.
+ * recon_gossip_stop() wakes both threads through a pipe and shuts the
+ * socket of a running session down, so it ends at once.
  */
 #include <config.h>
 
@@ -25,12 +29,24 @@
 
 #include "recon/recon_fetch.h"
 #include "recon/recon_gossip.h"
+#include "recon/recon_msg.h"
 #include "store/store_ptree.h"
 #include "util/config.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
 #define MEMBERSHIP_MAX (1024u * 1024)
+/* Addresses kept per member name; names are resolved again hourly. */
+#define MEMBER_ADDRS 8
+#define RESOLVE_EVERY_MS (3600 * 1000)
+/* How long a refused peer gets to read the refusal. */
+#define REFUSE_LINGER_MS 2000
+
+struct member_addrs {
+	struct sockaddr_storage a[MEMBER_ADDRS];
+	socklen_t len[MEMBER_ADDRS];
+	size_t n;
+};
 
 struct recon_gossip {
 	struct recon_gossip_cfg cfg;
@@ -40,12 +56,17 @@ struct recon_gossip {
 	int lfd;
 	int wake[2]; /* stop pipe */
 	pthread_t th;
+	pthread_t refuser;
+	int refuser_started;
 	pthread_mutex_t mu;
 	int active_fd; /* running session, or -1 */
 	int stopping;
+	int busy; /* in a session or a fetch: the refuser answers */
 	struct store *st;
 	struct recon_member *members;
+	struct member_addrs *addrs; /* members[i]'s addresses */
 	size_t nmembers;
+	int64_t resolved_at; /* ms of the last resolution */
 	struct timespec mtime;
 	off_t msize;
 	unsigned seed;
@@ -131,7 +152,10 @@ recon_membership_parse(
 	}
 }
 
-/* Re-read the membership file when it changed. */
+static void resolve_members(struct recon_gossip *g);
+
+/* Re-read the membership file when it changed (and resolve the names
+ * again); resolve them again when the last time is an hour ago. */
 static void
 membership_load(struct recon_gossip *g)
 {
@@ -147,8 +171,11 @@ membership_load(struct recon_gossip *g)
 		return;
 	}
 	if (sb.st_mtim.tv_sec == g->mtime.tv_sec &&
-	    sb.st_mtim.tv_nsec == g->mtime.tv_nsec && sb.st_size == g->msize)
+	    sb.st_mtim.tv_nsec == g->mtime.tv_nsec && sb.st_size == g->msize) {
+		if (now_ms() - g->resolved_at > RESOLVE_EVERY_MS)
+			resolve_members(g);
 		return;
+	}
 	if ((f = fopen(g->membership_file, "r")) == NULL)
 		return;
 	text = xmalloc(MEMBERSHIP_MAX);
@@ -159,6 +186,7 @@ membership_load(struct recon_gossip *g)
 	free(text);
 	g->mtime = sb.st_mtim;
 	g->msize = sb.st_size;
+	resolve_members(g);
 	log_info(
 	    "recon: membership %s: %zu peers", g->membership_file, g->nmembers);
 }
@@ -192,24 +220,47 @@ resolve(const char *host)
 	return ai;
 }
 
-/* Index of the first member whose host resolves to the IP of sa. */
+/* Resolve every member's name into g->addrs (a name that does not
+ * resolve has none until the next time). */
+static void
+resolve_members(struct recon_gossip *g)
+{
+	struct addrinfo *ai, *p;
+	struct member_addrs *m;
+	size_t i;
+
+	free(g->addrs);
+	g->addrs = xcalloc(g->nmembers ? g->nmembers : 1, sizeof(*g->addrs));
+	for (i = 0; i < g->nmembers; i++) {
+		m = &g->addrs[i];
+		ai = resolve(g->members[i].host);
+		for (p = ai; p != NULL && m->n < MEMBER_ADDRS; p = p->ai_next) {
+			if (p->ai_addrlen > sizeof(m->a[0]))
+				continue;
+			memcpy(&m->a[m->n], p->ai_addr, p->ai_addrlen);
+			m->len[m->n++] = p->ai_addrlen;
+		}
+		if (ai != NULL)
+			freeaddrinfo(ai);
+		if (m->n == 0)
+			log_info("recon: member %s does not resolve",
+			    g->members[i].host);
+	}
+	g->resolved_at = now_ms();
+}
+
+/* Index of the first member whose name resolved to the IP of sa. */
 static int
 member_of(struct recon_gossip *g, const struct sockaddr *sa)
 {
-	struct addrinfo *ai, *p;
-	size_t i;
-	int found = -1;
+	size_t i, k;
 
 	membership_load(g);
-	for (i = 0; i < g->nmembers && found < 0; i++) {
-		ai = resolve(g->members[i].host);
-		for (p = ai; p != NULL && found < 0; p = p->ai_next)
-			if (same_ip(p->ai_addr, sa))
-				found = (int)i;
-		if (ai != NULL)
-			freeaddrinfo(ai);
-	}
-	return found;
+	for (i = 0; i < g->nmembers; i++)
+		for (k = 0; k < g->addrs[i].n; k++)
+			if (same_ip((struct sockaddr *)&g->addrs[i].a[k], sa))
+				return (int)i;
+	return -1;
 }
 
 /* Nonzero when (sa, port) is our own listener. */
@@ -233,7 +284,6 @@ is_self(struct recon_gossip *g, const struct sockaddr *sa, uint16_t port)
 static int
 choose(struct recon_gossip *g, struct sockaddr_storage *addr, socklen_t *len)
 {
-	struct addrinfo *ai;
 	size_t i, k, start;
 	int found = -1;
 
@@ -243,15 +293,14 @@ choose(struct recon_gossip *g, struct sockaddr_storage *addr, socklen_t *len)
 	start = (size_t)rand_r(&g->seed) % g->nmembers;
 	for (k = 0; k < g->nmembers && found < 0; k++) {
 		i = (start + k) % g->nmembers;
-		if ((ai = resolve(g->members[i].host)) == NULL)
+		if (g->addrs[i].n == 0)
 			continue;
-		if (!is_self(g, ai->ai_addr, g->members[i].port) &&
-		    ai->ai_addrlen <= sizeof(*addr)) {
-			memcpy(addr, ai->ai_addr, ai->ai_addrlen);
-			*len = ai->ai_addrlen;
+		if (!is_self(g, (struct sockaddr *)&g->addrs[i].a[0],
+			g->members[i].port)) {
+			*addr = g->addrs[i].a[0];
+			*len = g->addrs[i].len[0];
 			found = (int)i;
 		}
-		freeaddrinfo(ai);
 	}
 	return found;
 }
@@ -310,6 +359,7 @@ after_session(struct recon_gossip *g, const char *name, enum recon_role role,
 		fc.http_port = (uint16_t)res->peer_http_port;
 		fc.bind_host = g->host;
 		fc.timeout_ms = g->cfg.fetch_timeout_ms;
+		fc.deadline_ms = g->cfg.fetch_deadline_ms;
 		fc.sync = g->cfg.sync;
 		(void)recon_fetch(g->st, &fc, res->lack, res->nlack, &fs);
 		log_info("recon: fetched from %s: asked=%zu returned=%zu "
@@ -349,6 +399,7 @@ session(struct recon_gossip *g, int fd, enum recon_role role, const char *name,
 
 	pthread_mutex_lock(&g->mu);
 	g->active_fd = g->stopping ? -1 : fd;
+	g->busy = 1;
 	pthread_mutex_unlock(&g->mu);
 	store_ptree_ops(g->st, &ops);
 	if ((rc = store_ptree_snapshot(g->st)) == PKS_OK) {
@@ -371,13 +422,13 @@ session(struct recon_gossip *g, int fd, enum recon_role role, const char *name,
 	    rc == PKS_OK ? "" : res.why, res.nlack, res.npeer_lack, res.msgs_in,
 	    res.msgs_out, res.bytes_in, res.bytes_out,
 	    (long long)(now_ms() - t0));
-	if (role == RECON_RESPONDER && res.nlack > 0 &&
-	    pause_ms(g, g->cfg.fetch_delay_ms)) {
-		recon_result_free(&res);
-		return;
-	}
-	after_session(g, name, role, peer, plen, &res, rc);
+	if (role != RECON_RESPONDER || res.nlack == 0 ||
+	    !pause_ms(g, g->cfg.fetch_delay_ms))
+		after_session(g, name, role, peer, plen, &res, rc);
 	recon_result_free(&res);
+	pthread_mutex_lock(&g->mu);
+	g->busy = 0;
+	pthread_mutex_unlock(&g->mu);
 }
 
 static void
@@ -390,7 +441,7 @@ accept_one(struct recon_gossip *g)
 
 	fd = accept4(g->lfd, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
 	if (fd == -1)
-		return;
+		return; /* the refuser took it, or an error */
 	addr_text(&peer, ip, sizeof(ip));
 	if ((i = member_of(g, (struct sockaddr *)&peer)) < 0) {
 		log_warnx("recon: reconciliation attempt from unauthorized "
@@ -466,6 +517,73 @@ run(void *arg)
 	return NULL;
 }
 
+/* Our Config and a "failed" verdict, then close (after the peer read
+ * them, or REFUSE_LINGER_MS). */
+static void
+refuse(struct recon_gossip *g, int fd)
+{
+	struct recon_msg mine;
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	struct buf b;
+	char sink[4096];
+	int64_t end = now_ms() + REFUSE_LINGER_MS;
+	ssize_t r;
+
+	buf_init(&b, 65536);
+	recon_msg_init(&mine, RECON_MSG_CONFIG);
+	recon_config_sks(&mine, g->cfg.session.http_port);
+	if (recon_msg_encode(&mine, &b) == PKS_OK &&
+	    recon_verdict_encode(&b, 0,
+		"busy with another reconciliation; try again later") == PKS_OK)
+		(void)send(fd, b.data, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	recon_msg_free(&mine);
+	buf_free(&b);
+	shutdown(fd, SHUT_WR);
+	while (now_ms() < end && poll(&pfd, 1, 100) >= 0) {
+		if ((pfd.revents & POLLIN) == 0)
+			continue;
+		r = recv(fd, sink, sizeof(sink), MSG_DONTWAIT);
+		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
+			break;
+	}
+	close(fd);
+}
+
+/* While the recon thread is busy, refuse whoever connects. */
+static void *
+refuser_run(void *arg)
+{
+	struct recon_gossip *g = arg;
+	struct pollfd pfd[2];
+	struct sockaddr_storage peer;
+	socklen_t plen;
+	char ip[INET6_ADDRSTRLEN];
+	int fd, busy;
+
+	pfd[0].fd = g->wake[0];
+	pfd[0].events = POLLIN;
+	pfd[1].fd = g->lfd;
+	pfd[1].events = POLLIN;
+	for (;;) {
+		if (poll(pfd, 2, 200) > 0 && pfd[0].revents != 0)
+			break;
+		pthread_mutex_lock(&g->mu);
+		busy = g->busy;
+		pthread_mutex_unlock(&g->mu);
+		if (!busy || (pfd[1].revents & POLLIN) == 0)
+			continue;
+		plen = sizeof(peer);
+		fd = accept4(
+		    g->lfd, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
+		if (fd == -1)
+			continue;
+		addr_text(&peer, ip, sizeof(ip));
+		log_info("recon: %s connected while busy: refused", ip);
+		refuse(g, fd);
+	}
+	return NULL;
+}
+
 /* Bind and listen on host:port. */
 static enum pks_rc
 listen_on(struct recon_gossip *g)
@@ -481,7 +599,9 @@ listen_on(struct recon_gossip *g)
 	snprintf(port, sizeof(port), "%u", g->port);
 	if (getaddrinfo(g->host, port, &hints, &ai) != 0 || ai == NULL)
 		return PKS_ERR_CONFIG;
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* non-blocking: the recon thread and the refuser both accept */
+	fd = socket(
+	    ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd != -1)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (fd == -1 || bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
@@ -510,6 +630,7 @@ gossip_free(struct recon_gossip *g)
 		store_close(g->st);
 	pthread_mutex_destroy(&g->mu);
 	free(g->members);
+	free(g->addrs);
 	free(g->listen);
 	free(g->membership_file);
 	free(g->dbfile);
@@ -540,6 +661,9 @@ recon_gossip_start(
 		rc = store_open(g->dbfile, 0, cfg->busy_ms, &g->st);
 	if (rc == PKS_OK && pthread_create(&g->th, NULL, run, g) != 0)
 		rc = PKS_ERR_IO;
+	if (rc == PKS_OK &&
+	    pthread_create(&g->refuser, NULL, refuser_run, g) == 0)
+		g->refuser_started = 1;
 	if (rc != PKS_OK) {
 		gossip_free(g);
 		return rc;
@@ -563,5 +687,7 @@ recon_gossip_stop(struct recon_gossip *g)
 	if (write(g->wake[1], "x", 1) != 1)
 		log_warn("recon: cannot wake the recon thread");
 	pthread_join(g->th, NULL);
+	if (g->refuser_started)
+		pthread_join(g->refuser, NULL);
 	gossip_free(g);
 }

@@ -29,6 +29,7 @@ struct recon_gossip_cfg {
 	int busy_ms;
 	int fetch_delay_ms;               /* responder's wait before fetching */
 	int fetch_timeout_ms;             /* per hashquery read (180 s) */
+	int fetch_deadline_ms;            /* one whole hashquery (600 s) */
 	struct recon_session_cfg session; /* http_port = our HKP port */
 	const struct ingest_sync_src *sync; /* may be NULL */
 };

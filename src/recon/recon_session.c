@@ -62,6 +62,8 @@ struct sess {
 	struct io io;
 	const struct ptree_ops *tree;
 	struct zvec lack;
+	size_t max_lack;         /* bound on lack.n */
+	size_t full_pending;     /* initiator: FullElements not yet answered */
 	struct ptree_prefix *rq; /* responder: request queue */
 	size_t rq_head, rq_n, rq_cap;
 	struct pending *bq; /* responder: outstanding requests */
@@ -105,6 +107,19 @@ zvec_add(struct zvec *z, const struct zzp *e, size_t n)
 	}
 	memcpy(z->v + z->n, e, n * sizeof(*e));
 	z->n += n;
+}
+
+/* lack += e[0..n), within the session's bound. */
+static enum pks_rc
+lack_add(struct sess *s, const struct zzp *e, size_t n)
+{
+	if (n > s->max_lack - s->lack.n)
+		return fail(s, PKS_ERR_TOOBIG,
+		    "peer sent element lists over the session limit of %zu "
+		    "elements",
+		    s->max_lack);
+	zvec_add(&s->lack, e, n);
+	return PKS_OK;
 }
 
 /* Sort and drop duplicates. */
@@ -289,7 +304,7 @@ list_words(struct buf *b, const uint8_t *v, size_t n)
 	size_t i;
 
 	buf_adds(b, "[ ");
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n && i < 200; i++)
 		buf_addc(b, v[i] == ',' ? ' ' : v[i]);
 	buf_adds(b, " ]");
 }
@@ -310,7 +325,9 @@ refusal_text(const char *why, const struct recon_msg *mine,
 		buf_adds(b, "\n\tremote filters: ");
 		list_words(b, rf->val, rf->vallen);
 	} else if (strncmp(why, "Requires version", 16) == 0 && v) {
-		buf_printf(b, "%s.  %.*s provided ", why, (int)v->vallen,
+		/* the peer's string is shown cut, so the text always fits */
+		buf_printf(b, "%s.  %.*s provided ", why,
+		    (int)(v->vallen > 64 ? 64 : v->vallen),
 		    (const char *)v->val);
 	} else {
 		buf_adds(b, why);
@@ -347,19 +364,19 @@ verdicts(
 {
 	struct recon_verdict v;
 	struct buf why;
-	const char *reason = NULL;
+	const char *reason = "config refused", *text;
 	enum pks_rc rc;
 
 	memset(&v, 0, sizeof(v));
 	buf_init(&why, 4096);
 	if (recon_config_check(mine, peer, &reason) != PKS_OK) {
 		refusal_text(reason, mine, peer, &why);
-		rc =
-		    recon_verdict_encode(&s->io.out, 0, (const char *)why.data);
+		text = why.len > 0 ? (const char *)why.data : reason;
+		rc = recon_verdict_encode(&s->io.out, 0, text);
 		if (rc == PKS_OK)
 			rc = io_flush(s);
-		rc = fail(s, PKS_ERR_REFUSED, "refused the peer's config: %s",
-		    why.data);
+		rc = fail(
+		    s, PKS_ERR_REFUSED, "refused the peer's config: %s", text);
 		goto out;
 	}
 	rc = recon_verdict_encode(&s->io.out, 1, NULL);
@@ -465,7 +482,9 @@ exchange_full(
 	qsort(r, m->nelems, sizeof(*r), zzp_qsort_cmp);
 	set_minus(l, nl, r, m->nelems, &mine);
 	set_minus(r, m->nelems, l, nl, &s->lack);
-	rc = send_elements(s, RECON_MSG_ELEMENTS, mine.v, mine.n);
+	rc = s->lack.n > s->max_lack ? lack_add(s, NULL, 1) : PKS_OK;
+	if (rc == PKS_OK)
+		rc = send_elements(s, RECON_MSG_ELEMENTS, mine.v, mine.n);
 	s->io.res->npeer_lack += mine.n;
 	free(mine.v);
 	free(l);
@@ -516,7 +535,8 @@ answer_poly(struct sess *s, const struct recon_msg *m)
 		for (i = 0; i < nl; i++)
 			if (tree_has(s, &lonly[i]))
 				lonly[k++] = lonly[i];
-		zvec_add(&s->lack, ronly, nr);
+		if ((rc = lack_add(s, ronly, nr)) != PKS_OK)
+			goto out;
 		s->io.res->npeer_lack += k;
 		rc = send_elements(s, RECON_MSG_ELEMENTS, lonly, k);
 	} else if (n->leaf || n->size < SMALL_NODE) {
@@ -525,6 +545,8 @@ answer_poly(struct sess *s, const struct recon_msg *m)
 			rc = send_elements(s, RECON_MSG_FULL_ELEMENTS, all, na);
 		else
 			rc = fail(s, rc, "cannot read the prefix tree");
+		if (rc == PKS_OK)
+			s->full_pending++;
 	} else {
 		rc = io_send_empty(s, RECON_MSG_SYNC_FAIL);
 	}
@@ -557,8 +579,12 @@ answer_one(struct sess *s, const struct recon_msg *m, int *done)
 	case RECON_MSG_FULL:
 		return answer_full(s, m);
 	case RECON_MSG_ELEMENTS:
-		zvec_add(&s->lack, m->elems, m->nelems);
-		return PKS_OK;
+		/* only as the answer to a FullElements of ours */
+		if (s->full_pending == 0)
+			return fail(s, PKS_ERR_PARSE,
+			    "peer sent Elements we did not ask for");
+		s->full_pending--;
+		return lack_add(s, m->elems, m->nelems);
 	case RECON_MSG_FLUSH:
 		return io_flush(s);
 	case RECON_MSG_DONE:
@@ -706,8 +732,13 @@ handle_reply(struct sess *s, const struct recon_msg *m)
 				 "node")
 			   : rc;
 	case RECON_MSG_ELEMENTS:
-		zvec_add(&s->lack, m->elems, m->nelems);
-		return PKS_OK;
+		/* the answer to a Poly holds at most mbar elements */
+		if (!e.full && m->nelems > PTREE_MBAR)
+			return fail(s, PKS_ERR_PARSE,
+			    "peer answered a polynomial request with %zu "
+			    "elements",
+			    m->nelems);
+		return lack_add(s, m->elems, m->nelems);
 	case RECON_MSG_FULL_ELEMENTS:
 		return exchange_full(s, &e.pfx, m);
 	case RECON_MSG_ERROR:
@@ -791,6 +822,7 @@ recon_session_cfg_default(struct recon_session_cfg *c, uint32_t http_port)
 	c->config_timeout_ms = 45000;
 	c->read_timeout_ms = 300000;
 	c->session_timeout_s = 3600;
+	c->max_lack = RECON_MAX_LACK_DEFAULT;
 }
 
 enum pks_rc
@@ -811,6 +843,7 @@ recon_session_run(int fd, enum recon_role role, const struct ptree_ops *tree,
 	s.io.fd = fd;
 	s.io.res = res;
 	s.tree = tree;
+	s.max_lack = cfg->max_lack > 0 ? cfg->max_lack : RECON_MAX_LACK_DEFAULT;
 	buf_init(&s.io.in, PKS_MAX_RECON_MSG + 4 + READ_CHUNK);
 	buf_init(&s.io.out, 4u * PKS_MAX_RECON_MSG);
 	rc = exchange_config(&s, cfg);

@@ -35,7 +35,11 @@ struct recon_session_cfg {
 	int config_timeout_ms; /* config exchange and verdicts (45 s) */
 	int read_timeout_ms;   /* any later read (300 s) */
 	int session_timeout_s; /* the whole session (3600 s) */
+	size_t max_lack;       /* elements the peer may make us lack */
 };
+
+/* Default of max_lack: 24 MB of elements. */
+#define RECON_MAX_LACK_DEFAULT 1000000u
 
 /* Fill the SKS timeouts (45 s, 300 s, 3600 s) and http_port. */
 void recon_session_cfg_default(struct recon_session_cfg *c, uint32_t http_port);
@@ -61,7 +65,10 @@ struct recon_result {
  *     does, res->lack keeps what was found so far.
  *  PKS_ERR_REFUSED: a verdict was "failed" (ours or the peer's);
  *  PKS_ERR_PARSE / PKS_ERR_TOOBIG: a malformed or over-long frame, an
- *     unexpected message or an Error from the peer; res->lack is empty.
+ *     unexpected message (an Elements the initiator did not ask for
+ *     with a FullElements) or an Error from the peer, or element lists
+ *     that would make this side lack more than cfg->max_lack elements;
+ *     res->lack is empty.
  *  Other codes: tree (store) errors; res->lack is empty.
  * res->why says what happened on every failure.
  */

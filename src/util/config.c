@@ -11,6 +11,7 @@
  */
 #include <config.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
@@ -60,6 +61,21 @@ static const struct citem items[] = {
 	{ "server", "busy_timeout_ms", CT_INT, F(busy_timeout_ms), "5000", 0,
 	    600000 },
 	{ "server", "log_level", CT_LEVEL, F(log_level), "info", 0, 2 },
+	{ "server", "max_connections", CT_INT, F(max_connections), "1024", 16,
+	    65536 },
+	{ "server", "max_connections_per_address", CT_INT,
+	    F(max_conns_per_addr), "16", 0, 65536 },
+	{ "server", "idle_timeout", CT_INT, F(idle_timeout), "30", 1, 3600 },
+	{ "server", "header_timeout", CT_INT, F(header_timeout), "10", 1,
+	    3600 },
+	{ "server", "body_timeout", CT_INT, F(body_timeout), "60", 1, 3600 },
+	{ "server", "body_budget", CT_SIZE, F(body_budget), "67108864", 1048576,
+	    16LL * 1024 * 1024 * 1024 },
+	{ "server", "add_per_minute", CT_INT, F(add_per_minute), "20", 0,
+	    1000000 },
+	{ "server", "search_per_minute", CT_INT, F(search_per_minute), "120", 0,
+	    1000000 },
+	{ "server", "trusted_proxies", CT_STR, F(trusted_proxies), "", 0, 0 },
 	{ "server", "user", CT_STR, F(user), "", 0, 0 },
 	{ "mail", "this_site", CT_STR, F(this_site), NULL, 0, 0 },
 	{ "mail", "maintainer", CT_STR, F(maintainer), NULL, 0, 0 },
@@ -99,6 +115,10 @@ static const struct citem items[] = {
 	    3600 },
 	{ "recon", "read_timeout", CT_INT, F(recon_read_timeout), "300", 1,
 	    86400 },
+	{ "recon", "fetch_deadline", CT_INT, F(recon_fetch_deadline), "600", 1,
+	    86400 },
+	{ "recon", "max_lack", CT_SIZE, F(recon_max_lack), "1000000", 1000,
+	    100000000 },
 };
 
 #define NITEMS (sizeof(items) / sizeof(items[0]))
@@ -313,6 +333,32 @@ set_defaults(struct cparse *p, struct pks_config *cfg)
 	return PKS_OK;
 }
 
+/* trusted_proxies: IP literals separated by commas or blanks. */
+static enum pks_rc
+check_ips(struct cparse *p, const char *s)
+{
+	unsigned char bin[16];
+	char ip[INET6_ADDRSTRLEN + 1];
+	size_t n;
+
+	while (*s != '\0') {
+		n = strcspn(s, ", \t");
+		if (n > 0) {
+			snprintf(ip, sizeof(ip), "%.*s", (int)n, s);
+			if (n >= sizeof(ip) ||
+			    (inet_pton(AF_INET, ip, bin) != 1 &&
+				inet_pton(AF_INET6, ip, bin) != 1))
+				return perr(p,
+				    "trusted_proxies holds a word that is "
+				    "not an IP address",
+				    ip);
+		}
+		s += n;
+		s += strspn(s, ", \t");
+	}
+	return PKS_OK;
+}
+
 /* RFC 5322 atext (letters, digits and these), for local parts. */
 static int
 is_atext(int c)
@@ -483,6 +529,11 @@ finish(struct cparse *p, struct pks_config *cfg)
 		    cfg->accept_incrementals);
 	if (cfg->max_post == 0)
 		cfg->max_post = PKS_MAX_POST_DEFAULT;
+	if (cfg->body_budget < cfg->max_post)
+		return perr(p,
+		    "body_budget must hold at least one max_post body", NULL);
+	if (check_ips(p, cfg->trusted_proxies) != PKS_OK)
+		return PKS_ERR_CONFIG;
 	return finish_addresses(p, cfg);
 }
 

@@ -29,12 +29,21 @@ struct pks_config {
 	char *hostname;
 	char *nodename;
 	char *contact;
-	int http_threads;    /* worker threads (0 = 2 x cores) */
-	size_t max_post;     /* bytes in one POST body */
-	size_t max_matches;  /* keys one search may return */
-	size_t armor_cache;  /* bytes of armored keys kept for op=get */
-	int busy_timeout_ms; /* SQLite busy timeout */
-	int log_level;       /* 0 warn, 1 info, 2 debug */
+	int http_threads;       /* worker threads (0 = 2 x cores) */
+	size_t max_post;        /* bytes in one POST body */
+	size_t max_matches;     /* keys one search may return */
+	size_t armor_cache;     /* bytes of armored keys kept for op=get */
+	int busy_timeout_ms;    /* SQLite busy timeout */
+	int log_level;          /* 0 warn, 1 info, 2 debug */
+	int max_connections;    /* open HKP connections in all */
+	int max_conns_per_addr; /* from one address (IPv6: /64); 0 none */
+	int idle_timeout;       /* s without traffic before a close */
+	int header_timeout;     /* s to send a request header */
+	int body_timeout;       /* s to send a request body */
+	size_t body_budget;     /* bytes of request bodies held at once */
+	int add_per_minute;     /* /pks/add per address; 0 none */
+	int search_per_minute;  /* word and e-mail searches per address */
+	char *trusted_proxies;  /* IPs whose X-Forwarded-For is believed */
 	char *user; /* started as root: become this user ("": refuse) */
 
 	/* [mail] */
@@ -65,6 +74,8 @@ struct pks_config {
 	int recon_fetch_timeout;  /* hashquery connect and each read (s) */
 	int recon_config_timeout; /* config exchange and verdicts (s) */
 	int recon_read_timeout;   /* any later recon read (s) */
+	int recon_fetch_deadline; /* one whole hashquery request (s) */
+	size_t recon_max_lack;    /* elements one session may find missing */
 };
 
 /*

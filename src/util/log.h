@@ -9,6 +9,7 @@
 #define PKS_UTIL_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum log_level { LOG_LVL_WARN = 0, LOG_LVL_INFO = 1, LOG_LVL_DEBUG = 2 };
 
@@ -16,6 +17,15 @@ enum log_level { LOG_LVL_WARN = 0, LOG_LVL_INFO = 1, LOG_LVL_DEBUG = 2 };
 void log_init(const char *tag, enum log_level level);
 void log_set_level(enum log_level level);
 int log_enabled(enum log_level level);
+
+/*
+ * Escape in[0..n) (up to a NUL) for a log line into out (size bytes,
+ * always NUL-terminated): printable ASCII and valid UTF-8 stay, other
+ * bytes become \n, \r, \t, \\ or \xNN (see log.c).  Stops before
+ * a sequence that would not fit.  Returns the length written.  Every
+ * log function already applies it to its whole message.
+ */
+size_t log_escape(const char *in, size_t n, char *out, size_t size);
 
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

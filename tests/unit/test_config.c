@@ -43,6 +43,32 @@ test_defaults(void)
 	free(msg);
 }
 
+/* The HKP limits: defaults, and trusted_proxies must hold addresses. */
+static void
+test_limits(void)
+{
+	struct pks_config *cfg = NULL;
+	char *msg = NULL;
+
+	CHECK(config_load(write_conf(""), &cfg, &msg) == PKS_OK);
+	CHECK(cfg != NULL && cfg->max_conns_per_addr == 16 &&
+	    cfg->header_timeout == 10 && cfg->body_budget == 67108864 &&
+	    cfg->add_per_minute == 20 && cfg->trusted_proxies[0] == '\0');
+	config_free(cfg);
+	CHECK(config_load(write_conf("[server]\ntrusted_proxies = 127.0.0.1, "
+	    "::1 10.0.0.2\n"), &cfg, &msg) == PKS_OK);
+	config_free(cfg);
+	cfg = NULL;
+	CHECK(config_load(write_conf("[server]\ntrusted_proxies = 127.0.0.1, "
+	    "proxy.example\n"), &cfg, &msg) == PKS_ERR_CONFIG);
+	CHECK(cfg == NULL && msg != NULL && strstr(msg, "proxy.example"));
+	free(msg);
+	msg = NULL;
+	CHECK(config_load(write_conf("[server]\nbody_budget = 1048576\n"),
+	    &cfg, &msg) == PKS_ERR_CONFIG);
+	free(msg);
+}
+
 static void
 test_values_and_paths(void)
 {
@@ -172,6 +198,7 @@ main(void)
 	if (mkdtemp(tmpdir) == NULL)
 		return 99;
 	RUN(test_defaults);
+	RUN(test_limits);
 	RUN(test_values_and_paths);
 	RUN(test_errors);
 	RUN(test_addresses);

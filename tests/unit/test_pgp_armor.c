@@ -46,7 +46,7 @@ decodes(const char *text)
 
 	buf_init(&b, PKS_MAX_ARMOR);
 	ok = pgp_armor_next(text, strlen(text), &off, &b, &e) == PKS_OK &&
-	    b.len == 100 && is_0_to_99(&b, 0);
+	     b.len == 100 && is_0_to_99(&b, 0);
 	buf_free(&b);
 	return ok;
 }
@@ -72,19 +72,22 @@ test_decode_forms(void)
 	CHECK(decodes(BEGIN "\n\n" B1 "\n" B2 "\n" B3 "\n" END));
 	/* Headers, CRLF, trailing blanks. */
 	CHECK(decodes(BEGIN "\r\nVersion: GnuPG v2\r\nComment: a: b\r\n"
-	    "\r\n" B1 "  \r\n" B2 "\t\r\n" B3 "\r\n" CRC " \r\n" END "\r\n"));
+			    "\r\n" B1 "  \r\n" B2 "\t\r\n" B3 "\r\n" CRC
+			    " \r\n" END "\r\n"));
 	/* No blank line after BEGIN when there are no headers. */
 	CHECK(decodes(BEGIN "\n" B1 "\n" B2 "\n" B3 "\n" CRC "\n" END "\n"));
 	/* Junk around, leading blanks, one long line. */
 	CHECK(decodes("Hello,\nhere is my key:\n\n  " BEGIN "\n\n  " B1 B2
-	    "\n" B3 "\n" END "\n-- \nsignature\n"));
+		      "\n" B3 "\n" END "\n-- \nsignature\n"));
 	/* A block quoted inside a clear-signed message. */
-	CHECK(decodes("-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\n"
+	CHECK(decodes(
+	    "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\n"
 	    "- " BEGIN "\n\n" B1 "\n" B2 "\n" B3 "\n" CRC "\n- " END "\n"
 	    "-----BEGIN PGP SIGNATURE-----\n\nxxxx\n"
 	    "-----END PGP SIGNATURE-----\n"));
 	/* Base64 groups that straddle lines (76 columns, odd splits). */
-	CHECK(decodes(BEGIN "\n\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISI"
+	CHECK(decodes(BEGIN
+	    "\n\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISI"
 	    "jJCUmJygpKissLS4vMDEyMzQ1Njc4\nOTo7PD0+P0BBQkNERUZHSElKS0xNTk9QUV"
 	    "JTVFVWV1hZWltcXV5fYGFiYw==\n" END "\n"));
 	CHECK(decodes(BEGIN "\n\n" B1 "\n" B2 "\nYGFiYw\n" END "\n"));
@@ -106,32 +109,31 @@ test_decode_refused(void)
 	buf_init(&b, PKS_MAX_ARMOR);
 	buf_add(&b, "keep", 4);
 	CHECK(pgp_armor_next(bad_crc, strlen(bad_crc), &off, &b, &e) ==
-	    PKS_ERR_PARSE);
+	      PKS_ERR_PARSE);
 	CHECK(strstr(e.why, "CRC") != NULL);
 	/* out is as it was, *off past the BEGIN line. */
 	CHECK(b.len == 4 && memcmp(b.data, "keep", 4) == 0);
 	CHECK(off == strlen(BEGIN) + 1);
 	off = 0;
 	CHECK(pgp_armor_next(bad_b64, strlen(bad_b64), &off, &b, &e) ==
-	    PKS_ERR_PARSE);
+	      PKS_ERR_PARSE);
 	CHECK(e.off == strlen(BEGIN) + 2 + 130);
 	off = 0;
 	CHECK(pgp_armor_next(no_end, strlen(no_end), &off, &b, &e) ==
-	    PKS_ERR_PARSE);
+	      PKS_ERR_PARSE);
 	off = 0;
 	CHECK(pgp_armor_next(after, strlen(after), &off, &b, &e) ==
-	    PKS_ERR_PARSE);
+	      PKS_ERR_PARSE);
 	off = 0;
-	CHECK(pgp_armor_next(pad, strlen(pad), &off, &b, &e) ==
-	    PKS_ERR_PARSE);
+	CHECK(pgp_armor_next(pad, strlen(pad), &off, &b, &e) == PKS_ERR_PARSE);
 	off = 0;
 	CHECK(pgp_armor_next("no key", 6, &off, &b, &e) == PKS_ERR_NOTFOUND);
 	CHECK(b.len == 4);
 	/* Over the buffer's cap. */
 	b.max = 50;
 	off = 0;
-	CHECK(pgp_armor_next(good, strlen(good), &off, &b, &e) ==
-	    PKS_ERR_TOOBIG);
+	CHECK(
+	    pgp_armor_next(good, strlen(good), &off, &b, &e) == PKS_ERR_TOOBIG);
 	CHECK(b.len == 4);
 	buf_free(&b);
 }
@@ -139,10 +141,10 @@ test_decode_refused(void)
 static void
 test_two_blocks(void)
 {
-	const char *text = "junk\n" BEGIN "\n\n" B1 "\n" B2 "\n" B3 "\n" CRC
-	    "\n" END "\nmiddle junk\n" BEGIN "\nComment: broken\n\n" B1
-	    "\n=AAAA\n" END "\n" BEGIN "\n\n" B1 "\n" B2 "\n" B3 "\n" END
-	    "\ntrailer";
+	const char *text =
+	    "junk\n" BEGIN "\n\n" B1 "\n" B2 "\n" B3 "\n" CRC "\n" END
+	    "\nmiddle junk\n" BEGIN "\nComment: broken\n\n" B1 "\n=AAAA\n" END
+	    "\n" BEGIN "\n\n" B1 "\n" B2 "\n" B3 "\n" END "\ntrailer";
 	struct buf b;
 	struct pks_err e = { 0, NULL };
 	size_t off = 0, len = strlen(text);
@@ -167,8 +169,8 @@ test_encode(void)
 	uint8_t d[100];
 	struct buf b, back;
 	struct pks_err e = { 0, NULL };
-	const char *want = BEGIN "\nComment: x\n\n" B1 "\n" B2 "\n" B3 "\n"
-	    CRC "\n" END "\n";
+	const char *want =
+	    BEGIN "\nComment: x\n\n" B1 "\n" B2 "\n" B3 "\n" CRC "\n" END "\n";
 	size_t i, n, off;
 
 	for (i = 0; i < 100; i++)
@@ -187,8 +189,9 @@ test_encode(void)
 		off = 0;
 		CHECK(pgp_armor_encode(x, n, NULL, &b) == PKS_OK);
 		CHECK(pgp_armor_next((const char *)b.data, b.len, &off, &back,
-		    &e) == PKS_OK);
-		CHECK(back.len == n && (n == 0 || memcmp(back.data, x, n) == 0));
+			  &e) == PKS_OK);
+		CHECK(
+		    back.len == n && (n == 0 || memcmp(back.data, x, n) == 0));
 		CHECK(off == b.len);
 		buf_free(&back);
 		free(x);
@@ -230,9 +233,43 @@ test_crc24_reference(void)
 		CHECK(pgp_armor_crc24(buf, n) == crc24_bitwise(buf, n));
 }
 
+/* The armor written in pieces is byte for byte the armor written whole. */
+static void
+test_armor_pieces(void)
+{
+	static const size_t lens[] = { 0, 1, 47, 48, 49, 96, 1000, 4099 };
+	uint8_t data[4099];
+	struct pgp_armor_enc e;
+	struct buf whole, parts;
+	size_t i, k, off, step;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7 + (i >> 3));
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		for (step = 1; step < 120; step += 37) {
+			buf_init(&whole, 1u << 20);
+			buf_init(&parts, 1u << 20);
+			CHECK(pgp_armor_encode(data, lens[i], NULL, &whole) ==
+			      PKS_OK);
+			pgp_armor_enc_begin(&e);
+			for (off = 0; off < lens[i]; off += k) {
+				k = lens[i] - off < step ? lens[i] - off : step;
+				CHECK(pgp_armor_enc_add(
+					  &e, data + off, k, &parts) == PKS_OK);
+			}
+			CHECK(pgp_armor_enc_end(&e, &parts) == PKS_OK);
+			CHECK(whole.len == parts.len &&
+			      memcmp(whole.data, parts.data, whole.len) == 0);
+			buf_free(&whole);
+			buf_free(&parts);
+		}
+	}
+}
+
 int
 main(void)
 {
+	RUN(test_armor_pieces);
 	RUN(test_crc24);
 	RUN(test_decode_forms);
 	RUN(test_decode_refused);

@@ -1,13 +1,23 @@
 /*
- * test_util.c: unit tests of src/util: result tables and buffers.
+ * test_util.c: unit tests of src/util: result tables, buffers, UTC
+ * text, the escaping of log lines and the service-manager
+ * notification.
  */
 #include <config.h>
 
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "tap.h"
 #include "util/buf.h"
+#include "util/log.h"
+#include "util/notify.h"
 #include "util/rc.h"
 #include "util/utc.h"
 
@@ -58,20 +68,135 @@ test_utc_text(void)
 	char b[32];
 
 	CHECK(strcmp(utc_text(1309842384, UTC_DAY, "-", b, sizeof(b)),
-	    "2011-07-05") == 0);
+		  "2011-07-05") == 0);
 	CHECK(strcmp(utc_text(86399, UTC_SECOND, "-", b, sizeof(b)),
-	    "1970-01-01 23:59:59") == 0);
-	CHECK(strcmp(utc_text(0, UTC_DAY, "never", b, sizeof(b)), "never") == 0);
-	CHECK(strcmp(utc_text(-5, UTC_DAY, "never", b, sizeof(b)), "never") == 0);
+		  "1970-01-01 23:59:59") == 0);
+	CHECK(
+	    strcmp(utc_text(0, UTC_DAY, "never", b, sizeof(b)), "never") == 0);
+	CHECK(
+	    strcmp(utc_text(-5, UTC_DAY, "never", b, sizeof(b)), "never") == 0);
 	CHECK(strcmp(utc_text(1309842384, UTC_SECOND, "x", b, 5), "x") == 0);
+}
+
+static void
+test_log_escape(void)
+{
+	char out[64];
+	size_t n;
+
+	n = log_escape("a\nb\r\tc\\d", 10, out, sizeof(out));
+	CHECK(strcmp(out, "a\\nb\\r\\tc\\\\d") == 0 && n == strlen(out));
+	log_escape("x\x1b[2Jy\x7f", 8, out, sizeof(out));
+	CHECK(strcmp(out, "x\\x1b[2Jy\\x7f") == 0);
+	/* UTF-8 stays; bad UTF-8, C1, U+2028 and bidi overrides do not */
+	log_escape("J\xc3\xbcrgen", 7, out, sizeof(out));
+	CHECK(strcmp(out, "J\xc3\xbcrgen") == 0);
+	log_escape(
+	    "\xc3(\xc2\x85\xe2\x80\xa8\xe2\x80\xae", 11, out, sizeof(out));
+	CHECK(
+	    strcmp(out, "\\xc3(\\xc2\\x85\\xe2\\x80\\xa8\\xe2\\x80\\xae") == 0);
+	/* truncation never splits an escape and always terminates */
+	n = log_escape("ab\n", 3, out, 4);
+	CHECK(n == 2 && strcmp(out, "ab") == 0);
+}
+
+/* A value with a newline cannot start a second log line. */
+static void
+test_log_one_line(void)
+{
+	char path[] = "/tmp/pks-logXXXXXX", text[1024];
+	int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+	FILE *f;
+	size_t n;
+
+	CHECK(fd != -1 && saved != -1);
+	if (fd == -1 || saved == -1)
+		return;
+	dup2(fd, STDERR_FILENO);
+	log_warnx(
+	    "mail from %s", "x\n2026-01-01T00:00:00Z pksync info: forged");
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	f = fdopen(fd, "r");
+	rewind(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	unlink(path);
+	CHECK(n > 0 && strchr(text, '\n') == text + n - 1);
+	CHECK(strstr(text, "mail from x\\n2026-01-01T00:00:00Z pksync info: "
+			   "forged\n") != NULL);
+}
+
+/* A datagram socket at path (a leading '@': abstract); returns the fd. */
+static int
+notify_listener(const char *path)
+{
+	struct sockaddr_un sa;
+	size_t len = strlen(path);
+	int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, len);
+	if (path[0] == '@')
+		sa.sun_path[0] = '\0';
+	if (fd == -1 || bind(fd, (struct sockaddr *)&sa,
+			    (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+					len)) == -1)
+		return -1;
+	return fd;
+}
+
+/* notify_send() sends exactly the state's message to $NOTIFY_SOCKET. */
+static int
+notify_roundtrip(const char *path, enum notify_state st, const char *want)
+{
+	char got[64];
+	ssize_t n;
+	int fd = notify_listener(path), ok;
+
+	if (fd == -1)
+		return 0;
+	setenv("NOTIFY_SOCKET", path, 1);
+	ok = notify_send(st) == PKS_OK;
+	n = recv(fd, got, sizeof(got) - 1, MSG_DONTWAIT);
+	close(fd);
+	if (n < 0)
+		return 0;
+	got[n] = '\0';
+	return ok && strcmp(got, want) == 0;
+}
+
+static void
+test_notify(void)
+{
+	char path[64], abstract[64];
+
+	snprintf(path, sizeof(path), "/tmp/pks-notify.%ld", (long)getpid());
+	snprintf(abstract, sizeof(abstract), "@pks-notify.%ld", (long)getpid());
+	unsetenv("NOTIFY_SOCKET");
+	CHECK(notify_send(NOTIFY_READY) == PKS_OK);
+	CHECK(notify_roundtrip(path, NOTIFY_READY, "READY=1"));
+	unlink(path);
+	CHECK(notify_roundtrip(abstract, NOTIFY_STOPPING, "STOPPING=1"));
+	CHECK(notify_roundtrip(abstract, NOTIFY_RELOADING, "RELOADING=1"));
+	setenv("NOTIFY_SOCKET", "relative/path", 1);
+	CHECK(notify_send(NOTIFY_READY) == PKS_ERR_IO);
+	setenv("NOTIFY_SOCKET", "/tmp/pks-notify-nobody-listens", 1);
+	CHECK(notify_send(NOTIFY_READY) == PKS_ERR_IO);
+	unsetenv("NOTIFY_SOCKET");
 }
 
 int
 main(void)
 {
 	RUN(test_rc_tables);
+	RUN(test_log_escape);
+	RUN(test_log_one_line);
 	RUN(test_buf_cap);
 	RUN(test_buf_be32);
 	RUN(test_utc_text);
+	RUN(test_notify);
 	return tap_done();
 }

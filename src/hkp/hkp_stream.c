@@ -1,0 +1,228 @@
+/*
+ * hkp_stream.c: answers written while the client reads them.
+ *
+ * An op=get or /pks/hashquery answer can hold hundreds of keys.  Built
+ * whole in memory, each slow or absent reader would hold all of it; as
+ * a stream it holds the key row ids, the key being written and what
+ * the socket has not taken yet (the server asks for at most a block
+ * at a time).  hkp_stream_read() loads the next key (by id, in its own
+ * short read of the database) only when the previous one was taken.
+ * Keys are loaded by the worker thread that serves the connection,
+ * with that thread's database connection.  A key that is gone by then
+ * is left out.
+ */
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "hkp/hkp_cache.h"
+#include "hkp/hkp_int.h"
+#include "pgp/pgp_armor.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+enum stream_kind { ST_ARMOR, ST_HASHQUERY };
+enum stream_stage { SG_HEAD, SG_KEYS, SG_TAIL, SG_DONE };
+
+struct hkp_stream {
+	struct hkp_server *srv;
+	enum stream_kind kind;
+	enum stream_stage stage;
+	int64_t *ids;
+	size_t n, next;
+	struct buf head, tail; /* written before and after the keys */
+	struct buf out;        /* produced, not yet read */
+	size_t off;            /* read so far of out */
+	struct pgp_armor_enc enc;
+	struct store_key cur; /* the key being written */
+	size_t cur_off;       /* bytes of cur written */
+};
+
+/* Bytes kept ready for the socket: one key's armor (a cached single
+ * key), else a piece of a key. */
+#define STREAM_MAX_OUT (2u * PKS_MAX_ARMOR)
+/* Bytes of a key turned into output at a time. */
+#define STREAM_PIECE (48u * 1024)
+
+static struct hkp_stream *
+stream_new(
+    struct hkp_ctx *ctx, enum stream_kind kind, const int64_t *ids, size_t n)
+{
+	struct hkp_stream *s = xcalloc(1, sizeof(*s));
+
+	s->srv = ctx->srv;
+	s->kind = kind;
+	s->ids = xreallocarray(NULL, n ? n : 1, sizeof(*ids));
+	if (n > 0)
+		memcpy(s->ids, ids, n * sizeof(*ids));
+	s->n = n;
+	buf_init(&s->head, HKP_MAX_REPLY);
+	buf_init(&s->tail, HKP_MAX_REPLY);
+	buf_init(&s->out, STREAM_MAX_OUT);
+	pgp_armor_enc_begin(&s->enc);
+	return s;
+}
+
+void
+hkp_stream_free(struct hkp_stream *s)
+{
+	if (s == NULL)
+		return;
+	free(s->ids);
+	store_key_clear(&s->cur);
+	buf_free(&s->head);
+	buf_free(&s->tail);
+	buf_free(&s->out);
+	free(s);
+}
+
+enum pks_rc
+hkp_stream_armor(struct hkp_ctx *ctx, const int64_t *ids, size_t n,
+    const char *head, size_t headlen, const char *tail, struct hkp_reply *r)
+{
+	struct hkp_stream *s = stream_new(ctx, ST_ARMOR, ids, n);
+	enum pks_rc rc = PKS_OK;
+
+	if (head != NULL)
+		rc = buf_add(&s->head, head, headlen);
+	if (rc == PKS_OK && tail != NULL)
+		rc = buf_adds(&s->tail, tail);
+	if (rc != PKS_OK) {
+		hkp_stream_free(s);
+		return rc;
+	}
+	r->stream = s;
+	return PKS_OK;
+}
+
+enum pks_rc
+hkp_stream_hashquery(
+    struct hkp_ctx *ctx, const int64_t *ids, size_t n, struct hkp_reply *r)
+{
+	struct hkp_stream *s = stream_new(ctx, ST_HASHQUERY, ids, n);
+	enum pks_rc rc;
+
+	rc = buf_add_be32(&s->head, (uint32_t)n);
+	if (rc == PKS_OK)
+		rc = buf_adds(&s->tail, "\r\n");
+	if (rc != PKS_OK) {
+		hkp_stream_free(s);
+		return rc;
+	}
+	r->stream = s;
+	return PKS_OK;
+}
+
+/* The armor of the one key of an answer, through the cache. */
+static enum pks_rc
+armor_single(struct hkp_stream *s, const struct store_key *k)
+{
+	struct hkp_cache *c = hkp_server_cache(s->srv);
+	enum pks_rc rc;
+
+	rc = hkp_cache_get(c, k->id, k->hash, &s->out);
+	if (rc != PKS_ERR_NOTFOUND)
+		return rc;
+	rc = pgp_armor_encode(k->data, k->len, NULL, &s->out);
+	if (rc == PKS_OK)
+		hkp_cache_put(c, k->id, k->hash, s->out.data, s->out.len);
+	return rc;
+}
+
+/* Load the next key into cur; a key that is gone is skipped.  A
+ * hashquery entry starts with the key's length. */
+static enum pks_rc
+next_key(struct hkp_stream *s)
+{
+	struct store *st;
+	enum pks_rc rc;
+
+	store_key_clear(&s->cur);
+	memset(&s->cur, 0, sizeof(s->cur));
+	s->cur_off = 0;
+	if ((rc = hkp_server_store(s->srv, &st)) != PKS_OK)
+		return rc;
+	rc = store_key_load(st, s->ids[s->next++], &s->cur);
+	if (rc == PKS_ERR_NOTFOUND)
+		return PKS_OK;
+	if (rc != PKS_OK)
+		return rc;
+	if (s->kind == ST_HASHQUERY)
+		return buf_add_be32(&s->out, (uint32_t)s->cur.len);
+	if (s->n == 1) {
+		rc = armor_single(s, &s->cur);
+		s->cur_off = s->cur.len;
+	}
+	return rc;
+}
+
+/* The next piece of cur: its bytes, or their armor. */
+static enum pks_rc
+key_piece(struct hkp_stream *s)
+{
+	const uint8_t *p = s->cur.data + s->cur_off;
+	size_t n = s->cur.len - s->cur_off;
+	enum pks_rc rc;
+
+	n = n < STREAM_PIECE ? n : STREAM_PIECE;
+	if (s->kind == ST_HASHQUERY)
+		rc = buf_add(&s->out, p, n);
+	else
+		rc = pgp_armor_enc_add(&s->enc, p, n, &s->out);
+	s->cur_off += n;
+	return rc;
+}
+
+/* Refill out (emptied) with the next piece of the answer. */
+static enum pks_rc
+produce(struct hkp_stream *s)
+{
+	enum pks_rc rc = PKS_OK;
+
+	buf_reset(&s->out);
+	s->off = 0;
+	switch (s->stage) {
+	case SG_HEAD:
+		rc = buf_add(&s->out, s->head.data, s->head.len);
+		s->stage = SG_KEYS;
+		break;
+	case SG_KEYS:
+		if (s->cur_off < s->cur.len)
+			return key_piece(s);
+		if (s->next < s->n)
+			return next_key(s);
+		if (s->kind == ST_ARMOR && s->n != 1)
+			rc = pgp_armor_enc_end(&s->enc, &s->out);
+		s->stage = SG_TAIL;
+		break;
+	case SG_TAIL:
+		rc = buf_add(&s->out, s->tail.data, s->tail.len);
+		s->stage = SG_DONE;
+		break;
+	case SG_DONE:
+		break;
+	}
+	return rc;
+}
+
+long
+hkp_stream_read(struct hkp_stream *s, char *dst, size_t max)
+{
+	size_t n;
+	enum pks_rc rc;
+
+	while (s->off == s->out.len) {
+		if (s->stage == SG_DONE)
+			return 0;
+		if ((rc = produce(s)) != PKS_OK) {
+			log_warnx("hkp: answer cut short: %s", pks_rc_str(rc));
+			return -1;
+		}
+	}
+	n = s->out.len - s->off;
+	n = n < max ? n : max;
+	memcpy(dst, s->out.data + s->off, n);
+	s->off += n;
+	return (long)n;
+}
