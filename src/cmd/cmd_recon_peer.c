@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sysexits.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
@@ -42,20 +43,27 @@ read_file(const char *path, struct buf *b)
 	return 0;
 }
 
-/* Replace path by b atomically (temporary file, fsync, rename). */
+/* Replace path by b atomically (temporary file, fsync, rename), with
+ * the old file's mode and (when root edits it) owner. */
 static int
 write_file(const char *path, const struct buf *b)
 {
 	char tmp[4096];
+	struct stat sb;
 	FILE *f;
-	int ok;
+	int ok, have_sb;
 
+	have_sb = stat(path, &sb) == 0;
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path,
 		(long)getpid()) >= sizeof(tmp) ||
 	    (f = fopen(tmp, "w")) == NULL)
 		return -1;
-	ok = fwrite(b->data, 1, b->len, f) == b->len && fflush(f) == 0 &&
-	     fsync(fileno(f)) == 0;
+	ok = fwrite(b->data, 1, b->len, f) == b->len && fflush(f) == 0;
+	if (ok && have_sb)
+		ok = fchmod(fileno(f), sb.st_mode & 07777) == 0 &&
+		     (geteuid() != 0 ||
+			 fchown(fileno(f), sb.st_uid, sb.st_gid) == 0);
+	ok = ok && fsync(fileno(f)) == 0;
 	ok = fclose(f) == 0 && ok;
 	if (!ok || rename(tmp, path) != 0) {
 		unlink(tmp);

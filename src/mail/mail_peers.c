@@ -233,14 +233,36 @@ mail_peers_has(const struct ingest_sync *sy, const char *addr)
 	return 0;
 }
 
-/* Write data to path through a temporary file and rename(2). */
-static enum pks_rc
-replace_file(const char *path, const uint8_t *data, size_t len, mode_t mode)
+/* Write all of data to fd; 0 on success. */
+static int
+write_all(int fd, const uint8_t *data, size_t len)
 {
-	char *tmp = xasprintf("%s.tmp.XXXXXX", path);
-	enum pks_rc rc = PKS_ERR_IO;
 	size_t off = 0;
 	ssize_t w;
+
+	while (off < len) {
+		w = write(fd, data + off, len - off);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		off += (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * Write data to path through a temporary file and rename(2), with the
+ * old file's mode and (when root edits it) owner: orig NULL for a new
+ * file, which gets 0644.
+ */
+static enum pks_rc
+replace_file(
+    const char *path, const uint8_t *data, size_t len, const struct stat *orig)
+{
+	mode_t mode = orig != NULL ? orig->st_mode & 07777 : 0644;
+	char *tmp = xasprintf("%s.tmp.XXXXXX", path);
+	enum pks_rc rc = PKS_ERR_IO;
 	int fd;
 
 	if ((fd = mkstemp(tmp)) == -1) {
@@ -248,16 +270,10 @@ replace_file(const char *path, const uint8_t *data, size_t len, mode_t mode)
 		free(tmp);
 		return PKS_ERR_IO;
 	}
-	while (off < len) {
-		w = write(fd, data + off, len - off);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	if (off == len && fchmod(fd, mode) == 0 && fsync(fd) == 0 &&
-	    close(fd) == 0) {
+	if (write_all(fd, data, len) == 0 && fchmod(fd, mode) == 0 &&
+	    (orig == NULL || geteuid() != 0 ||
+		fchown(fd, orig->st_uid, orig->st_gid) == 0) &&
+	    fsync(fd) == 0 && close(fd) == 0) {
 		fd = -1;
 		if (rename(tmp, path) == 0)
 			rc = PKS_OK;
@@ -332,9 +348,8 @@ edit(const char *path, const char *addr, int add, size_t *found)
 {
 	struct buf b, out;
 	struct stat sb;
-	mode_t mode = 0644;
 	enum pks_rc rc;
-	int missing, lock;
+	int missing, lock, have_sb = 0;
 
 	if ((lock = lock_edits(path)) == -1)
 		return PKS_ERR_IO;
@@ -343,13 +358,14 @@ edit(const char *path, const char *addr, int add, size_t *found)
 	if ((rc = read_all(path, &b, &missing)) != PKS_OK)
 		goto out;
 	if (!missing && stat(path, &sb) == 0)
-		mode = sb.st_mode & 07777;
+		have_sb = 1;
 	if ((rc = copy_lines(&b, addr, !add, found, &out)) != PKS_OK)
 		goto out;
 	if (add && *found == 0)
 		rc = buf_printf(&out, "%s\n", addr);
 	if (rc == PKS_OK && (add ? *found == 0 : *found > 0))
-		rc = replace_file(path, out.data, out.len, mode);
+		rc =
+		    replace_file(path, out.data, out.len, have_sb ? &sb : NULL);
 out:
 	buf_free(&b);
 	buf_free(&out);

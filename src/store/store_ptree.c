@@ -621,8 +621,11 @@ compare_sets(
 	char line[160];
 	int c;
 
-	qsort(tree, nt, sizeof(*tree), zzp_qsort_cmp);
-	qsort(keys, nk, sizeof(*keys), zzp_qsort_cmp);
+	/* An empty database has no arrays (qsort(NULL, 0) is undefined). */
+	if (nt > 1)
+		qsort(tree, nt, sizeof(*tree), zzp_qsort_cmp);
+	if (nk > 1)
+		qsort(keys, nk, sizeof(*keys), zzp_qsort_cmp);
 	while (i < nt || j < nk) {
 		if (j < nk && ptree_is_point(&keys[j])) {
 			j++;

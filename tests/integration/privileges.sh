@@ -62,4 +62,18 @@ ok "serve stops cleanly" pks_stop "$T/a"
 ok "queue-run as root" pks "$T/a" queue-run
 is "no file under the data folder is root's or world-readable" \
 	"$(find "$T/a/data" \( -user root -o -perm -o=r \) | wc -l)" 0
+# Editing the lists as root keeps their owner and mode, so the user
+# serve runs as can still read them.
+printf '[recon]\nmembership_file = %s/a/membership\n[mail]\npeers_file = %s/a/mailsync\n' \
+	"$T" "$T" >>"$T/a/pksync.conf"
+: >"$T/a/membership"
+: >"$T/a/mailsync"
+chown nobody:nogroup "$T/a/membership" "$T/a/mailsync"
+chmod 640 "$T/a/membership" "$T/a/mailsync"
+ok "recon-peer add as root" pks "$T/a" recon-peer add 127.0.0.1 11370
+is "... keeps the membership file nobody's, 640" \
+	"$(stat -c '%U %a' "$T/a/membership")" "nobody 640"
+ok "peer add as root" pks "$T/a" peer add peer@example.org
+is "... keeps the sync list nobody's, 640" \
+	"$(stat -c '%U %a' "$T/a/mailsync")" "nobody 640"
 tap_done
