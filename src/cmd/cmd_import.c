@@ -254,6 +254,7 @@ cmd_import(struct cmd_ctx *ctx)
 	struct import im;
 	struct ingest_sync *sync = NULL;
 	struct timespec t0, t1;
+	double secs;
 	enum pks_rc rc = PKS_OK;
 	int i, status, no_mail = 0;
 
@@ -281,13 +282,14 @@ cmd_import(struct cmd_ctx *ctx)
 		rc = import_file(&im, ctx->argv[i]);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	show_progress(&im, 1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) +
+	       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	printf("import: %zu keys read: %zu new, %zu updated, %zu unchanged, "
-	       "%zu refused in %.1f s; %zu mails queued\n",
+	       "%zu refused in %.1f s; %zu mails queued; %zu self-signatures "
+	       "verified (%.0f/s)\n",
 	    im.nkeys, im.stats.nnew, im.stats.nupdated, im.stats.nunchanged,
-	    im.stats.nrefused,
-	    (double)(t1.tv_sec - t0.tv_sec) +
-		(double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
-	    im.stats.nqueued);
+	    im.stats.nrefused, secs, im.stats.nqueued, im.stats.nverified,
+	    secs > 0 ? (double)im.stats.nverified / secs : 0.0);
 	store_close(im.st);
 	ingest_sync_free(sync);
 	if (rc != PKS_OK) {

@@ -35,8 +35,8 @@ hkp_date(struct buf *out, int64_t t)
 }
 
 enum pks_rc
-hkp_key_info(
-    const struct store_key *k, struct pgp_key **key, struct pgp_key_info **info)
+hkp_key_info(const struct store_key *k, int verbose, struct pgp_key **key,
+    struct pgp_key_info **info)
 {
 	struct pks_err err = { 0, NULL };
 	enum pks_rc rc;
@@ -44,7 +44,8 @@ hkp_key_info(
 	/* What people are shown is what they are served: verified
 	 * self-signatures, bounded third-party certifications. */
 	rc = pgp_key_listing(k->data, k->len, k->checks, k->checks_len,
-	    pks_key_limits()->served_certs, key, info, &err);
+	    verbose ? pks_key_limits()->served_certs : PGP_LISTING_SHORT, key,
+	    info, &err);
 	if (rc != PKS_OK)
 		log_warnx("hkp: stored key id=%lld does not parse: %s",
 		    (long long)k->id, err.why ? err.why : pks_rc_str(rc));
@@ -265,7 +266,8 @@ hkp_index_html(const struct hkp_query *q, const struct store_key *keys,
 
 	rc = buf_printf(out, "<p>%zu key%s found.</p>\n", n, n == 1 ? "" : "s");
 	for (i = 0; i < n && rc == PKS_OK; i++) {
-		if (hkp_key_info(&keys[i], &key, &info) != PKS_OK)
+		if (hkp_key_info(&keys[i], q->op == HKP_OP_VINDEX, &key,
+			&info) != PKS_OK)
 			continue;
 		rc = buf_adds(out, "<hr>\n<pre>\n");
 		if (rc == PKS_OK && q->op == HKP_OP_VINDEX)

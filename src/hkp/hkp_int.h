@@ -115,8 +115,8 @@ enum pks_rc hkp_hashquery(
  * owned by the caller (pgp_key_free, pgp_key_info_free).  A key that
  * does not parse is logged (it should not be in the store).
  */
-enum pks_rc hkp_key_info(const struct store_key *k, struct pgp_key **key,
-    struct pgp_key_info **info);
+enum pks_rc hkp_key_info(const struct store_key *k, int verbose,
+    struct pgp_key **key, struct pgp_key_info **info);
 
 /*
  * The HTML listing of keys for op=index (pub line with the first user

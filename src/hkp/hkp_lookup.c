@@ -193,7 +193,7 @@ index_mr(const struct store_keys *f, struct hkp_reply *r)
 
 	buf_init(&lines, HKP_MAX_REPLY);
 	for (i = 0; i < f->n && rc == PKS_OK; i++) {
-		if (hkp_key_info(&f->v[i], &key, &info) != PKS_OK)
+		if (hkp_key_info(&f->v[i], 0, &key, &info) != PKS_OK)
 			continue;
 		rc = pgp_index_mr(info, now, &lines);
 		n++;

@@ -347,6 +347,24 @@ merge_within_limits(struct ingest_run *run, const struct store_key *old,
 	return rc;
 }
 
+/* The check record of a stored key that has none (stored before
+ * migration 006): verified now, written alone. */
+static enum pks_rc
+backfill(struct ingest_run *run, const struct pgp_key *key, int64_t id)
+{
+	struct buf chk;
+	size_t n = 0;
+	enum pks_rc rc;
+
+	buf_init(&chk, PKS_MAX_KEY);
+	rc = pgp_key_verify(key, NULL, NULL, 0, &chk, &n);
+	run->tally.nverified += n;
+	if (rc == PKS_OK)
+		rc = store_key_set_checks(run->st, id, chk.data, chk.len);
+	buf_free(&chk);
+	return rc;
+}
+
 /* Merge 'key' into the stored copy 'old' and write what changed. */
 static enum pks_rc
 merge_stored(struct ingest_run *run, const struct store_key *old,
@@ -374,9 +392,12 @@ merge_stored(struct ingest_run *run, const struct store_key *old,
 	} else if (rc != PKS_OK) {
 		rc = refuse(r, rc, "the stored copy of this key is damaged");
 	} else if (r->added == 0 && memcmp(hash, old->hash, 16) == 0) {
-		/* Nothing new: no write, no new hash, no new timestamp. */
+		/* Nothing new: no write, no new hash, no new timestamp; a
+		 * key stored before check records were kept gets its own. */
 		r->outcome = INGEST_UNCHANGED;
 		memcpy(r->hash, old->hash, sizeof(r->hash));
+		if (old->checks == NULL)
+			rc = backfill(run, stored, old->id);
 	} else {
 		/* New packets, or SKS's merge dropped duplicate signatures a
 		 * lone uid had kept: the stored form and hash change either

@@ -408,7 +408,6 @@ lookup_uid(struct store *st, const uint8_t keyid[8])
 	struct pgp_key_info *info = NULL;
 	struct pks_err err = { 0, NULL };
 	struct buf b;
-	const struct pks_key_limits *lim = pks_key_limits();
 	uint64_t id = 0;
 	char *uid = NULL;
 	size_t i;
@@ -420,7 +419,7 @@ lookup_uid(struct store *st, const uint8_t keyid[8])
 	    store_key_load(st, ids.v[0], &k) != PKS_OK)
 		goto out;
 	if (pgp_key_listing(k.data, k.len, k.checks, k.checks_len,
-		lim->served_certs, &key, &info, &err) != PKS_OK ||
+		PGP_LISTING_SHORT, &key, &info, &err) != PKS_OK ||
 	    info->nuids == 0 || info->uids[0].is_uat ||
 	    memcmp(info->fpr.keyid, keyid, 8) != 0)
 		goto out;
@@ -535,15 +534,16 @@ long_entry(struct buf *out, const struct pgp_key_info *info, time_t now,
 
 /* Index facts of a stored key; logged and skipped when unreadable. */
 static int
-key_facts(
-    const struct store_key *k, struct pgp_key **key, struct pgp_key_info **info)
+key_facts(const struct store_key *k, int verbose, struct pgp_key **key,
+    struct pgp_key_info **info)
 {
 	struct pks_err err = { 0, NULL };
 
 	*key = NULL;
 	*info = NULL;
 	if (pgp_key_listing(k->data, k->len, k->checks, k->checks_len,
-		pks_key_limits()->served_certs, key, info, &err) == PKS_OK)
+		verbose ? pks_key_limits()->served_certs : PGP_LISTING_SHORT,
+		key, info, &err) == PKS_OK)
 		return 1;
 	log_warnx("mail: stored key id=%lld does not parse: %s",
 	    (long long)k->id, err.why != NULL ? err.why : "no fingerprint");
@@ -568,7 +568,7 @@ mail_compose_index(const struct store_key *keys, size_t n, int verbose,
 	}
 	rc = buf_adds(out, "Type bits/keyID            Date       User ID\n");
 	for (i = 0; i < n && rc == PKS_OK; i++) {
-		if (!key_facts(&keys[i], &key, &info))
+		if (!key_facts(&keys[i], verbose, &key, &info))
 			continue;
 		if (verbose && i > 0)
 			rc = buf_addc(out, '\n');

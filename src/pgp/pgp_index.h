@@ -88,8 +88,12 @@ void pgp_key_info_free(struct pgp_key_info *info);
  * turned into the key as it is served (pgp_key_served, at most 'ncerts'
  * third-party certifications per user ID) in *key, and its facts from
  * verified self-signatures in *info (borrowing from *key).  The caller
- * frees both.  Errors: the stored bytes do not parse (err says why).
+ * frees both.  With ncerts PGP_LISTING_SHORT *key is the stored key
+ * itself: the facts are the same, but the signature lists in *info are
+ * not bounded (for listings that show no signatures).  Errors: the
+ * stored bytes do not parse (err says why).
  */
+#define PGP_LISTING_SHORT ((size_t)-1)
 enum pks_rc pgp_key_listing(const uint8_t *data, size_t len,
     const uint8_t *checks, size_t checks_len, size_t ncerts,
     struct pgp_key **key, struct pgp_key_info **info, struct pks_err *err);

@@ -322,10 +322,17 @@ pgp_key_listing(const uint8_t *data, size_t len, const uint8_t *checks,
 	*info = NULL;
 	buf_init(&rec, (size_t)-1);
 	rc = pgp_key_parse(data, len, &stored, err);
-	if (rc == PKS_OK)
+	if (rc == PKS_OK && ncerts == PGP_LISTING_SHORT) {
+		/* The same facts without a served copy: a short listing
+		 * shows no signatures. */
+		*key = stored;
+		stored = NULL;
+		rc = pgp_key_info(*key, checks, checks_len, info);
+	} else if (rc == PKS_OK) {
 		rc = pgp_key_served(
 		    stored, checks, checks_len, ncerts, key, &rec);
-	if (rc == PKS_OK)
+	}
+	if (rc == PKS_OK && *info == NULL)
 		rc = pgp_key_info(*key, rec.data, rec.len, info);
 	if (rc != PKS_OK) {
 		pgp_key_free(*key);

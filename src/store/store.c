@@ -178,6 +178,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
 			      "first, last, count FROM refused "
 			      "ORDER BY last DESC LIMIT ?1",
 	[STMT_REFUSED_COUNT] = "SELECT count(*) FROM refused",
+	[STMT_KEY_SET_CHECKS] = "UPDATE keys SET checks = ?2 WHERE id = ?1",
 };
 
 enum pks_rc

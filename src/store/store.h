@@ -99,6 +99,11 @@ enum pks_rc store_key_insert(
 enum pks_rc store_key_update(
     struct store *st, int64_t id, const struct store_key_rec *rec);
 
+/* Store the check record of a key stored before records were kept
+ * (its packets, hash and indexes stay).  Call inside a transaction. */
+enum pks_rc store_key_set_checks(
+    struct store *st, int64_t id, const uint8_t *checks, size_t len);
+
 /* Keys loaded for a list of row ids; owned: store_keys_free(). */
 struct store_keys {
 	struct store_key *v;

@@ -331,6 +331,24 @@ out:
 	return rc;
 }
 
+enum pks_rc
+store_key_set_checks(
+    struct store *st, int64_t id, const uint8_t *checks, size_t len)
+{
+	sqlite3_stmt *s = NULL;
+	enum pks_rc rc;
+
+	if ((rc = store_stmt_get(st, STMT_KEY_SET_CHECKS, &s)) != PKS_OK)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK ||
+	    sqlite3_bind_blob64(s, 2, checks, len, SQLITE_STATIC) !=
+		SQLITE_OK) {
+		store_stmt_done(s);
+		return store_fail(st, sqlite3_errcode(st->db));
+	}
+	return store_stmt_run(st, s);
+}
+
 /*
  * Fill k from a row of (id, hash, created, updated, data[, checks]).  With
  * 'copy' k->data is a new allocation; else it reuses *scratch (grown as
