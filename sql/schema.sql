@@ -187,4 +187,13 @@ CREATE TABLE refused (
 	count INTEGER NOT NULL DEFAULT 1
 ) WITHOUT ROWID;
 
-INSERT INTO meta(name, value) VALUES ('schema_version', '6');
+-- Keys removed for good by the operator (migration 007-tombstones.sql):
+-- uploads, incrementals, recon fetches and imports of these
+-- fingerprints are refused, and op=get answers 410 with the reason.
+CREATE TABLE tombstones (
+	fpr BLOB PRIMARY KEY,                -- the removed key's fingerprint
+	created INTEGER NOT NULL,            -- unix time of the removal
+	reason TEXT NOT NULL
+) WITHOUT ROWID;
+
+INSERT INTO meta(name, value) VALUES ('schema_version', '7');

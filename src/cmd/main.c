@@ -35,6 +35,9 @@ static const struct command commands[] = {
 	{ "mail-filter", cmd_mail_filter, "mail-filter [--dry-run]" },
 	{ "queue-run", cmd_queue_run, "queue-run" },
 	{ "peer", cmd_peer, "peer list | add ADDR | remove ADDR" },
+	{ "delete", cmd_delete,
+	    "delete FINGERPRINT --reason TEXT | delete --list" },
+	{ "undelete", cmd_undelete, "undelete FINGERPRINT" },
 	{ "recon-peer", cmd_recon_peer,
 	    "recon-peer list | add HOST PORT | remove HOST PORT" },
 };

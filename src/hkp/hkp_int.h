@@ -52,7 +52,8 @@ struct hkp_ctx {
 	const uint8_t *body;                /* POST body, NUL-terminated */
 	size_t bodylen;
 	size_t max_matches; /* cfg->max_matches or the default */
-	const char *why;    /* reason of a failure (static) */
+	const char *why;    /* reason of a failure (static, or why_buf) */
+	char why_buf[320];  /* a reason made for this request */
 };
 
 /* A route's handler.  q is the parsed lookup (NULL for POST routes). */

@@ -11,6 +11,7 @@
  */
 #include <config.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,6 +23,7 @@
 #include "pgp/pgp_fpr.h"
 #include "pgp/pgp_index.h"
 #include "pgp/pgp_key.h"
+#include "store/store_tombstone.h"
 #include "pgp/pgp_verify.h"
 #include "util/limits.h"
 #include "util/log.h"
@@ -143,6 +145,23 @@ drain(struct hkp_reply *r)
 	return rc;
 }
 
+/* A get that found nothing: 410 with the operator's reason when the
+ * key was removed for good (pksync delete), else the 404 as it was. */
+static enum pks_rc
+removed(struct hkp_ctx *ctx, const struct store_query *s)
+{
+	struct store *st;
+	char *reason = NULL;
+
+	if (hkp_ctx_store(ctx, &st) != PKS_OK ||
+	    store_tombstone_match(st, s, &reason) != PKS_OK)
+		return PKS_ERR_NOTFOUND;
+	snprintf(ctx->why_buf, sizeof(ctx->why_buf),
+	    "This key was removed from this server: %s", reason);
+	free(reason);
+	return hkp_fail(ctx, PKS_ERR_GONE, ctx->why_buf);
+}
+
 /*
  * op=get and hget: every key found as one armored block, streamed
  * (hkp_stream.c) so that a slow reader holds one key, not all of them;
@@ -158,6 +177,8 @@ hkp_lookup_get(
 	enum pks_rc rc;
 
 	rc = find_ids(ctx, &q->search, &ids);
+	if (rc == PKS_ERR_NOTFOUND)
+		return removed(ctx, &q->search);
 	if (rc != PKS_OK)
 		return rc;
 	buf_init(&head, HKP_MAX_REPLY);

@@ -25,6 +25,7 @@
 #include "store/store_outbox.h"
 #include "store/store_ptree.h"
 #include "store/store_refused.h"
+#include "store/store_tombstone.h"
 #include "util/buf.h"
 #include "util/limits.h"
 #include "util/log.h"
@@ -443,6 +444,24 @@ store_new(struct ingest_run *run, struct pgp_key *key, struct ingest_result *r)
 	return rc;
 }
 
+#define WHY_DELETED "removed by the operator (pksync delete)"
+
+/* A key whose fingerprint has a tombstone is refused, and the hash it
+ * came with recorded, so recon does not fetch it again.  Returns
+ * PKS_ERR_NOTFOUND when there is no tombstone. */
+static enum pks_rc
+tombstoned(
+    struct ingest_run *run, const struct pgp_key *key, struct ingest_result *r)
+{
+	enum pks_rc rc;
+
+	rc = store_tombstone_get(run->st, r->fpr.fpr, r->fpr.len, NULL);
+	if (rc != PKS_OK)
+		return rc;
+	refuse(r, PKS_ERR_GONE, WHY_DELETED);
+	return note_refused(run, key, r, WHY_DELETED);
+}
+
 /*
  * One key: the bytes from its public-key packet to the next.  Returns a
  * database error, or PKS_OK with r->outcome set.
@@ -473,6 +492,9 @@ ingest_one(
 			rc = note_refused(run, key, r, err.why);
 		goto out;
 	}
+	/* A key the operator removed for good stays removed. */
+	if ((rc = tombstoned(run, key, r)) != PKS_ERR_NOTFOUND)
+		goto out;
 	rc = store_key_find(run->st, r->fpr.fpr, r->fpr.len, &old);
 	if (rc == PKS_ERR_NOTFOUND)
 		rc = store_new(run, key, r);
@@ -739,4 +761,67 @@ ingest_text(struct store *st, const struct ingest_origin *origin,
 	if (rc == PKS_OK && run.nreported == 0)
 		rc = PKS_ERR_NOTFOUND;
 	return run_finish(&run, rc, stats);
+}
+
+/* The key's tree entry, row and index rows go, and its hash is kept as
+ * refused; *removed says whether there was a key. */
+static enum pks_rc
+delete_stored(struct store *st, const uint8_t *fpr, size_t fprlen, int *removed)
+{
+	struct store_key old;
+	enum pks_rc rc;
+
+	memset(&old, 0, sizeof(old));
+	rc = store_key_find(st, fpr, fprlen, &old);
+	if (rc == PKS_ERR_NOTFOUND)
+		return PKS_OK;
+	if (rc == PKS_OK)
+		rc = store_ptree_key_change(st, old.id, old.hash, 0);
+	if (rc == PKS_OK)
+		rc = store_key_delete(st, old.id);
+	if (rc == PKS_OK)
+		rc = store_refused_add(
+		    st, old.hash, fpr, fprlen, WHY_DELETED, "admin");
+	*removed = rc == PKS_OK;
+	store_key_clear(&old);
+	return rc;
+}
+
+enum pks_rc
+ingest_delete(struct store *st, const uint8_t *fpr, size_t fprlen,
+    const char *reason, int *removed)
+{
+	enum pks_rc rc;
+
+	*removed = 0;
+	if ((rc = store_begin(st)) != PKS_OK)
+		return rc;
+	store_ptree_cache_begin(st);
+	rc = delete_stored(st, fpr, fprlen, removed);
+	if (rc == PKS_OK)
+		rc = store_tombstone_add(st, fpr, fprlen, reason);
+	if (rc == PKS_OK)
+		rc = store_commit(st);
+	if (rc != PKS_OK) {
+		store_rollback(st);
+		*removed = 0;
+	}
+	return rc;
+}
+
+enum pks_rc
+ingest_undelete(struct store *st, const uint8_t *fpr, size_t fprlen)
+{
+	enum pks_rc rc;
+
+	if ((rc = store_begin(st)) != PKS_OK)
+		return rc;
+	rc = store_tombstone_remove(st, fpr, fprlen);
+	if (rc == PKS_OK)
+		rc = store_refused_forget(st, fpr, fprlen);
+	if (rc == PKS_OK)
+		rc = store_commit(st);
+	if (rc != PKS_OK)
+		store_rollback(st);
+	return rc;
 }

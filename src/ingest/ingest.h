@@ -132,4 +132,20 @@ enum pks_rc ingest_text(struct store *st, const struct ingest_origin *origin,
     const char *text, size_t len, ingest_cb cb, void *arg,
     struct ingest_stats *stats);
 
+/*
+ * Remove the key with fingerprint fpr for good, in one transaction: its
+ * row, indexes and prefix-tree entry go, its SKS hash is kept as
+ * refused (recon does not fetch it again), and a tombstone with reason
+ * makes every later upload, incremental, recon fetch or import of that
+ * fingerprint a refusal.  A fingerprint with no key gets a tombstone
+ * too (*removed 0).  Errors: store errors (nothing changed).
+ */
+enum pks_rc ingest_delete(struct store *st, const uint8_t *fpr, size_t fprlen,
+    const char *reason, int *removed);
+
+/* Lift the tombstone of fpr and forget the hashes refused for it, so
+ * the key may come back by any path.  PKS_ERR_NOTFOUND: no tombstone. */
+enum pks_rc ingest_undelete(
+    struct store *st, const uint8_t *fpr, size_t fprlen);
+
 #endif

@@ -179,6 +179,24 @@ static const char *const stmt_sql[STMT_COUNT] = {
 			      "ORDER BY last DESC LIMIT ?1",
 	[STMT_REFUSED_COUNT] = "SELECT count(*) FROM refused",
 	[STMT_KEY_SET_CHECKS] = "UPDATE keys SET checks = ?2 WHERE id = ?1",
+	[STMT_REFUSED_FORGET] = "DELETE FROM refused WHERE fpr = ?1",
+	[STMT_KEY_DELETE] = "DELETE FROM keys WHERE id = ?1",
+	[STMT_TOMB_ADD] = "INSERT INTO tombstones(fpr, created, reason) "
+			  "VALUES (?1, ?2, ?3) ON CONFLICT(fpr) DO UPDATE "
+			  "SET created = excluded.created, "
+			  "reason = excluded.reason",
+	[STMT_TOMB_GET] = "SELECT reason FROM tombstones WHERE fpr = ?1",
+	/* A key ID is the fingerprint's last 8 (v4) or first 8 (v5, v6)
+	 * bytes; ?2 is 1 for a 32-bit ID (its last 4 of those). */
+	[STMT_TOMB_KEYID] =
+	    "SELECT reason FROM tombstones WHERE CASE WHEN ?2 THEN "
+	    "substr(CASE WHEN length(fpr) = 20 THEN substr(fpr, 13, 8) "
+	    "ELSE substr(fpr, 1, 8) END, 5, 4) ELSE "
+	    "CASE WHEN length(fpr) = 20 THEN substr(fpr, 13, 8) "
+	    "ELSE substr(fpr, 1, 8) END END = ?1 LIMIT 1",
+	[STMT_TOMB_DEL] = "DELETE FROM tombstones WHERE fpr = ?1",
+	[STMT_TOMB_LIST] = "SELECT hex(fpr), created, reason FROM tombstones "
+			   "ORDER BY created, fpr",
 };
 
 enum pks_rc

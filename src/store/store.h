@@ -104,6 +104,11 @@ enum pks_rc store_key_update(
 enum pks_rc store_key_set_checks(
     struct store *st, int64_t id, const uint8_t *checks, size_t len);
 
+/* Remove a key row and its index rows (key IDs, e-mail, words).  The
+ * prefix tree is the caller's (store_ptree_key_change first).
+ * PKS_ERR_NOTFOUND if there is no such row.  Call inside a transaction. */
+enum pks_rc store_key_delete(struct store *st, int64_t id);
+
 /* Keys loaded for a list of row ids; owned: store_keys_free(). */
 struct store_keys {
 	struct store_key *v;

@@ -193,6 +193,21 @@ run_with_id(struct store *st, enum store_stmt which, int64_t id)
 	return store_stmt_run(st, s);
 }
 
+/* Remove a key row with its key IDs, e-mail and word index rows (the
+ * word index by its trigger).  Call inside a transaction. */
+enum pks_rc
+store_key_delete(struct store *st, int64_t id)
+{
+	enum pks_rc rc;
+
+	if ((rc = run_with_id(st, STMT_KEYIDS_DELETE, id)) != PKS_OK ||
+	    (rc = run_with_id(st, STMT_EMAILS_DELETE, id)) != PKS_OK)
+		return rc;
+	if ((rc = run_with_id(st, STMT_KEY_DELETE, id)) != PKS_OK)
+		return rc;
+	return sqlite3_changes(st->db) == 1 ? PKS_OK : PKS_ERR_NOTFOUND;
+}
+
 /* Count a new or updated key for today (UTC). */
 static enum pks_rc
 count_day(struct store *st, enum store_stmt which, time_t now)

@@ -38,6 +38,22 @@ store_refused_add(struct store *st, const uint8_t hash[16], const uint8_t *fpr,
 }
 
 enum pks_rc
+store_refused_forget(struct store *st, const uint8_t *fpr, size_t fprlen)
+{
+	sqlite3_stmt *s = NULL;
+	enum pks_rc rc;
+
+	if ((rc = store_stmt_get(st, STMT_REFUSED_FORGET, &s)) != PKS_OK)
+		return rc;
+	if (sqlite3_bind_blob(s, 1, fpr, (int)fprlen, SQLITE_STATIC) !=
+	    SQLITE_OK) {
+		store_stmt_done(s);
+		return store_fail(st, sqlite3_errcode(st->db));
+	}
+	return store_stmt_run(st, s);
+}
+
+enum pks_rc
 store_refused_has(struct store *st, const uint8_t hash[16])
 {
 	sqlite3_stmt *s = NULL;

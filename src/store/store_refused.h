@@ -21,6 +21,11 @@
 enum pks_rc store_refused_add(struct store *st, const uint8_t hash[16],
     const uint8_t *fpr, size_t fprlen, const char *reason, const char *source);
 
+/* Forget every refused hash recorded for fingerprint fpr (pksync
+ * undelete), so recon fetches them again.  Call inside a transaction. */
+enum pks_rc store_refused_forget(
+    struct store *st, const uint8_t *fpr, size_t fprlen);
+
 /* PKS_OK when the hash is recorded as refused, else PKS_ERR_NOTFOUND. */
 enum pks_rc store_refused_has(struct store *st, const uint8_t hash[16]);
 

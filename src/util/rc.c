@@ -21,6 +21,7 @@ static const struct {
 	[PKS_ERR_TOOMANY] = { "too many matches", 400, EX_DATAERR, 0 },
 	[PKS_ERR_UNSUPPORTED] = { "not supported", 501, EX_UNAVAILABLE, 0 },
 	[PKS_ERR_REFUSED] = { "refused", 403, EX_NOPERM, 0 },
+	[PKS_ERR_GONE] = { "removed", 410, EX_NOINPUT, 0 },
 	[PKS_ERR_NOMEM] = { "out of memory", 503, EX_TEMPFAIL, 1 },
 	[PKS_ERR_IO] = { "I/O error", 503, EX_TEMPFAIL, 1 },
 	[PKS_ERR_BUSY] = { "database busy", 503, EX_TEMPFAIL, 1 },

@@ -19,6 +19,7 @@ enum pks_rc {
 	PKS_ERR_TOOMANY,     /* a search matched more than allowed */
 	PKS_ERR_UNSUPPORTED, /* valid but not handled (op, packet version) */
 	PKS_ERR_REFUSED,     /* valid but refused by policy */
+	PKS_ERR_GONE,        /* removed for good (pksync delete) */
 	PKS_ERR_NOMEM,       /* out of memory: transient */
 	PKS_ERR_IO,          /* read/write/socket error: transient */
 	PKS_ERR_BUSY,        /* database locked or busy: transient */
