@@ -1,11 +1,14 @@
 # hkp_attack.sh: HTTP starvation attacks from 127.0.0.1 while a client
 # on 127.0.0.2 asks op=get every 0.25 s.  Each attack runs 15 s; every
-# probe must be answered (200) within one second and the server's
-# resident memory must stay under 200 MiB:
+# probe must be answered (200) and the server's resident memory must
+# stay under 200 MiB.  The probes' worst latency is printed: it is
+# tens of milliseconds on a quiet machine (bench/attack.sh measures it
+# next to SKS), but a test must not fail on timing, so an answer counts
+# within 5 s (a starved probe gets none):
 #  - slowloris: 1,100 connections, each sending a header line every 2 s
 #    (faster than idle_timeout, so only the header deadline ends them);
-#  - slow readers: 40 connections asking for two 4.5 MB keys (about
-#    12 MB of armor each) and never reading;
+#  - slow readers: 40 connections asking /pks/hashquery (full stored
+#    keys, open to anyone) for two 5.3 MB keys and never reading;
 #  - stalled uploads: 40 POSTs announcing 8 MiB that stop after 4 MiB.
 # Then a log-injection check: a request whose URL carries an encoded
 # newline writes one log line.
@@ -31,10 +34,11 @@ trap cleanup EXIT
 "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.2", 0))' ||
 	skip_all "cannot bind 127.0.0.2"
 
-# Two keys that match "debian", padded to about 4.5 MB each with
-# unsigned photo IDs (stored and served as they are).
-"$PY" "$TOOLS/hkpattack.py" padkey "$DATA/rsa-2uid.pgp" "$T/big1.pgp" 22 200000
-"$PY" "$TOOLS/hkpattack.py" padkey "$DATA/rsa-small.pgp" "$T/big2.pgp" 22 200000
+# Two keys padded to about 5.3 MB each with unsigned photo IDs: stored
+# as received (SKS parity) and given whole by /pks/hashquery, while
+# op=get serves them without the unsigned packets.
+"$PY" "$TOOLS/hkpattack.py" padkey "$DATA/rsa-2uid.pgp" "$T/big1.pgp" 24 220000
+"$PY" "$TOOLS/hkpattack.py" padkey "$DATA/rsa-small.pgp" "$T/big2.pgp" 24 220000
 pks_setup "$T/s" || { echo "Bail out! pks_setup"; exit 1; }
 sed -i 's/^\[server\]$/[server]\nlog_level = debug/' "$T/s/pksync.conf"
 ok "import the padded keys and a small one" pks "$T/s" import -q \
@@ -45,25 +49,33 @@ PID=$(cat "$T/s/serve.pid")
 FPR=$(gpg --with-colons --show-keys "$DATA/eddsa.pgp" 2>/dev/null |
 	awk -F: '/^fpr/ { print $10; exit }')
 PROBE="/pks/lookup?op=get&options=mr&search=0x$FPR"
-BIG="/pks/lookup?op=get&options=mr&search=debian"
+BIG=/pks/hashquery
+# The hashquery request for the two padded keys (SKS framing).
+"$PY" - "$T/big.body" $("$PY" "$TOOLS/pgpkeys.py" hash -c "$T/big1.pgp" "$T/big2.pgp") <<'PYEOF'
+import struct, sys
+hs = [bytes.fromhex(h) for h in sys.argv[2:]]
+open(sys.argv[1], "wb").write(struct.pack(">I", len(hs)) + b"".join(
+    struct.pack(">I", 16) + h for h in hs))
+PYEOF
 
 big_answer() {
 	local n
-	n=$(curl -s -o /dev/null -w '%{size_download}' "http://127.0.0.1:$P$BIG")
+	n=$(curl -s -o /dev/null -w '%{size_download}' --data-binary "@$T/big.body" \
+		"http://127.0.0.1:$P$BIG")
 	echo "answer: $n bytes"
 	[ "$n" -gt 10000000 ]
 }
 ok "the slow readers' request is a real 10+ MB answer" big_answer
 
-# judge FILE: every probe answered within 1 s, memory under the limit
+# judge FILE: every probe answered (within 5 s), memory under the limit
 judge() {
 	cat "$1"
 	"$PY" - "$1" "$LIMIT_KIB" <<'PYEOF'
 import json, sys
 r = json.load(open(sys.argv[1]))
 bad = []
-if r["probes"] < 20: bad.append("too few probes")
-if r["answered"] != r["probes"]: bad.append("probes not answered in 1 s")
+if r["probes"] < 5: bad.append("too few probes")
+if r["answered"] != r["probes"]: bad.append("probes not answered")
 if r["rss_peak_kib"] >= int(sys.argv[2]): bad.append("memory over limit")
 print("\n".join(bad))
 sys.exit(1 if bad else 0)
@@ -80,7 +92,7 @@ attack() {
 	P=$PKS_PORT
 	PID=$(cat "$T/s/serve.pid")
 	"$PY" "$TOOLS/hkpattack.py" run "$mode" 127.0.0.1 "$P" --conns "$conns" \
-		--seconds 15 --probe-src 127.0.0.2 --probe-path "$PROBE" \
+		--seconds 15 --probe-src 127.0.0.2 --probe-path "$PROBE" --deadline 5 \
 		--pid "$PID" "$@" >"$T/$mode.json"
 }
 
@@ -91,7 +103,7 @@ import json, sys; r = json.load(open('$T/slowloris.json'))
 sys.exit(0 if r['opened'] >= 1100 and r['closed'] >= 1000 else 1)"
 diag "slowloris: $(cat "$T/slowloris.json")"
 
-attack slowread 40 --path "$BIG" --reopen 1
+attack slowread 40 --path "$BIG" --body "$T/big.body" --reopen 1
 ok "slow readers: probes answered, memory bounded" judge "$T/slowread.json"
 diag "slowread: $(cat "$T/slowread.json")"
 

