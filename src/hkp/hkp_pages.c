@@ -29,7 +29,7 @@ static const char style_css[] =
     "html{font-family:system-ui,-apple-system,\"Segoe UI\",Roboto,"
     "\"Noto Sans\",sans-serif;line-height:1.5;color:var(--fg);"
     "background:var(--bg);-webkit-text-size-adjust:100%}\n"
-    "body{max-width:52rem;margin:0 auto;padding:0 1rem 2rem}\n"
+    "body{max-width:60rem;margin:0 auto;padding:0 1rem 2rem}\n"
     "nav{padding:.7rem 0;border-bottom:1px solid var(--line)}\n"
     "nav a{margin-right:1.2rem}\n"
     "a{color:var(--link)}\n"
