@@ -11,7 +11,8 @@ search form (--expect: the 16-hex key ID both searches must list),
 opens the key from the result (its op=get link, and its op=vindex link
 when the listing has one; the verbose index also through the form),
 submits the armored key in --keyfile through the submit form, then finds
-it (--new-email) and checks that it is the key with --new-fpr.  Each
+it (--new-email) and checks that it is the key with --new-fpr; follows
+the link to the stats page.  Each
 page is saved as a PNG in --shots; the front page is also drawn at a
 phone's width and must not scroll sideways.  Load times (Navigation
 Timing: navigation start to the end of the load event) of the front
@@ -234,6 +235,15 @@ class Check:
         self.shot("search-phone")
         self.d.set_window_size(1280, 900)
 
+    def stats(self):
+        self.d.get(self.a.url + "/")
+        self.wait_title("OpenPGP keyserver")
+        self.d.find_element(By.LINK_TEXT, "Statistics").click()
+        self.wait_title("statistics")
+        self.result("the Statistics link opens the stats page",
+                    "Total number of keys" in self.body(), self.body()[:200])
+        self.shot("stats")
+
     def timing(self, label, url):
         times = []
         for _ in range(LOADS):
@@ -287,7 +297,7 @@ def main():
     steps = (c.front, lambda: c.shot("front"),
              lambda: c.search_lists("name", a.name),
              lambda: c.search_lists("e-mail", a.email),
-             c.open_key, c.submit, c.find_new, c.phone,
+             c.open_key, c.submit, c.find_new, c.stats, c.phone,
              lambda: c.timing("front page", a.url + "/"),
              lambda: c.timing("result page", a.url +
                               "/pks/lookup?op=index&search=" +
