@@ -9,7 +9,8 @@ libsqlite3-dev libmicrohttpd-dev libgcrypt20-dev libgmp-dev
 libgmime-3.0-dev libesmtp-dev debian-keyring curl"
 test="gnupg dirmngr clang libclang-rt-14-dev sks python3-aiosmtpd
 wrk nginx-light onak time postfix pmccabe clang-format-14 mandoc
-debhelper lintian systemd adduser"
+debhelper lintian systemd adduser chromium chromium-driver python3-selenium
+tidy openssl"
 want=$build
 [ "${1:-}" = "--demo" ] || want="$build $test"
 

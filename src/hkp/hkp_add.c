@@ -8,7 +8,9 @@
  * fingerprint) or refused with the reason; a bad key does not stop the
  * good ones.  200 if at least one key was accepted (gpg counts only
  * 200 as success), 400 if every key was refused or there was none.
- * options=mr (in the form or the URL) gives text/plain, else HTML.
+ * options=mr (in the form or the URL) gives text/plain, else HTML: a
+ * list with a link to each stored key's verbose index, and a way back
+ * to the front page; a failure is then an HTML page as well.
  */
 #include <config.h>
 
@@ -21,9 +23,41 @@
 #include "util/log.h"
 
 struct add_state {
-	struct buf lines; /* one line per key */
-	enum pks_rc rc;   /* first failure to append a line */
+	struct buf lines; /* one line (mr) or list item (HTML) per key */
+	int html;
+	enum pks_rc rc; /* first failure to append a line */
 };
+
+static const char *const outcome_word[] = {
+	[INGEST_NEW] = "new",
+	[INGEST_UPDATED] = "updated",
+	[INGEST_UNCHANGED] = "unchanged",
+};
+
+/* One key in the HTML answer: what happened, and a link to its
+ * verbose index when it is stored. */
+static enum pks_rc
+html_result(struct buf *out, const struct ingest_result *res, const char *hex)
+{
+	enum pks_rc rc;
+
+	if (res->outcome != INGEST_NEW && res->outcome != INGEST_UPDATED &&
+	    res->outcome != INGEST_UNCHANGED) {
+		rc = buf_printf(
+		    out, "<li>refused%s%s: ", res->have_fpr ? " 0x" : "", hex);
+		if (rc == PKS_OK)
+			rc = hkp_html_escapes(
+			    out, res->why != NULL ? res->why : "unusable key");
+		return rc == PKS_OK ? buf_adds(out, "</li>\n") : rc;
+	}
+	rc = buf_printf(out,
+	    "<li>%s <a href=\"/pks/lookup?op=vindex&amp;fingerprint=on&amp;"
+	    "search=0x%s\">0x%s</a>",
+	    outcome_word[res->outcome], hex, hex);
+	if (rc == PKS_OK && res->outcome == INGEST_UPDATED)
+		rc = buf_printf(out, " (%zu new packets)", res->added);
+	return rc == PKS_OK ? buf_adds(out, "</li>\n") : rc;
+}
 
 static void
 on_result(void *arg, const struct ingest_result *res)
@@ -34,6 +68,12 @@ on_result(void *arg, const struct ingest_result *res)
 
 	if (res->have_fpr)
 		pgp_hex(res->fpr.fpr, res->fpr.len, hex);
+	if (as->html) {
+		rc = html_result(&as->lines, res, hex);
+		if (as->rc == PKS_OK)
+			as->rc = rc;
+		return;
+	}
 	switch (res->outcome) {
 	case INGEST_NEW:
 		rc = buf_printf(&as->lines, "new 0x%s\n", hex);
@@ -86,6 +126,9 @@ want_mr(const struct hkp_ctx *ctx, const struct hkp_form *form)
 	return f != NULL && (hkp_options_parse(f->value, f->len) & HKP_OPT_MR);
 }
 
+/* The way back from an answer page. */
+#define HTML_BACK "<p><a href=\"/\">Submit another key or search</a></p>\n"
+
 static enum pks_rc
 write_reply(struct hkp_reply *r, int mr, const struct buf *lines,
     const struct ingest_stats *st)
@@ -94,25 +137,48 @@ write_reply(struct hkp_reply *r, int mr, const struct buf *lines,
 
 	if (mr) {
 		r->type = "text/plain; charset=utf-8";
+		rc = buf_add(&r->body, lines->data, lines->len);
 	} else {
 		rc = hkp_html_begin(&r->body, "Key submission");
 		if (rc == PKS_OK)
-			rc = buf_adds(&r->body, "<pre>\n");
+			rc = buf_adds(&r->body, "<ul>\n");
+		if (rc == PKS_OK)
+			rc = buf_add(&r->body, lines->data, lines->len);
+		if (rc == PKS_OK)
+			rc = buf_adds(&r->body, "</ul>\n<p>");
 	}
-	if (rc == PKS_OK && mr)
-		rc = buf_add(&r->body, lines->data, lines->len);
-	else if (rc == PKS_OK)
-		rc = hkp_html_escape(&r->body, lines->data, lines->len);
 	if (rc == PKS_OK)
 		rc = buf_printf(&r->body,
 		    "%zu new, %zu updated, %zu unchanged, "
 		    "%zu refused\n",
 		    st->nnew, st->nupdated, st->nunchanged, st->nrefused);
 	if (rc == PKS_OK && !mr)
-		rc = buf_adds(&r->body, "</pre>\n");
+		rc = buf_adds(&r->body, "</p>\n" HTML_BACK);
 	if (rc == PKS_OK && !mr)
 		rc = hkp_html_end(&r->body);
 	return rc;
+}
+
+/*
+ * A failed submission from a browser: an HTML page with the reason and
+ * the status rc maps to (instead of the server's one-line text), so
+ * the person sees what went wrong and has a way back.
+ */
+static enum pks_rc
+html_failure(struct hkp_ctx *ctx, enum pks_rc rc, struct hkp_reply *r)
+{
+	int status = pks_rc_http(rc);
+
+	buf_reset(&r->body);
+	if (hkp_html_begin(&r->body, "Key submission failed") != PKS_OK ||
+	    buf_adds(&r->body, "<p>") != PKS_OK ||
+	    hkp_html_escapes(&r->body,
+		ctx->why != NULL ? ctx->why : pks_rc_str(rc)) != PKS_OK ||
+	    buf_adds(&r->body, "</p>\n" HTML_BACK) != PKS_OK ||
+	    hkp_html_end(&r->body) != PKS_OK)
+		return rc; /* the server answers in plain text */
+	r->status = status;
+	return PKS_OK;
 }
 
 static enum pks_rc
@@ -147,6 +213,7 @@ add_text(
 	memset(&stats, 0, sizeof(stats));
 	memset(&origin, 0, sizeof(origin));
 	buf_init(&as.lines, HKP_MAX_REPLY / 2);
+	as.html = !mr;
 	as.rc = PKS_OK;
 	rc = hkp_ctx_store(ctx, &st);
 	/* New packets go to every mail sync peer (the outbox). */
@@ -183,6 +250,7 @@ hkp_add(struct hkp_ctx *ctx, const struct hkp_query *q, struct hkp_reply *r)
 	struct hkp_form form;
 	struct pks_err err = { 0, NULL };
 	struct buf text;
+	int mr;
 	enum pks_rc rc;
 
 	(void)q;
@@ -190,6 +258,7 @@ hkp_add(struct hkp_ctx *ctx, const struct hkp_query *q, struct hkp_reply *r)
 	buf_init(&text, ctx->bodylen + 1);
 	rc =
 	    hkp_form_decode(&form, (const char *)ctx->body, ctx->bodylen, &err);
+	mr = want_mr(ctx, &form);
 	if (rc != PKS_OK) {
 		rc = hkp_fail(ctx, rc, err.why);
 		goto out;
@@ -199,8 +268,10 @@ hkp_add(struct hkp_ctx *ctx, const struct hkp_query *q, struct hkp_reply *r)
 		rc = hkp_fail(ctx, PKS_ERR_PARSE, "missing keytext");
 		goto out;
 	}
-	rc = add_text(ctx, &text, want_mr(ctx, &form), r);
+	rc = add_text(ctx, &text, mr, r);
 out:
+	if (rc != PKS_OK && !mr)
+		rc = html_failure(ctx, rc, r);
 	buf_free(&text);
 	hkp_form_free(&form);
 	return rc;

@@ -1,5 +1,6 @@
 /*
- * hkp_html.c: HTML and JSON escaping and the page frame.
+ * hkp_html.c: HTML and JSON escaping and the page frame (head with
+ * the shared stylesheet, the links at the top of every page).
  */
 #include <config.h>
 
@@ -145,17 +146,46 @@ hkp_json_string(struct buf *out, const void *s, size_t len)
 	return rc;
 }
 
+/* The links at the top of every page: {href, label}. */
+static const char *const nav[][2] = {
+	{ "/", "Search" },
+	{ "/pks/lookup?op=stats", "Statistics" },
+};
+
+static enum pks_rc
+html_nav(struct buf *out)
+{
+	size_t i;
+	enum pks_rc rc;
+
+	rc = buf_adds(out, "<nav>");
+	for (i = 0; i < sizeof(nav) / sizeof(nav[0]) && rc == PKS_OK; i++)
+		rc = buf_printf(
+		    out, "<a href=\"%s\">%s</a>\n", nav[i][0], nav[i][1]);
+	if (rc == PKS_OK)
+		rc = buf_adds(out, "</nav>\n");
+	return rc;
+}
+
 enum pks_rc
 hkp_html_begin(struct buf *out, const char *title)
 {
 	enum pks_rc rc;
 
-	rc = buf_adds(out, "<!DOCTYPE html>\n<html>\n<head>\n"
-			   "<meta charset=\"utf-8\">\n<title>");
+	rc = buf_adds(out,
+	    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+	    "<meta charset=\"utf-8\">\n"
+	    "<meta name=\"viewport\" "
+	    "content=\"width=device-width, initial-scale=1\">\n"
+	    "<link rel=\"stylesheet\" href=\"" HKP_STYLE_URL "\">\n<title>");
 	if (rc == PKS_OK)
 		rc = hkp_html_escapes(out, title);
 	if (rc == PKS_OK)
-		rc = buf_adds(out, "</title>\n</head>\n<body>\n<h1>");
+		rc = buf_adds(out, "</title>\n</head>\n<body>\n");
+	if (rc == PKS_OK)
+		rc = html_nav(out);
+	if (rc == PKS_OK)
+		rc = buf_adds(out, "<h1>");
 	if (rc == PKS_OK)
 		rc = hkp_html_escapes(out, title);
 	if (rc == PKS_OK)

@@ -23,7 +23,17 @@ enum pks_rc hkp_html_escapes(struct buf *out, const char *s);
 /* Append s[0..len) as a quoted JSON string ("\"...\""). */
 enum pks_rc hkp_json_string(struct buf *out, const void *s, size_t len);
 
-/* Page head: doctype, charset, the title (escaped) as title and h1. */
+/*
+ * The stylesheet every page links to (hkp_pages.c serves it at the path
+ * without the query).  The version in the query lets it be cached for
+ * long: a new release is a new URL.
+ */
+#define HKP_STYLE_PATH "/pks/style.css"
+#define HKP_STYLE_URL HKP_STYLE_PATH "?v=" PACKAGE_VERSION
+
+/* Page head: doctype, charset, viewport, the stylesheet, the title
+ * (escaped) as title, the links to the front and stats pages, the
+ * title again as h1. */
 enum pks_rc hkp_html_begin(struct buf *out, const char *title);
 
 /* What hkp_html_end() appends. */

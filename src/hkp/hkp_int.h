@@ -42,6 +42,7 @@ struct hkp_reply {
 	size_t count;
 	int retry_after; /* seconds for Retry-After (429, 503); 0: default */
 	struct hkp_stream *stream; /* when set, the body (after 'body') */
+	const char *cache;         /* Cache-Control (static); NULL: no-cache */
 };
 
 struct hkp_ctx {

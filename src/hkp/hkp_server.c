@@ -7,8 +7,10 @@
  * Per-request state (struct hkp_req: route, the capped POST body, the
  * decoded query arguments) lives in *req_cls and is freed only in the
  * MHD_OPTION_NOTIFY_COMPLETED callback.  Every response is created,
- * queued and destroyed in reply_queue().  A POST body over its cap gets
- * 413 without being kept: a Content-Length over the cap is refused
+ * queued and destroyed in reply_queue(), with the handler's
+ * Cache-Control (else no-cache), nosniff, and for HTML a
+ * Content-Security-Policy that allows no scripts.  A POST body over its
+ * cap gets 413 without being kept: a Content-Length over the cap is refused
  * before the body is read, and a longer chunked body is read and
  * dropped.  Each worker thread opens its own store connection on first
  * use (thread-specific data); hkp_server_stop() closes them all.
@@ -48,6 +50,7 @@
 #include "hkp/hkp_guard.h"
 #include "hkp/hkp_hashquery.h"
 #include "hkp/hkp_int.h"
+#include "hkp/hkp_pages.h"
 #include "hkp/hkp_server.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -58,6 +61,11 @@
 #define HKP_BODY_BUDGET_DEFAULT (64u * 1024 * 1024)
 /* Bytes a streamed answer hands MHD at a time. */
 #define STREAM_BLOCK (64u * 1024)
+/* What an HTML page may load: only this server's stylesheet and
+ * images; forms post only here; no scripts; no framing. */
+#define HTML_CSP                                                               \
+	"default-src 'none'; style-src 'self'; img-src 'self'; "               \
+	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 /* A chunked body reserves its budget in steps of this many bytes. */
 #define BODY_STEP (256u * 1024)
 
@@ -95,6 +103,8 @@ static const struct route routes[] = {
 	{ "GET", "/pks/lookup", HKP_OP_STATS, BODY_NONE, hkp_stats },
 	{ "POST", "/pks/add", -1, BODY_ADD, hkp_add },
 	{ "POST", "/pks/hashquery", -1, BODY_HASHQUERY, hkp_hashquery },
+	{ "GET", "/", -1, BODY_NONE, hkp_page_front },
+	{ "GET", HKP_STYLE_PATH, -1, BODY_NONE, hkp_page_style },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -204,6 +214,7 @@ reply_error(struct hkp_reply *r, enum pks_rc rc, const char *why)
 	r->body.max = HKP_MAX_REPLY;
 	r->status = pks_rc_http(rc);
 	r->type = "text/plain; charset=utf-8";
+	r->cache = NULL;
 	r->have_count = 0;
 	if (buf_printf(&r->body, "%s\n", why != NULL ? why : pks_rc_str(rc)) !=
 	    PKS_OK)
@@ -255,6 +266,19 @@ make_response(struct hkp_reply *r, uint8_t **data, size_t *len)
 	return resp;
 }
 
+/* Whether url is a GET route (else a POST one). */
+static int
+route_gets(const char *url)
+{
+	size_t i;
+
+	for (i = 0; i < NROUTES; i++)
+		if (strcmp(routes[i].path, url) == 0 &&
+		    strcmp(routes[i].method, "GET") == 0)
+			return 1;
+	return 0;
+}
+
 static void
 add_headers(
     struct MHD_Response *resp, const struct hkp_reply *r, const char *url)
@@ -262,6 +286,12 @@ add_headers(
 	char num[32];
 
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->type);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+	    r->cache != NULL ? r->cache : "no-cache");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (strncmp(r->type, "text/html", 9) == 0)
+		MHD_add_response_header(
+		    resp, MHD_HTTP_HEADER_CONTENT_SECURITY_POLICY, HTML_CSP);
 	MHD_add_response_header(
 	    resp, MHD_HTTP_HEADER_SERVER, "pksync/" PACKAGE_VERSION);
 	if (r->cors)
@@ -278,7 +308,7 @@ add_headers(
 	}
 	if (r->status == 405)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
-		    strcmp(url, "/pks/lookup") == 0 ? "GET, HEAD" : "POST");
+		    route_gets(url) ? "GET, HEAD" : "POST");
 }
 
 static enum MHD_Result

@@ -355,6 +355,11 @@ test_escaping(void)
 	CHECK(hkp_html_begin(&b, "A <b>") == PKS_OK);
 	CHECK(hkp_html_end(&b) == PKS_OK);
 	CHECK(strstr((char *)b.data, "<title>A &lt;b&gt;</title>") != NULL);
+	CHECK(strstr((char *)b.data, "<h1>A &lt;b&gt;</h1>") != NULL);
+	CHECK(strstr((char *)b.data, "name=\"viewport\"") != NULL);
+	CHECK(strstr((char *)b.data,
+		  "<link rel=\"stylesheet\" href=\"/pks/style.css?v=") != NULL);
+	CHECK(strstr((char *)b.data, "<a href=\"/\">") != NULL);
 	CHECK(strstr((char *)b.data, "</html>\n") != NULL);
 	buf_free(&b);
 }

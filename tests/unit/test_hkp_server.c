@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "hkp/hkp_html.h"
 #include "hkp/hkp_server.h"
 #include "ingest/ingest.h"
 #include "pgp/pgp_armor.h"
@@ -113,6 +114,17 @@ header(const struct resp *r, const char *name)
 			return p + n + 1 + (p[n + 1] == ' ');
 	}
 	return NULL;
+}
+
+/* Whether header name is there and is exactly value. */
+static int
+header_is(const struct resp *r, const char *name, const char *value)
+{
+	const char *h = header(r, name);
+	size_t n = strlen(value);
+
+	return h != NULL && strncmp(h, value, n) == 0 &&
+	       (h[n] == '\r' || h[n] == '\n');
 }
 
 /* Read one response (headers, then Content-Length bytes or to EOF). */
@@ -517,7 +529,10 @@ test_errors(void)
 	CHECK(get_status("/pks/lookup?op=hget&search=0x1234") == 400);
 	CHECK(get_status("/pks/lookup?op=hget&search="
 	    "00000000000000000000000000000000") == 404);
-	CHECK(get_status("/") == 404);
+	CHECK(get_status("/index.html") == 404);
+	CHECK(post("/", "a=b", 3, &r) == 405);
+	CHECK(header_is(&r, "Allow", "GET, HEAD"));
+	resp_free(&r);
 	CHECK(get_status("/pks/lookupx?op=get&search=0x12345678") == 404);
 	CHECK(get(("/pks/add"), &r) == 405);
 	CHECK(header(&r, "Allow") != NULL &&
@@ -527,6 +542,41 @@ test_errors(void)
 	resp_free(&r);
 	/* a body sent with a GET is ignored */
 	CHECK(http(get_body, sizeof(get_body) - 1, &r) == 200);
+	resp_free(&r);
+}
+
+/* The front page, the stylesheet and the headers of the pages. */
+static void
+test_pages(void)
+{
+	struct resp r;
+	const char *h;
+
+	CHECK(get("/", &r) == 200);
+	CHECK(header_is(&r, "Content-Type", "text/html; charset=utf-8"));
+	CHECK(header_is(&r, "Cache-Control", "public, max-age=300"));
+	h = header(&r, "Content-Security-Policy");
+	CHECK(h != NULL && strstr(h, "default-src 'none'") != NULL);
+	CHECK(strstr((char *)r.body, "<title>OpenPGP keyserver "
+				     "keys.example.org</title>") != NULL);
+	CHECK(strstr((char *)r.body, "<form action=\"/pks/lookup\" "
+				     "method=\"get\">") != NULL);
+	CHECK(strstr((char *)r.body, "<form action=\"/pks/add\" "
+				     "method=\"post\">") != NULL);
+	CHECK(strstr((char *)r.body, "name=\"keytext\"") != NULL);
+	CHECK(strstr((char *)r.body, "op=vindex&amp;search=0x0123456789ABCDEF") !=
+	    NULL);
+	CHECK(strstr((char *)r.body, "<script") == NULL);
+	resp_free(&r);
+	CHECK(get(HKP_STYLE_URL, &r) == 200);
+	CHECK(header_is(&r, "Content-Type", "text/css; charset=utf-8"));
+	CHECK(header_is(
+	    &r, "Cache-Control", "public, max-age=31536000, immutable"));
+	CHECK(header(&r, "Content-Security-Policy") == NULL);
+	CHECK(strstr((char *)r.body, "max-width") != NULL);
+	resp_free(&r);
+	CHECK(get("/pks/lookup?op=index&search=0x12345678", &r) == 404);
+	CHECK(header_is(&r, "Cache-Control", "no-cache"));
 	resp_free(&r);
 }
 
@@ -577,7 +627,14 @@ test_add(void)
 	add_body(&body, NSTORED, "", "");
 	CHECK(post("/pks/add", body.data, body.len, &r) == 200);
 	CHECK(strncmp(header(&r, "Content-Type"), "text/html", 9) == 0);
-	CHECK(strstr((char *)r.body, "new 0x") != NULL);
+	CHECK(strstr((char *)r.body, "<li>new <a href=\"/pks/lookup?op=vindex"
+				     "&amp;fingerprint=on&amp;search=0x") != NULL);
+	CHECK(strstr((char *)r.body, "<a href=\"/\">") != NULL);
+	resp_free(&r);
+	/* a browser's failed post: an HTML page with the reason, 400 */
+	CHECK(post("/pks/add", "keytext=x", 9, &r) == 400);
+	CHECK(strncmp(header(&r, "Content-Type"), "text/html", 9) == 0);
+	CHECK(strstr((char *)r.body, "no OpenPGP public key") != NULL);
 	resp_free(&r);
 	buf_reset(&body);
 	add_body(&body, NSTORED, "options=mr&", "&x=1");
@@ -924,6 +981,7 @@ main(void)
 	RUN(test_get);
 	RUN(test_index);
 	RUN(test_errors);
+	RUN(test_pages);
 	RUN(test_too_large);
 	RUN(test_add);
 	RUN(test_hashquery);

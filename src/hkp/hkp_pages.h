@@ -1,0 +1,27 @@
+/*
+ * hkp_pages.h: the pages people open in a browser: the front page (a
+ * search form that submits to /pks/lookup, a form that posts a key to
+ * /pks/add) and the stylesheet every page shares.
+ *
+ * Both are handlers of the route table (hkp_server.c) with no op
+ * argument (q is NULL).  They set the reply's Content-Type and
+ * Cache-Control; the front page is built from the configuration on each
+ * request (every configured string is escaped), the stylesheet is a
+ * constant.
+ */
+#ifndef PKS_HKP_PAGES_H
+#define PKS_HKP_PAGES_H
+
+#include "hkp/hkp_html.h"
+#include "hkp/hkp_int.h"
+
+/* GET /: the front page, text/html, cacheable for a few minutes. */
+enum pks_rc hkp_page_front(
+    struct hkp_ctx *ctx, const struct hkp_query *q, struct hkp_reply *r);
+
+/* GET HKP_STYLE_PATH: the stylesheet, text/css, cacheable for a year
+ * (its URL carries the version). */
+enum pks_rc hkp_page_style(
+    struct hkp_ctx *ctx, const struct hkp_query *q, struct hkp_reply *r);
+
+#endif
