@@ -167,6 +167,27 @@ fingerprint_line(struct buf *out, const struct pgp_fpr *fpr)
 	return rc;
 }
 
+/* The first user ID of an op=index entry, as a link to the key's
+ * op=vindex (as SKS links it); the pub line's key ID links to op=get. */
+static enum pks_rc
+uid_vindex_link(struct buf *out, const struct pgp_key_info *info)
+{
+	char hex[2 * PGP_FPR_MAX + 1];
+	enum pks_rc rc;
+
+	if (info->fpr.version >= 4)
+		pgp_hex(info->fpr.fpr, info->fpr.len, hex);
+	else
+		pgp_hex(info->fpr.keyid, 8, hex);
+	rc = buf_printf(
+	    out, "<a href=\"/pks/lookup?op=vindex&amp;search=0x%s\">", hex);
+	if (rc == PKS_OK)
+		rc = uid_text(out, &info->uids[0]);
+	if (rc == PKS_OK)
+		rc = buf_adds(out, "</a>");
+	return rc;
+}
+
 /* op=index: pub line with the first user ID, then the others. */
 static enum pks_rc
 short_entry(struct buf *out, const struct hkp_query *q,
@@ -185,7 +206,8 @@ short_entry(struct buf *out, const struct hkp_query *q,
 		else
 			rc = buf_printf(out, "\n%*s", (int)width, "");
 		if (rc == PKS_OK)
-			rc = uid_text(out, &info->uids[i]);
+			rc = i == 0 ? uid_vindex_link(out, info)
+				    : uid_text(out, &info->uids[i]);
 	}
 	if (rc == PKS_OK)
 		rc = buf_addc(out, '\n');
