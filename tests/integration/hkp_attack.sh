@@ -41,8 +41,12 @@ trap cleanup EXIT
 "$PY" "$TOOLS/hkpattack.py" padkey "$DATA/rsa-small.pgp" "$T/big2.pgp" 24 220000
 pks_setup "$T/s" || { echo "Bail out! pks_setup"; exit 1; }
 sed -i 's/^\[server\]$/[server]\nlog_level = debug/' "$T/s/pksync.conf"
+# import reads its files as [server] user, who may not enter the source
+# folder (a fresh Debian's /root is 0700): give it copies.
+install -m 644 "$DATA/eddsa.pgp" "$T/eddsa.pgp"
+chmod 644 "$T/big1.pgp" "$T/big2.pgp"
 ok "import the padded keys and a small one" pks "$T/s" import -q \
-	"$T/big1.pgp" "$T/big2.pgp" "$DATA/eddsa.pgp"
+	"$T/big1.pgp" "$T/big2.pgp" "$T/eddsa.pgp"
 pks_start "$T/s" || { echo "Bail out! start"; exit 1; }
 P=$PKS_PORT
 PID=$(cat "$T/s/serve.pid")

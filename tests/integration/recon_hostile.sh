@@ -32,8 +32,11 @@ for d in a b; do
 	echo 'fetch_delay = 0' >>"$T/$d/pksync.conf"
 	sed -i 's/^gossip_interval = .*/gossip_interval = 1/' "$T/$d/pksync.conf"
 done
-ok "import A" pks "$T/a" import -q "$DATA/eddsa.pgp" "$DATA/rsa-small.pgp"
-ok "import B" pks "$T/b" import -q "$DATA/rsa-2uid.pgp"
+# import reads its files as [server] user, who may not enter the source
+# folder (a fresh Debian's /root is 0700): give it copies.
+for f in eddsa rsa-small rsa-2uid; do install -m 644 "$DATA/$f.pgp" "$T/$f.pgp"; done
+ok "import A" pks "$T/a" import -q "$T/eddsa.pgp" "$T/rsa-small.pgp"
+ok "import B" pks "$T/b" import -q "$T/rsa-2uid.pgp"
 cat "$DATA"/*.pgp >"$T/all.pgp"
 "$PY" "$TOOLS/pgpkeys.py" hash -c "$T/all.pgp" | sort >"$T/all.hashes"
 
