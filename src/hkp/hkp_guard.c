@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "hkp/hkp_guard.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -76,15 +77,6 @@ struct hkp_guard {
 	size_t body_bytes;
 	struct hkp_guard_stats st;
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- addresses ---- */
 
@@ -242,7 +234,7 @@ hkp_guard_open(struct hkp_guard *g, const struct sockaddr *sa, int fd)
 
 	c->fd = fd;
 	c->phase = HKP_PH_HEADER;
-	c->since = now_ms();
+	c->since = clock_ms();
 	pthread_mutex_lock(&g->mu);
 	if (sa != NULL && addr_full(sa, &full) && !is_trusted(g, &full)) {
 		c->a = full;
@@ -296,7 +288,7 @@ hkp_guard_phase(struct hkp_guard *g, struct hkp_conn *c, enum hkp_phase p)
 		return;
 	pthread_mutex_lock(&g->mu);
 	c->phase = p;
-	c->since = now_ms();
+	c->since = clock_ms();
 	pthread_mutex_unlock(&g->mu);
 }
 
@@ -318,7 +310,7 @@ static void
 reap(struct hkp_guard *g)
 {
 	struct hkp_conn *c;
-	int64_t now = now_ms();
+	int64_t now = clock_ms();
 	size_t n = 0;
 
 	for (c = g->conns; c != NULL; c = c->next) {
@@ -425,7 +417,7 @@ hkp_guard_rate(struct hkp_guard *g, const struct hkp_addr *a, enum hkp_rate k,
 	unsigned per_min =
 	    k == HKP_RATE_ADD ? g->cfg.add_per_min : g->cfg.search_per_min;
 	struct bucket *b;
-	int64_t now = now_ms();
+	int64_t now = clock_ms();
 	double per_ms, *t;
 	enum pks_rc rc = PKS_OK;
 	int i;

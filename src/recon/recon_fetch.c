@@ -20,19 +20,11 @@
 #include "pgp/pgp_packet.h"
 #include "recon/recon_fetch.h"
 #include "store/store_refused.h"
+#include "util/clock.h"
 #include "util/buf.h"
 #include "util/limits.h"
 #include "util/log.h"
 #include "util/xalloc.h"
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 set_port(struct sockaddr_storage *a, uint16_t port)
@@ -190,7 +182,7 @@ recon_fetch_parse(const uint8_t *p, size_t len,
 static int
 left_ms(int64_t deadline, int timeout_ms)
 {
-	int64_t left = deadline - now_ms();
+	int64_t left = deadline - clock_ms();
 
 	if (left <= 0)
 		return 0;
@@ -296,7 +288,7 @@ fetch_batch(const struct recon_fetch_cfg *cfg, const struct zzp *e, size_t n,
 	struct buf req, body, reply;
 	size_t nkeys = 0;
 	enum pks_rc rc;
-	int64_t t0 = now_ms();
+	int64_t t0 = clock_ms();
 	int64_t deadline = cfg->deadline_ms > 0 ? cfg->deadline_ms
 						: 10 * (int64_t)cfg->timeout_ms;
 	int fd = -1;
@@ -320,13 +312,14 @@ fetch_batch(const struct recon_fetch_cfg *cfg, const struct zzp *e, size_t n,
 	if (rc == PKS_OK)
 		rc = recon_fetch_parse(
 		    reply.data, reply.len, collect_key, ring, &nkeys);
-	stats->http_ms += now_ms() - t0;
+	stats->http_ms += clock_ms() - t0;
 	stats->asked += n;
 	stats->returned += nkeys;
 	if (rc != PKS_OK)
 		log_warnx("recon: hashquery to port %u failed after %lld ms: "
 			  "%s",
-		    cfg->http_port, (long long)(now_ms() - t0), pks_rc_str(rc));
+		    cfg->http_port, (long long)(clock_ms() - t0),
+		    pks_rc_str(rc));
 	if (fd != -1)
 		close(fd);
 	buf_free(&req);
@@ -340,11 +333,11 @@ static enum pks_rc
 merge_ring(struct store *st, const struct ingest_origin *origin,
     struct buf *ring, struct recon_fetch_stats *stats)
 {
-	int64_t t0 = now_ms();
+	int64_t t0 = clock_ms();
 	enum pks_rc rc;
 
 	rc = merge_batch(st, origin, ring, &stats->merged);
-	stats->merge_ms += now_ms() - t0;
+	stats->merge_ms += clock_ms() - t0;
 	if (rc != PKS_OK)
 		log_warnx("recon: merging %zu bytes of fetched keys failed: "
 			  "%s",

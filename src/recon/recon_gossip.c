@@ -31,6 +31,7 @@
 #include "recon/recon_gossip.h"
 #include "recon/recon_msg.h"
 #include "store/store_ptree.h"
+#include "util/clock.h"
 #include "util/config.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -71,15 +72,6 @@ struct recon_gossip {
 	off_t msize;
 	unsigned seed;
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- membership ---- */
 
@@ -172,7 +164,7 @@ membership_load(struct recon_gossip *g)
 	}
 	if (sb.st_mtim.tv_sec == g->mtime.tv_sec &&
 	    sb.st_mtim.tv_nsec == g->mtime.tv_nsec && sb.st_size == g->msize) {
-		if (now_ms() - g->resolved_at > RESOLVE_EVERY_MS)
+		if (clock_ms() - g->resolved_at > RESOLVE_EVERY_MS)
 			resolve_members(g);
 		return;
 	}
@@ -246,7 +238,7 @@ resolve_members(struct recon_gossip *g)
 			log_info("recon: member %s does not resolve",
 			    g->members[i].host);
 	}
-	g->resolved_at = now_ms();
+	g->resolved_at = clock_ms();
 }
 
 /* Index of the first member whose name resolved to the IP of sa. */
@@ -348,7 +340,7 @@ after_session(struct recon_gossip *g, const char *name, enum recon_role role,
 	struct recon_fetch_cfg fc;
 	struct recon_fetch_stats fs;
 	struct store_recon_peer row;
-	int64_t t0 = now_ms();
+	int64_t t0 = clock_ms();
 
 	memset(&row, 0, sizeof(row));
 	memset(&fs, 0, sizeof(fs));
@@ -368,7 +360,7 @@ after_session(struct recon_gossip *g, const char *name, enum recon_role role,
 		    name, fs.asked, fs.returned, fs.merged.nnew,
 		    fs.merged.nupdated, fs.merged.nunchanged,
 		    fs.merged.nrefused, fs.skipped, (long long)fs.http_ms,
-		    (long long)fs.merge_ms, (long long)(now_ms() - t0));
+		    (long long)fs.merge_ms, (long long)(clock_ms() - t0));
 	}
 	snprintf(row.peer, sizeof(row.peer), "%s", name);
 	row.last = (int64_t)time(NULL);
@@ -395,7 +387,7 @@ session(struct recon_gossip *g, int fd, enum recon_role role, const char *name,
 	struct recon_result res;
 	struct ptree_ops ops;
 	enum pks_rc rc;
-	int64_t t0 = now_ms();
+	int64_t t0 = clock_ms();
 
 	pthread_mutex_lock(&g->mu);
 	g->active_fd = g->stopping ? -1 : fd;
@@ -421,7 +413,7 @@ session(struct recon_gossip *g, int fd, enum recon_role role, const char *name,
 	    rc == PKS_OK ? "done" : "failed", rc == PKS_OK ? "" : ": ",
 	    rc == PKS_OK ? "" : res.why, res.nlack, res.npeer_lack, res.msgs_in,
 	    res.msgs_out, res.bytes_in, res.bytes_out,
-	    (long long)(now_ms() - t0));
+	    (long long)(clock_ms() - t0));
 	if (role != RECON_RESPONDER || res.nlack == 0 ||
 	    !pause_ms(g, g->cfg.fetch_delay_ms))
 		after_session(g, name, role, peer, plen, &res, rc);
@@ -484,7 +476,7 @@ next_gossip(struct recon_gossip *g)
 {
 	int64_t ms = (int64_t)g->cfg.gossip_interval * 1000;
 
-	return now_ms() + ms * 9 / 10 +
+	return clock_ms() + ms * 9 / 10 +
 	       (int64_t)((double)rand_r(&g->seed) / RAND_MAX * (double)ms / 5);
 }
 
@@ -501,7 +493,7 @@ run(void *arg)
 	pfd[1].fd = g->lfd;
 	pfd[1].events = POLLIN;
 	for (;;) {
-		left = g->cfg.gossip_interval > 0 ? due - now_ms() : 60000;
+		left = g->cfg.gossip_interval > 0 ? due - clock_ms() : 60000;
 		if (left < 0)
 			left = 0;
 		n = poll(pfd, 2, (int)(left > 60000 ? 60000 : left));
@@ -509,7 +501,7 @@ run(void *arg)
 			break;
 		if (n > 0 && pfd[1].revents != 0)
 			accept_one(g);
-		if (g->cfg.gossip_interval > 0 && now_ms() >= due) {
+		if (g->cfg.gossip_interval > 0 && clock_ms() >= due) {
 			gossip_once(g);
 			due = next_gossip(g);
 		}
@@ -526,7 +518,7 @@ refuse(struct recon_gossip *g, int fd)
 	struct pollfd pfd = { fd, POLLIN, 0 };
 	struct buf b;
 	char sink[4096];
-	int64_t end = now_ms() + REFUSE_LINGER_MS;
+	int64_t end = clock_ms() + REFUSE_LINGER_MS;
 	ssize_t r;
 
 	buf_init(&b, 65536);
@@ -539,7 +531,7 @@ refuse(struct recon_gossip *g, int fd)
 	recon_msg_free(&mine);
 	buf_free(&b);
 	shutdown(fd, SHUT_WR);
-	while (now_ms() < end && poll(&pfd, 1, 100) >= 0) {
+	while (clock_ms() < end && poll(&pfd, 1, 100) >= 0) {
 		if ((pfd.revents & POLLIN) == 0)
 			continue;
 		r = recv(fd, sink, sizeof(sink), MSG_DONTWAIT);

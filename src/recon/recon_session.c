@@ -24,6 +24,7 @@
 
 #include "recon/recon_msg.h"
 #include "recon/recon_session.h"
+#include "util/clock.h"
 #include "util/buf.h"
 #include "util/limits.h"
 #include "util/log.h"
@@ -69,15 +70,6 @@ struct sess {
 	struct pending *bq; /* responder: outstanding requests */
 	size_t bq_head, bq_n, bq_cap;
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static enum pks_rc fail(struct sess *s, enum pks_rc rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -171,7 +163,7 @@ io_fill(struct sess *s, int wait_ms, int *got)
 
 	*got = 0;
 	if (wait_ms > 0 && io->deadline != 0) {
-		int64_t left = io->deadline - now_ms();
+		int64_t left = io->deadline - clock_ms();
 
 		if (left <= 0)
 			return fail(s, PKS_ERR_IO, "session timeout");
@@ -405,7 +397,7 @@ exchange_config(struct sess *s, const struct recon_session_cfg *cfg)
 	recon_msg_init(&mine, RECON_MSG_CONFIG);
 	recon_msg_init(&peer, RECON_MSG_CONFIG);
 	recon_config_sks(&mine, cfg->http_port);
-	s->io.deadline = now_ms() + cfg->config_timeout_ms;
+	s->io.deadline = clock_ms() + cfg->config_timeout_ms;
 	s->io.timeout_ms = cfg->config_timeout_ms;
 	rc = io_send(s, &mine);
 	if (rc == PKS_OK)
@@ -849,7 +841,7 @@ recon_session_run(int fd, enum recon_role role, const struct ptree_ops *tree,
 	rc = exchange_config(&s, cfg);
 	if (rc == PKS_OK) {
 		s.io.deadline =
-		    now_ms() + (int64_t)cfg->session_timeout_s * 1000;
+		    clock_ms() + (int64_t)cfg->session_timeout_s * 1000;
 		s.io.timeout_ms = cfg->read_timeout_ms;
 		rc = role == RECON_INITIATOR ? answer_loop(&s) : drive_loop(&s);
 	}
