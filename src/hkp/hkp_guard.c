@@ -38,9 +38,12 @@
 #define MAX_TRUSTED 64u
 #define REAP_MS 250
 
+/* Per client address: open connections and reply bytes held (the
+ * entry goes when both are 0). */
 struct count {
 	struct hkp_addr a;
 	unsigned n;
+	size_t reply;
 	struct count *next;
 };
 
@@ -75,6 +78,7 @@ struct hkp_guard {
 	struct hkp_conn *conns;
 	struct bucket *rate; /* RATE_SETS * RATE_WAYS */
 	size_t body_bytes;
+	size_t reply_bytes;
 	struct hkp_guard_stats st;
 };
 
@@ -265,7 +269,7 @@ hkp_guard_close(struct hkp_guard *g, struct hkp_conn *c)
 	pthread_mutex_lock(&g->mu);
 	if (c->counted) {
 		p = count_slot(g, &c->a);
-		if (*p != NULL && --(*p)->n == 0) {
+		if (*p != NULL && --(*p)->n == 0 && (*p)->reply == 0) {
 			dead = *p;
 			*p = dead->next;
 			free(dead);
@@ -378,6 +382,62 @@ hkp_guard_count_budget(struct hkp_guard *g)
 {
 	pthread_mutex_lock(&g->mu);
 	g->st.over_budget++;
+	pthread_mutex_unlock(&g->mu);
+}
+
+/* ---- reply budget ---- */
+
+enum pks_rc
+hkp_guard_reply_take(struct hkp_guard *g, const struct hkp_addr *a, size_t n)
+{
+	struct count **p = NULL;
+	size_t held = 0;
+	enum pks_rc rc = PKS_OK;
+
+	if (g == NULL || n == 0)
+		return PKS_OK;
+	if (n > g->cfg.reply_budget || (a != NULL && n > g->cfg.reply_per_addr))
+		return PKS_ERR_TOOBIG;
+	pthread_mutex_lock(&g->mu);
+	if (a != NULL) {
+		p = count_slot(g, a);
+		held = *p != NULL ? (*p)->reply : 0;
+	}
+	if (n > g->cfg.reply_budget - g->reply_bytes ||
+	    (a != NULL && n > g->cfg.reply_per_addr - held)) {
+		g->st.over_reply++;
+		rc = PKS_ERR_FULL;
+		goto out;
+	}
+	if (p != NULL && *p == NULL) {
+		*p = xcalloc(1, sizeof(**p));
+		(*p)->a = *a;
+	}
+	if (p != NULL)
+		(*p)->reply += n;
+	g->reply_bytes += n;
+out:
+	pthread_mutex_unlock(&g->mu);
+	return rc;
+}
+
+void
+hkp_guard_reply_give(struct hkp_guard *g, const struct hkp_addr *a, size_t n)
+{
+	struct count **p, *dead;
+
+	if (g == NULL || n == 0)
+		return;
+	pthread_mutex_lock(&g->mu);
+	g->reply_bytes -= n <= g->reply_bytes ? n : g->reply_bytes;
+	if (a != NULL && *(p = count_slot(g, a)) != NULL) {
+		(*p)->reply -= n <= (*p)->reply ? n : (*p)->reply;
+		if ((*p)->n == 0 && (*p)->reply == 0) {
+			dead = *p;
+			*p = dead->next;
+			free(dead);
+		}
+	}
 	pthread_mutex_unlock(&g->mu);
 }
 
@@ -500,6 +560,7 @@ hkp_guard_stats(struct hkp_guard *g, struct hkp_guard_stats *out)
 	pthread_mutex_lock(&g->mu);
 	*out = g->st;
 	out->body_bytes = g->body_bytes;
+	out->reply_bytes = g->reply_bytes;
 	pthread_mutex_unlock(&g->mu);
 }
 

@@ -11,6 +11,9 @@
  *    ended, the body body_ms after the header; a thread shuts the
  *    socket of an overdue connection down, so MHD closes it;
  *  - one budget of request-body bytes for the whole server;
+ *  - one budget of reply bytes held for clients that have not read
+ *    them yet (buffered answers, the key a streamed answer is
+ *    writing), for the whole server and per client address;
  *  - per-address token buckets for uploads and searches.
  * Every function is thread-safe.  Pure of MHD: the server (hkp_server.c)
  * calls it from its MHD callbacks.
@@ -44,6 +47,8 @@ struct hkp_guard_cfg {
 	int header_ms;           /* 0: no deadline */
 	int body_ms;             /* 0: no deadline */
 	size_t body_budget;      /* bytes of all buffered bodies */
+	size_t reply_budget;     /* bytes of all answers held */
+	size_t reply_per_addr;   /* of them, for one client address */
 	unsigned add_per_min;    /* 0: no limit */
 	unsigned search_per_min; /* 0: no limit */
 	const char *trusted;     /* proxies, comma or blank separated */
@@ -87,6 +92,18 @@ enum pks_rc hkp_guard_reserve(struct hkp_guard *g, size_t n);
 void hkp_guard_release(struct hkp_guard *g, size_t n);
 
 /*
+ * Take n bytes of the reply budget for client address a (the address
+ * the rate limits use; NULL: the server-wide budget only).  PKS_OK;
+ * PKS_ERR_FULL, nothing taken, when the server's budget or a's share
+ * cannot hold them now; PKS_ERR_TOOBIG when they never could.  Give
+ * them back with the same a.
+ */
+enum pks_rc hkp_guard_reply_take(
+    struct hkp_guard *g, const struct hkp_addr *a, size_t n);
+void hkp_guard_reply_give(
+    struct hkp_guard *g, const struct hkp_addr *a, size_t n);
+
+/*
  * Take one token of kind k for client address a.  PKS_OK, or
  * PKS_ERR_REFUSED with *retry_s the seconds until the next token.
  */
@@ -98,8 +115,10 @@ struct hkp_guard_stats {
 	size_t refused_conns; /* over the per-address limit */
 	size_t timed_out;     /* header or body deadline */
 	size_t over_budget;   /* bodies refused for the budget */
+	size_t over_reply;    /* answers refused or cut for the budget */
 	size_t rate_limited;  /* 429 answers */
 	size_t body_bytes;    /* budget in use now */
+	size_t reply_bytes;   /* reply budget in use now */
 };
 void hkp_guard_stats(struct hkp_guard *g, struct hkp_guard_stats *out);
 

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "hkp/hkp_form.h"
+#include "hkp/hkp_guard.h"
 #include "hkp/hkp_query.h"
 #include "ingest/ingest.h"
 #include "pgp/pgp_index.h"
@@ -26,6 +27,9 @@
 
 /* Largest answer body (an op=get of many large keys gets 413). */
 #define HKP_MAX_REPLY (64u * 1024 * 1024)
+
+/* A buffered answer up to this many bytes costs no reply budget. */
+#define HKP_REPLY_FREE 4096u
 
 /* Seconds a client is asked to wait after a 503. */
 #define HKP_RETRY_AFTER 5
@@ -52,9 +56,10 @@ struct hkp_ctx {
 	const struct hkp_form *args;        /* decoded query-string arguments */
 	const uint8_t *body;                /* POST body, NUL-terminated */
 	size_t bodylen;
-	size_t max_matches; /* cfg->max_matches or the default */
-	const char *why;    /* reason of a failure (static, or why_buf) */
-	char why_buf[320];  /* a reason made for this request */
+	size_t max_matches;            /* cfg->max_matches or the default */
+	const struct hkp_addr *client; /* for limits; NULL in tests */
+	const char *why;   /* reason of a failure (static, or why_buf) */
+	char why_buf[320]; /* a reason made for this request */
 };
 
 /* A route's handler.  q is the parsed lookup (NULL for POST routes). */
@@ -75,6 +80,8 @@ enum pks_rc hkp_ctx_store(struct hkp_ctx *ctx, struct store **out);
 /* The server's armored-key cache (NULL when turned off).  Borrowed. */
 struct hkp_cache *hkp_ctx_cache(const struct hkp_ctx *ctx);
 struct hkp_cache *hkp_server_cache(const struct hkp_server *srv);
+/* The server's guard (hkp_guard.h).  Borrowed. */
+struct hkp_guard *hkp_server_guard(const struct hkp_server *srv);
 
 /* This thread's database connection, as hkp_ctx_store() (logged, no
  * reason set). */

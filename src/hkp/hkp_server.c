@@ -59,6 +59,7 @@
 /* For a configuration not read by config.c (zeros): its defaults. */
 #define HKP_CONN_LIMIT_DEFAULT 1024u
 #define HKP_BODY_BUDGET_DEFAULT (64u * 1024 * 1024)
+#define HKP_REPLY_BUDGET_DEFAULT (128u * 1024 * 1024)
 /* Bytes a streamed answer hands MHD at a time. */
 #define STREAM_BLOCK (64u * 1024)
 /* What an HTML page may load: only this server's stylesheet and
@@ -111,11 +112,13 @@ static const struct route routes[] = {
 
 /* Per-request state, in *req_cls. */
 struct hkp_req {
+	struct hkp_server *srv;
 	const struct route *route; /* first row for path and method */
 	struct buf body;
 	int toobig;      /* body passed its cap: dropped */
 	int overbudget;  /* the body budget could not hold it: dropped */
 	size_t reserved; /* bytes of the body budget held */
+	size_t held;     /* bytes of the reply budget held by the answer */
 	struct hkp_form args;
 	struct hkp_conn *conn;            /* the guard's record, or NULL */
 	struct hkp_addr client;           /* for the rate limits */
@@ -140,6 +143,12 @@ struct hkp_cache *
 hkp_server_cache(const struct hkp_server *srv)
 {
 	return srv->cache;
+}
+
+struct hkp_guard *
+hkp_server_guard(const struct hkp_server *srv)
+{
+	return srv->guard;
 }
 
 uint16_t
@@ -311,8 +320,34 @@ add_headers(
 		    route_gets(url) ? "GET, HEAD" : "POST");
 }
 
+/* Hold a buffered answer's bytes in the reply budget until the request
+ * ends (on_completed); an answer the budget cannot hold becomes a 503
+ * (or a 413 when it never could).  Small answers cost nothing. */
+static void
+reply_hold(struct hkp_server *srv, struct hkp_req *req, struct hkp_reply *r)
+{
+	enum pks_rc rc;
+
+	if (r->stream != NULL || r->body.len <= HKP_REPLY_FREE)
+		return;
+	rc = hkp_guard_reply_take(srv->guard, &req->client, r->body.len);
+	if (rc == PKS_OK) {
+		req->held = r->body.len;
+		return;
+	}
+	log_info("hkp: answer of %zu bytes refused: reply budget %s "
+		 "client=%s",
+	    r->body.len, rc == PKS_ERR_FULL ? "in use" : "too small",
+	    req->client_ip[0] != '\0' ? req->client_ip : "-");
+	buf_reset(&r->body);
+	reply_error(r, rc == PKS_ERR_FULL ? PKS_ERR_BUSY : PKS_ERR_TOOBIG,
+	    rc == PKS_ERR_FULL ? "server busy; try again later"
+			       : "the answer is too large for this server");
+	r->status = rc == PKS_ERR_FULL ? 503 : 413;
+}
+
 static enum MHD_Result
-reply_queue(struct MHD_Connection *conn, const struct hkp_req *req,
+reply_queue(struct MHD_Connection *conn, struct hkp_req *req,
     const char *method, const char *url, struct hkp_reply *r)
 {
 	const char *ip = req->client_ip[0] != '\0' ? req->client_ip : "-";
@@ -321,6 +356,8 @@ reply_queue(struct MHD_Connection *conn, const struct hkp_req *req,
 	uint8_t *data;
 	size_t len;
 
+	if (r->status < 400)
+		reply_hold(req->srv, req, r);
 	if ((resp = make_response(r, &data, &len)) == NULL)
 		return MHD_NO;
 	add_headers(resp, r, url);
@@ -339,7 +376,7 @@ reply_queue(struct MHD_Connection *conn, const struct hkp_req *req,
 
 /* Answer with a one-line error (routing and size errors). */
 static enum MHD_Result
-queue_error(struct MHD_Connection *conn, const struct hkp_req *req,
+queue_error(struct MHD_Connection *conn, struct hkp_req *req,
     const char *method, const char *url, int status, const char *why)
 {
 	struct hkp_reply r;
@@ -459,6 +496,7 @@ dispatch(struct hkp_server *srv, struct MHD_Connection *conn,
 	ctx.body = req->body.data != NULL ? req->body.data : empty;
 	ctx.bodylen = req->body.len;
 	ctx.max_matches = srv->max_matches;
+	ctx.client = &req->client;
 	reply_init(&r);
 	rc = run_route(&ctx, req, &r);
 	if (rc != PKS_OK) {
@@ -646,6 +684,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	(void)version;
 	if (req == NULL) {
 		req = xcalloc(1, sizeof(*req));
+		req->srv = srv;
 		hkp_form_init(&req->args);
 		req->conn = conn_of(conn);
 		*req_cls = req;
@@ -681,6 +720,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	/* a kept-alive connection waits for its next header */
 	hkp_guard_phase(srv->guard, req->conn, HKP_PH_HEADER);
 	hkp_guard_release(srv->guard, req->reserved);
+	hkp_guard_reply_give(srv->guard, &req->client, req->held);
 	buf_free(&req->body);
 	hkp_form_free(&req->args);
 	free(req);
@@ -809,6 +849,12 @@ guard_start(const struct pks_config *cfg, struct hkp_guard **out)
 	gc.body_ms = cfg->body_timeout * 1000;
 	gc.body_budget =
 	    cfg->body_budget > 0 ? cfg->body_budget : HKP_BODY_BUDGET_DEFAULT;
+	gc.reply_budget = cfg->reply_budget > 0 ? cfg->reply_budget
+						: HKP_REPLY_BUDGET_DEFAULT;
+	gc.reply_per_addr =
+	    cfg->reply_per_addr > 0 ? cfg->reply_per_addr : gc.reply_budget / 4;
+	if (gc.reply_per_addr > gc.reply_budget)
+		gc.reply_per_addr = gc.reply_budget;
 	gc.add_per_min = (unsigned)cfg->add_per_minute;
 	gc.search_per_min = (unsigned)cfg->search_per_minute;
 	gc.trusted = cfg->trusted_proxies;
@@ -882,9 +928,9 @@ hkp_server_stop(struct hkp_server *srv)
 		hkp_guard_stats(srv->guard, &gs);
 		log_info("hkp: refused: connections over the per-address limit "
 			 "%zu, past a deadline %zu, over the body budget %zu, "
-			 "rate limited %zu",
+			 "over the reply budget %zu, rate limited %zu",
 		    gs.refused_conns, gs.timed_out, gs.over_budget,
-		    gs.rate_limited);
+		    gs.over_reply, gs.rate_limited);
 	}
 	for (i = 0; i < srv->nstores; i++)
 		store_close(srv->stores[i]);

@@ -10,6 +10,11 @@
  * Keys are loaded by the worker thread that serves the connection,
  * with that thread's database connection.  A key that is gone by then
  * is left out.
+ *
+ * The key being written counts in the server's reply budget
+ * (hkp_guard.h) for the client's address: a stream whose next key the
+ * budget cannot hold now ends there (the connection is cut, so the
+ * client sees a short answer, never a wrong one).
  */
 #include <config.h>
 
@@ -39,6 +44,9 @@ struct hkp_stream {
 	struct pgp_armor_enc enc;
 	struct store_key cur; /* the key being written */
 	size_t cur_off;       /* bytes of cur written */
+	struct hkp_addr client;
+	int has_client;
+	size_t held; /* bytes of the reply budget taken for cur */
 };
 
 /* Bytes kept ready for the socket: one key's armor (a cached single
@@ -55,6 +63,10 @@ stream_new(
 
 	s->srv = ctx->srv;
 	s->kind = kind;
+	if (ctx->client != NULL) {
+		s->client = *ctx->client;
+		s->has_client = 1;
+	}
 	s->ids = xreallocarray(NULL, n ? n : 1, sizeof(*ids));
 	if (n > 0)
 		memcpy(s->ids, ids, n * sizeof(*ids));
@@ -71,6 +83,8 @@ hkp_stream_free(struct hkp_stream *s)
 {
 	if (s == NULL)
 		return;
+	hkp_guard_reply_give(hkp_server_guard(s->srv),
+	    s->has_client ? &s->client : NULL, s->held);
 	free(s->ids);
 	store_key_clear(&s->cur);
 	buf_free(&s->head);
@@ -157,6 +171,26 @@ armor_single(struct hkp_stream *s)
 	return rc;
 }
 
+/* Hold n bytes of the reply budget for the key being written instead
+ * of what the previous one held. */
+static enum pks_rc
+hold(struct hkp_stream *s, size_t n)
+{
+	struct hkp_guard *g = hkp_server_guard(s->srv);
+	const struct hkp_addr *a = s->has_client ? &s->client : NULL;
+
+	hkp_guard_reply_give(g, a, s->held);
+	s->held = 0;
+	if (hkp_guard_reply_take(g, a, n) != PKS_OK) {
+		log_info("hkp: answer cut: the reply budget cannot hold a "
+			 "key of %zu bytes now",
+		    n);
+		return PKS_ERR_REFUSED;
+	}
+	s->held = n;
+	return PKS_OK;
+}
+
 /* Load the next key into cur; a key that is gone is skipped.  A
  * hashquery entry starts with the key's length and holds the whole
  * stored key (SKS parity); an armored answer holds the served key. */
@@ -176,12 +210,21 @@ next_key(struct hkp_stream *s)
 		return PKS_OK;
 	if (rc != PKS_OK)
 		return rc;
-	if (s->kind == ST_HASHQUERY)
+	if (s->kind == ST_HASHQUERY) {
+		if ((rc = hold(s, s->cur.len)) != PKS_OK)
+			return rc;
 		return buf_add_be32(&s->out, (uint32_t)s->cur.len);
-	if (s->n != 1)
-		return serve_cur(s);
-	rc = armor_single(s);
-	s->cur_off = s->cur.len;
+	}
+	if (s->n != 1) {
+		if ((rc = serve_cur(s)) != PKS_OK)
+			return rc;
+		return hold(s, s->cur.len);
+	}
+	if ((rc = armor_single(s)) == PKS_OK)
+		rc = hold(s, s->out.len);
+	store_key_clear(&s->cur);
+	memset(&s->cur, 0, sizeof(s->cur));
+	s->cur_off = 0;
 	return rc;
 }
 
@@ -244,7 +287,9 @@ hkp_stream_read(struct hkp_stream *s, char *dst, size_t max)
 		if (s->stage == SG_DONE)
 			return 0;
 		if ((rc = produce(s)) != PKS_OK) {
-			log_warnx("hkp: answer cut short: %s", pks_rc_str(rc));
+			if (rc != PKS_ERR_REFUSED) /* refusals are logged */
+				log_warnx("hkp: answer cut short: %s",
+				    pks_rc_str(rc));
 			return -1;
 		}
 	}

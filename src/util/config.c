@@ -71,6 +71,10 @@ static const struct citem items[] = {
 	{ "server", "body_timeout", CT_INT, F(body_timeout), "60", 1, 3600 },
 	{ "server", "body_budget", CT_SIZE, F(body_budget), "67108864", 1048576,
 	    16LL * 1024 * 1024 * 1024 },
+	{ "server", "reply_budget", CT_SIZE, F(reply_budget), "134217728",
+	    1048576, 64LL * 1024 * 1024 * 1024 },
+	{ "server", "reply_per_address", CT_SIZE, F(reply_per_addr), "33554432",
+	    65536, 64LL * 1024 * 1024 * 1024 },
 	{ "server", "add_per_minute", CT_INT, F(add_per_minute), "20", 0,
 	    1000000 },
 	{ "server", "search_per_minute", CT_INT, F(search_per_minute), "120", 0,
@@ -554,6 +558,9 @@ finish(struct cparse *p, struct pks_config *cfg)
 	if (cfg->body_budget < cfg->max_post)
 		return perr(p,
 		    "body_budget must hold at least one max_post body", NULL);
+	if (cfg->reply_per_addr > cfg->reply_budget)
+		return perr(p,
+		    "reply_per_address cannot be more than reply_budget", NULL);
 	if (check_ips(p, cfg->trusted_proxies) != PKS_OK)
 		return PKS_ERR_CONFIG;
 	key_limits.max_bytes = cfg->key_max_bytes;

@@ -41,6 +41,8 @@ struct pks_config {
 	int header_timeout;     /* s to send a request header */
 	int body_timeout;       /* s to send a request body */
 	size_t body_budget;     /* bytes of request bodies held at once */
+	size_t reply_budget;    /* bytes of answers held for slow readers */
+	size_t reply_per_addr;  /* of them, for one client address */
 	int add_per_minute;     /* /pks/add per address; 0 none */
 	int search_per_minute;  /* word and e-mail searches per address */
 	char *trusted_proxies;  /* IPs whose X-Forwarded-For is believed */

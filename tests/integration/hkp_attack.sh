@@ -111,6 +111,78 @@ attack slowread 40 --path "$BIG" --body "$T/big.body" --reopen 1
 ok "slow readers: probes answered, memory bounded" judge "$T/slowread.json"
 diag "slowread: $(cat "$T/slowread.json")"
 
+# The reply budget: with room for about one padded key per address, a
+# reader that holds one (and never reads) makes the next big answer to
+# the same address end early, while another address still gets its
+# whole answer.
+pks_stop "$T/s" >/dev/null 2>&1
+sed -i 's/^\[server\]$/[server]\nreply_budget = 12582912\nreply_per_address = 6291456/' \
+	"$T/s/pksync.conf"
+pks_start "$T/s" || { echo "Bail out! start"; exit 1; }
+P=$PKS_PORT
+setsid "$PY" - "$P" "$T/big.body" "$T/holding" >/dev/null 2>&1 <<'PYEOF' &
+import socket, sys, time
+body = open(sys.argv[2], "rb").read()
+req = b"POST /pks/hashquery HTTP/1.0\r\nContent-Length: %d\r\n\r\n" % len(body)
+while True:
+    s = socket.socket()
+    # a small receive buffer: the kernel cannot take the first key off
+    # the server's hands (its send buffer holds at most 4 MiB)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+    s.connect(("127.0.0.1", int(sys.argv[1])))
+    s.sendall(req + body)
+    # holding once key bytes arrive; an answer cut at once (another
+    # answer held the budget first) ends after its 4-byte count
+    got = b""
+    while len(got) < 600:
+        d = s.recv(600 - len(got))
+        if not d:
+            break
+        got += d
+    if len(got) >= 600:
+        break
+    s.close()
+    time.sleep(0.2)
+open(sys.argv[3], "w").close()
+time.sleep(60)
+PYEOF
+HOLDER=$!
+answer_size() { # source address
+	curl -s -o /dev/null -w '%{size_download}' --interface "$1" \
+		--data-binary "@$T/big.body" "http://127.0.0.1:$P$BIG"
+}
+cut_short() {
+	local i n
+	for i in $(seq 60); do
+		[ -e "$T/holding" ] && break
+		sleep 0.5
+	done
+	for i in $(seq 60); do
+		n=$(answer_size 127.0.0.1)
+		[ "$n" -lt 10000000 ] && { echo "cut at $n bytes"; return 0; }
+		sleep 0.5
+	done
+	echo "last answer: $n bytes"
+	return 1
+}
+ok "reply budget: a second big answer to one address ends early" cut_short
+ok "reply budget: the cut is logged" grep -q "answer cut: the reply budget" \
+	"$T/s/serve.log"
+ok "reply budget: another address gets its whole answer" \
+	test "$(answer_size 127.0.0.2)" -gt 10000000
+ok "reply budget: small answers are never refused" \
+	curl -sf -o /dev/null "http://127.0.0.1:$P$PROBE"
+kill "$HOLDER" 2>/dev/null
+wait "$HOLDER" 2>/dev/null
+ok "reply budget: given back when the reader goes" sh -c '
+	for i in $(seq 60); do
+		n=$(curl -s -o /dev/null -w "%{size_download}" \
+			--data-binary "@'"$T"'/big.body" "http://127.0.0.1:'"$P"$BIG'")
+		[ "$n" -gt 10000000 ] && exit 0
+		sleep 0.5
+	done; exit 1'
+sed -i '/^reply_budget = \|^reply_per_address = /d' "$T/s/pksync.conf"
+
 attack stallupload 40 --reopen 1
 ok "stalled uploads: probes answered, memory bounded" judge "$T/stallupload.json"
 diag "stallupload: $(cat "$T/stallupload.json")"
