@@ -151,23 +151,36 @@ serve_cur(struct hkp_stream *s)
 	return PKS_OK;
 }
 
-/* The armor of the one key of an answer, through the cache (keyed by
- * the stored version; what is served of it depends on nothing else). */
+/* The armor of the one key of an answer, from the cache (keyed by the
+ * stored version; what is served of it depends on nothing else),
+ * without reading the stored key: PKS_ERR_NOTFOUND when not cached. */
+static enum pks_rc
+armor_cached(struct hkp_stream *s, struct store *st, int64_t id)
+{
+	struct hkp_cache *c = hkp_server_cache(s->srv);
+	uint8_t hash[16];
+	enum pks_rc rc;
+
+	if (c == NULL)
+		return PKS_ERR_NOTFOUND;
+	if ((rc = store_key_hash(st, id, hash)) != PKS_OK)
+		return rc;
+	return hkp_cache_get(c, id, hash, &s->out);
+}
+
+/* The armor of the one key of an answer, made and kept in the cache. */
 static enum pks_rc
 armor_single(struct hkp_stream *s)
 {
-	struct hkp_cache *c = hkp_server_cache(s->srv);
 	const struct store_key *k = &s->cur;
 	enum pks_rc rc;
 
-	rc = hkp_cache_get(c, k->id, k->hash, &s->out);
-	if (rc != PKS_ERR_NOTFOUND)
-		return rc;
 	if ((rc = serve_cur(s)) != PKS_OK)
 		return rc;
 	rc = pgp_armor_encode(k->data, k->len, NULL, &s->out);
 	if (rc == PKS_OK)
-		hkp_cache_put(c, k->id, k->hash, s->out.data, s->out.len);
+		hkp_cache_put(hkp_server_cache(s->srv), k->id, k->hash,
+		    s->out.data, s->out.len);
 	return rc;
 }
 
@@ -198,6 +211,7 @@ static enum pks_rc
 next_key(struct hkp_stream *s)
 {
 	struct store *st;
+	int64_t id;
 	enum pks_rc rc;
 
 	store_key_clear(&s->cur);
@@ -205,7 +219,15 @@ next_key(struct hkp_stream *s)
 	s->cur_off = 0;
 	if ((rc = hkp_server_store(s->srv, &st)) != PKS_OK)
 		return rc;
-	rc = store_key_load(st, s->ids[s->next++], &s->cur);
+	id = s->ids[s->next++];
+	if (s->kind == ST_ARMOR && s->n == 1) {
+		rc = armor_cached(s, st, id);
+		if (rc == PKS_OK)
+			return hold(s, s->out.len);
+		if (rc != PKS_ERR_NOTFOUND)
+			return rc;
+	}
+	rc = store_key_load(st, id, &s->cur);
 	if (rc == PKS_ERR_NOTFOUND)
 		return PKS_OK;
 	if (rc != PKS_OK)

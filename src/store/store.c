@@ -34,6 +34,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
 			  "FROM keys WHERE fpr = ?1",
 	[STMT_KEY_LOAD] = "SELECT id, hash, created, updated, data, checks "
 			  "FROM keys WHERE id = ?1",
+	[STMT_KEY_HASH] = "SELECT hash FROM keys WHERE id = ?1",
 	[STMT_KEY_INSERT] =
 	    "INSERT INTO keys(fpr, version, hash, recon, "
 	    "algo, bits, ctime, expires, revoked, created, updated, uids, "

@@ -466,6 +466,33 @@ store_key_load(struct store *st, int64_t id, struct store_key *out)
 }
 
 enum pks_rc
+store_key_hash(struct store *st, int64_t id, uint8_t hash[16])
+{
+	sqlite3_stmt *s = NULL;
+	enum pks_rc rc;
+	int r;
+
+	if ((rc = store_stmt_get(st, STMT_KEY_HASH, &s)) != PKS_OK)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK) {
+		store_stmt_done(s);
+		return store_fail(st, sqlite3_errcode(st->db));
+	}
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW && sqlite3_column_bytes(s, 0) == 16) {
+		memcpy(hash, sqlite3_column_blob(s, 0), 16);
+		rc = PKS_OK;
+	} else if (r == SQLITE_ROW) {
+		rc = store_fail_msg(
+		    st, PKS_ERR_DB, "stored hash is not 16 bytes");
+	} else {
+		rc = r == SQLITE_DONE ? PKS_ERR_NOTFOUND : store_fail(st, r);
+	}
+	store_stmt_done(s);
+	return rc;
+}
+
+enum pks_rc
 store_key_foreach(struct store *st, store_key_cb cb, void *arg)
 {
 	sqlite3_stmt *s = NULL;
