@@ -58,9 +58,10 @@ outcome_label(int status, int ignored)
 
 /*
  * Count the outcome: one small write of its own after the work, so it
- * never changes what the MTA is told.  A message refused before the
- * database was opened opens it for this; a tempfail without a database
- * (it could not be opened) is not counted.
+ * never changes what the MTA is told.  A message turned away before
+ * the database was opened opens it for this.  A tempfail waits at most
+ * TEMPFAIL_COUNT_WAIT_MS for the lock, so one caused by a database
+ * locked for longer is usually not counted.
  */
 static void
 count_outcome(
@@ -71,8 +72,7 @@ count_outcome(
 
 	if (status == EX_TEMPFAIL && wait_ms > TEMPFAIL_COUNT_WAIT_MS)
 		wait_ms = TEMPFAIL_COUNT_WAIT_MS;
-	if (*st == NULL &&
-	    (status == EX_TEMPFAIL || cmd_open_store(cfg, 0, st) != EX_OK))
+	if (*st == NULL && cmd_open_store(cfg, 0, st) != EX_OK)
 		return;
 	if (store_counter_bump(*st, STORE_CTR_MAIL_FILTERED, label, wait_ms) !=
 	    PKS_OK)

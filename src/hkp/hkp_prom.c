@@ -13,28 +13,46 @@
 /* U+FFFD REPLACEMENT CHARACTER in UTF-8. */
 #define REPLACEMENT "\xef\xbf\xbd"
 
+/* The length a UTF-8 lead byte announces (2 to 4), or 0. */
+static size_t
+utf8_lead(unsigned c)
+{
+	if (c >= 0xc2 && c <= 0xdf)
+		return 2;
+	if (c >= 0xe0 && c <= 0xef)
+		return 3;
+	if (c >= 0xf0 && c <= 0xf4)
+		return 4;
+	return 0;
+}
+
+/* Whether the second byte b may follow lead c: no overlong forms, no
+ * UTF-16 surrogates, nothing above U+10FFFF. */
+static int
+utf8_second_ok(unsigned c, unsigned b)
+{
+	if (c == 0xe0)
+		return b >= 0xa0;
+	if (c == 0xed)
+		return b <= 0x9f;
+	if (c == 0xf0)
+		return b >= 0x90;
+	if (c == 0xf4)
+		return b <= 0x8f;
+	return 1;
+}
+
 /* Length of the well-formed UTF-8 sequence of 2 to 4 bytes at s, or 0.
  * s is NUL-terminated, so the checks stop at its end. */
 static size_t
 utf8_seq(const unsigned char *s)
 {
-	unsigned c = s[0];
-	size_t n, i;
+	size_t n = utf8_lead(s[0]), i;
 
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4;
-	else
-		return 0;
 	for (i = 1; i < n; i++)
 		if ((s[i] & 0xc0) != 0x80)
 			return 0;
-	/* overlong forms, UTF-16 surrogates, above U+10FFFF */
-	if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) ||
-	    (c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f))
+	if (n > 0 && !utf8_second_ok(s[0], s[1]))
 		return 0;
 	return n;
 }
