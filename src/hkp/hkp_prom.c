@@ -181,7 +181,8 @@ prom_histogram(struct buf *out, const char *name, const struct prom_label *l,
 
 	if (nl > PROM_MAX_LABELS || strlen(name) + 8 >= sizeof(full))
 		return PKS_ERR_INTERNAL;
-	memcpy(lb, l, nl * sizeof(*l));
+	if (nl > 0)
+		memcpy(lb, l, nl * sizeof(*l));
 	lb[nl].name = "le";
 	lb[nl].value = le;
 	suffixed(full, sizeof(full), name, "_bucket");
