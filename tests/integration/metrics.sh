@@ -221,4 +221,6 @@ ok "A restarts with metrics = no" restart_a
 is "metrics off: 404" "$(code)" 404
 ok "A stops cleanly" pks_stop "$T/a"
 ok "B stops cleanly" pks_stop "$T/b"
+ok "no sanitizer report from import or mail-filter" \
+	pks_sanitizer_scan <(cat "$T/import-a.out" "$T/import-b.out" "$T/filter.log")
 tap_done
