@@ -196,4 +196,14 @@ CREATE TABLE tombstones (
 	reason TEXT NOT NULL
 ) WITHOUT ROWID;
 
-INSERT INTO meta(name, value) VALUES ('schema_version', '7');
+-- Persistent counters for /metrics (migration 008-counters.sql): what
+-- several processes count into one database, bumped in the transaction
+-- that does the counted thing (src/store/store_counters.h names them).
+CREATE TABLE counters (
+	name TEXT NOT NULL,                  -- what: keys_added, mail_filtered ...
+	label TEXT NOT NULL,                 -- of what: a source, outcome, peer
+	value INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (name, label)
+) WITHOUT ROWID;
+
+INSERT INTO meta(name, value) VALUES ('schema_version', '8');

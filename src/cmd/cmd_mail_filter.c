@@ -13,7 +13,8 @@
  *                    keeps the message and tries again later
  * $SENDER (set by Postfix local(8)) empty means a null envelope sender.
  * With --dry-run a reply is written to standard output instead of the
- * outgoing queue (keys are still merged).
+ * outgoing queue (keys are still merged).  Each outcome (handled,
+ * ignored, refused, tempfail) is counted in the database for /metrics.
  */
 #include <config.h>
 
@@ -28,6 +29,7 @@
 #include "mail/mail_peers.h"
 #include "mail/mail_parse.h"
 #include "store/store.h"
+#include "store/store_counters.h"
 #include "util/buf.h"
 #include "util/log.h"
 
@@ -39,6 +41,43 @@ filter_status(enum pks_rc rc)
 	if (rc == PKS_ERR_PARSE || rc == PKS_ERR_TOOBIG)
 		return EX_DATAERR;
 	return EX_TEMPFAIL;
+}
+
+/* How long a tempfail's count may wait for the write lock (ms): the
+ * database is likely busy, and the MTA should not wait much longer. */
+#define TEMPFAIL_COUNT_WAIT_MS 250
+
+/* The outcome label of the mail_filtered counter. */
+static const char *
+outcome_label(int status, int ignored)
+{
+	if (status == EX_OK)
+		return ignored ? "ignored" : "handled";
+	return status == EX_DATAERR ? "refused" : "tempfail";
+}
+
+/*
+ * Count the outcome: one small write of its own after the work, so it
+ * never changes what the MTA is told.  A message turned away before
+ * the database was opened opens it for this.  A tempfail waits at most
+ * TEMPFAIL_COUNT_WAIT_MS for the lock, so one caused by a database
+ * locked for longer is usually not counted.
+ */
+static void
+count_outcome(
+    const struct pks_config *cfg, struct store **st, int status, int ignored)
+{
+	const char *label = outcome_label(status, ignored);
+	int wait_ms = cfg->busy_timeout_ms;
+
+	if (status == EX_TEMPFAIL && wait_ms > TEMPFAIL_COUNT_WAIT_MS)
+		wait_ms = TEMPFAIL_COUNT_WAIT_MS;
+	if (*st == NULL && cmd_open_store(cfg, 0, st) != EX_OK)
+		return;
+	if (store_counter_bump(*st, STORE_CTR_MAIL_FILTERED, label, wait_ms) !=
+	    PKS_OK)
+		log_info("mail: outcome %s not counted: %s", label,
+		    store_errmsg(*st));
 }
 
 static int
@@ -69,6 +108,7 @@ cmd_mail_filter(struct cmd_ctx *ctx)
 	enum pks_rc rc;
 	int dry_run;
 
+	memset(&mc, 0, sizeof(mc));
 	if (parse_args(ctx, &dry_run) != 0)
 		return EX_USAGE;
 	/* Refused as root: 75, so the MTA keeps the message. */
@@ -95,7 +135,6 @@ cmd_mail_filter(struct cmd_ctx *ctx)
 		rc = PKS_ERR_IO;
 		goto out;
 	}
-	memset(&mc, 0, sizeof(mc));
 	mc.cfg = cfg;
 	mc.st = st;
 	mc.env_sender = getenv("SENDER");
@@ -104,6 +143,7 @@ cmd_mail_filter(struct cmd_ctx *ctx)
 	mc.sync = sync;
 	rc = mail_handle(&mc, (const char *)in.data, in.len);
 out:
+	count_outcome(cfg, &st, filter_status(rc), mc.ignored);
 	store_close(st);
 	ingest_sync_free(sync);
 	buf_free(&in);

@@ -34,6 +34,7 @@
 /* Seconds a client is asked to wait after a 503. */
 #define HKP_RETRY_AFTER 5
 
+struct hkp_metrics;
 struct hkp_server;
 struct hkp_stream;
 
@@ -60,6 +61,9 @@ struct hkp_ctx {
 	const struct hkp_addr *client; /* for limits; NULL in tests */
 	const char *why;   /* reason of a failure (static, or why_buf) */
 	char why_buf[320]; /* a reason made for this request */
+	/* the client's address as text ("" when unknown): the peer's, or
+	 * X-Forwarded-For's behind a trusted proxy */
+	const char *client_ip;
 };
 
 /* A route's handler.  q is the parsed lookup (NULL for POST routes). */
@@ -76,6 +80,9 @@ enum pks_rc hkp_fail(struct hkp_ctx *ctx, enum pks_rc rc, const char *why);
  * passed on (with a reason set in ctx).
  */
 enum pks_rc hkp_ctx_store(struct hkp_ctx *ctx, struct store **out);
+
+/* The server's counters for /metrics (hkp_metrics.h).  Borrowed. */
+struct hkp_metrics *hkp_ctx_metrics(const struct hkp_ctx *ctx);
 
 /* The server's armored-key cache (NULL when turned off).  Borrowed. */
 struct hkp_cache *hkp_ctx_cache(const struct hkp_ctx *ctx);

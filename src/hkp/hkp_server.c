@@ -27,7 +27,9 @@
  * is out of tokens.  The client address is the peer's, or, when the
  * peer is a trusted proxy, the last address of X-Forwarded-For that is
  * not itself a trusted proxy.  Idle connections are MHD's: each worker
- * thread polls its connections, so idle ones hold no thread.
+ * thread polls its connections, so idle ones hold no thread.  Every
+ * answered request is counted for GET /metrics (hkp_metrics.h) when it
+ * completes: its op, status and time from its first callback.
  */
 #include <config.h>
 
@@ -50,8 +52,10 @@
 #include "hkp/hkp_guard.h"
 #include "hkp/hkp_hashquery.h"
 #include "hkp/hkp_int.h"
+#include "hkp/hkp_metrics.h"
 #include "hkp/hkp_pages.h"
 #include "hkp/hkp_server.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -84,6 +88,8 @@ struct hkp_server {
 	pthread_mutex_t lock;    /* guards stores */
 	struct store **stores;
 	size_t nstores;
+	/* request counts and the allow list of /metrics */
+	struct hkp_metrics *metrics;
 };
 
 enum body_kind { BODY_NONE, BODY_ADD, BODY_HASHQUERY };
@@ -106,6 +112,7 @@ static const struct route routes[] = {
 	{ "POST", "/pks/hashquery", -1, BODY_HASHQUERY, hkp_hashquery },
 	{ "GET", "/", -1, BODY_NONE, hkp_page_front },
 	{ "GET", HKP_STYLE_PATH, -1, BODY_NONE, hkp_page_style },
+	{ "GET", "/metrics", -1, BODY_NONE, hkp_metrics_page },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -123,6 +130,11 @@ struct hkp_req {
 	struct hkp_conn *conn;            /* the guard's record, or NULL */
 	struct hkp_addr client;           /* for the rate limits */
 	char client_ip[INET6_ADDRSTRLEN]; /* for logs */
+	/* for /metrics: the first callback's time (clock_us), the op
+	 * label, the status answered (0: none yet) */
+	int64_t t0_us;
+	enum hkp_mop mop;
+	int status;
 };
 
 enum pks_rc
@@ -137,6 +149,12 @@ struct hkp_cache *
 hkp_ctx_cache(const struct hkp_ctx *ctx)
 {
 	return ctx->srv->cache;
+}
+
+struct hkp_metrics *
+hkp_ctx_metrics(const struct hkp_ctx *ctx)
+{
+	return ctx->srv->metrics;
 }
 
 struct hkp_cache *
@@ -371,6 +389,8 @@ reply_queue(struct MHD_Connection *conn, struct hkp_req *req,
 		    r->status, len, ip);
 	ret = MHD_queue_response(conn, (unsigned)r->status, resp);
 	MHD_destroy_response(resp);
+	if (ret == MHD_YES)
+		req->status = r->status;
 	return ret;
 }
 
@@ -449,7 +469,7 @@ is_search(const struct hkp_query *q)
 }
 
 static enum pks_rc
-run_route(struct hkp_ctx *ctx, const struct hkp_req *req, struct hkp_reply *r)
+run_route(struct hkp_ctx *ctx, struct hkp_req *req, struct hkp_reply *r)
 {
 	const struct route *rt = req->route;
 	struct hkp_query q;
@@ -463,6 +483,7 @@ run_route(struct hkp_ctx *ctx, const struct hkp_req *req, struct hkp_reply *r)
 	rc = hkp_query_parse(ctx->args, &q, &err);
 	if (rc != PKS_OK)
 		return hkp_fail(ctx, rc, err.why);
+	req->mop = hkp_metrics_lookup_op(q.op);
 	rt = route_for_op(rt, q.op);
 	if (rt == NULL)
 		return hkp_fail(ctx, PKS_ERR_UNSUPPORTED, "op not implemented");
@@ -497,6 +518,7 @@ dispatch(struct hkp_server *srv, struct MHD_Connection *conn,
 	ctx.bodylen = req->body.len;
 	ctx.max_matches = srv->max_matches;
 	ctx.client = &req->client;
+	ctx.client_ip = req->client_ip;
 	reply_init(&r);
 	rc = run_route(&ctx, req, &r);
 	if (rc != PKS_OK) {
@@ -612,6 +634,8 @@ begin_request(struct hkp_server *srv, struct MHD_Connection *conn,
 
 	client_of(srv, conn, req);
 	req->route = route_find(url, method, &status);
+	req->mop =
+	    hkp_metrics_path_op(req->route != NULL ? req->route->path : NULL);
 	if (req->route == NULL)
 		return queue_error(conn, req, method, url, status,
 		    status == 404 ? "not found" : "method not allowed");
@@ -685,6 +709,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	if (req == NULL) {
 		req = xcalloc(1, sizeof(*req));
 		req->srv = srv;
+		req->t0_us = clock_us();
 		hkp_form_init(&req->args);
 		req->conn = conn_of(conn);
 		*req_cls = req;
@@ -717,6 +742,9 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	(void)toe;
 	if (req == NULL)
 		return;
+	if (req->status != 0)
+		hkp_metrics_observe(srv->metrics, req->mop, req->status,
+		    clock_us() - req->t0_us);
 	/* a kept-alive connection waits for its next header */
 	hkp_guard_phase(srv->guard, req->conn, HKP_PH_HEADER);
 	hkp_guard_release(srv->guard, req->reserved);
@@ -889,7 +917,9 @@ hkp_server_start(const struct pks_config *cfg,
 	srv->max_matches =
 	    cfg->max_matches ? cfg->max_matches : PKS_MAX_MATCHES_DEFAULT;
 	srv->cache = hkp_cache_new(cfg->armor_cache);
-	if (guard_start(cfg, &srv->guard) != PKS_OK) {
+	if (hkp_metrics_new(cfg, &srv->metrics) != PKS_OK ||
+	    guard_start(cfg, &srv->guard) != PKS_OK) {
+		hkp_metrics_free(srv->metrics);
 		hkp_cache_free(srv->cache);
 		free(srv);
 		return PKS_ERR_CONFIG;
@@ -937,6 +967,7 @@ hkp_server_stop(struct hkp_server *srv)
 	free(srv->stores);
 	hkp_cache_free(srv->cache);
 	hkp_guard_free(srv->guard);
+	hkp_metrics_free(srv->metrics);
 	pthread_key_delete(srv->tls);
 	pthread_mutex_destroy(&srv->lock);
 	free(srv);

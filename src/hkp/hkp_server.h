@@ -2,7 +2,8 @@
  * hkp_server.h: the HKP front end (libmicrohttpd).
  *
  * Serves GET /pks/lookup (get, index, vindex, hget, stats), POST
- * /pks/add and POST /pks/hashquery from a pool of worker threads, each
+ * /pks/add, POST /pks/hashquery and GET /metrics (hkp_metrics.h) from
+ * a pool of worker threads, each
  * with its own SQLite connection.  Routes are rows of a table
  * {method, path, op, handler}.  What one client may cost (connections,
  * deadlines, body memory, request rates) is bounded by the [server]

@@ -22,6 +22,7 @@
 #include "pgp/pgp_index.h"
 #include "pgp/pgp_key.h"
 #include "pgp/pgp_verify.h"
+#include "store/store_counters.h"
 #include "store/store_outbox.h"
 #include "store/store_ptree.h"
 #include "store/store_refused.h"
@@ -59,6 +60,24 @@ source_name(enum ingest_source src)
 		return "mail-add";
 	case INGEST_MAIL_INCREMENTAL:
 		return "mail-incremental";
+	case INGEST_RECON:
+		return "recon";
+	}
+	return "unknown";
+}
+
+/* The source label of the keys_added and keys_updated counters. */
+static const char *
+counter_source(enum ingest_source src)
+{
+	switch (src) {
+	case INGEST_HKP:
+		return "hkp";
+	case INGEST_IMPORT:
+		return "import";
+	case INGEST_MAIL_ADD:
+	case INGEST_MAIL_INCREMENTAL:
+		return "mail";
 	case INGEST_RECON:
 		return "recon";
 	}
@@ -689,11 +708,29 @@ run_free(struct ingest_run *run)
 	run->path = NULL;
 }
 
-/* Commit (or roll back on rc) and pass the counts on. */
+/* The persistent counters of what this transaction stored. */
+static enum pks_rc
+count_keys(struct ingest_run *run)
+{
+	const char *src = counter_source(run->src);
+	enum pks_rc rc = PKS_OK;
+
+	if (run->tally.nnew > 0)
+		rc = store_counter_add(run->st, STORE_CTR_KEYS_ADDED, src,
+		    (int64_t)run->tally.nnew);
+	if (rc == PKS_OK && run->tally.nupdated > 0)
+		rc = store_counter_add(run->st, STORE_CTR_KEYS_UPDATED, src,
+		    (int64_t)run->tally.nupdated);
+	return rc;
+}
+
+/* Count, commit (or roll back on rc) and pass the counts on. */
 static enum pks_rc
 run_finish(struct ingest_run *run, enum pks_rc rc, struct ingest_stats *stats)
 {
 	run_free(run);
+	if (rc == PKS_OK)
+		rc = count_keys(run);
 	if (rc == PKS_OK)
 		rc = store_commit(run->st);
 	if (rc != PKS_OK) {

@@ -8,7 +8,9 @@
  * indexes in one SQLite transaction.  A merge that adds nothing changes
  * nothing: no write, no new hash, no new timestamp.  The recon prefix
  * tree and the outgoing mail rows (outbox) are written in the same
- * transaction, so a key change and its incrementals are never apart.
+ * transaction, so a key change and its incrementals are never apart,
+ * and so are the persistent counters of keys added and updated per
+ * source (store_counters.h; both mail sources count as "mail").
  */
 #ifndef PKS_INGEST_H
 #define PKS_INGEST_H

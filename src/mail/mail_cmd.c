@@ -668,6 +668,7 @@ run_command(struct mail_ctx *ctx, const struct mail_msg *m,
 	if (noreply != NULL && c->kind != MAIL_CMD_ADD) {
 		log_info("mail: %s from %s ignored: no reply (%s)",
 		    mail_cmd_name(c->kind), rcpt, noreply);
+		ctx->ignored = 1;
 		return PKS_OK;
 	}
 	memset(&a, 0, sizeof(a));
@@ -696,15 +697,18 @@ user_command(
 	if ((why = bounce_reason(ctx, m)) != NULL) {
 		log_info("mail: ignored: %s (From: %s)", why,
 		    m->from != NULL ? m->from : "none");
+		ctx->ignored = 1;
 		return PKS_OK;
 	}
 	if (own_mail(ctx->cfg, m)) {
 		log_info("mail: ignored: our own mail (From: %s)", m->from);
+		ctx->ignored = 1;
 		return PKS_OK;
 	}
 	rcpt = m->reply_to != NULL ? m->reply_to : m->from;
 	if (rcpt == NULL) {
 		log_info("mail: ignored: no usable From or Reply-To address");
+		ctx->ignored = 1;
 		return PKS_OK;
 	}
 	if ((rc = noreply_reason(ctx, m, rcpt, &why)) != PKS_OK)
@@ -729,7 +733,8 @@ mail_handle(struct mail_ctx *ctx, const char *data, size_t len)
 	}
 	mail_cmd_parse(m->subject, &c);
 	if (c.kind == MAIL_CMD_INCREMENTAL)
-		rc = mail_incr_handle(ctx->cfg, ctx->st, ctx->sync, m);
+		rc = mail_incr_handle(
+		    ctx->cfg, ctx->st, ctx->sync, m, &ctx->ignored);
 	else
 		rc = user_command(ctx, m, &c);
 	mail_msg_free(m);

@@ -63,6 +63,9 @@ struct mail_ctx {
 	int dry_run;            /* replies to 'out', nothing queued */
 	FILE *out;
 	const struct ingest_sync *sync; /* mail sync list; NULL: none */
+	int ignored; /* out: set when the message was deliberately ignored
+		      * (bounce, robot, own mail, incremental not accepted,
+		      * a command not answered) rather than acted on */
 };
 
 /*

@@ -107,7 +107,7 @@ accepted(const struct pks_config *cfg, const struct ingest_sync *sync,
 
 enum pks_rc
 mail_incr_handle(const struct pks_config *cfg, struct store *st,
-    const struct ingest_sync *sync, const struct mail_msg *m)
+    const struct ingest_sync *sync, const struct mail_msg *m, int *ignored)
 {
 	struct ingest_stats stats;
 	struct ingest_origin origin;
@@ -118,8 +118,12 @@ mail_incr_handle(const struct pks_config *cfg, struct store *st,
 
 	memset(&origin, 0, sizeof(origin));
 	site = m->nsent > 0 ? m->sent[m->nsent - 1] : NULL;
-	if ((rc = accepted(cfg, sync, site, &ok)) != PKS_OK || !ok)
+	if ((rc = accepted(cfg, sync, site, &ok)) != PKS_OK)
 		return rc;
+	if (!ok) {
+		*ignored = 1;
+		return PKS_OK;
+	}
 	memset(&stats, 0, sizeof(stats));
 	origin.src = INGEST_MAIL_INCREMENTAL;
 	origin.sent = (const char *const *)m->sent;

@@ -41,10 +41,11 @@ enum pks_rc mail_ingest_keys(struct store *st,
  * adds is queued for the peers of sync (may be NULL: nothing queued)
  * not named in its X-KeyServer-Sent headers (ingest.h).  The sender is
  * judged against sync, or, when sync is NULL, against the peers file
- * read then.  Errors: transient ones from ingest or reading the peers
+ * read then.  *ignored is set to 1 when the policy turned it away (else
+ * left alone).  Errors: transient ones from ingest or reading the peers
  * file (PKS_ERR_IO).
  */
 enum pks_rc mail_incr_handle(const struct pks_config *cfg, struct store *st,
-    const struct ingest_sync *sync, const struct mail_msg *m);
+    const struct ingest_sync *sync, const struct mail_msg *m, int *ignored);
 
 #endif

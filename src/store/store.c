@@ -198,6 +198,12 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_TOMB_DEL] = "DELETE FROM tombstones WHERE fpr = ?1",
 	[STMT_TOMB_LIST] = "SELECT hex(fpr), created, reason FROM tombstones "
 			   "ORDER BY created, fpr",
+	/* Persistent counters (store_counters.c). */
+	[STMT_COUNTER_ADD] =
+	    "INSERT INTO counters(name, label, value) VALUES (?1, ?2, ?3) "
+	    "ON CONFLICT(name, label) DO UPDATE SET value = value + ?3",
+	[STMT_COUNTER_LIST] = "SELECT name, label, value FROM counters "
+			      "ORDER BY name, label LIMIT ?1",
 };
 
 enum pks_rc
@@ -623,7 +629,8 @@ store_open(const char *path, int flags, int busy_ms, struct store **out)
 		goto out;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_timeout(st->db, busy_ms > 0 ? busy_ms : 0);
+	st->busy_ms = busy_ms > 0 ? busy_ms : 0;
+	sqlite3_busy_timeout(st->db, st->busy_ms);
 	if ((rc = configure(st)) != PKS_OK)
 		goto out;
 	rc = schema_ready(st, !st->readonly && (flags & STORE_CREATE));

@@ -89,6 +89,8 @@ enum store_stmt {
 	STMT_TOMB_KEYID,
 	STMT_TOMB_DEL,
 	STMT_TOMB_LIST,
+	STMT_COUNTER_ADD,
+	STMT_COUNTER_LIST,
 	STMT_COUNT
 };
 
@@ -97,6 +99,7 @@ struct ptree_cache;
 struct store {
 	sqlite3 *db;
 	int readonly;
+	int busy_ms; /* the busy timeout it was opened with */
 	struct ptree_cache
 	    *pcache; /* tree nodes of this transaction, or NULL */
 	sqlite3_stmt *stmt[STMT_COUNT];

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/store_counters.h"
 #include "store/store_int.h"
 #include "store/store_ptree.h"
 #include "util/log.h"
@@ -721,6 +722,22 @@ static const char peer_list_sql[] =
     "role, ok_last, ok_role, ok_keys_in, ok_keys_out, ok_fetched "
     "FROM recon_peers ORDER BY peer";
 
+/* The persistent counters of one session (store_counters.h). */
+static enum pks_rc
+count_session(struct store *st, const struct store_recon_peer *p)
+{
+	enum pks_rc rc;
+
+	rc = store_counter_add(st,
+	    strcmp(p->result, "ok") == 0 ? STORE_CTR_RECON_OK
+					 : STORE_CTR_RECON_FAILED,
+	    p->peer, 1);
+	if (rc == PKS_OK && p->fetched > 0)
+		rc = store_counter_add(
+		    st, STORE_CTR_RECON_FETCHED, p->peer, p->fetched);
+	return rc;
+}
+
 enum pks_rc
 store_recon_peer_set(struct store *st, const struct store_recon_peer *p)
 {
@@ -745,6 +762,8 @@ store_recon_peer_set(struct store *st, const struct store_recon_peer *p)
 	if ((r = sqlite3_step(s)) != SQLITE_DONE)
 		rc = store_fail(st, r);
 	else
+		rc = count_session(st, p);
+	if (rc == PKS_OK)
 		rc = store_commit(st);
 out:
 	sqlite3_finalize(s);

@@ -90,8 +90,10 @@ struct store_recon_peer {
 
 /* Record one session: insert or update the peer's row and count the
  * session; when p->result is "ok" the ok_* columns take this session's
- * time and counts too, otherwise they keep the last good session.
- * Runs its own short write transaction. */
+ * time and counts too, otherwise they keep the last good session.  The
+ * persistent counters (store_counters.h) of sessions per peer and
+ * result and of keys fetched per peer grow with it.  Runs its own
+ * short write transaction. */
 enum pks_rc store_recon_peer_set(
     struct store *st, const struct store_recon_peer *p);
 

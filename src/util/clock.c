@@ -1,5 +1,6 @@
 /*
- * clock.c: the monotonic clock in milliseconds (clock.h).
+ * clock.c: the monotonic clock in milliseconds and microseconds
+ * (clock.h).
  */
 #include <config.h>
 
@@ -14,4 +15,13 @@ clock_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+clock_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }

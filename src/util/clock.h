@@ -10,4 +10,7 @@
 /* Milliseconds of CLOCK_MONOTONIC: only differences mean anything. */
 int64_t clock_ms(void);
 
+/* The same in microseconds (latencies). */
+int64_t clock_us(void);
+
 #endif

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/cidr.h"
 #include "util/config.h"
 #include "util/limits.h"
 #include "util/xalloc.h"
@@ -30,7 +31,7 @@
 #define PKS_DATADIR "/usr/share/pksync"
 #endif
 
-enum ctype { CT_STR, CT_PATH, CT_INT, CT_SIZE, CT_LEVEL };
+enum ctype { CT_STR, CT_PATH, CT_INT, CT_SIZE, CT_LEVEL, CT_BOOL };
 
 struct citem {
 	const char *section;
@@ -81,6 +82,9 @@ static const struct citem items[] = {
 	    1000000 },
 	{ "server", "trusted_proxies", CT_STR, F(trusted_proxies), "", 0, 0 },
 	{ "server", "user", CT_STR, F(user), "", 0, 0 },
+	{ "server", "metrics", CT_BOOL, F(metrics), "yes", 0, 1 },
+	{ "server", "metrics_allow", CT_STR, F(metrics_allow),
+	    "127.0.0.0/8 ::1", 0, 0 },
 	{ "mail", "this_site", CT_STR, F(this_site), NULL, 0, 0 },
 	{ "mail", "maintainer", CT_STR, F(maintainer), NULL, 0, 0 },
 	{ "mail", "relay", CT_STR, F(relay), "127.0.0.1:25", 0, 0 },
@@ -215,6 +219,23 @@ set_level(struct cparse *p, int *slot, const char *v)
 	return perr(p, "log_level must be warning, info or debug", v);
 }
 
+/* yes/no, true/false, on/off or 1/0. */
+static enum pks_rc
+set_bool(struct cparse *p, int *slot, const char *name, const char *v)
+{
+	static const char *yes[] = { "yes", "true", "on", "1" };
+	static const char *no[] = { "no", "false", "off", "0" };
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (strcmp(v, yes[i]) == 0 || strcmp(v, no[i]) == 0) {
+			*slot = strcmp(v, yes[i]) == 0;
+			return PKS_OK;
+		}
+	}
+	return perr(p, "value must be yes or no", name);
+}
+
 static enum pks_rc
 set_value(struct cparse *p, struct pks_config *cfg, const struct citem *it,
     const char *v)
@@ -231,6 +252,9 @@ set_value(struct cparse *p, struct pks_config *cfg, const struct citem *it,
 		return PKS_OK;
 	case CT_LEVEL:
 		return set_level(p, (int *)(void *)((char *)cfg + it->off), v);
+	case CT_BOOL:
+		return set_bool(
+		    p, (int *)(void *)((char *)cfg + it->off), it->name, v);
 	case CT_INT:
 	case CT_SIZE:
 		if (parse_num(v, it->min, it->max, &n) != PKS_OK)
@@ -383,6 +407,22 @@ check_ips(struct cparse *p, const char *s)
 		s += strspn(s, ", \t");
 	}
 	return PKS_OK;
+}
+
+/* metrics_allow: IP networks (util/cidr.h). */
+static enum pks_rc
+check_networks(struct cparse *p, const char *s)
+{
+	struct pks_err err = { 0, NULL };
+	struct cidr_list l;
+	size_t idx;
+
+	if (cidr_list_parse(s, &l, &err) == PKS_OK)
+		return PKS_OK;
+	if (find_item("server", "metrics_allow", &idx) != NULL &&
+	    p->seen[idx] != 0)
+		p->line = p->seen[idx];
+	return perr(p, "metrics_allow must list IP networks", err.why);
 }
 
 /* RFC 5322 atext (letters, digits and these), for local parts. */
@@ -562,6 +602,8 @@ finish(struct cparse *p, struct pks_config *cfg)
 		return perr(p,
 		    "reply_per_address cannot be more than reply_budget", NULL);
 	if (check_ips(p, cfg->trusted_proxies) != PKS_OK)
+		return PKS_ERR_CONFIG;
+	if (check_networks(p, cfg->metrics_allow) != PKS_OK)
 		return PKS_ERR_CONFIG;
 	key_limits.max_bytes = cfg->key_max_bytes;
 	key_limits.max_packets = cfg->key_max_packets;

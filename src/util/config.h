@@ -47,6 +47,10 @@ struct pks_config {
 	int search_per_minute;  /* word and e-mail searches per address */
 	char *trusted_proxies;  /* IPs whose X-Forwarded-For is believed */
 	char *user; /* started as root: become this user ("": refuse) */
+	/* GET /metrics answered (else 404), to clients in metrics_allow
+	 * (networks, util/cidr.h) */
+	int metrics;
+	char *metrics_allow;
 
 	/* [mail] */
 	char *this_site;       /* a bare address (display name dropped) */

@@ -55,5 +55,7 @@ void pks_key_limits_set(const struct pks_key_limits *l);
 #define PKS_MAX_RECON_MSG (16u * 1024 * 1024)
 /* One incoming mail message. */
 #define PKS_MAX_MAIL (10u * 1024 * 1024)
+/* Networks in one access list ([server] metrics_allow). */
+#define PKS_MAX_CIDRS 64u
 
 #endif

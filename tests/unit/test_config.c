@@ -118,6 +118,31 @@ test_errors(void)
 	expect_error("[server]\njust words\n", "key = value");
 }
 
+/* metrics: a yes/no switch and an allow list of networks. */
+static void
+test_metrics(void)
+{
+	struct pks_config *cfg = NULL;
+	char *msg = NULL;
+
+	CHECK(config_load(write_conf(""), &cfg, &msg) == PKS_OK);
+	CHECK(cfg != NULL && cfg->metrics == 1 &&
+	    strcmp(cfg->metrics_allow, "127.0.0.0/8 ::1") == 0);
+	config_free(cfg);
+	free(msg);
+	CHECK(config_load(write_conf("[server]\nmetrics = no\n"
+				     "metrics_allow = 10.0.0.0/8, fd00::/8\n"),
+	    &cfg, &msg) == PKS_OK);
+	CHECK(cfg != NULL && cfg->metrics == 0);
+	config_free(cfg);
+	free(msg);
+	expect_error("[server]\nmetrics = maybe\n", ":2: value must be yes or no");
+	expect_error("[server]\nmetrics_allow = 10.0.0.0/33\n",
+	    ":2: metrics_allow must list IP networks: bad prefix length");
+	expect_error("[server]\nmetrics_allow = example.org\nhostname = x\n",
+	    ":2: metrics_allow must list IP networks: not an IP address");
+}
+
 /* maintainer and this_site: validated when read, display names kept. */
 static void
 test_addresses(void)
@@ -202,6 +227,7 @@ main(void)
 	RUN(test_values_and_paths);
 	RUN(test_errors);
 	RUN(test_addresses);
+	RUN(test_metrics);
 	RUN(test_missing_file);
 	RUN(test_hostport);
 	unlink(write_conf(""));

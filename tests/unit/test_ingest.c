@@ -18,6 +18,7 @@
 #include "pgp/pgp_key.h"
 #include "pgp/pgp_packet.h"
 #include "store/store.h"
+#include "store/store_counters.h"
 #include "store/store_ptree.h"
 #include "util/buf.h"
 #include "util/limits.h"
@@ -387,6 +388,65 @@ test_busy_rolls_back(void)
 	store_close(slow);
 }
 
+/* The value of counter (name, label), or -1 when it was never bumped. */
+static int64_t
+counter(struct store *st, const char *name, const char *label)
+{
+	struct store_counter *c = NULL;
+	int64_t v = -1;
+	size_t i, n = 0;
+
+	if (store_counter_list(st, 1000, &c, &n) != PKS_OK)
+		return -2;
+	for (i = 0; i < n; i++)
+		if (strcmp(c[i].name, name) == 0 &&
+		    strcmp(c[i].label, label) == 0)
+			v = c[i].value;
+	free(c);
+	return v;
+}
+
+/* keys_added and keys_updated grow per source with what is stored;
+ * an unchanged key counts nothing. */
+static void
+test_counts_per_source(void)
+{
+	static const struct ingest_origin o_recon = { INGEST_RECON, NULL, 0,
+		NULL };
+	struct store *st = fresh_store();
+	size_t plen = 0, i, j;
+
+	CHECK(st != NULL);
+	for (i = 0; i < NKEYS && plen == 0; i++)
+		plen = partial_len(i);
+	CHECK(plen > 0);
+	if (st == NULL || plen == 0) {
+		store_close(st);
+		return;
+	}
+	i--;
+	j = (i + 1) % NKEYS;
+	CHECK(ingest_keyring(st, &o_hkp, ring + koff[i], plen, NULL, NULL,
+	    NULL) == PKS_OK);
+	CHECK(ingest_keyring(st, &o_hkp, ring + koff[i], klen[i], NULL, NULL,
+	    NULL) == PKS_OK);
+	CHECK(ingest_keyring(st, &o_hkp, ring + koff[i], klen[i], NULL, NULL,
+	    NULL) == PKS_OK);
+	CHECK(ingest_keyring(st, &o_mail_incremental, ring + koff[j], klen[j],
+	    NULL, NULL, NULL) == PKS_OK);
+	CHECK(ingest_keyring(st, &o_import, ring, koff[NKEYS - 1] +
+	    klen[NKEYS - 1], NULL, NULL, NULL) == PKS_OK);
+	CHECK(ingest_keyring(st, &o_recon, ring + koff[j], klen[j], NULL,
+	    NULL, NULL) == PKS_OK);
+	CHECK(counter(st, STORE_CTR_KEYS_ADDED, "hkp") == 1);
+	CHECK(counter(st, STORE_CTR_KEYS_UPDATED, "hkp") == 1);
+	CHECK(counter(st, STORE_CTR_KEYS_ADDED, "mail") == 1);
+	CHECK(counter(st, STORE_CTR_KEYS_ADDED, "import") == NKEYS - 2);
+	CHECK(counter(st, STORE_CTR_KEYS_UPDATED, "import") == -1);
+	CHECK(counter(st, STORE_CTR_KEYS_ADDED, "recon") == -1);
+	store_close(st);
+}
+
 static void
 count_problem(void *arg, const char *what)
 {
@@ -467,6 +527,7 @@ main(void)
 	RUN(test_refused);
 	RUN(test_busy_rolls_back);
 	RUN(test_tree_follows_keys);
+	RUN(test_counts_per_source);
 	remove_db();
 	rmdir(dir);
 	free(ring);

@@ -15,7 +15,9 @@
 
 #include "tap.h"
 #include "store/store.h"
+#include "store/store_counters.h"
 #include "store/store_int.h"
+#include "store/store_ptree.h"
 #include "util/limits.h"
 
 static char dir[64];
@@ -780,6 +782,89 @@ test_check(void)
 	store_close(st);
 }
 
+/* The value of counter (name, label) in st, or -1 when absent. */
+static int64_t
+counter(struct store *st, const char *name, const char *label)
+{
+	struct store_counter *c = NULL;
+	int64_t v = -1;
+	size_t i, n = 0;
+
+	if (store_counter_list(st, 1000, &c, &n) != PKS_OK)
+		return -2;
+	for (i = 0; i < n; i++)
+		if (strcmp(c[i].name, name) == 0 &&
+		    strcmp(c[i].label, label) == 0)
+			v = c[i].value;
+	free(c);
+	return v;
+}
+
+/* Counters go with their transaction; a bump is its own. */
+static void
+test_counters(void)
+{
+	struct store *st = fresh_store(), *other = NULL;
+	struct store_counter *c = NULL;
+	size_t n = 0;
+
+	CHECK(st != NULL);
+	if (st == NULL)
+		return;
+	CHECK(store_begin(st) == PKS_OK);
+	CHECK(store_counter_add(st, "keys_added", "hkp", 7) == PKS_OK);
+	store_rollback(st);
+	CHECK(counter(st, "keys_added", "hkp") == -1);
+	CHECK(store_begin(st) == PKS_OK);
+	CHECK(store_counter_add(st, "keys_added", "hkp", 3) == PKS_OK);
+	CHECK(store_counter_add(st, "keys_added", "hkp", 2) == PKS_OK);
+	CHECK(store_counter_add(st, "keys_added", "import", 1) == PKS_OK);
+	CHECK(store_commit(st) == PKS_OK);
+	CHECK(counter(st, "keys_added", "hkp") == 5);
+	CHECK(store_counter_bump(st, "mail_filtered", "handled", 100) ==
+	    PKS_OK);
+	CHECK(counter(st, "mail_filtered", "handled") == 1);
+	/* ordered by name and label, at most max rows */
+	CHECK(store_counter_list(st, 2, &c, &n) == PKS_OK && n == 2);
+	CHECK(n == 2 && strcmp(c[0].label, "hkp") == 0 &&
+	    strcmp(c[1].label, "import") == 0);
+	free(c);
+	/* another writer holds the lock: the bump gives up, counts nothing */
+	CHECK(store_open(dbpath, 0, 1000, &other) == PKS_OK);
+	CHECK(other != NULL && store_begin(other) == PKS_OK);
+	CHECK(store_counter_bump(st, "mail_filtered", "tempfail", 50) ==
+	    PKS_ERR_BUSY);
+	store_rollback(other);
+	store_close(other);
+	CHECK(counter(st, "mail_filtered", "tempfail") == -1);
+	store_close(st);
+}
+
+/* A recon session's record counts the session and the keys fetched. */
+static void
+test_recon_counters(void)
+{
+	struct store *st = fresh_store();
+	struct store_recon_peer p;
+
+	CHECK(st != NULL);
+	if (st == NULL)
+		return;
+	memset(&p, 0, sizeof(p));
+	snprintf(p.peer, sizeof(p.peer), "127.0.0.1 11370");
+	snprintf(p.result, sizeof(p.result), "ok");
+	p.fetched = 4;
+	CHECK(store_recon_peer_set(st, &p) == PKS_OK);
+	CHECK(store_recon_peer_set(st, &p) == PKS_OK);
+	snprintf(p.result, sizeof(p.result), "failed: timeout");
+	p.fetched = 0;
+	CHECK(store_recon_peer_set(st, &p) == PKS_OK);
+	CHECK(counter(st, STORE_CTR_RECON_OK, "127.0.0.1 11370") == 2);
+	CHECK(counter(st, STORE_CTR_RECON_FAILED, "127.0.0.1 11370") == 1);
+	CHECK(counter(st, STORE_CTR_RECON_FETCHED, "127.0.0.1 11370") == 8);
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -805,6 +890,8 @@ main(void)
 	RUN(test_busy);
 	RUN(test_foreach);
 	RUN(test_check);
+	RUN(test_counters);
+	RUN(test_recon_counters);
 	remove_db();
 	rmdir(dir);
 	return tap_done();

@@ -1,7 +1,7 @@
 /*
  * test_util.c: unit tests of src/util: result tables, buffers, UTC
- * text, the escaping of log lines and the service-manager
- * notification.
+ * text, the escaping of log lines, the service-manager notification
+ * and IP network lists.
  */
 #include <config.h>
 
@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sysexits.h>
@@ -16,6 +17,7 @@
 
 #include "tap.h"
 #include "util/buf.h"
+#include "util/cidr.h"
 #include "util/log.h"
 #include "util/notify.h"
 #include "util/rc.h"
@@ -188,6 +190,70 @@ test_notify(void)
 	unsetenv("NOTIFY_SOCKET");
 }
 
+/* addr as 16 bytes (IPv4 mapped), for cidr_list_match. */
+static void
+addr16(const char *text, uint8_t out[16])
+{
+	uint8_t a4[4];
+
+	memset(out, 0, 16);
+	if (inet_pton(AF_INET, text, a4) == 1) {
+		out[10] = out[11] = 0xff;
+		memcpy(out + 12, a4, 4);
+	} else if (inet_pton(AF_INET6, text, out) != 1) {
+		memset(out, 0xee, 16);
+	}
+}
+
+static int
+cidr_has(const struct cidr_list *l, const char *text)
+{
+	uint8_t a[16];
+
+	addr16(text, a);
+	return cidr_list_match(l, a);
+}
+
+static void
+test_cidr(void)
+{
+	struct pks_err err = { 0, NULL };
+	struct cidr_list l;
+	struct buf many;
+	size_t i;
+
+	CHECK(cidr_list_parse("127.0.0.0/8 ::1, 192.0.2.77/24\t2001:db8::/33",
+	    &l, &err) == PKS_OK && l.n == 4);
+	CHECK(cidr_has(&l, "127.1.2.3") && cidr_has(&l, "::1"));
+	CHECK(!cidr_has(&l, "128.0.0.1") && !cidr_has(&l, "::2"));
+	/* host bits of 192.0.2.77/24 are ignored */
+	CHECK(cidr_has(&l, "192.0.2.1") && !cidr_has(&l, "192.0.3.1"));
+	CHECK(cidr_has(&l, "2001:db8:7fff::1") && !cidr_has(&l, "2001:db8:8000::1"));
+	/* an IPv4 network is not an IPv6 one of the same bits */
+	CHECK(!cidr_has(&l, "7f00::1"));
+	CHECK(cidr_list_parse("0.0.0.0/0", &l, &err) == PKS_OK);
+	CHECK(cidr_has(&l, "10.0.0.1") && !cidr_has(&l, "2001:db8::1"));
+	CHECK(cidr_list_parse("::/0", &l, &err) == PKS_OK);
+	CHECK(cidr_has(&l, "10.0.0.1") && cidr_has(&l, "2001:db8::1"));
+	CHECK(cidr_list_parse("", &l, &err) == PKS_OK && l.n == 0);
+	CHECK(!cidr_has(&l, "127.0.0.1"));
+	CHECK(cidr_list_parse("::1 10.0.0.0/33", &l, &err) == PKS_ERR_PARSE);
+	CHECK(err.off == 4 && err.why != NULL &&
+	    strstr(err.why, "prefix length") != NULL);
+	CHECK(cidr_list_parse("10.0.0.0/", &l, &err) == PKS_ERR_PARSE);
+	CHECK(cidr_list_parse("10.0.0.0/+8", &l, &err) == PKS_ERR_PARSE);
+	CHECK(cidr_list_parse("::/129", &l, &err) == PKS_ERR_PARSE);
+	CHECK(cidr_list_parse("localhost", &l, &err) == PKS_ERR_PARSE &&
+	    err.off == 0);
+	CHECK(cidr_list_parse("1.2.3.4/8/8", &l, &err) == PKS_ERR_PARSE);
+	buf_init(&many, 4096);
+	for (i = 0; i <= PKS_MAX_CIDRS; i++)
+		CHECK(buf_printf(&many, "10.0.0.%zu ", i % 256) == PKS_OK);
+	CHECK(cidr_list_parse((const char *)many.data, &l, &err) ==
+	    PKS_ERR_TOOBIG);
+	buf_free(&many);
+}
+
 int
 main(void)
 {
@@ -198,5 +264,6 @@ main(void)
 	RUN(test_buf_be32);
 	RUN(test_utc_text);
 	RUN(test_notify);
+	RUN(test_cidr);
 	return tap_done();
 }

@@ -1,0 +1,94 @@
+/*
+ * store_counters.c: the counters table (sql/008-counters.sql): one
+ * UPSERT per bump, a walk for /metrics.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_counters.h"
+#include "store/store_int.h"
+#include "util/xalloc.h"
+
+enum pks_rc
+store_counter_add(
+    struct store *st, const char *name, const char *label, int64_t n)
+{
+	sqlite3_stmt *s = NULL;
+	enum pks_rc rc;
+
+	if ((rc = store_stmt_get(st, STMT_COUNTER_ADD, &s)) != PKS_OK)
+		return rc;
+	if (sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 2, label, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 3, n) != SQLITE_OK) {
+		rc = store_fail(st, sqlite3_errcode(st->db));
+		store_stmt_done(s);
+		return rc;
+	}
+	return store_stmt_run(st, s);
+}
+
+enum pks_rc
+store_counter_bump(
+    struct store *st, const char *name, const char *label, int wait_ms)
+{
+	enum pks_rc rc;
+
+	sqlite3_busy_timeout(st->db, wait_ms > 0 ? wait_ms : 0);
+	rc = store_begin(st);
+	if (rc == PKS_OK)
+		rc = store_counter_add(st, name, label, 1);
+	if (rc == PKS_OK)
+		rc = store_commit(st);
+	if (rc != PKS_OK)
+		store_rollback(st);
+	sqlite3_busy_timeout(st->db, st->busy_ms);
+	return rc;
+}
+
+static void
+counter_from_row(sqlite3_stmt *s, struct store_counter *c)
+{
+	const unsigned char *t;
+
+	memset(c, 0, sizeof(*c));
+	t = sqlite3_column_text(s, 0);
+	snprintf(c->name, sizeof(c->name), "%s", t ? (const char *)t : "");
+	t = sqlite3_column_text(s, 1);
+	snprintf(c->label, sizeof(c->label), "%s", t ? (const char *)t : "");
+	c->value = sqlite3_column_int64(s, 2);
+}
+
+enum pks_rc
+store_counter_list(
+    struct store *st, size_t max, struct store_counter **out, size_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	size_t cap = 0;
+	enum pks_rc rc;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = store_stmt_get(st, STMT_COUNTER_LIST, &s)) != PKS_OK)
+		return rc;
+	r = sqlite3_bind_int64(s, 1, (int64_t)max);
+	while (r == SQLITE_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 32;
+			*out = xreallocarray(*out, cap, sizeof(**out));
+		}
+		counter_from_row(s, &(*out)[(*n)++]);
+		r = SQLITE_OK;
+	}
+	store_stmt_done(s);
+	if (r == SQLITE_DONE)
+		return PKS_OK;
+	free(*out);
+	*out = NULL;
+	*n = 0;
+	return store_fail(st, r);
+}
