@@ -108,7 +108,7 @@ static const struct citem items[] = {
 	    0, 0 },
 	{ "recon", "gossip_interval", CT_INT, F(gossip_interval), "60", 1,
 	    86400 },
-	{ "recon", "fetch_delay", CT_INT, F(recon_fetch_delay), "10", 0, 3600 },
+	{ "recon", "fetch_delay", CT_INT, F(recon_fetch_delay), "0", 0, 3600 },
 	{ "recon", "fetch_timeout", CT_INT, F(recon_fetch_timeout), "180", 1,
 	    3600 },
 	{ "recon", "config_timeout", CT_INT, F(recon_config_timeout), "45", 1,
