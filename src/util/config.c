@@ -111,7 +111,7 @@ static const struct citem items[] = {
 	{ "recon", "fetch_delay", CT_INT, F(recon_fetch_delay), "0", 0, 3600 },
 	{ "recon", "fetch_timeout", CT_INT, F(recon_fetch_timeout), "180", 1,
 	    3600 },
-	{ "recon", "config_timeout", CT_INT, F(recon_config_timeout), "45", 1,
+	{ "recon", "config_timeout", CT_INT, F(recon_config_timeout), "10", 1,
 	    3600 },
 	{ "recon", "read_timeout", CT_INT, F(recon_read_timeout), "300", 1,
 	    86400 },
