@@ -458,9 +458,10 @@ session(struct recon_gossip *g, int fd, enum recon_role role, const char *name,
 	    (long long)(clock_ms() - t0));
 	/* SKS's responder waits 10 s before it fetches (reconserver.ml,
 	 * recon_handler: "Unix.gettimeofday () +. 10.0", there since SKS's
-	 * first import in 2008, with no comment); its initiator fetches at
-	 * once.  The wait staggers two single-threaded "sks db" processes
-	 * that would otherwise serve each other's hashquery while merging;
+	 * first import in 2008, with no comment or setting); its initiator
+	 * fetches at once.  All the wait does there, as far as the source
+	 * shows, is stagger two single-threaded "sks db" processes that
+	 * would otherwise serve each other's hashquery while merging, and
 	 * SKS refuses recon all that time (gossip_disabled).  pksync
 	 * serves hashquery while it merges, so fetch_delay defaults to 0. */
 	if (role != RECON_RESPONDER || res.nlack == 0 ||
