@@ -1,12 +1,12 @@
 #!/bin/bash
 # recon.sh: SKS reconciliation benchmark, in one run on the same key sets:
-# time, messages and bytes to reconcile N synthetic keys with D
-# differences (D/2 keys only on each side) for pksync-SKS, pksync-pksync
-# and SKS-SKS; then the merge throughput of fetched keys while wrk loads
-# the same pksync's HKP.  See bench/README ("recon.sh").
+# convergence time, messages and bytes to reconcile N synthetic keys with
+# D differences (D/2 keys only on each side) for pksync-pksync, SKS-SKS
+# and the mixed pairs; then the merge throughput of fetched keys while
+# wrk loads the same pksync's HKP.  See bench/README ("recon.sh").
 #
-#   bench/recon.sh [--keys "10000 100000"] [--diffs "10 100 1000"]
-#                  [--pairs "pks-sks pks-pks pks-pks0 sks-sks"]
+#   bench/recon.sh [--keys "10000"] [--diffs "100 1000"]
+#                  [--pairs "pks-pks sks-sks pks-sks sks-pks"]
 #                  [--merge-keys N] [--merge-secs S] [--no-merge]
 #                  [--keep] [--work DIR]
 #
@@ -20,9 +20,9 @@ ROOT=$(dirname "$BENCH")
 . "$ROOT/tests/lib/pksync.sh"
 TOOLS=$ROOT/tests/tools
 
-SIZES="10000 100000"
-DIFFS="10 100 1000"
-PAIRS="pks-sks pks-pks pks-pks0 sks-sks"
+SIZES="10000"
+DIFFS="100 1000"
+PAIRS="pks-pks sks-sks pks-sks sks-pks"
 MERGE_KEYS=10000
 MERGE_SECS=5
 MERGE=1
@@ -117,14 +117,14 @@ gen_keys() {
 
 # ---- the peers ----
 
-# pks_peer DIR N D SIDE RECON_PORT PEER_PORT GOSSIP FETCH_DELAY
+# pks_peer DIR N D SIDE RECON_PORT PEER_PORT GOSSIP [FETCH_DELAY]
 pks_peer() {
 	local dir=$1 k=$W/k$2
 	pks_setup "$dir" "$5" "$6" >/dev/null || return 1
 	cp "$k"/tmpl/data/pksync.db* "$dir/data/" && pks_user_dir "$dir" ||
 		return 1
 	sed -i "s/^gossip_interval = .*/gossip_interval = $7/" "$dir/pksync.conf"
-	echo "fetch_delay = $8" >>"$dir/pksync.conf"
+	[ -z "$8" ] || echo "fetch_delay = $8" >>"$dir/pksync.conf"
 	pks "$dir" import -q "$k/$4_$3.gpg" >"$dir/import.log" 2>&1 &&
 		pks_start "$dir" >/dev/null
 }
@@ -170,15 +170,16 @@ for l in open(sys.argv[1]):
 # one N D PAIR: one reconciliation, a row of the table
 one() {
 	local n=$1 d=$2 pair=$3 dir k ra rb pp ha hb t0 tdone fi fo bi bo
-	local now line i ok=0 kind_a kind_b gossip delay=10
+	local now line i ok=0 kind_a kind_b gossip delay=
 	dir=$W/r-$n-$d-$pair
 	k=$W/k$n
 	mkdir -p "$dir"
 	ra=$(free_port); rb=$(free_port); pp=$(free_port)
 	case $pair in
 	pks-sks) kind_a=pks; kind_b=sks ;;
+	sks-pks) kind_a=sks; kind_b=pks ;;
 	pks-pks) kind_a=pks; kind_b=pks ;;
-	pks-pks0) kind_a=pks; kind_b=pks; delay=0 ;;
+	pks-pks10) kind_a=pks; kind_b=pks; delay=10 ;;
 	sks-sks) kind_a=sks; kind_b=sks ;;
 	*) die "unknown pair $pair" ;;
 	esac
@@ -320,9 +321,9 @@ report() {
 	echo "pksync: $PKSYNC"
 	echo
 	echo "pair: initiator-responder (A connects through a logging proxy to B)."
-	echo "pks-pks0: pksync-pksync with [recon] fetch_delay = 0; every other"
-	echo "row waits as SKS does (responder fetches 10 s after the session)."
-	echo "recon ms: connect to Done; total s: connect until both sides"
+	echo "pksync responders fetch at once (fetch_delay 0, the default; pks-pks10:"
+	echo "fetch_delay = 10, as SKS); an SKS responder fetches 10 s after the session."
+	echo "recon ms: connect to Done; total s (the convergence time): connect until both sides"
 	echo "serve every key of the other side (op=hashquery polled every 0.2 s)."
 	echo "msgs/bytes: recon frames (incl. Config and verdicts) and bytes,"
 	echo "A->B (initiator) and B->A (responder); the HTTP key fetch is not counted."

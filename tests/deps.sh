@@ -10,7 +10,7 @@ libgmime-3.0-dev libesmtp-dev debian-keyring curl"
 test="gnupg dirmngr clang libclang-rt-14-dev sks python3-aiosmtpd
 wrk nginx-light onak time postfix pmccabe clang-format-14 mandoc
 debhelper lintian systemd adduser chromium chromium-driver python3-selenium
-tidy openssl prometheus"
+tidy openssl prometheus haproxy"
 want=$build
 [ "${1:-}" = "--demo" ] || want="$build $test"
 

@@ -2,12 +2,19 @@
  * recon_gossip.c: the recon thread of "pksync serve": listener,
  * membership, partner choice, sessions, fetching, peer status.
  *
- * Sessions and fetches run in one thread, so there is never more than
- * one session.  While that thread is busy, a second thread accepts
- * whoever connects and refuses them at once (our Config, then a
- * "failed" verdict saying we are busy) instead of leaving them in the
- * listen backlog.  Member names are resolved when the membership file
- * is (re)loaded, and again hourly, never per connection.
+ * Sessions and fetches run in one thread (the recon thread), so there
+ * is never more than one session.  A second thread, the acceptor, is
+ * the only one that accepts: when the recon thread is idle it marks it
+ * busy and hands the connection over (a byte on a pipe); when it is
+ * busy, in a session, a fetch or an outgoing connect, the acceptor
+ * refuses at once (our Config, then a "failed" verdict saying we are
+ * busy, as SKS words its refusals).  The recon thread marks itself busy
+ * before it connects out.  So an incoming peer never waits behind an
+ * outgoing session, and two peers that connect to each other at the
+ * same moment both hear "busy" at once instead of each waiting for the
+ * other's Config: each then retries a few times, 1-3 s apart at random,
+ * which breaks the tie.  Member names are resolved when the membership
+ * file is (re)loaded, and again hourly, never per connection.
  * recon_gossip_stop() wakes both threads through a pipe and shuts the
  * socket of a running session down, so it ends at once.
  */
@@ -42,6 +49,11 @@
 #define RESOLVE_EVERY_MS (3600 * 1000)
 /* How long a refused peer gets to read the refusal. */
 #define REFUSE_LINGER_MS 2000
+/* After a peer turned us away as busy: this many quick retries, each
+ * 1 s + up to BUSY_RETRY_JITTER_MS later (never later than the regular
+ * gossip), before the regular interval again. */
+#define BUSY_RETRIES 3
+#define BUSY_RETRY_JITTER_MS 2000
 
 struct member_addrs {
 	struct sockaddr_storage a[MEMBER_ADDRS];
@@ -55,14 +67,18 @@ struct recon_gossip {
 	char *host;    /* our listen host (bind address) */
 	uint16_t port; /* our listen port */
 	int lfd;
-	int wake[2]; /* stop pipe */
+	int wake[2];    /* stop pipe */
+	int handoff[2]; /* acceptor -> recon thread: in_fd is set */
 	pthread_t th;
-	pthread_t refuser;
-	int refuser_started;
+	pthread_t acceptor;
+	int acceptor_started;
 	pthread_mutex_t mu;
 	int active_fd; /* running session, or -1 */
 	int stopping;
-	int busy; /* in a session or a fetch: the refuser answers */
+	int busy;  /* connecting, in a session or a fetch: refuse */
+	int in_fd; /* accepted connection handed over, or -1 */
+	struct sockaddr_storage in_peer;
+	socklen_t in_plen;
 	struct store *st;
 	struct recon_member *members;
 	struct member_addrs *addrs; /* members[i]'s addresses */
@@ -379,8 +395,34 @@ after_session(struct recon_gossip *g, const char *name, enum recon_role role,
 		    store_errmsg(g->st));
 }
 
-/* Run a session on fd (closed here), then fetch. */
+/* Claim the recon thread for an outgoing session: 0 when busy. */
+static int
+begin_busy(struct recon_gossip *g)
+{
+	int ok;
+
+	pthread_mutex_lock(&g->mu);
+	ok = !g->busy && !g->stopping;
+	if (ok)
+		g->busy = 1;
+	pthread_mutex_unlock(&g->mu);
+	return ok;
+}
+
 static void
+end_busy(struct recon_gossip *g)
+{
+	pthread_mutex_lock(&g->mu);
+	g->busy = 0;
+	pthread_mutex_unlock(&g->mu);
+}
+
+/*
+ * Run a session on fd (closed here), then fetch; the caller has made
+ * the thread busy.  Returns nonzero when the peer turned us away as
+ * busy before the session began.
+ */
+static int
 session(struct recon_gossip *g, int fd, enum recon_role role, const char *name,
     const struct sockaddr_storage *peer, socklen_t plen)
 {
@@ -388,10 +430,10 @@ session(struct recon_gossip *g, int fd, enum recon_role role, const char *name,
 	struct ptree_ops ops;
 	enum pks_rc rc;
 	int64_t t0 = clock_ms();
+	int peer_busy;
 
 	pthread_mutex_lock(&g->mu);
 	g->active_fd = g->stopping ? -1 : fd;
-	g->busy = 1;
 	pthread_mutex_unlock(&g->mu);
 	store_ptree_ops(g->st, &ops);
 	if ((rc = store_ptree_snapshot(g->st)) == PKS_OK) {
@@ -414,41 +456,62 @@ session(struct recon_gossip *g, int fd, enum recon_role role, const char *name,
 	    rc == PKS_OK ? "" : res.why, res.nlack, res.npeer_lack, res.msgs_in,
 	    res.msgs_out, res.bytes_in, res.bytes_out,
 	    (long long)(clock_ms() - t0));
+	/* SKS's responder waits 10 s before it fetches (reconserver.ml,
+	 * recon_handler: "Unix.gettimeofday () +. 10.0", there since SKS's
+	 * first import in 2008, with no comment or setting); its initiator
+	 * fetches at once.  All the wait does there, as far as the source
+	 * shows, is stagger two single-threaded "sks db" processes that
+	 * would otherwise serve each other's hashquery while merging, and
+	 * SKS refuses recon all that time (gossip_disabled).  pksync
+	 * serves hashquery while it merges, so fetch_delay defaults to 0. */
 	if (role != RECON_RESPONDER || res.nlack == 0 ||
 	    !pause_ms(g, g->cfg.fetch_delay_ms))
 		after_session(g, name, role, peer, plen, &res, rc);
+	peer_busy = rc != PKS_OK && res.peer_busy;
 	recon_result_free(&res);
-	pthread_mutex_lock(&g->mu);
-	g->busy = 0;
-	pthread_mutex_unlock(&g->mu);
+	return peer_busy;
 }
 
+/* The connection the acceptor handed over (the thread is busy). */
 static void
 accept_one(struct recon_gossip *g)
 {
 	struct sockaddr_storage peer;
-	socklen_t plen = sizeof(peer);
-	char ip[INET6_ADDRSTRLEN], name[300];
+	socklen_t plen;
+	char ip[INET6_ADDRSTRLEN], name[300], c;
 	int fd, i;
 
-	fd = accept4(g->lfd, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
-	if (fd == -1)
-		return; /* the refuser took it, or an error */
+	if (read(g->handoff[0], &c, 1) != 1)
+		return;
+	pthread_mutex_lock(&g->mu);
+	fd = g->in_fd;
+	g->in_fd = -1;
+	peer = g->in_peer;
+	plen = g->in_plen;
+	pthread_mutex_unlock(&g->mu);
+	if (fd == -1) {
+		end_busy(g);
+		return;
+	}
 	addr_text(&peer, ip, sizeof(ip));
 	if ((i = member_of(g, (struct sockaddr *)&peer)) < 0) {
 		log_warnx("recon: reconciliation attempt from unauthorized "
 			  "host %s",
 		    ip);
 		close(fd);
+		end_busy(g);
 		return;
 	}
 	snprintf(name, sizeof(name), "%s %u", g->members[i].host,
 	    g->members[i].port);
 	log_info("recon: %s (%s) connected", name, ip);
-	session(g, fd, RECON_RESPONDER, name, &peer, plen);
+	(void)session(g, fd, RECON_RESPONDER, name, &peer, plen);
+	end_busy(g);
 }
 
-static void
+/* One outgoing recon (the thread is busy); nonzero when the peer was
+ * busy. */
+static int
 gossip_once(struct recon_gossip *g)
 {
 	struct sockaddr_storage addr;
@@ -457,15 +520,15 @@ gossip_once(struct recon_gossip *g)
 	int i, fd;
 
 	if ((i = choose(g, &addr, &len)) < 0)
-		return;
+		return 0;
 	snprintf(name, sizeof(name), "%s %u", g->members[i].host,
 	    g->members[i].port);
 	if (recon_connect(&addr, len, g->members[i].port, g->host,
 		g->cfg.session.config_timeout_ms, &fd) != PKS_OK) {
 		log_info("recon: cannot connect to %s", name);
-		return;
+		return 0;
 	}
-	session(g, fd, RECON_INITIATOR, name, &addr, len);
+	return session(g, fd, RECON_INITIATOR, name, &addr, len);
 }
 
 /* ---- the thread ---- */
@@ -480,17 +543,43 @@ next_gossip(struct recon_gossip *g)
 	       (int64_t)((double)rand_r(&g->seed) / RAND_MAX * (double)ms / 5);
 }
 
+/* Outgoing recon when due: *due and *retries for the next one.  A
+ * peer that was busy is tried again soon (another member may be
+ * chosen), BUSY_RETRIES times at most. */
+static void
+gossip_due(struct recon_gossip *g, int64_t *due, int *retries)
+{
+	int64_t next, soon;
+	int peer_busy;
+
+	if (!begin_busy(g))
+		return; /* a connection was handed over: it goes first */
+	peer_busy = gossip_once(g);
+	end_busy(g);
+	next = next_gossip(g);
+	soon = clock_ms() + 1000 + rand_r(&g->seed) % BUSY_RETRY_JITTER_MS;
+	if (peer_busy && *retries < BUSY_RETRIES && soon < next) {
+		(*retries)++;
+		*due = soon;
+		log_info("recon: peer busy; trying again in %lld ms",
+		    (long long)(soon - clock_ms()));
+	} else {
+		*retries = 0;
+		*due = next;
+	}
+}
+
 static void *
 run(void *arg)
 {
 	struct recon_gossip *g = arg;
 	struct pollfd pfd[2];
 	int64_t due = next_gossip(g), left;
-	int n;
+	int n, retries = 0;
 
 	pfd[0].fd = g->wake[0];
 	pfd[0].events = POLLIN;
-	pfd[1].fd = g->lfd;
+	pfd[1].fd = g->handoff[0];
 	pfd[1].events = POLLIN;
 	for (;;) {
 		left = g->cfg.gossip_interval > 0 ? due - clock_ms() : 60000;
@@ -501,10 +590,8 @@ run(void *arg)
 			break;
 		if (n > 0 && pfd[1].revents != 0)
 			accept_one(g);
-		if (g->cfg.gossip_interval > 0 && clock_ms() >= due) {
-			gossip_once(g);
-			due = next_gossip(g);
-		}
+		if (g->cfg.gossip_interval > 0 && clock_ms() >= due)
+			gossip_due(g, &due, &retries);
 	}
 	return NULL;
 }
@@ -525,8 +612,7 @@ refuse(struct recon_gossip *g, int fd)
 	recon_msg_init(&mine, RECON_MSG_CONFIG);
 	recon_config_sks(&mine, g->cfg.session.http_port);
 	if (recon_msg_encode(&mine, &b) == PKS_OK &&
-	    recon_verdict_encode(&b, 0,
-		"busy with another reconciliation; try again later") == PKS_OK)
+	    recon_verdict_encode(&b, 0, RECON_BUSY_REASON) == PKS_OK)
 		(void)send(fd, b.data, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	recon_msg_free(&mine);
 	buf_free(&b);
@@ -541,33 +627,59 @@ refuse(struct recon_gossip *g, int fd)
 	close(fd);
 }
 
-/* While the recon thread is busy, refuse whoever connects. */
+/* Hand fd to an idle recon thread (which becomes busy): nonzero when
+ * handed over. */
+static int
+hand_over(struct recon_gossip *g, int fd, const struct sockaddr_storage *peer,
+    socklen_t plen)
+{
+	int ok;
+
+	pthread_mutex_lock(&g->mu);
+	ok = !g->busy && !g->stopping && g->in_fd == -1;
+	if (ok) {
+		g->busy = 1;
+		g->in_fd = fd;
+		g->in_peer = *peer;
+		g->in_plen = plen;
+	}
+	pthread_mutex_unlock(&g->mu);
+	if (ok && write(g->handoff[1], "a", 1) != 1) {
+		log_warn("recon: cannot wake the recon thread");
+		pthread_mutex_lock(&g->mu);
+		g->in_fd = -1;
+		g->busy = 0;
+		pthread_mutex_unlock(&g->mu);
+		ok = 0;
+	}
+	return ok;
+}
+
+/* Accept everyone: to the recon thread when it is idle, else refused
+ * at once. */
 static void *
-refuser_run(void *arg)
+acceptor_run(void *arg)
 {
 	struct recon_gossip *g = arg;
 	struct pollfd pfd[2];
 	struct sockaddr_storage peer;
 	socklen_t plen;
 	char ip[INET6_ADDRSTRLEN];
-	int fd, busy;
+	int fd;
 
 	pfd[0].fd = g->wake[0];
 	pfd[0].events = POLLIN;
 	pfd[1].fd = g->lfd;
 	pfd[1].events = POLLIN;
 	for (;;) {
-		if (poll(pfd, 2, 200) > 0 && pfd[0].revents != 0)
+		if (poll(pfd, 2, -1) > 0 && pfd[0].revents != 0)
 			break;
-		pthread_mutex_lock(&g->mu);
-		busy = g->busy;
-		pthread_mutex_unlock(&g->mu);
-		if (!busy || (pfd[1].revents & POLLIN) == 0)
+		if ((pfd[1].revents & POLLIN) == 0)
 			continue;
 		plen = sizeof(peer);
 		fd = accept4(
 		    g->lfd, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
-		if (fd == -1)
+		if (fd == -1 || hand_over(g, fd, &peer, plen))
 			continue;
 		addr_text(&peer, ip, sizeof(ip));
 		log_info("recon: %s connected while busy: refused", ip);
@@ -591,7 +703,7 @@ listen_on(struct recon_gossip *g)
 	snprintf(port, sizeof(port), "%u", g->port);
 	if (getaddrinfo(g->host, port, &hints, &ai) != 0 || ai == NULL)
 		return PKS_ERR_CONFIG;
-	/* non-blocking: the recon thread and the refuser both accept */
+	/* non-blocking: a connection gone before accept() is no hang */
 	fd = socket(
 	    ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd != -1)
@@ -618,6 +730,12 @@ gossip_free(struct recon_gossip *g)
 		close(g->wake[0]);
 		close(g->wake[1]);
 	}
+	if (g->handoff[0] != -1) {
+		close(g->handoff[0]);
+		close(g->handoff[1]);
+	}
+	if (g->in_fd != -1)
+		close(g->in_fd);
 	if (g->st != NULL)
 		store_close(g->st);
 	pthread_mutex_destroy(&g->mu);
@@ -642,20 +760,26 @@ recon_gossip_start(
 	g->membership_file = xstrdup(cfg->membership_file);
 	g->dbfile = xstrdup(cfg->dbfile);
 	g->lfd = g->wake[0] = g->wake[1] = g->active_fd = -1;
+	g->handoff[0] = g->handoff[1] = g->in_fd = -1;
 	g->seed = (unsigned)time(NULL) ^ (unsigned)getpid();
 	pthread_mutex_init(&g->mu, NULL);
 	rc = config_parse_hostport(g->listen, &g->host, &g->port);
 	if (rc == PKS_OK)
 		rc = listen_on(g);
-	if (rc == PKS_OK && pipe(g->wake) == -1)
+	if (rc == PKS_OK && (pipe(g->wake) == -1 || pipe(g->handoff) == -1))
 		rc = PKS_ERR_IO;
 	if (rc == PKS_OK)
 		rc = store_open(g->dbfile, 0, cfg->busy_ms, &g->st);
 	if (rc == PKS_OK && pthread_create(&g->th, NULL, run, g) != 0)
 		rc = PKS_ERR_IO;
 	if (rc == PKS_OK &&
-	    pthread_create(&g->refuser, NULL, refuser_run, g) == 0)
-		g->refuser_started = 1;
+	    pthread_create(&g->acceptor, NULL, acceptor_run, g) == 0)
+		g->acceptor_started = 1;
+	if (rc == PKS_OK && !g->acceptor_started) {
+		/* nobody would accept: stop the recon thread again */
+		recon_gossip_stop(g);
+		return PKS_ERR_IO;
+	}
 	if (rc != PKS_OK) {
 		gossip_free(g);
 		return rc;
@@ -679,7 +803,7 @@ recon_gossip_stop(struct recon_gossip *g)
 	if (write(g->wake[1], "x", 1) != 1)
 		log_warn("recon: cannot wake the recon thread");
 	pthread_join(g->th, NULL);
-	if (g->refuser_started)
-		pthread_join(g->refuser, NULL);
+	if (g->acceptor_started)
+		pthread_join(g->acceptor, NULL);
 	gossip_free(g);
 }

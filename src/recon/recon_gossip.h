@@ -5,11 +5,14 @@
  * [recon] listen and accepts peers whose IP is in the membership file
  * (SKS format "host port # comment", re-read when its mtime changes);
  * every gossip_interval seconds (+-10 %) it connects to a random member
- * instead.  One session at a time; the tree is read from a snapshot.
+ * instead.  One session at a time; whoever connects meanwhile is
+ * refused at once ("failed", busy), and a peer that refused us as busy
+ * is tried again within seconds.  The tree is read from a snapshot.
  * After a session it fetches the keys it lacks from the peer's IP and
- * announced HTTP port (at once as initiator, after fetch_delay_ms as
- * responder, as SKS does) and records the outcome in recon_peers.  HKP
- * runs in other threads and is never blocked by recon.
+ * announced HTTP port (as initiator at once, as responder after
+ * fetch_delay_ms: SKS waits 10 s, pksync by default not at all) and
+ * records the outcome in recon_peers.  HKP runs in other threads and is
+ * never blocked by recon.
  */
 #ifndef PKS_RECON_GOSSIP_H
 #define PKS_RECON_GOSSIP_H

@@ -349,6 +349,15 @@ read_verdict(struct sess *s, struct recon_verdict *v)
 	}
 }
 
+/* Nonzero when a "failed" reason says the peer is busy: ours, or
+ * Hockeypuck's "sync not available, currently mutating". */
+static int
+busy_reason(const char *why)
+{
+	return why != NULL && (strncmp(why, "busy", 4) == 0 ||
+				  strstr(why, "currently mutating") != NULL);
+}
+
 /* Send our verdict on the peer's config, then read the peer's. */
 static enum pks_rc
 verdicts(
@@ -376,9 +385,11 @@ verdicts(
 		rc = io_flush(s);
 	if (rc == PKS_OK)
 		rc = read_verdict(s, &v);
-	if (rc == PKS_OK && !v.passed)
+	if (rc == PKS_OK && !v.passed) {
+		s->io.res->peer_busy = busy_reason(v.reason);
 		rc = fail(s, PKS_ERR_REFUSED, "peer refused our config: %s",
 		    v.reason ? v.reason : "");
+	}
 	if (rc == PKS_OK)
 		s->io.res->config_passed = 1;
 out:
@@ -402,8 +413,13 @@ exchange_config(struct sess *s, const struct recon_session_cfg *cfg)
 	rc = io_send(s, &mine);
 	if (rc == PKS_OK)
 		rc = io_flush(s);
-	if (rc == PKS_OK)
+	if (rc == PKS_OK) {
 		rc = io_read(s, &peer, 1, &got);
+		/* SKS accepts and closes at once while it fetches keys */
+		if (rc == PKS_ERR_IO && s->io.in.len == 0 &&
+		    strcmp(s->io.res->why, "connection closed by peer") == 0)
+			s->io.res->peer_busy = 1;
+	}
 	if (rc == PKS_OK && peer.type != RECON_MSG_CONFIG)
 		rc = fail(s, PKS_ERR_PARSE, "expected Config, got %s",
 		    recon_msg_type_name(peer.type));
@@ -811,7 +827,7 @@ void
 recon_session_cfg_default(struct recon_session_cfg *c, uint32_t http_port)
 {
 	c->http_port = http_port;
-	c->config_timeout_ms = 45000;
+	c->config_timeout_ms = 10000;
 	c->read_timeout_ms = 300000;
 	c->session_timeout_s = 3600;
 	c->max_lack = RECON_MAX_LACK_DEFAULT;

@@ -32,7 +32,7 @@ enum recon_role {
 
 struct recon_session_cfg {
 	uint32_t http_port;    /* announced as "http port" */
-	int config_timeout_ms; /* config exchange and verdicts (45 s) */
+	int config_timeout_ms; /* config exchange and verdicts (10 s) */
 	int read_timeout_ms;   /* any later read (300 s) */
 	int session_timeout_s; /* the whole session (3600 s) */
 	size_t max_lack;       /* elements the peer may make us lack */
@@ -41,7 +41,10 @@ struct recon_session_cfg {
 /* Default of max_lack: 24 MB of elements. */
 #define RECON_MAX_LACK_DEFAULT 1000000u
 
-/* Fill the SKS timeouts (45 s, 300 s, 3600 s) and http_port. */
+/* The reason a busy pksync gives in its "failed" verdict. */
+#define RECON_BUSY_REASON "busy with another reconciliation; try again later"
+
+/* Fill the timeouts (config 10 s; SKS's 300 s, 3600 s) and http_port. */
 void recon_session_cfg_default(struct recon_session_cfg *c, uint32_t http_port);
 
 struct recon_result {
@@ -51,6 +54,11 @@ struct recon_result {
 				     * (a lower bound as responder) */
 	uint32_t peer_http_port;    /* from the peer's config (0: none) */
 	int config_passed;          /* both verdicts were "passed" */
+	int peer_busy;              /* the peer turned us away before the
+				     * session: its verdict said "busy"
+				     * (or HP's "currently mutating"), or
+				     * it closed before its Config (SKS
+				     * while it fetches) */
 	size_t msgs_in, msgs_out;   /* framed messages */
 	size_t bytes_in, bytes_out; /* bytes on the wire */
 	char why[512];              /* failure reason for logs and stats */

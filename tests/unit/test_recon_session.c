@@ -318,6 +318,52 @@ out:
 	raw_cleanup(&r);
 }
 
+/* Config, then a "failed" verdict with reason why. */
+static void
+raw_refuse(struct raw *r, const char *why)
+{
+	struct buf b;
+
+	raw_handshake(r, "yminsky.dedup,yminsky.merge", 0);
+	buf_init(&b, 4096);
+	CHECK(recon_verdict_encode(&b, 0, why) == PKS_OK);
+	raw_write(r, b.data, b.len);
+	buf_free(&b);
+}
+
+static void
+test_peer_busy(void)
+{
+	struct raw r;
+
+	/* A busy pksync: Config, then "failed" with our busy reason. */
+	raw_start(&r, RECON_INITIATOR, 2000);
+	raw_refuse(&r, RECON_BUSY_REASON);
+	raw_end(&r);
+	CHECK(r.s.rc == PKS_ERR_REFUSED && r.s.res.peer_busy);
+	/* Hockeypuck while it merges. */
+	raw_start(&r, RECON_INITIATOR, 2000);
+	raw_refuse(&r, "sync not available, currently mutating");
+	raw_end(&r);
+	CHECK(r.s.rc == PKS_ERR_REFUSED && r.s.res.peer_busy);
+	/* SKS while it fetches: accepts and closes without a word. */
+	raw_start(&r, RECON_INITIATOR, 2000);
+	shutdown(r.peer, SHUT_WR);
+	raw_end(&r);
+	CHECK(r.s.rc == PKS_ERR_IO && r.s.res.peer_busy);
+	/* A refusal for another reason is not "busy". */
+	raw_start(&r, RECON_INITIATOR, 2000);
+	raw_refuse(&r, "filters do not match.");
+	raw_end(&r);
+	CHECK(r.s.rc == PKS_ERR_REFUSED && !r.s.res.peer_busy);
+	/* Nor is a peer that stops in the middle of its Config. */
+	raw_start(&r, RECON_INITIATOR, 2000);
+	raw_write(&r, "\0\0\0\x40\x0a", 5);
+	shutdown(r.peer, SHUT_WR);
+	raw_end(&r);
+	CHECK(r.s.rc == PKS_ERR_IO && !r.s.res.peer_busy);
+}
+
 int
 main(void)
 {
@@ -329,5 +375,6 @@ main(void)
 	RUN(test_overlong_frame);
 	RUN(test_silence);
 	RUN(test_filters_refused);
+	RUN(test_peer_busy);
 	return tap_done();
 }
