@@ -196,4 +196,11 @@ CREATE TABLE tombstones (
 	reason TEXT NOT NULL
 ) WITHOUT ROWID;
 
-INSERT INTO meta(name, value) VALUES ('schema_version', '7');
+-- When the relay last accepted an incremental for each recipient
+-- (migration 008-delivered.sql).
+CREATE TABLE outbox_delivered (
+	recipient TEXT PRIMARY KEY,          -- lower-cased address
+	last_sent INTEGER NOT NULL           -- unix time
+) WITHOUT ROWID;
+
+INSERT INTO meta(name, value) VALUES ('schema_version', '8');
