@@ -218,14 +218,13 @@ draw(struct buf *out, const struct stats_snapshot *s)
 		h = SVG_MIN_H;
 	rc = buf_printf(out,
 	    "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
-	    "width=\"100%%\" role=\"img\" aria-labelledby=\"peers-title\" "
-	    "font-family=\"sans-serif\" font-size=\"13\" "
+	    "width=\"100%%\" role=\"img\">\n"
+	    "<title>This server and its peers: %zu mail sync peers, %zu "
+	    "recon peers</title>\n"
+	    "<g font-family=\"sans-serif\" font-size=\"13\" "
 	    "fill=\"currentColor\">\n"
-	    "<title id=\"peers-title\">This server and its peers: %zu mail "
-	    "sync peers, %zu recon peers</title>\n"
 	    "<text x=\"%d\" y=\"20\" text-anchor=\"end\">Mail sync "
-	    "peers</text>\n"
-	    "<text x=\"%d\" y=\"20\">Recon peers</text>\n",
+	    "peers</text>\n<text x=\"%d\" y=\"20\">Recon peers</text>\n",
 	    SVG_W, h, s->nmail, s->nrecon, SVG_LEFT_X, SVG_RIGHT_X);
 	if (rc == PKS_OK)
 		rc = draw_mail(out, s, h);
@@ -242,7 +241,7 @@ draw(struct buf *out, const struct stats_snapshot *s)
 	if (rc == PKS_OK)
 		rc = label(out, s->hostname);
 	if (rc == PKS_OK)
-		rc = buf_adds(out, "</text>\n</svg>\n");
+		rc = buf_adds(out, "</text>\n</g>\n</svg>\n");
 	return rc;
 }
 
