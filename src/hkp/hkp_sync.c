@@ -30,12 +30,15 @@
 #define SVG_LEFT_X 230
 #define SVG_RIGHT_X 490
 
-static const char intro[] =
+static const char lead[] =
     "<p>Keys reach this server in four ways, and every one of them goes "
     "through the same merge: a key that is new, or that brings new "
     "signatures or user IDs, is stored once and then passed on by every "
     "path below; a key that brings nothing new changes nothing and is "
-    "sent nowhere.</p>\n"
+    "sent nowhere. The picture shows this server's own peers as they "
+    "are now.</p>\n";
+
+static const char intro[] =
     "<h2>HKP uploads</h2>\n"
     "<p>People send keys with <code>gpg --send-keys</code> or the form "
     "on the front page (<code>POST /pks/add</code>). Anyone can ask for "
@@ -267,7 +270,7 @@ mail_table(struct buf *out, const struct stats_snapshot *s)
 	size_t i;
 
 	rc = buf_adds(out,
-	    "<h2>Mail sync peers</h2>\n<table id=\"mail-peers\">"
+	    "<h2>This server's mail sync peers</h2>\n<table id=\"mail-peers\">"
 	    "\n<tr><th>Peer</th><th>State</th><th>Queued</th>"
 	    "<th>Failed</th><th>Last delivered (UTC)</th></tr>\n");
 	for (i = 0; i < s->nmail && rc == PKS_OK; i++) {
@@ -319,11 +322,12 @@ recon_table(struct buf *out, const struct stats_snapshot *s)
 	enum pks_rc rc;
 	size_t i;
 
-	rc = buf_adds(out, "<h2>Recon peers</h2>\n<table id=\"recon-peers\">"
-			   "\n<tr><th>Peer</th><th>State</th>"
-			   "<th>Last session (UTC)</th><th>Result</th>"
-			   "<th>Last good (UTC)</th><th>Keys in</th>"
-			   "<th>Keys out</th></tr>\n");
+	rc = buf_adds(out,
+	    "<h2>This server's recon peers</h2>\n<table id=\"recon-peers\">"
+	    "\n<tr><th>Peer</th><th>State</th>"
+	    "<th>Last session (UTC)</th><th>Result</th>"
+	    "<th>Last good (UTC)</th><th>Keys in</th>"
+	    "<th>Keys out</th></tr>\n");
 	for (i = 0; i < s->nrecon && rc == PKS_OK; i++)
 		rc = recon_row(out, &s->recon[i]);
 	if (rc == PKS_OK)
@@ -338,13 +342,13 @@ sync_page(struct buf *out, const struct stats_snapshot *s)
 
 	rc = hkp_html_begin(out, "How keys travel");
 	if (rc == PKS_OK)
-		rc = buf_adds(out, intro);
-	if (rc == PKS_OK)
-		rc = buf_adds(out, "<h2>This server's peers now</h2>\n");
+		rc = buf_adds(out, lead);
 	if (rc == PKS_OK)
 		rc = draw(out, s);
 	if (rc == PKS_OK)
 		rc = buf_adds(out, legend);
+	if (rc == PKS_OK)
+		rc = buf_adds(out, intro);
 	if (rc == PKS_OK)
 		rc = mail_table(out, s);
 	if (rc == PKS_OK)
