@@ -11,12 +11,6 @@
 
 #define REPLACEMENT "\xef\xbf\xbd"
 
-size_t
-hkp_utf8_seq(const unsigned char *s, size_t len)
-{
-	return json_utf8_seq(s, len);
-}
-
 static const char *
 html_entity(unsigned char c)
 {
@@ -45,7 +39,7 @@ hkp_html_escape(struct buf *out, const void *s, size_t len)
 	enum pks_rc rc = PKS_OK;
 
 	while (i < len && rc == PKS_OK) {
-		n = hkp_utf8_seq(p + i, len - i);
+		n = json_utf8_seq(p + i, len - i);
 		ent = html_entity(p[i]);
 		if (n == 0) {
 			rc = buf_adds(out, REPLACEMENT);

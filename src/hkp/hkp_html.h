@@ -45,7 +45,4 @@ enum pks_rc hkp_html_begin(struct buf *out, const char *title);
 /* Page foot. */
 enum pks_rc hkp_html_end(struct buf *out);
 
-/* Length of the valid UTF-8 sequence at s[0..len), 0 if invalid. */
-size_t hkp_utf8_seq(const unsigned char *s, size_t len);
-
 #endif
