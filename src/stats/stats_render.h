@@ -19,7 +19,9 @@
  *   mailPeers: [{address, queued, failed, lastDelivered}] (the sync list);
  *   reconPeers: [{host, reconPort, hkpUrl, lastRecon, role, result,
  *     lastGood, keysIn, keysOut, fetched}] (the membership; hkpUrl is
- *     "http://HOST:RECONPORT+1", SKS's convention);
+ *     "http://HOST:RECONPORT+1", SKS's convention; role and result are
+ *     the last session's, the key counts the last good session's, and
+ *     keysOut of a session as responder is a lower bound);
  *   daily: [{day, new, updated}] (newest first).
  * Times are Unix seconds, 0 for never.
  */
