@@ -5,8 +5,8 @@
 # changes: op=stats&options=mr and "pksync stats --json" are the same
 # text, the SKS-layout tables of op=stats hold the same names and
 # numbers (tests/tools/stats_agree.py), "pksync stats" prints the same
-# counts, and the sync page shows every peer with its state in words
-# and is valid HTML5.
+# counts, and the sync page shows every peer with its state in words,
+# draws at most 12 a side, and is valid HTML5.
 . "$PKS_SRCDIR/tests/lib/tap.sh"
 . "$PKS_SRCDIR/tests/lib/pksync.sh"
 . "$PKS_SRCDIR/tests/lib/syncpeers.sh"
@@ -78,5 +78,13 @@ ok "... the recon peer as ok" grep -q "<td>127.0.0.1 $SP_RB</td><td>ok</td>" "$T
 ok "... no script" sh -c "! grep -qi '<script' '$T/sync.html'"
 ok "the front page links the sync page" sh -c "curl -s '$url/' | grep -q 'href=\"/pks/sync\"'"
 ok "the stats page links the sync page" grep -q 'href="/pks/sync"' "$T/stats.html"
+# The picture is bounded: 12 peers a side, "and N more" for the rest;
+# the table lists them all.
+for i in $(seq 1 14); do pks "$T/a" recon-peer add "peer$i.example" 11370; done
+curl -s "$url/pks/sync" >"$T/sync2.html"
+is "15 recon peers: 12 drawn" "$(grep -c '<circle cx="490"' "$T/sync2.html")" 12
+ok "... and 3 more" grep -q '>and 3 more</text>' "$T/sync2.html"
+is "... all 15 in the table" "$(sed -n '/id="recon-peers"/,/<\/table>/p' "$T/sync2.html" | grep -c '^<tr><td>')" 15
+is "tidy: still clean" "$(tidy -e -q "$T/sync2.html" 2>&1)" ""
 ok "pksync serve stops cleanly, no sanitizer report" pks_stop "$T/a"
 tap_done
