@@ -206,4 +206,11 @@ CREATE TABLE counters (
 	PRIMARY KEY (name, label)
 ) WITHOUT ROWID;
 
-INSERT INTO meta(name, value) VALUES ('schema_version', '8');
+-- When the relay last accepted an incremental for each recipient
+-- (migration 009-delivered.sql).
+CREATE TABLE outbox_delivered (
+	recipient TEXT PRIMARY KEY,          -- lower-cased address
+	last_sent INTEGER NOT NULL           -- unix time
+) WITHOUT ROWID;
+
+INSERT INTO meta(name, value) VALUES ('schema_version', '9');

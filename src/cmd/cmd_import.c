@@ -30,7 +30,7 @@
 
 #include "cmd/cmd.h"
 #include "ingest/ingest.h"
-#include "mail/mail_peers.h"
+#include "ingest/ingest.h"
 #include "pgp/pgp_fpr.h"
 #include "pgp/pgp_key.h"
 #include "store/store.h"
@@ -265,7 +265,7 @@ cmd_import(struct cmd_ctx *ctx)
 	}
 	if ((status = cmd_priv_become_user(ctx->cfg, "import")) != EX_OK)
 		return status;
-	if (!no_mail && mail_peers_read(ctx->cfg->peers_file,
+	if (!no_mail && ingest_sync_read(ctx->cfg->peers_file,
 			    ctx->cfg->this_site, &sync) != PKS_OK)
 		return EX_IOERR;
 	im.origin.src = INGEST_IMPORT;

@@ -26,7 +26,7 @@
 
 #include "cmd/cmd.h"
 #include "mail/mail_cmd.h"
-#include "mail/mail_peers.h"
+#include "ingest/ingest.h"
 #include "mail/mail_parse.h"
 #include "store/store.h"
 #include "store/store_counters.h"
@@ -127,7 +127,8 @@ cmd_mail_filter(struct cmd_ctx *ctx)
 		goto out;
 	}
 	/* What the mail adds is queued for the sync peers. */
-	if (mail_peers_read(cfg->peers_file, cfg->this_site, &sync) != PKS_OK) {
+	if (ingest_sync_read(cfg->peers_file, cfg->this_site, &sync) !=
+	    PKS_OK) {
 		rc = PKS_ERR_IO;
 		goto out;
 	}

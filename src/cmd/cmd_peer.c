@@ -1,6 +1,6 @@
 /*
  * cmd_peer.c: "pksync peer list | add ADDR | remove ADDR" shows and
- * edits the mail sync list, [mail] peers_file (mail_peers.h).  Edits
+ * edits the mail sync list, [mail] peers_file (peers/peers_mail.h).  Edits
  * keep every other line and comment and replace the file atomically;
  * a running server and the mail filter see them on their next use.
  * A malformed address is refused (exit 65) and changes nothing.
@@ -13,7 +13,7 @@
 #include <sysexits.h>
 
 #include "cmd/cmd.h"
-#include "mail/mail_peers.h"
+#include "peers/peers_mail.h"
 #include "util/log.h"
 
 static int
@@ -26,14 +26,14 @@ usage(void)
 static int
 peer_list(const struct pks_config *cfg)
 {
-	struct ingest_sync *sy = NULL;
+	struct peers_mail_list *l = NULL;
 	size_t i;
 
-	if (mail_peers_read(cfg->peers_file, cfg->this_site, &sy) != PKS_OK)
+	if (peers_mail_read(cfg->peers_file, &l) != PKS_OK)
 		return EX_IOERR;
-	for (i = 0; i < sy->npeers; i++)
-		printf("%s\n", sy->peers[i]);
-	ingest_sync_free(sy);
+	for (i = 0; i < l->n; i++)
+		printf("%s\n", l->addrs[i]);
+	peers_mail_list_free(l);
 	return EX_OK;
 }
 
@@ -43,7 +43,7 @@ peer_add(const struct pks_config *cfg, const char *addr)
 	enum pks_rc rc;
 	int already = 0;
 
-	rc = mail_peers_add(cfg->peers_file, addr, &already);
+	rc = peers_mail_add(cfg->peers_file, addr, &already);
 	if (rc == PKS_ERR_PARSE) {
 		fprintf(stderr,
 		    "pksync: '%s' is not a mail address "
@@ -67,7 +67,7 @@ peer_remove(const struct pks_config *cfg, const char *addr)
 {
 	enum pks_rc rc;
 
-	rc = mail_peers_remove(cfg->peers_file, addr);
+	rc = peers_mail_remove(cfg->peers_file, addr);
 	if (rc == PKS_ERR_NOTFOUND) {
 		fprintf(
 		    stderr, "pksync: %s is not in %s\n", addr, cfg->peers_file);

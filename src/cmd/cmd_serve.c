@@ -21,7 +21,6 @@
 
 #include "cmd/cmd.h"
 #include "hkp/hkp_server.h"
-#include "mail/mail_peers.h"
 #include "recon/recon_gossip.h"
 #include "store/store.h"
 #include "store/store_ptree.h"
@@ -106,7 +105,7 @@ prepare_store_as(const struct pks_config *cfg, const struct cmd_priv *p)
 struct services {
 	struct hkp_server *srv;
 	struct recon_gossip *recon;
-	struct mail_peers *peers;
+	struct ingest_sync_file *peers;
 	struct ingest_sync_src sync;
 };
 
@@ -115,7 +114,7 @@ services_stop(struct services *s)
 {
 	recon_gossip_stop(s->recon);
 	hkp_server_stop(s->srv);
-	mail_peers_free(s->peers);
+	ingest_sync_file_free(s->peers);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -125,8 +124,8 @@ services_start(const struct pks_config *cfg, struct services *s)
 	int status;
 
 	memset(s, 0, sizeof(*s));
-	s->peers = mail_peers_new(cfg->peers_file, cfg->this_site);
-	s->sync.get = mail_peers_get;
+	s->peers = ingest_sync_file_new(cfg->peers_file, cfg->this_site);
+	s->sync.get = ingest_sync_file_get;
 	s->sync.arg = s->peers;
 	if (hkp_server_start(cfg, &s->sync, &s->srv) != PKS_OK) {
 		log_warnx(

@@ -7,46 +7,9 @@
 #include <string.h>
 
 #include "hkp/hkp_html.h"
+#include "util/json.h"
 
 #define REPLACEMENT "\xef\xbf\xbd"
-
-static int
-cont(unsigned char c)
-{
-	return (c & 0xc0) == 0x80;
-}
-
-size_t
-hkp_utf8_seq(const unsigned char *s, size_t len)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t n, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (len < n || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (!cont(s[i]))
-			return 0;
-	return n;
-}
 
 static const char *
 html_entity(unsigned char c)
@@ -76,7 +39,7 @@ hkp_html_escape(struct buf *out, const void *s, size_t len)
 	enum pks_rc rc = PKS_OK;
 
 	while (i < len && rc == PKS_OK) {
-		n = hkp_utf8_seq(p + i, len - i);
+		n = json_utf8_seq(p + i, len - i);
 		ent = html_entity(p[i]);
 		if (n == 0) {
 			rc = buf_adds(out, REPLACEMENT);
@@ -100,56 +63,17 @@ hkp_html_escapes(struct buf *out, const char *s)
 	return hkp_html_escape(out, s, strlen(s));
 }
 
-static enum pks_rc
-json_char(struct buf *out, unsigned char c)
-{
-	switch (c) {
-	case '"':
-		return buf_adds(out, "\\\"");
-	case '\\':
-		return buf_adds(out, "\\\\");
-	case '\n':
-		return buf_adds(out, "\\n");
-	case '\r':
-		return buf_adds(out, "\\r");
-	case '\t':
-		return buf_adds(out, "\\t");
-	default:
-		if (c < 0x20 || c == 0x7f)
-			return buf_printf(out, "\\u%04x", c);
-		return buf_addc(out, c);
-	}
-}
-
 enum pks_rc
 hkp_json_string(struct buf *out, const void *s, size_t len)
 {
-	const unsigned char *p = s;
-	size_t i = 0, n;
-	enum pks_rc rc;
-
-	rc = buf_addc(out, '"');
-	while (i < len && rc == PKS_OK) {
-		n = hkp_utf8_seq(p + i, len - i);
-		if (n == 0) {
-			rc = buf_adds(out, "\\ufffd");
-			n = 1;
-		} else if (n == 1) {
-			rc = json_char(out, p[i]);
-		} else {
-			rc = buf_add(out, p + i, n);
-		}
-		i += n;
-	}
-	if (rc == PKS_OK)
-		rc = buf_addc(out, '"');
-	return rc;
+	return json_string(out, s, len);
 }
 
 /* The links at the top of every page: {href, label}. */
 static const char *const nav[][2] = {
 	{ "/", "Search" },
 	{ "/pks/lookup?op=stats", "Statistics" },
+	{ HKP_SYNC_PATH, "Synchronisation" },
 };
 
 static enum pks_rc

@@ -31,9 +31,12 @@ enum pks_rc hkp_json_string(struct buf *out, const void *s, size_t len);
 #define HKP_STYLE_PATH "/pks/style.css"
 #define HKP_STYLE_URL HKP_STYLE_PATH "?v=" PACKAGE_VERSION
 
+/* The page on how keys travel, with a picture of the peers. */
+#define HKP_SYNC_PATH "/pks/sync"
+
 /* Page head: doctype, charset, viewport, the stylesheet, the title
- * (escaped) as title, the links to the front and stats pages, the
- * title again as h1. */
+ * (escaped) as title, the links to the front, stats and sync pages,
+ * the title again as h1. */
 enum pks_rc hkp_html_begin(struct buf *out, const char *title);
 
 /* What hkp_html_end() appends. */
@@ -41,8 +44,5 @@ enum pks_rc hkp_html_begin(struct buf *out, const char *title);
 
 /* Page foot. */
 enum pks_rc hkp_html_end(struct buf *out);
-
-/* Length of the valid UTF-8 sequence at s[0..len), 0 if invalid. */
-size_t hkp_utf8_seq(const unsigned char *s, size_t len);
 
 #endif

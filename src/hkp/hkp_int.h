@@ -121,6 +121,15 @@ enum pks_rc hkp_lookup_index(
     struct hkp_ctx *ctx, const struct hkp_query *q, struct hkp_reply *r);
 enum pks_rc hkp_stats(
     struct hkp_ctx *ctx, const struct hkp_query *q, struct hkp_reply *r);
+
+/*
+ * A snapshot of the server (stats_snapshot_take with this thread's
+ * connection and the bound HTTP port) for the pages that show one;
+ * *out is the caller's (stats_snapshot_free).  Errors with a reason
+ * set in ctx (hkp_fail).
+ */
+struct stats_snapshot;
+enum pks_rc hkp_stats_take(struct hkp_ctx *ctx, struct stats_snapshot **out);
 enum pks_rc hkp_add(
     struct hkp_ctx *ctx, const struct hkp_query *q, struct hkp_reply *r);
 enum pks_rc hkp_hashquery(

@@ -176,7 +176,8 @@ hkp_page_front(
 		    "<p>This server keeps OpenPGP public keys, finds them for "
 		    "you, and passes every new key and signature on to other "
 		    "keyservers: by e-mail, as PKS servers do, and by SKS "
-		    "reconciliation.</p>\n");
+		    "reconciliation (<a href=\"" HKP_SYNC_PATH "\">how keys "
+		    "travel</a>).</p>\n");
 	if (rc == PKS_OK)
 		rc = buf_adds(&r->body, search_form);
 	if (rc == PKS_OK)

@@ -1,7 +1,7 @@
 /*
  * hkp_pages.h: the pages people open in a browser: the front page (a
  * search form that submits to /pks/lookup, a form that posts a key to
- * /pks/add) and the stylesheet every page shares.
+ * /pks/add), the sync page and the stylesheet every page shares.
  *
  * Both are handlers of the route table (hkp_server.c) with no op
  * argument (q is NULL).  They set the reply's Content-Type and
@@ -17,6 +17,12 @@
 
 /* GET /: the front page, text/html, cacheable for a few minutes. */
 enum pks_rc hkp_page_front(
+    struct hkp_ctx *ctx, const struct hkp_query *q, struct hkp_reply *r);
+
+/* GET HKP_SYNC_PATH: how keys reach this server and leave it, and an
+ * SVG picture of its peers drawn from a snapshot (hkp_sync.c),
+ * text/html, not cached (it shows the state of the moment). */
+enum pks_rc hkp_page_sync(
     struct hkp_ctx *ctx, const struct hkp_query *q, struct hkp_reply *r);
 
 /* GET HKP_STYLE_PATH: the stylesheet, text/css, cacheable for a year

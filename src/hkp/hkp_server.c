@@ -111,6 +111,7 @@ static const struct route routes[] = {
 	{ "POST", "/pks/add", -1, BODY_ADD, hkp_add },
 	{ "POST", "/pks/hashquery", -1, BODY_HASHQUERY, hkp_hashquery },
 	{ "GET", "/", -1, BODY_NONE, hkp_page_front },
+	{ "GET", HKP_SYNC_PATH, -1, BODY_NONE, hkp_page_sync },
 	{ "GET", HKP_STYLE_PATH, -1, BODY_NONE, hkp_page_style },
 	{ "GET", "/metrics", -1, BODY_NONE, hkp_metrics_page },
 };

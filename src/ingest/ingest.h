@@ -32,8 +32,8 @@ enum ingest_source {
 
 /*
  * The mail sync list at the time of a merge: our X-KeyServer-Sent value
- * and the peers' addresses.  mail/mail_peers.h reads it from [mail]
- * peers_file; ingest itself reads no files.
+ * and the peers' addresses, from [mail] peers_file (peers/peers_mail.h)
+ * through the helpers in ingest_sync.c.
  */
 struct ingest_sync {
 	char *this_site;
@@ -45,6 +45,17 @@ struct ingest_sync {
 void ingest_sync_free(struct ingest_sync *s);
 
 /*
+ * Read the mail sync list at path (peers_mail_read) into a new sync list
+ * with this_site (copied); *out is the caller's (ingest_sync_free).
+ * Errors: those of peers_mail_read (*out NULL).
+ */
+enum pks_rc ingest_sync_read(
+    const char *path, const char *this_site, struct ingest_sync **out);
+
+/* Nonzero if sy (NULL: empty) holds addr, ASCII case ignored. */
+int ingest_sync_has(const struct ingest_sync *sy, const char *addr);
+
+/*
  * Where a long-running process (serve) gets the current sync list, so
  * that edits of the peers file apply without a restart: get() gives a
  * fresh copy (*out owned by the caller, ingest_sync_free) or *out NULL
@@ -54,6 +65,18 @@ struct ingest_sync_src {
 	enum pks_rc (*get)(void *arg, struct ingest_sync **out);
 	void *arg;
 };
+
+/*
+ * A source that follows the peers file at path (a struct peers_mail
+ * cache, re-read when the file changed): ingest_sync_file_get fits
+ * struct ingest_sync_src with the result of ingest_sync_file_new as
+ * arg.  path and this_site are copied; never fails.
+ */
+struct ingest_sync_file;
+struct ingest_sync_file *ingest_sync_file_new(
+    const char *path, const char *this_site);
+void ingest_sync_file_free(struct ingest_sync_file *f);
+enum pks_rc ingest_sync_file_get(void *f, struct ingest_sync **out);
 
 /*
  * Where the keys of one ingest call come from (all borrowed):

@@ -8,7 +8,7 @@
 #include <strings.h>
 
 #include "mail/mail_incr.h"
-#include "mail/mail_peers.h"
+#include "ingest/ingest.h"
 #include "pgp/pgp_armor.h"
 #include "util/log.h"
 
@@ -61,13 +61,13 @@ is_peer(const struct pks_config *cfg, const struct ingest_sync *sync,
 
 	*yes = 0;
 	if (sync != NULL) {
-		*yes = mail_peers_has(sync, site);
+		*yes = ingest_sync_has(sync, site);
 		return PKS_OK;
 	}
-	rc = mail_peers_read(cfg->peers_file, cfg->this_site, &read);
+	rc = ingest_sync_read(cfg->peers_file, cfg->this_site, &read);
 	if (rc != PKS_OK)
 		return PKS_ERR_IO;
-	*yes = mail_peers_has(read, site);
+	*yes = ingest_sync_has(read, site);
 	ingest_sync_free(read);
 	return PKS_OK;
 }

@@ -4,8 +4,8 @@
  *
  * An incremental is accepted from the sync list only (by default): the
  * sending site is the last X-KeyServer-Sent value of the mail, and it
- * must be on the sync list (mail_peers.h: the caller's copy, else
- * [mail] peers_file read with mail_peers_read; ASCII case ignored).  With
+ * must be on the sync list (peers/peers_mail.h: the caller's copy, else
+ * [mail] peers_file read with ingest_sync_read; ASCII case ignored).  With
  * [mail] accept_incrementals = anyone every incremental is merged.  An
  * incremental is never answered.  The received X-KeyServer-Sent list is
  * in struct mail_msg (sent, nsent) for the outgoing side.

@@ -30,10 +30,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "peers/peers_recon.h"
 #include "recon/recon_fetch.h"
 #include "recon/recon_gossip.h"
 #include "recon/recon_msg.h"
@@ -43,7 +43,6 @@
 #include "util/log.h"
 #include "util/xalloc.h"
 
-#define MEMBERSHIP_MAX (1024u * 1024)
 /* Addresses kept per member name; names are resolved again hourly. */
 #define MEMBER_ADDRS 8
 #define RESOLVE_EVERY_MS (3600 * 1000)
@@ -63,7 +62,7 @@ struct member_addrs {
 
 struct recon_gossip {
 	struct recon_gossip_cfg cfg;
-	char *listen, *membership_file, *dbfile;
+	char *listen, *dbfile;
 	char *host;    /* our listen host (bind address) */
 	uint16_t port; /* our listen port */
 	int lfd;
@@ -80,123 +79,41 @@ struct recon_gossip {
 	struct sockaddr_storage in_peer;
 	socklen_t in_plen;
 	struct store *st;
-	struct recon_member *members;
-	struct member_addrs *addrs; /* members[i]'s addresses */
+	struct peers_recon *membership;     /* the file, followed */
+	struct peers_recon_member *members; /* as last taken from it */
+	struct member_addrs *addrs;         /* members[i]'s addresses */
 	size_t nmembers;
 	int64_t resolved_at; /* ms of the last resolution */
-	struct timespec mtime;
-	off_t msize;
 	unsigned seed;
 };
 
 /* ---- membership ---- */
 
-/* Next whitespace-separated token of l[*i..n): start and length. */
-static size_t
-token(const char *l, size_t n, size_t *i, const char **tok)
-{
-	size_t start;
-
-	while (*i < n && (l[*i] == ' ' || l[*i] == '\t' || l[*i] == '\r'))
-		(*i)++;
-	start = *i;
-	while (*i < n && l[*i] != ' ' && l[*i] != '\t' && l[*i] != '\r')
-		(*i)++;
-	*tok = l + start;
-	return *i - start;
-}
-
-/* One line: "host port", comment stripped. */
-static int
-parse_line(const char *l, size_t n, struct recon_member *m)
-{
-	const char *h, *p;
-	size_t i = 0, hn, pn, k;
-	unsigned long port = 0;
-
-	for (k = 0; k < n && l[k] != '#'; k++)
-		;
-	n = k;
-	hn = token(l, n, &i, &h);
-	pn = token(l, n, &i, &p);
-	if (hn == 0 || pn == 0 || pn > 5 || hn >= sizeof(m->host))
-		return 0;
-	for (k = 0; k < hn; k++)
-		if ((unsigned char)h[k] <= ' ' || (unsigned char)h[k] >= 0x7f)
-			return 0;
-	for (k = 0; k < pn; k++) {
-		if (p[k] < '0' || p[k] > '9')
-			return 0;
-		port = port * 10 + (unsigned long)(p[k] - '0');
-	}
-	if (port == 0 || port > 65535)
-		return 0;
-	memcpy(m->host, h, hn);
-	m->host[hn] = '\0';
-	m->port = (uint16_t)port;
-	return 1;
-}
-
-void
-recon_membership_parse(
-    const char *text, size_t len, struct recon_member **out, size_t *n)
-{
-	size_t off = 0, e, cap = 0;
-	struct recon_member m;
-
-	*out = NULL;
-	*n = 0;
-	while (off < len) {
-		for (e = off; e < len && text[e] != '\n'; e++)
-			;
-		if (parse_line(text + off, e - off, &m)) {
-			if (*n == cap) {
-				cap = cap ? 2 * cap : 16;
-				*out = xreallocarray(*out, cap, sizeof(**out));
-			}
-			(*out)[(*n)++] = m;
-		}
-		off = e + 1;
-	}
-}
-
 static void resolve_members(struct recon_gossip *g);
 
-/* Re-read the membership file when it changed (and resolve the names
- * again); resolve them again when the last time is an hour ago. */
+/* Take the membership again when the file changed (and resolve the
+ * names again); resolve them again when the last time is an hour ago.
+ * A file that cannot be read keeps the last membership. */
 static void
 membership_load(struct recon_gossip *g)
 {
-	struct stat sb;
-	char *text;
-	FILE *f;
-	size_t len;
+	struct peers_recon_list *l = NULL;
+	int fresh = 0;
 
-	if (stat(g->membership_file, &sb) == -1) {
-		free(g->members);
-		g->members = NULL;
-		g->nmembers = 0;
+	if (peers_recon_get(g->membership, &l, &fresh) != PKS_OK)
 		return;
-	}
-	if (sb.st_mtim.tv_sec == g->mtime.tv_sec &&
-	    sb.st_mtim.tv_nsec == g->mtime.tv_nsec && sb.st_size == g->msize) {
+	if (!fresh) {
+		peers_recon_list_free(l);
 		if (clock_ms() - g->resolved_at > RESOLVE_EVERY_MS)
 			resolve_members(g);
 		return;
 	}
-	if ((f = fopen(g->membership_file, "r")) == NULL)
-		return;
-	text = xmalloc(MEMBERSHIP_MAX);
-	len = fread(text, 1, MEMBERSHIP_MAX, f);
-	fclose(f);
 	free(g->members);
-	recon_membership_parse(text, len, &g->members, &g->nmembers);
-	free(text);
-	g->mtime = sb.st_mtim;
-	g->msize = sb.st_size;
+	g->members = l->v;
+	g->nmembers = l->n;
+	l->v = NULL;
+	peers_recon_list_free(l);
 	resolve_members(g);
-	log_info(
-	    "recon: membership %s: %zu peers", g->membership_file, g->nmembers);
 }
 
 static int
@@ -742,7 +659,7 @@ gossip_free(struct recon_gossip *g)
 	free(g->members);
 	free(g->addrs);
 	free(g->listen);
-	free(g->membership_file);
+	peers_recon_free(g->membership);
 	free(g->dbfile);
 	free(g->host);
 	free(g);
@@ -757,7 +674,7 @@ recon_gossip_start(
 
 	g->cfg = *cfg;
 	g->listen = xstrdup(cfg->listen);
-	g->membership_file = xstrdup(cfg->membership_file);
+	g->membership = peers_recon_new(cfg->membership_file);
 	g->dbfile = xstrdup(cfg->dbfile);
 	g->lfd = g->wake[0] = g->wake[1] = g->active_fd = -1;
 	g->handoff[0] = g->handoff[1] = g->in_fd = -1;

@@ -3,7 +3,7 @@
  *
  * One thread with its own database connection: it listens on
  * [recon] listen and accepts peers whose IP is in the membership file
- * (SKS format "host port # comment", re-read when its mtime changes);
+ * (peers/peers_recon.h; re-read when it changes);
  * every gossip_interval seconds (+-10 %) it connects to a random member
  * instead.  One session at a time; whoever connects meanwhile is
  * refused at once ("failed", busy), and a peer that refused us as busy
@@ -50,20 +50,5 @@ enum pks_rc recon_gossip_start(
 
 /* Stop the thread (a running session is cut short), free everything. */
 void recon_gossip_stop(struct recon_gossip *g);
-
-/* One membership line. */
-struct recon_member {
-	char host[256];
-	uint16_t port;
-};
-
-/*
- * Parse a membership file's text: "host port", whitespace separated,
- * '#' starts a comment anywhere, blank lines and extra tokens ignored;
- * a line without a valid port (1..65535) or whose host holds control or
- * non-ASCII bytes is skipped.  *out (free()) and *n.  Pure.
- */
-void recon_membership_parse(
-    const char *text, size_t len, struct recon_member **out, size_t *n);
 
 #endif

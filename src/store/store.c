@@ -158,6 +158,15 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	    "SELECT recipient, "
 	    "sum(state = 'queued'), sum(state = 'failed') FROM outbox "
 	    "WHERE kind = 'incremental' GROUP BY recipient ORDER BY recipient",
+	[STMT_OUTBOX_DELIVERED] =
+	    "INSERT INTO outbox_delivered(recipient, last_sent) "
+	    "SELECT lower(recipient), ?3 FROM outbox WHERE id = ?1 AND "
+	    "lease_owner = ?2 AND kind = 'incremental' "
+	    "ON CONFLICT(recipient) DO UPDATE SET last_sent = "
+	    "max(last_sent, excluded.last_sent)",
+	[STMT_OUTBOX_DELIVERED_LIST] =
+	    "SELECT recipient, last_sent FROM outbox_delivered "
+	    "ORDER BY recipient",
 	[STMT_OUTBOX_TOTALS] =
 	    "SELECT "
 	    "sum(kind = 'incremental' AND state = 'queued'), "

@@ -290,6 +290,27 @@ store_outbox_rows_free(struct store_outbox_row *rows, size_t n)
 	free(rows);
 }
 
+/* Note when the relay accepted an incremental to its recipient
+ * (before the row is deleted). */
+static enum pks_rc
+note_delivered(struct store *st, const char *owner, int64_t id, int64_t now)
+{
+	sqlite3_stmt *s = NULL;
+	enum pks_rc rc;
+	int r;
+
+	if ((rc = store_stmt_get(st, STMT_OUTBOX_DELIVERED, &s)) != PKS_OK)
+		return rc;
+	r = sqlite3_bind_int64(s, 1, id);
+	if (r == SQLITE_OK)
+		r = sqlite3_bind_text(s, 2, owner, -1, SQLITE_STATIC);
+	if (r == SQLITE_OK)
+		r = sqlite3_bind_int64(s, 3, now);
+	if (r != SQLITE_OK)
+		return bind_fail(st, s);
+	return store_stmt_run(st, s);
+}
+
 /* End one claimed row. */
 static enum pks_rc
 finish_one(struct store *st, const char *owner,
@@ -304,6 +325,9 @@ finish_one(struct store *st, const char *owner,
 	enum pks_rc rc;
 	int r;
 
+	if (d->end == STORE_OUTBOX_SENT &&
+	    (rc = note_delivered(st, owner, d->id, b->now)) != PKS_OK)
+		return rc;
 	if ((rc = store_stmt_get(st, which[d->end], &s)) != PKS_OK)
 		return rc;
 	r = sqlite3_bind_int64(s, 1, d->id);
@@ -483,4 +507,44 @@ store_outbox_failed_free(struct store_outbox_failed *f, size_t n)
 		free(f[i].why);
 	}
 	free(f);
+}
+
+enum pks_rc
+store_outbox_delivered_list(
+    struct store *st, struct store_outbox_delivered **out, size_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	size_t cap = 0;
+	enum pks_rc rc;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = store_stmt_get(st, STMT_OUTBOX_DELIVERED_LIST, &s)) != PKS_OK)
+		return rc;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 8;
+			*out = xreallocarray(*out, cap, sizeof(**out));
+		}
+		(*out)[*n].recipient = col_str(s, 0);
+		(*out)[(*n)++].last_sent = sqlite3_column_int64(s, 1);
+	}
+	store_stmt_done(s);
+	if (r == SQLITE_DONE)
+		return PKS_OK;
+	store_outbox_delivered_free(*out, *n);
+	*out = NULL;
+	*n = 0;
+	return store_fail(st, r);
+}
+
+void
+store_outbox_delivered_free(struct store_outbox_delivered *d, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(d[i].recipient);
+	free(d);
 }

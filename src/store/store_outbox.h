@@ -146,6 +146,21 @@ enum pks_rc store_outbox_peers(
     struct store *st, struct store_outbox_peer **out, size_t *n);
 void store_outbox_peers_free(struct store_outbox_peer *p, size_t n);
 
+/* When the relay last accepted an incremental to one recipient. */
+struct store_outbox_delivered {
+	char *recipient; /* lower-cased */
+	int64_t last_sent;
+};
+
+/*
+ * Every recipient an incremental was ever delivered to (kept when the
+ * sent row is deleted, by store_outbox_finish with b->now), ordered by
+ * recipient; *out is the caller's (store_outbox_delivered_free).
+ */
+enum pks_rc store_outbox_delivered_list(
+    struct store *st, struct store_outbox_delivered **out, size_t *n);
+void store_outbox_delivered_free(struct store_outbox_delivered *d, size_t n);
+
 /* Totals of the whole queue. */
 struct store_outbox_totals {
 	int64_t incr_queued;

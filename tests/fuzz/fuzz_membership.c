@@ -1,6 +1,6 @@
 /*
  * fuzz_membership.c: fuzz target of the SKS membership file parser
- * (recon_membership_parse).
+ * (peers_recon_parse, the [recon] membership_file).
  *
  * Checks: every entry has a NUL-terminated host of visible bytes that
  * occurs in the input, and a port 1..65535; no more entries than lines.
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "recon/recon_gossip.h"
+#include "peers/peers_recon.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -29,10 +29,13 @@ occurs(const uint8_t *data, size_t size, const char *s, size_t n)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct recon_member *m = NULL;
-	size_t n = 0, i, len, lines = 1;
+	struct peers_recon_list *l;
+	struct peers_recon_member *m;
+	size_t n, i, len, lines = 1;
 
-	recon_membership_parse((const char *)data, size, &m, &n);
+	l = peers_recon_parse((const char *)data, size);
+	m = l->v;
+	n = l->n;
 	for (i = 0; i < size; i++)
 		lines += data[i] == '\n';
 	if (n > lines || (n > 0 && m == NULL))
@@ -46,6 +49,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!occurs(data, size, m[i].host, len))
 			__builtin_trap();
 	}
-	free(m);
+	peers_recon_list_free(l);
 	return 0;
 }

@@ -35,19 +35,23 @@ is "gmime only in src/mail/mail_parse.c" "$(only_in gmime/ '^src/mail/mail_parse
 is "libesmtp only in src/mail/mail_send.c" "$(only_in libesmtp.h '^src/mail/mail_send\.c$')" ""
 is "microhttpd only in src/hkp" "$(only_in microhttpd.h '^src/hkp/')" ""
 
-# Allowed directions: cmd -> {hkp, mail, recon} -> ingest -> store ->
-# {pgp, ptree} -> util.  Each module may include only the modules named.
+# Allowed directions: cmd -> {hkp, mail, recon} -> stats -> ingest ->
+# store -> {pgp, ptree} -> util; peers (the peer files) needs only util
+# and is used from ingest upwards.  Each module may include only the
+# modules named.
 allowed() {
 	case $1 in
 	util) echo "util" ;;
+	peers) echo "util peers" ;;
 	pgp) echo "util pgp" ;;
 	ptree) echo "util ptree" ;;
 	store) echo "util pgp ptree store" ;;
-	ingest) echo "util pgp ptree store ingest" ;;
-	hkp) echo "util pgp ptree store ingest hkp" ;;
-	mail) echo "util pgp ptree store ingest mail" ;;
-	recon) echo "util pgp ptree store ingest recon" ;;
-	cmd) echo "util pgp ptree store ingest hkp mail recon cmd" ;;
+	ingest) echo "util peers pgp ptree store ingest" ;;
+	stats) echo "util peers pgp ptree store ingest stats" ;;
+	hkp) echo "util peers pgp ptree store ingest stats hkp" ;;
+	mail) echo "util peers pgp ptree store ingest mail" ;;
+	recon) echo "util peers pgp ptree store ingest recon" ;;
+	cmd) echo "util peers pgp ptree store ingest stats hkp mail recon cmd" ;;
 	esac
 }
 bad=

@@ -4,12 +4,18 @@
 # by e-mail with its form, opens a key from the result, submits a key
 # made by gpg here through the submit form and finds it again; load
 # times of the front page and of a result page are printed as TAP
-# diagnostics.  Screenshots of every page are kept in
-# $PKS_BUILDDIR/tests/integration/web-shots/.  tidy checks that the
-# front page, the result pages and the answer to a submission are valid
-# HTML5, and curl the content types and caching headers.
+# diagnostics.  The server has peers in every state (tests/lib/
+# syncpeers.sh: a mail sync peer delivered to and one refused by a real
+# SMTP sink, mail queued for both, a recon session with a second
+# pksync), and the browser opens the sync page from the front page and
+# from the stats page and finds each peer with its state.  Screenshots
+# of every page are kept in $PKS_BUILDDIR/tests/integration/web-shots/.
+# tidy checks that the front page, the result pages, the answer to a
+# submission and the sync page are valid HTML5, and curl the content
+# types and caching headers.
 . "$PKS_SRCDIR/tests/lib/tap.sh"
 . "$PKS_SRCDIR/tests/lib/pksync.sh"
+. "$PKS_SRCDIR/tests/lib/syncpeers.sh"
 
 KEYRING=/usr/share/keyrings/debian-keyring.gpg
 [ -r "$KEYRING" ] || skip_all "debian-keyring not installed"
@@ -24,15 +30,29 @@ TAP_TMP=$T
 cleanup() {
 	[ -s "$T/web.pid" ] && kill -TERM -- "-$(cat "$T/web.pid")" 2>/dev/null
 	pks_stop "$T/srv" >/dev/null 2>&1
+	pks_stop "$T/b" >/dev/null 2>&1
+	sp_stop
 	[ -d "$T/gpg" ] && gpgconf --homedir "$T/gpg" --kill all
 	rm -rf "$T"
 }
 trap cleanup EXIT
 
-pks_setup "$T/srv" || { echo "Bail out! pks_setup failed"; exit 1; }
-ok "import debian-keyring" pks "$T/srv" import -q "$KEYRING"
+sp_setup "$T/srv" "$T/b" || { echo "Bail out! sp_setup failed"; exit 1; }
+ok "import debian-keyring" pks "$T/srv" import -q --no-mail "$KEYRING"
+# Two keys made here (the test keys in tests/data are in the keyring),
+# for the mail sync peers' states.
+mkdir -m 700 "$T/gpg"
+for i in 1 2; do
+	gpg --homedir "$T/gpg" --batch --no-tty --passphrase '' \
+		--quick-gen-key "Sync Peer Key $i <sync$i@example.org>" ed25519 sign never \
+		>/dev/null 2>&1
+	gpg --homedir "$T/gpg" --export "sync$i@example.org" >"$T/sync$i.pgp"
+done
+ok "mail sync peers: delivered, refused, queued" sp_mail_states "$T/srv" \
+	"$T/sync1.pgp" "$T/sync2.pgp"
 pks_start "$T/srv" || { echo "Bail out! pksync serve did not start"; exit 1; }
 url="http://127.0.0.1:$PKS_PORT"
+ok "a recon session with a second pksync is recorded" sp_recon_session "$T/srv" "$T/b"
 
 # Headers: content types, caching, no scripts.
 hdr() { curl -s -o /dev/null -D - "$1" | tr -d '\r' | sed -n "s/^$2: //Ip"; }
@@ -65,9 +85,11 @@ tidy_clean "a verbose index result page" \
 tidy_clean "an op=get page" \
 	"$url/pks/lookup?op=get&search=0x20691DFCC2C98C47952984EE00018C22381A7594"
 tidy_clean "a refused submission" --data-urlencode "keytext=not a key" "$url/pks/add"
+tidy_clean "the sync page" "$url/pks/sync"
+is "/pks/sync is text/html" "$(hdr "$url/pks/sync" Content-Type)" "text/html; charset=utf-8"
+is "/pks/sync is not cached" "$(hdr "$url/pks/sync" Cache-Control)" "no-cache"
 
 # The key the browser submits: made here by gpg, never sent before.
-mkdir -m 700 "$T/gpg"
 gpg --homedir "$T/gpg" --batch --no-tty --passphrase '' \
 	--quick-gen-key 'Web Form Tester <web-form@example.org>' ed25519 sign never \
 	>/dev/null 2>&1
@@ -83,7 +105,8 @@ mkdir -p "$SHOTS" "$T/profile"
 spawn "$T" "$T/web.pid" "$T/web.out" "$PY" "$PKS_SRCDIR/tests/tools/web_check.py" \
 	--url "$url" --shots "$SHOTS" --profile "$T/profile" \
 	--name "Villemot" --email "sebastien@debian.org" --expect 00018C22381A7594 \
-	--keyfile "$T/new.asc" --new-fpr "$FPR" --new-email web-form@example.org ||
+	--keyfile "$T/new.asc" --new-fpr "$FPR" --new-email web-form@example.org \
+	--sync-peers "delivered@peer.test=waiting,rejected@peer.test=failing,127.0.0.1 $SP_RB=ok" ||
 	{ echo "Bail out! web_check.py did not start"; exit 1; }
 for ((i = 0; i < 3000; i++)); do
 	pid_alive "$(cat "$T/web.pid")" || break
@@ -106,7 +129,7 @@ done <"$T/web.out"
 ok "web_check.py ran to the end" grep -qx 'DONE ' "$T/web.out"
 grep -vE '^(PASS|FAIL|DIAG|DONE) ' "$T/web.out" | tail -n 20 | sed 's/^/# /'
 n=$(find "$SHOTS" -name '*.png' | wc -l)
-ok "screenshots kept in $SHOTS ($n)" test "$n" -ge 8
+ok "screenshots kept in $SHOTS ($n)" test "$n" -ge 9
 is "the key sent through the form is stored" \
 	"$(curl -s -o /dev/null -w '%{http_code}' "$url/pks/lookup?op=get&options=mr&search=0x$FPR")" 200
 

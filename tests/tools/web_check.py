@@ -12,7 +12,9 @@ opens the key from the result (its op=get link, and its op=vindex link
 when the listing has one; the verbose index also through the form),
 submits the armored key in --keyfile through the submit form, then finds
 it (--new-email) and checks that it is the key with --new-fpr; follows
-the link to the stats page.  Each
+the link to the stats page, and the link from the front page to the sync
+page, where each peer of --sync-peers ("NAME=STATE,...") must be listed
+with its state and drawn in the SVG picture.  Each
 page is saved as a PNG in --shots; the front page is also drawn at a
 phone's width and must not scroll sideways.  Load times (Navigation
 Timing: navigation start to the end of the load event) of the front
@@ -244,6 +246,40 @@ class Check:
                     "Total number of keys" in self.body(), self.body()[:200])
         self.shot("stats")
 
+    def sync(self):
+        self.d.get(self.a.url + "/")
+        self.wait_title("OpenPGP keyserver")
+        self.d.find_element(By.LINK_TEXT, "how keys travel").click()
+        self.wait_title("How keys travel")
+        self.result("the front page links the sync page",
+                    self.d.current_url.endswith("/pks/sync"),
+                    self.d.current_url)
+        rows = {}
+        for tr in self.d.find_elements(By.CSS_SELECTOR,
+                                       "#mail-peers tr, #recon-peers tr"):
+            cells = [td.text for td in tr.find_elements(By.TAG_NAME, "td")]
+            if len(cells) >= 2:
+                rows[cells[0]] = cells[1]
+        svg = self.d.find_elements(By.CSS_SELECTOR, "svg text")
+        drawn = " ".join(t.text for t in svg)
+        for pair in self.a.sync_peers.split(","):
+            name, state = pair.rsplit("=", 1)
+            self.result("sync page: %s listed as %s" % (name, state),
+                        rows.get(name) == state, str(rows))
+            self.result("sync page: %s drawn with its state" % name,
+                        name in drawn and (state + ":") in drawn, drawn[:300])
+        pics = self.d.find_elements(By.TAG_NAME, "svg")
+        if pics:
+            self.d.execute_script("arguments[0].scrollIntoView();", pics[0])
+        self.shot("sync")
+        self.d.get(self.a.url + "/pks/lookup?op=stats")
+        self.wait_title("statistics")
+        self.d.find_element(By.LINK_TEXT, "Synchronisation").click()
+        self.wait_title("How keys travel")
+        self.result("the stats page links the sync page",
+                    self.d.current_url.endswith("/pks/sync"),
+                    self.d.current_url)
+
     def timing(self, label, url):
         times = []
         for _ in range(LOADS):
@@ -277,7 +313,7 @@ def start(args):
 def main():
     p = argparse.ArgumentParser()
     for name in ("url", "shots", "profile", "name", "email", "expect",
-                 "keyfile", "new-fpr", "new-email"):
+                 "keyfile", "new-fpr", "new-email", "sync-peers"):
         p.add_argument("--" + name, required=True)
     a = p.parse_args()
     a.expect = a.expect.upper()
@@ -297,7 +333,7 @@ def main():
     steps = (c.front, lambda: c.shot("front"),
              lambda: c.search_lists("name", a.name),
              lambda: c.search_lists("e-mail", a.email),
-             c.open_key, c.submit, c.find_new, c.stats, c.phone,
+             c.open_key, c.submit, c.find_new, c.stats, c.sync, c.phone,
              lambda: c.timing("front page", a.url + "/"),
              lambda: c.timing("result page", a.url +
                               "/pks/lookup?op=index&search=" +

@@ -21,7 +21,7 @@
 #include "mail/mail_compose.h"
 #include "mail/mail_incr.h"
 #include "mail/mail_parse.h"
-#include "mail/mail_peers.h"
+#include "ingest/ingest.h"
 #include "store/store.h"
 #include "store/store_outbox.h"
 #include "util/config.h"
@@ -602,9 +602,9 @@ test_incremental(void)
 	CHECK(fresh_store());
 	CHECK(write_peers("# sync list\n  pgp-public-keys@peer.test  # B\n"
 	    "\npgp-public-keys@other.test\n"));
-	CHECK(mail_peers_read(peers, "me@here.test", &sy) == PKS_OK);
-	CHECK(mail_peers_has(sy, "PGP-PUBLIC-KEYS@PEER.TEST"));
-	CHECK(!mail_peers_has(sy, "peer.test") && !mail_peers_has(NULL,
+	CHECK(ingest_sync_read(peers, "me@here.test", &sy) == PKS_OK);
+	CHECK(ingest_sync_has(sy, "PGP-PUBLIC-KEYS@PEER.TEST"));
+	CHECK(!ingest_sync_has(sy, "peer.test") && !ingest_sync_has(NULL,
 	    "pgp-public-keys@peer.test"));
 	ingest_sync_free(sy);
 	r = feed("incr-stranger.eml", "pgp-public-keys@stranger.test", 1, &rc);
@@ -633,11 +633,11 @@ test_incremental(void)
 	free(r);
 	CHECK(sql_int("SELECT count(*) FROM outbox") == 0);
 	/* The caller's sync list is what counts (mail-filter reads it once
-	 * with mail_peers_read): the sender is on it, the file is gone.
+	 * with ingest_sync_read): the sender is on it, the file is gone.
 	 * Its peers not in X-KeyServer-Sent get the key. */
 	CHECK(write_peers("pgp-public-keys@peer.test\nnear@x.test\n"
 	    "far@bad@x\n"));
-	CHECK(mail_peers_read(peers, "pgp-public-keys@keys.test", &sy) ==
+	CHECK(ingest_sync_read(peers, "pgp-public-keys@keys.test", &sy) ==
 	    PKS_OK && sy->npeers == 2);
 	unlink(peers);
 	feed_sync = sy;

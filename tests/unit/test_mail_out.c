@@ -1,7 +1,7 @@
 /*
  * test_mail_out.c: the outgoing mail side without a network: composing
  * an incremental (PKS header set and order, one armored block, PKS
- * packet encoding) and the sync list file (mail_peers.h).
+ * packet encoding).  The sync list file is tested in test_peers.c.
  */
 #include <config.h>
 
@@ -16,13 +16,12 @@
 #include "tap.h"
 #include "ingest/ingest.h"
 #include "mail/mail_outgoing.h"
-#include "mail/mail_peers.h"
 #include "pgp/pgp_armor.h"
 #include "pgp/pgp_packet.h"
 #include "util/buf.h"
 #include "util/log.h"
 
-static char dir[64], peers[128];
+static char dir[64];
 static uint8_t *key;
 static size_t keylen;
 
@@ -221,158 +220,6 @@ test_incremental_message(void)
 	buf_free(&bin);
 }
 
-static void
-test_addresses(void)
-{
-	static const char *good[] = { "pgp-public-keys@keys.example.org",
-	    "a@localhost", "x.y+z@a-b.c0", "!#$%&'*+-/=?^_`{|}~@x" };
-	static const char *bad[] = { "", "a", "@x", "a@", "a@@x", "a@b@c",
-	    ".a@x", "a.@x", "a..b@x", "a b@x", "a@-x", "a@x-", "a@x..y",
-	    "a@x_y", "\"a\"@x", "a@[127.0.0.1]", "<a@x>", "a@x\n" };
-	size_t i;
-
-	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-		CHECK(mail_peer_addr_ok(good[i]));
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		CHECK(!mail_peer_addr_ok(bad[i]));
-}
-
-static int
-write_peers(const char *text)
-{
-	FILE *f = fopen(peers, "w");
-
-	if (f == NULL)
-		return 0;
-	fputs(text, f);
-	return fclose(f) == 0;
-}
-
-static char *
-read_peers(void)
-{
-	size_t n = 0;
-
-	return (char *)tap_read_file(peers, &n);
-}
-
-static void
-test_peers_file(void)
-{
-	struct ingest_sync *sy = NULL;
-	char *text;
-	int already = 0;
-
-	CHECK(write_peers("# sync list\n\n  pgp-public-keys@b.test  # b\n"
-	    "not an address\nPGP-Public-Keys@B.test\nc@c.test\n"));
-	CHECK(mail_peers_read(peers, "me@a.test", &sy) == PKS_OK);
-	CHECK(sy != NULL && sy->npeers == 2 &&
-	    strcmp(sy->peers[0], "pgp-public-keys@b.test") == 0 &&
-	    strcmp(sy->peers[1], "c@c.test") == 0 &&
-	    strcmp(sy->this_site, "me@a.test") == 0);
-	ingest_sync_free(sy);
-	/* Add keeps every line; a second add changes nothing. */
-	CHECK(mail_peers_add(peers, "d@d.test", &already) == PKS_OK &&
-	    !already);
-	CHECK(mail_peers_add(peers, "D@D.TEST", &already) == PKS_OK &&
-	    already);
-	CHECK(mail_peers_add(peers, "bad address", &already) ==
-	    PKS_ERR_PARSE);
-	text = read_peers();
-	CHECK(text != NULL && strcmp(text, "# sync list\n\n  "
-	    "pgp-public-keys@b.test  # b\nnot an address\n"
-	    "PGP-Public-Keys@B.test\nc@c.test\nd@d.test\n") == 0);
-	free(text);
-	/* Remove drops every line naming it, in any case. */
-	CHECK(mail_peers_remove(peers, "pgp-public-keys@B.TEST") == PKS_OK);
-	CHECK(mail_peers_remove(peers, "x@x.test") == PKS_ERR_NOTFOUND);
-	text = read_peers();
-	CHECK(text != NULL && strcmp(text, "# sync list\n\nnot an address\n"
-	    "c@c.test\nd@d.test\n") == 0);
-	free(text);
-	/* A missing file is an empty list, and add creates it. */
-	unlink(peers);
-	CHECK(mail_peers_read(peers, "me@a.test", &sy) == PKS_OK &&
-	    sy->npeers == 0);
-	ingest_sync_free(sy);
-	CHECK(mail_peers_add(peers, "e@e.test", &already) == PKS_OK);
-	text = read_peers();
-	CHECK(text != NULL && strcmp(text, "e@e.test\n") == 0);
-	free(text);
-}
-
-static void
-test_peers_cache(void)
-{
-	struct mail_peers *mp;
-	struct ingest_sync *sy = NULL;
-
-	CHECK(write_peers("a@a.test\n"));
-	mp = mail_peers_new(peers, "me@x.test");
-	CHECK(mail_peers_get(mp, &sy) == PKS_OK && sy->npeers == 1);
-	ingest_sync_free(sy);
-	/* The file changes (size and inode): the next get sees it. */
-	CHECK(write_peers("a@a.test\nb@b.test\n"));
-	CHECK(mail_peers_get(mp, &sy) == PKS_OK && sy->npeers == 2 &&
-	    strcmp(sy->peers[1], "b@b.test") == 0);
-	ingest_sync_free(sy);
-	CHECK(mail_peers_remove(peers, "a@a.test") == PKS_OK);
-	CHECK(mail_peers_get(mp, &sy) == PKS_OK && sy->npeers == 1);
-	ingest_sync_free(sy);
-	/* Removed: an empty list, no error. */
-	unlink(peers);
-	CHECK(mail_peers_get(mp, &sy) == PKS_OK && sy->npeers == 0);
-	ingest_sync_free(sy);
-	mail_peers_free(mp);
-}
-
-/* Two processes adding 40 addresses each at the same moment, then
- * removing half of them: no edit is lost (mail_peers_add's lock). */
-#define RACE_N 40
-static void
-test_peers_concurrent(void)
-{
-	struct ingest_sync *sy = NULL;
-	char a[64];
-	pid_t pid[2];
-	int i, k, st, already, bad = 0;
-
-	CHECK(write_peers("# raced\n"));
-	for (k = 0; k < 2; k++) {
-		pid[k] = fork();
-		if (pid[k] == 0) {
-			for (i = 0; i < RACE_N; i++) {
-				snprintf(a, sizeof(a), "p%d-%d@race.test", k, i);
-				if (mail_peers_add(peers, a, &already) != PKS_OK)
-					_exit(1);
-			}
-			for (i = 0; i < RACE_N; i += 2) {
-				snprintf(a, sizeof(a), "p%d-%d@race.test", k, i);
-				if (mail_peers_remove(peers, a) != PKS_OK)
-					_exit(1);
-			}
-			_exit(0);
-		}
-		CHECK(pid[k] > 0);
-	}
-	for (k = 0; k < 2; k++)
-		if (pid[k] > 0)
-			CHECK(waitpid(pid[k], &st, 0) == pid[k] &&
-			    WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	CHECK(mail_peers_read(peers, "me@x.test", &sy) == PKS_OK);
-	CHECK(sy != NULL && sy->npeers == RACE_N);
-	for (k = 0; sy != NULL && k < 2; k++) {
-		for (i = 0; i < RACE_N; i++) {
-			snprintf(a, sizeof(a), "p%d-%d@race.test", k, i);
-			bad += mail_peers_has(sy, a) != (i % 2 == 1);
-		}
-	}
-	CHECK(bad == 0);
-	if (sy != NULL && (sy->npeers != RACE_N || bad != 0))
-		printf("# %zu peers left, %d wrong\n", sy->npeers, bad);
-	ingest_sync_free(sy);
-}
-
 int
 main(void)
 {
@@ -385,19 +232,10 @@ main(void)
 		tap_skip("mail_out", "no test key or no temp dir");
 		return tap_done();
 	}
-	snprintf(peers, sizeof(peers), "%s/mailsync", dir);
 	log_init("test_mail_out", LOG_LVL_INFO);
 	RUN(test_pks_encoding);
 	RUN(test_pks_versions);
 	RUN(test_incremental_message);
-	RUN(test_addresses);
-	RUN(test_peers_file);
-	RUN(test_peers_cache);
-	RUN(test_peers_concurrent);
-	unlink(peers);
-	snprintf(peers + strlen(peers), sizeof(peers) - strlen(peers),
-	    ".lock");
-	unlink(peers);
 	rmdir(dir);
 	free(key);
 	return tap_done();

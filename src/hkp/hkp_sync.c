@@ -1,0 +1,379 @@
+/*
+ * hkp_sync.c: GET /pks/sync, the page on how keys reach this server and
+ * leave it (HKP, PKS e-mail, SKS recon, and the bridge between them),
+ * with a picture of this server's own peers drawn from a snapshot as
+ * inline SVG (no JavaScript): this node in the middle, mail sync peers
+ * on the left, recon peers on the right, each coloured by its health and
+ * labelled in words, so colour is never the only signal.  At most
+ * SYNC_DRAW peers a side are drawn ("and N more"); the tables below the
+ * picture list them all.  Every value is escaped.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "hkp/hkp_html.h"
+#include "hkp/hkp_pages.h"
+#include "stats/stats_render.h"
+#include "util/utc.h"
+
+/* Peers drawn on each side of the picture. */
+#define SYNC_DRAW 12
+/* Bytes of a name or result drawn as a label (the tables hold all). */
+#define SYNC_LABEL 30
+/* Geometry of the picture (SVG user units). */
+#define SVG_W 720
+#define SVG_ROW 46
+#define SVG_TOP 40
+#define SVG_MIN_H 220
+#define SVG_LEFT_X 230
+#define SVG_RIGHT_X 490
+
+static const char lead[] =
+    "<p>Keys reach this server in four ways, and every one of them goes "
+    "through the same merge: a key that is new, or that brings new "
+    "signatures or user IDs, is stored once and then passed on by every "
+    "path below; a key that brings nothing new changes nothing and is "
+    "sent nowhere. The picture shows this server's own peers as they "
+    "are now.</p>\n";
+
+static const char intro[] =
+    "<h2>HKP uploads</h2>\n"
+    "<p>People send keys with <code>gpg --send-keys</code> or the form "
+    "on the front page (<code>POST /pks/add</code>). Anyone can ask for "
+    "keys with <code>gpg --recv-keys</code> or a search.</p>\n"
+    "<h2>PKS e-mail</h2>\n"
+    "<p>The old keyserver network (PKS) trades keys by e-mail. Each "
+    "change is mailed as an <em>incremental</em> to every server on this "
+    "server's <em>mail sync list</em>, and incrementals from those "
+    "servers are merged here. Every incremental carries an "
+    "<code>X-KeyServer-Sent</code> header naming each server it has "
+    "passed through; a server never mails a change to a server already "
+    "named there, so mail cannot loop. Outgoing mail waits in a queue "
+    "until the mail relay accepts it; mail the relay refuses for good "
+    "is kept as <em>failed</em> for the operator.</p>\n"
+    "<h2>SKS reconciliation</h2>\n"
+    "<p>SKS and compatible servers compare their whole key sets with "
+    "their <em>gossip peers</em> every few minutes. A session finds the "
+    "keys one side lacks without sending the keys themselves; each side "
+    "then fetches what it lacks from the other "
+    "(<code>POST /pks/hashquery</code>).</p>\n"
+    "<h2>The bridge</h2>\n"
+    "<p>This server speaks both: a key that arrives by e-mail is offered "
+    "to the recon peers at their next session, and a key fetched by "
+    "recon or uploaded over HKP is mailed to the mail sync peers. So a "
+    "key sent to any one of the networks reaches the other.</p>\n";
+
+static const char legend[] =
+    "<p class=\"hint\">Colours: <strong>green</strong> means ok (mail "
+    "delivered, nothing waiting; or the last recon session succeeded), "
+    "<strong>amber</strong> means waiting (mail queued, none failed), "
+    "<strong>red</strong> means failing (mail failed, or the last recon "
+    "session failed), <strong>grey</strong> means idle (nothing sent or "
+    "no session yet). Each peer is labelled with the same word.</p>\n";
+
+static const char *
+health_colour(enum stats_health h)
+{
+	switch (h) {
+	case STATS_HEALTH_OK:
+		return "#2e7d32";
+	case STATS_HEALTH_WAIT:
+		return "#b26a00";
+	case STATS_HEALTH_FAILING:
+		return "#c62828";
+	default:
+		return "#757575";
+	}
+}
+
+/* Escape at most SYNC_LABEL bytes of s, "..." when cut. */
+static enum pks_rc
+label(struct buf *out, const char *s)
+{
+	size_t n = strlen(s);
+	enum pks_rc rc;
+
+	rc = hkp_html_escape(out, s, n > SYNC_LABEL ? SYNC_LABEL : n);
+	if (rc == PKS_OK && n > SYNC_LABEL)
+		rc = buf_adds(out, "...");
+	return rc;
+}
+
+/* One peer: a line from the centre, a dot, its name and its state. */
+struct dot {
+	int x, y, left;
+	enum stats_health h;
+	const char *name;
+	char state[96];
+};
+
+static enum pks_rc
+draw_dot(struct buf *out, const struct dot *d, int cx, int cy)
+{
+	const char *c = health_colour(d->h);
+	int tx = d->left ? d->x - 16 : d->x + 16;
+	const char *anchor = d->left ? "end" : "start";
+	enum pks_rc rc;
+
+	rc = buf_printf(out,
+	    "<g><line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" "
+	    "stroke-width=\"2\"/>\n<circle cx=\"%d\" cy=\"%d\" r=\"10\" "
+	    "fill=\"%s\"/>\n<text x=\"%d\" y=\"%d\" text-anchor=\"%s\">",
+	    cx, cy, d->x, d->y, c, d->x, d->y, c, tx, d->y - 2, anchor);
+	if (rc == PKS_OK)
+		rc = label(out, d->name);
+	if (rc == PKS_OK)
+		rc = buf_printf(out,
+		    "</text>\n<text x=\"%d\" y=\"%d\" text-anchor=\"%s\" "
+		    "font-size=\"11\">%s: ",
+		    tx, d->y + 12, anchor, stats_health_word(d->h));
+	if (rc == PKS_OK)
+		rc = label(out, d->state);
+	if (rc == PKS_OK)
+		rc = buf_adds(out, "</text></g>\n");
+	return rc;
+}
+
+/* y of row i of n in a picture h high. */
+static int
+row_y(size_t i, size_t n, int h)
+{
+	return SVG_TOP + (int)((2 * i + 1) * (size_t)(h - SVG_TOP - 20) /
+			       (2 * (n ? n : 1)));
+}
+
+static size_t
+drawn(size_t n)
+{
+	return n > SYNC_DRAW ? SYNC_DRAW : n;
+}
+
+static enum pks_rc
+more(struct buf *out, size_t n, int x, int h, const char *anchor)
+{
+	if (n <= SYNC_DRAW)
+		return PKS_OK;
+	return buf_printf(out,
+	    "<text x=\"%d\" y=\"%d\" text-anchor=\"%s\">and %zu more</text>\n",
+	    x, h - 6, anchor, n - SYNC_DRAW);
+}
+
+static enum pks_rc
+draw_mail(struct buf *out, const struct stats_snapshot *s, int h)
+{
+	const struct stats_mail_peer *p;
+	struct dot d;
+	size_t i, n = drawn(s->nmail);
+	enum pks_rc rc = PKS_OK;
+
+	for (i = 0; i < n && rc == PKS_OK; i++) {
+		p = &s->mail[i];
+		d.x = SVG_LEFT_X;
+		d.y = row_y(i, n, h);
+		d.left = 1;
+		d.h = stats_mail_health(p);
+		d.name = p->address;
+		snprintf(d.state, sizeof(d.state), "%lld queued, %lld failed",
+		    (long long)p->queued, (long long)p->failed);
+		rc = draw_dot(out, &d, SVG_W / 2, h / 2);
+	}
+	if (rc == PKS_OK)
+		rc = more(out, s->nmail, SVG_LEFT_X, h, "end");
+	return rc;
+}
+
+static enum pks_rc
+draw_recon(struct buf *out, const struct stats_snapshot *s, int h)
+{
+	const struct stats_recon_peer *p;
+	struct dot d;
+	size_t i, n = drawn(s->nrecon);
+	enum pks_rc rc = PKS_OK;
+
+	for (i = 0; i < n && rc == PKS_OK; i++) {
+		p = &s->recon[i];
+		d.x = SVG_RIGHT_X;
+		d.y = row_y(i, n, h);
+		d.left = 0;
+		d.h = stats_recon_health(p);
+		d.name = p->name;
+		snprintf(d.state, sizeof(d.state), "%lld in, %lld out",
+		    (long long)p->keys_in, (long long)p->keys_out);
+		rc = draw_dot(out, &d, SVG_W / 2, h / 2);
+	}
+	if (rc == PKS_OK)
+		rc = more(out, s->nrecon, SVG_RIGHT_X, h, "start");
+	return rc;
+}
+
+/* The picture: this node in the middle, the peers on both sides. */
+static enum pks_rc
+draw(struct buf *out, const struct stats_snapshot *s)
+{
+	size_t rows = drawn(s->nmail) > drawn(s->nrecon) ? drawn(s->nmail)
+							 : drawn(s->nrecon);
+	int h = SVG_TOP + 20 + (int)rows * SVG_ROW + 24;
+	enum pks_rc rc;
+
+	if (h < SVG_MIN_H)
+		h = SVG_MIN_H;
+	rc = buf_printf(out,
+	    "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
+	    "width=\"100%%\" role=\"img\">\n"
+	    "<title>This server and its peers: %zu mail sync peers, %zu "
+	    "recon peers</title>\n"
+	    "<g font-family=\"sans-serif\" font-size=\"13\" "
+	    "fill=\"currentColor\">\n"
+	    "<text x=\"%d\" y=\"20\" text-anchor=\"end\">Mail sync "
+	    "peers</text>\n<text x=\"%d\" y=\"20\">Recon peers</text>\n",
+	    SVG_W, h, s->nmail, s->nrecon, SVG_LEFT_X, SVG_RIGHT_X);
+	if (rc == PKS_OK)
+		rc = draw_mail(out, s, h);
+	if (rc == PKS_OK)
+		rc = draw_recon(out, s, h);
+	if (rc == PKS_OK)
+		rc = buf_printf(out,
+		    "<circle cx=\"%d\" cy=\"%d\" r=\"26\" fill=\"#1d5ea8\"/>\n"
+		    "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" "
+		    "fill=\"#fff\" font-size=\"11\">this</text>\n"
+		    "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">",
+		    SVG_W / 2, h / 2, SVG_W / 2, h / 2 + 4, SVG_W / 2,
+		    h / 2 + 44);
+	if (rc == PKS_OK)
+		rc = label(out, s->hostname);
+	if (rc == PKS_OK)
+		rc = buf_adds(out, "</text>\n</g>\n</svg>\n");
+	return rc;
+}
+
+static enum pks_rc
+cell(struct buf *out, const char *v)
+{
+	enum pks_rc rc;
+
+	rc = buf_adds(out, "<td>");
+	if (rc == PKS_OK)
+		rc = hkp_html_escapes(out, v);
+	if (rc == PKS_OK)
+		rc = buf_adds(out, "</td>");
+	return rc;
+}
+
+static enum pks_rc
+mail_table(struct buf *out, const struct stats_snapshot *s)
+{
+	const struct stats_mail_peer *p;
+	char w[32];
+	enum pks_rc rc;
+	size_t i;
+
+	rc = buf_adds(out,
+	    "<h2>This server's mail sync peers</h2>\n<table id=\"mail-peers\">"
+	    "\n<tr><th>Peer</th><th>State</th><th>Queued</th>"
+	    "<th>Failed</th><th>Last delivered (UTC)</th></tr>\n");
+	for (i = 0; i < s->nmail && rc == PKS_OK; i++) {
+		p = &s->mail[i];
+		rc = buf_adds(out, "<tr>");
+		if (rc == PKS_OK)
+			rc = cell(out, p->address);
+		if (rc == PKS_OK)
+			rc = buf_printf(out,
+			    "<td>%s</td><td>%lld</td><td>%lld</td><td>%s</td>"
+			    "</tr>\n",
+			    stats_health_word(stats_mail_health(p)),
+			    (long long)p->queued, (long long)p->failed,
+			    utc_text(p->last_delivered, UTC_SECOND, "never", w,
+				sizeof(w)));
+	}
+	if (rc == PKS_OK)
+		rc = buf_adds(out, "</table>\n");
+	return rc;
+}
+
+static enum pks_rc
+recon_row(struct buf *out, const struct stats_recon_peer *p)
+{
+	char w[32], ok[32];
+	enum pks_rc rc;
+
+	rc = buf_adds(out, "<tr>");
+	if (rc == PKS_OK)
+		rc = cell(out, p->name);
+	if (rc == PKS_OK)
+		rc = buf_printf(out, "<td>%s</td><td>%s</td>",
+		    stats_health_word(stats_recon_health(p)),
+		    utc_text(p->last, UTC_SECOND, "never", w, sizeof(w)));
+	if (rc == PKS_OK)
+		rc = cell(out, p->result[0] ? p->result : "-");
+	if (rc == PKS_OK)
+		rc = buf_printf(out,
+		    "<td>%s</td><td>%lld</td><td>%s%lld</td></tr>\n",
+		    utc_text(p->last_good, UTC_SECOND, "never", ok, sizeof(ok)),
+		    (long long)p->keys_in, p->keys_out_at_least ? "&gt;=" : "",
+		    (long long)p->keys_out);
+	return rc;
+}
+
+static enum pks_rc
+recon_table(struct buf *out, const struct stats_snapshot *s)
+{
+	enum pks_rc rc;
+	size_t i;
+
+	rc = buf_adds(out,
+	    "<h2>This server's recon peers</h2>\n<table id=\"recon-peers\">"
+	    "\n<tr><th>Peer</th><th>State</th>"
+	    "<th>Last session (UTC)</th><th>Result</th>"
+	    "<th>Last good (UTC)</th><th>Keys in</th>"
+	    "<th>Keys out</th></tr>\n");
+	for (i = 0; i < s->nrecon && rc == PKS_OK; i++)
+		rc = recon_row(out, &s->recon[i]);
+	if (rc == PKS_OK)
+		rc = buf_adds(out, "</table>\n");
+	return rc;
+}
+
+static enum pks_rc
+sync_page(struct buf *out, const struct stats_snapshot *s)
+{
+	enum pks_rc rc;
+
+	rc = hkp_html_begin(out, "How keys travel");
+	if (rc == PKS_OK)
+		rc = buf_adds(out, lead);
+	if (rc == PKS_OK)
+		rc = draw(out, s);
+	if (rc == PKS_OK)
+		rc = buf_adds(out, legend);
+	if (rc == PKS_OK)
+		rc = buf_adds(out, intro);
+	if (rc == PKS_OK)
+		rc = mail_table(out, s);
+	if (rc == PKS_OK)
+		rc = recon_table(out, s);
+	if (rc == PKS_OK)
+		rc = buf_adds(out, "<p>The numbers behind this picture: <a "
+				   "href=\"/pks/lookup?op=stats\">Statistics"
+				   "</a>.</p>\n");
+	if (rc == PKS_OK)
+		rc = hkp_html_end(out);
+	return rc;
+}
+
+enum pks_rc
+hkp_page_sync(
+    struct hkp_ctx *ctx, const struct hkp_query *q, struct hkp_reply *r)
+{
+	struct stats_snapshot *s = NULL;
+	enum pks_rc rc;
+
+	(void)q;
+	if ((rc = hkp_stats_take(ctx, &s)) != PKS_OK)
+		return rc;
+	rc = sync_page(&r->body, s);
+	stats_snapshot_free(s);
+	r->type = "text/html; charset=utf-8";
+	return rc == PKS_OK ? PKS_OK : hkp_fail(ctx, rc, NULL);
+}

@@ -1,0 +1,22 @@
+/*
+ * json.h: writing JSON strings from bytes of unknown origin.
+ */
+#ifndef PKS_UTIL_JSON_H
+#define PKS_UTIL_JSON_H
+
+#include <stddef.h>
+
+#include "util/buf.h"
+#include "util/rc.h"
+
+/* Length of the valid UTF-8 sequence at s[0..len), 0 if invalid. */
+size_t json_utf8_seq(const unsigned char *s, size_t len);
+
+/*
+ * Append s[0..len) to out as a JSON string, quotes included: '"' and
+ * '\\' escaped, control bytes as \n, \r, \t or \u00XX, an invalid
+ * UTF-8 byte as \ufffd.  Errors: PKS_ERR_TOOBIG (out's cap).
+ */
+enum pks_rc json_string(struct buf *out, const void *s, size_t len);
+
+#endif
