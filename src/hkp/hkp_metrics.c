@@ -225,43 +225,17 @@ hkp_metrics_allowed(const struct hkp_metrics *m, const char *ip)
 
 /* ---- what the database holds ---- */
 
-/* Add every sync-list peer that has no queue row yet, with zeros. */
-static void
-add_sync_peers(struct hkp_metrics_data *d, const struct ingest_sync *sync)
-{
-	size_t i, j, n = d->nqueue;
-
-	for (i = 0; sync != NULL && i < sync->npeers; i++) {
-		for (j = 0; j < n; j++)
-			if (strcasecmp(d->queue[j].recipient, sync->peers[i]) ==
-			    0)
-				break;
-		if (j < n)
-			continue;
-		d->queue =
-		    xreallocarray(d->queue, d->nqueue + 1, sizeof(*d->queue));
-		memset(&d->queue[d->nqueue], 0, sizeof(*d->queue));
-		d->queue[d->nqueue++].recipient = xstrdup(sync->peers[i]);
-	}
-}
-
 enum pks_rc
-hkp_metrics_collect(struct store *st, const struct ingest_sync *sync,
-    struct hkp_metrics_data *d)
+hkp_metrics_collect(
+    struct store *st, const struct pks_config *cfg, struct hkp_metrics_data *d)
 {
 	enum pks_rc rc;
 
 	memset(d, 0, sizeof(*d));
-	rc = store_count_keys(st, &d->keys);
-	if (rc == PKS_OK)
-		rc = store_outbox_peers(st, &d->queue, &d->nqueue);
-	if (rc == PKS_OK)
-		add_sync_peers(d, sync);
+	rc = stats_snapshot_take(st, cfg, &d->snap);
 	if (rc == PKS_OK)
 		rc = store_counter_list(
 		    st, MAX_COUNTER_ROWS, &d->counters, &d->ncounters);
-	if (rc == PKS_OK)
-		rc = store_recon_peer_list(st, &d->recon, &d->nrecon);
 	if (rc != PKS_OK)
 		hkp_metrics_data_free(d);
 	return rc;
@@ -270,9 +244,8 @@ hkp_metrics_collect(struct store *st, const struct ingest_sync *sync,
 void
 hkp_metrics_data_free(struct hkp_metrics_data *d)
 {
-	store_outbox_peers_free(d->queue, d->nqueue);
+	stats_snapshot_free(d->snap);
 	free(d->counters);
-	free(d->recon);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -430,7 +403,8 @@ render_keys(struct buf *out, const struct hkp_metrics_data *d)
 
 	rc = prom_head(out, "pksync_keys", "gauge", "Keys stored");
 	if (rc == PKS_OK)
-		rc = prom_int(out, "pksync_keys", NULL, 0, d->keys);
+		rc = prom_int(out, "pksync_keys", NULL, 0,
+		    d->snap != NULL ? d->snap->keys : 0);
 	for (i = 0; rc == PKS_OK && i < NELEM(fams); i++)
 		rc = render_db_family(out, &fams[i], d);
 	return rc;
@@ -440,24 +414,26 @@ static enum pks_rc
 render_queue(struct buf *out, const struct hkp_metrics_data *d)
 {
 	struct prom_label l = { "peer", NULL };
+	const struct stats_mail_peer *m =
+	    d->snap != NULL ? d->snap->mail : NULL;
+	size_t i, n = d->snap != NULL ? d->snap->nmail : 0;
 	enum pks_rc rc;
-	size_t i;
 
 	rc = prom_head(out, "pksync_mail_queue_depth", "gauge",
 	    "Incrementals queued for a mail sync peer, not sent yet");
-	for (i = 0; rc == PKS_OK && i < d->nqueue; i++) {
-		l.value = d->queue[i].recipient;
+	for (i = 0; rc == PKS_OK && i < n; i++) {
+		l.value = m[i].address;
 		rc = prom_int(
-		    out, "pksync_mail_queue_depth", &l, 1, d->queue[i].queued);
+		    out, "pksync_mail_queue_depth", &l, 1, m[i].queued);
 	}
 	if (rc == PKS_OK)
 		rc = prom_head(out, "pksync_mail_queue_failed", "gauge",
 		    "Incrementals to a mail sync peer that failed for good "
 		    "(kept for the admin)");
-	for (i = 0; rc == PKS_OK && i < d->nqueue; i++) {
-		l.value = d->queue[i].recipient;
+	for (i = 0; rc == PKS_OK && i < n; i++) {
+		l.value = m[i].address;
 		rc = prom_int(
-		    out, "pksync_mail_queue_failed", &l, 1, d->queue[i].failed);
+		    out, "pksync_mail_queue_failed", &l, 1, m[i].failed);
 	}
 	return rc;
 }
@@ -507,13 +483,16 @@ render_recon(struct buf *out, const struct hkp_metrics_data *d)
 		    "pksync_recon_last_success_timestamp_seconds", "gauge",
 		    "Unix time of the last recon session with a peer that "
 		    "ended ok");
-	for (i = 0; rc == PKS_OK && i < d->nrecon; i++) {
-		if (d->recon[i].ok_last <= 0)
+	for (i = 0; rc == PKS_OK && d->snap != NULL && i < d->snap->nrecon;
+	     i++) {
+		const struct stats_recon_peer *p = &d->snap->recon[i];
+
+		if (p->last_good <= 0)
 			continue;
-		l.value = d->recon[i].peer;
+		l.value = p->name;
 		rc =
 		    prom_int(out, "pksync_recon_last_success_timestamp_seconds",
-			&l, 1, d->recon[i].ok_last);
+			&l, 1, p->last_good);
 	}
 	return rc;
 }
@@ -569,7 +548,6 @@ enum pks_rc
 hkp_metrics_page(
     struct hkp_ctx *ctx, const struct hkp_query *q, struct hkp_reply *r)
 {
-	struct ingest_sync *sync = NULL;
 	struct hkp_metrics_data d;
 	struct store *st;
 	enum pks_rc rc;
@@ -582,11 +560,7 @@ hkp_metrics_page(
 		    "metrics are not served to your address");
 	if ((rc = hkp_ctx_store(ctx, &st)) != PKS_OK)
 		return rc;
-	if (ctx->sync != NULL &&
-	    ctx->sync->get(ctx->sync->arg, &sync) != PKS_OK)
-		sync = NULL;
-	rc = hkp_metrics_collect(st, sync, &d);
-	ingest_sync_free(sync);
+	rc = hkp_metrics_collect(st, ctx->cfg, &d);
 	if (rc != PKS_OK)
 		return hkp_fail(ctx, rc, "cannot read the database");
 	rc = hkp_metrics_render(hkp_ctx_metrics(ctx), &d, &r->body);

@@ -7,12 +7,13 @@
  *    restarted by SIGHUP): requests per op and status, and a latency
  *    histogram per op.  Counted with relaxed atomics, a few additions
  *    per request, no lock;
- *  - the database, read by hkp_metrics_collect() on each scrape: keys
- *    stored, the persistent counters (store_counters.h) that every
- *    process bumps (keys added and updated per source, mails filtered
- *    per outcome, recon sessions and fetched keys per peer), the
- *    outgoing queue per mail sync peer, the last good recon session per
- *    peer;
+ *  - the database, read by hkp_metrics_collect() on each scrape: the
+ *    server's state snapshot (stats_snapshot.h, the one the stats and
+ *    sync pages render: keys stored, the outgoing queue per mail sync
+ *    peer, the last good recon session per peer) and the persistent
+ *    counters (store_counters.h) that every process bumps (keys added
+ *    and updated per source, mails filtered per outcome, recon sessions
+ *    and fetched keys per peer);
  *  - the process: resident memory and start time (/proc).
  * [server] metrics = no answers 404; a client outside [server]
  * metrics_allow (the X-Forwarded-For address behind a trusted proxy)
@@ -28,9 +29,8 @@
 #include "hkp/hkp_query.h"
 #include "ingest/ingest.h"
 #include "store/store.h"
+#include "stats/stats_snapshot.h"
 #include "store/store_counters.h"
-#include "store/store_outbox.h"
-#include "store/store_ptree.h"
 #include "util/buf.h"
 #include "util/config.h"
 #include "util/rc.h"
@@ -81,21 +81,15 @@ int hkp_metrics_allowed(const struct hkp_metrics *m, const char *ip);
  * (hkp_metrics_data_free; a zeroed struct is empty).
  */
 struct hkp_metrics_data {
-	int64_t keys; /* keys stored */
-	/* incrementals per recipient: every sync-list peer (0 when none
-	 * queued), then any other recipient with rows */
-	struct store_outbox_peer *queue;
-	size_t nqueue;
+	struct stats_snapshot *snap; /* owned; NULL renders no state */
 	struct store_counter *counters;
 	size_t ncounters;
-	struct store_recon_peer *recon; /* last sessions per recon peer */
-	size_t nrecon;
 };
 
-/* Read d from st; sync (may be NULL) is the current mail sync list.
- * Errors: the store's (d is then empty). */
-enum pks_rc hkp_metrics_collect(struct store *st,
-    const struct ingest_sync *sync, struct hkp_metrics_data *d);
+/* Read d from st and the peer files cfg names.  Errors: the store's (d
+ * is then empty). */
+enum pks_rc hkp_metrics_collect(
+    struct store *st, const struct pks_config *cfg, struct hkp_metrics_data *d);
 void hkp_metrics_data_free(struct hkp_metrics_data *d);
 
 /* Every family: m's counters (m NULL: none), d's values and the

@@ -258,8 +258,9 @@ static void
 test_database_families(void)
 {
 	struct store_counter c[6];
-	struct store_outbox_peer q[2];
-	struct store_recon_peer r[2];
+	struct stats_mail_peer q[2];
+	struct stats_recon_peer r[2];
+	struct stats_snapshot snap;
 	struct hkp_metrics_data d;
 	struct buf out;
 
@@ -269,24 +270,25 @@ test_database_families(void)
 	set_counter(&c[3], STORE_CTR_RECON_OK, "127.0.0.1 11370", 5);
 	set_counter(&c[4], STORE_CTR_RECON_FAILED, "127.0.0.1 11370", 1);
 	set_counter(&c[5], STORE_CTR_RECON_FETCHED, "127.0.0.1 11370", 12);
-	q[0].recipient = (char *)(uintptr_t) "pgp-public-keys@a.test";
+	memset(q, 0, sizeof(q));
+	q[0].address = (char *)(uintptr_t) "pgp-public-keys@a.test";
 	q[0].queued = 4;
 	q[0].failed = 1;
-	q[1].recipient = (char *)(uintptr_t) "odd\"peer\n@b.test";
-	q[1].queued = 0;
-	q[1].failed = 0;
+	q[1].address = (char *)(uintptr_t) "odd\"peer\n@b.test";
 	memset(r, 0, sizeof(r));
-	snprintf(r[0].peer, sizeof(r[0].peer), "127.0.0.1 11370");
-	r[0].ok_last = 1796530000;
-	snprintf(r[1].peer, sizeof(r[1].peer), "never.ok 11370");
+	r[0].name = (char *)(uintptr_t) "127.0.0.1 11370";
+	r[0].last_good = 1796530000;
+	r[1].name = (char *)(uintptr_t) "never.ok 11370";
+	memset(&snap, 0, sizeof(snap));
+	snap.keys = 907;
+	snap.mail = q;
+	snap.nmail = 2;
+	snap.recon = r;
+	snap.nrecon = 2;
 	memset(&d, 0, sizeof(d));
-	d.keys = 907;
+	d.snap = &snap;
 	d.counters = c;
 	d.ncounters = 6;
-	d.queue = q;
-	d.nqueue = 2;
-	d.recon = r;
-	d.nrecon = 2;
 	buf_init(&out, CAP);
 	CHECK(hkp_metrics_render(NULL, &d, &out) == PKS_OK);
 	CHECK(has_line(&out, "# TYPE pksync_keys gauge"));
