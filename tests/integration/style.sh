@@ -36,18 +36,22 @@ is "libesmtp only in src/mail/mail_send.c" "$(only_in libesmtp.h '^src/mail/mail
 is "microhttpd only in src/hkp" "$(only_in microhttpd.h '^src/hkp/')" ""
 
 # Allowed directions: cmd -> {hkp, mail, recon} -> ingest -> store ->
-# {pgp, ptree} -> util.  Each module may include only the modules named.
+# {pgp, ptree} -> util; net (the HTTP client) sits on util, network (the
+# crawler) on net and pgp, under hkp.  Each module may include only the
+# modules named.
 allowed() {
 	case $1 in
 	util) echo "util" ;;
+	net) echo "util net" ;;
+	network) echo "util pgp net network" ;;
 	pgp) echo "util pgp" ;;
 	ptree) echo "util ptree" ;;
 	store) echo "util pgp ptree store" ;;
 	ingest) echo "util pgp ptree store ingest" ;;
-	hkp) echo "util pgp ptree store ingest hkp" ;;
+	hkp) echo "util pgp ptree store ingest network hkp" ;;
 	mail) echo "util pgp ptree store ingest mail" ;;
-	recon) echo "util pgp ptree store ingest recon" ;;
-	cmd) echo "util pgp ptree store ingest hkp mail recon cmd" ;;
+	recon) echo "util pgp ptree store ingest net recon" ;;
+	cmd) echo "util pgp ptree store ingest net network hkp mail recon cmd" ;;
 	esac
 }
 bad=
