@@ -30,7 +30,7 @@
 #define PKS_DATADIR "/usr/share/pksync"
 #endif
 
-enum ctype { CT_STR, CT_PATH, CT_INT, CT_SIZE, CT_LEVEL };
+enum ctype { CT_STR, CT_PATH, CT_INT, CT_SIZE, CT_LEVEL, CT_BOOL };
 
 struct citem {
 	const char *section;
@@ -119,6 +119,21 @@ static const struct citem items[] = {
 	    86400 },
 	{ "recon", "max_lack", CT_SIZE, F(recon_max_lack), "1000000", 1000,
 	    100000000 },
+	{ "network", "max_servers", CT_SIZE, F(net_max_servers), "100", 1,
+	    10000 },
+	{ "network", "max_depth", CT_INT, F(net_max_depth), "4", 0, 100 },
+	{ "network", "deadline", CT_INT, F(net_deadline), "30", 1, 3600 },
+	{ "network", "timeout", CT_INT, F(net_timeout), "5", 1, 600 },
+	{ "network", "max_page", CT_SIZE, F(net_max_page), "1048576", 4096,
+	    67108864 },
+	{ "network", "concurrency", CT_INT, F(net_concurrency), "4", 1, 32 },
+	{ "network", "allow_private", CT_BOOL, F(net_allow_private), "no", 0,
+	    1 },
+	{ "network", "mail_hkp", CT_STR, F(net_mail_hkp), "", 0, 0 },
+	{ "network", "min_interval", CT_INT, F(net_min_interval), "30", 1,
+	    86400 },
+	{ "network", "max_traced_keys", CT_SIZE, F(net_max_keys), "64", 1,
+	    10000 },
 	{ "keys", "max_bytes", CT_SIZE, F(key_max_bytes), "67108864", 65536,
 	    PKS_MAX_KEY },
 	{ "keys", "max_packets", CT_SIZE, F(key_max_packets), "250000", 100,
@@ -212,6 +227,22 @@ set_level(struct cparse *p, int *slot, const char *v)
 }
 
 static enum pks_rc
+set_bool(struct cparse *p, int *slot, const char *v, const char *name)
+{
+	static const char *yes[] = { "yes", "true", "on", "1" };
+	static const char *no[] = { "no", "false", "off", "0" };
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (strcmp(v, yes[i]) == 0 || strcmp(v, no[i]) == 0) {
+			*slot = strcmp(v, yes[i]) == 0;
+			return PKS_OK;
+		}
+	}
+	return perr(p, "must be yes or no", name);
+}
+
+static enum pks_rc
 set_value(struct cparse *p, struct pks_config *cfg, const struct citem *it,
     const char *v)
 {
@@ -227,6 +258,9 @@ set_value(struct cparse *p, struct pks_config *cfg, const struct citem *it,
 		return PKS_OK;
 	case CT_LEVEL:
 		return set_level(p, (int *)(void *)((char *)cfg + it->off), v);
+	case CT_BOOL:
+		return set_bool(
+		    p, (int *)(void *)((char *)cfg + it->off), v, it->name);
 	case CT_INT:
 	case CT_SIZE:
 		if (parse_num(v, it->min, it->max, &n) != PKS_OK)
