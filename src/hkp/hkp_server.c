@@ -52,6 +52,7 @@
 #include "hkp/hkp_int.h"
 #include "hkp/hkp_pages.h"
 #include "hkp/hkp_server.h"
+#include "network/network_watch.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -83,6 +84,10 @@ struct hkp_server {
 	pthread_mutex_t lock;    /* guards stores */
 	struct store **stores;
 	size_t nstores;
+	/* /pks/trace: the network map from our own URL (under lock) */
+	struct network_watch *watch;
+	struct network_opts nopts;
+	char *self_url;
 };
 
 enum body_kind { BODY_NONE, BODY_ADD, BODY_HASHQUERY };
@@ -105,6 +110,7 @@ static const struct route routes[] = {
 	{ "POST", "/pks/hashquery", -1, BODY_HASHQUERY, hkp_hashquery },
 	{ "GET", "/", -1, BODY_NONE, hkp_page_front },
 	{ "GET", HKP_STYLE_PATH, -1, BODY_NONE, hkp_page_style },
+	{ "GET", "/pks/trace", -1, BODY_NONE, hkp_trace },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -819,6 +825,39 @@ guard_start(const struct pks_config *cfg, struct hkp_guard **out)
 	return PKS_OK;
 }
 
+/* The network map of /pks/trace, crawled from our own URL (its stats
+ * page lists the configured peers).  A bad [network] section turns the
+ * page off (logged). */
+static void
+watch_start(struct hkp_server *srv)
+{
+	const char *why = NULL;
+	struct network_watch *w;
+
+	if (network_opts_config(srv->cfg, &srv->nopts, &why) != PKS_OK) {
+		log_warnx("hkp: /pks/trace is off: %s", why);
+		return;
+	}
+	srv->self_url = network_self_url(srv->cfg, srv->port);
+	w = network_watch_new(&srv->nopts,
+	    (const char *const *)&srv->self_url, 1,
+	    srv->cfg->net_min_interval, srv->cfg->net_max_keys);
+	pthread_mutex_lock(&srv->lock);
+	srv->watch = w;
+	pthread_mutex_unlock(&srv->lock);
+}
+
+struct network_watch *
+hkp_ctx_watch(const struct hkp_ctx *ctx)
+{
+	struct network_watch *w;
+
+	pthread_mutex_lock(&ctx->srv->lock);
+	w = ctx->srv->watch;
+	pthread_mutex_unlock(&ctx->srv->lock);
+	return w;
+}
+
 enum pks_rc
 hkp_server_start(const struct pks_config *cfg,
     const struct ingest_sync_src *sync, struct hkp_server **out)
@@ -864,6 +903,7 @@ hkp_server_start(const struct pks_config *cfg,
 	srv->port = info != NULL ? info->port : cfg->http_port;
 	log_info(ipv6 ? "listening on [%s]:%u" : "listening on %s:%u", host,
 	    (unsigned)srv->port);
+	watch_start(srv);
 	*out = srv;
 	return PKS_OK;
 }
@@ -889,6 +929,9 @@ hkp_server_stop(struct hkp_server *srv)
 	for (i = 0; i < srv->nstores; i++)
 		store_close(srv->stores[i]);
 	free(srv->stores);
+	network_watch_free(srv->watch);
+	network_opts_free(&srv->nopts);
+	free(srv->self_url);
 	hkp_cache_free(srv->cache);
 	hkp_guard_free(srv->guard);
 	pthread_key_delete(srv->tls);

@@ -410,6 +410,13 @@ stats_html(struct buf *out, const struct pks_config *cfg, const struct stats *s)
 	if (rc == PKS_OK)
 		rc = buf_printf(out, "<p>Taken at %s</p>\n", when);
 	if (rc == PKS_OK)
+		rc = buf_adds(out,
+		    "<form action=\"/pks/trace\" method=\"get\"><p>"
+		    "<label>Where is a key on the network? Fingerprint: "
+		    "<input name=\"search\" size=\"44\" "
+		    "placeholder=\"0x...\"></label> <button>Trace</button>"
+		    "</p></form>\n");
+	if (rc == PKS_OK)
 		rc = html_settings(out, cfg, s);
 	if (rc == PKS_OK)
 		rc = html_list(out, "Gossip Peers", &s->gossip);
