@@ -127,8 +127,8 @@ render(const struct network_map *m, enum out_form form)
 }
 
 static int
-crawl_and_trace(struct cmd_ctx *ctx, const struct network_opts *o,
-    struct net_args *a)
+crawl_and_trace(
+    struct cmd_ctx *ctx, const struct network_opts *o, struct net_args *a)
 {
 	struct network_map *m = NULL;
 	char *self = NULL, hex[65];

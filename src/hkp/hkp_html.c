@@ -178,16 +178,15 @@ hkp_html_begin_refresh(struct buf *out, const char *title, int refresh)
 {
 	enum pks_rc rc;
 
-	rc = buf_adds(out,
-	    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
-	    "<meta charset=\"utf-8\">\n");
+	rc = buf_adds(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+			   "<meta charset=\"utf-8\">\n");
 	if (rc == PKS_OK && refresh > 0)
 		rc = buf_printf(out,
 		    "<meta http-equiv=\"refresh\" content=\"%d\">\n", refresh);
 	if (rc == PKS_OK)
 		rc = buf_adds(out,
-	    "<meta name=\"viewport\" "
-	    "content=\"width=device-width, initial-scale=1\">\n"
+		    "<meta name=\"viewport\" "
+		    "content=\"width=device-width, initial-scale=1\">\n"
 		    "<link rel=\"stylesheet\" href=\"" HKP_STYLE_URL
 		    "\">\n<title>");
 	if (rc == PKS_OK)

@@ -41,8 +41,8 @@ trace_arg(struct hkp_ctx *ctx, char *hex, uint8_t *bin, size_t *len)
 }
 
 static enum pks_rc
-local_hash(struct hkp_ctx *ctx, const uint8_t *bin, size_t len,
-    uint8_t hash[16])
+local_hash(
+    struct hkp_ctx *ctx, const uint8_t *bin, size_t len, uint8_t hash[16])
 {
 	struct store *st;
 	struct store_key k;
@@ -83,8 +83,8 @@ table_row(struct buf *out, const struct network_node *nd)
 	else
 		snprintf(keys, sizeof(keys), "-");
 	utc_text(nd->first_seen, UTC_SECOND, "-", seen, sizeof(seen));
-	rc = buf_printf(out, "<tr class=\"%s\">",
-	    network_state_name(nd->state));
+	rc =
+	    buf_printf(out, "<tr class=\"%s\">", network_state_name(nd->state));
 	if (rc == PKS_OK)
 		rc = cell(out, nd->url);
 	if (rc == PKS_OK)
@@ -119,11 +119,13 @@ table(struct buf *out, const struct network_map *m)
 	for (i = 0; rc == PKS_OK && i < m->nlinks; i++) {
 		rc = buf_adds(out, "<li>");
 		if (rc == PKS_OK)
-			rc = hkp_html_escapes(out, m->nodes[m->links[i].from].url);
+			rc = hkp_html_escapes(
+			    out, m->nodes[m->links[i].from].url);
 		if (rc == PKS_OK)
 			rc = buf_printf(out, " &rarr; ");
 		if (rc == PKS_OK)
-			rc = hkp_html_escapes(out, m->nodes[m->links[i].to].url);
+			rc =
+			    hkp_html_escapes(out, m->nodes[m->links[i].to].url);
 		if (rc == PKS_OK)
 			rc = buf_printf(out, " (%s)</li>\n",
 			    network_kind_name(m->links[i].kind));
@@ -132,8 +134,8 @@ table(struct buf *out, const struct network_map *m)
 }
 
 static enum pks_rc
-trace_page(struct hkp_ctx *ctx, const char *hex,
-    const struct network_map *m, struct buf *out)
+trace_page(struct hkp_ctx *ctx, const char *hex, const struct network_map *m,
+    struct buf *out)
 {
 	char when[40];
 	enum pks_rc rc;
@@ -147,9 +149,9 @@ trace_page(struct hkp_ctx *ctx, const char *hex,
 		    "itself; the network is asked at most every %d s.</p>\n",
 		    hex, ctx->cfg->net_min_interval);
 	if (rc == PKS_OK && m == NULL)
-		return buf_adds(out, "<p>The network is being mapped; the "
-				     "answer comes with a later refresh.</p>\n"
-				     HKP_HTML_END);
+		return buf_adds(out,
+		    "<p>The network is being mapped; the "
+		    "answer comes with a later refresh.</p>\n" HKP_HTML_END);
 	utc_text(m->taken, UTC_SECOND, "-", when, sizeof(when));
 	if (rc == PKS_OK)
 		rc = buf_printf(out,

@@ -47,8 +47,8 @@ v6_private(const struct in6_addr *a)
 		return v4_private(v4);
 	}
 	return (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) || /* fe80::/10 */
-	       (b[0] & 0xfe) == 0xfc ||                  /* fc00::/7 */
-	       b[0] == 0xff;                             /* multicast */
+	       (b[0] & 0xfe) == 0xfc ||                   /* fc00::/7 */
+	       b[0] == 0xff;                              /* multicast */
 }
 
 int
@@ -58,7 +58,8 @@ http_addr_private(const struct sockaddr *sa)
 		return v4_private(
 		    ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr));
 	if (sa->sa_family == AF_INET6)
-		return v6_private(&((const struct sockaddr_in6 *)sa)->sin6_addr);
+		return v6_private(
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr);
 	return 1;
 }
 
@@ -126,9 +127,10 @@ http_resolve(const char *host, uint16_t port, int allow_private,
 void
 http_addr_text(const struct sockaddr_storage *a, char *out, size_t size)
 {
-	const void *src = a->ss_family == AF_INET6
-	    ? (const void *)&((const struct sockaddr_in6 *)a)->sin6_addr
-	    : (const void *)&((const struct sockaddr_in *)a)->sin_addr;
+	const void *src =
+	    a->ss_family == AF_INET6
+		? (const void *)&((const struct sockaddr_in6 *)a)->sin6_addr
+		: (const void *)&((const struct sockaddr_in *)a)->sin_addr;
 
 	if (inet_ntop(a->ss_family, src, out, size) == NULL)
 		snprintf(out, size, "?");
@@ -322,30 +324,37 @@ http_reply_head(const uint8_t *p, size_t len, int *status, size_t *off)
 	return PKS_OK;
 }
 
-/* The value of header name (given with its colon) in the header block
- * p[0..end), trimmed, into out; "" when absent. */
-static void
-header_value(const uint8_t *p, size_t end, const char *name, char *out,
-    size_t size)
+/* Offset of the header line starting with name (its colon included,
+ * any case) in p[0..end), or end. */
+static size_t
+header_find(const uint8_t *p, size_t end, const char *name)
 {
-	size_t nl = strlen(name), i, j, k = 0;
+	size_t nl = strlen(name), i;
 
-	out[0] = '\0';
-	for (i = 0; i < end; i++) {
-		if ((i != 0 && p[i - 1] != '\n') || end - i < nl ||
-		    strncasecmp((const char *)p + i, name, nl) != 0)
+	for (i = 0; i + nl <= end; i++) {
+		if (i != 0 && p[i - 1] != '\n')
 			continue;
-		for (j = i + nl; j < end && (p[j] == ' ' || p[j] == '\t'); j++)
-			;
-		for (; j < end && p[j] != '\r' && p[j] != '\n' &&
-		       k + 1 < size;
-		     j++)
-			out[k++] = p[j] >= 0x20 && p[j] < 0x7f ? (char)p[j] : '?';
-		while (k > 0 && (out[k - 1] == ' ' || out[k - 1] == '\t'))
-			k--;
-		out[k] = '\0';
-		return;
+		if (strncasecmp((const char *)p + i, name, nl) == 0)
+			return i + nl;
 	}
+	return end;
+}
+
+/* The value of header name (given with its colon) in the header block
+ * p[0..end), trimmed, printable ASCII only, into out; "" when absent. */
+static void
+header_value(
+    const uint8_t *p, size_t end, const char *name, char *out, size_t size)
+{
+	size_t j = header_find(p, end, name), k = 0;
+
+	while (j < end && (p[j] == ' ' || p[j] == '\t'))
+		j++;
+	for (; j < end && p[j] != '\r' && p[j] != '\n' && k + 1 < size; j++)
+		out[k++] = p[j] >= 0x20 && p[j] < 0x7f ? (char)p[j] : '?';
+	while (k > 0 && (out[k - 1] == ' ' || out[k - 1] == '\t'))
+		k--;
+	out[k] = '\0';
 }
 
 static int
@@ -437,8 +446,8 @@ http_reply_parse(
 	if ((rc = http_reply_head(p, len, &r->status, &off)) != PKS_OK)
 		return rc;
 	header_value(p, off, "Server:", r->server, sizeof(r->server));
-	header_value(p, off, "Content-Type:", r->content_type,
-	    sizeof(r->content_type));
+	header_value(
+	    p, off, "Content-Type:", r->content_type, sizeof(r->content_type));
 	header_value(p, off, "Transfer-Encoding:", te, sizeof(te));
 	if (strcasecmp(te, "chunked") == 0)
 		return dechunk(p, len, off, &r->body);
@@ -473,10 +482,11 @@ http_get(const struct http_get *g, struct http_reply *r)
 	if (rc == PKS_OK && wait == 0)
 		rc = PKS_ERR_IO;
 	if (rc == PKS_OK)
-		rc = http_connect(
-		    g->addr, g->addrlen, g->port, NULL, wait, &fd);
+		rc =
+		    http_connect(g->addr, g->addrlen, g->port, NULL, wait, &fd);
 	if (rc == PKS_OK)
-		rc = http_exchange(fd, &req, g->timeout_ms, g->deadline, &reply);
+		rc =
+		    http_exchange(fd, &req, g->timeout_ms, g->deadline, &reply);
 	if (rc == PKS_OK)
 		rc = http_reply_parse(reply.data, reply.len, g->max_bytes, r);
 	if (fd != -1)

@@ -52,7 +52,7 @@ struct network_node {
 	int reachable; /* its stats page answered */
 	int visited;   /* a request was made */
 	int depth;
-	char note[96]; /* why not reachable, "" when it is */
+	char note[96];                /* why not reachable, "" when it is */
 	struct sockaddr_storage addr; /* the checked address (visited) */
 	socklen_t addrlen;
 	enum network_state state;
@@ -80,13 +80,13 @@ struct network_mail_map {
 };
 
 struct network_opts {
-	size_t max_servers;   /* nodes on the map */
-	int max_depth;        /* hops from a start URL that are visited */
-	int deadline_ms;      /* the whole crawl (and the whole trace) */
-	int timeout_ms;       /* connect and each read */
-	size_t max_page;      /* bytes of one answer */
-	int concurrency;      /* requests at once */
-	int allow_private;    /* follow peers into private ranges */
+	size_t max_servers; /* nodes on the map */
+	int max_depth;      /* hops from a start URL that are visited */
+	int deadline_ms;    /* the whole crawl (and the whole trace) */
+	int timeout_ms;     /* connect and each read */
+	size_t max_page;    /* bytes of one answer */
+	int concurrency;    /* requests at once */
+	int allow_private;  /* follow peers into private ranges */
 	const char *user_agent;
 	struct network_mail_map *mail_map;
 	size_t nmail_map;

@@ -33,8 +33,8 @@ struct crawl {
 	struct network_map *m;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	size_t next;     /* first node not yet taken */
-	int active;      /* requests under way */
+	size_t next; /* first node not yet taken */
+	int active;  /* requests under way */
 	int64_t deadline;
 	/* the trace */
 	int tracing;
@@ -109,8 +109,8 @@ node_add_take(struct crawl *c, char *url, int depth)
 	nd->depth = depth;
 	if (strncmp(url, "mailto:", 7) == 0) {
 		nd->visited = 1;
-		snprintf(nd->note, sizeof(nd->note),
-		    "mail peer: no HKP URL known");
+		snprintf(
+		    nd->note, sizeof(nd->note), "mail peer: no HKP URL known");
 	} else if (network_url_parse(url, host, sizeof(host), &port) ==
 		   PKS_OK) {
 		nd->host = xstrdup(host);
@@ -169,13 +169,12 @@ apply_stats(struct crawl *c, size_t i, const struct network_stats *s)
 	nd->keys = s->keys;
 	for (k = 0; k < s->npeers; k++) {
 		u = s->peers[k].url;
-		mapped = s->peers[k].kind == NETWORK_MAIL
-		    ? mail_mapped(c->o, u)
-		    : NULL;
-		if (mapped != NULL &&
-		    network_url_parse(mapped, host, sizeof(host), &port) ==
-			PKS_OK)
-			j = node_add_take(c, network_url_make(host, port), depth);
+		mapped = s->peers[k].kind == NETWORK_MAIL ? mail_mapped(c->o, u)
+							  : NULL;
+		if (mapped != NULL && network_url_parse(mapped, host,
+					  sizeof(host), &port) == PKS_OK)
+			j = node_add_take(
+			    c, network_url_make(host, port), depth);
 		else
 			j = node_add_take(c, xstrdup(u), depth);
 		link_add(c->m, i, j, s->peers[k].kind);
@@ -200,8 +199,8 @@ node_resolve(const struct crawl *c, struct network_node *nd)
 
 /* GET path from node nd (its checked address) into r. */
 static enum pks_rc
-node_get(const struct crawl *c, const struct network_node *nd,
-    const char *path, struct http_reply *r)
+node_get(const struct crawl *c, const struct network_node *nd, const char *path,
+    struct http_reply *r)
 {
 	struct http_get g;
 	char hosthdr[300];
@@ -287,10 +286,10 @@ answer_has_hash(const struct http_reply *r, const uint8_t *hash)
 	if (pgp_armor_next((const char *)r->body.data, r->body.len, &off, &bin,
 		&err) == PKS_OK) {
 		pgp_keyring_init(&it, bin.data, bin.len);
-		while (!found &&
-		       pgp_keyring_next(&it, &kb, &kl, &err) != PKS_ERR_NOTFOUND) {
-			if (kb == NULL || pgp_key_parse(kb, kl, &key, &err) !=
-					      PKS_OK)
+		while (!found && pgp_keyring_next(&it, &kb, &kl, &err) !=
+				     PKS_ERR_NOTFOUND) {
+			if (kb == NULL ||
+			    pgp_key_parse(kb, kl, &key, &err) != PKS_OK)
 				continue;
 			pgp_key_canonicalize(key);
 			pgp_key_hash(key, md5);
@@ -314,8 +313,8 @@ trace_node(struct crawl *c, struct network_node *nd)
 	if (!nd->reachable)
 		return NETWORK_UNREACHABLE;
 	hex16(c->hash, hex);
-	snprintf(path, sizeof(path),
-	    "/pks/lookup?op=hget&options=mr&search=%s", hex);
+	snprintf(path, sizeof(path), "/pks/lookup?op=hget&options=mr&search=%s",
+	    hex);
 	rc = node_get(c, nd, path, &r);
 	hget = r.status;
 	http_reply_free(&r);
@@ -323,8 +322,8 @@ trace_node(struct crawl *c, struct network_node *nd)
 		return NETWORK_UNREACHABLE;
 	if (hget == 200)
 		return NETWORK_CURRENT;
-	snprintf(path, sizeof(path), "/pks/lookup?op=get&options=mr&search=0x%s",
-	    c->fpr);
+	snprintf(path, sizeof(path),
+	    "/pks/lookup?op=get&options=mr&search=0x%s", c->fpr);
 	rc = node_get(c, nd, path, &r);
 	if (rc != PKS_OK || (r.status != 200 && r.status != 404)) {
 		http_reply_free(&r);
@@ -335,10 +334,10 @@ trace_node(struct crawl *c, struct network_node *nd)
 		http_reply_free(&r);
 		return NETWORK_CURRENT;
 	}
-	rc = r.status == 200 && pgp_armor_present((const char *)r.body.data,
-				    r.body.len)
-	    ? PKS_OK
-	    : PKS_ERR_NOTFOUND;
+	rc = r.status == 200 &&
+		     pgp_armor_present((const char *)r.body.data, r.body.len)
+		 ? PKS_OK
+		 : PKS_ERR_NOTFOUND;
 	http_reply_free(&r);
 	return rc == PKS_OK ? NETWORK_OLDER : NETWORK_MISSING;
 }
@@ -468,8 +467,8 @@ run_pool(struct crawl *c)
 }
 
 enum pks_rc
-network_crawl(const struct network_opts *o, const char *const *seeds,
-    size_t n, struct network_map **out)
+network_crawl(const struct network_opts *o, const char *const *seeds, size_t n,
+    struct network_map **out)
 {
 	struct crawl c;
 	char host[256];

@@ -189,6 +189,45 @@ parse_word(struct jp *j, struct json_val *v)
 	return fail(j, "unexpected character");
 }
 
+/* A member's name and its colon, into *key. */
+static enum pks_rc
+member_name(struct jp *j, char **key)
+{
+	enum pks_rc rc;
+
+	skip_ws(j);
+	if (j->off >= j->len || j->p[j->off] != '"')
+		return fail(j, "expected a member name");
+	if ((rc = parse_string(j, key)) != PKS_OK)
+		return rc;
+	skip_ws(j);
+	if (j->off >= j->len || j->p[j->off] != ':') {
+		free(*key);
+		*key = NULL;
+		return fail(j, "expected ':'");
+	}
+	j->off++;
+	return PKS_OK;
+}
+
+/* After an item: 1 for ',' (more), 0 for the closing bracket. */
+static enum pks_rc
+item_end(struct jp *j, int obj, int *more)
+{
+	skip_ws(j);
+	if (j->off < j->len && j->p[j->off] == ',') {
+		j->off++;
+		*more = 1;
+		return PKS_OK;
+	}
+	if (j->off < j->len && j->p[j->off] == (obj ? '}' : ']')) {
+		j->off++;
+		*more = 0;
+		return PKS_OK;
+	}
+	return fail(j, "expected ',' or a closing bracket");
+}
+
 /* Elements or members up to the closing bracket; obj: with names. */
 static enum pks_rc
 parse_items(struct jp *j, int depth, struct json_val *v, int obj)
@@ -196,6 +235,7 @@ parse_items(struct jp *j, int depth, struct json_val *v, int obj)
 	struct json_val **tail = &v->child, *item;
 	char *key = NULL;
 	enum pks_rc rc;
+	int more = 1;
 
 	j->off++;
 	skip_ws(j);
@@ -203,20 +243,9 @@ parse_items(struct jp *j, int depth, struct json_val *v, int obj)
 		j->off++;
 		return PKS_OK;
 	}
-	for (;;) {
-		skip_ws(j);
-		if (obj) {
-			if (j->off >= j->len || j->p[j->off] != '"')
-				return fail(j, "expected a member name");
-			if ((rc = parse_string(j, &key)) != PKS_OK)
-				return rc;
-			skip_ws(j);
-			if (j->off >= j->len || j->p[j->off] != ':') {
-				free(key);
-				return fail(j, "expected ':'");
-			}
-			j->off++;
-		}
+	while (more) {
+		if (obj && (rc = member_name(j, &key)) != PKS_OK)
+			return rc;
 		item = NULL;
 		rc = parse_value(j, depth + 1, &item);
 		if (item != NULL) {
@@ -227,19 +256,10 @@ parse_items(struct jp *j, int depth, struct json_val *v, int obj)
 			free(key);
 		}
 		key = NULL;
-		if (rc != PKS_OK)
+		if (rc != PKS_OK || (rc = item_end(j, obj, &more)) != PKS_OK)
 			return rc;
-		skip_ws(j);
-		if (j->off < j->len && j->p[j->off] == ',') {
-			j->off++;
-			continue;
-		}
-		if (j->off < j->len && j->p[j->off] == (obj ? '}' : ']')) {
-			j->off++;
-			return PKS_OK;
-		}
-		return fail(j, "expected ',' or a closing bracket");
 	}
+	return PKS_OK;
 }
 
 static enum pks_rc
@@ -249,12 +269,14 @@ parse_value(struct jp *j, int depth, struct json_val **out)
 	uint8_t c;
 
 	if (depth > NETWORK_JSON_MAX_DEPTH)
-		return pks_fail(j->err, j->off, "nested too deep", PKS_ERR_TOOBIG);
+		return pks_fail(
+		    j->err, j->off, "nested too deep", PKS_ERR_TOOBIG);
 	skip_ws(j);
 	if (j->off >= j->len)
 		return fail(j, "expected a value");
 	if ((v = node(j, JSON_NULL)) == NULL)
-		return pks_fail(j->err, j->off, "too many values", PKS_ERR_TOOBIG);
+		return pks_fail(
+		    j->err, j->off, "too many values", PKS_ERR_TOOBIG);
 	*out = v;
 	c = j->p[j->off];
 	if (c == '{' || c == '[') {
@@ -273,8 +295,8 @@ parse_value(struct jp *j, int depth, struct json_val **out)
 }
 
 enum pks_rc
-json_parse(const uint8_t *p, size_t len, struct json_val **out,
-    struct pks_err *err)
+json_parse(
+    const uint8_t *p, size_t len, struct json_val **out, struct pks_err *err)
 {
 	struct jp j = { p, len, 0, 0, err };
 	enum pks_rc rc;

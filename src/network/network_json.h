@@ -35,8 +35,8 @@ struct json_val {
  * *out is owned by the caller (json_free).  PKS_ERR_PARSE (err says
  * where), PKS_ERR_TOOBIG past the limits.
  */
-enum pks_rc json_parse(const uint8_t *p, size_t len, struct json_val **out,
-    struct pks_err *err);
+enum pks_rc json_parse(
+    const uint8_t *p, size_t len, struct json_val **out, struct pks_err *err);
 
 void json_free(struct json_val *v);
 

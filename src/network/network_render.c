@@ -44,50 +44,97 @@ network_xml_escape(struct buf *out, const char *s)
 
 	for (; rc == PKS_OK && *s != '\0'; s++) {
 		switch (*s) {
-		case '&': rc = buf_adds(out, "&amp;"); break;
-		case '<': rc = buf_adds(out, "&lt;"); break;
-		case '>': rc = buf_adds(out, "&gt;"); break;
-		case '"': rc = buf_adds(out, "&quot;"); break;
-		case '\'': rc = buf_adds(out, "&#39;"); break;
-		default: rc = buf_addc(out, (uint8_t)safe(*s));
+		case '&':
+			rc = buf_adds(out, "&amp;");
+			break;
+		case '<':
+			rc = buf_adds(out, "&lt;");
+			break;
+		case '>':
+			rc = buf_adds(out, "&gt;");
+			break;
+		case '"':
+			rc = buf_adds(out, "&quot;");
+			break;
+		case '\'':
+			rc = buf_adds(out, "&#39;");
+			break;
+		default:
+			rc = buf_addc(out, (uint8_t)safe(*s));
 		}
 	}
 	return rc;
 }
 
+/* "name":"value", with a comma before unless first. */
 static enum pks_rc
-json_node(struct buf *out, const struct network_map *m,
-    const struct network_node *nd)
+json_field(struct buf *out, const char *name, const char *value, int first)
 {
 	enum pks_rc rc;
 
-	rc = buf_adds(out, "{\"url\":");
+	rc = buf_printf(out, "%s\"%s\":", first ? "" : ",", name);
+	return rc == PKS_OK ? json_str(out, value) : rc;
+}
+
+static enum pks_rc
+json_node_trace(struct buf *out, const struct network_node *nd)
+{
+	enum pks_rc rc;
+
+	rc =
+	    buf_printf(out, ",\"state\":\"%s\"", network_state_name(nd->state));
+	if (rc == PKS_OK && nd->first_seen > 0)
+		rc = buf_printf(
+		    out, ",\"firstSeen\":%lld", (long long)nd->first_seen);
+	return rc;
+}
+
+static enum pks_rc
+json_node(
+    struct buf *out, const struct network_map *m, const struct network_node *nd)
+{
+	enum pks_rc rc;
+
+	rc = buf_addc(out, '{');
 	if (rc == PKS_OK)
-		rc = json_str(out, nd->url);
+		rc = json_field(out, "url", nd->url, 1);
 	if (rc == PKS_OK)
-		rc = buf_adds(out, ",\"software\":");
+		rc = json_field(out, "software", nd->software, 0);
 	if (rc == PKS_OK)
-		rc = json_str(out, nd->software);
+		rc = json_field(out, "version", nd->version, 0);
 	if (rc == PKS_OK)
-		rc = buf_adds(out, ",\"version\":");
+		rc = nd->keys >= 0 ? buf_printf(out, ",\"keys\":%lld",
+					 (long long)nd->keys)
+				   : buf_adds(out, ",\"keys\":null");
 	if (rc == PKS_OK)
-		rc = json_str(out, nd->version);
-	if (rc == PKS_OK && nd->keys >= 0)
-		rc = buf_printf(out, ",\"keys\":%lld", (long long)nd->keys);
-	else if (rc == PKS_OK)
-		rc = buf_adds(out, ",\"keys\":null");
-	if (rc == PKS_OK)
-		rc = buf_printf(out, ",\"reachable\":%s,\"depth\":%d,\"note\":",
+		rc = buf_printf(out, ",\"reachable\":%s,\"depth\":%d",
 		    nd->reachable ? "true" : "false", nd->depth);
 	if (rc == PKS_OK)
-		rc = json_str(out, nd->note);
+		rc = json_field(out, "note", nd->note, 0);
 	if (rc == PKS_OK && m->fpr[0] != '\0')
-		rc = buf_printf(out, ",\"state\":\"%s\"",
-		    network_state_name(nd->state));
-	if (rc == PKS_OK && m->fpr[0] != '\0' && nd->first_seen > 0)
-		rc = buf_printf(out, ",\"firstSeen\":%lld",
-		    (long long)nd->first_seen);
+		rc = json_node_trace(out, nd);
 	return rc == PKS_OK ? buf_addc(out, '}') : rc;
+}
+
+static enum pks_rc
+json_links(const struct network_map *m, struct buf *out)
+{
+	enum pks_rc rc = PKS_OK;
+	size_t i;
+
+	for (i = 0; rc == PKS_OK && i < m->nlinks; i++) {
+		rc = buf_adds(out, i > 0 ? ",{" : "{");
+		if (rc == PKS_OK)
+			rc = json_field(
+			    out, "from", m->nodes[m->links[i].from].url, 1);
+		if (rc == PKS_OK)
+			rc = json_field(
+			    out, "to", m->nodes[m->links[i].to].url, 0);
+		if (rc == PKS_OK)
+			rc = buf_printf(out, ",\"kind\":\"%s\"}",
+			    network_kind_name(m->links[i].kind));
+	}
+	return rc;
 }
 
 enum pks_rc
@@ -100,7 +147,8 @@ network_render_json(const struct network_map *m, struct buf *out)
 	if (rc == PKS_OK && m->fpr[0] != '\0')
 		rc = buf_printf(out, "\"fingerprint\":\"%s\",", m->fpr);
 	if (rc == PKS_OK)
-		rc = buf_printf(out, "\"dropped\":%zu,\"servers\":[", m->dropped);
+		rc = buf_printf(
+		    out, "\"dropped\":%zu,\"servers\":[", m->dropped);
 	for (i = 0; rc == PKS_OK && i < m->n; i++) {
 		if (i > 0)
 			rc = buf_addc(out, ',');
@@ -109,21 +157,9 @@ network_render_json(const struct network_map *m, struct buf *out)
 	}
 	if (rc == PKS_OK)
 		rc = buf_adds(out, "],\"links\":[");
-	for (i = 0; rc == PKS_OK && i < m->nlinks; i++) {
-		rc = buf_adds(out, i > 0 ? ",{\"from\":" : "{\"from\":");
-		if (rc == PKS_OK)
-			rc = json_str(out, m->nodes[m->links[i].from].url);
-		if (rc == PKS_OK)
-			rc = buf_adds(out, ",\"to\":");
-		if (rc == PKS_OK)
-			rc = json_str(out, m->nodes[m->links[i].to].url);
-		if (rc == PKS_OK)
-			rc = buf_printf(out, ",\"kind\":\"%s\"}",
-			    network_kind_name(m->links[i].kind));
-	}
 	if (rc == PKS_OK)
-		rc = buf_adds(out, "]}\n");
-	return rc;
+		rc = json_links(m, out);
+	return rc == PKS_OK ? buf_adds(out, "]}\n") : rc;
 }
 
 enum pks_rc
@@ -159,10 +195,14 @@ fill(const struct network_map *m, const struct network_node *nd)
 	if (m->fpr[0] == '\0')
 		return nd->reachable ? "#cde" : "#ddd";
 	switch (nd->state) {
-	case NETWORK_CURRENT: return "#7c7";
-	case NETWORK_OLDER: return "#fc6";
-	case NETWORK_MISSING: return "#f88";
-	default: return "#ccc";
+	case NETWORK_CURRENT:
+		return "#7c7";
+	case NETWORK_OLDER:
+		return "#fc6";
+	case NETWORK_MISSING:
+		return "#f88";
+	default:
+		return "#ccc";
 	}
 }
 
@@ -211,7 +251,8 @@ svg_links(const struct network_map *m, struct buf *out)
 		rc = buf_printf(out,
 		    "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
 		    "class=\"%s\" stroke=\"%s\" stroke-width=\"2\"%s "
-		    "marker-end=\"url(#arrow)\"><title>%s link</title></line>\n",
+		    "marker-end=\"url(#arrow)\"><title>%s "
+		    "link</title></line>\n",
 		    x1, y1, x2, y2, network_kind_name(m->links[i].kind),
 		    m->links[i].kind == NETWORK_MAIL ? "#a50" : "#36a",
 		    m->links[i].kind == NETWORK_MAIL
@@ -227,8 +268,8 @@ svg_node(const struct network_map *m, size_t i, struct buf *out)
 {
 	const struct network_node *nd = &m->nodes[i];
 	const char *state = m->fpr[0] != '\0' ? network_state_name(nd->state)
-	    : nd->reachable		     ? "reachable"
-					     : "unreachable";
+			    : nd->reachable   ? "reachable"
+					      : "unreachable";
 	enum pks_rc rc;
 	int x, y;
 

@@ -115,9 +115,9 @@ network_url_make(const char *host, uint16_t port)
 {
 	char *u, *p;
 
-	u = xasprintf(strchr(host, ':') != NULL ? "http://[%s]:%u"
-						: "http://%s:%u",
-	    host, (unsigned)port);
+	u = xasprintf(
+	    strchr(host, ':') != NULL ? "http://[%s]:%u" : "http://%s:%u", host,
+	    (unsigned)port);
 	for (p = u; *p != '\0'; p++)
 		*p = (char)tolower((unsigned char)*p);
 	return u;
@@ -150,13 +150,12 @@ add_recon_words(struct network_stats *s, const char *text)
 	while (*ps == ' ' || *ps == '\t')
 		ps++;
 	if (hn == 0 || hn > HOST_MAX || !host_ok(text, hn) ||
-	    port_parse(ps, strcspn(ps, " \t\r\n"), &port) != 0 ||
-	    port == 65535)
+	    port_parse(ps, strcspn(ps, " \t\r\n"), &port) != 0 || port == 65535)
 		return;
 	memcpy(host, text, hn);
 	host[hn] = '\0';
-	add_peer_url(s, network_url_make(host, (uint16_t)(port + 1)),
-	    NETWORK_RECON);
+	add_peer_url(
+	    s, network_url_make(host, (uint16_t)(port + 1)), NETWORK_RECON);
 }
 
 /* An e-mail address: printable ASCII with one '@', no spaces. */
@@ -229,16 +228,16 @@ json_recon_peers(struct network_stats *s, const struct json_val *root)
 	for (v = l->child; v != NULL; v = v->next) {
 		if (v->type == JSON_STR)
 			add_recon_words(s, v->str);
-		else if (v->type == JSON_OBJ && !(json_get(v, "masked") &&
-						    json_get(v, "masked")->num))
+		else if (v->type == JSON_OBJ &&
+			 !(json_get(v, "masked") && json_get(v, "masked")->num))
 			add_hostport(s, json_get_str(v, "httpAddr"),
 			    json_get_str(v, "reconAddr"));
 	}
 }
 
 static void
-json_mail_list(struct network_stats *s, const struct json_val *l,
-    const char *field)
+json_mail_list(
+    struct network_stats *s, const struct json_val *l, const char *field)
 {
 	const struct json_val *v;
 	const char *a;
@@ -280,8 +279,8 @@ parse_json(const uint8_t *p, size_t len, struct network_stats *s)
 		json_free(root);
 		return PKS_ERR_PARSE;
 	}
-	copy_str(s->software, sizeof(s->software),
-	    json_get_str(root, "software"));
+	copy_str(
+	    s->software, sizeof(s->software), json_get_str(root, "software"));
 	copy_str(s->version, sizeof(s->version), json_get_str(root, "version"));
 	json_keys(s, root);
 	json_recon_peers(s, root);
@@ -308,8 +307,7 @@ find(const char *h, size_t n, const char *needle)
 
 /* The text of the cell after the one holding name ("Version:"). */
 static void
-html_setting(const char *h, size_t n, const char *name, char *out,
-    size_t size)
+html_setting(const char *h, size_t n, const char *name, char *out, size_t size)
 {
 	const char *p = find(h, n, name), *end = h + n, *q;
 	size_t k = 0;
@@ -328,8 +326,8 @@ html_setting(const char *h, size_t n, const char *name, char *out,
 
 /* Each "<td>text</td>" of the table after the heading title. */
 static void
-html_table(const char *h, size_t n, const char *title,
-    struct network_stats *s, enum network_kind kind)
+html_table(const char *h, size_t n, const char *title, struct network_stats *s,
+    enum network_kind kind)
 {
 	const char *p = find(h, n, title), *end = h + n, *te, *c, *ce;
 	char cell[512];
@@ -360,8 +358,8 @@ html_table(const char *h, size_t n, const char *title,
 }
 
 static void
-html_software(const char *h, size_t n, const char *server,
-    struct network_stats *s)
+html_software(
+    const char *h, size_t n, const char *server, struct network_stats *s)
 {
 	const char *t;
 
@@ -376,8 +374,7 @@ html_software(const char *h, size_t n, const char *server,
 }
 
 static enum pks_rc
-parse_html(const char *h, size_t n, const char *server,
-    struct network_stats *s)
+parse_html(const char *h, size_t n, const char *server, struct network_stats *s)
 {
 	const char *t = find(h, n, "Total number of keys:");
 	long long k = 0;
@@ -402,8 +399,8 @@ parse_html(const char *h, size_t n, const char *server,
 }
 
 enum pks_rc
-network_stats_parse(const uint8_t *p, size_t len, const char *server,
-    struct network_stats *out)
+network_stats_parse(
+    const uint8_t *p, size_t len, const char *server, struct network_stats *out)
 {
 	size_t i = 0;
 

@@ -102,7 +102,8 @@ entry(struct network_watch *w, const char *fpr, const uint8_t hash[16])
 		network_map_free(w->keys[i].map);
 		memset(&w->keys[i], 0, sizeof(w->keys[i]));
 	} else if (i == w->nkeys) {
-		w->keys = xreallocarray(w->keys, w->nkeys + 1, sizeof(*w->keys));
+		w->keys =
+		    xreallocarray(w->keys, w->nkeys + 1, sizeof(*w->keys));
 		memset(&w->keys[i], 0, sizeof(w->keys[i]));
 		w->nkeys++;
 	}
@@ -133,7 +134,8 @@ carry_first_seen(const struct network_map *old, struct network_map *m)
 		for (j = 0; old != NULL && j < old->n; j++)
 			if (strcmp(old->nodes[j].url, m->nodes[i].url) == 0 &&
 			    old->nodes[j].first_seen > 0)
-				m->nodes[i].first_seen = old->nodes[j].first_seen;
+				m->nodes[i].first_seen =
+				    old->nodes[j].first_seen;
 	}
 }
 

@@ -25,8 +25,7 @@ struct network_watch;
 /* o (and its strings) and seeds must outlive the watch.  Owned by the
  * caller (network_watch_free). */
 struct network_watch *network_watch_new(const struct network_opts *o,
-    const char *const *seeds, size_t nseeds, int min_interval,
-    size_t max_keys);
+    const char *const *seeds, size_t nseeds, int min_interval, size_t max_keys);
 
 void network_watch_free(struct network_watch *w);
 
