@@ -3,6 +3,8 @@
  * [URL...]" maps the keyserver network from this server (or from the
  * given HKP base URLs) and, with --trace, shows which servers hold
  * this server's current version of a key.  Limits: [network] section.
+ * Started as root it becomes [server] user first, as the commands that
+ * open the database do.
  */
 #include <config.h>
 
@@ -180,7 +182,11 @@ cmd_network(struct cmd_ctx *ctx)
 		return EX_CONFIG;
 	}
 	pgp_init();
-	status = crawl_and_trace(ctx, &o, &a);
+	/* What other servers send is read without root (and the database
+	 * is opened as its owner, so no file of it becomes root's). */
+	status = cmd_priv_become_user(ctx->cfg, "network");
+	if (status == EX_OK)
+		status = crawl_and_trace(ctx, &o, &a);
 	network_opts_free(&o);
 	free(a.urls);
 	return status;

@@ -226,6 +226,7 @@ HP=$(srv huge huge 50)
 cat >"$T/h.conf" <<EOC
 [server]
 datadir = $T/q/data
+$([ "$(id -u)" = 0 ] && echo "user = $PKS_USER")
 [network]
 allow_private = yes
 max_servers = 20
