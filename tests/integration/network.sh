@@ -13,7 +13,7 @@
 #  4. safety: allow_private = no keeps the crawl off listed 127.0.0.1
 #     peers (the peer sees nothing); a stats page listing 10,000 peers
 #     and a 50 MB page stay within max_servers, max_page and the
-#     deadline.
+#     deadline; so does a page that trickles in byte by byte.
 . "$PKS_SRCDIR/tests/lib/tap.sh"
 . "$PKS_SRCDIR/tests/lib/sks.sh"
 . "$PKS_SRCDIR/tests/lib/pksync.sh"
@@ -180,6 +180,9 @@ ok "it shows the states" sh -c \
 	"grep -q 'class=\"server older\"' '$T/page.html' &&
 	 grep -q 'class=\"server current\"' '$T/page.html'"
 ok "it refreshes itself" grep -q 'http-equiv="refresh"' "$T/page.html"
+ok "it gives the time A was first seen current" \
+	grep -q "<tr class=\"current\"><td>$A</td><td>current</td><td>20[0-9-]* [0-9:]*</td>" \
+	"$T/page.html"
 is "a second viewer gets it from the cache" \
 	"$(code "$A/pks/trace?search=0x$FPR")" 200
 is "no other argument (no URL) is taken" \
@@ -245,4 +248,14 @@ is "the 50 MB page: refused as too large" \
 ok "the crawler stopped reading it early" "$PY" -c "import sys
 sent = [int(l.split()[1]) for l in open('$T/huge.log') if l.startswith('sent')]
 sys.exit(0 if sent and sent[0] < 50 * 1024 * 1024 else 1)"
+# A page that trickles one byte a second is cut off by the deadline
+# (each read is within the timeout; only the deadline ends it).
+SP=$(srv slow slow)
+sed -i 's/^deadline = .*/deadline = 4/; s/^timeout = .*/timeout = 3/' "$T/h.conf"
+timeout 300 "$PKSYNC" -c "$T/h.conf" network --json "http://127.0.0.1:$SP" \
+	>"$T/slow.json"
+is "the trickling page: the crawl ends" "$?" 0
+is "... and marks it unreachable" \
+	"$(q "$T/slow.json" "s['http://127.0.0.1:$SP']['reachable'], s['http://127.0.0.1:$SP']['note']")" \
+	"(False, 'no answer')"
 tap_done

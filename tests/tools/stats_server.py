@@ -10,10 +10,13 @@ User-Agent to LOGFILE, and answers every GET with:
   peers N       a JSON stats page listing N recon peers ("127.0.0.1 P")
   huge MB       200 with MB megabytes of body (it logs the bytes sent
                 when the client stops reading: "sent N")
+  slow          a status line, then one byte a second for ever (it logs
+                "gave up after N s" when the client hangs up)
 """
 import http.server
 import json
 import sys
+import time
 
 portfile, logfile, mode = sys.argv[1], sys.argv[2], sys.argv[3]
 arg = int(sys.argv[4]) if len(sys.argv) > 4 else 0
@@ -35,6 +38,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if mode == "huge":
             self.huge()
             return
+        if mode == "slow":
+            self.slow()
+            return
         page = {"software": "hostile", "version": "6.6.6", "total": 7,
                 "peers": []}
         if mode == "peers":
@@ -45,6 +51,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def slow(self):
+        start = time.time()
+        try:
+            self.wfile.write(b"HTTP/1.0 200 OK\r\n")
+            self.wfile.flush()
+            while time.time() - start < 3600:
+                time.sleep(1)
+                self.wfile.write(b"X")
+                self.wfile.flush()
+        except OSError:
+            pass
+        log("gave up after %d s" % (time.time() - start))
 
     def huge(self):
         chunk = b"x" * 65536
