@@ -120,7 +120,7 @@ static const struct citem items[] = {
 	{ "recon", "max_lack", CT_SIZE, F(recon_max_lack), "1000000", 1000,
 	    100000000 },
 	{ "network", "max_servers", CT_SIZE, F(net_max_servers), "100", 1,
-	    10000 },
+	    1000 },
 	{ "network", "max_depth", CT_INT, F(net_max_depth), "4", 0, 100 },
 	{ "network", "deadline", CT_INT, F(net_deadline), "30", 1, 3600 },
 	{ "network", "timeout", CT_INT, F(net_timeout), "5", 1, 600 },
