@@ -258,4 +258,7 @@ is "the trickling page: the crawl ends" "$?" 0
 is "... and marks it unreachable" \
 	"$(q "$T/slow.json" "s['http://127.0.0.1:$SP']['reachable'], s['http://127.0.0.1:$SP']['note']")" \
 	"(False, 'no answer')"
+for d in a b c q; do
+	ok "pksync $d stops cleanly (no sanitizer report)" pks_stop "$T/$d"
+done
 tap_done
