@@ -2,8 +2,8 @@
  * test_network.c: the network crawler's pure parts: the HTTP answer
  * parser and address checks (net/http_client.h), the JSON reader, the
  * stats page parsers on a real SKS 1.1.6 page and on pksync and
- * Hockeypuck layouts (tests/data/network/), URLs, fingerprints, and the
- * renderers' escaping.
+ * Hockeypuck layouts (tests/data/network/), URLs, fingerprints, the
+ * renderers' escaping, and the cache of /pks/trace.
  */
 #include <config.h>
 
@@ -17,6 +17,7 @@
 #include "network/network.h"
 #include "network/network_json.h"
 #include "network/network_stats.h"
+#include "network/network_watch.h"
 #include "tap.h"
 
 static int
@@ -318,6 +319,39 @@ test_render(void)
 	buf_free(&b);
 }
 
+/* A crawl and its cache, with a start URL nothing listens on (port 1
+ * of loopback refuses at once). */
+static void
+test_watch(void)
+{
+	static const char *seeds[] = { "http://127.0.0.1:1" };
+	static const uint8_t h1[16] = { 1 }, h2[16] = { 2 };
+	struct network_opts o;
+	struct network_watch *w;
+	struct network_map *m1 = NULL, *m2 = NULL;
+	const char *f1 = "0123456789ABCDEF0123456789ABCDEF01234567";
+	const char *f2 = "89ABCDEF0123456789ABCDEF0123456789ABCDEF";
+
+	network_opts_default(&o);
+	o.timeout_ms = 2000;
+	w = network_watch_new(&o, seeds, 1, 3600, 1);
+	CHECK(network_watch_trace(w, f1, h1, &m1) == PKS_OK);
+	CHECK(m1 != NULL && m1->n == 1 && !m1->nodes[0].reachable);
+	CHECK(m1 != NULL && m1->nodes[0].state == NETWORK_UNREACHABLE);
+	CHECK(m1 != NULL && strcmp(m1->fpr, f1) == 0);
+	/* within min_interval: the cached copy, not a new crawl */
+	CHECK(network_watch_trace(w, f1, h1, &m2) == PKS_OK);
+	CHECK(m2 != NULL && m1 != NULL && m2 != m1 && m2->taken == m1->taken);
+	network_map_free(m2);
+	/* another key: traced (the map is reused), the first one dropped
+	 * (max_keys 1) */
+	CHECK(network_watch_trace(w, f2, h2, &m2) == PKS_OK);
+	CHECK(m2 != NULL && strcmp(m2->fpr, f2) == 0);
+	network_map_free(m2);
+	network_map_free(m1);
+	network_watch_free(w);
+}
+
 int
 main(void)
 {
@@ -330,5 +364,6 @@ main(void)
 	RUN(test_private);
 	RUN(test_urls);
 	RUN(test_render);
+	RUN(test_watch);
 	return tap_done();
 }
