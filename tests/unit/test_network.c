@@ -61,7 +61,8 @@ test_sks_html(void)
 	/* recon port + 1; a name stays a name; the nesting trap */
 	CHECK(has_peer(&s, "http://127.0.0.1:24381", NETWORK_RECON));
 	CHECK(has_peer(&s, "http://keys.example.org:11371", NETWORK_RECON));
-	CHECK(has_peer(&s, "mailto:pgp-public-keys@peer.example", NETWORK_MAIL));
+	CHECK(
+	    has_peer(&s, "mailto:pgp-public-keys@peer.example", NETWORK_MAIL));
 	network_stats_free(&s);
 	/* the word SKS in the title is enough without the Server header */
 	CHECK(parse_file("sks-stats.html", "", &s) == 0);
@@ -105,8 +106,8 @@ test_hockeypuck_json(void)
 	CHECK(s.npeers == 3);     /* the masked peer is left out */
 	CHECK(has_peer(&s, "http://sks.example.org:11371", NETWORK_RECON));
 	CHECK(has_peer(&s, "http://[2001:db8::7]:11381", NETWORK_RECON));
-	CHECK(has_peer(&s, "mailto:pgp-public-keys@pks.example.com",
-	    NETWORK_MAIL));
+	CHECK(has_peer(
+	    &s, "mailto:pgp-public-keys@pks.example.com", NETWORK_MAIL));
 	network_stats_free(&s);
 }
 
@@ -121,8 +122,8 @@ test_stats_hostile(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		network_stats_parse((const uint8_t *)bad[i], strlen(bad[i]), "",
-		    &s);
+		network_stats_parse(
+		    (const uint8_t *)bad[i], strlen(bad[i]), "", &s);
 		CHECK(s.npeers == 0);
 		network_stats_free(&s);
 	}
@@ -152,12 +153,12 @@ test_json(void)
 	CHECK(json_get(v, "b")->child->next->next->num == -150);
 	json_free(v);
 	CHECK(json_parse((const uint8_t *)deep, strlen(deep), &v, &err) ==
-	    PKS_ERR_TOOBIG);
+	      PKS_ERR_TOOBIG);
 	CHECK(v == NULL);
 	CHECK(json_parse((const uint8_t *)"{\"a\":1} x", 9, &v, &err) ==
-	    PKS_ERR_PARSE);
-	CHECK(json_parse((const uint8_t *)"\"\\u0000\"", 8, &v, &err) ==
-	    PKS_OK);
+	      PKS_ERR_PARSE);
+	CHECK(
+	    json_parse((const uint8_t *)"\"\\u0000\"", 8, &v, &err) == PKS_OK);
 	CHECK(strcmp(v->str, "\xef\xbf\xbd") == 0);
 	json_free(v);
 }
@@ -178,7 +179,7 @@ test_http_reply(void)
 	CHECK(r.body.len == 5 && memcmp(r.body.data, "abcde", 5) == 0);
 	http_reply_free(&r);
 	CHECK(http_reply_parse((const uint8_t *)cl, strlen(cl), 100, &r) ==
-	    PKS_OK);
+	      PKS_OK);
 	CHECK(r.status == 404 && r.body.len == 2);
 	http_reply_free(&r);
 	/* the body cap */
@@ -186,7 +187,7 @@ test_http_reply(void)
 		  &r) == PKS_ERR_TOOBIG);
 	http_reply_free(&r);
 	CHECK(http_reply_parse((const uint8_t *)"HTTP/1.0 2", 10, 100, &r) ==
-	    PKS_ERR_PARSE);
+	      PKS_ERR_PARSE);
 	http_reply_free(&r);
 	CHECK(http_reply_parse((const uint8_t *)"SSH-2.0-x\r\n\r\n", 13, 100,
 		  &r) == PKS_ERR_PARSE);
@@ -222,15 +223,15 @@ test_private(void)
 	socklen_t len;
 
 	CHECK(private4("127.0.0.1") && private4("10.1.2.3") &&
-	    private4("172.31.0.1") && private4("192.168.1.1") &&
-	    private4("169.254.169.254") && private4("0.0.0.0") &&
-	    private4("100.64.0.1") && private4("224.0.0.1") &&
-	    private4("255.255.255.255"));
+	      private4("172.31.0.1") && private4("192.168.1.1") &&
+	      private4("169.254.169.254") && private4("0.0.0.0") &&
+	      private4("100.64.0.1") && private4("224.0.0.1") &&
+	      private4("255.255.255.255"));
 	CHECK(!private4("8.8.8.8") && !private4("172.32.0.1") &&
-	    !private4("193.0.0.1"));
+	      !private4("193.0.0.1"));
 	CHECK(private6("::1") && private6("::") && private6("fe80::1") &&
-	    private6("fd00::1") && private6("::ffff:127.0.0.1") &&
-	    private6("ff02::1"));
+	      private6("fd00::1") && private6("::ffff:127.0.0.1") &&
+	      private6("ff02::1"));
 	CHECK(!private6("2001:db8::1") && !private6("::ffff:8.8.8.8"));
 	/* resolving refuses what it checked, with the address kept */
 	CHECK(http_resolve("127.0.0.1", 80, 0, &ss, &len) == PKS_ERR_REFUSED);
@@ -251,19 +252,19 @@ test_urls(void)
 	CHECK(network_url_parse("http://Keys.Example.org", host, sizeof(host),
 		  &port) == PKS_OK);
 	CHECK(strcmp(host, "Keys.Example.org") == 0 && port == 11371);
-	CHECK(network_url_parse("hkp://[::1]:80/", host, sizeof(host),
-		  &port) == PKS_OK);
+	CHECK(network_url_parse("hkp://[::1]:80/", host, sizeof(host), &port) ==
+	      PKS_OK);
 	CHECK(strcmp(host, "::1") == 0 && port == 80);
 	CHECK(network_url_parse("https://a", host, sizeof(host), &port) ==
-	    PKS_ERR_UNSUPPORTED);
+	      PKS_ERR_UNSUPPORTED);
 	CHECK(network_url_parse("http://a/b", host, sizeof(host), &port) ==
-	    PKS_ERR_PARSE);
+	      PKS_ERR_PARSE);
 	CHECK(network_url_parse("http://a b:1", host, sizeof(host), &port) ==
-	    PKS_ERR_PARSE);
-	CHECK(network_url_parse("http://a:70000", host, sizeof(host),
-		  &port) == PKS_ERR_PARSE);
+	      PKS_ERR_PARSE);
+	CHECK(network_url_parse("http://a:70000", host, sizeof(host), &port) ==
+	      PKS_ERR_PARSE);
 	CHECK(network_url_parse("ftp://a", host, sizeof(host), &port) ==
-	    PKS_ERR_PARSE);
+	      PKS_ERR_PARSE);
 	u = network_url_make("A.B", 1);
 	CHECK(strcmp(u, "http://a.b:1") == 0);
 	free(u);
@@ -273,7 +274,7 @@ test_urls(void)
 	CHECK(network_fpr_parse("0xabcdef0123456789abcdef0123456789abcdef01",
 		  hex, bin, &len) == PKS_OK);
 	CHECK(len == 20 && bin[0] == 0xab &&
-	    strcmp(hex, "ABCDEF0123456789ABCDEF0123456789ABCDEF01") == 0);
+	      strcmp(hex, "ABCDEF0123456789ABCDEF0123456789ABCDEF01") == 0);
 	CHECK(network_fpr_parse("0x1234", hex, bin, &len) == PKS_ERR_PARSE);
 	CHECK(network_fpr_parse("zz", hex, bin, &len) == PKS_ERR_PARSE);
 }
@@ -290,8 +291,8 @@ test_render(void)
 	memset(&m, 0, sizeof(m));
 	memset(nodes, 0, sizeof(nodes));
 	nodes[0].url = u0;
-	snprintf(nodes[0].software, sizeof(nodes[0].software),
-	    "<script>\"x\x01");
+	snprintf(
+	    nodes[0].software, sizeof(nodes[0].software), "<script>\"x\x01");
 	nodes[0].keys = 3;
 	nodes[0].reachable = 1;
 	nodes[0].state = NETWORK_CURRENT;
@@ -310,7 +311,8 @@ test_render(void)
 	CHECK(strstr((char *)b.data, "class=\"mail\"") != NULL);
 	buf_reset(&b);
 	CHECK(network_render_json(&m, &b) == PKS_OK);
-	CHECK(strstr((char *)b.data, "\"software\":\"<script>\\\"x?\"") != NULL);
+	CHECK(
+	    strstr((char *)b.data, "\"software\":\"<script>\\\"x?\"") != NULL);
 	CHECK(strstr((char *)b.data, "\"state\":\"unreachable\"") != NULL);
 	CHECK(strstr((char *)b.data, "\"kind\":\"mail\"") != NULL);
 	buf_reset(&b);
