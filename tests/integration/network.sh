@@ -126,6 +126,12 @@ $S $B recon
 EOL
 is "links with kind and direction" \
 	"$(q "$T/map.json" '"\n".join(l)')" "$(sort "$T/links.want")"
+# max_depth 1: B is visited, the SKS it lists (two hops) is not
+{ cat "$T/a/pksync.conf"; echo "max_depth = 1"; } >"$T/a/depth.conf"
+"$PKSYNC" -c "$T/a/depth.conf" network --json >"$T/depth.json"
+is "max_depth = 1: a server two hops away is listed, not visited" \
+	"$(q "$T/depth.json" "s['$B']['reachable'], s['$S']['reachable'], s['$S']['note']")" \
+	"(True, False, 'not visited: depth limit')"
 pks "$T/a" network --dot >"$T/map.dot"
 ok "--dot is a digraph with every server" sh -c \
 	"grep -q '^digraph' '$T/map.dot' && [ \$(grep -c 'label=\"http' '$T/map.dot') = 5 ]"
