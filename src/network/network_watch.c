@@ -5,6 +5,7 @@
 #include <config.h>
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -44,8 +45,10 @@ map_dup(const struct network_map *m)
 	*d = *m;
 	d->nodes = xreallocarray(NULL, m->n + 1, sizeof(*d->nodes));
 	d->links = xreallocarray(NULL, m->nlinks + 1, sizeof(*d->links));
-	memcpy(d->nodes, m->nodes, m->n * sizeof(*d->nodes));
-	memcpy(d->links, m->links, m->nlinks * sizeof(*d->links));
+	if (m->n > 0)
+		memcpy(d->nodes, m->nodes, m->n * sizeof(*d->nodes));
+	if (m->nlinks > 0)
+		memcpy(d->links, m->links, m->nlinks * sizeof(*d->links));
 	for (i = 0; i < m->n; i++) {
 		d->nodes[i].url = xstrdup(m->nodes[i].url);
 		d->nodes[i].host =
@@ -114,7 +117,7 @@ entry(struct network_watch *w, const char *fpr, const uint8_t hash[16])
 		w->keys[i].map = NULL;
 		w->keys[i].when = 0;
 	}
-	memcpy(w->keys[i].fpr, fpr, strlen(fpr) + 1);
+	snprintf(w->keys[i].fpr, sizeof(w->keys[i].fpr), "%s", fpr);
 	memcpy(w->keys[i].hash, hash, 16);
 	w->keys[i].used = (int64_t)time(NULL);
 	return &w->keys[i];
