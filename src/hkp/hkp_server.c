@@ -840,7 +840,8 @@ watch_start(struct hkp_server *srv)
 	}
 	srv->self_url = network_self_url(srv->cfg, srv->port);
 	w = network_watch_new(&srv->nopts, (const char *const *)&srv->self_url,
-	    1, srv->cfg->net_min_interval, srv->cfg->net_max_keys);
+	    1, srv->cfg->net_min_interval, srv->cfg->net_trace_gap,
+	    srv->cfg->net_max_keys);
 	pthread_mutex_lock(&srv->lock);
 	srv->watch = w;
 	pthread_mutex_unlock(&srv->lock);

@@ -28,6 +28,8 @@ struct network_watch {
 	const char *const *seeds;
 	size_t nseeds;
 	int min_interval;
+	int trace_gap;      /* s between two traces of any keys */
+	int64_t last_start; /* Unix time the last crawl or trace began */
 	pthread_mutex_t lock;
 	int busy; /* a crawl or trace is under way */
 	struct network_map *map;
@@ -59,7 +61,7 @@ map_dup(const struct network_map *m)
 
 struct network_watch *
 network_watch_new(const struct network_opts *o, const char *const *seeds,
-    size_t nseeds, int min_interval, size_t max_keys)
+    size_t nseeds, int min_interval, int trace_gap, size_t max_keys)
 {
 	struct network_watch *w = xcalloc(1, sizeof(*w));
 
@@ -67,6 +69,7 @@ network_watch_new(const struct network_opts *o, const char *const *seeds,
 	w->seeds = seeds;
 	w->nseeds = nseeds;
 	w->min_interval = min_interval;
+	w->trace_gap = trace_gap;
 	w->max_keys = max_keys > 0 ? max_keys : 1;
 	pthread_mutex_init(&w->lock, NULL);
 	return w;
@@ -196,12 +199,14 @@ network_watch_trace(struct network_watch *w, const char *fpr,
 
 	pthread_mutex_lock(&w->lock);
 	t = entry(w, fpr, hash);
-	if (w->busy || (t->map != NULL && now - t->when < w->min_interval)) {
+	if (w->busy || now - w->last_start < w->trace_gap ||
+	    (t->map != NULL && now - t->when < w->min_interval)) {
 		*out = t->map != NULL ? map_dup(t->map) : NULL;
 		pthread_mutex_unlock(&w->lock);
 		return *out != NULL ? PKS_OK : PKS_ERR_BUSY;
 	}
 	w->busy = 1;
+	w->last_start = now;
 	new_map = w->map == NULL || now - w->map_when >= w->min_interval;
 	if (!new_map)
 		base = map_dup(w->map);

@@ -132,6 +132,7 @@ static const struct citem items[] = {
 	{ "network", "mail_hkp", CT_STR, F(net_mail_hkp), "", 0, 0 },
 	{ "network", "min_interval", CT_INT, F(net_min_interval), "30", 1,
 	    86400 },
+	{ "network", "trace_gap", CT_INT, F(net_trace_gap), "5", 0, 3600 },
 	{ "network", "max_traced_keys", CT_SIZE, F(net_max_keys), "64", 1,
 	    10000 },
 	{ "keys", "max_bytes", CT_SIZE, F(key_max_bytes), "67108864", 65536,

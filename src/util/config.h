@@ -87,6 +87,7 @@ struct pks_config {
 	int net_allow_private;  /* follow peers into private ranges */
 	char *net_mail_hkp;     /* "ADDRESS=URL ..." mail peers' HKP URLs */
 	int net_min_interval;   /* s between crawls (and traces of a key) */
+	int net_trace_gap;      /* s between traces of any keys */
 	size_t net_max_keys;    /* traced keys /pks/trace remembers */
 
 	/* [keys]: also in force through pks_key_limits() once read */

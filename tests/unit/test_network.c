@@ -336,7 +336,7 @@ test_watch(void)
 
 	network_opts_default(&o);
 	o.timeout_ms = 2000;
-	w = network_watch_new(&o, seeds, 1, 3600, 1);
+	w = network_watch_new(&o, seeds, 1, 3600, 0, 1);
 	CHECK(network_watch_trace(w, f1, h1, &m1) == PKS_OK);
 	CHECK(m1 != NULL && m1->n == 1 && !m1->nodes[0].reachable);
 	CHECK(m1 != NULL && m1->nodes[0].state == NETWORK_UNREACHABLE);
@@ -350,6 +350,14 @@ test_watch(void)
 	CHECK(network_watch_trace(w, f2, h2, &m2) == PKS_OK);
 	CHECK(m2 != NULL && strcmp(m2->fpr, f2) == 0);
 	network_map_free(m2);
+	network_map_free(m1);
+	network_watch_free(w);
+	/* trace_gap: a second key right after the first waits its turn */
+	w = network_watch_new(&o, seeds, 1, 3600, 3600, 4);
+	CHECK(network_watch_trace(w, f1, h1, &m1) == PKS_OK);
+	m2 = NULL;
+	CHECK(network_watch_trace(w, f2, h2, &m2) == PKS_ERR_BUSY);
+	CHECK(m2 == NULL);
 	network_map_free(m1);
 	network_watch_free(w);
 }
