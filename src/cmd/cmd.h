@@ -32,6 +32,7 @@ int cmd_peer(struct cmd_ctx *ctx);
 int cmd_recon_peer(struct cmd_ctx *ctx);
 int cmd_delete(struct cmd_ctx *ctx);
 int cmd_undelete(struct cmd_ctx *ctx);
+int cmd_network(struct cmd_ctx *ctx);
 
 /* Shared by the commands: open the database (creating the data folder
  * and schema when create is set); logs the reason on failure. */

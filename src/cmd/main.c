@@ -40,6 +40,8 @@ static const struct command commands[] = {
 	{ "undelete", cmd_undelete, "undelete FINGERPRINT" },
 	{ "recon-peer", cmd_recon_peer,
 	    "recon-peer list | add HOST PORT | remove HOST PORT" },
+	{ "network", cmd_network,
+	    "network [--json | --dot] [--trace FINGERPRINT] [URL...]" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -94,14 +94,25 @@ html_nav(struct buf *out)
 enum pks_rc
 hkp_html_begin(struct buf *out, const char *title)
 {
+	return hkp_html_begin_refresh(out, title, 0);
+}
+
+enum pks_rc
+hkp_html_begin_refresh(struct buf *out, const char *title, int refresh)
+{
 	enum pks_rc rc;
 
-	rc = buf_adds(out,
-	    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
-	    "<meta charset=\"utf-8\">\n"
-	    "<meta name=\"viewport\" "
-	    "content=\"width=device-width, initial-scale=1\">\n"
-	    "<link rel=\"stylesheet\" href=\"" HKP_STYLE_URL "\">\n<title>");
+	rc = buf_adds(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+			   "<meta charset=\"utf-8\">\n");
+	if (rc == PKS_OK && refresh > 0)
+		rc = buf_printf(out,
+		    "<meta http-equiv=\"refresh\" content=\"%d\">\n", refresh);
+	if (rc == PKS_OK)
+		rc = buf_adds(out,
+		    "<meta name=\"viewport\" "
+		    "content=\"width=device-width, initial-scale=1\">\n"
+		    "<link rel=\"stylesheet\" href=\"" HKP_STYLE_URL
+		    "\">\n<title>");
 	if (rc == PKS_OK)
 		rc = hkp_html_escapes(out, title);
 	if (rc == PKS_OK)

@@ -39,6 +39,11 @@ enum pks_rc hkp_json_string(struct buf *out, const void *s, size_t len);
  * the title again as h1. */
 enum pks_rc hkp_html_begin(struct buf *out, const char *title);
 
+/* The same with a <meta http-equiv="refresh"> of refresh seconds in the
+ * head (a page that follows something as it happens, without script). */
+enum pks_rc hkp_html_begin_refresh(
+    struct buf *out, const char *title, int refresh);
+
 /* What hkp_html_end() appends. */
 #define HKP_HTML_END "</body>\n</html>\n"
 

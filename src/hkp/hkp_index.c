@@ -188,6 +188,19 @@ uid_vindex_link(struct buf *out, const struct pgp_key_info *info)
 	return rc;
 }
 
+/* Where the key stands on the network (/pks/trace, hkp_trace.c). */
+static enum pks_rc
+trace_link(struct buf *out, const struct pgp_fpr *fpr, size_t width)
+{
+	char hex[2 * PGP_FPR_MAX + 1];
+
+	pgp_hex(fpr->fpr, fpr->len, hex);
+	return buf_printf(out,
+	    "%*s<a href=\"/pks/trace?search=0x%s\">where is this key "
+	    "on the network?</a>\n",
+	    (int)width, "", hex);
+}
+
 /* op=index: pub line with the first user ID, then the others. */
 static enum pks_rc
 short_entry(struct buf *out, const struct hkp_query *q,
@@ -213,6 +226,8 @@ short_entry(struct buf *out, const struct hkp_query *q,
 		rc = buf_addc(out, '\n');
 	if (rc == PKS_OK && q->fingerprint)
 		rc = fingerprint_line(out, &info->fpr);
+	if (rc == PKS_OK && info->fpr.version >= 4)
+		rc = trace_link(out, &info->fpr, width);
 	return rc;
 }
 

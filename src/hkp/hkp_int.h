@@ -111,6 +111,11 @@ enum pks_rc hkp_stream_hashquery(
 long hkp_stream_read(struct hkp_stream *s, char *dst, size_t max);
 void hkp_stream_free(struct hkp_stream *s);
 
+/* The network map kept for /pks/trace, or NULL (turned off, or not
+ * started yet).  Borrowed: lives as long as the server. */
+struct network_watch;
+struct network_watch *hkp_ctx_watch(const struct hkp_ctx *ctx);
+
 /* The port the server is bound to. */
 uint16_t hkp_ctx_port(const struct hkp_ctx *ctx);
 
@@ -133,6 +138,9 @@ enum pks_rc hkp_stats_take(struct hkp_ctx *ctx, struct stats_snapshot **out);
 enum pks_rc hkp_add(
     struct hkp_ctx *ctx, const struct hkp_query *q, struct hkp_reply *r);
 enum pks_rc hkp_hashquery(
+    struct hkp_ctx *ctx, const struct hkp_query *q, struct hkp_reply *r);
+/* GET /pks/trace?search=0xFINGERPRINT (hkp_trace.c). */
+enum pks_rc hkp_trace(
     struct hkp_ctx *ctx, const struct hkp_query *q, struct hkp_reply *r);
 
 /*

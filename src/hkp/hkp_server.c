@@ -56,6 +56,7 @@
 #include "hkp/hkp_pages.h"
 #include "hkp/hkp_server.h"
 #include "util/clock.h"
+#include "network/network_watch.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -90,6 +91,10 @@ struct hkp_server {
 	size_t nstores;
 	/* request counts and the allow list of /metrics */
 	struct hkp_metrics *metrics;
+	/* /pks/trace: the network map from our own URL (under lock) */
+	struct network_watch *watch;
+	struct network_opts nopts;
+	char *self_url;
 };
 
 enum body_kind { BODY_NONE, BODY_ADD, BODY_HASHQUERY };
@@ -114,6 +119,7 @@ static const struct route routes[] = {
 	{ "GET", HKP_SYNC_PATH, -1, BODY_NONE, hkp_page_sync },
 	{ "GET", HKP_STYLE_PATH, -1, BODY_NONE, hkp_page_style },
 	{ "GET", "/metrics", -1, BODY_NONE, hkp_metrics_page },
+	{ "GET", "/pks/trace", -1, BODY_NONE, hkp_trace },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -894,6 +900,39 @@ guard_start(const struct pks_config *cfg, struct hkp_guard **out)
 	return PKS_OK;
 }
 
+/* The network map of /pks/trace, crawled from our own URL (its stats
+ * page lists the configured peers).  A bad [network] section turns the
+ * page off (logged). */
+static void
+watch_start(struct hkp_server *srv)
+{
+	const char *why = NULL;
+	struct network_watch *w;
+
+	if (network_opts_config(srv->cfg, &srv->nopts, &why) != PKS_OK) {
+		log_warnx("hkp: /pks/trace is off: %s", why);
+		return;
+	}
+	srv->self_url = network_self_url(srv->cfg, srv->port);
+	w = network_watch_new(&srv->nopts, (const char *const *)&srv->self_url,
+	    1, srv->cfg->net_min_interval, srv->cfg->net_trace_gap,
+	    srv->cfg->net_max_keys);
+	pthread_mutex_lock(&srv->lock);
+	srv->watch = w;
+	pthread_mutex_unlock(&srv->lock);
+}
+
+struct network_watch *
+hkp_ctx_watch(const struct hkp_ctx *ctx)
+{
+	struct network_watch *w;
+
+	pthread_mutex_lock(&ctx->srv->lock);
+	w = ctx->srv->watch;
+	pthread_mutex_unlock(&ctx->srv->lock);
+	return w;
+}
+
 enum pks_rc
 hkp_server_start(const struct pks_config *cfg,
     const struct ingest_sync_src *sync, struct hkp_server **out)
@@ -941,6 +980,7 @@ hkp_server_start(const struct pks_config *cfg,
 	srv->port = info != NULL ? info->port : cfg->http_port;
 	log_info(ipv6 ? "listening on [%s]:%u" : "listening on %s:%u", host,
 	    (unsigned)srv->port);
+	watch_start(srv);
 	*out = srv;
 	return PKS_OK;
 }
@@ -966,6 +1006,9 @@ hkp_server_stop(struct hkp_server *srv)
 	for (i = 0; i < srv->nstores; i++)
 		store_close(srv->stores[i]);
 	free(srv->stores);
+	network_watch_free(srv->watch);
+	network_opts_free(&srv->nopts);
+	free(srv->self_url);
 	hkp_cache_free(srv->cache);
 	hkp_guard_free(srv->guard);
 	hkp_metrics_free(srv->metrics);

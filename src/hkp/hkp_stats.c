@@ -254,6 +254,13 @@ stats_html(struct buf *out, const struct stats_snapshot *s)
 		rc = buf_printf(out, "<p>Taken at %s UTC</p>\n",
 		    utc_text(s->taken, UTC_SECOND, "", when, sizeof(when)));
 	if (rc == PKS_OK)
+		rc = buf_adds(out,
+		    "<form action=\"/pks/trace\" method=\"get\"><p>"
+		    "<label>Where is a key on the network? Fingerprint: "
+		    "<input name=\"search\" size=\"44\" "
+		    "placeholder=\"0x...\"></label> <button>Trace</button>"
+		    "</p></form>\n");
+	if (rc == PKS_OK)
 		rc = html_settings(out, s);
 	if (rc == PKS_OK)
 		rc = html_lists(out, s);

@@ -1,8 +1,7 @@
 /*
  * recon_fetch.c: POST /pks/hashquery to a recon peer and merge what it
- * returns (sks-recon.md section 7), plus the outgoing TCP connect that
- * recon and the fetch share (bound to our configured address, with a
- * timeout).
+ * returns (sks-recon.md section 7).  The connection, the exchange and
+ * the status line are net/http_client's.
  */
 #include <config.h>
 
@@ -17,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net/http_client.h"
 #include "pgp/pgp_packet.h"
 #include "recon/recon_fetch.h"
 #include "store/store_refused.h"
@@ -26,72 +26,11 @@
 #include "util/log.h"
 #include "util/xalloc.h"
 
-static void
-set_port(struct sockaddr_storage *a, uint16_t port)
-{
-	if (a->ss_family == AF_INET)
-		((struct sockaddr_in *)a)->sin_port = htons(port);
-	else if (a->ss_family == AF_INET6)
-		((struct sockaddr_in6 *)a)->sin6_port = htons(port);
-}
-
-/* Bind fd to host (IP literal), port 0. */
-static int
-bind_local(int fd, int family, const char *host)
-{
-	struct addrinfo hints, *ai = NULL;
-	int r;
-
-	if (host == NULL || *host == '\0')
-		return 0;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = family;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
-	if (getaddrinfo(host, "0", &hints, &ai) != 0 || ai == NULL)
-		return 0; /* another family: leave it to the kernel */
-	r = bind(fd, ai->ai_addr, ai->ai_addrlen);
-	freeaddrinfo(ai);
-	return r;
-}
-
 enum pks_rc
 recon_connect(const struct sockaddr_storage *addr, socklen_t len, uint16_t port,
     const char *bind_host, int timeout_ms, int *fd)
 {
-	struct sockaddr_storage a = *addr;
-	struct pollfd pfd;
-	socklen_t el = sizeof(int);
-	int s, err = 0, fl, n;
-
-	set_port(&a, port);
-	if ((s = socket(a.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return PKS_ERR_IO;
-	if (bind_local(s, a.ss_family, bind_host) != 0)
-		goto fail;
-	fl = fcntl(s, F_GETFL);
-	fcntl(s, F_SETFL, fl | O_NONBLOCK);
-	if (connect(s, (struct sockaddr *)&a, len) == -1) {
-		if (errno != EINPROGRESS)
-			goto fail;
-		pfd.fd = s;
-		pfd.events = POLLOUT;
-		do {
-			n = poll(&pfd, 1, timeout_ms);
-		} while (n == -1 && errno == EINTR);
-		if (n <= 0 ||
-		    getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &el) == -1 ||
-		    err != 0)
-			goto fail;
-	}
-	fcntl(s, F_SETFL, fl);
-	*fd = s;
-	return PKS_OK;
-fail:
-	log_debug("recon: connect to port %u failed: %s", port,
-	    strerror(err ? err : errno));
-	close(s);
-	return PKS_ERR_IO;
+	return http_connect(addr, len, port, bind_host, timeout_ms, fd);
 }
 
 enum pks_rc
@@ -119,31 +58,6 @@ be32(const uint8_t *p)
 	       (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Offset of the body after "HTTP/x.y 2.." and the header block. */
-static enum pks_rc
-http_body(const uint8_t *p, size_t len, size_t *off)
-{
-	size_t i;
-
-	if (len < 10 || memcmp(p, "HTTP/", 5) != 0)
-		return PKS_ERR_PARSE;
-	for (i = 5; i < len && p[i] != ' '; i++)
-		;
-	if (i + 1 >= len || p[i + 1] != '2')
-		return PKS_ERR_PARSE;
-	for (; i + 3 < len; i++)
-		if (memcmp(p + i, "\r\n\r\n", 4) == 0) {
-			*off = i + 4;
-			return PKS_OK;
-		}
-	for (i = 0; i + 1 < len; i++)
-		if (p[i] == '\n' && p[i + 1] == '\n') {
-			*off = i + 2;
-			return PKS_OK;
-		}
-	return PKS_ERR_PARSE;
-}
-
 enum pks_rc
 recon_fetch_parse(const uint8_t *p, size_t len,
     enum pks_rc (*cb)(void *arg, const uint8_t *key, size_t n), void *arg,
@@ -152,10 +66,13 @@ recon_fetch_parse(const uint8_t *p, size_t len,
 	size_t off = 0, i;
 	uint32_t count, kl;
 	enum pks_rc rc;
+	int status = 0;
 
 	*nkeys = 0;
-	if ((rc = http_body(p, len, &off)) != PKS_OK)
+	if ((rc = http_reply_head(p, len, &status, &off)) != PKS_OK)
 		return rc;
+	if (status < 200 || status > 299)
+		return PKS_ERR_PARSE;
 	if (len - off < 4)
 		return PKS_ERR_PARSE;
 	count = be32(p + off);
@@ -175,59 +92,6 @@ recon_fetch_parse(const uint8_t *p, size_t len,
 		(*nkeys)++;
 	}
 	return PKS_OK;
-}
-
-/* Milliseconds left before the deadline, at most timeout_ms; 0 when
- * it has passed. */
-static int
-left_ms(int64_t deadline, int timeout_ms)
-{
-	int64_t left = deadline - clock_ms();
-
-	if (left <= 0)
-		return 0;
-	return left < timeout_ms ? (int)left : timeout_ms;
-}
-
-/* Write all of b, then read until EOF (HTTP/1.0) into reply; each read
- * within timeout_ms, all of it before deadline. */
-static enum pks_rc
-exchange(int fd, const struct buf *b, int timeout_ms, int64_t deadline,
-    struct buf *reply)
-{
-	struct pollfd pfd = { fd, POLLIN, 0 };
-	size_t off = 0;
-	uint8_t *p;
-	ssize_t r;
-	int n, wait;
-
-	while (off < b->len) {
-		r = write(fd, b->data + off, b->len - off);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return PKS_ERR_IO;
-		off += (size_t)r;
-	}
-	for (;;) {
-		if ((wait = left_ms(deadline, timeout_ms)) == 0)
-			return PKS_ERR_IO;
-		do {
-			n = poll(&pfd, 1, wait);
-		} while (n == -1 && errno == EINTR);
-		if (n <= 0)
-			return PKS_ERR_IO;
-		if (buf_reserve(reply, 65536, &p) != PKS_OK)
-			return PKS_ERR_TOOBIG;
-		r = read(fd, p, 65536);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return PKS_ERR_IO;
-		if (r == 0)
-			return PKS_OK;
-		reply->len += (size_t)r;
-	}
 }
 
 /*
@@ -308,7 +172,8 @@ fetch_batch(const struct recon_fetch_cfg *cfg, const struct zzp *e, size_t n,
 		rc = recon_connect(&cfg->peer, cfg->peerlen, cfg->http_port,
 		    cfg->bind_host, cfg->timeout_ms, &fd);
 	if (rc == PKS_OK)
-		rc = exchange(fd, &req, cfg->timeout_ms, t0 + deadline, &reply);
+		rc = http_exchange(
+		    fd, &req, cfg->timeout_ms, t0 + deadline, &reply);
 	if (rc == PKS_OK)
 		rc = recon_fetch_parse(
 		    reply.data, reply.len, collect_key, ring, &nkeys);

@@ -83,6 +83,19 @@ struct pks_config {
 	int recon_fetch_deadline; /* one whole hashquery request (s) */
 	size_t recon_max_lack;    /* elements one session may find missing */
 
+	/* [network]: pksync network and /pks/trace */
+	size_t net_max_servers; /* servers on the map */
+	int net_max_depth;      /* hops from the start that are visited */
+	int net_deadline;       /* s for a whole crawl (and a trace) */
+	int net_timeout;        /* s to connect and for each read */
+	size_t net_max_page;    /* bytes of one answer */
+	int net_concurrency;    /* requests at once */
+	int net_allow_private;  /* follow peers into private ranges */
+	char *net_mail_hkp;     /* "ADDRESS=URL ..." mail peers' HKP URLs */
+	int net_min_interval;   /* s between crawls (and traces of a key) */
+	int net_trace_gap;      /* s between traces of any keys */
+	size_t net_max_keys;    /* traced keys /pks/trace remembers */
+
 	/* [keys]: also in force through pks_key_limits() once read */
 	size_t key_max_bytes;   /* bytes of a stored key (merged result) */
 	size_t key_max_packets; /* packets of a stored key */

@@ -37,21 +37,24 @@ is "microhttpd only in src/hkp" "$(only_in microhttpd.h '^src/hkp/')" ""
 
 # Allowed directions: cmd -> {hkp, mail, recon} -> stats -> ingest ->
 # store -> {pgp, ptree} -> util; peers (the peer files) needs only util
-# and is used from ingest upwards.  Each module may include only the
+# and is used from ingest upwards; net (the HTTP client) sits on util,
+# network (the crawler) on net and pgp, under hkp.  Each module may include only the
 # modules named.
 allowed() {
 	case $1 in
 	util) echo "util" ;;
 	peers) echo "util peers" ;;
+	net) echo "util net" ;;
+	network) echo "util pgp net network" ;;
 	pgp) echo "util pgp" ;;
 	ptree) echo "util ptree" ;;
 	store) echo "util pgp ptree store" ;;
 	ingest) echo "util peers pgp ptree store ingest" ;;
 	stats) echo "util peers pgp ptree store ingest stats" ;;
-	hkp) echo "util peers pgp ptree store ingest stats hkp" ;;
+	hkp) echo "util peers pgp ptree store ingest stats net network hkp" ;;
 	mail) echo "util peers pgp ptree store ingest mail" ;;
-	recon) echo "util peers pgp ptree store ingest recon" ;;
-	cmd) echo "util peers pgp ptree store ingest stats hkp mail recon cmd" ;;
+	recon) echo "util peers pgp ptree store ingest net recon" ;;
+	cmd) echo "util peers pgp ptree store ingest stats net network hkp mail recon cmd" ;;
 	esac
 }
 bad=
