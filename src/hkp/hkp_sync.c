@@ -63,7 +63,12 @@ static const char intro[] =
     "<p>This server speaks both: a key that arrives by e-mail is offered "
     "to the recon peers at their next session, and a key fetched by "
     "recon or uploaded over HKP is mailed to the mail sync peers. So a "
-    "key sent to any one of the networks reaches the other.</p>\n";
+    "key sent to any one of the networks reaches the other.</p>\n"
+    "<form action=\"/pks/trace\" method=\"get\"><p>"
+    "<label>Watch one key travel beyond this server's peers: "
+    "fingerprint <input name=\"search\" size=\"44\" "
+    "placeholder=\"0x...\"></label> <button>Trace</button></p>"
+    "</form>\n";
 
 static const char legend[] =
     "<p class=\"hint\">Colours: <strong>green</strong> means ok (mail "

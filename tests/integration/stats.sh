@@ -78,6 +78,7 @@ ok "... the recon peer as ok" grep -q "<td>127.0.0.1 $SP_RB</td><td>ok</td>" "$T
 ok "... no script" sh -c "! grep -qi '<script' '$T/sync.html'"
 ok "the front page links the sync page" sh -c "curl -s '$url/' | grep -q 'href=\"/pks/sync\"'"
 ok "the stats page links the sync page" grep -q 'href="/pks/sync"' "$T/stats.html"
+ok "the sync page links the key trace" grep -q 'action="/pks/trace"' "$T/sync.html"
 # The picture is bounded: 12 peers a side, "and N more" for the rest;
 # the table lists them all.
 for i in $(seq 1 14); do pks "$T/a" recon-peer add "peer$i.example" 11370; done
