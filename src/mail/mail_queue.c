@@ -282,8 +282,9 @@ send_session(struct round *rd, size_t *gi, struct store *st, const char *owner,
 /*
  * Send the claimed rows of one round, [mail] messages_per_session
  * messages per SMTP session, and end the rows of each session as soon
- * as it is over: a run killed later sends those again at most once
- * their leases end, never loses them.
+ * as it is over.  A run killed mid-round leaves only the rows of the
+ * sessions not yet ended claimed: they are sent again when their leases
+ * end, never lost.
  */
 static enum pks_rc
 send_round(struct round *rd, struct store *st, const char *owner,
