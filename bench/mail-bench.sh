@@ -8,10 +8,14 @@
 #   1. Postfix -> pipe -> pksync mail-filter into one instance: all N
 #      submitted over one SMTP connection, until the database holds N keys;
 #   2. the same mails straight into "pksync mail-filter" (no MTA), one
-#      process per mail as an MTA runs it;
+#      process per mail as an MTA runs it; then the cost of one filter
+#      process: M (default 100) runs on the smallest of the mails, whose
+#      key is then stored already, so nothing changes (time / M, next to
+#      setpriv running /bin/true M times, which every run includes);
 #   3. onak's mail path on the same mails: "onak -u add" per mail (what
 #      onak-mail.pl runs for each message; its Perl wrapper reads only
-#      /etc/onak.ini, so it is left out), into a fresh onak database;
+#      /etc/onak.ini, so it is left out), into a fresh onak database,
+#      and its cost per process on the smallest mail as in 2;
 #   4. "pksync queue-run" into the smtp_sink.py sink: N keys queued for
 #      one peer, one message per key (max_incremental_size = 4096), and
 #      again with the default batching (keys share a message up to 1 MiB).
@@ -20,6 +24,7 @@
 # Prints one line per figure; results also go to bench/out/mail-DATE.txt.
 set -u
 N=${1:-300}
+M=${M:-100}
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/tests/lib/postfix.sh"
 PKS_SRCDIR=$top
@@ -162,6 +167,20 @@ report "mail-filter (no MTA): $(nkeys "$T/b/data/pksync.db")/$N keys in" \
 	"$(printf %.2f "$(echo "$t1 - $t0" | bc)") s:" \
 	"$(printf %.1f "$(echo "$N / ($t1 - $t0)" | bc -l)") mails/s"
 
+# Milliseconds one run of a command takes: M runs, one after another.
+per_run() {
+	local t0 t1 i
+	t0=$(now)
+	for ((i = 0; i < M; i++)); do "$@"; done
+	t1=$(now)
+	printf %.1f "$(echo "($t1 - $t0) * 1000 / $M" | bc -l)"
+}
+SMALL=$(ls -S "$T"/mails/*.eml | tail -n 1)
+base=$(per_run as_ks /bin/true)
+filter_once() { as_ks "$PKSYNC" -c "$T/b/pksync.conf" mail-filter <"$SMALL"; }
+report "mail-filter per process ($(wc -c <"$SMALL") byte mail, nothing new," \
+	"$M runs): $(per_run filter_once) ms (setpriv + /bin/true: $base ms)"
+
 # 3. onak's merge step of its mail path.
 if command -v onak >/dev/null; then
 	mkdir -p "$T/onak/db"
@@ -176,6 +195,9 @@ if command -v onak >/dev/null; then
 	report "onak -u add (per mail): ${on:-?}/$N keys in" \
 		"$(printf %.2f "$(echo "$t1 - $t0" | bc)") s:" \
 		"$(printf %.1f "$(echo "$N / ($t1 - $t0)" | bc -l)") mails/s"
+	onak_once() { onak -c "$T/onak/onak.ini" -u add <"$SMALL" >/dev/null 2>&1; }
+	report "onak -u add per process (same mail, $M runs):" \
+		"$(per_run onak_once) ms"
 fi
 
 # 4. queue-run into the sink.

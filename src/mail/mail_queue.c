@@ -14,6 +14,7 @@
 #include "mail/mail_queue.h"
 #include "mail/mail_send.h"
 #include "store/store_outbox.h"
+#include "util/clock.h"
 #include "util/limits.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -40,6 +41,7 @@ struct round {
 	size_t ngroups;
 	struct mail_send_item *items;
 	size_t nitems;
+	struct store_outbox_done *done; /* the end of each row */
 };
 
 static int
@@ -200,33 +202,104 @@ round_free(struct round *rd)
 		buf_free(&rd->groups[i].text);
 	free(rd->groups);
 	free(rd->items);
+	free(rd->done);
 	store_outbox_rows_free(rd->rows, rd->nrows);
 }
 
-/* Send the claimed rows of one round and end them. */
+/* Groups [g0, *g1) whose items fill one session of at most max items. */
+static void
+session_groups(const struct round *rd, size_t g0, size_t max, size_t *g1,
+    size_t *first, size_t *n)
+{
+	size_t g;
+
+	*n = 0;
+	*first = 0;
+	for (g = g0; g < rd->ngroups; g++) {
+		if (rd->groups[g].item < 0)
+			continue;
+		if (*n == max)
+			break;
+		if (*n == 0)
+			*first = (size_t)rd->groups[g].item;
+		(*n)++;
+	}
+	*g1 = g;
+}
+
+/* After a session that could not start, the rest of the round waits. */
+static void
+defer_items(struct mail_send_item *items, size_t n, const char *why)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		items[i].status = MAIL_SEND_TEMP;
+		snprintf(items[i].why, sizeof(items[i].why), "%s", why);
+	}
+}
+
+/*
+ * One SMTP session for the groups from *gi on (at most [mail]
+ * messages_per_session messages), then the end of all their rows in one
+ * transaction.  When no session could be had, down_why gets the reason
+ * and the later sessions of the round are deferred without trying.
+ */
+static enum pks_rc
+send_session(struct round *rd, size_t *gi, struct store *st, const char *owner,
+    struct mail_queue_stats *stats, char *down_why, size_t why_size)
+{
+	struct store_outbox_backoff b;
+	struct mail_send_item *it;
+	size_t g, g1, first, n, r0, r1;
+	int64_t t0 = clock_ms();
+	enum pks_rc rc;
+
+	session_groups(
+	    rd, *gi, (size_t)rd->cfg->messages_per_session, &g1, &first, &n);
+	it = &rd->items[first];
+	if (n > 0 && down_why[0] != '\0') {
+		defer_items(it, n, down_why);
+	} else if (n > 0 && mail_send(rd->cfg->relay, rd->cfg->hostname, it,
+				n) == PKS_ERR_IO) {
+		snprintf(down_why, why_size, "%s", it[0].why);
+	}
+	stats->messages += n;
+	log_debug("mail: session of %zu message(s) took %lld ms", n,
+	    (long long)(clock_ms() - t0));
+	for (g = *gi; g < g1; g++)
+		end_group(rd, &rd->groups[g], rd->done, stats);
+	r0 = rd->groups[*gi].first;
+	r1 = rd->groups[g1 - 1].first + rd->groups[g1 - 1].n;
+	b.now = (int64_t)time(NULL);
+	b.base = rd->cfg->queue_retry;
+	b.max = rd->cfg->queue_retry_max;
+	rc = store_outbox_finish(st, owner, rd->done + r0, r1 - r0, &b);
+	*gi = g1;
+	return rc;
+}
+
+/*
+ * Send the claimed rows of one round, [mail] messages_per_session
+ * messages per SMTP session, and end the rows of each session as soon
+ * as it is over.  A run killed mid-round leaves only the rows of the
+ * sessions not yet ended claimed: they are sent again when their leases
+ * end, never lost.
+ */
 static enum pks_rc
 send_round(struct round *rd, struct store *st, const char *owner,
     struct mail_queue_stats *stats)
 {
-	struct store_outbox_backoff b;
-	struct store_outbox_done *d;
-	enum pks_rc rc;
-	size_t i;
+	char down_why[256] = "";
+	enum pks_rc rc = PKS_OK;
+	size_t gi = 0;
 
 	group_rows(rd);
 	make_items(rd);
-	if (rd->nitems > 0)
-		(void)mail_send(
-		    rd->cfg->relay, rd->cfg->hostname, rd->items, rd->nitems);
-	stats->messages += rd->nitems;
-	d = xcalloc(rd->nrows + 1, sizeof(*d));
-	for (i = 0; i < rd->ngroups; i++)
-		end_group(rd, &rd->groups[i], d, stats);
-	b.now = (int64_t)time(NULL);
-	b.base = rd->cfg->queue_retry;
-	b.max = rd->cfg->queue_retry_max;
-	rc = store_outbox_finish(st, owner, d, rd->nrows, &b);
-	free(d);
+	rd->done = xcalloc(rd->nrows + 1, sizeof(*rd->done));
+	while (gi < rd->ngroups && rc == PKS_OK)
+		rc = send_session(
+		    rd, &gi, st, owner, stats, down_why, sizeof(down_why));
 	return rc;
 }
 

@@ -5,11 +5,14 @@
  * short transaction, so two runs at once never send the same row),
  * composes one message per reply and one incremental per peer (the
  * rows for one peer with the same X-KeyServer-Sent path share a
- * message up to [mail] max_incremental_size bytes of keys), sends each
- * round through [mail] relay in one SMTP session, and then ends every
- * row: deleted once the relay accepted its message; on a 4xx answer or
- * no connection retried after [mail] queue_retry seconds, doubled per
- * try up to queue_retry_max; on a 5xx answer kept as failed.  Rows
+ * message up to [mail] max_incremental_size bytes of keys), sends them
+ * through [mail] relay in SMTP sessions of up to [mail]
+ * messages_per_session messages each, and after each session ends the
+ * rows of its messages in one transaction: deleted once the relay
+ * accepted the message (its sender, its recipient and its data all
+ * answered 2xx); on a 4xx answer or no connection retried after
+ * [mail] queue_retry seconds, doubled per try up to queue_retry_max;
+ * on a 5xx answer kept as failed.  Rows
  * queued longer than [mail] queue_max_age are failed when next due.
  * A row is deleted only after the relay accepted its message: rows
  * whose incremental cannot be composed (no key PKS can read, a bad

@@ -1,9 +1,17 @@
 /*
  * mail_send.c: one SMTP session with libesmtp for a batch of messages.
+ *
+ * libesmtp (and OpenSSL under it) is not linked but opened on the first
+ * send (util/dynlib.h): only queue-run needs it, and every other pksync
+ * process, one mail-filter per incoming message above all, would pay
+ * for loading it.  The libesmtp functions this file calls are defined
+ * below under their own names and forward to the opened library, so
+ * the code that uses them reads as libesmtp's manual says.
  */
 #include <config.h>
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +20,169 @@
 
 #include "mail/mail_send.h"
 #include "util/buf.h"
+#include "util/dynlib.h"
 #include "util/log.h"
 #include "util/xalloc.h"
+
+#ifndef PKS_ESMTP_SONAME
+#define PKS_ESMTP_SONAME "libesmtp.so.6"
+#endif
+
+/* The opened library's functions. */
+static struct {
+	__typeof__(smtp_create_session) *create_session;
+	__typeof__(smtp_destroy_session) *destroy_session;
+	__typeof__(smtp_set_server) *set_server;
+	__typeof__(smtp_set_hostname) *set_hostname;
+	__typeof__(smtp_set_timeout) *set_timeout;
+	__typeof__(smtp_add_message) *add_message;
+	__typeof__(smtp_set_reverse_path) *set_reverse_path;
+	__typeof__(smtp_add_recipient) *add_recipient;
+	__typeof__(smtp_set_messagecb) *set_messagecb;
+	__typeof__(smtp_start_session) *start_session;
+	__typeof__(smtp_reverse_path_status) *reverse_path_status;
+	__typeof__(smtp_recipient_status) *recipient_status;
+	__typeof__(smtp_message_transfer_status) *message_transfer_status;
+	__typeof__(smtp_errno) *errno_;
+	__typeof__(smtp_strerror) *strerror_;
+} esmtp;
+
+static pthread_once_t esmtp_once = PTHREAD_ONCE_INIT;
+static enum pks_rc esmtp_rc = PKS_ERR_IO;
+static char esmtp_err[200];
+
+#define SYM(f, name)                                                           \
+	{                                                                      \
+		name, (void (**)(void)) & esmtp.f                              \
+	}
+
+static void
+esmtp_open(void)
+{
+	const struct dynlib_sym syms[] = { SYM(create_session,
+					       "smtp_create_session"),
+		SYM(destroy_session, "smtp_destroy_session"),
+		SYM(set_server, "smtp_set_server"),
+		SYM(set_hostname, "smtp_set_hostname"),
+		SYM(set_timeout, "smtp_set_timeout"),
+		SYM(add_message, "smtp_add_message"),
+		SYM(set_reverse_path, "smtp_set_reverse_path"),
+		SYM(add_recipient, "smtp_add_recipient"),
+		SYM(set_messagecb, "smtp_set_messagecb"),
+		SYM(start_session, "smtp_start_session"),
+		SYM(reverse_path_status, "smtp_reverse_path_status"),
+		SYM(recipient_status, "smtp_recipient_status"),
+		SYM(message_transfer_status, "smtp_message_transfer_status"),
+		SYM(errno_, "smtp_errno"), SYM(strerror_, "smtp_strerror") };
+
+	esmtp_rc = dynlib_open(PKS_ESMTP_SONAME, syms,
+	    sizeof(syms) / sizeof(syms[0]), esmtp_err, sizeof(esmtp_err));
+	if (esmtp_rc != PKS_OK)
+		log_warnx("mail: cannot load libesmtp: %s", esmtp_err);
+}
+
+/* Open libesmtp once; PKS_ERR_IO (reason in esmtp_err) if it cannot. */
+static enum pks_rc
+esmtp_load(void)
+{
+	if (pthread_once(&esmtp_once, esmtp_open) != 0)
+		return PKS_ERR_IO;
+	return esmtp_rc;
+}
+
+/*
+ * The libesmtp functions used here.  mail_send() loads the library
+ * before it calls any of them.
+ */
+smtp_session_t
+smtp_create_session(void)
+{
+	return esmtp.create_session();
+}
+
+int
+smtp_destroy_session(smtp_session_t s)
+{
+	return esmtp.destroy_session(s);
+}
+
+int
+smtp_set_server(smtp_session_t s, const char *hostport)
+{
+	return esmtp.set_server(s, hostport);
+}
+
+int
+smtp_set_hostname(smtp_session_t s, const char *hostname)
+{
+	return esmtp.set_hostname(s, hostname);
+}
+
+long
+smtp_set_timeout(smtp_session_t s, int which, long value)
+{
+	return esmtp.set_timeout(s, which, value);
+}
+
+smtp_message_t
+smtp_add_message(smtp_session_t s)
+{
+	return esmtp.add_message(s);
+}
+
+int
+smtp_set_reverse_path(smtp_message_t m, const char *mailbox)
+{
+	return esmtp.set_reverse_path(m, mailbox);
+}
+
+smtp_recipient_t
+smtp_add_recipient(smtp_message_t m, const char *mailbox)
+{
+	return esmtp.add_recipient(m, mailbox);
+}
+
+int
+smtp_set_messagecb(smtp_message_t m, smtp_messagecb_t cb, void *arg)
+{
+	return esmtp.set_messagecb(m, cb, arg);
+}
+
+int
+smtp_start_session(smtp_session_t s)
+{
+	return esmtp.start_session(s);
+}
+
+const smtp_status_t *
+smtp_reverse_path_status(smtp_message_t m)
+{
+	return esmtp.reverse_path_status(m);
+}
+
+const smtp_status_t *
+smtp_recipient_status(smtp_recipient_t r)
+{
+	return esmtp.recipient_status(r);
+}
+
+const smtp_status_t *
+smtp_message_transfer_status(smtp_message_t m)
+{
+	return esmtp.message_transfer_status(m);
+}
+
+int
+smtp_errno(void)
+{
+	return esmtp.errno_();
+}
+
+char *
+smtp_strerror(int error, char buf[], size_t buflen)
+{
+	return esmtp.strerror_(error, buf, buflen);
+}
 
 /* Bytes handed to libesmtp per callback (one BDAT chunk each). */
 #define CHUNK (256u * 1024)
@@ -203,6 +372,11 @@ mail_send(
 	enum pks_rc rc = PKS_ERR_NOMEM;
 	size_t i;
 
+	if (esmtp_load() != PKS_OK) {
+		all_temp(items, n, esmtp_err);
+		rc = PKS_ERR_IO;
+		goto out;
+	}
 	if ((s = smtp_create_session()) == NULL) {
 		all_temp(items, n, "out of memory");
 		goto out;

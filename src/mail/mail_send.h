@@ -39,9 +39,11 @@ struct mail_send_item {
 
 /*
  * Send items[0..n) through relay ("host:port"), announcing ourselves as
- * helo in EHLO.  Every item gets a status and a reason.  Returns PKS_OK
+ * helo in EHLO.  Every item gets a status and a reason.  The first call
+ * opens libesmtp (it is not linked: see mail_send.c).  Returns PKS_OK
  * when the session ran (individual messages may still have failed),
- * PKS_ERR_IO when no session could be had (every item MAIL_SEND_TEMP),
+ * PKS_ERR_IO when no session could be had or libesmtp could not be
+ * opened (every item MAIL_SEND_TEMP),
  * PKS_ERR_NOMEM, or PKS_ERR_TOOBIG for a message over INT_MAX bytes.
  */
 enum pks_rc mail_send(const char *relay, const char *helo,

@@ -111,6 +111,8 @@ static const struct citem items[] = {
 	    604800 },
 	{ "mail", "queue_max_age", CT_INT, F(queue_max_age), "432000", 0,
 	    31536000 },
+	{ "mail", "messages_per_session", CT_INT, F(messages_per_session),
+	    "100", 1, 10000 },
 	{ "recon", "listen", CT_STR, F(recon_listen), NULL, 0, 0 },
 	{ "recon", "membership_file", CT_PATH, F(membership_file), "membership",
 	    0, 0 },

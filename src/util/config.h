@@ -70,7 +70,8 @@ struct pks_config {
 	size_t max_incremental_size; /* key bytes in one outgoing incremental */
 	int queue_retry;             /* first back-off of queue-run (seconds) */
 	int queue_retry_max;         /* longest back-off (seconds) */
-	int queue_max_age; /* seconds queued before failed; 0: never */
+	int queue_max_age;        /* seconds queued before failed; 0: never */
+	int messages_per_session; /* queue-run: messages per SMTP session */
 
 	/* [recon] */
 	char *recon_listen; /* NULL: recon off */

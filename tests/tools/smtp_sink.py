@@ -15,7 +15,9 @@
 #              Delivered-To first) as DIR/new/<n>.<recipient>.
 # Without a --respond match the recipient is accepted.  Port 0 picks a
 # free port, written to --port-file once listening.  --count-file holds
-# the number of messages accepted so far.  SIGTERM and SIGINT stop it.
+# the number of messages accepted so far.  --log lines name the SMTP
+# session (the client's port) as "session=PORT".  SIGTERM and SIGINT
+# stop it.
 import argparse
 import fnmatch
 import os
@@ -61,7 +63,8 @@ class Sink:
     async def handle_RCPT(self, server, session, envelope, address, options):
         answer = match(self.respond, address)
         if answer is not None:
-            self.log("RCPT %s -> %s" % (address, answer))
+            self.log("RCPT %s -> %s session=%d" % (address, answer,
+                                                   session.peer[1]))
             return answer
         envelope.rcpt_tos.append(address)
         return "250 OK"
@@ -103,11 +106,13 @@ class Sink:
             if cmd is not None:
                 err = self.run_pipe(cmd, sender, rcpt, data)
                 if err is not None:
-                    self.log("DATA %s -> %s" % (rcpt, err))
+                    self.log("DATA %s -> %s session=%d" % (rcpt, err,
+                                                           session.peer[1]))
                     return err
             if self.args.maildir:
                 self.store(sender, rcpt, data)
-            self.log("DATA from=<%s> to=%s bytes=%d" % (sender, rcpt, len(data)))
+            self.log("DATA from=<%s> to=%s bytes=%d session=%d" % (
+                sender, rcpt, len(data), session.peer[1]))
         if self.args.count_file:
             with open(self.args.count_file + ".tmp", "w") as f:
                 f.write("%d\n" % self.n)
