@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hkp/hkp_form.h"
+#include "util/hex.h"
 #include "util/xalloc.h"
 
 void
@@ -58,18 +59,6 @@ hkp_form_add(struct hkp_form *f, const char *name, size_t namelen,
 	return PKS_OK;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 enum pks_rc
 hkp_form_unescape(
     const char *in, size_t len, char *out, size_t *outlen, struct pks_err *err)
@@ -84,8 +73,8 @@ hkp_form_unescape(
 			if (len - i < 3)
 				return pks_fail(err, i, "truncated %-escape",
 				    PKS_ERR_PARSE);
-			hi = hexval(in[i + 1]);
-			lo = hexval(in[i + 2]);
+			hi = hex_value(in[i + 1]);
+			lo = hex_value(in[i + 2]);
 			if (hi < 0 || lo < 0)
 				return pks_fail(
 				    err, i, "bad %-escape", PKS_ERR_PARSE);

@@ -19,6 +19,7 @@
 
 #include "net/http_client.h"
 #include "util/clock.h"
+#include "util/hex.h"
 #include "util/log.h"
 
 static int
@@ -357,18 +358,6 @@ header_value(
 	out[k] = '\0';
 }
 
-static int
-hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* One chunk-size line at p[*off..len): its size into *n, *off past
  * its LF.  Extensions after ';' are ignored. */
 static enum pks_rc
@@ -377,7 +366,7 @@ chunk_size(const uint8_t *p, size_t len, size_t *off, size_t *n)
 	size_t i = *off, v = 0;
 	int d, digits = 0;
 
-	for (; i < len && (d = hexval(p[i])) >= 0; i++, digits++) {
+	for (; i < len && (d = hex_value(p[i])) >= 0; i++, digits++) {
 		if (v > (SIZE_MAX >> 4))
 			return PKS_ERR_TOOBIG;
 		v = v << 4 | (size_t)d;

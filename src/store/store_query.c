@@ -12,6 +12,7 @@
 
 #include "store/store_int.h"
 #include "store/store_query.h"
+#include "util/hex.h"
 
 static int
 lower(int c)
@@ -24,17 +25,6 @@ is_space(int c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' ||
 	       c == '\v';
-}
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = lower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
 }
 
 /*
@@ -52,7 +42,7 @@ hex_digits(const char *s, size_t len, int spaces_ok, uint8_t bin[32])
 	for (i = 0; i < len; i++) {
 		if (spaces_ok && s[i] == ' ')
 			continue;
-		v = hexval((unsigned char)s[i]);
+		v = hex_value((unsigned char)s[i]);
 		if (v < 0)
 			return -1;
 		if (n < 64)

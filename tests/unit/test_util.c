@@ -18,6 +18,7 @@
 #include "tap.h"
 #include "util/buf.h"
 #include "util/cidr.h"
+#include "util/hex.h"
 #include "util/log.h"
 #include "util/notify.h"
 #include "util/rc.h"
@@ -254,6 +255,22 @@ test_cidr(void)
 	buf_free(&many);
 }
 
+static void
+test_hex_value(void)
+{
+	const char *digits = "0123456789abcdef";
+	int i, ok = 1;
+
+	for (i = 0; i < 16; i++)
+		ok = ok && hex_value(digits[i]) == i;
+	CHECK(ok);
+	CHECK(hex_value('A') == 10 && hex_value('F') == 15);
+	CHECK(hex_value('g') == -1 && hex_value('G') == -1);
+	CHECK(hex_value('/') == -1 && hex_value(':') == -1);
+	CHECK(hex_value('@') == -1 && hex_value('`') == -1);
+	CHECK(hex_value(0) == -1 && hex_value(0xff) == -1);
+}
+
 int
 main(void)
 {
@@ -265,5 +282,6 @@ main(void)
 	RUN(test_utc_text);
 	RUN(test_notify);
 	RUN(test_cidr);
+	RUN(test_hex_value);
 	return tap_done();
 }
