@@ -64,6 +64,17 @@ hkp_html_escapes(struct buf *out, const char *s)
 }
 
 enum pks_rc
+hkp_html_wrap(
+    struct buf *out, const char *before, const char *s, const char *after)
+{
+	enum pks_rc rc = buf_adds(out, before);
+
+	if (rc == PKS_OK)
+		rc = hkp_html_escapes(out, s);
+	return rc == PKS_OK ? buf_adds(out, after) : rc;
+}
+
+enum pks_rc
 hkp_json_string(struct buf *out, const void *s, size_t len)
 {
 	return json_string(out, s, len);

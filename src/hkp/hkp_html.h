@@ -20,6 +20,11 @@ enum pks_rc hkp_html_escape(struct buf *out, const void *s, size_t len);
 /* The same for a C string. */
 enum pks_rc hkp_html_escapes(struct buf *out, const char *s);
 
+/* before, s escaped, after (before and after are markup, written as
+ * they are): a table cell is hkp_html_wrap(out, "<td>", v, "</td>"). */
+enum pks_rc hkp_html_wrap(
+    struct buf *out, const char *before, const char *s, const char *after);
+
 /* Append s[0..len) as a quoted JSON string ("\"...\""). */
 enum pks_rc hkp_json_string(struct buf *out, const void *s, size_t len);
 

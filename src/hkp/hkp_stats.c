@@ -46,12 +46,9 @@ html_row(struct buf *out, const char *name, const char *value)
 {
 	enum pks_rc rc;
 
-	rc = buf_printf(out, "<tr><td>%s:</td><td>", name);
-	if (rc == PKS_OK)
-		rc = hkp_html_escapes(out, value);
-	if (rc == PKS_OK)
-		rc = buf_adds(out, "</td></tr>\n");
-	return rc;
+	rc = buf_printf(out, "<tr><td>%s:</td>", name);
+	return rc == PKS_OK ? hkp_html_wrap(out, "<td>", value, "</td></tr>\n")
+			    : rc;
 }
 
 static enum pks_rc
@@ -86,20 +83,6 @@ html_settings(struct buf *out, const struct stats_snapshot *s)
 	return rc;
 }
 
-/* One "<tr><td>v</td></tr>" row. */
-static enum pks_rc
-html_cell_row(struct buf *out, const char *v)
-{
-	enum pks_rc rc;
-
-	rc = buf_adds(out, "<tr><td>");
-	if (rc == PKS_OK)
-		rc = hkp_html_escapes(out, v);
-	if (rc == PKS_OK)
-		rc = buf_adds(out, "</td></tr>\n");
-	return rc;
-}
-
 /* "Gossip Peers" and "Outgoing Mailsync Peers": the files' lines. */
 static enum pks_rc
 html_lists(struct buf *out, const struct stats_snapshot *s)
@@ -111,7 +94,8 @@ html_lists(struct buf *out, const struct stats_snapshot *s)
 			   "<table summary=\"Gossip Peers\">\n");
 	for (i = 0; i < s->nrecon && rc == PKS_OK; i++)
 		if (s->recon[i].listed)
-			rc = html_cell_row(out, s->recon[i].name);
+			rc = hkp_html_wrap(
+			    out, "<tr><td>", s->recon[i].name, "</td></tr>\n");
 	if (rc == PKS_OK)
 		rc =
 		    buf_adds(out, "</table>\n<h2>Outgoing Mailsync Peers</h2>\n"
@@ -119,7 +103,8 @@ html_lists(struct buf *out, const struct stats_snapshot *s)
 				  "Peers\">\n");
 	for (i = 0; i < s->nmail && rc == PKS_OK; i++)
 		if (s->mail[i].listed)
-			rc = html_cell_row(out, s->mail[i].address);
+			rc = hkp_html_wrap(out, "<tr><td>", s->mail[i].address,
+			    "</td></tr>\n");
 	if (rc == PKS_OK)
 		rc = buf_adds(out, "</table>\n");
 	return rc;

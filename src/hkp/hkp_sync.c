@@ -256,14 +256,7 @@ draw(struct buf *out, const struct stats_snapshot *s)
 static enum pks_rc
 cell(struct buf *out, const char *v)
 {
-	enum pks_rc rc;
-
-	rc = buf_adds(out, "<td>");
-	if (rc == PKS_OK)
-		rc = hkp_html_escapes(out, v);
-	if (rc == PKS_OK)
-		rc = buf_adds(out, "</td>");
-	return rc;
+	return hkp_html_wrap(out, "<td>", v, "</td>");
 }
 
 static enum pks_rc

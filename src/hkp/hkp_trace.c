@@ -65,11 +65,7 @@ local_hash(
 static enum pks_rc
 cell(struct buf *out, const char *text)
 {
-	enum pks_rc rc = buf_adds(out, "<td>");
-
-	if (rc == PKS_OK)
-		rc = hkp_html_escapes(out, text);
-	return rc == PKS_OK ? buf_adds(out, "</td>") : rc;
+	return hkp_html_wrap(out, "<td>", text, "</td>");
 }
 
 static enum pks_rc
