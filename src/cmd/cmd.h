@@ -63,5 +63,10 @@ int cmd_priv_begin(
 int cmd_priv_drop(const struct cmd_priv *p);
 /* Both at once, for the commands that bind nothing. */
 int cmd_priv_become_user(const struct pks_config *cfg, const char *what);
+/* For the commands that read the database (stats, check): become
+ * [server] user when started as root and it is set, so that nothing in
+ * the data folder (SQLite's -wal and -shm files) is made root's; stay
+ * as started when it is not set. */
+int cmd_priv_reader(const struct pks_config *cfg, const char *what);
 
 #endif

@@ -129,6 +129,8 @@ cmd_check(struct cmd_ctx *ctx)
 		    ctx->cfg->dbfile);
 		return EX_OK;
 	}
+	if ((status = cmd_priv_reader(ctx->cfg, "check")) != EX_OK)
+		return status;
 	if ((status = cmd_open_store(ctx->cfg, 0, &st)) != EX_OK)
 		return status;
 	ow.c = &c;

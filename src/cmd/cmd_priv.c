@@ -105,3 +105,11 @@ cmd_priv_become_user(const struct pks_config *cfg, const char *what)
 		return status;
 	return cmd_priv_drop(&p);
 }
+
+int
+cmd_priv_reader(const struct pks_config *cfg, const char *what)
+{
+	if (geteuid() != 0 || cfg->user == NULL || cfg->user[0] == '\0')
+		return EX_OK;
+	return cmd_priv_become_user(cfg, what);
+}

@@ -34,6 +34,8 @@ cmd_stats(struct cmd_ctx *ctx)
 		fprintf(stderr, "usage: pksync stats [--json]\n");
 		return EX_USAGE;
 	}
+	if ((status = cmd_priv_reader(ctx->cfg, "stats")) != EX_OK)
+		return status;
 	if ((status = cmd_open_store(ctx->cfg, 0, &st)) != EX_OK)
 		return status;
 	buf_init(&out, STATS_OUT_MAX);
