@@ -197,6 +197,14 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_TOMB_DEL] = "DELETE FROM tombstones WHERE fpr = ?1",
 	[STMT_TOMB_LIST] = "SELECT hex(fpr), created, reason FROM tombstones "
 			   "ORDER BY created, fpr",
+	/* Listing facts (store_listing.c). */
+	[STMT_LISTING_PUT] = "INSERT OR REPLACE INTO key_listings(id, listing) "
+			     "VALUES (?1, ?2)",
+	[STMT_LISTING_GET] = "SELECT listing FROM key_listings WHERE id = ?1",
+	[STMT_LISTING_MISSING] =
+	    "SELECT id FROM keys WHERE NOT EXISTS (SELECT 1 FROM "
+	    "key_listings l WHERE l.id = keys.id) ORDER BY id LIMIT ?2",
+	[STMT_KEY_HASH] = "SELECT hash FROM keys WHERE id = ?1",
 };
 
 enum pks_rc
@@ -505,9 +513,9 @@ migrate(struct store *st, int from)
 		for (i = 0; i < store_sql_nmigrations; i++)
 			if (store_sql_migrations[i].version == v)
 				m = &store_sql_migrations[i];
+		/* A number no migration has changes nothing. */
 		if (m == NULL)
-			return store_fail_msg(st, PKS_ERR_DB,
-			    "no migration to this schema version");
+			continue;
 		log_info("database: applying migration %s", m->name);
 		if ((rc = run_script(st, m->sql)) != PKS_OK)
 			return rc;
@@ -538,6 +546,8 @@ schema_create(struct store *st)
 			    "schema version");
 	} else if (rc == PKS_OK && v < store_sql_version) {
 		rc = migrate(st, v);
+		if (rc == PKS_OK)
+			rc = store_listings_fill(st);
 	}
 	if (rc == PKS_OK)
 		rc = store_commit(st);

@@ -88,6 +88,10 @@ enum pks_rc store_key_find(
 /* Load a key by row id. */
 enum pks_rc store_key_load(struct store *st, int64_t id, struct store_key *out);
 
+/* The SKS hash of key row id (without reading its packets), e.g. to
+ * find a cached copy.  PKS_ERR_NOTFOUND if there is no such row. */
+enum pks_rc store_key_hash(struct store *st, int64_t id, uint8_t hash[16]);
+
 /* Insert a new key (and bump today's "new" count).  Call inside a
  * transaction. */
 enum pks_rc store_key_insert(

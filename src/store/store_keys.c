@@ -303,6 +303,7 @@ store_key_insert(struct store *st, const struct store_key_rec *rec, int64_t *id)
 		goto out;
 	kid = sqlite3_last_insert_rowid(st->db);
 	if ((rc = insert_indexes(st, kid, rec->info)) != PKS_OK ||
+	    (rc = store_listing_put(st, kid, rec->info)) != PKS_OK ||
 	    (rc = count_day(st, STMT_DAY_NEW, now)) != PKS_OK)
 		goto out;
 	if (id != NULL)
@@ -338,7 +339,8 @@ store_key_update(struct store *st, int64_t id, const struct store_key_rec *rec)
 	}
 	if ((rc = run_with_id(st, STMT_KEYIDS_DELETE, id)) != PKS_OK ||
 	    (rc = run_with_id(st, STMT_EMAILS_DELETE, id)) != PKS_OK ||
-	    (rc = insert_indexes(st, id, rec->info)) != PKS_OK)
+	    (rc = insert_indexes(st, id, rec->info)) != PKS_OK ||
+	    (rc = store_listing_put(st, id, rec->info)) != PKS_OK)
 		goto out;
 	rc = count_day(st, STMT_DAY_UPDATED, now);
 out:
@@ -463,6 +465,30 @@ store_key_load(struct store *st, int64_t id, struct store_key *out)
 		return store_fail(st, sqlite3_errcode(st->db));
 	}
 	return fetch_key(st, s, out);
+}
+
+enum pks_rc
+store_key_hash(struct store *st, int64_t id, uint8_t hash[16])
+{
+	sqlite3_stmt *s = NULL;
+	enum pks_rc rc;
+	int r;
+
+	if ((rc = store_stmt_get(st, STMT_KEY_HASH, &s)) != PKS_OK)
+		return rc;
+	r = sqlite3_bind_int64(s, 1, id);
+	if (r == SQLITE_OK)
+		r = sqlite3_step(s);
+	if (r == SQLITE_ROW && sqlite3_column_bytes(s, 0) == 16) {
+		memcpy(hash, sqlite3_column_blob(s, 0), 16);
+		rc = PKS_OK;
+	} else if (r == SQLITE_ROW || r == SQLITE_DONE) {
+		rc = PKS_ERR_NOTFOUND;
+	} else {
+		rc = store_fail(st, r);
+	}
+	store_stmt_done(s);
+	return rc;
 }
 
 enum pks_rc
