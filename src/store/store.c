@@ -205,6 +205,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	    "SELECT id FROM keys WHERE NOT EXISTS (SELECT 1 FROM "
 	    "key_listings l WHERE l.id = keys.id) ORDER BY id LIMIT ?2",
 	[STMT_KEY_HASH] = "SELECT hash FROM keys WHERE id = ?1",
+	[STMT_CHECK_LISTING] = "SELECT id FROM keys WHERE NOT EXISTS (SELECT "
+			       "1 FROM key_listings l WHERE l.id = keys.id) "
+			       "ORDER BY id",
 };
 
 enum pks_rc

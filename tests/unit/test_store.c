@@ -826,15 +826,17 @@ test_check(void)
 	CHECK(store_check(st, count_line, &nlines, &nprob) == PKS_OK);
 	CHECK(nprob == 0 && nlines == 0);
 	/* Damage behind the store's back: a lost key ID row, a shared
-	 * hash, and a word index that no longer matches its keys. */
+	 * hash, a word index that no longer matches its keys, and a key
+	 * without its listing facts. */
 	CHECK(raw_sql("DELETE FROM keyids WHERE fpr = (SELECT fpr FROM keys "
 	    "WHERE id = 1)", NULL, 0));
 	CHECK(raw_sql("UPDATE keys SET hash = (SELECT hash FROM keys WHERE "
 	    "id = 1) WHERE id = 2", NULL, 0));
 	CHECK(raw_sql("DROP TRIGGER keys_words_update", NULL, 0));
 	CHECK(raw_sql("UPDATE keys SET uids = 'zebra' WHERE id = 2", NULL, 0));
+	CHECK(raw_sql("DELETE FROM key_listings WHERE id = 1", NULL, 0));
 	CHECK(store_check(st, count_line, &nlines, &nprob) == PKS_OK);
-	CHECK(nprob == 3 && nlines == 3);
+	CHECK(nprob == 4 && nlines == 4);
 	store_close(st);
 }
 
