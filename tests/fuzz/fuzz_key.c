@@ -104,10 +104,10 @@ check_encoding(const struct pgp_key_info *info)
 	    pgp_listing_encode(back, &b) != PKS_OK || a.len != b.len ||
 	    memcmp(a.data, b.data, a.len) != 0)
 		__builtin_trap();
+	pgp_key_info_free(back);
 	if (a.len > 1 && pgp_listing_decode(a.data, a.len - 1, &back) ==
 	    PKS_OK)
 		__builtin_trap();
-	pgp_key_info_free(back);
 	buf_free(&a);
 	buf_free(&b);
 }
