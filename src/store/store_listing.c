@@ -133,15 +133,25 @@ load_one(struct store *st, int64_t id, struct store_listing *l)
 	return PKS_OK;
 }
 
-enum pks_rc
-store_listings_load(struct store *st, const struct store_ids *ids, size_t limit,
+/* Run one of the statements without parameters (BEGIN, ROLLBACK). */
+static enum pks_rc
+run_plain(struct store *st, enum store_stmt which)
+{
+	sqlite3_stmt *s = NULL;
+	enum pks_rc rc;
+
+	if ((rc = store_stmt_get(st, which, &s)) != PKS_OK)
+		return rc;
+	return store_stmt_run(st, s);
+}
+
+static enum pks_rc
+load_all(struct store *st, const struct store_ids *ids, size_t limit,
     struct store_listings *out)
 {
 	size_t i;
 	enum pks_rc rc;
 
-	out->n = 0;
-	out->v = xcalloc(ids->n > 0 ? ids->n : 1, sizeof(*out->v));
 	for (i = 0; i < ids->n && out->n < limit; i++) {
 		rc = load_one(st, ids->v[i], &out->v[out->n]);
 		if (rc == PKS_ERR_NOTFOUND || rc == PKS_ERR_PARSE ||
@@ -152,6 +162,26 @@ store_listings_load(struct store *st, const struct store_ids *ids, size_t limit,
 		out->n++;
 	}
 	return PKS_OK;
+}
+
+enum pks_rc
+store_listings_load(struct store *st, const struct store_ids *ids, size_t limit,
+    struct store_listings *out)
+{
+	int own = sqlite3_get_autocommit(st->db);
+	enum pks_rc rc = PKS_OK;
+
+	out->n = 0;
+	out->v = xcalloc(ids->n > 0 ? ids->n : 1, sizeof(*out->v));
+	/* One read transaction for all the rows: one snapshot, and one
+	 * lock instead of one per statement. */
+	if (own)
+		rc = run_plain(st, STMT_BEGIN_READ);
+	if (rc == PKS_OK)
+		rc = load_all(st, ids, limit, out);
+	if (own && sqlite3_get_autocommit(st->db) == 0)
+		(void)run_plain(st, STMT_ROLLBACK);
+	return rc;
 }
 
 void
