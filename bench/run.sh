@@ -142,10 +142,12 @@ load_sks() {
 	read -r "R[sks.deb.s]" "R[sks.deb.kb]" <"$W/sksd/time.total"
 }
 
-# bench_conf DIR: no per-address search limit, since every request of
-# the benchmark comes from 127.0.0.1 (pks_setup writes [server] last)
+# bench_conf DIR: no per-address limits (searches a minute, open
+# connections), since every request of the benchmark comes from
+# 127.0.0.1 (pks_setup writes [server] last)
 bench_conf() {
-	echo "search_per_minute = 0" >>"$1/pksync.conf"
+	printf 'search_per_minute = 0\nmax_connections_per_address = 0\n' \
+		>>"$1/pksync.conf"
 }
 
 load_pksync() {
