@@ -6,8 +6,10 @@
 #   bench/run.sh [--keys N] [--duration SECS] [--connections C] [--threads T]
 #                [--without-pksync] [--keep] [--work DIR]
 #
-# The pksync binary is $PKSYNC (else "pksync" on PATH).  Results are printed
-# and written to bench/out/results-DATE.txt.
+# The pksync binary is $PKSYNC (else "pksync" on PATH); $PKSYNC_BEFORE, if
+# set, is a second one measured on debian-keyring beside it.  Keys already
+# in --work DIR (keys.gpg, keys.idx, www/keys) are reused.  Results are
+# printed and written to bench/out/results-DATE.txt.
 set -u
 
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -72,6 +74,9 @@ cleanup() {
 	[ -n "$W" ] || return
 	[ -d "$W/pks" ] && pks_stop "$W/pks" >/dev/null 2>&1
 	[ -d "$W/sks" ] && sks_stop "$W/sks" >/dev/null 2>&1
+	[ -d "$W/sksd" ] && sks_stop "$W/sksd" >/dev/null 2>&1
+	[ -d "$W/pksd" ] && pks_stop "$W/pksd" >/dev/null 2>&1
+	[ -d "$W/pksb" ] && pks_stop "$W/pksb" >/dev/null 2>&1
 	[ -d "$W/nginx" ] && stop_pid "$W/nginx/master.pid" 10
 	if [ "$KEEP" = 1 ]; then
 		echo "work folder kept: $W"
@@ -91,11 +96,17 @@ timed() {
 }
 
 gen_keys() {
-	say "generating $KEYS synthetic keys"
-	make -s -C "$BENCH" keygen || die "cannot build bench/keygen"
-	mkdir -p "$W/www/keys"
-	timed keygen "$BENCH/keygen" -n "$KEYS" -o "$W/keys.gpg" \
-		-a "$W/www/keys" -i "$W/keys.idx" || die "keygen failed"
+	if [ -s "$W/keys.idx" ] && [ "$(wc -l <"$W/keys.idx")" = "$KEYS" ] &&
+		[ -s "$W/keys.gpg" ]; then
+		say "reusing $KEYS synthetic keys in $W"
+		R[keygen.s]=reused
+	else
+		say "generating $KEYS synthetic keys"
+		make -s -C "$BENCH" keygen || die "cannot build bench/keygen"
+		mkdir -p "$W/www/keys"
+		timed keygen "$BENCH/keygen" -n "$KEYS" -o "$W/keys.gpg" \
+			-a "$W/www/keys" -i "$W/keys.idx" || die "keygen failed"
+	fi
 	awk '{ print "/pks/lookup?op=get&options=mr&search=0x" $1 }' \
 		"$W/keys.idx" >"$W/get.paths"
 	cut -d' ' -f3- "$W/keys.idx" | tr ' ' '\n' | sort -u | awk \
@@ -131,12 +142,21 @@ load_sks() {
 	read -r "R[sks.deb.s]" "R[sks.deb.kb]" <"$W/sksd/time.total"
 }
 
+# bench_conf DIR: no per-address limits (searches a minute, open
+# connections), since every request of the benchmark comes from
+# 127.0.0.1 (pks_setup writes [server] last)
+bench_conf() {
+	printf 'search_per_minute = 0\nmax_connections_per_address = 0\n' \
+		>>"$1/pksync.conf"
+}
+
 load_pksync() {
 	say "pksync: import of $KEYS keys"
 	if ! pks_setup "$W/pks"; then
 		pks_fail setup "pksync init did not work"
 		return
 	fi
+	bench_conf "$W/pks"
 	if ! timed pks.import "$PKSYNC" -c "$W/pks/pksync.conf" import -q \
 		"$W/keys.gpg"; then
 		pks_fail import "see $W/pks.import.log"
@@ -147,9 +167,57 @@ load_pksync() {
 		pks_fail serve "see $W/pks/serve.log"
 	fi
 	say "pksync: import of debian-keyring.gpg"
-	pks_setup "$W/pksd" && timed pks.deb "$PKSYNC" -c \
+	pks_setup "$W/pksd" && bench_conf "$W/pksd" && timed pks.deb "$PKSYNC" -c \
 		"$W/pksd/pksync.conf" import -q "$DEBIAN_RING" ||
 		pks_fail debian-import "see $W/pks.deb.log"
+}
+
+# debian-keyring served by every server: SKS (built in load_sks), pksync
+# (imported in load_pksync), pksync before ($PKSYNC_BEFORE), and nginx
+# serving each key as pksync serves it (fetched once with op=get).
+load_debian() {
+	local fpr n=0
+	say "debian-keyring: servers and paths"
+	"$PY" "$PKS_TOOLS/pgpkeys.py" index "$DEBIAN_RING" | cut -d' ' -f1 \
+		>"$W/deb.fprs"
+	awk '{ print "/pks/lookup?op=get&options=mr&search=0x" $1 }' \
+		"$W/deb.fprs" >"$W/deb.get.paths"
+	"$PY" - "$PKS_TOOLS" "$DEBIAN_RING" >"$W/deb.words" <<'PYEOF'
+import re, sys
+sys.path.insert(0, sys.argv[1])
+import pgpkeys
+common = {"debian", "org", "com", "net", "gmail", "mail", "www", "email"}
+words = set()
+with open(sys.argv[2], "rb") as f:
+    for key in pgpkeys.keys(f.read()):
+        uid = next((b for t, b in key if t == 13), b"")
+        w = [x for x in re.findall("[a-z]+", uid.decode("utf-8", "replace").lower())
+             if len(x) >= 4 and x not in common]
+        if w:
+            words.add(max(w, key=len))
+for w in sorted(words):
+    print(w)
+PYEOF
+	awk '{ print "/pks/lookup?op=index&options=mr&search=" $1 }' \
+		"$W/deb.words" >"$W/deb.index.paths"
+	sks_start "$W/sksd" && R[sksd.port]=$(sks_hkp_port "$W/sksd")
+	if [ -n "${R[pks.port]:-}" ] && pks_start "$W/pksd"; then
+		R[pksd.port]=$PKS_PORT
+		while read -r fpr; do
+			curl -sf -o "$W/www/keys/0x$fpr.asc" "http://127.0.0.1:$PKS_PORT/pks/lookup?op=get&options=mr&search=0x$fpr" &&
+				n=$((n + 1))
+		done <"$W/deb.fprs"
+		echo "   $n debian keys as static files"
+	fi
+	[ -n "${PKSYNC_BEFORE:-}" ] || return 0
+	say "pksync before ($PKSYNC_BEFORE): import of debian-keyring.gpg"
+	(PKSYNC=$PKSYNC_BEFORE; pks_setup "$W/pksb" && bench_conf "$W/pksb" &&
+		"$PKSYNC" -c "$W/pksb/pksync.conf" import -q "$DEBIAN_RING" \
+		>"$W/pksb.import.log" 2>&1) || { pks_fail before-import "see $W/pksb.import.log"; return 0; }
+	PKSYNC_SAVED=$PKSYNC
+	PKSYNC=$PKSYNC_BEFORE
+	pks_start "$W/pksb" && R[pksb.port]=$PKS_PORT
+	PKSYNC=$PKSYNC_SAVED
 }
 
 # parity: every expected SKS hash must come back from /pks/hashquery
@@ -200,6 +268,14 @@ run_wrk() {
 	[ -n "${R[pks.port]:-}" ] &&
 		bench_one pks.index "${R[pks.port]}" "$W/index.paths"
 	bench_one sks.index "${R[sks.port]}" "$W/index.paths"
+	local who
+	for who in pksd pksb sksd; do
+		[ -n "${R[$who.port]:-}" ] || continue
+		bench_one $who.get "${R[$who.port]}" "$W/deb.get.paths"
+		bench_one $who.index "${R[$who.port]}" "$W/deb.index.paths"
+	done
+	[ -n "${R[pksd.port]:-}" ] &&
+		bench_one nginxd.get "${R[nginx.port]}" "$W/deb.get.paths"
 }
 
 # peak RSS of the servers after the load (KiB)
@@ -257,6 +333,18 @@ report() {
 		"$(ratio "${R[pks.get.rps]:-}" "${R[nginx.get.rps]:-}")"
 	row "op=index req/s (by word)" "$(rps pks.index)" "$(rps sks.index)" "-" \
 		"$(ratio "${R[pks.index.rps]:-}" "${R[sks.index.rps]:-}")" "-"
+	row "debian op=get req/s" "$(rps pksd.get)" "$(rps sksd.get)" \
+		"$(rps nginxd.get)" \
+		"$(ratio "${R[pksd.get.rps]:-}" "${R[sksd.get.rps]:-}")" \
+		"$(ratio "${R[pksd.get.rps]:-}" "${R[nginxd.get.rps]:-}")"
+	row "debian op=index req/s" "$(rps pksd.index)" "$(rps sksd.index)" "-" \
+		"$(ratio "${R[pksd.index.rps]:-}" "${R[sksd.index.rps]:-}")" "-"
+	if [ -n "${R[pksb.get.rps]:-}" ]; then
+		row "debian op=get, before" "$(rps pksb.get)" "-" "-" \
+			"after/before" "$(ratio "${R[pksd.get.rps]:-}" "${R[pksb.get.rps]:-}")"
+		row "debian op=index, before" "$(rps pksb.index)" "-" "-" \
+			"after/before" "$(ratio "${R[pksd.index.rps]:-}" "${R[pksb.index.rps]:-}")"
+	fi
 	row "import $KEYS keys (s)" "${R[pks.import.s]:--}" \
 		"${R[sks.import.s]:--}" "-" \
 		"$(ratio "${R[pks.import.s]:-}" "${R[sks.import.s]:-}")" "-"
@@ -278,7 +366,8 @@ report() {
 		"pksync ${R[pks.parity]:--}, SKS ${R[sks.parity]:--}"
 	echo "SKS import = build + cleandb (twice: first run segfaults) + pbuild;" \
 		"keygen took ${R[keygen.s]:-?} s"
-	for g in pks.get sks.get nginx.get pks.index sks.index; do
+	for g in pks.get sks.get nginx.get pks.index sks.index pksd.get \
+		pksb.get sksd.get nginxd.get pksd.index pksb.index sksd.index; do
 		[ -n "${R[$g.rps]:-}" ] || continue
 		printf '%-10s p99 %-9s sample 200s %2s/20  non-2xx %-7s %s\n' \
 			"$g" "${R[$g.p99]:-?}" "${R[$g.sample]}" \
@@ -301,6 +390,7 @@ main() {
 	start_nginx
 	load_sks
 	[ "$WITH_PKS" = 1 ] && load_pksync
+	load_debian
 	parity
 	run_wrk
 	serve_memory

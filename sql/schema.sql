@@ -213,4 +213,13 @@ CREATE TABLE outbox_delivered (
 	last_sent INTEGER NOT NULL           -- unix time
 ) WITHOUT ROWID;
 
-INSERT INTO meta(name, value) VALUES ('schema_version', '9');
+-- What each key's listing shows (migration 010-listings.sql): the facts
+-- of src/pgp/pgp_listing.h in their stored form, derived from verified
+-- self-signatures and written with the key (id = keys.id), so that
+-- op=index, op=index&options=mr and mail INDEX parse no key.
+CREATE TABLE key_listings (
+	id INTEGER PRIMARY KEY REFERENCES keys(id) ON DELETE CASCADE,
+	listing BLOB NOT NULL
+);
+
+INSERT INTO meta(name, value) VALUES ('schema_version', '10');

@@ -21,6 +21,7 @@
 #include "pgp/pgp_index.h"
 #include "pgp/pgp_key.h"
 #include "store/store.h"
+#include "store/store_listing.h"
 #include "util/buf.h"
 #include "util/config.h"
 #include "util/rc.h"
@@ -152,14 +153,14 @@ enum pks_rc hkp_key_info(const struct store_key *k, int verbose,
     struct pgp_key **key, struct pgp_key_info **info);
 
 /*
- * The HTML listing of keys for op=index (pub line with the first user
- * ID, then the others) and op=vindex (plus subkeys and one line per
- * signature).  Keys that do not parse are left out (and logged).
+ * The HTML listing of keys: op=index from their stored listing facts
+ * (pub line, user IDs), op=vindex from the keys as served (plus
+ * subkeys, a line per signature with its issuer's name, looked up in
+ * st).  Keys that do not parse are left out (and logged).
  */
-enum pks_rc hkp_index_html(const struct hkp_query *q,
-    const struct store_key *keys, size_t n, struct buf *out);
-
-/* Append "YYYY-MM-DD" (UTC) of t to out. */
-enum pks_rc hkp_date(struct buf *out, int64_t t);
+enum pks_rc hkp_index_short(
+    const struct hkp_query *q, const struct store_listings *l, struct buf *out);
+enum pks_rc hkp_index_long(const struct hkp_query *q, struct store *st,
+    const struct store_keys *keys, struct buf *out);
 
 #endif

@@ -64,32 +64,6 @@ find_ids(
 	return rc;
 }
 
-/* Search and load the keys; PKS_ERR_NOTFOUND or _TOOMANY as errors. */
-static enum pks_rc
-find_keys(
-    struct hkp_ctx *ctx, const struct store_query *s, struct store_keys *out)
-{
-	struct store_ids ids = { NULL, 0 };
-	struct store *st;
-	enum pks_rc rc;
-
-	out->v = NULL;
-	out->n = 0;
-	rc = find_ids(ctx, s, &ids);
-	if (rc != PKS_OK)
-		return rc;
-	rc = hkp_ctx_store(ctx, &st);
-	if (rc == PKS_OK &&
-	    (rc = store_keys_load(st, &ids, ids.n, out)) != PKS_OK)
-		rc = db_fail(ctx, st, rc);
-	if (rc == PKS_OK && out->n == 0)
-		rc = hkp_fail(ctx, PKS_ERR_NOTFOUND, "No keys found");
-	store_ids_free(&ids);
-	if (rc != PKS_OK)
-		store_keys_free(out);
-	return rc;
-}
-
 static enum pks_rc
 too_big(struct hkp_ctx *ctx, enum pks_rc rc)
 {
@@ -163,6 +137,35 @@ removed(struct hkp_ctx *ctx, const struct store_query *s)
 }
 
 /*
+ * One key whose armor is in the cache: the answer (r's body, empty
+ * before) is head, the cached armor, tail, written at once without
+ * reading the key's packets.  Anything else (not cached, too large)
+ * leaves the body empty for the streamed answer: PKS_ERR_NOTFOUND.
+ */
+static enum pks_rc
+get_cached(struct hkp_ctx *ctx, int64_t id, const struct buf *head,
+    const char *tail, struct hkp_reply *r)
+{
+	struct hkp_cache *c = hkp_ctx_cache(ctx);
+	struct store *st;
+	uint8_t hash[16];
+	enum pks_rc rc;
+
+	if (c == NULL || hkp_ctx_store(ctx, &st) != PKS_OK ||
+	    store_key_hash(st, id, hash) != PKS_OK)
+		return PKS_ERR_NOTFOUND;
+	rc = buf_add(&r->body, head->data, head->len);
+	if (rc == PKS_OK)
+		rc = hkp_cache_get(c, id, hash, &r->body);
+	if (rc == PKS_OK && tail != NULL)
+		rc = buf_adds(&r->body, tail);
+	if (rc == PKS_OK)
+		return PKS_OK;
+	buf_reset(&r->body);
+	return PKS_ERR_NOTFOUND;
+}
+
+/*
  * op=get and hget: every key found as one armored block, streamed
  * (hkp_stream.c) so that a slow reader holds one key, not all of them;
  * the HTML form wraps the block in a page (armor needs no escaping).
@@ -174,6 +177,8 @@ hkp_lookup_get(
 {
 	struct store_ids ids;
 	struct buf head;
+	const char *tail;
+	int cached = 0;
 	enum pks_rc rc;
 
 	rc = find_ids(ctx, &q->search, &ids);
@@ -189,11 +194,13 @@ hkp_lookup_get(
 		if (rc == PKS_OK)
 			rc = buf_adds(&head, "<pre>\n");
 	}
-	if (rc == PKS_OK)
-		rc = hkp_stream_armor(ctx, ids.v, ids.n,
-		    (const char *)head.data, head.len,
-		    (q->opts & HKP_OPT_MR) ? NULL : "</pre>\n" HKP_HTML_END, r);
+	tail = (q->opts & HKP_OPT_MR) ? NULL : "</pre>\n" HKP_HTML_END;
 	if (rc == PKS_OK && ids.n == 1)
+		cached = get_cached(ctx, ids.v[0], &head, tail, r) == PKS_OK;
+	if (rc == PKS_OK && !cached)
+		rc = hkp_stream_armor(ctx, ids.v, ids.n,
+		    (const char *)head.data, head.len, tail, r);
+	if (rc == PKS_OK && !cached && ids.n == 1)
 		rc = drain(r);
 	r->have_count = 1;
 	r->count = ids.n;
@@ -202,59 +209,92 @@ hkp_lookup_get(
 	return rc == PKS_OK ? PKS_OK : too_big(ctx, rc);
 }
 
+/* The mr lines of keys listed from their stored facts. */
 static enum pks_rc
-index_mr(const struct store_keys *f, struct hkp_reply *r)
+index_mr(const struct store_listings *l, struct hkp_reply *r)
 {
-	struct pgp_key *key;
-	struct pgp_key_info *info;
-	struct buf lines;
 	time_t now = time(NULL);
-	size_t i, n = 0;
-	enum pks_rc rc = PKS_OK;
+	size_t i;
+	enum pks_rc rc;
 
-	buf_init(&lines, HKP_MAX_REPLY);
-	for (i = 0; i < f->n && rc == PKS_OK; i++) {
-		if (hkp_key_info(&f->v[i], 0, &key, &info) != PKS_OK)
-			continue;
-		rc = pgp_index_mr(info, now, &lines);
-		n++;
-		pgp_key_info_free(info);
-		pgp_key_free(key);
-	}
-	if (rc == PKS_OK)
-		rc = buf_printf(&r->body, "info:1:%zu\n", n);
-	if (rc == PKS_OK)
-		rc = buf_add(&r->body, lines.data, lines.len);
-	buf_free(&lines);
+	rc = buf_printf(&r->body, "info:1:%zu\n", l->n);
+	for (i = 0; i < l->n && rc == PKS_OK; i++)
+		rc = pgp_index_mr(l->v[i].info, now, &r->body);
 	r->type = "text/plain; charset=utf-8";
 	r->have_count = 1;
-	r->count = n;
+	r->count = l->n;
 	return rc;
 }
 
-enum pks_rc
-hkp_lookup_index(
-    struct hkp_ctx *ctx, const struct hkp_query *q, struct hkp_reply *r)
+/* op=index (and mr vindex): listed from the stored facts alone. */
+static enum pks_rc
+index_short(struct hkp_ctx *ctx, const struct hkp_query *q, struct store *st,
+    const struct store_ids *ids, struct hkp_reply *r)
 {
-	struct store_keys f;
+	struct store_listings l = { NULL, 0 };
 	enum pks_rc rc;
 
-	rc = find_keys(ctx, &q->search, &f);
-	if (rc != PKS_OK)
-		return rc;
-	if (q->opts & HKP_OPT_MR) {
-		rc = index_mr(&f, r);
-		if (rc == PKS_OK && r->count == 0)
-			rc = hkp_fail(ctx, PKS_ERR_NOTFOUND, "No keys found");
-	} else {
-		rc = page_begin(ctx, "Search results", &r->body);
+	if ((rc = store_listings_load(st, ids, ids->n, &l)) != PKS_OK)
+		rc = db_fail(ctx, st, rc);
+	else if (l.n == 0)
+		rc = hkp_fail(ctx, PKS_ERR_NOTFOUND, "No keys found");
+	else if (q->opts & HKP_OPT_MR)
+		rc = index_mr(&l, r);
+	else if ((rc = page_begin(ctx, "Search results", &r->body)) == PKS_OK) {
+		rc = hkp_index_short(q, &l, &r->body);
 		if (rc == PKS_OK)
-			rc = hkp_index_html(q, f.v, f.n, &r->body);
+			rc = hkp_html_end(&r->body);
+		r->have_count = 1;
+		r->count = l.n;
+	}
+	store_listings_free(&l);
+	return rc;
+}
+
+/* op=vindex: the keys as served, with their signatures. */
+static enum pks_rc
+index_long(struct hkp_ctx *ctx, const struct hkp_query *q, struct store *st,
+    const struct store_ids *ids, struct hkp_reply *r)
+{
+	struct store_keys f = { NULL, 0 };
+	enum pks_rc rc;
+
+	if ((rc = store_keys_load(st, ids, ids->n, &f)) != PKS_OK)
+		rc = db_fail(ctx, st, rc);
+	else if (f.n == 0)
+		rc = hkp_fail(ctx, PKS_ERR_NOTFOUND, "No keys found");
+	else if ((rc = page_begin(ctx, "Search results", &r->body)) == PKS_OK) {
+		rc = hkp_index_long(q, st, &f, &r->body);
 		if (rc == PKS_OK)
 			rc = hkp_html_end(&r->body);
 		r->have_count = 1;
 		r->count = f.n;
 	}
 	store_keys_free(&f);
+	return rc;
+}
+
+/*
+ * op=index and op=vindex.  The search is counted first (at most
+ * max_matches + 1 row ids), so a search that matches too many keys is
+ * refused before any key or listing is read.
+ */
+enum pks_rc
+hkp_lookup_index(
+    struct hkp_ctx *ctx, const struct hkp_query *q, struct hkp_reply *r)
+{
+	struct store_ids ids = { NULL, 0 };
+	struct store *st;
+	enum pks_rc rc;
+
+	rc = find_ids(ctx, &q->search, &ids);
+	if (rc != PKS_OK)
+		return rc;
+	rc = hkp_ctx_store(ctx, &st);
+	if (rc == PKS_OK && q->op == HKP_OP_VINDEX && !(q->opts & HKP_OPT_MR))
+		rc = index_long(ctx, q, st, &ids, r);
+	else if (rc == PKS_OK)
+		rc = index_short(ctx, q, st, &ids, r);
+	store_ids_free(&ids);
 	return rc == PKS_OK ? PKS_OK : too_big(ctx, rc);
 }

@@ -441,19 +441,15 @@ do_add(struct mail_ctx *ctx, const struct mail_msg *m, const struct mail_cmd *c,
 	return rc;
 }
 
-/* The second part: one armored block (GET, LAST) or a listing. */
+/* The second part: one armored block (GET, LAST). */
 static enum pks_rc
-keys_body(struct store *st, const struct store_keys *f, enum mail_cmd_kind kind,
-    struct answer *a)
+keys_body(const struct store_keys *f, struct answer *a)
 {
 	struct buf raw;
 	size_t i;
 	enum pks_rc rc = PKS_OK;
 
 	a->has_body = 1;
-	if (kind == MAIL_CMD_INDEX || kind == MAIL_CMD_VINDEX)
-		return mail_compose_index(f->v, f->n, kind == MAIL_CMD_VINDEX,
-		    st, time(NULL), &a->body);
 	a->body_keys = 1;
 	buf_init(&raw, a->body.max); /* armor only grows it */
 	/* GET and LAST send keys as op=get serves them (pgp_verify.h). */
@@ -466,17 +462,37 @@ keys_body(struct store *st, const struct store_keys *f, enum mail_cmd_kind kind,
 	return rc;
 }
 
+/* The second part for ids: the keys, or their listing; *n: how many. */
+static enum pks_rc
+ids_body(struct mail_ctx *ctx, const struct store_ids *ids, size_t limit,
+    enum mail_cmd_kind kind, struct answer *a, size_t *n)
+{
+	struct store_keys f = { NULL, 0 };
+	enum pks_rc rc;
+
+	*n = 0;
+	if (kind == MAIL_CMD_INDEX || kind == MAIL_CMD_VINDEX) {
+		a->has_body = 1;
+		return mail_compose_index(ctx->st, ids, limit,
+		    kind == MAIL_CMD_VINDEX, time(NULL), &a->body, n);
+	}
+	rc = store_keys_load(ctx->st, ids, limit, &f);
+	if (rc == PKS_OK)
+		rc = keys_body(&f, a);
+	*n = f.n;
+	store_keys_free(&f);
+	return rc;
+}
+
 /* Fill the reply with the keys of ids (at most 'limit'). */
 static enum pks_rc
 answer_keys(struct mail_ctx *ctx, const struct store_ids *ids, size_t limit,
     enum mail_cmd_kind kind, struct answer *a)
 {
-	struct store_keys f = { NULL, 0 };
+	size_t n = 0;
 	enum pks_rc rc;
 
-	rc = store_keys_load(ctx->st, ids, limit, &f);
-	if (rc == PKS_OK)
-		rc = keys_body(ctx->st, &f, kind, a);
+	rc = ids_body(ctx, ids, limit, kind, a, &n);
 	if (rc == PKS_ERR_TOOBIG) {
 		buf_reset(&a->body);
 		a->has_body = 0;
@@ -489,13 +505,12 @@ answer_keys(struct mail_ctx *ctx, const struct store_ids *ids, size_t limit,
 		    "0x<key ID>\nor be more specific.\n",
 		    ctx->cfg->max_reply_size, ctx->cfg->hostname);
 	} else if (rc == PKS_OK) {
-		rc = buf_printf(&a->intro, "%zu key%s found; %s.\n", f.n,
-		    f.n == 1 ? "" : "s",
+		rc = buf_printf(&a->intro, "%zu key%s found; %s.\n", n,
+		    n == 1 ? "" : "s",
 		    a->body_keys ? "the keys are "
 				   "attached"
 				 : "the listing follows");
 	}
-	store_keys_free(&f);
 	return rc;
 }
 

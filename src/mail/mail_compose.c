@@ -15,6 +15,8 @@
 #include "pgp/pgp_fpr.h"
 #include "pgp/pgp_index.h"
 #include "pgp/pgp_key.h"
+#include "pgp/pgp_listing.h"
+#include "store/store_listing.h"
 #include "store/store_outbox.h"
 #include "util/limits.h"
 #include "util/log.h"
@@ -299,251 +301,42 @@ mail_compose_reply(const struct pks_config *cfg, const struct mail_reply *r,
 	return rc;
 }
 
-static enum pks_rc
-add_date(struct buf *out, int64_t t)
+static const uint8_t *
+issuer_name(void *arg, const uint8_t keyid[8], size_t *len)
 {
-	char s[32];
-
-	return buf_adds(out, utc_text(t, UTC_DAY, "----------", s, sizeof(s)));
+	return store_names_get(arg, keyid, len);
 }
 
-/* "pub  4096R/<16 hex> 2010-01-01" plus status; *width: its length
- * without the status, for aligning further user IDs. */
+/* Short entries from the stored listing facts: no key is parsed. */
 static enum pks_rc
-key_line(struct buf *out, const char *what, const struct pgp_fpr *fpr,
-    unsigned algo, unsigned bits, int64_t ctime, size_t *width)
+short_entries(struct store *st, const struct store_ids *ids, size_t limit,
+    time_t now, struct buf *out, size_t *nkeys)
 {
-	char id[17];
-	size_t start = out->len;
-	enum pks_rc rc;
-
-	pgp_hex(fpr->keyid, 8, id);
-	rc = buf_printf(
-	    out, "%s  %u%c/%s ", what, bits, pgp_algo_letter(algo), id);
-	if (rc == PKS_OK)
-		rc = add_date(out, ctime);
-	*width = out->len - start;
-	return rc;
-}
-
-static enum pks_rc
-uid_text(struct buf *out, const struct pgp_uid_info *u)
-{
-	enum pks_rc rc;
-
-	if (u->is_uat)
-		rc = buf_adds(out, "[user attribute]");
-	else
-		rc = clean_text(out, u->text, u->len, 0);
-	if (rc == PKS_OK && u->revoked)
-		rc = buf_adds(out, " [revoked]");
-	return rc;
-}
-
-static enum pks_rc
-short_entry(struct buf *out, const struct pgp_key_info *info, time_t now)
-{
-	size_t i, width;
-	enum pks_rc rc;
-
-	rc = key_line(out, "pub", &info->fpr, info->algo, info->bits,
-	    info->ctime, &width);
-	if (rc == PKS_OK)
-		rc = pgp_index_status(out, info->revoked, info->expires, now);
-	for (i = 0; i < info->nuids && rc == PKS_OK; i++) {
-		if (i == 0)
-			rc = buf_addc(out, ' ');
-		else
-			rc = buf_printf(out, "\n%*s", (int)width + 1, "");
-		if (rc == PKS_OK)
-			rc = uid_text(out, &info->uids[i]);
-	}
-	return rc == PKS_OK ? buf_addc(out, '\n') : rc;
-}
-
-static enum pks_rc
-fingerprint_line(struct buf *out, const struct pgp_fpr *fpr)
-{
-	char hex[2 * PGP_FPR_MAX + 1];
+	struct store_listings l = { NULL, 0 };
 	size_t i;
 	enum pks_rc rc;
 
-	pgp_hex(fpr->fpr, fpr->len, hex);
-	rc = buf_adds(out, "     Key fingerprint =");
-	for (i = 0; i < 2 * fpr->len && rc == PKS_OK; i += 4)
-		rc = buf_printf(out, " %.4s", hex + i);
-	return rc == PKS_OK ? buf_addc(out, '\n') : rc;
-}
-
-/* Issuer key IDs named per listing, at most; later ones stay unnamed. */
-#define NAMES_MAX 256u
-
-/* Primary user IDs of issuers, looked up once per listing. */
-struct names {
-	struct store *st; /* NULL: no lookups */
-	struct {
-		uint8_t keyid[8];
-		char *uid; /* NULL: not on this server */
-	} v[NAMES_MAX];
-	size_t n;
-};
-
-static void
-names_free(struct names *nm)
-{
-	size_t i;
-
-	for (i = 0; i < nm->n; i++)
-		free(nm->v[i].uid);
-	nm->n = 0;
-}
-
-/* The primary user ID of the one stored key with this key ID, or NULL. */
-static char *
-lookup_uid(struct store *st, const uint8_t keyid[8])
-{
-	struct store_ids ids = { NULL, 0 };
-	struct store_key k;
-	struct pgp_key *key = NULL;
-	struct pgp_key_info *info = NULL;
-	struct pks_err err = { 0, NULL };
-	struct buf b;
-	uint64_t id = 0;
-	char *uid = NULL;
-	size_t i;
-
-	for (i = 0; i < 8; i++)
-		id = id << 8 | keyid[i];
-	memset(&k, 0, sizeof(k));
-	if (store_search_keyid(st, id, 64, 1, &ids) != PKS_OK || ids.n != 1 ||
-	    store_key_load(st, ids.v[0], &k) != PKS_OK)
-		goto out;
-	if (pgp_key_listing(k.data, k.len, k.checks, k.checks_len,
-		PGP_LISTING_SHORT, &key, &info, &err) != PKS_OK ||
-	    info->nuids == 0 || info->uids[0].is_uat ||
-	    memcmp(info->fpr.keyid, keyid, 8) != 0)
-		goto out;
-	buf_init(&b, 4 * 256);
-	if (clean_text(&b, info->uids[0].text,
-		info->uids[0].len < 256 ? info->uids[0].len : 256,
-		0) == PKS_OK &&
-	    b.len > 0)
-		uid = xstrdup((const char *)b.data);
-	buf_free(&b);
-out:
-	pgp_key_info_free(info);
-	pgp_key_free(key);
-	store_key_clear(&k);
-	store_ids_free(&ids);
-	return uid;
-}
-
-/* The issuer's user ID (cached), or NULL when unknown. */
-static const char *
-issuer_uid(struct names *nm, const uint8_t keyid[8])
-{
-	size_t i;
-
-	if (nm == NULL || nm->st == NULL)
-		return NULL;
-	for (i = 0; i < nm->n; i++)
-		if (memcmp(nm->v[i].keyid, keyid, 8) == 0)
-			return nm->v[i].uid;
-	if (nm->n == NAMES_MAX)
-		return NULL;
-	memcpy(nm->v[nm->n].keyid, keyid, 8);
-	nm->v[nm->n].uid = lookup_uid(nm->st, keyid);
-	return nm->v[nm->n++].uid;
-}
-
-/* "sig       <KEYID>  <date>  [selfsig] | <issuer's user ID>" */
-static enum pks_rc
-sig_line(struct buf *out, const struct pgp_pkt *sig,
-    const struct pgp_fpr *primary, struct names *nm)
-{
-	struct pgp_sig_info si;
-	char id[17] = "????????????????";
-	const char *who;
-	enum pks_rc rc;
-
-	if (pgp_sig_info(sig, primary, &si) != PKS_OK)
-		return buf_adds(out, "sig       [unreadable signature]\n");
-	if (si.has_issuer)
-		pgp_hex(si.issuer, 8, id);
-	rc = buf_printf(out, "%-10s%s  ", pgp_sig_label(si.type), id);
-	if (rc == PKS_OK)
-		rc = add_date(out, si.ctime);
-	if (rc == PKS_OK && si.self)
-		rc = buf_adds(out, "  [selfsig]");
-	else if (rc == PKS_OK && si.has_issuer &&
-		 (who = issuer_uid(nm, si.issuer)) != NULL)
-		rc = buf_printf(out, "  %s", who);
-	return rc == PKS_OK ? buf_addc(out, '\n') : rc;
-}
-
-static enum pks_rc
-uid_lines(struct buf *out, const struct pgp_key_info *info, struct names *nm)
-{
-	const struct pgp_uid_info *u;
-	size_t i, j;
-	enum pks_rc rc = PKS_OK;
-
-	for (i = 0; i < info->nuids && rc == PKS_OK; i++) {
-		u = &info->uids[i];
-		rc = buf_adds(out, "uid  ");
-		if (rc == PKS_OK)
-			rc = uid_text(out, u);
-		if (rc == PKS_OK)
-			rc = buf_addc(out, '\n');
-		for (j = 0; j < u->nsigs && rc == PKS_OK; j++)
-			rc = sig_line(out, &u->sigs[j], &info->fpr, nm);
-	}
+	rc = store_listings_load(st, ids, limit, &l);
+	for (i = 0; i < l.n && rc == PKS_OK; i++)
+		rc = pgp_listing_short(
+		    out, l.v[i].info, now, &pgp_listing_plain);
+	*nkeys = l.n;
+	store_listings_free(&l);
 	return rc;
 }
 
-static enum pks_rc
-long_entry(struct buf *out, const struct pgp_key_info *info, time_t now,
-    struct names *nm)
-{
-	const struct pgp_subkey_info *sk;
-	size_t i, width;
-	enum pks_rc rc;
-
-	rc = key_line(out, "pub", &info->fpr, info->algo, info->bits,
-	    info->ctime, &width);
-	if (rc == PKS_OK)
-		rc = pgp_index_status(out, info->revoked, info->expires, now);
-	if (rc == PKS_OK)
-		rc = buf_addc(out, '\n');
-	if (rc == PKS_OK)
-		rc = fingerprint_line(out, &info->fpr);
-	if (rc == PKS_OK)
-		rc = uid_lines(out, info, nm);
-	for (i = 0; i < info->nsubkeys && rc == PKS_OK; i++) {
-		sk = &info->subkeys[i];
-		rc = key_line(out, "sub", &sk->fpr, sk->algo, sk->bits,
-		    sk->ctime, &width);
-		if (rc == PKS_OK)
-			rc = pgp_index_status(
-			    out, sk->revoked, sk->expires, now);
-		if (rc == PKS_OK)
-			rc = buf_addc(out, '\n');
-	}
-	return rc;
-}
-
-/* Index facts of a stored key; logged and skipped when unreadable. */
+/* Index facts of a stored key as served; logged and skipped when
+ * unreadable. */
 static int
-key_facts(const struct store_key *k, int verbose, struct pgp_key **key,
-    struct pgp_key_info **info)
+served_facts(
+    const struct store_key *k, struct pgp_key **key, struct pgp_key_info **info)
 {
 	struct pks_err err = { 0, NULL };
 
 	*key = NULL;
 	*info = NULL;
 	if (pgp_key_listing(k->data, k->len, k->checks, k->checks_len,
-		verbose ? pks_key_limits()->served_certs : PGP_LISTING_SHORT,
-		key, info, &err) == PKS_OK)
+		pks_key_limits()->served_certs, key, info, &err) == PKS_OK)
 		return 1;
 	log_warnx("mail: stored key id=%lld does not parse: %s",
 	    (long long)k->id, err.why != NULL ? err.why : "no fingerprint");
@@ -552,35 +345,51 @@ key_facts(const struct store_key *k, int verbose, struct pgp_key **key,
 	return 0;
 }
 
-enum pks_rc
-mail_compose_index(const struct store_key *keys, size_t n, int verbose,
-    struct store *st, time_t now, struct buf *out)
+/* Verbose entries: the keys as served, with signatures and names. */
+static enum pks_rc
+long_entries(struct store *st, const struct store_ids *ids, size_t limit,
+    time_t now, struct buf *out, size_t *nkeys)
 {
+	struct store_keys f = { NULL, 0 };
+	struct pgp_listing_style style = pgp_listing_plain;
 	struct pgp_key *key;
 	struct pgp_key_info *info;
-	struct names *nm = NULL;
 	size_t i;
 	enum pks_rc rc;
 
-	if (verbose && st != NULL) {
-		nm = xcalloc(1, sizeof(*nm));
-		nm->st = st;
-	}
-	rc = buf_adds(out, "Type bits/keyID            Date       User ID\n");
-	for (i = 0; i < n && rc == PKS_OK; i++) {
-		if (!key_facts(&keys[i], verbose, &key, &info))
+	style.issuer = issuer_name;
+	style.arg = store_names_new(st);
+	style.fingerprint = 1;
+	*nkeys = 0;
+	rc = store_keys_load(st, ids, limit, &f);
+	for (i = 0; i < f.n && rc == PKS_OK; i++) {
+		if (!served_facts(&f.v[i], &key, &info))
 			continue;
-		if (verbose && i > 0)
+		if (*nkeys > 0)
 			rc = buf_addc(out, '\n');
 		if (rc == PKS_OK)
-			rc = verbose ? long_entry(out, info, now, nm)
-				     : short_entry(out, info, now);
+			rc = pgp_listing_long(out, info, now, &style);
+		(*nkeys)++;
 		pgp_key_info_free(info);
 		pgp_key_free(key);
 	}
-	if (nm != NULL)
-		names_free(nm);
-	free(nm);
+	store_names_free(style.arg);
+	store_keys_free(&f);
+	return rc;
+}
+
+enum pks_rc
+mail_compose_index(struct store *st, const struct store_ids *ids, size_t limit,
+    int verbose, time_t now, struct buf *out, size_t *nkeys)
+{
+	enum pks_rc rc;
+
+	*nkeys = 0;
+	rc = buf_adds(out, "Type bits/keyID            Date       User ID\n");
+	if (rc == PKS_OK && verbose)
+		rc = long_entries(st, ids, limit, now, out, nkeys);
+	else if (rc == PKS_OK)
+		rc = short_entries(st, ids, limit, now, out, nkeys);
 	return rc;
 }
 

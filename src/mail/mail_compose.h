@@ -81,14 +81,15 @@ enum pks_rc mail_compose_reply(const struct pks_config *cfg,
 
 /*
  * Append the INDEX (verbose 0) or VERBOSE INDEX (verbose 1) listing of
- * the stored keys, with its heading line, to out.  A stored key that
- * does not parse is left out (and logged).  st (may be NULL: no names)
- * is where the issuers of signatures are looked up by key ID, at most
- * 256 distinct ones per listing; lookup failures just leave the name
- * out.  PKS_ERR_TOOBIG at out's cap.
+ * the keys ids (at most limit of them), with its heading line, to out;
+ * *nkeys gets how many keys it lists.  INDEX reads the stored listing
+ * facts and parses no key; VERBOSE INDEX lists the keys as served, with
+ * their signatures and the names of issuers stored in st (at most 256
+ * distinct ones per listing).  Keys that do not parse are left out (and
+ * logged).  Errors: the database's, PKS_ERR_TOOBIG at out's cap.
  */
-enum pks_rc mail_compose_index(const struct store_key *keys, size_t n,
-    int verbose, struct store *st, time_t now, struct buf *out);
+enum pks_rc mail_compose_index(struct store *st, const struct store_ids *ids,
+    size_t limit, int verbose, time_t now, struct buf *out, size_t *nkeys);
 
 /* Size of a rate-limit key (longer addresses are cut). */
 #define MAIL_RATE_KEY_MAX 320

@@ -373,6 +373,8 @@ subkey_facts(
 	key_facts(b->head.body, b->head.len, &sk->algo, &sk->bits, curve,
 	    sizeof(curve), &sk->ctime, &sk->expires);
 	sk->block = b;
+	sk->sigs = b->sigs;
+	sk->nsigs = b->nsigs;
 	memset(&best, 0, sizeof(best));
 	for (i = 0; i < b->nsigs; i++) {
 		if (!valid_self(&b->sigs[i], st[i], &s))
@@ -498,6 +500,8 @@ pgp_key_info(const struct pgp_key *key, const uint8_t *checks,
 		return rc;
 	}
 	info->version = info->fpr.version;
+	info->sigs = key->sigs;
+	info->nsigs = key->nsigs;
 	key_facts(key->key.body, key->key.len, &info->algo, &info->bits,
 	    info->curve, sizeof(info->curve), &info->ctime, &info->expires);
 	st = pgp_key_sigstates(key, checks, checks_len);

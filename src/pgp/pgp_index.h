@@ -46,6 +46,8 @@ struct pgp_subkey_info {
 	int revoked;
 	int bound; /* has a verified binding signature (always, if listed) */
 	const struct pgp_block *block; /* borrowed from the key */
+	const struct pgp_pkt *sigs;    /* its signatures, borrowed */
+	size_t nsigs;
 };
 
 struct pgp_key_info {
@@ -62,6 +64,8 @@ struct pgp_key_info {
 	size_t nuids;
 	struct pgp_subkey_info *subkeys; /* bound ones, stored order */
 	size_t nsubkeys;
+	const struct pgp_pkt *sigs; /* direct-key signatures, borrowed */
+	size_t nsigs;
 };
 
 /*

@@ -213,6 +213,16 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	    "ON CONFLICT(name, label) DO UPDATE SET value = value + ?3",
 	[STMT_COUNTER_LIST] = "SELECT name, label, value FROM counters "
 			      "ORDER BY name, label LIMIT ?1",
+	/* Listing facts (store_listing.c). */
+	[STMT_LISTING_PUT] = "INSERT OR REPLACE INTO key_listings(id, listing) "
+			     "VALUES (?1, ?2)",
+	[STMT_LISTING_GET] = "SELECT listing FROM key_listings WHERE id = ?1",
+	[STMT_LISTING_MISSING] =
+	    "SELECT id FROM keys WHERE NOT EXISTS (SELECT 1 FROM "
+	    "key_listings l WHERE l.id = keys.id) ORDER BY id LIMIT ?2",
+	[STMT_CHECK_LISTING] = "SELECT id FROM keys WHERE NOT EXISTS (SELECT "
+			       "1 FROM key_listings l WHERE l.id = keys.id) "
+			       "ORDER BY id",
 };
 
 enum pks_rc
@@ -554,6 +564,8 @@ schema_create(struct store *st)
 			    "schema version");
 	} else if (rc == PKS_OK && v < store_sql_version) {
 		rc = migrate(st, v);
+		if (rc == PKS_OK)
+			rc = store_listings_fill(st);
 	}
 	if (rc == PKS_OK)
 		rc = store_commit(st);

@@ -127,6 +127,9 @@ store_check(struct store *st, void (*cb)(void *, const char *), void *arg,
 		rc = check_query(st, &rep, STMT_CHECK_OUTBOX,
 		    "malformed outbox row (id, kind, state)", NULL);
 	if (rc == PKS_OK)
+		rc = check_query(st, &rep, STMT_CHECK_LISTING,
+		    "key row without listing facts", NULL);
+	if (rc == PKS_OK)
 		rc = check_words(st, &rep);
 	if (nproblems != NULL)
 		*nproblems = rep.n;

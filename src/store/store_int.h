@@ -93,6 +93,10 @@ enum store_stmt {
 	STMT_TOMB_LIST,
 	STMT_COUNTER_ADD,
 	STMT_COUNTER_LIST,
+	STMT_LISTING_PUT,
+	STMT_LISTING_GET,
+	STMT_LISTING_MISSING,
+	STMT_CHECK_LISTING,
 	STMT_COUNT
 };
 
@@ -112,6 +116,14 @@ struct store {
  * rollback); both end caching.  store_ptree.c. */
 enum pks_rc store_ptree_cache_flush(struct store *st);
 void store_ptree_cache_drop(struct store *st);
+
+/* Store the listing facts of key row id (store_listing.c); inside the
+ * transaction that writes the key. */
+enum pks_rc store_listing_put(
+    struct store *st, int64_t id, const struct pgp_key_info *info);
+
+/* Give every key without listing facts its own (after a migration). */
+enum pks_rc store_listings_fill(struct store *st);
 
 /* The SQL files, compiled in by store_sqlgen.sh (store_sql.c). */
 struct store_migration {

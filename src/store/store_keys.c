@@ -303,6 +303,7 @@ store_key_insert(struct store *st, const struct store_key_rec *rec, int64_t *id)
 		goto out;
 	kid = sqlite3_last_insert_rowid(st->db);
 	if ((rc = insert_indexes(st, kid, rec->info)) != PKS_OK ||
+	    (rc = store_listing_put(st, kid, rec->info)) != PKS_OK ||
 	    (rc = count_day(st, STMT_DAY_NEW, now)) != PKS_OK)
 		goto out;
 	if (id != NULL)
@@ -338,7 +339,8 @@ store_key_update(struct store *st, int64_t id, const struct store_key_rec *rec)
 	}
 	if ((rc = run_with_id(st, STMT_KEYIDS_DELETE, id)) != PKS_OK ||
 	    (rc = run_with_id(st, STMT_EMAILS_DELETE, id)) != PKS_OK ||
-	    (rc = insert_indexes(st, id, rec->info)) != PKS_OK)
+	    (rc = insert_indexes(st, id, rec->info)) != PKS_OK ||
+	    (rc = store_listing_put(st, id, rec->info)) != PKS_OK)
 		goto out;
 	rc = count_day(st, STMT_DAY_UPDATED, now);
 out:

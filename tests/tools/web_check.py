@@ -182,7 +182,8 @@ class Check:
         self.wait_title("Search results")
         body = self.body()
         self.result("verbose index through the form: signatures and "
-                    "fingerprint", "sig" in body and "Fingerprint" in body,
+                    "fingerprint",
+                    "sig" in body and "Key fingerprint =" in body,
                     body[:300])
         self.shot("key-vindex")
 

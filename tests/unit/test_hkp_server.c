@@ -486,7 +486,7 @@ test_index(void)
 	snprintf(path, sizeof(path), "/pks/lookup?op=vindex&fingerprint=on&"
 	    "search=0x%s", fpr0);
 	CHECK(get(path, &r) == 200);
-	CHECK(strstr((char *)r.body, "Fingerprint=") != NULL);
+	CHECK(strstr((char *)r.body, "     Key fingerprint = ") != NULL);
 	CHECK(strstr((char *)r.body, "[selfsig]") != NULL);
 	CHECK(strstr((char *)r.body, "&lt;") != NULL);
 	CHECK(strstr((char *)r.body, "\nsub  ") != NULL);

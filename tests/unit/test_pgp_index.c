@@ -3,7 +3,8 @@
  *
  * Facts of the debian-keyring keys are gpg's ("gpg --with-colons
  * --list-keys" of the same keys); crafted keys check curves, primary
- * user ID, revocations, expiry and %-escaping.
+ * user ID, revocations, expiry and %-escaping; the listing renderers
+ * and the stored form of the listing facts.
  */
 #include <config.h>
 
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "pgp/pgp_index.h"
+#include "pgp/pgp_listing.h"
 #include "pgpsign.h"
 #include "tap.h"
 #include "util/limits.h"
@@ -442,6 +444,105 @@ test_curves(void)
 	CHECK(pgp_algo_letter(200) == '?');
 }
 
+/* A style with visible escaping and links, to see where each goes. */
+static enum pks_rc
+t_text(struct buf *out, const void *p, size_t n)
+{
+	enum pks_rc rc = buf_addc(out, '[');
+
+	if (rc == PKS_OK)
+		rc = buf_add(out, p, n);
+	return rc == PKS_OK ? buf_addc(out, ']') : rc;
+}
+
+static enum pks_rc
+t_link(struct buf *out, const char *op, const char *hex)
+{
+	return buf_printf(out, "<%s:%.4s>", op, hex);
+}
+
+static const uint8_t *
+t_issuer(void *arg, const uint8_t keyid[8], size_t *len)
+{
+	(void)arg;
+	(void)keyid;
+	*len = 4;
+	return (const uint8_t *)"Name";
+}
+
+static void
+text_is(const struct buf *b, const char *want)
+{
+	CHECK(b->data != NULL && strcmp((char *)b->data, want) == 0);
+	if (b->data == NULL || strcmp((char *)b->data, want) != 0)
+		printf("# got:\n%s# want:\n%s", b->data ? (char *)b->data : "",
+		    want);
+}
+
+/* One listing, two styles; the stored facts list the same lines. */
+static void
+test_listing(void)
+{
+	static const uint8_t other[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	struct pgp_listing_style st = { t_text, t_link, "</>", t_issuer, NULL,
+		1 };
+	struct pgp_key *k = crafted(0, other);
+	struct pgp_key_info *info = NULL, *back = NULL;
+	struct buf enc, a, b;
+	char id[17], want[1024];
+
+	if (k == NULL || pgp_key_info(k, NULL, 0, &info) != PKS_OK)
+		return;
+	pgp_hex(info->fpr.keyid, 8, id);
+	buf_init(&a, 65536);
+	buf_init(&b, 65536);
+	buf_init(&enc, 65536);
+	CHECK(pgp_listing_short(&a, info, KCTIME, &pgp_listing_plain) == PKS_OK);
+	snprintf(want, sizeof(want), "pub  255E/%s 2020-07-04 "
+	    "[expires: 2020-07-04] bob\n%37s alice\n%37s carol [revoked]\n"
+	    "%37s [user attribute]\n", id, "", "", "");
+	text_is(&a, want);
+	buf_reset(&a);
+	CHECK(pgp_listing_short(&a, info, KCTIME + 2000, &st) == PKS_OK);
+	CHECK(strstr((char *)a.data, "255E/<get:") != NULL);
+	CHECK(strstr((char *)a.data, "[expired: 2020-07-04] <vindex:") != NULL);
+	CHECK(strstr((char *)a.data, "[bob]</>\n") != NULL);
+	CHECK(strstr((char *)a.data, "     Key fingerprint = ") != NULL);
+	buf_reset(&a);
+	CHECK(pgp_listing_long(&a, info, KCTIME, &st) == PKS_OK);
+	CHECK(strstr((char *)a.data, "\nuid  [alice]\nsig3      <get:") !=
+	    NULL);
+	CHECK(strstr((char *)a.data, "  [selfsig]\n") != NULL);
+	CHECK(strstr((char *)a.data, "\nsub  64R/<get:") != NULL);
+	/* Stored form: every renderer gives the same lines from it. */
+	CHECK(pgp_listing_encode(info, &enc) == PKS_OK);
+	CHECK(pgp_listing_decode(enc.data, enc.len, &back) == PKS_OK);
+	if (back != NULL) {
+		buf_reset(&a);
+		CHECK(pgp_listing_short(&a, info, KCTIME, &st) == PKS_OK);
+		CHECK(pgp_listing_short(&b, back, KCTIME, &st) == PKS_OK);
+		text_is(&b, (char *)a.data);
+		buf_reset(&a);
+		buf_reset(&b);
+		CHECK(pgp_index_mr(info, KCTIME, &a) == PKS_OK);
+		CHECK(pgp_index_mr(back, KCTIME, &b) == PKS_OK);
+		text_is(&b, (char *)a.data);
+		CHECK(back->nsubkeys == 1 && back->subkeys[0].revoked);
+		CHECK(strcmp(back->curve, info->curve) == 0);
+	}
+	pgp_key_info_free(back);
+	back = NULL;
+	CHECK(pgp_listing_decode(enc.data, enc.len - 1, &back) ==
+	    PKS_ERR_PARSE && back == NULL);
+	enc.data[0] = 99;
+	CHECK(pgp_listing_decode(enc.data, enc.len, &back) == PKS_ERR_PARSE);
+	buf_free(&enc);
+	buf_free(&a);
+	buf_free(&b);
+	pgp_key_info_free(info);
+	pgp_key_free(k);
+}
+
 static void
 test_debian_keys(void)
 {
@@ -505,6 +606,7 @@ main(void)
 	RUN(test_escape);
 	RUN(test_curves);
 	RUN(test_debian_keys);
+	RUN(test_listing);
 	tsigner_free(&signer);
 	return tap_done();
 }

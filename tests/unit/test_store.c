@@ -18,6 +18,7 @@
 #include "store/store_counters.h"
 #include "store/store_int.h"
 #include "store/store_ptree.h"
+#include "store/store_listing.h"
 #include "util/limits.h"
 
 static char dir[64];
@@ -297,6 +298,63 @@ test_migrations(void)
 	free(want);
 	free(got);
 	free(v1);
+}
+
+/* Listing facts are written with the key, read back for a listing,
+ * name issuers, and go with the key. */
+static void
+test_listings(void)
+{
+	struct store *st = fresh_store();
+	struct store_listings l = { NULL, 0 };
+	struct store_names *nm;
+	struct store_ids ids;
+	struct fake a, b;
+	int64_t v[3];
+	const uint8_t *name;
+	size_t len = 0;
+	char n[32];
+
+	if (st == NULL)
+		return;
+	fake_key(&a, 1, 2, uids_a);
+	fake_key(&b, 2, 1, uids_b);
+	v[0] = insert(st, &b);
+	v[1] = 999;
+	v[2] = insert(st, &a);
+	ids.v = v;
+	ids.n = 3;
+	CHECK(store_listings_load(st, &ids, 10, &l) == PKS_OK && l.n == 2);
+	if (l.n == 2) {
+		CHECK(l.v[0].id == v[0] && l.v[1].id == v[2]);
+		CHECK(memcmp(l.v[1].info->fpr.fpr, a.info.fpr.fpr, 20) == 0);
+		CHECK(l.v[1].info->nuids == 2 && l.v[1].info->nsubkeys == 2);
+		CHECK(l.v[1].info->uids[1].len == strlen(uids_a[1]) &&
+		    memcmp(l.v[1].info->uids[1].text, uids_a[1],
+			strlen(uids_a[1])) == 0);
+		CHECK(l.v[1].info->bits == 2048 && l.v[1].info->algo == 1);
+	}
+	store_listings_free(&l);
+	CHECK(store_listings_load(st, &ids, 1, &l) == PKS_OK && l.n == 1);
+	store_listings_free(&l);
+	nm = store_names_new(st);
+	name = store_names_get(nm, a.info.fpr.keyid, &len);
+	CHECK(name != NULL && len == strlen(uids_a[0]) &&
+	    memcmp(name, uids_a[0], len) == 0);
+	CHECK(store_names_get(nm, a.sub[0].fpr.keyid, &len) == NULL);
+	store_names_free(nm);
+	/* Deleting the key deletes its listing. */
+	CHECK(store_begin(st) == PKS_OK);
+	CHECK(store_key_delete(st, v[2]) == PKS_OK);
+	CHECK(store_commit(st) == PKS_OK);
+	CHECK(raw_sql("SELECT count(*) FROM key_listings", n, sizeof(n)) &&
+	    strcmp(n, "1") == 0);
+	/* A key without one is listed from its packets (these do not
+	 * parse: left out). */
+	CHECK(raw_sql("DELETE FROM key_listings", NULL, 0));
+	CHECK(store_listings_load(st, &ids, 10, &l) == PKS_OK && l.n == 0);
+	store_listings_free(&l);
+	store_close(st);
 }
 
 static void
@@ -770,15 +828,17 @@ test_check(void)
 	CHECK(store_check(st, count_line, &nlines, &nprob) == PKS_OK);
 	CHECK(nprob == 0 && nlines == 0);
 	/* Damage behind the store's back: a lost key ID row, a shared
-	 * hash, and a word index that no longer matches its keys. */
+	 * hash, a word index that no longer matches its keys, and a key
+	 * without its listing facts. */
 	CHECK(raw_sql("DELETE FROM keyids WHERE fpr = (SELECT fpr FROM keys "
 	    "WHERE id = 1)", NULL, 0));
 	CHECK(raw_sql("UPDATE keys SET hash = (SELECT hash FROM keys WHERE "
 	    "id = 1) WHERE id = 2", NULL, 0));
 	CHECK(raw_sql("DROP TRIGGER keys_words_update", NULL, 0));
 	CHECK(raw_sql("UPDATE keys SET uids = 'zebra' WHERE id = 2", NULL, 0));
+	CHECK(raw_sql("DELETE FROM key_listings WHERE id = 1", NULL, 0));
 	CHECK(store_check(st, count_line, &nlines, &nprob) == PKS_OK);
-	CHECK(nprob == 3 && nlines == 3);
+	CHECK(nprob == 4 && nlines == 4);
 	store_close(st);
 }
 
@@ -892,6 +952,7 @@ main(void)
 	RUN(test_check);
 	RUN(test_counters);
 	RUN(test_recon_counters);
+	RUN(test_listings);
 	remove_db();
 	rmdir(dir);
 	return tap_done();

@@ -1,0 +1,60 @@
+/*
+ * store_listing.h: the listing facts stored with each key, and the
+ * names of signature issuers read from them.
+ *
+ * With every key the store keeps the facts its short listing shows
+ * (pgp_listing_encode of the key's pgp_key_info, which ingest builds
+ * from the verified self-signatures), written in the transaction that
+ * writes the key.  A listing of many keys reads these small rows and
+ * parses no key packets.  A key that has none (it cannot happen after
+ * migration 009, which fills them) gets its facts computed from its
+ * packets when read.
+ */
+#ifndef PKS_STORE_LISTING_H
+#define PKS_STORE_LISTING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pgp/pgp_index.h"
+#include "store/store.h"
+#include "util/rc.h"
+
+/* One key's listing facts; info borrows from data. */
+struct store_listing {
+	int64_t id;
+	uint8_t *data;
+	size_t len;
+	struct pgp_key_info *info; /* no signatures */
+};
+
+struct store_listings {
+	struct store_listing *v;
+	size_t n;
+};
+
+/*
+ * The listing facts of the keys ids, in order, at most limit of them;
+ * rows deleted since the search are skipped, and so (logged) are keys
+ * whose packets do not parse.  *out is the caller's either way
+ * (store_listings_free).  Errors: the database's.
+ */
+enum pks_rc store_listings_load(struct store *st, const struct store_ids *ids,
+    size_t limit, struct store_listings *out);
+void store_listings_free(struct store_listings *l);
+
+/*
+ * Names of signature issuers for one listing: the primary user ID of
+ * the one stored key whose primary key has this 64-bit key ID, looked
+ * up once per key ID (at most 256 distinct ones a listing; later ones
+ * stay unnamed) and cut to 256 bytes.  store_names_get returns NULL
+ * when unknown (or on any error); the bytes are borrowed until
+ * store_names_free.  st must outlive the cache.
+ */
+struct store_names;
+struct store_names *store_names_new(struct store *st);
+const uint8_t *store_names_get(
+    struct store_names *nm, const uint8_t keyid[8], size_t *len);
+void store_names_free(struct store_names *nm);
+
+#endif
