@@ -77,6 +77,11 @@ struct pks_config {
 	int recon_fetch_deadline; /* one whole hashquery request (s) */
 	size_t recon_max_lack;    /* elements one session may find missing */
 
+	/* [import] */
+	size_t import_batch_keys; /* keys per import transaction */
+	size_t import_cache;      /* bytes of page cache while importing */
+	size_t import_chunk;      /* bytes of input read at a time */
+
 	/* [keys]: also in force through pks_key_limits() once read */
 	size_t key_max_bytes;   /* bytes of a stored key (merged result) */
 	size_t key_max_packets; /* packets of a stored key */
