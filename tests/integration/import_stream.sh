@@ -5,7 +5,8 @@
 # gives the same SKS hashes as the default settings; with [keys]
 # max_bytes at 64 KiB the keys too large for the window are skipped
 # with a warning and every other key is read; a file cut off in the
-# middle of its last key keeps the keys before the cut.
+# middle of its last key keeps the keys before the cut.  Importing the
+# same keys again verifies no signature a second time.
 . "$PKS_SRCDIR/tests/lib/tap.sh"
 . "$PKS_SRCDIR/tests/lib/pksync.sh"
 
@@ -60,6 +61,8 @@ is "from stdin: every key is new" "$(count new, "$T/c.out")" 905
 is "from stdin: the same hashes" "$(hashes c | cmp - "$T/a.hashes")" ""
 pks "$T/c" import -q --no-mail - <"$T/ring.pgp" >"$T/c2.out" 2>&1
 is "again: every key unchanged" "$(count unchanged, "$T/c2.out")" 905
+is "again: no signature verified a second time" \
+	"$(count self-signatures "$T/c2.out")" 0
 
 setup d '[import]\nread_size = 65536\n[keys]\nmax_bytes = 65536\n'
 pks "$T/d" import -q --no-mail "$T/ring.pgp" >"$T/d.out" 2>"$T/d.log"
