@@ -268,9 +268,11 @@ report() {
 			"(CPU ${R[i100k.cpu]} s;" \
 			"${R[i100k.ver]:-?} self-signatures verified," \
 			"$(kps "${R[i100k.ver]:-0}" "${R[i100k.s]}")/s)," \
-			"SKS build+cleandb+pbuild ${R[sks.s]} s, ratio" \
-			"$(awk -v a="${R[i100k.s]}" -v b="${R[sks.s]}" \
-				'BEGIN { printf "%.2f", a / b }')"
+			"SKS build+cleandb+pbuild ${R[sks.s]} s (CPU ${R[sks.cpu]} s);" \
+			"pksync/SKS $(awk -v a="${R[i100k.s]}" -v b="${R[sks.s]}" \
+				'BEGIN { printf "%.2f", a / b }') in time," \
+			"$(awk -v a="${R[i100k.cpu]}" -v b="${R[sks.cpu]}" \
+				'BEGIN { printf "%.2f", a / b }') in CPU"
 	fi
 	echo "index = op=index of two words of one user ID (FTS);" \
 		"vindex = op=vindex of an exact e-mail address"
