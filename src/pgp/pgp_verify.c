@@ -18,13 +18,13 @@
  * primary key alone.  A self-issued signature of another type, or in
  * another place, counts as bad.
  *
- * The primary key is loaded into libgcrypt once per key, not once per
- * signature.  Ed25519 is verified with Nettle: libgcrypt 1.10 spends
- * about 0.5 ms of CPU on one Ed25519 verification, Nettle about 0.1 ms,
- * and Ed25519 keys are most of what is uploaded today.  Everything else
- * (and an Ed25519 point in an unusual form) goes through libgcrypt, and a signature that the stored copy held under the same
- * user ID or subkey keeps its earlier result without being verified
- * again, so a merge verifies only what is new.
+ * The primary key is loaded once per key, not once per signature, and
+ * a signature that the stored copy held under the same user ID or
+ * subkey keeps its earlier result without being verified again, so a
+ * merge verifies only what is new.  Ed25519 is verified with Nettle
+ * (libgcrypt 1.10 spends about 0.5 ms of CPU on one Ed25519
+ * verification, Nettle about 0.1 ms); everything else, and an Ed25519
+ * point in an unusual form, goes through libgcrypt.
  */
 #include <config.h>
 
@@ -354,10 +354,10 @@ ed25519_verify(const struct pgp_vkey *k, const struct vsig *v,
 
 	if (!eddsa_rs(k, v, 32, rs))
 		return PGP_SIG_BAD;
-	return ed25519_sha512_verify(k->a, gcry_md_get_algo_dlen(vh->gcry), d,
-		   rs)
-	    ? PGP_SIG_VALID
-	    : PGP_SIG_BAD;
+	return ed25519_sha512_verify(
+		   k->a, gcry_md_get_algo_dlen(vh->gcry), d, rs)
+		   ? PGP_SIG_VALID
+		   : PGP_SIG_BAD;
 }
 
 /* EdDSA: r and s of n octets each (legacy MPIs or native octets). */
