@@ -135,7 +135,9 @@ make_paths() {
 	cat "$@" | shuf -n 20000 --random-source=<(yes) >"$W/sample.$size"
 	awk '{ print "/pks/lookup?op=get&options=mr&search=0x" $1 }' \
 		"$W/sample.$size" >"$W/get.$size"
-	awk '{ print "/pks/lookup?op=index&options=mr&search=" $3 "+" $4 }' \
+	# a key whose two words are one word names ~3 keys in 1,024: at 1M
+	# that is "too many matches" (400), so such keys are left out
+	awk '$3 != $4 { print "/pks/lookup?op=index&options=mr&search=" $3 "+" $4 }' \
 		"$W/sample.$size" >"$W/index.$size"
 	awk '{ print "/pks/lookup?op=vindex&search=user" $2 "@bench.example" }' \
 		"$W/sample.$size" >"$W/vindex.$size"
