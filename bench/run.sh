@@ -87,11 +87,12 @@ cleanup() {
 
 # timed NAME CMD...: seconds and peak RSS (KiB) into R[NAME.s], R[NAME.kb]
 timed() {
-	local name=$1 rc
+	local name=$1 rc u sys
 	shift
-	/usr/bin/time -f '%e %M' -o "$W/time.$name" "$@" >"$W/$name.log" 2>&1
+	/usr/bin/time -f '%e %M %U %S' -o "$W/time.$name" "$@" >"$W/$name.log" 2>&1
 	rc=$?
-	read -r "R[$name.s]" "R[$name.kb]" < <(tail -n 1 "$W/time.$name")
+	read -r "R[$name.s]" "R[$name.kb]" u sys < <(tail -n 1 "$W/time.$name")
+	R[$name.cpu]=$(awk -v a="$u" -v b="$sys" 'BEGIN { print a + b }')
 	return $rc
 }
 
@@ -134,6 +135,7 @@ load_sks() {
 	sks_setup "$W/sks" "$W/keys.gpg" "$(free_port)" "$(free_port)" ||
 		die "SKS build failed (logs in $W/sks)"
 	read -r "R[sks.import.s]" "R[sks.import.kb]" <"$W/sks/time.total"
+	read -r "R[sks.import.cpu]" <"$W/sks/time.cpu"
 	sks_start "$W/sks" || die "SKS did not start"
 	R[sks.port]=$(sks_hkp_port "$W/sks")
 	say "SKS: build of debian-keyring.gpg"
@@ -146,7 +148,7 @@ load_sks() {
 # connections), since every request of the benchmark comes from
 # 127.0.0.1 (pks_setup writes [server] last)
 bench_conf() {
-	printf 'search_per_minute = 0\nmax_connections_per_address = 0\n' \
+	printf '[server]\nsearch_per_minute = 0\nmax_connections_per_address = 0\n' \
 		>>"$1/pksync.conf"
 }
 
@@ -364,6 +366,14 @@ report() {
 	esac
 	echo "SKS hashes (of keys.gpg) returned by /pks/hashquery:" \
 		"pksync ${R[pks.parity]:--}, SKS ${R[sks.parity]:--}"
+	echo "import CPU seconds: pksync ${R[pks.import.cpu]:--}," \
+		"SKS ${R[sks.import.cpu]:--}; pksync/SKS" \
+		"$(ratio "${R[pks.import.cpu]:-}" "${R[sks.import.cpu]:-}")"
+	R[pks.ver]=$(sed -n 's/.* \([0-9]*\) self-signatures verified.*/\1/p' \
+		"$W/pks.import.log" 2>/dev/null)
+	echo "pksync verified ${R[pks.ver]:-?} self-signatures at import" \
+		"($(awk -v n="${R[pks.ver]:-0}" -v s="${R[pks.import.s]:-0}" \
+			'BEGIN { if (s > 0) printf "%.0f", n / s; else print "-" }')/s)"
 	echo "SKS import = build + cleandb (twice: first run segfaults) + pbuild;" \
 		"keygen took ${R[keygen.s]:-?} s"
 	for g in pks.get sks.get nginx.get pks.index sks.index pksd.get \

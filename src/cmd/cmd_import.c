@@ -1,18 +1,24 @@
 /*
  * cmd_import.c: "pksync import [-q] [--no-mail] FILE..." merges
- * keyrings into the database: binary keyrings, SKS dump files (binary
- * keyrings too) and armored text, '-' for standard input.
+ * keyrings into the database: binary keyrings, SKS dump files
+ * (sks-dump-NNNN.pgp, concatenated binary keyrings) and armored text,
+ * '-' for standard input.
  *
  * As with every other path, what the import adds is queued for every
  * peer of the mail sync list ([mail] peers_file).  --no-mail queues
  * nothing: for loading a dump the peers have already (a first import
  * of a whole keyserver would otherwise mail it to every peer).
  *
- * Binary input is cut into batches of keys and each batch goes through
- * ingest in one transaction, so a large import is fast and a crash
- * loses at most the batch in flight; importing the same file twice
- * changes nothing.  Progress is shown on a terminal; a summary line
- * ends the run.
+ * Binary input is read in pieces of [import] read_size bytes, never
+ * whole: a 14 GB dump needs no more memory than a small file.  A piece
+ * holds whole keys; a key cut by the end of a piece waits for the next
+ * read, and a key larger than [keys] max_bytes is skipped packet by
+ * packet.  Keys go through ingest in transactions of [import]
+ * batch_keys keys, so a large import writes each index page once per
+ * batch and a crash loses at most the batch in flight; importing the
+ * same file twice changes nothing.  Progress (keys, keys/s, percent of
+ * the bytes) is shown on a terminal; each commit is logged with its
+ * time, and a summary line ends the run.
  */
 #include <config.h>
 
@@ -22,10 +28,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sysexits.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
@@ -33,25 +37,50 @@
 #include "ingest/ingest.h"
 #include "pgp/pgp_fpr.h"
 #include "pgp/pgp_key.h"
+#include "pgp/pgp_packet.h"
 #include "store/store.h"
 #include "util/buf.h"
+#include "util/clock.h"
+#include "util/limits.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
-#define BATCH_KEYS 2000
-#define BATCH_BYTES (16u * 1024 * 1024)
-#define STDIN_MAX (4ull * 1024 * 1024 * 1024)
 #define BUSY_RETRIES 20
+/* The longest packet header: what must be in memory to skip a packet. */
+#define HDR_MAX 6
 
 struct import {
 	struct store *st;
 	struct ingest_origin origin; /* import, with the sync list */
 	struct ingest_stats stats;
-	size_t nkeys;
+	struct ingest_txn *txn; /* the open transaction, or NULL */
+	size_t batch_keys;      /* keys per transaction */
+	size_t nbatch;          /* keys in the open transaction */
+	size_t nbatches;        /* transactions committed */
+	int64_t batch_ms;       /* when the open transaction began */
+	size_t nkeys;           /* keys read */
 	int progress;
 	int quiet;
-	time_t last;
+	int64_t t0_ms, last_ms;
+	uint64_t total; /* bytes of all inputs (0: unknown) */
+	uint64_t done;  /* bytes of the inputs before this one */
+	uint64_t at;    /* bytes of this input consumed */
 	const char *file;
 };
+
+/* The input window: b.data[pos..b.len) is not consumed yet. */
+struct reader {
+	int fd;
+	struct buf b;
+	size_t pos;
+	size_t cap;   /* window size: one key of max_bytes + read_size */
+	size_t chunk; /* bytes read at a time */
+	int eof;
+	uint64_t skip; /* bytes still to drop (inside an oversized key) */
+	int oversized; /* dropping packets until the next key */
+};
+
+static void show_progress(struct import *im, int final);
 
 static void
 on_key(void *arg, const struct ingest_result *r)
@@ -60,6 +89,7 @@ on_key(void *arg, const struct ingest_result *r)
 	char hex[2 * PGP_FPR_MAX + 1] = "?";
 
 	im->nkeys++;
+	show_progress(im, 0);
 	if (r->outcome == INGEST_REFUSED && !im->quiet) {
 		if (r->have_fpr)
 			pgp_hex(r->fpr.fpr, r->fpr.len, hex);
@@ -71,74 +101,266 @@ on_key(void *arg, const struct ingest_result *r)
 static void
 show_progress(struct import *im, int final)
 {
-	time_t now = time(NULL);
+	int64_t now = clock_ms();
+	double secs = (double)(now - im->t0_ms) / 1000.0;
+	char pct[32] = "";
 
-	if (!im->progress || (!final && now == im->last))
+	if (!im->progress || (!final && now - im->last_ms < 1000))
 		return;
-	im->last = now;
+	im->last_ms = now;
+	if (im->total > 0)
+		snprintf(pct, sizeof(pct), ", %.1f%% of the bytes",
+		    100.0 * (double)(im->done + im->at) / (double)im->total);
 	fprintf(stderr,
-	    "\r%zu keys: %zu new, %zu updated, %zu unchanged, "
-	    "%zu refused%s",
-	    im->nkeys, im->stats.nnew, im->stats.nupdated, im->stats.nunchanged,
+	    "\r%zu keys (%.0f/s%s): %zu new, %zu updated, %zu unchanged, "
+	    "%zu refused   %s",
+	    im->nkeys, secs > 0 ? (double)im->nkeys / secs : 0.0, pct,
+	    im->stats.nnew, im->stats.nupdated, im->stats.nunchanged,
 	    im->stats.nrefused, final ? "\n" : "");
 }
 
-/* Ingest one slice, retrying while another writer holds the lock. */
+/* Open a transaction, retrying while another writer holds the lock. */
 static enum pks_rc
-ingest_slice(struct import *im, const uint8_t *p, size_t n, int text)
+txn_open(struct import *im)
 {
 	enum pks_rc rc;
 	int i;
 
+	if (im->txn != NULL)
+		return PKS_OK;
 	for (i = 0;; i++) {
-		rc = text ? ingest_text(im->st, &im->origin, (const char *)p, n,
-				on_key, im, &im->stats)
-			  : ingest_keyring(im->st, &im->origin, p, n, on_key,
-				im, &im->stats);
+		rc =
+		    ingest_txn_begin(im->st, &im->origin, on_key, im, &im->txn);
 		if (rc != PKS_ERR_BUSY || i == BUSY_RETRIES)
-			return rc;
+			break;
 		log_info("database busy, retrying");
 		sleep(1);
 	}
+	im->batch_ms = clock_ms();
+	return rc;
 }
 
-/* Cut a binary keyring into batches of whole keys. */
+/* End the open transaction (commit unless rc); returns the final rc. */
 static enum pks_rc
-import_binary(struct import *im, const uint8_t *data, size_t len)
+txn_close(struct import *im, enum pks_rc rc)
 {
-	struct pgp_keyring_iter it;
-	const uint8_t *key;
-	size_t keylen, start = 0, nbatch = 0;
-	struct pks_err err = { 0, NULL };
+	if (im->txn == NULL)
+		return rc;
+	rc = ingest_txn_end(im->txn, rc, &im->stats);
+	im->txn = NULL;
+	if (rc == PKS_OK && im->nbatch > 0) {
+		im->nbatches++;
+		if (!im->quiet)
+			log_info("import: batch %zu: %zu keys in %.1f s "
+				 "(%zu keys in all)",
+			    im->nbatches, im->nbatch,
+			    (double)(clock_ms() - im->batch_ms) / 1000.0,
+			    im->nkeys);
+	}
+	im->nbatch = 0;
+	show_progress(im, 0);
+	return rc;
+}
+
+/* Merge a piece of nkeys whole keys; commit when the batch is full. */
+static enum pks_rc
+ingest_piece(struct import *im, const uint8_t *p, size_t n, size_t nkeys)
+{
 	enum pks_rc rc;
 
-	pgp_keyring_init(&it, data, len);
+	if (n == 0)
+		return PKS_OK;
+	if ((rc = txn_open(im)) != PKS_OK)
+		return rc;
+	if ((rc = ingest_txn_keyring(im->txn, p, n)) != PKS_OK)
+		return txn_close(im, rc);
+	im->nbatch += nkeys;
+	if (im->nbatch >= im->batch_keys)
+		return txn_close(im, PKS_OK);
+	return PKS_OK;
+}
+
+/* Read until the window is full or the input ends. */
+static enum pks_rc
+fill(struct import *im, struct reader *r)
+{
+	uint8_t *dst;
+	size_t want;
+	ssize_t got;
+
+	if (r->pos > 0) {
+		memmove(r->b.data, r->b.data + r->pos, r->b.len - r->pos);
+		r->b.len -= r->pos;
+		r->pos = 0;
+	}
+	while (!r->eof && r->b.len < r->cap) {
+		want =
+		    r->cap - r->b.len < r->chunk ? r->cap - r->b.len : r->chunk;
+		if (buf_reserve(&r->b, want, &dst) != PKS_OK)
+			return PKS_ERR_NOMEM;
+		got = read(r->fd, dst, want);
+		if (got == -1 && errno == EINTR)
+			continue;
+		if (got == -1) {
+			log_warn("%s", im->file);
+			return PKS_ERR_IO;
+		}
+		r->eof = got == 0;
+		r->b.len += (size_t)got;
+	}
+	return PKS_OK;
+}
+
+static void
+consume(struct import *im, struct reader *r, size_t n)
+{
+	r->pos += n;
+	im->at += n;
+}
+
+/*
+ * Drop the rest of a key too large for the window, packet by packet,
+ * up to the next public-key packet.  Returns 1 when more input is
+ * needed, 0 when done (or at a framing error: the rest is dropped).
+ */
+static int
+skip_oversized(struct import *im, struct reader *r)
+{
+	struct pks_err err = { 0, NULL };
+	size_t avail, hl, bl, n;
+	unsigned tag;
+
+	for (;;) {
+		avail = r->b.len - r->pos;
+		if (r->skip > 0) {
+			n = r->skip < avail ? (size_t)r->skip : avail;
+			consume(im, r, n);
+			r->skip -= n;
+			if (r->skip > 0)
+				return !r->eof;
+			continue;
+		}
+		if (avail == 0 || (avail < HDR_MAX && !r->eof))
+			return avail == 0 ? !r->eof : 1;
+		if (pgp_packet_header(r->b.data + r->pos, avail, &tag, &hl, &bl,
+			&err) != PKS_OK) {
+			log_warnx(
+			    "%s: offset %llu: %s; the rest of the file is "
+			    "skipped",
+			    im->file, (unsigned long long)im->at, err.why);
+			r->skip = UINT64_MAX;
+			return !r->eof;
+		}
+		if (tag == PGP_TAG_PUBKEY && r->oversized == 2) {
+			r->oversized = 0;
+			return 0;
+		}
+		r->oversized = 2; /* past the key's own first packet */
+		r->skip = (uint64_t)hl + bl;
+	}
+}
+
+/*
+ * Merge the whole keys in the window and consume them.  A key cut off
+ * by the end of the window stays for the next read; *stuck is set when
+ * not even one key fits the window (a key over [keys] max_bytes).
+ */
+static enum pks_rc
+drain(struct import *im, struct reader *r, int *stuck)
+{
+	struct pgp_keyring_iter it;
+	struct pks_err err = { 0, NULL };
+	const uint8_t *key, *base = r->b.data + r->pos;
+	size_t keylen, start = 0, end = 0, n = 0;
+	enum pks_rc rc;
+
+	*stuck = 0;
+	pgp_keyring_init(&it, base, r->b.len - r->pos);
 	for (;;) {
 		key = NULL;
 		rc = pgp_keyring_next(&it, &key, &keylen, &err);
 		if (rc == PKS_ERR_NOTFOUND)
 			break;
-		if (rc == PKS_OK)
-			nbatch++;
+		/* A key (or a bad header) at the very end may be cut off. */
+		if (!r->eof && (key == NULL || it.off == it.len))
+			break;
 		if (rc != PKS_OK && key == NULL) {
-			log_warnx("%s: offset %zu: %s; the rest of the file is "
-				  "skipped",
-			    im->file, err.off, err.why);
-			len = err.off > start ? err.off : start;
+			log_warnx("%s: offset %llu: %s; the rest of the file "
+				  "is skipped",
+			    im->file,
+			    (unsigned long long)(im->at + err.off - start),
+			    err.why);
+			r->skip = UINT64_MAX;
 			break;
 		}
-		if (nbatch >= BATCH_KEYS || it.off - start >= BATCH_BYTES) {
-			rc = ingest_slice(im, data + start, it.off - start, 0);
-			if (rc != PKS_OK)
-				return rc;
-			start = it.off;
-			nbatch = 0;
-			show_progress(im, 0);
-		}
+		end = it.off;
+		if (++n + im->nbatch < im->batch_keys)
+			continue;
+		rc = ingest_piece(im, base + start, end - start, n);
+		consume(im, r, end - start);
+		if (rc != PKS_OK)
+			return rc;
+		start = end;
+		n = 0;
 	}
-	if (len > start)
-		return ingest_slice(im, data + start, len - start, 0);
-	return PKS_OK;
+	rc = ingest_piece(im, base + start, end - start, n);
+	consume(im, r, end - start);
+	*stuck = end == 0 && r->pos < r->b.len && !r->eof &&
+		 r->b.len == r->cap && r->skip == 0;
+	return rc;
+}
+
+/* A binary keyring or SKS dump, read a window at a time. */
+static enum pks_rc
+import_binary(struct import *im, struct reader *r)
+{
+	enum pks_rc rc = PKS_OK;
+	int stuck;
+
+	for (;;) {
+		if ((rc = fill(im, r)) != PKS_OK)
+			break;
+		if ((r->skip > 0 || r->oversized) && skip_oversized(im, r))
+			continue;
+		if (r->pos == r->b.len && r->eof)
+			break;
+		if ((rc = drain(im, r, &stuck)) != PKS_OK)
+			break;
+		if (stuck) {
+			log_warnx("%s: offset %llu: a key larger than [keys] "
+				  "max_bytes is skipped",
+			    im->file, (unsigned long long)im->at);
+			r->oversized = 1;
+		}
+		if (r->eof && r->pos == r->b.len)
+			break;
+		if (r->eof && r->skip == UINT64_MAX)
+			break;
+	}
+	return rc;
+}
+
+/* Armored text: read whole (at most PKS_MAX_ARMOR), one transaction. */
+static enum pks_rc
+import_text(struct import *im, struct reader *r)
+{
+	enum pks_rc rc;
+
+	r->cap = PKS_MAX_ARMOR;
+	if ((rc = fill(im, r)) != PKS_OK)
+		return rc;
+	if (!r->eof) {
+		log_warnx("%s: armored text over %u bytes: import it as a "
+			  "binary keyring",
+		    im->file, PKS_MAX_ARMOR);
+		return PKS_ERR_TOOBIG;
+	}
+	if ((rc = txn_close(im, PKS_OK)) != PKS_OK)
+		return rc;
+	rc = ingest_text(im->st, &im->origin, (const char *)r->b.data, r->b.len,
+	    on_key, im, &im->stats);
+	im->at = r->b.len;
+	return rc;
 }
 
 static int
@@ -155,73 +377,64 @@ looks_binary(const uint8_t *p, size_t n)
 }
 
 static enum pks_rc
-import_bytes(struct import *im, const uint8_t *p, size_t n)
+import_fd(struct import *im, int fd, size_t chunk)
 {
-	if (n == 0)
-		return PKS_OK;
-	if (looks_binary(p, n))
-		return import_binary(im, p, n);
-	return ingest_slice(im, p, n, 1);
-}
+	struct reader r;
+	enum pks_rc rc;
 
-static enum pks_rc
-import_stdin(struct import *im)
-{
-	struct buf b;
-	uint8_t chunk[65536];
-	enum pks_rc rc = PKS_OK;
-	ssize_t r;
-
-	buf_init(&b, STDIN_MAX);
-	while ((r = read(STDIN_FILENO, chunk, sizeof(chunk))) != 0) {
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			log_warn("stdin");
-			rc = PKS_ERR_IO;
-			goto out;
-		}
-		if ((rc = buf_add(&b, chunk, (size_t)r)) != PKS_OK)
-			goto out;
-	}
-	rc = import_bytes(im, b.data, b.len);
-out:
-	buf_free(&b);
+	memset(&r, 0, sizeof(r));
+	r.fd = fd;
+	r.chunk = chunk;
+	r.cap = pks_key_limits()->max_bytes + chunk;
+	buf_init(&r.b, r.cap > PKS_MAX_ARMOR ? r.cap : PKS_MAX_ARMOR);
+	im->at = 0;
+	/* The first read tells binary from armored text. */
+	r.cap = chunk;
+	rc = fill(im, &r);
+	r.cap = pks_key_limits()->max_bytes + chunk;
+	if (rc == PKS_OK && r.b.len > 0)
+		rc = looks_binary(r.b.data, r.b.len) ? import_binary(im, &r)
+						     : import_text(im, &r);
+	buf_free(&r.b);
 	return rc;
 }
 
 static enum pks_rc
-import_file(struct import *im, const char *path)
+import_file(struct import *im, const char *path, size_t chunk)
 {
-	struct stat sb;
-	void *map = MAP_FAILED;
 	enum pks_rc rc;
 	int fd;
 
 	im->file = path;
 	if (strcmp(path, "-") == 0) {
 		im->file = "stdin";
-		return import_stdin(im);
+		return import_fd(im, STDIN_FILENO, chunk);
 	}
-	if ((fd = open(path, O_RDONLY)) == -1 || fstat(fd, &sb) == -1) {
+	if ((fd = open(path, O_RDONLY)) == -1) {
 		log_warn("%s", path);
-		if (fd != -1)
-			close(fd);
 		return PKS_ERR_IO;
 	}
-	if (sb.st_size > 0)
-		map = mmap(
-		    NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	rc = import_fd(im, fd, chunk);
 	close(fd);
-	if (sb.st_size > 0 && map == MAP_FAILED) {
-		log_warn("mmap %s", path);
-		return PKS_ERR_IO;
-	}
-	rc =
-	    sb.st_size > 0 ? import_bytes(im, map, (size_t)sb.st_size) : PKS_OK;
-	if (map != MAP_FAILED)
-		munmap(map, (size_t)sb.st_size);
+	im->done += im->at;
 	return rc;
+}
+
+/* Bytes of all named files, for the percentage (0: unknown, stdin). */
+static uint64_t
+total_bytes(char **files, int n)
+{
+	struct stat sb;
+	uint64_t sum = 0;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(files[i], "-") == 0)
+			return 0;
+		if (stat(files[i], &sb) == 0 && S_ISREG(sb.st_mode))
+			sum += (uint64_t)sb.st_size;
+	}
+	return sum;
 }
 
 #define IMPORT_USAGE "usage: pksync import [-q] [--no-mail] FILE...\n"
@@ -248,15 +461,37 @@ parse_args(struct cmd_ctx *ctx, struct import *im, int *no_mail)
 	return optind < ctx->argc ? 0 : -1;
 }
 
+/* Every file, then the last commit; the summary line. */
+static enum pks_rc
+import_all(struct cmd_ctx *ctx, struct import *im)
+{
+	enum pks_rc rc = PKS_OK;
+	double secs;
+	int i;
+
+	im->total = total_bytes(ctx->argv + optind, ctx->argc - optind);
+	im->t0_ms = im->last_ms = clock_ms();
+	for (i = optind; i < ctx->argc && rc == PKS_OK; i++)
+		rc = import_file(im, ctx->argv[i], ctx->cfg->import_chunk);
+	rc = txn_close(im, rc);
+	show_progress(im, 1);
+	secs = (double)(clock_ms() - im->t0_ms) / 1000.0;
+	printf("import: %zu keys read: %zu new, %zu updated, %zu unchanged, "
+	       "%zu refused in %.1f s; %zu mails queued; %zu self-signatures "
+	       "verified (%.0f/s)\n",
+	    im->nkeys, im->stats.nnew, im->stats.nupdated, im->stats.nunchanged,
+	    im->stats.nrefused, secs, im->stats.nqueued, im->stats.nverified,
+	    secs > 0 ? (double)im->stats.nverified / secs : 0.0);
+	return rc;
+}
+
 int
 cmd_import(struct cmd_ctx *ctx)
 {
 	struct import im;
 	struct ingest_sync *sync = NULL;
-	struct timespec t0, t1;
-	double secs;
-	enum pks_rc rc = PKS_OK;
-	int i, status, no_mail = 0;
+	enum pks_rc rc;
+	int status, no_mail = 0;
 
 	memset(&im, 0, sizeof(im));
 	if (parse_args(ctx, &im, &no_mail) != 0) {
@@ -270,26 +505,15 @@ cmd_import(struct cmd_ctx *ctx)
 		return EX_IOERR;
 	im.origin.src = INGEST_IMPORT;
 	im.origin.sync = sync;
+	im.batch_keys = ctx->cfg->import_batch_keys;
 	im.progress = !im.quiet && isatty(STDERR_FILENO);
 	if ((status = cmd_open_store(ctx->cfg, 1, &im.st)) != EX_OK) {
 		ingest_sync_free(sync);
 		return status;
 	}
-	if (store_tune_bulk(im.st) != PKS_OK)
+	if (store_tune_bulk(im.st, ctx->cfg->import_cache) != PKS_OK)
 		log_warnx("cannot enlarge the page cache; importing anyway");
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (i = optind; i < ctx->argc && rc == PKS_OK; i++)
-		rc = import_file(&im, ctx->argv[i]);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	show_progress(&im, 1);
-	secs = (double)(t1.tv_sec - t0.tv_sec) +
-	       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	printf("import: %zu keys read: %zu new, %zu updated, %zu unchanged, "
-	       "%zu refused in %.1f s; %zu mails queued; %zu self-signatures "
-	       "verified (%.0f/s)\n",
-	    im.nkeys, im.stats.nnew, im.stats.nupdated, im.stats.nunchanged,
-	    im.stats.nrefused, secs, im.stats.nqueued, im.stats.nverified,
-	    secs > 0 ? (double)im.stats.nverified / secs : 0.0);
+	rc = import_all(ctx, &im);
 	store_close(im.st);
 	ingest_sync_free(sync);
 	if (rc != PKS_OK) {

@@ -756,20 +756,53 @@ run_finish(struct ingest_run *run, enum pks_rc rc, struct ingest_stats *stats)
 	return PKS_OK;
 }
 
+/* A transaction of an import, fed in pieces. */
+struct ingest_txn {
+	struct ingest_run run;
+};
+
+enum pks_rc
+ingest_txn_begin(struct store *st, const struct ingest_origin *origin,
+    ingest_cb cb, void *arg, struct ingest_txn **out)
+{
+	enum pks_rc rc;
+
+	*out = NULL;
+	if ((rc = store_begin(st)) != PKS_OK)
+		return rc;
+	*out = xcalloc(1, sizeof(**out));
+	run_init(&(*out)->run, st, origin, cb, arg);
+	return PKS_OK;
+}
+
+enum pks_rc
+ingest_txn_keyring(struct ingest_txn *t, const uint8_t *data, size_t len)
+{
+	return ingest_ring(&t->run, data, len);
+}
+
+enum pks_rc
+ingest_txn_end(struct ingest_txn *t, enum pks_rc rc, struct ingest_stats *stats)
+{
+	if (t == NULL)
+		return rc;
+	rc = run_finish(&t->run, rc, stats);
+	free(t);
+	return rc;
+}
+
 enum pks_rc
 ingest_keyring(struct store *st, const struct ingest_origin *origin,
     const uint8_t *data, size_t len, ingest_cb cb, void *arg,
     struct ingest_stats *stats)
 {
-	struct ingest_run run;
+	struct ingest_txn *t = NULL;
 	enum pks_rc rc;
 
-	if ((rc = store_begin(st)) != PKS_OK)
+	if ((rc = ingest_txn_begin(st, origin, cb, arg, &t)) != PKS_OK)
 		return rc;
-	store_ptree_cache_begin(st);
-	run_init(&run, st, origin, cb, arg);
-	rc = ingest_ring(&run, data, len);
-	return run_finish(&run, rc, stats);
+	rc = ingest_txn_keyring(t, data, len);
+	return ingest_txn_end(t, rc, stats);
 }
 
 enum pks_rc
@@ -789,7 +822,6 @@ ingest_text(struct store *st, const struct ingest_origin *origin,
 		return PKS_ERR_NOTFOUND;
 	if ((rc = store_begin(st)) != PKS_OK)
 		return rc;
-	store_ptree_cache_begin(st);
 	run_init(&run, st, origin, cb, arg);
 	if (binary)
 		rc = ingest_ring(&run, (const uint8_t *)text, len);
@@ -833,7 +865,6 @@ ingest_delete(struct store *st, const uint8_t *fpr, size_t fprlen,
 	*removed = 0;
 	if ((rc = store_begin(st)) != PKS_OK)
 		return rc;
-	store_ptree_cache_begin(st);
 	rc = delete_stored(st, fpr, fprlen, removed);
 	if (rc == PKS_OK)
 		rc = store_tombstone_add(st, fpr, fprlen, reason);

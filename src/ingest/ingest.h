@@ -148,6 +148,25 @@ enum pks_rc ingest_keyring(struct store *st, const struct ingest_origin *origin,
     struct ingest_stats *stats);
 
 /*
+ * The same in pieces, for an import that commits every N keys without
+ * holding their bytes: ingest_txn_begin opens the transaction (write
+ * lock; PKS_ERR_BUSY after the busy timeout), each ingest_txn_keyring
+ * merges a piece of whole keys, ingest_txn_end(t, rc, stats) commits
+ * when rc is PKS_OK (else rolls back), frees t and returns the final
+ * rc, as ingest_keyring does.  Pieces are not retried: after a failed
+ * piece, end the transaction with its rc.  *out is owned by the caller
+ * until ingest_txn_end (which takes NULL and returns rc).
+ */
+struct ingest_txn;
+enum pks_rc ingest_txn_begin(struct store *st,
+    const struct ingest_origin *origin, ingest_cb cb, void *arg,
+    struct ingest_txn **out);
+enum pks_rc ingest_txn_keyring(
+    struct ingest_txn *t, const uint8_t *data, size_t len);
+enum pks_rc ingest_txn_end(
+    struct ingest_txn *t, enum pks_rc rc, struct ingest_stats *stats);
+
+/*
  * The same for text that holds one or more armored key blocks (or, if
  * it starts with a packet header, binary data).  A bad armor block is
  * reported through cb as refused (no fingerprint) and does not stop the

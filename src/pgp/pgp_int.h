@@ -120,6 +120,10 @@ struct pgp_vkey {
 	unsigned algo;
 	unsigned qbits; /* DSA: bits of q; ECDSA: curve size */
 	void *sexp;     /* gcry_sexp_t, NULL when kind is NONE */
+	/* Ed25519: the public key A as 32 octets (RFC 8032), for the fast
+	 * path of pgp_verify.c; 0 when the point is in another form. */
+	int have_a;
+	uint8_t a[32];
 };
 
 /* Load (kind NONE when the key cannot verify) and release. */

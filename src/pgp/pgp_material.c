@@ -309,6 +309,20 @@ ecc_key(const char *curve, const uint8_t *q, size_t n, int eddsa)
 	return k;
 }
 
+/* Ed25519's A: 32 native octets, after a 0x40 prefix in an MPI. */
+static void
+ed25519_a(const uint8_t *q, size_t n, struct pgp_vkey *vk)
+{
+	if (n == 33 && q[0] == 0x40) {
+		q++;
+		n--;
+	}
+	if (n != 32)
+		return;
+	memcpy(vk->a, q, 32);
+	vk->have_a = 1;
+}
+
 static void
 curve_key(const struct pgp_material *m, struct pgp_vkey *vk)
 {
@@ -323,6 +337,8 @@ curve_key(const struct pgp_material *m, struct pgp_vkey *vk)
 				   : PGP_VK_ED448;
 	vk->qbits = c->bits;
 	vk->sexp = ecc_key(c->name, m->mpi[0].p, m->mpi[0].n, c->eddsa);
+	if (c->eddsa == 1)
+		ed25519_a(m->mpi[0].p, m->mpi[0].n, vk);
 }
 
 void
@@ -352,6 +368,7 @@ pgp_vkey_load(const uint8_t *b, size_t len, struct pgp_vkey *vk)
 	case 27:
 		vk->kind = PGP_VK_ED25519;
 		vk->sexp = ecc_key("Ed25519", m.raw, m.rawlen, 1);
+		ed25519_a(m.raw, m.rawlen, vk);
 		break;
 	case 28:
 		vk->kind = PGP_VK_ED448;

@@ -78,6 +78,24 @@ read_length(const uint8_t *p, size_t avail, size_t *hlen, size_t *blen,
 }
 
 enum pks_rc
+pgp_packet_header(const uint8_t *data, size_t len, unsigned *tag,
+    size_t *hdrlen, size_t *bodylen, struct pks_err *err)
+{
+	const char *why = NULL;
+	enum pks_rc rc;
+
+	if (len == 0)
+		return pks_fail(
+		    err, 0, "truncated packet header", PKS_ERR_PARSE);
+	if ((data[0] & 0x80) == 0)
+		return pks_fail(
+		    err, 0, "not a packet header (bit 7 clear)", PKS_ERR_PARSE);
+	*tag = data[0] & 0x40 ? data[0] & 0x3f : (data[0] >> 2) & 0x0f;
+	rc = read_length(data, len, hdrlen, bodylen, &why);
+	return rc == PKS_OK ? PKS_OK : pks_fail(err, 0, why, rc);
+}
+
+enum pks_rc
 pgp_packet_next(const uint8_t *data, size_t len, size_t *off,
     struct pgp_packet *out, struct pks_err *err)
 {

@@ -47,6 +47,15 @@ struct pgp_packet {
 enum pks_rc pgp_packet_next(const uint8_t *data, size_t len, size_t *off,
     struct pgp_packet *out, struct pks_err *err);
 
+/*
+ * Only the header of the packet at data[0..len): its tag, header length
+ * and body length, which may run past len (a reader skipping what it
+ * cannot hold).  PKS_ERR_PARSE for a header that is bad or cut off
+ * (read more and try again), with err->why.
+ */
+enum pks_rc pgp_packet_header(const uint8_t *data, size_t len, unsigned *tag,
+    size_t *hdrlen, size_t *bodylen, struct pks_err *err);
+
 /* How pgp_packet_write frames a packet. */
 enum pgp_hdr_style {
 	/* SKS's write: old format for tags < 16 (1, 2 or 4 octet length by

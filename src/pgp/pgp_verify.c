@@ -18,10 +18,13 @@
  * primary key alone.  A self-issued signature of another type, or in
  * another place, counts as bad.
  *
- * The primary key is loaded into libgcrypt once per key, not once per
- * signature, and a signature that the stored copy held under the same
- * user ID or subkey keeps its earlier result without being verified
- * again, so a merge verifies only what is new.
+ * The primary key is loaded once per key, not once per signature, and
+ * a signature that the stored copy held under the same user ID or
+ * subkey keeps its earlier result without being verified again, so a
+ * merge verifies only what is new.  Ed25519 is verified with Nettle
+ * (libgcrypt 1.10 spends about 0.5 ms of CPU on one Ed25519
+ * verification, Nettle about 0.1 ms); everything else, and an Ed25519
+ * point in an unusual form, goes through libgcrypt.
  */
 #include <config.h>
 
@@ -29,6 +32,7 @@
 #include <string.h>
 
 #include <gcrypt.h>
+#include <nettle/eddsa.h>
 
 #include "pgp/pgp_fpr.h"
 #include "pgp/pgp_int.h"
@@ -325,6 +329,37 @@ pad(const struct pgp_mpi *m, uint8_t *out, size_t n)
 	return 1;
 }
 
+/* EdDSA's R || S, n octets each, from legacy MPIs or native octets
+ * into rs (2n octets). */
+static int
+eddsa_rs(const struct pgp_vkey *k, const struct vsig *v, size_t n, uint8_t *rs)
+{
+	struct pgp_mpi m[2];
+
+	if (k->algo == 27 || k->algo == 28) {
+		if (v->matlen != 2 * n)
+			return 0;
+		memcpy(rs, v->mat, 2 * n);
+		return 1;
+	}
+	return sig_mpis(v, m, 2) && pad(&m[0], rs, n) && pad(&m[1], rs + n, n);
+}
+
+/* Ed25519 by Nettle: the signed message is the digest, as in gpg. */
+static enum pgp_sigstate
+ed25519_verify(const struct pgp_vkey *k, const struct vsig *v,
+    const struct vhash *vh, const uint8_t *d)
+{
+	uint8_t rs[64];
+
+	if (!eddsa_rs(k, v, 32, rs))
+		return PGP_SIG_BAD;
+	return ed25519_sha512_verify(
+		   k->a, gcry_md_get_algo_dlen(vh->gcry), d, rs)
+		   ? PGP_SIG_VALID
+		   : PGP_SIG_BAD;
+}
+
 /* EdDSA: r and s of n octets each (legacy MPIs or native octets). */
 static int
 eddsa_sexps(const struct pgp_vkey *k, const struct vsig *v,
@@ -333,17 +368,10 @@ eddsa_sexps(const struct pgp_vkey *k, const struct vsig *v,
 {
 	size_t n = k->kind == PGP_VK_ED25519 ? 32 : 57;
 	uint8_t rs[114];
-	struct pgp_mpi m[2];
 	int dlen = (int)gcry_md_get_algo_dlen(vh->gcry);
 
-	if (k->algo == 27 || k->algo == 28) {
-		if (v->matlen != 2 * n)
-			return 0;
-		memcpy(rs, v->mat, 2 * n);
-	} else if (!sig_mpis(v, m, 2) || !pad(&m[0], rs, n) ||
-		   !pad(&m[1], rs + n, n)) {
+	if (!eddsa_rs(k, v, n, rs))
 		return 0;
-	}
 	if (gcry_sexp_build(sig, NULL, "(sig-val(eddsa(r%b)(s%b)))", (int)n, rs,
 		(int)n, rs + n) != 0)
 		return 0;
@@ -424,6 +452,8 @@ verify_one(
 	r = PGP_SIG_BAD;
 	if (!digest(t, sig, &v, vh, d) || memcmp(d, v.left16, 2) != 0)
 		return PGP_SIG_BAD;
+	if (k->kind == PGP_VK_ED25519 && k->have_a)
+		return ed25519_verify(k, &v, vh, d);
 	if (build_sexps(k, &v, vh, d, &s, &data) &&
 	    gcry_pk_verify(s, data, k->sexp) == 0)
 		r = PGP_SIG_VALID;

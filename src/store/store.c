@@ -355,7 +355,13 @@ run_stmt(struct store *st, enum store_stmt which)
 enum pks_rc
 store_begin(struct store *st)
 {
-	return run_stmt(st, STMT_BEGIN);
+	enum pks_rc rc = run_stmt(st, STMT_BEGIN);
+
+	/* The transaction owns the tree node cache: written at commit,
+	 * forgotten at rollback. */
+	if (rc == PKS_OK)
+		store_ptree_cache_begin(st);
+	return rc;
 }
 
 enum pks_rc
@@ -618,12 +624,16 @@ configure(struct store *st)
 }
 
 enum pks_rc
-store_tune_bulk(struct store *st)
+store_tune_bulk(struct store *st, size_t cache_bytes)
 {
+	char sql[128];
+
 	/* A bulk import touches index pages all over the file: keep them
 	 * in memory, and checkpoint the WAL less often. */
-	return run_script(st, "PRAGMA cache_size = -262144; "
-			      "PRAGMA wal_autocheckpoint = 20000");
+	snprintf(sql, sizeof(sql),
+	    "PRAGMA cache_size = -%zu; PRAGMA wal_autocheckpoint = 20000",
+	    cache_bytes / 1024 > 1024 ? cache_bytes / 1024 : (size_t)1024);
+	return run_script(st, sql);
 }
 
 enum pks_rc

@@ -38,15 +38,18 @@ enum pks_rc store_open(
     const char *path, int flags, int busy_ms, struct store **out);
 void store_close(struct store *st);
 
-/* Settings for a long bulk import on this connection: a 256 MiB page
- * cache and rarer WAL checkpoints.  Memory use grows accordingly. */
-enum pks_rc store_tune_bulk(struct store *st);
+/* Settings for a long bulk import on this connection: a page cache of
+ * cache_bytes (at least 1 MiB) and rarer WAL checkpoints.  Memory use
+ * grows accordingly. */
+enum pks_rc store_tune_bulk(struct store *st, size_t cache_bytes);
 
 /* Last SQLite error text of this connection (static until next call). */
 const char *store_errmsg(struct store *st);
 
 /* Transactions: begin takes the write lock at once (BEGIN IMMEDIATE),
- * waiting up to the busy timeout (then PKS_ERR_BUSY).  After a failed
+ * waiting up to the busy timeout (then PKS_ERR_BUSY).  The recon prefix
+ * tree nodes a transaction changes are kept in memory and written once
+ * each, at commit (store_ptree.h).  After a failed
  * commit the transaction is still open: call store_rollback(), which
  * does nothing when no transaction is open. */
 enum pks_rc store_begin(struct store *st);

@@ -112,8 +112,12 @@ struct store {
 	char msg[256]; /* last error, for store_errmsg() */
 };
 
-/* Write the cached tree nodes (before COMMIT) or forget them (on
- * rollback); both end caching.  store_ptree.c. */
+/* The tree node cache of a write transaction (store_ptree.c): begun by
+ * store_begin; written by store_commit (before COMMIT) or forgotten by
+ * store_rollback; both end caching.  Keep tree nodes read and written
+ * in the transaction in memory and write each changed node once: a
+ * batch of inserts touches the upper nodes thousands of times. */
+void store_ptree_cache_begin(struct store *st);
 enum pks_rc store_ptree_cache_flush(struct store *st);
 void store_ptree_cache_drop(struct store *st);
 

@@ -502,6 +502,8 @@ store_ptree_rebuild(struct store *st, size_t *count)
 
 	if ((rc = store_begin(st)) != PKS_OK)
 		return rc;
+	/* The whole tree is written once, after the SQL clear: no cache. */
+	store_ptree_cache_drop(st);
 	if ((rc = load_hashes(st, &v, &n)) != PKS_OK)
 		goto out;
 	t = mem_tree(v, n, &mops);

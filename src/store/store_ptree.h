@@ -23,7 +23,8 @@
 
 /* Ops over the tree of connection st, valid while st is open.  The ops
  * do not open transactions: callers do (store_begin, or
- * store_ptree_snapshot for a consistent read). */
+ * store_ptree_snapshot for a consistent read).  In a write transaction
+ * the nodes are cached and written once each at store_commit(). */
 void store_ptree_ops(struct store *st, struct ptree_ops *ops);
 
 /*
@@ -36,16 +37,6 @@ void store_ptree_ops(struct store *st, struct ptree_ops *ops);
  */
 enum pks_rc store_ptree_key_change(
     struct store *st, int64_t id, const uint8_t hash[16], int recon);
-
-/*
- * Keep the tree nodes read and written by the current transaction in
- * memory and write each changed node once, at store_commit() (a
- * rollback forgets them).  A batch of inserts touches the upper nodes
- * thousands of times; this turns that into one write each.  Call right
- * after store_begin(), only where nothing else in the transaction
- * writes ptree_nodes by SQL.
- */
-void store_ptree_cache_begin(struct store *st);
 
 /* Nonzero when the tree must be rebuilt (meta "ptree_rebuild" set). */
 int store_ptree_stale(struct store *st);

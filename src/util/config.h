@@ -96,6 +96,10 @@ struct pks_config {
 	int net_min_interval;   /* s between crawls (and traces of a key) */
 	int net_trace_gap;      /* s between traces of any keys */
 	size_t net_max_keys;    /* traced keys /pks/trace remembers */
+	/* [import] */
+	size_t import_batch_keys; /* keys per import transaction */
+	size_t import_cache;      /* bytes of page cache while importing */
+	size_t import_chunk;      /* bytes of input read at a time */
 
 	/* [keys]: also in force through pks_key_limits() once read */
 	size_t key_max_bytes;   /* bytes of a stored key (merged result) */

@@ -27,8 +27,10 @@
 # itself.  DIR must be short: DIR/var/run/sks/recon_com_sock must fit in
 # the 108 bytes of a Unix socket path.
 #
-# Each build step is timed into DIR/time.STEP ("seconds peak-RSS-KiB",
-# from /usr/bin/time) and sks_setup writes the sum to DIR/time.total.
+# Each build step is timed into DIR/time.STEP ("seconds peak-RSS-KiB
+# user-s sys-s", from /usr/bin/time) and sks_setup writes the sum to
+# DIR/time.total ("seconds peak-RSS-KiB") and the CPU seconds (user +
+# sys) to DIR/time.cpu.
 
 PKS_TOOLS=${PKS_TOOLS:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../tools" && pwd)}
 . "$(dirname "${BASH_SOURCE[0]}")/proc.sh"
@@ -38,7 +40,7 @@ SKS=${SKS:-/usr/sbin/sks}
 sks_step() {
 	local dir=$1 name=$2
 	shift 2
-	(cd "$dir" && /usr/bin/time -f '%e %M' -o "$dir/time.$name" \
+	(cd "$dir" && /usr/bin/time -f '%e %M %U %S' -o "$dir/time.$name" \
 		"$@" >"$dir/$name.out" 2>&1)
 }
 
@@ -88,8 +90,9 @@ sks_setup() {
 	fi
 	for f in "$dir"/time.build "$dir"/time.cleandb* "$dir"/time.pbuild; do
 		tail -n 1 "$f"
-	done | awk \
-		'{ t += $1; if ($2 > m) m = $2 } END { printf "%.2f %d\n", t, m }' \
+	done | awk -v cpu="$dir/time.cpu" \
+		'{ t += $1; if ($2 > m) m = $2; c += $3 + $4 }
+		END { printf "%.2f %d\n", t, m; printf "%.2f\n", c >cpu }' \
 		>"$dir/time.total"
 }
 

@@ -491,9 +491,9 @@ test_tree_follows_keys(void)
 	CHECK(ingest_keyring(st, &o_import, ring, ringlen, NULL, NULL,
 	    NULL) == PKS_OK);
 	CHECK(tree_problems(st) == 0);
-	/* A batch that fails half-way: begin, cache, insert, roll back. */
+	/* A batch that fails half-way: begin (which caches the tree),
+	 * insert, roll back. */
 	CHECK(store_begin(st) == PKS_OK);
-	store_ptree_cache_begin(st);
 	{
 		uint8_t h[16];
 
