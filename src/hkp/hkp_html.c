@@ -8,6 +8,7 @@
 
 #include "hkp/hkp_html.h"
 #include "util/json.h"
+#include "util/utf8.h"
 
 #define REPLACEMENT "\xef\xbf\xbd"
 
@@ -39,7 +40,7 @@ hkp_html_escape(struct buf *out, const void *s, size_t len)
 	enum pks_rc rc = PKS_OK;
 
 	while (i < len && rc == PKS_OK) {
-		n = json_utf8_seq(p + i, len - i);
+		n = utf8_seq(p + i, len - i);
 		ent = html_entity(p[i]);
 		if (n == 0) {
 			rc = buf_adds(out, REPLACEMENT);

@@ -21,6 +21,7 @@
 #include "util/limits.h"
 #include "util/log.h"
 #include "util/utc.h"
+#include "util/utf8.h"
 #include "util/xalloc.h"
 
 /* Longest request subject echoed back (bytes, before encoding). */
@@ -54,37 +55,6 @@ base64(struct buf *out, const uint8_t *p, size_t n)
 	return rc;
 }
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid. */
-static size_t
-utf8_len(const uint8_t *p, size_t n)
-{
-	size_t len, i;
-	uint32_t c;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	c = p[0] & (0x7f >> len);
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (p[i] & 0x3f);
-	}
-	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
-	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
-		return 0;
-	return len;
-}
-
 /*
  * Text shown to a person: valid UTF-8 kept, control characters and
  * invalid bytes replaced by '?' (by ' ' when 'space' is set).
@@ -96,7 +66,7 @@ clean_text(struct buf *out, const uint8_t *p, size_t n, int space)
 	enum pks_rc rc = PKS_OK;
 
 	while (i < n && rc == PKS_OK) {
-		l = utf8_len(p + i, n - i);
+		l = utf8_seq(p + i, n - i);
 		if (l == 0 || (l == 1 && (p[i] < 0x20 || p[i] == 0x7f))) {
 			rc = buf_addc(out, space ? ' ' : '?');
 			i++;
@@ -177,7 +147,7 @@ subject_header(struct buf *out, const uint8_t *s, size_t n)
 	while (i < n && rc == PKS_OK) {
 		take = 0;
 		while (i + take < n) {
-			l = utf8_len(s + i + take, n - i - take);
+			l = utf8_seq(s + i + take, n - i - take);
 			if (l == 0)
 				l = 1;
 			if (take + l > 39)

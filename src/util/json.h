@@ -9,9 +9,6 @@
 #include "util/buf.h"
 #include "util/rc.h"
 
-/* Length of the valid UTF-8 sequence at s[0..len), 0 if invalid. */
-size_t json_utf8_seq(const unsigned char *s, size_t len);
-
 /*
  * Append s[0..len) to out as a JSON string, quotes included: '"' and
  * '\\' escaped, control bytes as \n, \r, \t or \u00XX, an invalid

@@ -19,6 +19,7 @@
 #include "util/buf.h"
 #include "util/cidr.h"
 #include "util/hex.h"
+#include "util/utf8.h"
 #include "util/log.h"
 #include "util/notify.h"
 #include "util/rc.h"
@@ -271,6 +272,25 @@ test_hex_value(void)
 	CHECK(hex_value(0) == -1 && hex_value(0xff) == -1);
 }
 
+static void
+test_utf8_seq(void)
+{
+	const unsigned char *u = (const unsigned char *)"a\xc3\xa9\xe2\x82\xac"
+							"\xf0\x9f\x94\x91";
+
+	CHECK(utf8_seq(u, 10) == 1);
+	CHECK(utf8_seq(u + 1, 9) == 2);
+	CHECK(utf8_seq(u + 3, 7) == 3);
+	CHECK(utf8_seq(u + 6, 4) == 4);
+	CHECK(utf8_seq(u + 6, 3) == 0);         /* cut short */
+	CHECK(utf8_seq(u + 2, 8) == 0);         /* a continuation byte */
+	CHECK(utf8_seq((const unsigned char *)"\xc0\x80", 2) == 0); /* overlong */
+	CHECK(utf8_seq((const unsigned char *)"\xe0\x80\x80", 3) == 0);
+	CHECK(utf8_seq((const unsigned char *)"\xed\xa0\x80", 3) == 0); /* surrogate */
+	CHECK(utf8_seq((const unsigned char *)"\xf4\x90\x80\x80", 4) == 0);
+	CHECK(utf8_seq((const unsigned char *)"\xff", 1) == 0);
+}
+
 int
 main(void)
 {
@@ -283,5 +303,6 @@ main(void)
 	RUN(test_notify);
 	RUN(test_cidr);
 	RUN(test_hex_value);
+	RUN(test_utf8_seq);
 	return tap_done();
 }
