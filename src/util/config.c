@@ -116,7 +116,7 @@ static const struct citem items[] = {
 	{ "recon", "listen", CT_STR, F(recon_listen), NULL, 0, 0 },
 	{ "recon", "membership_file", CT_PATH, F(membership_file), "membership",
 	    0, 0 },
-	{ "recon", "gossip_interval", CT_INT, F(gossip_interval), "60", 1,
+	{ "recon", "gossip_interval", CT_INT, F(gossip_interval), "60", 0,
 	    86400 },
 	{ "recon", "fetch_delay", CT_INT, F(recon_fetch_delay), "0", 0, 3600 },
 	{ "recon", "fetch_timeout", CT_INT, F(recon_fetch_timeout), "180", 1,

@@ -79,13 +79,15 @@ test_values_and_paths(void)
 	    "# comment\n[server]\ndatadir = data   # inline comment\n"
 	    "http_listen = 127.0.0.1:0\nhostname = keys.example.org\n"
 	    "max_matches = 20\n[mail]\nthis_site = a@b.example\n"
-	    "[recon]\nlisten = 127.0.0.1:11370\n"), &cfg, &msg) == PKS_OK);
+	    "[recon]\nlisten = 127.0.0.1:11370\ngossip_interval = 0\n"), &cfg,
+	    &msg) == PKS_OK);
 	snprintf(want, sizeof(want), "%s/data", tmpdir);
 	CHECK(cfg != NULL && strcmp(cfg->datadir, want) == 0);
 	CHECK(cfg != NULL && cfg->http_port == 0);
 	CHECK(cfg != NULL && cfg->max_matches == 20);
 	CHECK(cfg != NULL && strcmp(cfg->recon_listen, "127.0.0.1:11370") == 0);
 	CHECK(cfg != NULL && strcmp(cfg->this_site, "a@b.example") == 0);
+	CHECK(cfg != NULL && cfg->gossip_interval == 0); /* only answers */
 	config_free(cfg);
 	free(msg);
 }
