@@ -25,9 +25,12 @@ cleanup() {
 trap cleanup EXIT
 
 sp_setup "$T/a" "$T/b" || { echo "Bail out! sp_setup failed"; exit 1; }
+# import reads its files as [server] user, who may not enter the source
+# folder (a fresh Debian's /root is 0700): give it copies.
+install -m 644 "$PKS_SRCDIR/tests/data/pgp/rsa-small.pgp" \
+	"$PKS_SRCDIR/tests/data/pgp/eddsa.pgp" "$T/"
 ok "mail states: delivered, refused, queued" sp_mail_states "$T/a" \
-	"$PKS_SRCDIR/tests/data/pgp/rsa-small.pgp" \
-	"$PKS_SRCDIR/tests/data/pgp/eddsa.pgp"
+	"$T/rsa-small.pgp" "$T/eddsa.pgp"
 pks_start "$T/a" || { echo "Bail out! pksync serve did not start"; exit 1; }
 url="http://127.0.0.1:$PKS_PORT"
 ok "a recon session with B is recorded" sp_recon_session "$T/a" "$T/b"
