@@ -2,8 +2,9 @@
  * test_network.c: the network crawler's pure parts: the HTTP answer
  * parser and address checks (net/http_client.h), the JSON reader, the
  * stats page parsers on a real SKS 1.1.6 page and on pksync and
- * Hockeypuck layouts (tests/data/network/), URLs, fingerprints, the
- * renderers' escaping, and the cache of /pks/trace.
+ * Hockeypuck layouts (the seed pages of the network_stats fuzz corpus,
+ * tests/fuzz/corpus/network_stats/, which the suite also replays), URLs,
+ * fingerprints, the renderers' escaping, and the cache of /pks/trace.
  */
 #include <config.h>
 
@@ -39,7 +40,7 @@ parse_file(const char *name, const char *server, struct network_stats *s)
 	size_t len = 0;
 	enum pks_rc rc;
 
-	snprintf(rel, sizeof(rel), "tests/data/network/%s", name);
+	snprintf(rel, sizeof(rel), "tests/fuzz/corpus/network_stats/%s", name);
 	data = tap_read_file(tap_srcpath(rel), &len);
 	if (data == NULL)
 		return -1;
