@@ -213,6 +213,14 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	    "ON CONFLICT(name, label) DO UPDATE SET value = value + ?3",
 	[STMT_COUNTER_LIST] = "SELECT name, label, value FROM counters "
 			      "ORDER BY name, label LIMIT ?1",
+	/* The number of key rows (store_counters.c: store_count_keys). */
+	[STMT_KEYS_STORED_GET] = "SELECT value FROM counters "
+				 "WHERE name = 'keys_stored' AND label = ''",
+	[STMT_KEYS_STORED_ADD] = "UPDATE counters SET value = value + ?1 "
+				 "WHERE name = 'keys_stored' AND label = ''",
+	[STMT_KEYS_STORED_SEED] =
+	    "INSERT OR IGNORE INTO counters(name, label, value) "
+	    "SELECT 'keys_stored', '', count(*) FROM keys",
 	/* Listing facts (store_listing.c). */
 	[STMT_LISTING_PUT] = "INSERT OR REPLACE INTO key_listings(id, listing) "
 			     "VALUES (?1, ?2)",
@@ -441,7 +449,7 @@ query_int(struct store *st, enum store_stmt which, int64_t *n)
 }
 
 enum pks_rc
-store_count_keys(struct store *st, int64_t *n)
+store_count_keys_scan(struct store *st, int64_t *n)
 {
 	return query_int(st, STMT_COUNT_KEYS, n);
 }

@@ -176,7 +176,9 @@ enum pks_rc store_search_words(
 enum pks_rc store_search_email(
     struct store *st, const char *addr, size_t max, struct store_ids *ids);
 
-/* Number of keys. */
+/* Number of keys: read from a counter kept in the transactions that add
+ * and delete keys, so the cost does not grow with the number of keys
+ * (/metrics and the stats page read it); exact, not an estimate. */
 enum pks_rc store_count_keys(struct store *st, int64_t *n);
 
 /* Per-day counts of new and updated keys, newest first, at most ndays

@@ -1,6 +1,7 @@
 /*
  * store_counters.c: the counters table (sql/008-counters.sql): one
- * UPSERT per bump, a walk for /metrics.
+ * UPSERT per bump, a walk for /metrics, and the number of keys kept as
+ * a counter so that /metrics and the stats page do not scan the keys.
  */
 #include <config.h>
 
@@ -91,4 +92,79 @@ store_counter_list(
 	*out = NULL;
 	*n = 0;
 	return store_fail(st, r);
+}
+
+enum pks_rc
+store_keys_stored_add(struct store *st, int64_t n)
+{
+	sqlite3_stmt *s = NULL;
+	enum pks_rc rc;
+
+	if ((rc = store_stmt_get(st, STMT_KEYS_STORED_ADD, &s)) != PKS_OK)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, n) != SQLITE_OK) {
+		rc = store_fail(st, sqlite3_errcode(st->db));
+		store_stmt_done(s);
+		return rc;
+	}
+	return store_stmt_run(st, s);
+}
+
+/* The counter's value into *n: PKS_OK, PKS_ERR_NOTFOUND while there is
+ * no counter row, or the store's error. */
+static enum pks_rc
+keys_stored_get(struct store *st, int64_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	enum pks_rc rc;
+	int r;
+
+	if ((rc = store_stmt_get(st, STMT_KEYS_STORED_GET, &s)) != PKS_OK)
+		return rc;
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW)
+		*n = sqlite3_column_int64(s, 0);
+	store_stmt_done(s);
+	if (r == SQLITE_ROW)
+		return PKS_OK;
+	return r == SQLITE_DONE ? PKS_ERR_NOTFOUND : store_fail(st, r);
+}
+
+/* Create the counter row from one scan, in a write transaction of its
+ * own, so no key can be added or deleted between the scan and the row. */
+static enum pks_rc
+keys_stored_seed(struct store *st)
+{
+	sqlite3_stmt *s = NULL;
+	enum pks_rc rc;
+
+	rc = store_begin(st);
+	if (rc == PKS_OK)
+		rc = store_stmt_get(st, STMT_KEYS_STORED_SEED, &s);
+	if (rc == PKS_OK)
+		rc = store_stmt_run(st, s);
+	if (rc == PKS_OK)
+		rc = store_commit(st);
+	if (rc != PKS_OK)
+		store_rollback(st);
+	return rc;
+}
+
+/*
+ * The counter, seeded from a scan the first time (a database made before
+ * the counter existed).  Where it cannot be seeded (read-only, inside
+ * the caller's transaction, the write lock busy) the scan's own answer
+ * is returned: exact, only slower, until a writer seeds it.
+ */
+enum pks_rc
+store_count_keys(struct store *st, int64_t *n)
+{
+	enum pks_rc rc = keys_stored_get(st, n);
+
+	if (rc != PKS_ERR_NOTFOUND)
+		return rc;
+	if (st->readonly || !sqlite3_get_autocommit(st->db) ||
+	    keys_stored_seed(st) != PKS_OK)
+		return store_count_keys_scan(st, n);
+	return keys_stored_get(st, n);
 }

@@ -4,7 +4,9 @@
  * added and updated per source, mails filtered per outcome, recon
  * sessions per peer and result, keys fetched per recon peer.  /metrics
  * reads them back (hkp_metrics.h).  A counter is a (name, label) row
- * that only grows; a row that was never bumped reads as absent.
+ * that only grows; a row that was never bumped reads as absent.  One
+ * row is not a count of events: STORE_CTR_KEYS_STORED is the number of
+ * key rows (store_count_keys()), down as well as up.
  */
 #ifndef PKS_STORE_COUNTERS_H
 #define PKS_STORE_COUNTERS_H
@@ -22,6 +24,7 @@
 #define STORE_CTR_RECON_OK "recon_sessions_ok"         /* peer */
 #define STORE_CTR_RECON_FAILED "recon_sessions_failed" /* peer */
 #define STORE_CTR_RECON_FETCHED "recon_fetched"        /* peer */
+#define STORE_CTR_KEYS_STORED "keys_stored"            /* "" (store_int.h) */
 
 /* Longest name and label kept (longer labels are cut). */
 #define STORE_CTR_NAME_MAX 32

@@ -93,6 +93,9 @@ enum store_stmt {
 	STMT_TOMB_LIST,
 	STMT_COUNTER_ADD,
 	STMT_COUNTER_LIST,
+	STMT_KEYS_STORED_GET,
+	STMT_KEYS_STORED_ADD,
+	STMT_KEYS_STORED_SEED,
 	STMT_LISTING_PUT,
 	STMT_LISTING_GET,
 	STMT_LISTING_MISSING,
@@ -163,6 +166,16 @@ enum pks_rc store_fail_msg(struct store *st, enum pks_rc rc, const char *msg);
 
 /* Step a statement that returns no rows, then reset it. */
 enum pks_rc store_stmt_run(struct store *st, sqlite3_stmt *stmt);
+
+/* The number of key rows is kept as the counter ("keys_stored", ""),
+ * so reading it costs the same at any size (store_counters.c).  Add n
+ * to it in the transaction that inserts (+1) or deletes (-1) a key
+ * row; nothing while the row is not there yet (store_count_keys()
+ * seeds it from a scan the first time it is read). */
+enum pks_rc store_keys_stored_add(struct store *st, int64_t n);
+
+/* count(*) over the key rows: a full scan, to seed the counter. */
+enum pks_rc store_count_keys_scan(struct store *st, int64_t *n);
 
 /* Step a statement that returns key ids in its first column, collecting
  * at most max+1 of them into ids, then reset it.  Binds ?2 = max+1. */

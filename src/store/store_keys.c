@@ -205,7 +205,9 @@ store_key_delete(struct store *st, int64_t id)
 		return rc;
 	if ((rc = run_with_id(st, STMT_KEY_DELETE, id)) != PKS_OK)
 		return rc;
-	return sqlite3_changes(st->db) == 1 ? PKS_OK : PKS_ERR_NOTFOUND;
+	if (sqlite3_changes(st->db) != 1)
+		return PKS_ERR_NOTFOUND;
+	return store_keys_stored_add(st, -1);
 }
 
 /* Count a new or updated key for today (UTC). */
@@ -304,7 +306,8 @@ store_key_insert(struct store *st, const struct store_key_rec *rec, int64_t *id)
 	kid = sqlite3_last_insert_rowid(st->db);
 	if ((rc = insert_indexes(st, kid, rec->info)) != PKS_OK ||
 	    (rc = store_listing_put(st, kid, rec->info)) != PKS_OK ||
-	    (rc = count_day(st, STMT_DAY_NEW, now)) != PKS_OK)
+	    (rc = count_day(st, STMT_DAY_NEW, now)) != PKS_OK ||
+	    (rc = store_keys_stored_add(st, 1)) != PKS_OK)
 		goto out;
 	if (id != NULL)
 		*id = kid;

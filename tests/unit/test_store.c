@@ -925,6 +925,85 @@ test_recon_counters(void)
 	store_close(st);
 }
 
+/* Whether store_count_keys() is exactly what a scan of the keys says. */
+static int
+count_exact(struct store *st, int64_t want)
+{
+	char scan[32];
+	int64_t n = -1;
+
+	if (!raw_sql("SELECT count(*) FROM keys", scan, sizeof(scan)))
+		return 0;
+	return store_count_keys(st, &n) == PKS_OK && n == want &&
+	       strtoll(scan, NULL, 10) == want;
+}
+
+static void
+test_key_count(void)
+{
+	struct store *st = fresh_store(), *ro = NULL;
+	struct fake k[4], a2;
+	char row[32];
+	int64_t id[4];
+	size_t i;
+
+	CHECK(st != NULL);
+	if (st == NULL)
+		return;
+	/* Keys added before the count is first read: seeded by a scan. */
+	for (i = 0; i < 3; i++) {
+		fake_key(&k[i], (uint8_t)(40 + i), 1, uids_a);
+		id[i] = insert(st, &k[i]);
+	}
+	CHECK(count_exact(st, 3));
+	CHECK(raw_sql("SELECT value FROM counters WHERE name = "
+		      "'keys_stored'",
+		  row, sizeof(row)) &&
+	      strcmp(row, "3") == 0);
+	/* Then kept in the adding and deleting transactions. */
+	fake_key(&k[3], 43, 0, uids_b);
+	id[3] = insert(st, &k[3]);
+	CHECK(count_exact(st, 4));
+	fake_key(&a2, 40, 2, uids_b);
+	a2.rec.hash[0] ^= 0xff;
+	CHECK(store_begin(st) == PKS_OK);
+	CHECK(store_key_update(st, id[0], &a2.rec) == PKS_OK);
+	CHECK(store_commit(st) == PKS_OK);
+	CHECK(count_exact(st, 4));
+	CHECK(store_begin(st) == PKS_OK);
+	CHECK(store_key_delete(st, id[1]) == PKS_OK);
+	CHECK(store_key_delete(st, id[1]) == PKS_ERR_NOTFOUND);
+	CHECK(store_commit(st) == PKS_OK);
+	CHECK(count_exact(st, 3));
+	/* A rolled-back delete and a rolled-back add change nothing. */
+	CHECK(store_begin(st) == PKS_OK);
+	CHECK(store_key_delete(st, id[2]) == PKS_OK);
+	CHECK(store_key_insert(st, &k[1].rec, NULL) == PKS_OK);
+	store_rollback(st);
+	CHECK(count_exact(st, 3));
+	/* A database from before the counter: a read-only reader scans,
+	 * the first writer seeds the counter again. */
+	CHECK(raw_sql(
+	    "DELETE FROM counters WHERE name = 'keys_stored'", NULL, 0));
+	CHECK(store_open(dbpath, STORE_READONLY, 1000, &ro) == PKS_OK);
+	CHECK(ro != NULL && count_exact(ro, 3));
+	store_close(ro);
+	CHECK(raw_sql("SELECT count(*) FROM counters WHERE name = "
+		      "'keys_stored'",
+		  row, sizeof(row)) &&
+	      strcmp(row, "0") == 0);
+	CHECK(count_exact(st, 3));
+	CHECK(raw_sql("SELECT value FROM counters WHERE name = "
+		      "'keys_stored'",
+		  row, sizeof(row)) &&
+	      strcmp(row, "3") == 0);
+	CHECK(store_begin(st) == PKS_OK);
+	CHECK(store_key_delete(st, id[3]) == PKS_OK);
+	CHECK(store_commit(st) == PKS_OK);
+	CHECK(count_exact(st, 2));
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -947,6 +1026,7 @@ main(void)
 	RUN(test_max_plus_one);
 	RUN(test_update_and_days);
 	RUN(test_rollback);
+	RUN(test_key_count);
 	RUN(test_busy);
 	RUN(test_foreach);
 	RUN(test_check);
