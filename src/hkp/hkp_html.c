@@ -1,6 +1,7 @@
 /*
- * hkp_html.c: HTML and JSON escaping and the page frame (head with
- * the shared stylesheet, the links at the top of every page).
+ * hkp_html.c: HTML escaping (util/xml.h's, the one escaper of every
+ * page and picture), table rows, and the page frame (head with the
+ * shared stylesheet, the links at the top of every page).
  */
 #include <config.h>
 
@@ -8,60 +9,18 @@
 
 #include "hkp/hkp_html.h"
 #include "util/json.h"
-#include "util/utf8.h"
-
-#define REPLACEMENT "\xef\xbf\xbd"
-
-static const char *
-html_entity(unsigned char c)
-{
-	switch (c) {
-	case '&':
-		return "&amp;";
-	case '<':
-		return "&lt;";
-	case '>':
-		return "&gt;";
-	case '"':
-		return "&quot;";
-	case '\'':
-		return "&#39;";
-	default:
-		return NULL;
-	}
-}
+#include "util/xml.h"
 
 enum pks_rc
 hkp_html_escape(struct buf *out, const void *s, size_t len)
 {
-	const unsigned char *p = s;
-	const char *ent;
-	size_t i = 0, n;
-	enum pks_rc rc = PKS_OK;
-
-	while (i < len && rc == PKS_OK) {
-		n = utf8_seq(p + i, len - i);
-		ent = html_entity(p[i]);
-		if (n == 0) {
-			rc = buf_adds(out, REPLACEMENT);
-			n = 1;
-		} else if (ent != NULL) {
-			rc = buf_adds(out, ent);
-		} else if ((p[i] < 0x20 && p[i] != '\n' && p[i] != '\t') ||
-			   p[i] == 0x7f) {
-			rc = buf_adds(out, REPLACEMENT);
-		} else {
-			rc = buf_add(out, p + i, n);
-		}
-		i += n;
-	}
-	return rc;
+	return xml_escape(out, s, len);
 }
 
 enum pks_rc
 hkp_html_escapes(struct buf *out, const char *s)
 {
-	return hkp_html_escape(out, s, strlen(s));
+	return xml_escapes(out, s);
 }
 
 enum pks_rc
@@ -73,6 +32,20 @@ hkp_html_wrap(
 	if (rc == PKS_OK)
 		rc = hkp_html_escapes(out, s);
 	return rc == PKS_OK ? buf_adds(out, after) : rc;
+}
+
+enum pks_rc
+hkp_html_row(
+    struct buf *out, const char *cls, const char *const *cells, size_t n)
+{
+	enum pks_rc rc;
+	size_t i;
+
+	rc = cls != NULL ? buf_printf(out, "<tr class=\"%s\">", cls)
+			 : buf_adds(out, "<tr>");
+	for (i = 0; i < n && rc == PKS_OK; i++)
+		rc = hkp_html_wrap(out, "<td>", cells[i], "</td>");
+	return rc == PKS_OK ? buf_adds(out, "</tr>\n") : rc;
 }
 
 enum pks_rc

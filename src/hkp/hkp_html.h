@@ -4,7 +4,9 @@
  * Every text that comes from a user (search terms, user IDs, config
  * strings) goes through hkp_html_escape() or hkp_json_string().  Both
  * replace invalid UTF-8 and control characters (except tab and newline
- * in HTML) by U+FFFD, so a page is always valid UTF-8.  Pure: no I/O.
+ * in HTML) by U+FFFD, so a page is always valid UTF-8.  The HTML
+ * escaping is util/xml.h's xml_escape(), shared with the SVG pictures.
+ * Pure: no I/O.
  */
 #ifndef PKS_HKP_HTML_H
 #define PKS_HKP_HTML_H
@@ -24,6 +26,11 @@ enum pks_rc hkp_html_escapes(struct buf *out, const char *s);
  * they are): a table cell is hkp_html_wrap(out, "<td>", v, "</td>"). */
 enum pks_rc hkp_html_wrap(
     struct buf *out, const char *before, const char *s, const char *after);
+
+/* One table row: <tr> (<tr class="cls"> unless cls is NULL; cls is
+ * markup), each of cells[0..n) escaped as <td>..</td>, "</tr>\n". */
+enum pks_rc hkp_html_row(
+    struct buf *out, const char *cls, const char *const *cells, size_t n);
 
 /* Append s[0..len) as a quoted JSON string ("\"...\""). */
 enum pks_rc hkp_json_string(struct buf *out, const void *s, size_t len);

@@ -20,6 +20,7 @@
 
 #include "hkp/hkp_html.h"
 #include "hkp/hkp_int.h"
+#include "hkp/hkp_pages.h"
 #include "stats/stats_render.h"
 #include "util/utc.h"
 
@@ -44,11 +45,11 @@ hkp_stats_take(struct hkp_ctx *ctx, struct stats_snapshot **out)
 static enum pks_rc
 html_row(struct buf *out, const char *name, const char *value)
 {
-	enum pks_rc rc;
+	char label[32];
+	const char *cells[2] = { label, value };
 
-	rc = buf_printf(out, "<tr><td>%s:</td>", name);
-	return rc == PKS_OK ? hkp_html_wrap(out, "<td>", value, "</td></tr>\n")
-			    : rc;
+	snprintf(label, sizeof(label), "%s:", name);
+	return hkp_html_row(out, NULL, cells, 2);
 }
 
 static enum pks_rc
@@ -83,6 +84,12 @@ html_settings(struct buf *out, const struct stats_snapshot *s)
 	return rc;
 }
 
+static enum pks_rc
+one_cell_row(struct buf *out, const char *v)
+{
+	return hkp_html_row(out, NULL, &v, 1);
+}
+
 /* "Gossip Peers" and "Outgoing Mailsync Peers": the files' lines. */
 static enum pks_rc
 html_lists(struct buf *out, const struct stats_snapshot *s)
@@ -94,8 +101,7 @@ html_lists(struct buf *out, const struct stats_snapshot *s)
 			   "<table summary=\"Gossip Peers\">\n");
 	for (i = 0; i < s->nrecon && rc == PKS_OK; i++)
 		if (s->recon[i].listed)
-			rc = hkp_html_wrap(
-			    out, "<tr><td>", s->recon[i].name, "</td></tr>\n");
+			rc = one_cell_row(out, s->recon[i].name);
 	if (rc == PKS_OK)
 		rc =
 		    buf_adds(out, "</table>\n<h2>Outgoing Mailsync Peers</h2>\n"
@@ -103,8 +109,7 @@ html_lists(struct buf *out, const struct stats_snapshot *s)
 				  "Peers\">\n");
 	for (i = 0; i < s->nmail && rc == PKS_OK; i++)
 		if (s->mail[i].listed)
-			rc = hkp_html_wrap(out, "<tr><td>", s->mail[i].address,
-			    "</td></tr>\n");
+			rc = one_cell_row(out, s->mail[i].address);
 	if (rc == PKS_OK)
 		rc = buf_adds(out, "</table>\n");
 	return rc;
@@ -113,6 +118,8 @@ html_lists(struct buf *out, const struct stats_snapshot *s)
 static enum pks_rc
 html_days(struct buf *out, const struct stats_snapshot *s)
 {
+	char nnew[24], nupd[24];
+	const char *cells[3] = { NULL, nnew, nupd };
 	size_t i;
 	enum pks_rc rc;
 
@@ -123,15 +130,12 @@ html_days(struct buf *out, const struct stats_snapshot *s)
 	    "<td>Updated Keys</td></tr>\n",
 	    (long long)s->keys);
 	for (i = 0; i < s->ndays && rc == PKS_OK; i++) {
-		rc = buf_adds(out, "<tr><td>");
-		if (rc == PKS_OK)
-			rc = hkp_html_escapes(out, s->days[i].day);
-		if (rc == PKS_OK)
-			rc = buf_printf(out,
-			    "</td><td>%lld</td><td>%lld</td>"
-			    "</tr>\n",
-			    (long long)s->days[i].nnew,
-			    (long long)s->days[i].nupdated);
+		snprintf(
+		    nnew, sizeof(nnew), "%lld", (long long)s->days[i].nnew);
+		snprintf(
+		    nupd, sizeof(nupd), "%lld", (long long)s->days[i].nupdated);
+		cells[0] = s->days[i].day;
+		rc = hkp_html_row(out, NULL, cells, 3);
 	}
 	if (rc == PKS_OK)
 		rc = buf_adds(out, "</table>\n");
@@ -145,12 +149,69 @@ when_text(int64_t t, char out[32])
 	return utc_text(t, UTC_SECOND, "never", out, 32);
 }
 
+enum pks_rc
+hkp_mail_peer_row(
+    struct buf *out, const struct stats_mail_peer *p, int with_state)
+{
+	char queued[24], failed[24], when[32];
+	const char *cells[5];
+	size_t n = 0;
+
+	snprintf(queued, sizeof(queued), "%lld", (long long)p->queued);
+	snprintf(failed, sizeof(failed), "%lld", (long long)p->failed);
+	cells[n++] = p->address;
+	if (with_state)
+		cells[n++] = stats_health_word(stats_mail_health(p));
+	cells[n++] = queued;
+	cells[n++] = failed;
+	cells[n++] = when_text(p->last_delivered, when);
+	return hkp_html_row(out, NULL, cells, n);
+}
+
+/* The recon row's numbers: keys in, keys out (as responder a lower
+ * bound, ">=N"), fetched. */
+struct recon_nums {
+	char in[24], out[32], fetched[24];
+};
+
+static void
+recon_nums(const struct stats_recon_peer *p, struct recon_nums *v)
+{
+	snprintf(v->in, sizeof(v->in), "%lld", (long long)p->keys_in);
+	snprintf(v->out, sizeof(v->out), "%s%lld",
+	    p->keys_out_at_least ? ">=" : "", (long long)p->keys_out);
+	snprintf(v->fetched, sizeof(v->fetched), "%lld", (long long)p->fetched);
+}
+
+enum pks_rc
+hkp_recon_peer_row(
+    struct buf *out, const struct stats_recon_peer *p, int with_state)
+{
+	char last[32], good[32];
+	struct recon_nums v;
+	const char *cells[8];
+	size_t n = 0;
+
+	recon_nums(p, &v);
+	cells[n++] = p->name;
+	if (with_state)
+		cells[n++] = stats_health_word(stats_recon_health(p));
+	cells[n++] = when_text(p->last, last);
+	if (!with_state)
+		cells[n++] = p->role[0] ? p->role : "-";
+	cells[n++] = with_state && !p->result[0] ? "-" : p->result;
+	cells[n++] = when_text(p->last_good, good);
+	cells[n++] = v.in;
+	cells[n++] = v.out;
+	if (!with_state)
+		cells[n++] = v.fetched;
+	return hkp_html_row(out, NULL, cells, n);
+}
+
 /* One row per sync peer, then per former peer with mail queued. */
 static enum pks_rc
 html_queue(struct buf *out, const struct stats_snapshot *s)
 {
-	const struct stats_mail_peer *p;
-	char when[32];
 	size_t i;
 	enum pks_rc rc;
 
@@ -159,51 +220,10 @@ html_queue(struct buf *out, const struct stats_snapshot *s)
 	    "Outgoing Mail Queue\" border=\"1\">\n<tr><td>Peer</td>"
 	    "<td>Queued</td><td>Failed</td>"
 	    "<td>Last delivered (UTC)</td></tr>\n");
-	for (i = 0; i < s->nmail && rc == PKS_OK; i++) {
-		p = &s->mail[i];
-		rc = buf_adds(out, "<tr><td>");
-		if (rc == PKS_OK)
-			rc = hkp_html_escapes(out, p->address);
-		if (rc == PKS_OK)
-			rc = buf_printf(out,
-			    "</td><td>%lld</td><td>%lld</td><td>%s</td>"
-			    "</tr>\n",
-			    (long long)p->queued, (long long)p->failed,
-			    when_text(p->last_delivered, when));
-	}
+	for (i = 0; i < s->nmail && rc == PKS_OK; i++)
+		rc = hkp_mail_peer_row(out, &s->mail[i], 0);
 	if (rc == PKS_OK)
 		rc = buf_adds(out, "</table>\n");
-	return rc;
-}
-
-/* One peer's row: the last attempt (time, role, result), then the last
- * good session (time, keys each way; keys out as responder are a lower
- * bound, shown as "&gt;=N"). */
-static enum pks_rc
-html_recon_row(struct buf *out, const struct stats_recon_peer *p)
-{
-	char when[32], ok[32];
-	enum pks_rc rc;
-
-	rc = buf_adds(out, "<tr><td>");
-	if (rc == PKS_OK)
-		rc = hkp_html_escapes(out, p->name);
-	if (rc == PKS_OK)
-		rc = buf_printf(
-		    out, "</td><td>%s</td><td>", when_text(p->last, when));
-	if (rc == PKS_OK)
-		rc = hkp_html_escapes(out, p->role[0] ? p->role : "-");
-	if (rc == PKS_OK)
-		rc = buf_adds(out, "</td><td>");
-	if (rc == PKS_OK)
-		rc = hkp_html_escapes(out, p->result);
-	if (rc == PKS_OK)
-		rc = buf_printf(out,
-		    "</td><td>%s</td><td>%lld</td><td>%s%lld"
-		    "</td><td>%lld</td></tr>\n",
-		    when_text(p->last_good, ok), (long long)p->keys_in,
-		    p->keys_out_at_least ? "&gt;=" : "", (long long)p->keys_out,
-		    (long long)p->fetched);
 	return rc;
 }
 
@@ -222,7 +242,7 @@ html_recon(struct buf *out, const struct stats_snapshot *s)
 			  "<td>Keys out</td><td>Fetched</td></tr>\n");
 	for (i = 0; i < s->nrecon && rc == PKS_OK; i++)
 		if (s->recon[i].last != 0)
-			rc = html_recon_row(out, &s->recon[i]);
+			rc = hkp_recon_peer_row(out, &s->recon[i], 0);
 	if (rc == PKS_OK)
 		rc = buf_adds(out, "</table>\n");
 	return rc;

@@ -16,7 +16,7 @@
 #include "hkp/hkp_html.h"
 #include "hkp/hkp_pages.h"
 #include "stats/stats_render.h"
-#include "util/utc.h"
+#include "util/xml.h"
 
 /* Peers drawn on each side of the picture. */
 #define SYNC_DRAW 12
@@ -93,54 +93,6 @@ health_colour(enum stats_health h)
 	}
 }
 
-/* Escape at most SYNC_LABEL bytes of s, "..." when cut. */
-static enum pks_rc
-label(struct buf *out, const char *s)
-{
-	size_t n = strlen(s);
-	enum pks_rc rc;
-
-	rc = hkp_html_escape(out, s, n > SYNC_LABEL ? SYNC_LABEL : n);
-	if (rc == PKS_OK && n > SYNC_LABEL)
-		rc = buf_adds(out, "...");
-	return rc;
-}
-
-/* One peer: a line from the centre, a dot, its name and its state. */
-struct dot {
-	int x, y, left;
-	enum stats_health h;
-	const char *name;
-	char state[96];
-};
-
-static enum pks_rc
-draw_dot(struct buf *out, const struct dot *d, int cx, int cy)
-{
-	const char *c = health_colour(d->h);
-	int tx = d->left ? d->x - 16 : d->x + 16;
-	const char *anchor = d->left ? "end" : "start";
-	enum pks_rc rc;
-
-	rc = buf_printf(out,
-	    "<g><line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" "
-	    "stroke-width=\"2\"/>\n<circle cx=\"%d\" cy=\"%d\" r=\"10\" "
-	    "fill=\"%s\"/>\n<text x=\"%d\" y=\"%d\" text-anchor=\"%s\">",
-	    cx, cy, d->x, d->y, c, d->x, d->y, c, tx, d->y - 2, anchor);
-	if (rc == PKS_OK)
-		rc = label(out, d->name);
-	if (rc == PKS_OK)
-		rc = buf_printf(out,
-		    "</text>\n<text x=\"%d\" y=\"%d\" text-anchor=\"%s\" "
-		    "font-size=\"11\">%s: ",
-		    tx, d->y + 12, anchor, stats_health_word(d->h));
-	if (rc == PKS_OK)
-		rc = label(out, d->state);
-	if (rc == PKS_OK)
-		rc = buf_adds(out, "</text></g>\n");
-	return rc;
-}
-
 /* y of row i of n in a picture h high. */
 static int
 row_y(size_t i, size_t n, int h)
@@ -155,61 +107,77 @@ drawn(size_t n)
 	return n > SYNC_DRAW ? SYNC_DRAW : n;
 }
 
-static enum pks_rc
-more(struct buf *out, size_t n, int x, int h, const char *anchor)
+/* What a side knows of its peer i: its health, its name and a short
+ * state (state holds 96 bytes). */
+typedef enum stats_health (*side_peer_fn)(
+    const struct stats_snapshot *s, size_t i, const char **name, char *state);
+
+static enum stats_health
+mail_peer(
+    const struct stats_snapshot *s, size_t i, const char **name, char *state)
 {
-	if (n <= SYNC_DRAW)
-		return PKS_OK;
-	return buf_printf(out,
-	    "<text x=\"%d\" y=\"%d\" text-anchor=\"%s\">and %zu more</text>\n",
-	    x, h - 6, anchor, n - SYNC_DRAW);
+	const struct stats_mail_peer *p = &s->mail[i];
+
+	*name = p->address;
+	snprintf(state, 96, "%lld queued, %lld failed", (long long)p->queued,
+	    (long long)p->failed);
+	return stats_mail_health(p);
 }
 
-static enum pks_rc
-draw_mail(struct buf *out, const struct stats_snapshot *s, int h)
+static enum stats_health
+recon_peer(
+    const struct stats_snapshot *s, size_t i, const char **name, char *state)
 {
-	const struct stats_mail_peer *p;
-	struct dot d;
-	size_t i, n = drawn(s->nmail);
+	const struct stats_recon_peer *p = &s->recon[i];
+
+	*name = p->name;
+	snprintf(state, 96, "%lld in, %lld out", (long long)p->keys_in,
+	    (long long)p->keys_out);
+	return stats_recon_health(p);
+}
+
+/* One side of the picture: n peers in a column at x, each a dot joined
+ * to the centre, its name above its state ("and N more" past
+ * SYNC_DRAW); left: the labels end at the dot. */
+struct side {
+	size_t n;
+	int x, left;
+	side_peer_fn peer;
+};
+
+static enum pks_rc
+draw_side(struct buf *out, const struct stats_snapshot *s,
+    const struct side *sd, int h)
+{
+	const char *anchor = sd->left ? "end" : "start";
+	int tx = sd->left ? sd->x - 16 : sd->x + 16;
+	size_t i, n = drawn(sd->n);
+	char state[96], word[32];
+	const char *name;
+	struct svg_node d = { .x = sd->x,
+		.r = 10,
+		.line = 1,
+		.from_x = SVG_W / 2,
+		.from_y = h / 2 };
+	enum stats_health health;
 	enum pks_rc rc = PKS_OK;
 
 	for (i = 0; i < n && rc == PKS_OK; i++) {
-		p = &s->mail[i];
-		d.x = SVG_LEFT_X;
+		health = sd->peer(s, i, &name, state);
+		snprintf(word, sizeof(word), "%s: ", stats_health_word(health));
 		d.y = row_y(i, n, h);
-		d.left = 1;
-		d.h = stats_mail_health(p);
-		d.name = p->address;
-		snprintf(d.state, sizeof(d.state), "%lld queued, %lld failed",
-		    (long long)p->queued, (long long)p->failed);
-		rc = draw_dot(out, &d, SVG_W / 2, h / 2);
+		d.fill = health_colour(health);
+		d.label[0] = (struct svg_label){ tx, d.y - 2, anchor, 0, NULL,
+			name, SYNC_LABEL };
+		d.label[1] = (struct svg_label){ tx, d.y + 12, anchor, 11, word,
+			state, SYNC_LABEL };
+		rc = svg_node(out, &d);
 	}
-	if (rc == PKS_OK)
-		rc = more(out, s->nmail, SVG_LEFT_X, h, "end");
-	return rc;
-}
-
-static enum pks_rc
-draw_recon(struct buf *out, const struct stats_snapshot *s, int h)
-{
-	const struct stats_recon_peer *p;
-	struct dot d;
-	size_t i, n = drawn(s->nrecon);
-	enum pks_rc rc = PKS_OK;
-
-	for (i = 0; i < n && rc == PKS_OK; i++) {
-		p = &s->recon[i];
-		d.x = SVG_RIGHT_X;
-		d.y = row_y(i, n, h);
-		d.left = 0;
-		d.h = stats_recon_health(p);
-		d.name = p->name;
-		snprintf(d.state, sizeof(d.state), "%lld in, %lld out",
-		    (long long)p->keys_in, (long long)p->keys_out);
-		rc = draw_dot(out, &d, SVG_W / 2, h / 2);
-	}
-	if (rc == PKS_OK)
-		rc = more(out, s->nrecon, SVG_RIGHT_X, h, "start");
+	if (rc == PKS_OK && sd->n > SYNC_DRAW)
+		rc = buf_printf(out,
+		    "<text x=\"%d\" y=\"%d\" text-anchor=\"%s\">and %zu "
+		    "more</text>\n",
+		    sd->x, h - 6, anchor, sd->n - SYNC_DRAW);
 	return rc;
 }
 
@@ -220,10 +188,15 @@ draw(struct buf *out, const struct stats_snapshot *s)
 	size_t rows = drawn(s->nmail) > drawn(s->nrecon) ? drawn(s->nmail)
 							 : drawn(s->nrecon);
 	int h = SVG_TOP + 20 + (int)rows * SVG_ROW + 24;
+	struct side mail = { s->nmail, SVG_LEFT_X, 1, mail_peer };
+	struct side recon = { s->nrecon, SVG_RIGHT_X, 0, recon_peer };
+	struct svg_label name = { SVG_W / 2, 0, "middle", 0, NULL, s->hostname,
+		SYNC_LABEL };
 	enum pks_rc rc;
 
 	if (h < SVG_MIN_H)
 		h = SVG_MIN_H;
+	name.y = h / 2 + 44;
 	rc = buf_printf(out,
 	    "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
 	    "width=\"100%%\" role=\"img\">\n"
@@ -235,35 +208,25 @@ draw(struct buf *out, const struct stats_snapshot *s)
 	    "peers</text>\n<text x=\"%d\" y=\"20\">Recon peers</text>\n",
 	    SVG_W, h, s->nmail, s->nrecon, SVG_LEFT_X, SVG_RIGHT_X);
 	if (rc == PKS_OK)
-		rc = draw_mail(out, s, h);
+		rc = draw_side(out, s, &mail, h);
 	if (rc == PKS_OK)
-		rc = draw_recon(out, s, h);
+		rc = draw_side(out, s, &recon, h);
 	if (rc == PKS_OK)
 		rc = buf_printf(out,
 		    "<circle cx=\"%d\" cy=\"%d\" r=\"26\" fill=\"#1d5ea8\"/>\n"
 		    "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" "
-		    "fill=\"#fff\" font-size=\"11\">this</text>\n"
-		    "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">",
-		    SVG_W / 2, h / 2, SVG_W / 2, h / 2 + 4, SVG_W / 2,
-		    h / 2 + 44);
+		    "fill=\"#fff\" font-size=\"11\">this</text>\n",
+		    SVG_W / 2, h / 2, SVG_W / 2, h / 2 + 4);
 	if (rc == PKS_OK)
-		rc = label(out, s->hostname);
+		rc = svg_text(out, &name);
 	if (rc == PKS_OK)
-		rc = buf_adds(out, "</text>\n</g>\n</svg>\n");
+		rc = buf_adds(out, "\n</g>\n</svg>\n");
 	return rc;
-}
-
-static enum pks_rc
-cell(struct buf *out, const char *v)
-{
-	return hkp_html_wrap(out, "<td>", v, "</td>");
 }
 
 static enum pks_rc
 mail_table(struct buf *out, const struct stats_snapshot *s)
 {
-	const struct stats_mail_peer *p;
-	char w[32];
 	enum pks_rc rc;
 	size_t i;
 
@@ -271,46 +234,10 @@ mail_table(struct buf *out, const struct stats_snapshot *s)
 	    "<h2>This server's mail sync peers</h2>\n<table id=\"mail-peers\">"
 	    "\n<tr><th>Peer</th><th>State</th><th>Queued</th>"
 	    "<th>Failed</th><th>Last delivered (UTC)</th></tr>\n");
-	for (i = 0; i < s->nmail && rc == PKS_OK; i++) {
-		p = &s->mail[i];
-		rc = buf_adds(out, "<tr>");
-		if (rc == PKS_OK)
-			rc = cell(out, p->address);
-		if (rc == PKS_OK)
-			rc = buf_printf(out,
-			    "<td>%s</td><td>%lld</td><td>%lld</td><td>%s</td>"
-			    "</tr>\n",
-			    stats_health_word(stats_mail_health(p)),
-			    (long long)p->queued, (long long)p->failed,
-			    utc_text(p->last_delivered, UTC_SECOND, "never", w,
-				sizeof(w)));
-	}
+	for (i = 0; i < s->nmail && rc == PKS_OK; i++)
+		rc = hkp_mail_peer_row(out, &s->mail[i], 1);
 	if (rc == PKS_OK)
 		rc = buf_adds(out, "</table>\n");
-	return rc;
-}
-
-static enum pks_rc
-recon_row(struct buf *out, const struct stats_recon_peer *p)
-{
-	char w[32], ok[32];
-	enum pks_rc rc;
-
-	rc = buf_adds(out, "<tr>");
-	if (rc == PKS_OK)
-		rc = cell(out, p->name);
-	if (rc == PKS_OK)
-		rc = buf_printf(out, "<td>%s</td><td>%s</td>",
-		    stats_health_word(stats_recon_health(p)),
-		    utc_text(p->last, UTC_SECOND, "never", w, sizeof(w)));
-	if (rc == PKS_OK)
-		rc = cell(out, p->result[0] ? p->result : "-");
-	if (rc == PKS_OK)
-		rc = buf_printf(out,
-		    "<td>%s</td><td>%lld</td><td>%s%lld</td></tr>\n",
-		    utc_text(p->last_good, UTC_SECOND, "never", ok, sizeof(ok)),
-		    (long long)p->keys_in, p->keys_out_at_least ? "&gt;=" : "",
-		    (long long)p->keys_out);
 	return rc;
 }
 
@@ -327,7 +254,7 @@ recon_table(struct buf *out, const struct stats_snapshot *s)
 	    "<th>Last good (UTC)</th><th>Keys in</th>"
 	    "<th>Keys out</th></tr>\n");
 	for (i = 0; i < s->nrecon && rc == PKS_OK; i++)
-		rc = recon_row(out, &s->recon[i]);
+		rc = hkp_recon_peer_row(out, &s->recon[i], 1);
 	if (rc == PKS_OK)
 		rc = buf_adds(out, "</table>\n");
 	return rc;

@@ -63,39 +63,24 @@ local_hash(
 }
 
 static enum pks_rc
-cell(struct buf *out, const char *text)
-{
-	return hkp_html_wrap(out, "<td>", text, "</td>");
-}
-
-static enum pks_rc
 table_row(struct buf *out, const struct network_node *nd)
 {
 	char keys[32], seen[40];
-	enum pks_rc rc;
+	const char *cells[7];
 
 	if (nd->keys >= 0)
 		snprintf(keys, sizeof(keys), "%lld", (long long)nd->keys);
 	else
 		snprintf(keys, sizeof(keys), "-");
 	utc_text(nd->first_seen, UTC_SECOND, "-", seen, sizeof(seen));
-	rc =
-	    buf_printf(out, "<tr class=\"%s\">", network_state_name(nd->state));
-	if (rc == PKS_OK)
-		rc = cell(out, nd->url);
-	if (rc == PKS_OK)
-		rc = cell(out, network_state_name(nd->state));
-	if (rc == PKS_OK)
-		rc = cell(out, seen);
-	if (rc == PKS_OK)
-		rc = cell(out, nd->software[0] ? nd->software : "-");
-	if (rc == PKS_OK)
-		rc = cell(out, nd->version[0] ? nd->version : "-");
-	if (rc == PKS_OK)
-		rc = cell(out, keys);
-	if (rc == PKS_OK)
-		rc = cell(out, nd->note);
-	return rc == PKS_OK ? buf_adds(out, "</tr>\n") : rc;
+	cells[0] = nd->url;
+	cells[1] = network_state_name(nd->state);
+	cells[2] = seen;
+	cells[3] = nd->software[0] ? nd->software : "-";
+	cells[4] = nd->version[0] ? nd->version : "-";
+	cells[5] = keys;
+	cells[6] = nd->note;
+	return hkp_html_row(out, network_state_name(nd->state), cells, 7);
 }
 
 static enum pks_rc

@@ -153,8 +153,4 @@ enum pks_rc network_render_dot(const struct network_map *m, struct buf *out);
  * on a circle coloured by state, links by kind, text labels. */
 enum pks_rc network_render_svg(const struct network_map *m, struct buf *out);
 
-/* Append s with & < > " ' escaped and control bytes replaced (for HTML
- * and SVG text). */
-enum pks_rc network_xml_escape(struct buf *out, const char *s);
-
 #endif

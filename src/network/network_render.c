@@ -1,8 +1,10 @@
 /*
  * network_render.c: a network map as JSON, Graphviz DOT and SVG
  * (network.h).  Strings from other servers (software, version) are
- * escaped for each format; bytes outside printable ASCII become '?',
- * so the output is always valid UTF-8.
+ * escaped for each format: in JSON and DOT bytes outside printable
+ * ASCII become '?'; the SVG's servers are util/xml.h's nodes, their
+ * labels escaped by xml_escape() (invalid UTF-8 and control characters
+ * become U+FFFD), so the output is always valid UTF-8.
  */
 #include <config.h>
 
@@ -11,6 +13,7 @@
 
 #include "network/network.h"
 #include "util/utc.h"
+#include "util/xml.h"
 
 /* The SVG picture: a square, servers on a circle. */
 #define SVG_SIZE 640
@@ -35,35 +38,6 @@ json_str(struct buf *out, const char *s)
 			rc = buf_addc(out, (uint8_t)safe(*s));
 	}
 	return rc == PKS_OK ? buf_addc(out, '"') : rc;
-}
-
-enum pks_rc
-network_xml_escape(struct buf *out, const char *s)
-{
-	enum pks_rc rc = PKS_OK;
-
-	for (; rc == PKS_OK && *s != '\0'; s++) {
-		switch (*s) {
-		case '&':
-			rc = buf_adds(out, "&amp;");
-			break;
-		case '<':
-			rc = buf_adds(out, "&lt;");
-			break;
-		case '>':
-			rc = buf_adds(out, "&gt;");
-			break;
-		case '"':
-			rc = buf_adds(out, "&quot;");
-			break;
-		case '\'':
-			rc = buf_adds(out, "&#39;");
-			break;
-		default:
-			rc = buf_addc(out, (uint8_t)safe(*s));
-		}
-	}
-	return rc;
 }
 
 /* "name":"value", with a comma before unless first. */
@@ -264,33 +238,26 @@ svg_links(const struct network_map *m, struct buf *out)
 }
 
 static enum pks_rc
-svg_node(const struct network_map *m, size_t i, struct buf *out)
+svg_server(const struct network_map *m, size_t i, struct buf *out)
 {
 	const struct network_node *nd = &m->nodes[i];
 	const char *state = m->fpr[0] != '\0' ? network_state_name(nd->state)
 			    : nd->reachable   ? "reachable"
 					      : "unreachable";
-	enum pks_rc rc;
-	int x, y;
+	char cls[64], lead[64];
+	struct svg_node n = {
+		.r = 18, .fill = fill(m, nd), .stroke = "#333", .cls = cls
+	};
 
-	pos(m, i, &x, &y);
-	rc = buf_printf(out,
-	    "<g class=\"server %s\"><circle cx=\"%d\" cy=\"%d\" r=\"18\" "
-	    "fill=\"%s\" stroke=\"#333\"/>\n<text x=\"%d\" y=\"%d\" "
-	    "text-anchor=\"middle\" font-size=\"11\">",
-	    state, x, y, fill(m, nd), x, y + 32);
-	if (rc == PKS_OK)
-		rc = network_xml_escape(out, nd->url);
-	if (rc == PKS_OK)
-		rc = buf_printf(out,
-		    "</text>\n<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" "
-		    "font-size=\"10\">%s",
-		    x, y + 45, state);
-	if (rc == PKS_OK && nd->software[0] != '\0')
-		rc = buf_adds(out, " \xc2\xb7 ");
-	if (rc == PKS_OK)
-		rc = network_xml_escape(out, nd->software);
-	return rc == PKS_OK ? buf_adds(out, "</text></g>\n") : rc;
+	pos(m, i, &n.x, &n.y);
+	snprintf(cls, sizeof(cls), "server %s", state);
+	snprintf(lead, sizeof(lead), "%s%s", state,
+	    nd->software[0] != '\0' ? " \xc2\xb7 " : "");
+	n.label[0] =
+	    (struct svg_label){ n.x, n.y + 32, "middle", 11, NULL, nd->url, 0 };
+	n.label[1] = (struct svg_label){ n.x, n.y + 45, "middle", 10, lead,
+		nd->software, 0 };
+	return svg_node(out, &n);
 }
 
 enum pks_rc
@@ -310,6 +277,6 @@ network_render_svg(const struct network_map *m, struct buf *out)
 	if (rc == PKS_OK)
 		rc = svg_links(m, out);
 	for (i = 0; rc == PKS_OK && i < m->n; i++)
-		rc = svg_node(m, i, out);
+		rc = svg_server(m, i, out);
 	return rc == PKS_OK ? buf_adds(out, "</svg>\n") : rc;
 }

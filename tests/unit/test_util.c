@@ -24,6 +24,7 @@
 #include "util/notify.h"
 #include "util/rc.h"
 #include "util/utc.h"
+#include "util/xml.h"
 
 static void
 test_rc_tables(void)
@@ -291,6 +292,59 @@ test_utf8_seq(void)
 	CHECK(utf8_seq((const unsigned char *)"\xff", 1) == 0);
 }
 
+/* Whether out holds exactly want (NUL-terminated for the compare). */
+static int
+holds(struct buf *out, const char *want)
+{
+	return buf_addc(out, 0) == PKS_OK &&
+	       strcmp((const char *)out->data, want) == 0;
+}
+
+static void
+test_xml(void)
+{
+	struct svg_node n = { .x = 5, .y = 6, .r = 7, .fill = "#abc" };
+	struct buf b;
+
+	buf_init(&b, 4096);
+	CHECK(xml_escapes(&b, "<a href='x'>&\"\x01\xff\t\xc3\xa9") == PKS_OK &&
+	    holds(&b, "&lt;a href=&#39;x&#39;&gt;&amp;&quot;\xef\xbf\xbd"
+		      "\xef\xbf\xbd\t\xc3\xa9"));
+	buf_reset(&b);
+	CHECK(xml_escape_cut(&b, "ab<cd", 3) == PKS_OK &&
+	    holds(&b, "ab&lt;..."));
+	buf_reset(&b);
+	/* a cut through a UTF-8 sequence leaves U+FFFD, not half of it */
+	CHECK(xml_escape_cut(&b, "a\xc3\xa9", 2) == PKS_OK &&
+	    holds(&b, "a\xef\xbf\xbd..."));
+	buf_reset(&b);
+	CHECK(svg_node(&b, &n) == PKS_OK &&
+	    holds(&b, "<g><circle cx=\"5\" cy=\"6\" r=\"7\" "
+		      "fill=\"#abc\"/></g>\n"));
+	buf_reset(&b);
+	n.cls = "server x";
+	n.stroke = "#333";
+	n.line = 1;
+	n.from_x = 1;
+	n.from_y = 2;
+	n.label[0] = (struct svg_label){ 5, 20, "end", 0, NULL, "a<b", 0 };
+	n.label[1] = (struct svg_label){ 5, 30, "start", 11, "<b>ok: ",
+		"long state", 4 };
+	CHECK(svg_node(&b, &n) == PKS_OK &&
+	    holds(&b, "<g class=\"server x\"><line x1=\"1\" y1=\"2\" "
+		      "x2=\"5\" y2=\"6\" stroke=\"#abc\" "
+		      "stroke-width=\"2\"/>\n<circle cx=\"5\" cy=\"6\" "
+		      "r=\"7\" fill=\"#abc\" stroke=\"#333\"/>\n<text "
+		      "x=\"5\" y=\"20\" text-anchor=\"end\">a&lt;b</text>"
+		      "\n<text x=\"5\" y=\"30\" text-anchor=\"start\" "
+		      "font-size=\"11\"><b>ok: long...</text></g>\n"));
+	buf_reset(&b);
+	CHECK(xml_escapes(&b, "<<<<") == PKS_OK);
+	b.max = b.len + 2;
+	CHECK(xml_escapes(&b, "<") == PKS_ERR_TOOBIG);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -304,5 +358,6 @@ main(void)
 	RUN(test_cidr);
 	RUN(test_hex_value);
 	RUN(test_utf8_seq);
+	RUN(test_xml);
 	return tap_done();
 }
