@@ -9,53 +9,10 @@
 #include <string.h>
 
 #include "hkp/hkp_prom.h"
+#include "util/utf8.h"
 
 /* U+FFFD REPLACEMENT CHARACTER in UTF-8. */
 #define REPLACEMENT "\xef\xbf\xbd"
-
-/* The length a UTF-8 lead byte announces (2 to 4), or 0. */
-static size_t
-utf8_lead(unsigned c)
-{
-	if (c >= 0xc2 && c <= 0xdf)
-		return 2;
-	if (c >= 0xe0 && c <= 0xef)
-		return 3;
-	if (c >= 0xf0 && c <= 0xf4)
-		return 4;
-	return 0;
-}
-
-/* Whether the second byte b may follow lead c: no overlong forms, no
- * UTF-16 surrogates, nothing above U+10FFFF. */
-static int
-utf8_second_ok(unsigned c, unsigned b)
-{
-	if (c == 0xe0)
-		return b >= 0xa0;
-	if (c == 0xed)
-		return b <= 0x9f;
-	if (c == 0xf0)
-		return b >= 0x90;
-	if (c == 0xf4)
-		return b <= 0x8f;
-	return 1;
-}
-
-/* Length of the well-formed UTF-8 sequence of 2 to 4 bytes at s, or 0.
- * s is NUL-terminated, so the checks stop at its end. */
-static size_t
-utf8_seq(const unsigned char *s)
-{
-	size_t n = utf8_lead(s[0]), i;
-
-	for (i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	if (n > 0 && !utf8_second_ok(s[0], s[1]))
-		return 0;
-	return n;
-}
 
 /* One ASCII byte of a label value. */
 static enum pks_rc
@@ -77,21 +34,20 @@ esc_value(struct buf *out, const char *v)
 {
 	const unsigned char *s = (const unsigned char *)v;
 	enum pks_rc rc = PKS_OK;
-	size_t n;
+	size_t left = strlen(v), n;
 
-	while (*s != '\0' && rc == PKS_OK) {
+	while (left > 0 && rc == PKS_OK) {
 		if (*s < 0x80) {
-			rc = esc_ascii(out, *s++);
-			continue;
-		}
-		n = utf8_seq(s);
-		if (n == 0) {
+			rc = esc_ascii(out, *s);
+			n = 1;
+		} else if ((n = utf8_seq(s, left)) == 0) {
 			rc = buf_adds(out, REPLACEMENT);
-			s++;
+			n = 1;
 		} else {
 			rc = buf_add(out, s, n);
-			s += n;
 		}
+		s += n;
+		left -= n;
 	}
 	return rc;
 }
