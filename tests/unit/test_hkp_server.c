@@ -26,6 +26,7 @@
 #include "util/limits.h"
 #include "pgp/pgp_key.h"
 #include "store/store.h"
+#include "fixture.h"
 #include "tap.h"
 #include "util/buf.h"
 #include "util/config.h"
@@ -37,7 +38,7 @@
 #define NCLIENTS 64
 #define NGETS 20            /* requests per concurrent client */
 
-static char dir[64], dbpath[128], member[128], mailsync[128];
+static char member[128], mailsync[128];
 static uint8_t *ring;
 static size_t ringlen, koff[NKEYS], klen[NKEYS];
 static struct pks_config cfg;
@@ -321,17 +322,6 @@ key0_facts(void)
 	return word0[0] != '\0' && email0[0] != '\0';
 }
 
-static int
-write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	if (f == NULL)
-		return 0;
-	fputs(text, f);
-	return fclose(f) == 0;
-}
-
 static char s_host[] = "127.0.0.1", s_hostname[] = "keys.example.org",
     s_nodename[] = "node<1>", s_contact[] = "0x0123456789ABCDEF",
     s_recon[] = "127.0.0.1:11370";
@@ -340,28 +330,24 @@ static int
 setup(void)
 {
 	struct store *st = NULL;
-	const char *tmp = getenv("TMPDIR");
 	int ok;
 
-	snprintf(dir, sizeof(dir), "%s/pks-hkp-XXXXXX",
-	    tmp != NULL && strlen(tmp) < 40 ? tmp : "/tmp");
-	if (mkdtemp(dir) == NULL)
+	if (fixture_init("hkp") != 0)
 		return 0;
-	snprintf(dbpath, sizeof(dbpath), "%s/test.db", dir);
-	snprintf(member, sizeof(member), "%s/membership", dir);
-	snprintf(mailsync, sizeof(mailsync), "%s/mailsync", dir);
-	if (!write_file(member, "# peers\npeer.example 11370 # a <peer>\n"
+	fixture_path(member, sizeof(member), "membership");
+	fixture_path(mailsync, sizeof(mailsync), "mailsync");
+	if (!fixture_write(member, "# peers\npeer.example 11370 # a <peer>\n"
 	    "10.0.0.2\t11380\nlonely\n") ||
-	    !write_file(mailsync, "pgp-public-keys@peer.example\n# x\n"))
+	    !fixture_write(mailsync, "pgp-public-keys@peer.example\n# x\n"))
 		return 0;
-	if (store_open(dbpath, STORE_CREATE, 5000, &st) != PKS_OK)
+	if ((st = fixture_store(5000)) == NULL)
 		return 0;
 	ok = ingest_keyring(st, &import_origin, ring, koff[NSTORED - 1] +
 	    klen[NSTORED - 1], NULL, NULL, NULL) == PKS_OK;
 	store_close(st);
 	cfg.http_host = s_host;
 	cfg.http_port = 0;
-	cfg.dbfile = dbpath;
+	cfg.dbfile = fixture_db;
 	cfg.hostname = s_hostname;
 	cfg.nodename = s_nodename;
 	cfg.contact = s_contact;
@@ -388,7 +374,7 @@ stored_key(size_t i, struct store_key *k)
 	memset(k, 0, sizeof(*k));
 	if (pgp_key_parse(ring + koff[i], klen[i], &key, &err) == PKS_OK &&
 	    pgp_key_info(key, NULL, 0, &info) == PKS_OK &&
-	    store_open(dbpath, 0, 5000, &st) == PKS_OK)
+	    store_open(fixture_db, 0, 5000, &st) == PKS_OK)
 		ok = store_key_find(st, info->fpr.fpr, info->fpr.len, k) ==
 		    PKS_OK;
 	store_close(st);
@@ -952,17 +938,8 @@ test_concurrent(void)
 static void
 cleanup(void)
 {
-	char p[160];
-
 	hkp_server_stop(srv);
-	unlink(dbpath);
-	snprintf(p, sizeof(p), "%s-wal", dbpath);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", dbpath);
-	unlink(p);
-	unlink(member);
-	unlink(mailsync);
-	rmdir(dir);
+	fixture_done();
 }
 
 int

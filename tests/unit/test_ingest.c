@@ -12,6 +12,7 @@
 
 #include <sqlite3.h>
 
+#include "fixture.h"
 #include "tap.h"
 #include "ingest/ingest.h"
 #include "pgp/pgp_armor.h"
@@ -26,8 +27,6 @@
 #define KEYRING "/usr/share/keyrings/debian-keyring.gpg"
 #define NKEYS 5
 
-static char dir[64];
-static char dbpath[128];
 static uint8_t *ring;
 static size_t ringlen;
 /* The first NKEYS keys of the keyring: offsets and lengths. */
@@ -55,29 +54,6 @@ on_result(void *arg, const struct ingest_result *r)
 	s->n++;
 }
 
-static void
-remove_db(void)
-{
-	char p[160];
-
-	unlink(dbpath);
-	snprintf(p, sizeof(p), "%s-wal", dbpath);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", dbpath);
-	unlink(p);
-}
-
-static struct store *
-fresh_store(void)
-{
-	struct store *st = NULL;
-
-	remove_db();
-	if (store_open(dbpath, STORE_CREATE, 1000, &st) != PKS_OK)
-		return NULL;
-	return st;
-}
-
 /* One line describing every row the ingest writes, from a separate
  * connection: keys with hash and times, index rows, day counts. */
 static char *
@@ -94,7 +70,7 @@ snapshot(void)
 	sqlite3_stmt *s = NULL;
 	char *out = NULL;
 
-	if (sqlite3_open(dbpath, &db) == SQLITE_OK &&
+	if (sqlite3_open(fixture_db, &db) == SQLITE_OK &&
 	    sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
 	    sqlite3_step(s) == SQLITE_ROW)
 		out = strdup(sqlite3_column_text(s, 0) ?
@@ -110,7 +86,7 @@ raw_sql(const char *sql)
 	sqlite3 *db = NULL;
 	int ok;
 
-	ok = sqlite3_open(dbpath, &db) == SQLITE_OK &&
+	ok = sqlite3_open(fixture_db, &db) == SQLITE_OK &&
 	    sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
 	sqlite3_close(db);
 	return ok;
@@ -164,7 +140,7 @@ partial_len(size_t i)
 static void
 test_new_then_unchanged(void)
 {
-	struct store *st = fresh_store();
+	struct store *st = fixture_store(1000);
 	struct ingest_stats stats;
 	struct store_key k;
 	struct seen seen;
@@ -220,7 +196,7 @@ test_new_then_unchanged(void)
 static void
 test_partial_then_full(void)
 {
-	struct store *st = fresh_store();
+	struct store *st = fixture_store(1000);
 	struct seen seen;
 	uint8_t h1[16];
 	size_t plen = 0, i;
@@ -262,7 +238,7 @@ armor_key(size_t i, struct buf *b)
 static void
 test_armored(void)
 {
-	struct store *st = fresh_store();
+	struct store *st = fixture_store(1000);
 	struct ingest_stats stats;
 	struct seen seen;
 	struct buf b, bad;
@@ -310,7 +286,7 @@ test_refused(void)
 {
 	/* A secret-key packet (tag 5), old format, with a short body. */
 	static const uint8_t seckey[] = { 0x94, 0x06, 0x04, 0, 0, 0, 0, 22 };
-	struct store *st = fresh_store();
+	struct store *st = fixture_store(1000);
 	struct ingest_stats stats;
 	struct seen seen;
 	struct buf b;
@@ -359,15 +335,15 @@ test_refused(void)
 static void
 test_busy_rolls_back(void)
 {
-	struct store *st = fresh_store(), *other = NULL, *slow = NULL;
+	struct store *st = fixture_store(1000), *other = NULL, *slow = NULL;
 	struct ingest_stats stats;
 	struct seen seen;
 	int64_t n = -1;
 
 	CHECK(st != NULL);
 	store_close(st);
-	CHECK(store_open(dbpath, 0, 1000, &other) == PKS_OK);
-	CHECK(store_open(dbpath, 0, 50, &slow) == PKS_OK);
+	CHECK(store_open(fixture_db, 0, 1000, &other) == PKS_OK);
+	CHECK(store_open(fixture_db, 0, 50, &slow) == PKS_OK);
 	if (other == NULL || slow == NULL) {
 		store_close(other);
 		store_close(slow);
@@ -388,24 +364,6 @@ test_busy_rolls_back(void)
 	store_close(slow);
 }
 
-/* The value of counter (name, label), or -1 when it was never bumped. */
-static int64_t
-counter(struct store *st, const char *name, const char *label)
-{
-	struct store_counter *c = NULL;
-	int64_t v = -1;
-	size_t i, n = 0;
-
-	if (store_counter_list(st, 1000, &c, &n) != PKS_OK)
-		return -2;
-	for (i = 0; i < n; i++)
-		if (strcmp(c[i].name, name) == 0 &&
-		    strcmp(c[i].label, label) == 0)
-			v = c[i].value;
-	free(c);
-	return v;
-}
-
 /* keys_added and keys_updated grow per source with what is stored;
  * an unchanged key counts nothing. */
 static void
@@ -413,7 +371,7 @@ test_counts_per_source(void)
 {
 	static const struct ingest_origin o_recon = { INGEST_RECON, NULL, 0,
 		NULL };
-	struct store *st = fresh_store();
+	struct store *st = fixture_store(1000);
 	size_t plen = 0, i, j;
 
 	CHECK(st != NULL);
@@ -438,12 +396,12 @@ test_counts_per_source(void)
 	    klen[NKEYS - 1], NULL, NULL, NULL) == PKS_OK);
 	CHECK(ingest_keyring(st, &o_recon, ring + koff[j], klen[j], NULL,
 	    NULL, NULL) == PKS_OK);
-	CHECK(counter(st, STORE_CTR_KEYS_ADDED, "hkp") == 1);
-	CHECK(counter(st, STORE_CTR_KEYS_UPDATED, "hkp") == 1);
-	CHECK(counter(st, STORE_CTR_KEYS_ADDED, "mail") == 1);
-	CHECK(counter(st, STORE_CTR_KEYS_ADDED, "import") == NKEYS - 2);
-	CHECK(counter(st, STORE_CTR_KEYS_UPDATED, "import") == -1);
-	CHECK(counter(st, STORE_CTR_KEYS_ADDED, "recon") == -1);
+	CHECK(fixture_counter(st, STORE_CTR_KEYS_ADDED, "hkp") == 1);
+	CHECK(fixture_counter(st, STORE_CTR_KEYS_UPDATED, "hkp") == 1);
+	CHECK(fixture_counter(st, STORE_CTR_KEYS_ADDED, "mail") == 1);
+	CHECK(fixture_counter(st, STORE_CTR_KEYS_ADDED, "import") == NKEYS - 2);
+	CHECK(fixture_counter(st, STORE_CTR_KEYS_UPDATED, "import") == -1);
+	CHECK(fixture_counter(st, STORE_CTR_KEYS_ADDED, "recon") == -1);
 	store_close(st);
 }
 
@@ -475,7 +433,7 @@ tree_problems(struct store *st)
 static void
 test_tree_follows_keys(void)
 {
-	struct store *st = fresh_store();
+	struct store *st = fixture_store(1000);
 	size_t plen = 0, i;
 
 	CHECK(st != NULL);
@@ -508,19 +466,12 @@ test_tree_follows_keys(void)
 int
 main(void)
 {
-	const char *tmp = getenv("TMPDIR");
-
 	if (!load_keyring()) {
 		printf("1..0 # SKIP %s not installed\n", KEYRING);
 		return 0;
 	}
-	snprintf(dir, sizeof(dir), "%s/pks-ingest-XXXXXX",
-	    tmp != NULL && strlen(tmp) < 40 ? tmp : "/tmp");
-	if (mkdtemp(dir) == NULL) {
-		perror("mkdtemp");
+	if (fixture_init("ingest") != 0)
 		return 99;
-	}
-	snprintf(dbpath, sizeof(dbpath), "%s/test.db", dir);
 	RUN(test_new_then_unchanged);
 	RUN(test_partial_then_full);
 	RUN(test_armored);
@@ -528,8 +479,7 @@ main(void)
 	RUN(test_busy_rolls_back);
 	RUN(test_tree_follows_keys);
 	RUN(test_counts_per_source);
-	remove_db();
-	rmdir(dir);
+	fixture_done();
 	free(ring);
 	return tap_done();
 }

@@ -15,6 +15,7 @@
 
 #include <sqlite3.h>
 
+#include "fixture.h"
 #include "tap.h"
 #include "ingest/ingest.h"
 #include "mail/mail_cmd.h"
@@ -30,8 +31,6 @@
 
 #define KEYRING "/usr/share/keyrings/debian-keyring.gpg"
 
-static char dir[64];
-static char dbpath[128];
 static char peers[128];
 static struct pks_config *cfg;
 static struct store *st;
@@ -41,22 +40,16 @@ static const struct ingest_sync *feed_sync;
 static void
 remove_db(void)
 {
-	char p[160];
-
 	store_close(st);
 	st = NULL;
-	unlink(dbpath);
-	snprintf(p, sizeof(p), "%s-wal", dbpath);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", dbpath);
-	unlink(p);
+	fixture_db_remove();
 }
 
 static int
 fresh_store(void)
 {
-	remove_db();
-	return store_open(dbpath, STORE_CREATE, 200, &st) == PKS_OK;
+	store_close(st);
+	return (st = fixture_store(200)) != NULL;
 }
 
 /* One number from the database, through a separate connection. */
@@ -67,7 +60,7 @@ sql_int(const char *sql)
 	sqlite3_stmt *s = NULL;
 	long long v = -1;
 
-	if (sqlite3_open(dbpath, &db) == SQLITE_OK &&
+	if (sqlite3_open(fixture_db, &db) == SQLITE_OK &&
 	    sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
 	    sqlite3_step(s) == SQLITE_ROW)
 		v = sqlite3_column_int64(s, 0);
@@ -736,7 +729,7 @@ test_busy(void)
 	char *r;
 
 	CHECK(fresh_store());
-	CHECK(sqlite3_open(dbpath, &db) == SQLITE_OK &&
+	CHECK(sqlite3_open(fixture_db, &db) == SQLITE_OK &&
 	    sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK);
 	r = feed("add-plain.eml", "alice@example.org", 0, &rc);
 	CHECK(rc == PKS_ERR_BUSY && r[0] == '\0');
@@ -792,18 +785,18 @@ setup(void)
 	FILE *f;
 	char *msg = NULL;
 
-	snprintf(dir, sizeof(dir), "/tmp/pks-mail.XXXXXX");
-	if (mkdtemp(dir) == NULL)
+	if (fixture_init("mail") != 0)
 		return 0;
-	snprintf(dbpath, sizeof(dbpath), "%s/pksync.db", dir);
-	snprintf(peers, sizeof(peers), "%s/mailsync", dir);
-	snprintf(conf, sizeof(conf), "%s/pksync.conf", dir);
+	/* The database where [server] datadir puts it. */
+	fixture_path(fixture_db, sizeof(fixture_db), "pksync.db");
+	fixture_path(peers, sizeof(peers), "mailsync");
+	fixture_path(conf, sizeof(conf), "pksync.conf");
 	if ((f = fopen(conf, "w")) == NULL)
 		return 0;
 	fprintf(f, "[server]\ndatadir = %s\nhostname = keys.test\n"
 	    "busy_timeout_ms = 200\n[mail]\nmaintainer = admin@keys.test\n"
 	    "this_site = pgp-public-keys@keys.test\npeers_file = mailsync\n"
-	    "help_dir = %s\n", dir, tap_srcpath("mail/help"));
+	    "help_dir = %s\n", fixture_dir, tap_srcpath("mail/help"));
 	fclose(f);
 	if (config_load(conf, &cfg, &msg) != PKS_OK) {
 		fprintf(stderr, "# %s\n", msg != NULL ? msg : "config");
@@ -816,8 +809,6 @@ setup(void)
 int
 main(void)
 {
-	char p[160];
-
 	log_init("test_mail", LOG_LVL_WARN);
 	if (!setup()) {
 		printf("Bail out! cannot set up a temporary folder\n");
@@ -845,10 +836,7 @@ main(void)
 		tap_skip("test_no_reply", "debian-keyring not installed");
 	}
 	remove_db();
-	unlink(peers);
-	snprintf(p, sizeof(p), "%s/pksync.conf", dir);
-	unlink(p);
-	rmdir(dir);
+	fixture_done();
 	config_free(cfg);
 	return tap_done();
 }

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "tap.h"
 #include "ingest/ingest.h"
 #include "pgp/pgp_key.h"
@@ -22,7 +23,6 @@
 
 #define KEYRING "/usr/share/keyrings/debian-keyring.gpg"
 
-static char dir[64], dbpath[128];
 static uint8_t *ring;
 static size_t ringlen, k0len, k1off, k1len;
 
@@ -32,22 +32,6 @@ static char peer_c[] = "pgp-public-keys@c.test";
 static char peer_d[] = "pgp-public-keys@d.test";
 static char self_upper[] = "PGP-Public-Keys@A.test";
 static char dup_b[] = "PGP-PUBLIC-KEYS@b.test";
-
-static struct store *
-fresh_store(void)
-{
-	struct store *st = NULL;
-	char p[200];
-
-	snprintf(p, sizeof(p), "%s-wal", dbpath);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", dbpath);
-	unlink(p);
-	unlink(dbpath);
-	if (store_open(dbpath, STORE_CREATE, 1000, &st) != PKS_OK)
-		return NULL;
-	return st;
-}
 
 /* The claimed rows of everything due at 'now' for 'owner'. */
 static size_t
@@ -88,7 +72,7 @@ drop(struct store *st, struct store_outbox_row *rows, size_t n)
 static void
 test_hkp_goes_to_every_peer(void)
 {
-	struct store *st = fresh_store();
+	struct store *st = fixture_store(1000);
 	char *peers[] = { peer_b, peer_c, self_upper, dup_b };
 	struct ingest_sync sy = { site_a, peers, 4 };
 	struct ingest_origin o = { INGEST_HKP, NULL, 0, &sy };
@@ -148,7 +132,7 @@ test_hkp_goes_to_every_peer(void)
 static void
 test_incremental_path(void)
 {
-	struct store *st = fresh_store();
+	struct store *st = fixture_store(1000);
 	char *peers[] = { peer_b, peer_c, peer_d };
 	struct ingest_sync sy = { site_a, peers, 3 };
 	const char *sent[] = { "PGP-PUBLIC-KEYS@B.TEST", "bad value" };
@@ -223,7 +207,7 @@ partial_key(struct buf *out, size_t *full, size_t *part)
 static void
 test_update_sends_delta(void)
 {
-	struct store *st = fresh_store();
+	struct store *st = fixture_store(1000);
 	char *peers[] = { peer_b };
 	struct ingest_sync sy = { site_a, peers, 1 };
 	struct ingest_origin quiet = { INGEST_IMPORT, NULL, 0, NULL };
@@ -261,7 +245,7 @@ out:
 static void
 test_claim_lease_finish(void)
 {
-	struct store *st = fresh_store();
+	struct store *st = fixture_store(1000);
 	struct store_outbox_row *rows = NULL, *r2 = NULL;
 	struct store_outbox_done d[3];
 	struct store_outbox_backoff b;
@@ -329,7 +313,7 @@ out:
 static void
 test_expire_and_peers(void)
 {
-	struct store *st = fresh_store();
+	struct store *st = fixture_store(1000);
 	struct store_outbox_claim c;
 	struct store_outbox_row *rows = NULL;
 	struct store_outbox_peer *p = NULL;
@@ -394,23 +378,16 @@ load_keys(void)
 int
 main(void)
 {
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(dir, sizeof(dir), "%s/pks-outbox-XXXXXX",
-	    tmp != NULL && strlen(tmp) < 40 ? tmp : "/tmp");
-	if (mkdtemp(dir) == NULL || !load_keys()) {
+	if (fixture_init("outbox") != 0 || !load_keys()) {
 		tap_skip("outbox", "no temp dir or no debian-keyring");
 		return tap_done();
 	}
-	snprintf(dbpath, sizeof(dbpath), "%s/test.db", dir);
 	RUN(test_hkp_goes_to_every_peer);
 	RUN(test_incremental_path);
 	RUN(test_update_sends_delta);
 	RUN(test_claim_lease_finish);
 	RUN(test_expire_and_peers);
-	store_close(fresh_store());
-	unlink(dbpath);
-	rmdir(dir);
+	fixture_done();
 	free(ring);
 	return tap_done();
 }

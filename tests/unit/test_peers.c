@@ -12,12 +12,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "tap.h"
 #include "peers/peers_mail.h"
 #include "peers/peers_recon.h"
 #include "util/log.h"
 
-static char dir[64], peers[128], member[128];
+static char peers[128], member[128];
 
 static void
 test_addresses(void)
@@ -38,12 +39,7 @@ test_addresses(void)
 static int
 write_peers(const char *text)
 {
-	FILE *f = fopen(peers, "w");
-
-	if (f == NULL)
-		return 0;
-	fputs(text, f);
-	return fclose(f) == 0;
+	return fixture_write(peers, text);
 }
 
 static char *
@@ -173,12 +169,7 @@ test_peers_concurrent(void)
 static int
 write_member(const char *text)
 {
-	FILE *f = fopen(member, "w");
-
-	if (f == NULL)
-		return 0;
-	fputs(text, f);
-	return fclose(f) == 0;
+	return fixture_write(member, text);
 }
 
 static void
@@ -269,17 +260,12 @@ test_recon_cache(void)
 int
 main(void)
 {
-	const char *tmp = getenv("TMPDIR");
-	char lock[160];
-
-	snprintf(dir, sizeof(dir), "%s/pks-peers-XXXXXX",
-	    tmp != NULL && strlen(tmp) < 40 ? tmp : "/tmp");
-	if (mkdtemp(dir) == NULL) {
+	if (fixture_init("peers") != 0) {
 		tap_skip("peers", "no temp dir");
 		return tap_done();
 	}
-	snprintf(peers, sizeof(peers), "%s/mailsync", dir);
-	snprintf(member, sizeof(member), "%s/membership", dir);
+	fixture_path(peers, sizeof(peers), "mailsync");
+	fixture_path(member, sizeof(member), "membership");
 	log_init("test_peers", LOG_LVL_INFO);
 	RUN(test_addresses);
 	RUN(test_peers_file);
@@ -288,12 +274,6 @@ main(void)
 	RUN(test_recon_parse);
 	RUN(test_recon_edit);
 	RUN(test_recon_cache);
-	unlink(peers);
-	unlink(member);
-	snprintf(lock, sizeof(lock), "%s.lock", peers);
-	unlink(lock);
-	snprintf(lock, sizeof(lock), "%s.lock", member);
-	unlink(lock);
-	rmdir(dir);
+	fixture_done();
 	return tap_done();
 }

@@ -19,33 +19,8 @@
 #include "recon/recon_fetch.h"
 #include "store/store.h"
 #include "store/store_ptree.h"
+#include "fixture.h"
 #include "tap.h"
-
-static char dir[64] = "/tmp/pks-trp.XXXXXX";
-static char dbpath[128];
-
-static void
-remove_db(void)
-{
-	char p[160];
-
-	unlink(dbpath);
-	snprintf(p, sizeof(p), "%s-wal", dbpath);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", dbpath);
-	unlink(p);
-}
-
-static struct store *
-fresh_store(void)
-{
-	struct store *st = NULL;
-
-	remove_db();
-	if (store_open(dbpath, STORE_CREATE, 1000, &st) != PKS_OK)
-		return NULL;
-	return st;
-}
 
 static void
 record(struct store *st, const char *peer, int64_t when, const char *result,
@@ -68,7 +43,7 @@ record(struct store *st, const char *peer, int64_t when, const char *result,
 static void
 test_last_ok_kept(void)
 {
-	struct store *st = fresh_store();
+	struct store *st = fixture_store(1000);
 	struct store_recon_peer *p = NULL;
 	size_t n = 0;
 
@@ -166,7 +141,7 @@ add_key(struct buf *b, const char *rel)
 static void
 test_fetch_merges_batch(void)
 {
-	struct store *st = fresh_store();
+	struct store *st = fixture_store(1000);
 	struct sockaddr_in sin;
 	socklen_t sl = sizeof(sin);
 	struct recon_fetch_cfg cfg;
@@ -219,12 +194,10 @@ test_fetch_merges_batch(void)
 int
 main(void)
 {
-	if (mkdtemp(dir) == NULL)
+	if (fixture_init("trp") != 0)
 		return 1;
-	snprintf(dbpath, sizeof(dbpath), "%s/t.db", dir);
 	RUN(test_last_ok_kept);
 	RUN(test_fetch_merges_batch);
-	remove_db();
-	rmdir(dir);
+	fixture_done();
 	return tap_done();
 }

@@ -19,26 +19,16 @@
 #include "store/store.h"
 #include "store/store_outbox.h"
 #include "store/store_ptree.h"
+#include "fixture.h"
 #include "tap.h"
 #include "util/config.h"
 #include "util/log.h"
 
-static char dir[64], dbpath[128], member[128], mailsync[128];
+static char member[128], mailsync[128];
 static struct store *g_st;
 static struct pks_config g_cfg;
 static char s_host[] = "keys<1>.test", s_node[] = "node",
 	    s_contact[] = "0x0123456789ABCDEF", s_recon[] = "127.0.0.1:11370";
-
-static int
-write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	if (f == NULL)
-		return 0;
-	fputs(text, f);
-	return fclose(f) == 0;
-}
 
 static void
 record(struct store *st, const char *peer, int64_t when, const char *result)
@@ -197,27 +187,22 @@ test_text(void)
 int
 main(void)
 {
-	const char *tmp = getenv("TMPDIR");
 	struct pks_config cfg;
 	struct store *st = NULL;
-	char p[160];
 
-	snprintf(dir, sizeof(dir), "%s/pks-stats-XXXXXX",
-	    tmp != NULL && strlen(tmp) < 40 ? tmp : "/tmp");
-	if (mkdtemp(dir) == NULL) {
+	if (fixture_init("stats") != 0) {
 		tap_skip("stats", "no temp dir");
 		return tap_done();
 	}
 	log_init("test_stats", LOG_LVL_INFO);
-	snprintf(dbpath, sizeof(dbpath), "%s/test.db", dir);
-	snprintf(member, sizeof(member), "%s/membership", dir);
-	snprintf(mailsync, sizeof(mailsync), "%s/mailsync", dir);
+	fixture_path(member, sizeof(member), "membership");
+	fixture_path(mailsync, sizeof(mailsync), "mailsync");
 	CHECK(
-	    write_file(member, "sks.example 11370 # x\nother.example 11380\n"));
-	CHECK(write_file(mailsync, "a@peer.test\nb@peer.test\n"));
-	CHECK(store_open(dbpath, STORE_CREATE, 5000, &st) == PKS_OK);
+	    fixture_write(member, "sks.example 11370 # x\nother.example 11380\n"));
+	CHECK(fixture_write(mailsync, "a@peer.test\nb@peer.test\n"));
+	CHECK((st = fixture_store(5000)) != NULL);
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.dbfile = dbpath;
+	cfg.dbfile = fixture_db;
 	cfg.http_port = 11371;
 	cfg.hostname = s_host;
 	cfg.nodename = s_node;
@@ -234,13 +219,6 @@ main(void)
 		RUN(test_text);
 		store_close(st);
 	}
-	unlink(dbpath);
-	snprintf(p, sizeof(p), "%s-wal", dbpath);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", dbpath);
-	unlink(p);
-	unlink(member);
-	unlink(mailsync);
-	rmdir(dir);
+	fixture_done();
 	return tap_done();
 }

@@ -13,6 +13,7 @@
 
 #include <sqlite3.h>
 
+#include "fixture.h"
 #include "tap.h"
 #include "store/store.h"
 #include "store/store_counters.h"
@@ -20,9 +21,6 @@
 #include "store/store_ptree.h"
 #include "store/store_listing.h"
 #include "util/limits.h"
-
-static char dir[64];
-static char dbpath[128];
 
 /* A hand-made key: primary fingerprint byte 'tag', subkeys, user IDs. */
 struct fake {
@@ -77,29 +75,6 @@ fake_key(struct fake *k, uint8_t tag, size_t nsub, const char *const *uids)
 	k->rec.recon = 1;
 }
 
-static void
-remove_db(void)
-{
-	char p[160];
-
-	unlink(dbpath);
-	snprintf(p, sizeof(p), "%s-wal", dbpath);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", dbpath);
-	unlink(p);
-}
-
-static struct store *
-fresh_store(void)
-{
-	struct store *st = NULL;
-
-	remove_db();
-	if (store_open(dbpath, STORE_CREATE, 1000, &st) != PKS_OK)
-		return NULL;
-	return st;
-}
-
 static int64_t
 insert(struct store *st, struct fake *k)
 {
@@ -122,7 +97,7 @@ raw_sql(const char *sql, char *out, size_t outsz)
 	sqlite3_stmt *s = NULL;
 	int ok;
 
-	if (sqlite3_open(dbpath, &db) != SQLITE_OK)
+	if (sqlite3_open(fixture_db, &db) != SQLITE_OK)
 		return 0;
 	ok = sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK;
 	if (ok) {
@@ -146,7 +121,7 @@ raw_script(const char *sql)
 	sqlite3 *db = NULL;
 	int ok;
 
-	ok = sqlite3_open(dbpath, &db) == SQLITE_OK &&
+	ok = sqlite3_open(fixture_db, &db) == SQLITE_OK &&
 	    sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
 	sqlite3_close(db);
 	return ok;
@@ -178,7 +153,7 @@ test_open_create(void)
 	char mode[32];
 	int64_t n = -1;
 
-	st = fresh_store();
+	st = fixture_store(1000);
 	CHECK(st != NULL);
 	if (st == NULL)
 		return;
@@ -195,33 +170,33 @@ test_open_create(void)
 	CHECK(raw_sql("PRAGMA journal_mode", mode, sizeof(mode)));
 	CHECK(strcmp(mode, "wal") == 0);
 	/* Opening again, creating again: nothing changes. */
-	CHECK(store_open(dbpath, STORE_CREATE, 100, &st) == PKS_OK);
+	CHECK(store_open(fixture_db, STORE_CREATE, 100, &st) == PKS_OK);
 	store_close(st);
-	CHECK(store_open(dbpath, 0, 100, &st) == PKS_OK);
+	CHECK(store_open(fixture_db, 0, 100, &st) == PKS_OK);
 	store_close(st);
-	CHECK(store_open(dbpath, STORE_READONLY, 100, &ro) == PKS_OK);
+	CHECK(store_open(fixture_db, STORE_READONLY, 100, &ro) == PKS_OK);
 	CHECK(ro != NULL && store_count_keys(ro, &n) == PKS_OK && n == 0);
 	store_close(ro);
-	remove_db();
-	CHECK(store_open(dbpath, 0, 100, &none) == PKS_ERR_DB);
+	fixture_db_remove();
+	CHECK(store_open(fixture_db, 0, 100, &none) == PKS_ERR_DB);
 	CHECK(none == NULL);
-	CHECK(store_open(dbpath, STORE_READONLY, 100, &none) != PKS_OK);
+	CHECK(store_open(fixture_db, STORE_READONLY, 100, &none) != PKS_OK);
 }
 
 static void
 test_schema_version_guard(void)
 {
-	struct store *st = fresh_store();
+	struct store *st = fixture_store(1000);
 
 	CHECK(st != NULL);
 	store_close(st);
 	CHECK(raw_sql("UPDATE meta SET value = '99' WHERE name = "
 	    "'schema_version'", NULL, 0));
 	st = NULL;
-	CHECK(store_open(dbpath, STORE_CREATE, 100, &st) == PKS_ERR_DB);
+	CHECK(store_open(fixture_db, STORE_CREATE, 100, &st) == PKS_ERR_DB);
 	CHECK(st == NULL);
 	CHECK(raw_sql("DROP TABLE meta", NULL, 0));
-	CHECK(store_open(dbpath, 0, 100, &st) == PKS_ERR_DB);
+	CHECK(store_open(fixture_db, 0, 100, &st) == PKS_ERR_DB);
 }
 
 /* Tables, their columns, indexes, their columns, and triggers. */
@@ -251,7 +226,7 @@ db_shape(void)
 static void
 test_migrations(void)
 {
-	struct store *st = fresh_store();
+	struct store *st = fixture_store(1000);
 	struct store_key k;
 	struct fake a;
 	uint8_t *v1;
@@ -261,7 +236,7 @@ test_migrations(void)
 	store_close(st);
 	want = db_shape();
 	CHECK(want != NULL && strstr(want, "table keys keys") != NULL);
-	remove_db();
+	fixture_db_remove();
 	v1 = tap_read_file(tap_srcpath("tests/data/store/schema-v1.sql"),
 	    &len);
 	CHECK(v1 != NULL);
@@ -278,10 +253,10 @@ test_migrations(void)
 	    "x'000102030405060708090A0B0C0D0E0F', 1, 2048, 0, 0, 0, 1, 1, "
 	    "'Old Key', x'99')", NULL, 0));
 	st = NULL;
-	CHECK(store_open(dbpath, 0, 100, &st) ==
+	CHECK(store_open(fixture_db, 0, 100, &st) ==
 	    (store_sql_version > 1 ? PKS_ERR_DB : PKS_OK));
 	store_close(st);
-	CHECK(store_open(dbpath, STORE_CREATE, 100, &st) == PKS_OK);
+	CHECK(store_open(fixture_db, STORE_CREATE, 100, &st) == PKS_OK);
 	if (st != NULL) {
 		CHECK(store_meta_get(st, "schema_version", &ver) == PKS_OK &&
 		    strtol(ver, NULL, 10) == store_sql_version);
@@ -305,7 +280,7 @@ test_migrations(void)
 static void
 test_listings(void)
 {
-	struct store *st = fresh_store();
+	struct store *st = fixture_store(1000);
 	struct store_listings l = { NULL, 0 };
 	struct store_names *nm;
 	struct store_ids ids;
@@ -360,7 +335,7 @@ test_listings(void)
 static void
 test_insert_find(void)
 {
-	struct store *st = fresh_store();
+	struct store *st = fixture_store(1000);
 	struct store_key k;
 	struct store_ids ids;
 	struct fake a, b;
@@ -424,7 +399,7 @@ keyid_of(const struct pgp_fpr *f)
 static void
 test_keyids(void)
 {
-	struct store *st = fresh_store();
+	struct store *st = fixture_store(1000);
 	struct store_ids ids;
 	struct fake a, b;
 	int64_t ida, idb, want[2];
@@ -488,7 +463,7 @@ nwords(struct store *st, const char *q, int64_t first)
 static void
 test_words(void)
 {
-	struct store *st = fresh_store();
+	struct store *st = fixture_store(1000);
 	struct store_ids ids;
 	struct fake a, b;
 	char many[256];
@@ -535,7 +510,7 @@ test_words(void)
 static void
 test_email(void)
 {
-	struct store *st = fresh_store();
+	struct store *st = fixture_store(1000);
 	struct store_ids ids;
 	struct fake a, b;
 	int64_t ida, idb, want[2];
@@ -577,7 +552,7 @@ test_max_plus_one(void)
 {
 	static const char *const common[] = { "Common Name <same@example.org>",
 		NULL };
-	struct store *st = fresh_store();
+	struct store *st = fixture_store(1000);
 	struct store_ids ids;
 	struct fake k;
 	int64_t want[5];
@@ -630,7 +605,7 @@ test_update_and_days(void)
 {
 	static const char *const uids_new[] = { "Alice New <alice@new.example>",
 		NULL };
-	struct store *st = fresh_store();
+	struct store *st = fixture_store(1000);
 	struct store_ids ids;
 	struct store_key k;
 	struct store_day *days = NULL;
@@ -701,7 +676,7 @@ test_update_and_days(void)
 static void
 test_rollback(void)
 {
-	struct store *st = fresh_store();
+	struct store *st = fixture_store(1000);
 	struct store_key k;
 	struct fake a;
 	int64_t id, n = -1;
@@ -723,7 +698,7 @@ test_rollback(void)
 static void
 test_busy(void)
 {
-	struct store *st1 = fresh_store(), *st2 = NULL, *ro = NULL;
+	struct store *st1 = fixture_store(1000), *st2 = NULL, *ro = NULL;
 	struct store_key k;
 	struct fake a;
 	int64_t id;
@@ -734,7 +709,7 @@ test_busy(void)
 		return;
 	fake_key(&a, 1, 1, uids_a);
 	CHECK(insert(st1, &a) > 0);
-	CHECK(store_open(dbpath, 0, 100, &st2) == PKS_OK);
+	CHECK(store_open(fixture_db, 0, 100, &st2) == PKS_OK);
 	if (st2 == NULL) {
 		store_close(st1);
 		return;
@@ -752,7 +727,7 @@ test_busy(void)
 	store_rollback(st2);
 	store_close(st2);
 	/* A read-only connection reads, and cannot write. */
-	CHECK(store_open(dbpath, STORE_READONLY, 100, &ro) == PKS_OK);
+	CHECK(store_open(fixture_db, STORE_READONLY, 100, &ro) == PKS_OK);
 	if (ro != NULL) {
 		CHECK(store_key_find(ro, a.info.fpr.fpr, 20, &k) == PKS_OK);
 		store_key_clear(&k);
@@ -784,7 +759,7 @@ walk_cb(void *arg, const struct store_key *k)
 static void
 test_foreach(void)
 {
-	struct store *st = fresh_store();
+	struct store *st = fixture_store(1000);
 	struct walk w = { 0, 0, 0 };
 	struct fake k;
 	int i;
@@ -815,7 +790,7 @@ count_line(void *arg, const char *line)
 static void
 test_check(void)
 {
-	struct store *st = fresh_store();
+	struct store *st = fixture_store(1000);
 	struct fake a, b;
 	size_t nprob = 99, nlines = 0;
 
@@ -842,29 +817,11 @@ test_check(void)
 	store_close(st);
 }
 
-/* The value of counter (name, label) in st, or -1 when absent. */
-static int64_t
-counter(struct store *st, const char *name, const char *label)
-{
-	struct store_counter *c = NULL;
-	int64_t v = -1;
-	size_t i, n = 0;
-
-	if (store_counter_list(st, 1000, &c, &n) != PKS_OK)
-		return -2;
-	for (i = 0; i < n; i++)
-		if (strcmp(c[i].name, name) == 0 &&
-		    strcmp(c[i].label, label) == 0)
-			v = c[i].value;
-	free(c);
-	return v;
-}
-
 /* Counters go with their transaction; a bump is its own. */
 static void
 test_counters(void)
 {
-	struct store *st = fresh_store(), *other = NULL;
+	struct store *st = fixture_store(1000), *other = NULL;
 	struct store_counter *c = NULL;
 	size_t n = 0;
 
@@ -874,29 +831,29 @@ test_counters(void)
 	CHECK(store_begin(st) == PKS_OK);
 	CHECK(store_counter_add(st, "keys_added", "hkp", 7) == PKS_OK);
 	store_rollback(st);
-	CHECK(counter(st, "keys_added", "hkp") == -1);
+	CHECK(fixture_counter(st, "keys_added", "hkp") == -1);
 	CHECK(store_begin(st) == PKS_OK);
 	CHECK(store_counter_add(st, "keys_added", "hkp", 3) == PKS_OK);
 	CHECK(store_counter_add(st, "keys_added", "hkp", 2) == PKS_OK);
 	CHECK(store_counter_add(st, "keys_added", "import", 1) == PKS_OK);
 	CHECK(store_commit(st) == PKS_OK);
-	CHECK(counter(st, "keys_added", "hkp") == 5);
+	CHECK(fixture_counter(st, "keys_added", "hkp") == 5);
 	CHECK(store_counter_bump(st, "mail_filtered", "handled", 100) ==
 	    PKS_OK);
-	CHECK(counter(st, "mail_filtered", "handled") == 1);
+	CHECK(fixture_counter(st, "mail_filtered", "handled") == 1);
 	/* ordered by name and label, at most max rows */
 	CHECK(store_counter_list(st, 2, &c, &n) == PKS_OK && n == 2);
 	CHECK(n == 2 && strcmp(c[0].label, "hkp") == 0 &&
 	    strcmp(c[1].label, "import") == 0);
 	free(c);
 	/* another writer holds the lock: the bump gives up, counts nothing */
-	CHECK(store_open(dbpath, 0, 1000, &other) == PKS_OK);
+	CHECK(store_open(fixture_db, 0, 1000, &other) == PKS_OK);
 	CHECK(other != NULL && store_begin(other) == PKS_OK);
 	CHECK(store_counter_bump(st, "mail_filtered", "tempfail", 50) ==
 	    PKS_ERR_BUSY);
 	store_rollback(other);
 	store_close(other);
-	CHECK(counter(st, "mail_filtered", "tempfail") == -1);
+	CHECK(fixture_counter(st, "mail_filtered", "tempfail") == -1);
 	store_close(st);
 }
 
@@ -904,7 +861,7 @@ test_counters(void)
 static void
 test_recon_counters(void)
 {
-	struct store *st = fresh_store();
+	struct store *st = fixture_store(1000);
 	struct store_recon_peer p;
 
 	CHECK(st != NULL);
@@ -919,9 +876,9 @@ test_recon_counters(void)
 	snprintf(p.result, sizeof(p.result), "failed: timeout");
 	p.fetched = 0;
 	CHECK(store_recon_peer_set(st, &p) == PKS_OK);
-	CHECK(counter(st, STORE_CTR_RECON_OK, "127.0.0.1 11370") == 2);
-	CHECK(counter(st, STORE_CTR_RECON_FAILED, "127.0.0.1 11370") == 1);
-	CHECK(counter(st, STORE_CTR_RECON_FETCHED, "127.0.0.1 11370") == 8);
+	CHECK(fixture_counter(st, STORE_CTR_RECON_OK, "127.0.0.1 11370") == 2);
+	CHECK(fixture_counter(st, STORE_CTR_RECON_FAILED, "127.0.0.1 11370") == 1);
+	CHECK(fixture_counter(st, STORE_CTR_RECON_FETCHED, "127.0.0.1 11370") == 8);
 	store_close(st);
 }
 
@@ -941,7 +898,7 @@ count_exact(struct store *st, int64_t want)
 static void
 test_key_count(void)
 {
-	struct store *st = fresh_store(), *ro = NULL;
+	struct store *st = fixture_store(1000), *ro = NULL;
 	struct fake k[4], a2;
 	char row[32];
 	int64_t id[4];
@@ -985,7 +942,7 @@ test_key_count(void)
 	 * the first writer seeds the counter again. */
 	CHECK(raw_sql(
 	    "DELETE FROM counters WHERE name = 'keys_stored'", NULL, 0));
-	CHECK(store_open(dbpath, STORE_READONLY, 1000, &ro) == PKS_OK);
+	CHECK(store_open(fixture_db, STORE_READONLY, 1000, &ro) == PKS_OK);
 	CHECK(ro != NULL && count_exact(ro, 3));
 	store_close(ro);
 	CHECK(raw_sql("SELECT count(*) FROM counters WHERE name = "
@@ -1007,15 +964,8 @@ test_key_count(void)
 int
 main(void)
 {
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(dir, sizeof(dir), "%s/pks-store-XXXXXX",
-	    tmp != NULL && strlen(tmp) < 40 ? tmp : "/tmp");
-	if (mkdtemp(dir) == NULL) {
-		perror("mkdtemp");
+	if (fixture_init("store") != 0)
 		return 99;
-	}
-	snprintf(dbpath, sizeof(dbpath), "%s/test.db", dir);
 	RUN(test_open_create);
 	RUN(test_schema_version_guard);
 	RUN(test_migrations);
@@ -1033,7 +983,6 @@ main(void)
 	RUN(test_counters);
 	RUN(test_recon_counters);
 	RUN(test_listings);
-	remove_db();
-	rmdir(dir);
+	fixture_done();
 	return tap_done();
 }

@@ -1,0 +1,46 @@
+/*
+ * fixture.h: the temporary folder of a C unit test and the SQLite
+ * database in it, made and removed the same way by every test:
+ *   if (fixture_init("store") != 0) return 99;
+ *   st = fixture_store(1000);   (a new empty database each call)
+ *   ...
+ *   fixture_done();             (every file in the folder, the folder)
+ * The folder is $TMPDIR/pks-<name>-XXXXXX (/tmp when TMPDIR is unset
+ * or too long).
+ */
+#ifndef PKS_TESTS_FIXTURE_H
+#define PKS_TESTS_FIXTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+/* The folder and the database path in it, set by fixture_init(). */
+extern char fixture_dir[64];
+extern char fixture_db[128];
+
+/* Make the folder; 0, or -1 with the reason on stderr. */
+int fixture_init(const char *name);
+
+/* out = fixture_dir/file. */
+void fixture_path(char *out, size_t size, const char *file);
+
+/* Write text to path (replacing it); 1 on success, 0 on failure. */
+int fixture_write(const char *path, const char *text);
+
+/* Remove the database with its -wal and -shm files. */
+void fixture_db_remove(void);
+
+/* A new empty database at fixture_db (any old one removed), opened
+ * with STORE_CREATE and a busy timeout of busy_ms; NULL on failure. */
+struct store *fixture_store(int busy_ms);
+
+/* The value of counter (name, label) in st, -1 when it was never
+ * bumped, -2 when the counters cannot be read. */
+int64_t fixture_counter(struct store *st, const char *name, const char *label);
+
+/* Remove every file in the folder, then the folder. */
+void fixture_done(void);
+
+#endif
