@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "fixture.h"
 #include "store/store_counters.h"
 
@@ -69,6 +71,55 @@ fixture_store(int busy_ms)
 	if (store_open(fixture_db, STORE_CREATE, busy_ms, &st) != PKS_OK)
 		return NULL;
 	return st;
+}
+
+int
+fixture_sql(const char *sql, char *out, size_t outsz)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	const unsigned char *t;
+	int ok, r;
+
+	if (out != NULL && outsz > 0)
+		out[0] = '\0';
+	if (sqlite3_open(fixture_db, &db) != SQLITE_OK) {
+		sqlite3_close(db);
+		return 0;
+	}
+	ok = sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK;
+	if (ok) {
+		r = sqlite3_step(s);
+		ok = r == SQLITE_ROW || r == SQLITE_DONE;
+		t = r == SQLITE_ROW ? sqlite3_column_text(s, 0) : NULL;
+		if (out != NULL && outsz > 0 && t != NULL)
+			snprintf(out, outsz, "%s", (const char *)t);
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return ok;
+}
+
+int
+fixture_script(const char *sql)
+{
+	sqlite3 *db = NULL;
+	int ok;
+
+	ok = sqlite3_open(fixture_db, &db) == SQLITE_OK &&
+	     sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
+	sqlite3_close(db);
+	return ok;
+}
+
+long long
+fixture_sql_int(const char *sql)
+{
+	char v[32];
+
+	if (!fixture_sql(sql, v, sizeof(v)) || v[0] == '\0')
+		return -1;
+	return strtoll(v, NULL, 10);
 }
 
 int64_t

@@ -36,6 +36,17 @@ void fixture_db_remove(void);
  * with STORE_CREATE and a busy timeout of busy_ms; NULL on failure. */
 struct store *fixture_store(int busy_ms);
 
+/* Run one SQL statement on fixture_db through a connection of its own
+ * (to look behind the store, or to damage it); the first column of the
+ * first row, if any, into out ("" when none or NULL).  1 on success. */
+int fixture_sql(const char *sql, char *out, size_t outsz);
+
+/* Run a script of several statements the same way.  1 on success. */
+int fixture_script(const char *sql);
+
+/* The integer a query's first row starts with, -1 when it fails. */
+long long fixture_sql_int(const char *sql);
+
 /* The value of counter (name, label) in st, -1 when it was never
  * bumped, -2 when the counters cannot be read. */
 int64_t fixture_counter(struct store *st, const char *name, const char *label);

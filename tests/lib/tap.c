@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tap.h"
+#include "util/hex.h"
 
 static int tap_n;
 static int tap_nfail;
@@ -88,25 +89,13 @@ tap_read_file(const char *path, size_t *len)
 	return p;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 size_t
 tap_unhex(const char *hex, uint8_t *out, size_t max)
 {
 	size_t n = 0;
 
 	while (hex[0] && hex[1] && n < max) {
-		int hi = hexval(hex[0]), lo = hexval(hex[1]);
+		int hi = hex_value(hex[0]), lo = hex_value(hex[1]);
 
 		if (hi < 0 || lo < 0) {
 			hex++;

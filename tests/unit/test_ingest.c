@@ -10,8 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "fixture.h"
 #include "tap.h"
 #include "ingest/ingest.h"
@@ -66,30 +64,11 @@ snapshot(void)
 	    "(SELECT count(*) FROM emails) || '|' || "
 	    "(SELECT group_concat(day || nnew || '/' || nupdated) FROM "
 	    "stats_days)";
-	sqlite3 *db = NULL;
-	sqlite3_stmt *s = NULL;
-	char *out = NULL;
+	char out[8192];
 
-	if (sqlite3_open(fixture_db, &db) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
-	    sqlite3_step(s) == SQLITE_ROW)
-		out = strdup(sqlite3_column_text(s, 0) ?
-		    (const char *)sqlite3_column_text(s, 0) : "empty");
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return out;
-}
-
-static int
-raw_sql(const char *sql)
-{
-	sqlite3 *db = NULL;
-	int ok;
-
-	ok = sqlite3_open(fixture_db, &db) == SQLITE_OK &&
-	    sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
-	sqlite3_close(db);
-	return ok;
+	if (!fixture_sql(sql, out, sizeof(out)))
+		return NULL;
+	return strdup(out[0] != '\0' ? out : "empty");
 }
 
 /* Find the first NKEYS keys of the keyring. */
@@ -176,7 +155,7 @@ test_new_then_unchanged(void)
 		store_key_clear(&k);
 	}
 	/* Again: nothing changes, not even a timestamp. */
-	CHECK(raw_sql("UPDATE keys SET updated = 7"));
+	CHECK(fixture_script("UPDATE keys SET updated = 7"));
 	before = snapshot();
 	memset(&seen, 0, sizeof(seen));
 	CHECK(ingest_keyring(st, &o_import, ring, koff[NKEYS - 1] +

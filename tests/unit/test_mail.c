@@ -52,27 +52,10 @@ fresh_store(void)
 	return (st = fixture_store(200)) != NULL;
 }
 
-/* One number from the database, through a separate connection. */
-static long long
-sql_int(const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *s = NULL;
-	long long v = -1;
-
-	if (sqlite3_open(fixture_db, &db) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
-	    sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return v;
-}
-
 static long long
 nkeys(void)
 {
-	return sql_int("SELECT count(*) FROM keys");
+	return fixture_sql_int("SELECT count(*) FROM keys");
 }
 
 /*
@@ -557,7 +540,7 @@ test_no_reply(void)
 	r = feed("get.eml", NULL, 1, &rc);
 	CHECK(rc == PKS_OK && has(r, "application/pgp-keys"));
 	free(r);
-	CHECK(sql_int("SELECT count(*) FROM outbox") == 0);
+	CHECK(fixture_sql_int("SELECT count(*) FROM outbox") == 0);
 }
 
 /* ADD with Precedence: bulk: keys merged, no reply. */
@@ -624,7 +607,7 @@ test_incremental(void)
 	r = feed("incr-peer.eml", "pgp-public-keys@peer.test", 1, &rc);
 	CHECK(rc == PKS_OK && nkeys() == 0);
 	free(r);
-	CHECK(sql_int("SELECT count(*) FROM outbox") == 0);
+	CHECK(fixture_sql_int("SELECT count(*) FROM outbox") == 0);
 	/* The caller's sync list is what counts (mail-filter reads it once
 	 * with ingest_sync_read): the sender is on it, the file is gone.
 	 * Its peers not in X-KeyServer-Sent get the key. */
@@ -638,9 +621,9 @@ test_incremental(void)
 	feed_sync = NULL;
 	CHECK(rc == PKS_OK && r[0] == '\0' && nkeys() == 1);
 	free(r);
-	CHECK(sql_int("SELECT count(*) FROM outbox WHERE recipient = "
+	CHECK(fixture_sql_int("SELECT count(*) FROM outbox WHERE recipient = "
 	    "'near@x.test'") == 1);
-	CHECK(sql_int("SELECT count(*) FROM outbox") == 1);
+	CHECK(fixture_sql_int("SELECT count(*) FROM outbox") == 1);
 	ingest_sync_free(sy);
 }
 
@@ -660,7 +643,7 @@ test_outbox_rate_limit(void)
 		CHECK(rc == PKS_OK && r[0] == '\0');
 		free(r);
 	}
-	CHECK(sql_int("SELECT count(*) FROM outbox WHERE kind = 'reply' AND "
+	CHECK(fixture_sql_int("SELECT count(*) FROM outbox WHERE kind = 'reply' AND "
 	    "recipient = 'alice@example.org' AND state = 'queued' AND "
 	    "tries = 0 AND instr(body, 'Subject: Your command, HELP') > 0")
 	    == 2);
@@ -670,14 +653,14 @@ test_outbox_rate_limit(void)
 	r = feed("reply-to.eml", "alice@example.org", 0, &rc);
 	CHECK(rc == PKS_OK);
 	free(r);
-	CHECK(sql_int("SELECT count(*) FROM outbox WHERE recipient = "
+	CHECK(fixture_sql_int("SELECT count(*) FROM outbox WHERE recipient = "
 	    "'bob@example.net'") == 1);
 	/* The limit counts the last hour only. */
-	CHECK(sql_int("UPDATE mail_replies SET created = created - 7200 "
+	CHECK(fixture_sql_int("UPDATE mail_replies SET created = created - 7200 "
 	    "RETURNING 0") == 0);
 	r = feed("help.eml", "alice@example.org", 0, &rc);
 	free(r);
-	CHECK(sql_int("SELECT count(*) FROM outbox WHERE recipient = "
+	CHECK(fixture_sql_int("SELECT count(*) FROM outbox WHERE recipient = "
 	    "'alice@example.org'") == 3);
 	/* Case and +tag variants are the same requester: Alice has had 1
 	 * of her 2 this hour, so one of the next two is answered. */
@@ -686,7 +669,7 @@ test_outbox_rate_limit(void)
 		CHECK(rc == PKS_OK);
 		free(r);
 	}
-	CHECK(sql_int("SELECT count(*) FROM outbox WHERE recipient = "
+	CHECK(fixture_sql_int("SELECT count(*) FROM outbox WHERE recipient = "
 	    "'Alice+keys@EXAMPLE.org'") == 1);
 	CHECK(store_reply_count(st, "alice@example.org", 0, &n) == PKS_OK &&
 	    n == 4);
@@ -698,7 +681,7 @@ test_outbox_rate_limit(void)
 		CHECK(rc == PKS_OK);
 		free(r);
 	}
-	CHECK(sql_int("SELECT count(*) FROM outbox WHERE recipient = "
+	CHECK(fixture_sql_int("SELECT count(*) FROM outbox WHERE recipient = "
 	    "'bob@example.net'") == 3);
 	CHECK(store_reply_count(st, NULL, 0, &n) == PKS_OK && n == 7);
 	cfg->max_replies_total_per_hour = 200;
@@ -739,7 +722,7 @@ test_busy(void)
 	CHECK(nkeys() == 0);
 	r = feed("add-plain.eml", "alice@example.org", 0, &rc);
 	CHECK(rc == PKS_OK && nkeys() == 1);
-	CHECK(sql_int("SELECT count(*) FROM outbox") == 1);
+	CHECK(fixture_sql_int("SELECT count(*) FROM outbox") == 1);
 	free(r);
 }
 

@@ -89,44 +89,6 @@ insert(struct store *st, struct fake *k)
 	return store_commit(st) == PKS_OK ? id : -1;
 }
 
-/* Run SQL on a separate raw connection (to inspect or damage). */
-static int
-raw_sql(const char *sql, char *out, size_t outsz)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *s = NULL;
-	int ok;
-
-	if (sqlite3_open(fixture_db, &db) != SQLITE_OK)
-		return 0;
-	ok = sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK;
-	if (ok) {
-		int r = sqlite3_step(s);
-
-		ok = r == SQLITE_ROW || r == SQLITE_DONE;
-		if (out != NULL && outsz > 0)
-			snprintf(out, outsz, "%s", r == SQLITE_ROW &&
-			    sqlite3_column_text(s, 0) ? (const char *)
-			    sqlite3_column_text(s, 0) : "");
-	}
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return ok;
-}
-
-/* Run a script of several statements on a separate raw connection. */
-static int
-raw_script(const char *sql)
-{
-	sqlite3 *db = NULL;
-	int ok;
-
-	ok = sqlite3_open(fixture_db, &db) == SQLITE_OK &&
-	    sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
-	sqlite3_close(db);
-	return ok;
-}
-
 static int
 ids_are(const struct store_ids *ids, size_t n, const int64_t *want)
 {
@@ -167,7 +129,7 @@ test_open_create(void)
 	free(v);
 	CHECK(store_count_keys(st, &n) == PKS_OK && n == 0);
 	store_close(st);
-	CHECK(raw_sql("PRAGMA journal_mode", mode, sizeof(mode)));
+	CHECK(fixture_sql("PRAGMA journal_mode", mode, sizeof(mode)));
 	CHECK(strcmp(mode, "wal") == 0);
 	/* Opening again, creating again: nothing changes. */
 	CHECK(store_open(fixture_db, STORE_CREATE, 100, &st) == PKS_OK);
@@ -190,12 +152,12 @@ test_schema_version_guard(void)
 
 	CHECK(st != NULL);
 	store_close(st);
-	CHECK(raw_sql("UPDATE meta SET value = '99' WHERE name = "
+	CHECK(fixture_sql("UPDATE meta SET value = '99' WHERE name = "
 	    "'schema_version'", NULL, 0));
 	st = NULL;
 	CHECK(store_open(fixture_db, STORE_CREATE, 100, &st) == PKS_ERR_DB);
 	CHECK(st == NULL);
-	CHECK(raw_sql("DROP TABLE meta", NULL, 0));
+	CHECK(fixture_sql("DROP TABLE meta", NULL, 0));
 	CHECK(store_open(fixture_db, 0, 100, &st) == PKS_ERR_DB);
 }
 
@@ -214,7 +176,7 @@ db_shape(void)
 {
 	char *out = malloc(65536);
 
-	if (out != NULL && !raw_sql(shape_sql, out, 65536)) {
+	if (out != NULL && !fixture_sql(shape_sql, out, 65536)) {
 		free(out);
 		out = NULL;
 	}
@@ -245,9 +207,9 @@ test_migrations(void)
 		return;
 	}
 	fake_key(&a, 1, 0, NULL);
-	CHECK(raw_sql("PRAGMA journal_mode = WAL", NULL, 0));
-	CHECK(raw_script((const char *)v1));
-	CHECK(raw_sql("INSERT INTO keys(id, fpr, version, hash, algo, bits, "
+	CHECK(fixture_sql("PRAGMA journal_mode = WAL", NULL, 0));
+	CHECK(fixture_script((const char *)v1));
+	CHECK(fixture_sql("INSERT INTO keys(id, fpr, version, hash, algo, bits, "
 	    "ctime, expires, revoked, created, updated, uids, data) VALUES "
 	    "(1, x'0102030405060708090A0B0C0D0E0F1011121314', 4, "
 	    "x'000102030405060708090A0B0C0D0E0F', 1, 2048, 0, 0, 0, 1, 1, "
@@ -322,11 +284,11 @@ test_listings(void)
 	CHECK(store_begin(st) == PKS_OK);
 	CHECK(store_key_delete(st, v[2]) == PKS_OK);
 	CHECK(store_commit(st) == PKS_OK);
-	CHECK(raw_sql("SELECT count(*) FROM key_listings", n, sizeof(n)) &&
+	CHECK(fixture_sql("SELECT count(*) FROM key_listings", n, sizeof(n)) &&
 	    strcmp(n, "1") == 0);
 	/* A key without one is listed from its packets (these do not
 	 * parse: left out). */
-	CHECK(raw_sql("DELETE FROM key_listings", NULL, 0));
+	CHECK(fixture_sql("DELETE FROM key_listings", NULL, 0));
 	CHECK(store_listings_load(st, &ids, 10, &l) == PKS_OK && l.n == 0);
 	store_listings_free(&l);
 	store_close(st);
@@ -621,7 +583,7 @@ test_update_and_days(void)
 	fake_key(&b, 2, 0, uids_b);
 	ida = insert(st, &a);
 	CHECK(insert(st, &b) > 0);
-	CHECK(raw_sql("UPDATE keys SET created = 5, updated = 5", NULL, 0));
+	CHECK(fixture_sql("UPDATE keys SET created = 5, updated = 5", NULL, 0));
 	fake_key(&a2, 1, 1, uids_new);
 	fake_fpr(&a2.sub[0].fpr, 1, 3);
 	a2.data[0] ^= 0xff;
@@ -661,7 +623,7 @@ test_update_and_days(void)
 		CHECK(days[0].nnew == 2 && days[0].nupdated == 1);
 	}
 	free(days);
-	CHECK(raw_sql("INSERT INTO stats_days VALUES ('2001-02-03', 4, 5)",
+	CHECK(fixture_sql("INSERT INTO stats_days VALUES ('2001-02-03', 4, 5)",
 	    NULL, 0));
 	CHECK(store_stats_days(st, 7, &days, &ndays) == PKS_OK && ndays == 2);
 	if (ndays == 2)
@@ -805,13 +767,13 @@ test_check(void)
 	/* Damage behind the store's back: a lost key ID row, a shared
 	 * hash, a word index that no longer matches its keys, and a key
 	 * without its listing facts. */
-	CHECK(raw_sql("DELETE FROM keyids WHERE fpr = (SELECT fpr FROM keys "
+	CHECK(fixture_sql("DELETE FROM keyids WHERE fpr = (SELECT fpr FROM keys "
 	    "WHERE id = 1)", NULL, 0));
-	CHECK(raw_sql("UPDATE keys SET hash = (SELECT hash FROM keys WHERE "
+	CHECK(fixture_sql("UPDATE keys SET hash = (SELECT hash FROM keys WHERE "
 	    "id = 1) WHERE id = 2", NULL, 0));
-	CHECK(raw_sql("DROP TRIGGER keys_words_update", NULL, 0));
-	CHECK(raw_sql("UPDATE keys SET uids = 'zebra' WHERE id = 2", NULL, 0));
-	CHECK(raw_sql("DELETE FROM key_listings WHERE id = 1", NULL, 0));
+	CHECK(fixture_sql("DROP TRIGGER keys_words_update", NULL, 0));
+	CHECK(fixture_sql("UPDATE keys SET uids = 'zebra' WHERE id = 2", NULL, 0));
+	CHECK(fixture_sql("DELETE FROM key_listings WHERE id = 1", NULL, 0));
 	CHECK(store_check(st, count_line, &nlines, &nprob) == PKS_OK);
 	CHECK(nprob == 4 && nlines == 4);
 	store_close(st);
@@ -889,7 +851,7 @@ count_exact(struct store *st, int64_t want)
 	char scan[32];
 	int64_t n = -1;
 
-	if (!raw_sql("SELECT count(*) FROM keys", scan, sizeof(scan)))
+	if (!fixture_sql("SELECT count(*) FROM keys", scan, sizeof(scan)))
 		return 0;
 	return store_count_keys(st, &n) == PKS_OK && n == want &&
 	       strtoll(scan, NULL, 10) == want;
@@ -913,7 +875,7 @@ test_key_count(void)
 		id[i] = insert(st, &k[i]);
 	}
 	CHECK(count_exact(st, 3));
-	CHECK(raw_sql("SELECT value FROM counters WHERE name = "
+	CHECK(fixture_sql("SELECT value FROM counters WHERE name = "
 		      "'keys_stored'",
 		  row, sizeof(row)) &&
 	      strcmp(row, "3") == 0);
@@ -940,17 +902,17 @@ test_key_count(void)
 	CHECK(count_exact(st, 3));
 	/* A database from before the counter: a read-only reader scans,
 	 * the first writer seeds the counter again. */
-	CHECK(raw_sql(
+	CHECK(fixture_sql(
 	    "DELETE FROM counters WHERE name = 'keys_stored'", NULL, 0));
 	CHECK(store_open(fixture_db, STORE_READONLY, 1000, &ro) == PKS_OK);
 	CHECK(ro != NULL && count_exact(ro, 3));
 	store_close(ro);
-	CHECK(raw_sql("SELECT count(*) FROM counters WHERE name = "
+	CHECK(fixture_sql("SELECT count(*) FROM counters WHERE name = "
 		      "'keys_stored'",
 		  row, sizeof(row)) &&
 	      strcmp(row, "0") == 0);
 	CHECK(count_exact(st, 3));
-	CHECK(raw_sql("SELECT value FROM counters WHERE name = "
+	CHECK(fixture_sql("SELECT value FROM counters WHERE name = "
 		      "'keys_stored'",
 		  row, sizeof(row)) &&
 	      strcmp(row, "3") == 0);
