@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "fixture.h"
+#include "tap.h"
 #include "store/store_counters.h"
 
 char fixture_dir[64];
@@ -137,6 +138,30 @@ fixture_counter(struct store *st, const char *name, const char *label)
 			v = c[i].value;
 	free(c);
 	return v;
+}
+
+struct pgp_key *
+fixture_key(const void *data, size_t len)
+{
+	struct pgp_key *k = NULL;
+	struct pks_err e = { 0, NULL };
+
+	CHECK(pgp_key_parse(data, len, &k, &e) == PKS_OK);
+	return k;
+}
+
+struct pgp_key *
+fixture_key_file(const char *rel)
+{
+	struct pgp_key *k = NULL;
+	size_t n = 0;
+	uint8_t *d = tap_read_file(tap_srcpath(rel), &n);
+
+	CHECK(d != NULL);
+	if (d != NULL)
+		k = fixture_key(d, n);
+	free(d);
+	return k;
 }
 
 void

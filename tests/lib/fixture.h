@@ -6,7 +6,7 @@
  *   ...
  *   fixture_done();             (every file in the folder, the folder)
  * The folder is $TMPDIR/pks-<name>-XXXXXX (/tmp when TMPDIR is unset
- * or too long).
+ * or too long).  Also the keys the pgp tests parse from their data.
  */
 #ifndef PKS_TESTS_FIXTURE_H
 #define PKS_TESTS_FIXTURE_H
@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pgp/pgp_key.h"
 #include "store/store.h"
 
 /* The folder and the database path in it, set by fixture_init(). */
@@ -50,6 +51,14 @@ long long fixture_sql_int(const char *sql);
 /* The value of counter (name, label) in st, -1 when it was never
  * bumped, -2 when the counters cannot be read. */
 int64_t fixture_counter(struct store *st, const char *name, const char *label);
+
+/* The key in data[0..len), parsed (a failed CHECK and NULL when it
+ * does not parse); the caller frees it with pgp_key_free(). */
+struct pgp_key *fixture_key(const void *data, size_t len);
+
+/* The same for the key in the source tree's file rel, such as
+ * "tests/data/pgp/eddsa.pgp". */
+struct pgp_key *fixture_key_file(const char *rel);
 
 /* Remove every file in the folder, then the folder. */
 void fixture_done(void);

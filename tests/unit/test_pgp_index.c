@@ -16,6 +16,7 @@
 #include "pgp/pgp_index.h"
 #include "pgp/pgp_listing.h"
 #include "pgpsign.h"
+#include "fixture.h"
 #include "tap.h"
 #include "util/limits.h"
 
@@ -26,34 +27,6 @@ static const uint8_t P[] = { 0x04, 0x5f, 0, 0, 0, 1, 0, 0x40, 0xc1, 0xc2,
 	0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0, 0x11, 1, 0, 1 };
 static const uint8_t Q[] = { 0x04, 0x5f, 0, 0, 1, 1, 0, 0x40, 0xd1, 0xd2,
 	0xd3, 0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0, 0x11, 1, 0, 1 };
-
-static struct pgp_key *
-parse_buf(const struct buf *b)
-{
-	struct pgp_key *k = NULL;
-	struct pks_err e = { 0, NULL };
-
-	CHECK(pgp_key_parse(b->data, b->len, &k, &e) == PKS_OK);
-	return k;
-}
-
-static struct pgp_key *
-parse_file(const char *name)
-{
-	struct pgp_key *k = NULL;
-	struct pks_err e = { 0, NULL };
-	char path[256];
-	size_t n = 0;
-	uint8_t *d;
-
-	snprintf(path, sizeof(path), "tests/data/pgp/%s", name);
-	d = tap_read_file(tap_srcpath(path), &n);
-	CHECK(d != NULL);
-	if (d != NULL)
-		CHECK(pgp_key_parse(d, n, &k, &e) == PKS_OK);
-	free(d);
-	return k;
-}
 
 static void
 add_pkt(struct buf *b, unsigned tag, const void *p, size_t n)
@@ -162,7 +135,7 @@ crafted_f(int revoke, const uint8_t other[8], enum forgery fg)
 		sign(&b, 0x18, KCTIME + 10, 0, 0, NULL, 14, P, sizeof(P));
 		forged(&b, 0x28, KCTIME + 90, 0, 0, 14, P, sizeof(P));
 	}
-	k = parse_buf(&b);
+	k = fixture_key(b.data, b.len);
 	buf_free(&b);
 	return k;
 }
@@ -361,7 +334,7 @@ test_escape(void)
 	add_pkt(&b, 13, uid, strlen(uid));
 	sign(&b, 0x13, KCTIME + 10, 0, 0, NULL, 13, uid, strlen(uid));
 	add_pkt(&b, 13, "unsigned", 8);
-	k = parse_buf(&b);
+	k = fixture_key(b.data, b.len);
 	if (k == NULL)
 		return;
 	CHECK(pgp_key_info(k, NULL, 0, &info) == PKS_OK);
@@ -385,7 +358,7 @@ bits_of(const uint8_t *body, size_t n, unsigned algo, unsigned bits,
 
 	buf_init(&b, PKS_MAX_KEY);
 	add_pkt(&b, 6, body, n);
-	k = parse_buf(&b);
+	k = fixture_key(b.data, b.len);
 	if (k != NULL) {
 		CHECK(pgp_key_info(k, NULL, 0, &info) == PKS_OK);
 		CHECK(info->algo == algo && info->bits == bits);
@@ -550,7 +523,7 @@ test_debian_keys(void)
 	struct pgp_key_info *info = NULL;
 	char fpr[41];
 
-	k = parse_file("rsa-2uid.pgp");
+	k = fixture_key_file("tests/data/pgp/rsa-2uid.pgp");
 	if (k != NULL && pgp_key_info(k, NULL, 0, &info) == PKS_OK) {
 		CHECK(info->algo == 1 && info->bits == 2048);
 		CHECK(info->ctime == 1281042461 && info->expires == 1911277903);
@@ -573,7 +546,7 @@ test_debian_keys(void)
 	pgp_key_info_free(info);
 	pgp_key_free(k);
 	info = NULL;
-	k = parse_file("eddsa.pgp");
+	k = fixture_key_file("tests/data/pgp/eddsa.pgp");
 	if (k != NULL && pgp_key_info(k, NULL, 0, &info) == PKS_OK) {
 		CHECK(info->algo == 22 && info->bits == 255);
 		CHECK(strcmp(info->curve, "ed25519") == 0);
@@ -584,7 +557,7 @@ test_debian_keys(void)
 	pgp_key_info_free(info);
 	pgp_key_free(k);
 	info = NULL;
-	k = parse_file("rsa-small.pgp");
+	k = fixture_key_file("tests/data/pgp/rsa-small.pgp");
 	if (k != NULL && pgp_key_info(k, NULL, 0, &info) == PKS_OK) {
 		CHECK(info->expires == 1485142689);
 		mr_is(info, 1700000000, "pub:7DF3D4B58EAD38D84E554E3B68530A81"

@@ -18,6 +18,7 @@
 #include "pgp/pgp_fpr.h"
 #include "pgp/pgp_int.h"
 #include "pgp/pgp_key.h"
+#include "fixture.h"
 #include "tap.h"
 #include "util/limits.h"
 
@@ -46,16 +47,6 @@ static void
 adds(struct buf *b, unsigned tag, const char *s)
 {
 	add(b, tag, s, strlen(s));
-}
-
-static struct pgp_key *
-parse_buf(const struct buf *b)
-{
-	struct pgp_key *k = NULL;
-	struct pks_err e = { 0, NULL };
-
-	CHECK(pgp_key_parse(b->data, b->len, &k, &e) == PKS_OK);
-	return k;
 }
 
 /* 1 if key written SKS-style equals the bytes in want. */
@@ -107,7 +98,7 @@ test_dedup_rules(void)
 	adds(&in, 2, X2);
 	add(&in, 14, Q, sizeof(Q));
 	adds(&in, 2, Z);
-	k = parse_buf(&in);
+	k = fixture_key(in.data, in.len);
 	if (k == NULL)
 		return;
 	CHECK(pgp_key_npackets(k) == 17 && k->nuids == 4);
@@ -154,8 +145,8 @@ test_single_uid_duplicates(void)
 	adds(&in, 2, X2);
 	adds(&in, 2, X1);
 	adds(&in, 2, X1);
-	k = parse_buf(&in);
-	copy = parse_buf(&in);
+	k = fixture_key(in.data, in.len);
+	copy = fixture_key(in.data, in.len);
 	if (k == NULL || copy == NULL)
 		return;
 	pgp_key_canonicalize(k);
@@ -173,7 +164,7 @@ test_single_uid_duplicates(void)
 	adds(&more, 2, X1);
 	adds(&more, 13, "u");
 	adds(&more, 2, X1);
-	other = parse_buf(&more);
+	other = fixture_key(more.data, more.len);
 	CHECK(pgp_key_merge(k, other, &added, &delta) == PKS_OK);
 	CHECK(added == 0 && delta == NULL);
 	CHECK(writes_as(k, &in));
@@ -186,7 +177,7 @@ test_single_uid_duplicates(void)
 	adds(&more, 13, "u");
 	adds(&more, 2, X2);
 	adds(&more, 2, Y);
-	other = parse_buf(&more);
+	other = fixture_key(more.data, more.len);
 	CHECK(pgp_key_merge(k, other, &added, &delta) == PKS_OK);
 	CHECK(added == 1 && delta != NULL);
 	CHECK(pgp_key_npackets(k) == 5);
@@ -223,8 +214,8 @@ test_merge_delta(void)
 	adds(&b, 2, X3);
 	add(&b, 14, Q, sizeof(Q));
 	adds(&b, 2, Z);
-	ka = parse_buf(&a);
-	kb = parse_buf(&b);
+	ka = fixture_key(a.data, a.len);
+	kb = fixture_key(b.data, b.len);
 	if (ka == NULL || kb == NULL)
 		return;
 	CHECK(pgp_key_merge(ka, kb, &added, &delta) == PKS_OK);
@@ -256,7 +247,7 @@ test_merge_delta(void)
 	pgp_key_free(ka);
 	buf_reset(&a);
 	add(&a, 6, Q, sizeof(Q));
-	ka = parse_buf(&a);
+	ka = fixture_key(a.data, a.len);
 	CHECK(pgp_key_merge(ka, kb, &added, &delta) == PKS_ERR_REFUSED);
 	pgp_key_free(ka);
 	pgp_key_free(kb);
@@ -296,7 +287,7 @@ test_grammar(void)
 	add(&b, 12, trust, 2);
 	adds(&b, 2, X1);
 	add(&b, 21, "pad", 3);
-	k = parse_buf(&b);
+	k = fixture_key(b.data, b.len);
 	CHECK(k != NULL && pgp_key_npackets(k) == 3);
 	pgp_key_free(k);
 
@@ -450,7 +441,7 @@ check_ring_key(struct pgp_key *k, int *bad)
 	pgp_key_canonicalize(k);
 	*bad += !writes_as(k, &w1);
 	/* Write -> parse -> write. */
-	c = parse_buf(&w1);
+	c = fixture_key(w1.data, w1.len);
 	*bad += c == NULL || !writes_as(c, &w1);
 	/* Merging with itself adds nothing and keeps hash and bytes. */
 	if (c != NULL) {

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "pgp/pgp_verify.h"
+#include "fixture.h"
 #include "tap.h"
 #include "util/limits.h"
 
@@ -29,19 +30,10 @@ static const char *const names[] = { "rsa2048", "dsa2048", "nistp256",
 static struct pgp_key *
 load(const char *name)
 {
-	struct pgp_key *k = NULL;
-	struct pks_err e = { 0, NULL };
 	char path[256];
-	size_t n = 0;
-	uint8_t *d;
 
 	snprintf(path, sizeof(path), "tests/data/pgp/verify/%s.pgp", name);
-	d = tap_read_file(tap_srcpath(path), &n);
-	CHECK(d != NULL);
-	if (d != NULL)
-		CHECK(pgp_key_parse(d, n, &k, &e) == PKS_OK);
-	free(d);
-	return k;
+	return fixture_key_file(path);
 }
 
 /* Count the states of a record. */
