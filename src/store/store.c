@@ -431,9 +431,8 @@ store_meta_set(struct store *st, const char *name, const char *val)
 	return store_stmt_run(st, s);
 }
 
-/* One integer from a statement without parameters. */
-static enum pks_rc
-query_int(struct store *st, enum store_stmt which, int64_t *n)
+enum pks_rc
+store_query_int(struct store *st, enum store_stmt which, int64_t *n)
 {
 	sqlite3_stmt *s = NULL;
 	enum pks_rc rc;
@@ -445,13 +444,9 @@ query_int(struct store *st, enum store_stmt which, int64_t *n)
 	if (r == SQLITE_ROW)
 		*n = sqlite3_column_int64(s, 0);
 	store_stmt_done(s);
+	if (r == SQLITE_DONE)
+		return PKS_ERR_NOTFOUND;
 	return r == SQLITE_ROW ? PKS_OK : store_fail(st, r);
-}
-
-enum pks_rc
-store_count_keys_scan(struct store *st, int64_t *n)
-{
-	return query_int(st, STMT_COUNT_KEYS, n);
 }
 
 enum pks_rc
@@ -503,7 +498,7 @@ schema_version(struct store *st, int *version)
 	enum pks_rc rc;
 
 	*version = 0;
-	if ((rc = query_int(st, STMT_HAS_META, &has)) != PKS_OK || !has)
+	if ((rc = store_query_int(st, STMT_HAS_META, &has)) != PKS_OK || !has)
 		return rc;
 	rc = store_meta_get(st, "schema_version", &val);
 	if (rc == PKS_ERR_NOTFOUND)

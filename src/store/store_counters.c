@@ -110,26 +110,6 @@ store_keys_stored_add(struct store *st, int64_t n)
 	return store_stmt_run(st, s);
 }
 
-/* The counter's value into *n: PKS_OK, PKS_ERR_NOTFOUND while there is
- * no counter row, or the store's error. */
-static enum pks_rc
-keys_stored_get(struct store *st, int64_t *n)
-{
-	sqlite3_stmt *s = NULL;
-	enum pks_rc rc;
-	int r;
-
-	if ((rc = store_stmt_get(st, STMT_KEYS_STORED_GET, &s)) != PKS_OK)
-		return rc;
-	r = sqlite3_step(s);
-	if (r == SQLITE_ROW)
-		*n = sqlite3_column_int64(s, 0);
-	store_stmt_done(s);
-	if (r == SQLITE_ROW)
-		return PKS_OK;
-	return r == SQLITE_DONE ? PKS_ERR_NOTFOUND : store_fail(st, r);
-}
-
 /* Create the counter row from one scan, in a write transaction of its
  * own, so no key can be added or deleted between the scan and the row. */
 static enum pks_rc
@@ -159,12 +139,12 @@ keys_stored_seed(struct store *st)
 enum pks_rc
 store_count_keys(struct store *st, int64_t *n)
 {
-	enum pks_rc rc = keys_stored_get(st, n);
+	enum pks_rc rc = store_query_int(st, STMT_KEYS_STORED_GET, n);
 
 	if (rc != PKS_ERR_NOTFOUND)
 		return rc;
 	if (st->readonly || !sqlite3_get_autocommit(st->db) ||
 	    keys_stored_seed(st) != PKS_OK)
-		return store_count_keys_scan(st, n);
-	return keys_stored_get(st, n);
+		return store_query_int(st, STMT_COUNT_KEYS, n);
+	return store_query_int(st, STMT_KEYS_STORED_GET, n);
 }

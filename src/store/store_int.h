@@ -174,8 +174,11 @@ enum pks_rc store_stmt_run(struct store *st, sqlite3_stmt *stmt);
  * seeds it from a scan the first time it is read). */
 enum pks_rc store_keys_stored_add(struct store *st, int64_t n);
 
-/* count(*) over the key rows: a full scan, to seed the counter. */
-enum pks_rc store_count_keys_scan(struct store *st, int64_t *n);
+/* The integer in the first column of the first row of a statement
+ * without parameters: PKS_OK, PKS_ERR_NOTFOUND when there is no row,
+ * or the store's error. */
+enum pks_rc store_query_int(
+    struct store *st, enum store_stmt which, int64_t *n);
 
 /* Step a statement that returns key ids in its first column, collecting
  * at most max+1 of them into ids, then reset it.  Binds ?2 = max+1. */
