@@ -1,11 +1,12 @@
 # flood_served.sh: which third-party certifications a flooded key is
 # served with ([keys] served_certs_per_uid, served_certs_prefer), with
 # real gpg as the judge.  A victim key carries 5 real certifications
-# made by gpg (a year back) by 5 keys stored on the server, then 300
-# newer junk certifications by unknown keys (tests/tools/forge.py
-# flood); the bound is 100.
-#  - served_certs_prefer = known (the default): op=get serves all 5
-#    real ones and 95 junk ones (gpg --list-sigs after importing it), and
+# made by gpg (a year back) by 5 keys stored on the server, one more as
+# old that names one of them by key ID only, then 300 newer junk
+# certifications by unknown keys (tests/tools/forge.py flood); the
+# bound is 100.
+#  - served_certs_prefer = known (the default): op=get serves those 6
+#    and 94 junk ones (gpg --list-sigs after importing it), and
 #    so do op=hget, the mail GET reply (mail-filter --dry-run) and the
 #    outgoing incremental queued for a sync peer;
 #  - served_certs_prefer = newest: the old behaviour, 100 junk ones;
@@ -56,6 +57,17 @@ done
 is "5 certifier keys" "$(sort -u "$T/certifiers.kid" | wc -l)" 5
 gpg --homedir "$T/gk" --export "$FPR" >"$T/flo.pgp"
 "$PY" "$FORGE" flood 300 "$T/flo.pgp" "$T/flood.pgp"
+# One more old certification that names its issuer (Cert 1) by key ID
+# only, as gpg 1.x and PGP write them: the issuer is found by key ID.
+# Its signature bytes are random: the issuer is matched, not verified.
+"$PY" - "$(dirname "$FORGE")" "$(head -n 1 "$T/certifiers.kid")" "$T/flood.pgp" <<'EOF'
+import sys
+sys.path.insert(0, sys.argv[1])
+import forge
+pk = forge.load_key(sys.argv[3])
+sig = forge.fake_sig(0x10, 1735689600, bytes.fromhex(sys.argv[2]))
+forge.write(sys.argv[3], forge.insert_after(pk, forge.first_of(13), [(2, sig)]))
+EOF
 
 # count FILE: "REAL JUNK", the third-party certifications gpg lists
 # after importing FILE (any armored or binary text) into a new home.
@@ -117,18 +129,18 @@ for d in k n; do
 	get "$d" get "0x$FPR" "$T/$d.get.asc"
 done
 
-is "the uploaded key: 5 real, 300 junk" "$(count "$T/flood.pgp")" "5 300"
-is "known: op=get serves the 5 real ones and 95 junk" "$(count "$T/k.get.asc")" "5 95"
+is "the uploaded key: 6 by stored keys, 300 junk" "$(count "$T/flood.pgp")" "6 300"
+is "known: op=get serves the 6 by stored keys and 94 junk" "$(count "$T/k.get.asc")" "6 94"
 "$PY" "$PGPKEYS" hash -c "$T/flood.pgp" >"$T/flood.hash"
 get k hget "$(tr -d '\n' <"$T/flood.hash")" "$T/k.hget.asc"
-is "known: op=hget the same" "$(count "$T/k.hget.asc")" "5 95"
+is "known: op=hget the same" "$(count "$T/k.hget.asc")" "6 94"
 printf 'From: Gil <gil@people.test>\nTo: pgp-public-keys@keys-k.test\nSubject: GET 0x%s\nMessage-Id: <get-flood@people.test>\nDate: Sun, 29 Nov 2026 10:00:00 +0000\n\nGET\n' \
 	"$FPR" >"$T/get.eml"
 SENDER=gil@people.test pks "$T/k" mail-filter --dry-run <"$T/get.eml" >"$T/k.mail" 2>"$T/k.mail.err"
 ok "known: mail GET replies with the key" grep -q 'BEGIN PGP PUBLIC KEY BLOCK' "$T/k.mail"
-is "known: the mail GET reply carries the 5 real ones and 95 junk" "$(count "$T/k.mail")" "5 95"
+is "known: the mail GET reply carries the 6 and 94 junk" "$(count "$T/k.mail")" "6 94"
 incremental k "$T/k.incr"
-is "known: the outgoing incremental carries the same" "$(count "$T/k.incr")" "5 95"
+is "known: the outgoing incremental carries the same" "$(count "$T/k.incr")" "6 94"
 
 is "newest: op=get serves 100 junk ones, as before" "$(count "$T/n.get.asc")" "0 100"
 incremental n "$T/n.incr"
@@ -148,7 +160,7 @@ gk --quick-add-uid "$FPR" 'Flo Again <flo2@example.org>'
 gpg --homedir "$T/gk" --export "$FPR" >"$T/flo2.pgp"
 is "l: the owner adds a user ID" "$(post l "$T/flo2.pgp")" 200
 get l get "0x$FPR" "$T/l.get2.asc"
-is "l: stored again, the 5 real ones win" "$(count "$T/l.get2.asc")" "5 95"
+is "l: stored again, the 6 by stored keys win" "$(count "$T/l.get2.asc")" "6 94"
 
 for d in k n l; do
 	ok "$d: pksync serve stops cleanly, no sanitizer report" pks_stop "$T/$d"
