@@ -546,7 +546,8 @@ pgp_key_flood_issuers(const struct pgp_key *key, const uint8_t *checks,
 	size_t at, i;
 
 	*out = NULL;
-	if (!any_over(key, ncerts))
+	/* With a bound of 0 nothing third-party is served: no choice. */
+	if (ncerts == 0 || !any_over(key, ncerts))
 		return 0;
 	st = pgp_key_sigstates(key, checks, checks_len);
 	area_issuers(&is, key->sigs, key->nsigs, st + 1, 1, 1, ncerts);

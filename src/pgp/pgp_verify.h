@@ -118,9 +118,9 @@ struct pgp_issuer {
  * The issuers of the third-party certifications of every user ID (and
  * the direct area) that holds more than 'ncerts' of those pgp_key_served
  * chooses among: the areas where the choice matters.  An ordinary key
- * costs one comparison per user ID.  *out is a new array (caller
- * frees; NULL when none); returns its length.  'checks' as for
- * pgp_key_sigstates.
+ * costs one comparison per user ID, and a bound of 0 nothing.  *out is
+ * a new array (caller frees; NULL when none); returns its length.
+ * 'checks' as for pgp_key_sigstates.
  */
 size_t pgp_key_flood_issuers(const struct pgp_key *key, const uint8_t *checks,
     size_t checks_len, size_t ncerts, struct pgp_issuer **out);
