@@ -23,6 +23,7 @@
 #include "pgp/pgp_key.h"
 #include "pgp/pgp_verify.h"
 #include "store/store_counters.h"
+#include "store/store_issuer.h"
 #include "store/store_outbox.h"
 #include "store/store_ptree.h"
 #include "store/store_refused.h"
@@ -212,6 +213,34 @@ verify(struct ingest_run *run, const struct pgp_key *key,
 }
 
 /*
+ * [keys] served_certs_prefer = known: mark in the check record chk the
+ * third-party certifications whose issuer is stored here, for the user
+ * IDs of 'key' that hold more of them than op=get serves (only those
+ * need a choice, so an ordinary key asks the store nothing).  The marks
+ * reflect the keys stored when 'key' is written.
+ */
+static enum pks_rc
+mark_known_issuers(struct store *st, const struct pgp_key *key, struct buf *chk)
+{
+	const struct pks_key_limits *lim = pks_key_limits();
+	struct pgp_issuer *v = NULL;
+	enum pks_rc rc;
+	size_t n;
+
+	if (!lim->served_known)
+		return PKS_OK;
+	n = pgp_key_flood_issuers(
+	    key, chk->data, chk->len, lim->served_certs, &v);
+	if (n == 0)
+		return PKS_OK;
+	rc = store_issuers_known(st, v, n);
+	if (rc == PKS_OK)
+		rc = pgp_checks_mark_known(chk, v, n);
+	free(v);
+	return rc;
+}
+
+/*
  * Store 'key' as a new row (id == 0) or as the new state of row id, with
  * its SKS hash, its check record and index facts.  Returns a database
  * error, or PKS_OK with r->outcome set (refused when the key cannot be
@@ -247,6 +276,8 @@ write_key(struct ingest_run *run, const struct pgp_key *key, int64_t id,
 		rc = refuse(r, rc, "no index facts can be read from the key");
 		goto out;
 	}
+	if ((rc = mark_known_issuers(run->st, key, &chk)) != PKS_OK)
+		goto out;
 	v = pgp_key_version(key);
 	rec.data = out.data;
 	rec.len = out.len;

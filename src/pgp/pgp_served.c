@@ -11,9 +11,14 @@
  *  - user IDs with a verified self-certification and subkeys with a
  *    verified binding (gpg drops the others on import);
  *  - per user ID at most 'ncerts' third-party certifications (0x10..
- *    0x13) and certification revocations (0x30), the newest first by
- *    their creation time; in the direct area at most 'ncerts'
- *    third-party key revocations (designated revokers);
+ *    0x13) and certification revocations (0x30); in the direct area at
+ *    most 'ncerts' third-party key revocations (designated revokers).
+ *    With [keys] served_certs_prefer = known, those whose issuer the
+ *    check record marks as stored here win, then the newest by their
+ *    creation time; with "newest", the newest alone.  The marks are
+ *    written at ingest (pgp_key_flood_issuers, pgp_checks_mark_known)
+ *    only for the areas that hold more candidates than the bound, so
+ *    serving an ordinary key reads no issuer;
  *  - only signatures gpg can parse: a version 3 or 4 signature whose
  *    subpacket areas and algorithm-specific MPIs are well framed.
  * Forged or unparsable signatures, junk packets, and everything over
@@ -27,6 +32,7 @@
 #include "pgp/pgp_index.h"
 #include "pgp/pgp_int.h"
 #include "pgp/pgp_verify.h"
+#include "util/limits.h"
 #include "util/xalloc.h"
 
 /* The MPIs of a v3/v4 signature for its algorithm, well framed. */
@@ -91,14 +97,18 @@ struct pick {
 	const struct pgp_pkt *p;
 	int64_t ctime;
 	uint8_t state;
+	uint8_t known; /* issuer stored here (check record mark) */
 };
 
-/* Newest first; equal times keep stored order (stable by pointer). */
+/* Known issuers first, then newest first; equal times keep stored
+ * order (stable by pointer). */
 static int
 pick_cmp(const void *a, const void *b)
 {
 	const struct pick *x = a, *y = b;
 
+	if (x->known != y->known)
+		return x->known ? -1 : 1;
 	if (x->ctime != y->ctime)
 		return x->ctime > y->ctime ? -1 : 1;
 	return x->p < y->p ? -1 : x->p > y->p;
@@ -121,15 +131,25 @@ third_party_kept(unsigned type, int direct)
 	return (type >= 0x10 && type <= 0x13) || type == 0x30;
 }
 
+/* Whether sigs[i] (check state 'state') is a third-party signature
+ * the served key may carry (*s gets its facts). */
+static int
+candidate(
+    const struct pgp_pkt *sig, uint8_t state, int direct, struct pgp_sig *s)
+{
+	return state == PGP_SIG_OTHER && pgp_sig_wellformed(sig, s) &&
+	       third_party_kept(s->type, direct);
+}
+
 /*
  * Choose the signatures of one area: the verified self-signatures of
- * the allowed types, then the newest 'ncerts' well-formed third-party
- * ones.  Returns the number picked into v (room for n), in stored
- * order.
+ * the allowed types, then 'ncerts' well-formed third-party ones, those
+ * marked in kn (issuer known; may be NULL) first, then the newest.
+ * Returns the number picked into v (room for n), in stored order.
  */
 static size_t
-choose(const struct pgp_pkt *sigs, size_t n, const uint8_t *st, int direct,
-    size_t ncerts, struct pick *v)
+choose(const struct pgp_pkt *sigs, size_t n, const uint8_t *st,
+    const uint8_t *kn, int direct, size_t ncerts, struct pick *v)
 {
 	struct pgp_sig s;
 	size_t i, k = 0, t0;
@@ -138,16 +158,16 @@ choose(const struct pgp_pkt *sigs, size_t n, const uint8_t *st, int direct,
 		if (st[i] == PGP_SIG_VALID) {
 			v[k].p = &sigs[i];
 			v[k].ctime = 0;
+			v[k].known = 0;
 			v[k++].state = PGP_SIG_VALID;
 		}
 	t0 = k;
 	for (i = 0; i < n; i++) {
-		if (st[i] != PGP_SIG_OTHER ||
-		    !pgp_sig_wellformed(&sigs[i], &s) ||
-		    !third_party_kept(s.type, direct))
+		if (!candidate(&sigs[i], st[i], direct, &s))
 			continue;
 		v[k].p = &sigs[i];
 		v[k].ctime = s.ctime;
+		v[k].known = kn != NULL && kn[i];
 		v[k++].state = PGP_SIG_OTHER;
 	}
 	if (k - t0 > ncerts) {
@@ -166,6 +186,7 @@ struct served {
 	size_t idx; /* flat index of the next packet of out */
 	enum pks_rc rc;
 	struct pick *tmp;
+	const uint8_t *kn; /* issuer-known marks by flat index, or NULL */
 };
 
 static void
@@ -233,8 +254,9 @@ blocks(struct served *sv, const struct pgp_block *in, size_t n,
 		b = &(*out)[(*nout)++];
 		copy_pkt(&b->head, &in[i].head);
 		sv->idx++;
-		k = choose(
-		    in[i].sigs, in[i].nsigs, bs, 0, sub ? 0 : ncerts, sv->tmp);
+		k = choose(in[i].sigs, in[i].nsigs, bs,
+		    sv->kn != NULL ? sv->kn + (bs - st) : NULL, 0,
+		    sub ? 0 : ncerts, sv->tmp);
 		emit(sv, sv->tmp, k, &b->sigs, &b->nsigs);
 	}
 }
@@ -253,12 +275,40 @@ max_sigs(const struct pgp_key *key)
 	return m;
 }
 
+/*
+ * The issuer-known marks of a check record by flat packet index (a new
+ * array of the key's packet count), or NULL when there are none or
+ * [keys] served_certs_prefer is "newest".
+ */
+static uint8_t *
+known_marks(const struct pgp_key *key, const uint8_t *rec, size_t len)
+{
+	size_t npkts, i, idx;
+	uint8_t *kn = NULL;
+	uint32_t e;
+
+	if (!pks_key_limits()->served_known || rec == NULL || len < 1 ||
+	    rec[0] != PGP_CHECKS_FORMAT || (len - 1) % 4 != 0)
+		return NULL;
+	npkts = pgp_key_npackets(key);
+	for (i = 0; i < (len - 1) / 4; i++) {
+		e = pgp_be32(rec + 1 + 4 * i);
+		idx = e >> 2;
+		if ((e & 3) != PGP_SIG_OTHER || idx >= npkts)
+			continue;
+		if (kn == NULL)
+			kn = xcalloc(npkts, 1);
+		kn[idx] = 1;
+	}
+	return kn;
+}
+
 enum pks_rc
 pgp_key_served(const struct pgp_key *key, const uint8_t *checks,
     size_t checks_len, size_t ncerts, struct pgp_key **out, struct buf *rec)
 {
 	struct served sv;
-	uint8_t *st;
+	uint8_t *st, *kn;
 	size_t at, k, base = rec->len;
 
 	memset(&sv, 0, sizeof(sv));
@@ -266,10 +316,12 @@ pgp_key_served(const struct pgp_key *key, const uint8_t *checks,
 	sv.out = xcalloc(1, sizeof(*sv.out));
 	sv.rec = rec;
 	sv.tmp = xreallocarray(NULL, max_sigs(key) + 1, sizeof(*sv.tmp));
-	sv.rc = buf_addc(rec, 1);
+	sv.kn = kn = known_marks(key, checks, checks_len);
+	sv.rc = buf_addc(rec, PGP_CHECKS_FORMAT);
 	copy_pkt(&sv.out->key, &key->key);
 	sv.idx = 1;
-	k = choose(key->sigs, key->nsigs, st + 1, 1, ncerts, sv.tmp);
+	k = choose(key->sigs, key->nsigs, st + 1, kn ? kn + 1 : NULL, 1, ncerts,
+	    sv.tmp);
 	emit(&sv, sv.tmp, k, &sv.out->sigs, &sv.out->nsigs);
 	at = key->nsigs;
 	blocks(&sv, key->uids, key->nuids, st, &at, ncerts, &sv.out->uids,
@@ -277,6 +329,7 @@ pgp_key_served(const struct pgp_key *key, const uint8_t *checks,
 	blocks(&sv, key->subkeys, key->nsubkeys, st, &at, ncerts,
 	    &sv.out->subkeys, &sv.out->nsubkeys);
 	free(sv.tmp);
+	free(kn);
 	free(st);
 	if (sv.rc != PKS_OK) {
 		pgp_key_free(sv.out);
@@ -417,4 +470,134 @@ pgp_key_restrict(struct pgp_key *k, const struct pgp_key *allowed)
 	left += restrict_blocks(
 	    k->subkeys, &k->nsubkeys, allowed->subkeys, allowed->nsubkeys);
 	return left;
+}
+
+/* The issuers found so far (pgp_key_flood_issuers). */
+struct issuers {
+	struct pgp_issuer *v;
+	size_t n, cap;
+};
+
+/* Append the issuer 'sig' names (s: its facts), if it names one. */
+static void
+add_issuer(struct issuers *is, size_t idx, const struct pgp_sig *s)
+{
+	struct pgp_issuer *e;
+
+	if (!s->has_issuer && s->issuer_fpr_len == 0)
+		return;
+	if (is->n == is->cap) {
+		is->cap = is->cap ? 2 * is->cap : 64;
+		is->v = xreallocarray(is->v, is->cap, sizeof(*is->v));
+	}
+	e = &is->v[is->n++];
+	memset(e, 0, sizeof(*e));
+	e->idx = idx;
+	e->fpr_len = s->issuer_fpr_len;
+	memcpy(e->fpr, s->issuer_fpr, s->issuer_fpr_len);
+	if (s->has_issuer)
+		memcpy(e->keyid, s->issuer, 8);
+	else if (s->issuer_fpr_len == 20) /* v4: the low 64 bits */
+		memcpy(e->keyid, s->issuer_fpr + 12, 8);
+	else /* v6: the high 64 bits */
+		memcpy(e->keyid, s->issuer_fpr, 8);
+}
+
+/* The issuers of one area whose flat index starts at 'idx', when it
+ * holds more than ncerts candidates. */
+static void
+area_issuers(struct issuers *is, const struct pgp_pkt *sigs, size_t n,
+    const uint8_t *st, size_t idx, int direct, size_t ncerts)
+{
+	struct pgp_sig s;
+	size_t i, count = 0;
+
+	if (n <= ncerts)
+		return;
+	for (i = 0; i < n; i++)
+		count += (size_t)candidate(&sigs[i], st[i], direct, &s);
+	if (count <= ncerts)
+		return;
+	for (i = 0; i < n; i++)
+		if (candidate(&sigs[i], st[i], direct, &s))
+			add_issuer(is, idx + i, &s);
+}
+
+/* Whether some area of key holds more than ncerts signatures. */
+static int
+any_over(const struct pgp_key *key, size_t ncerts)
+{
+	size_t i;
+
+	if (key->nsigs > ncerts)
+		return 1;
+	for (i = 0; i < key->nuids; i++)
+		if (key->uids[i].nsigs > ncerts)
+			return 1;
+	return 0;
+}
+
+size_t
+pgp_key_flood_issuers(const struct pgp_key *key, const uint8_t *checks,
+    size_t checks_len, size_t ncerts, struct pgp_issuer **out)
+{
+	struct issuers is = { NULL, 0, 0 };
+	uint8_t *st;
+	size_t at, i;
+
+	*out = NULL;
+	/* With a bound of 0 nothing third-party is served: no choice. */
+	if (ncerts == 0 || !any_over(key, ncerts))
+		return 0;
+	st = pgp_key_sigstates(key, checks, checks_len);
+	area_issuers(&is, key->sigs, key->nsigs, st + 1, 1, 1, ncerts);
+	at = 1 + key->nsigs;
+	for (i = 0; i < key->nuids; i++) {
+		area_issuers(&is, key->uids[i].sigs, key->uids[i].nsigs,
+		    st + at + 1, at + 1, 0, ncerts);
+		at += 1 + key->uids[i].nsigs;
+	}
+	free(st);
+	*out = is.v;
+	return is.n;
+}
+
+static int
+u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+enum pks_rc
+pgp_checks_mark_known(struct buf *rec, const struct pgp_issuer *v, size_t n)
+{
+	size_t i, k, old, nknown = 0;
+	enum pks_rc rc = PKS_OK;
+	uint32_t *e;
+
+	if (rec->len < 1 || rec->data[0] != PGP_CHECKS_FORMAT ||
+	    (rec->len - 1) % 4 != 0)
+		return PKS_OK;
+	for (i = 0; i < n; i++)
+		nknown += v[i].known != 0;
+	if (nknown == 0)
+		return PKS_OK;
+	if (4 * nknown > rec->max - rec->len)
+		return PKS_ERR_TOOBIG; /* the record is left as it was */
+	old = (rec->len - 1) / 4;
+	e = xreallocarray(NULL, old + nknown, sizeof(*e));
+	for (k = 0; k < old; k++)
+		e[k] = pgp_be32(rec->data + 1 + 4 * k);
+	for (i = 0; i < n; i++)
+		if (v[i].known)
+			e[k++] = (uint32_t)(v[i].idx << 2) | PGP_SIG_OTHER;
+	/* Entries stay ascending: readers walk them with the key. */
+	qsort(e, k, sizeof(*e), u32_cmp);
+	rec->len = 1;
+	for (i = 0; i < k && rc == PKS_OK; i++)
+		rc = buf_add_be32(rec, e[i]);
+	free(e);
+	return rc;
 }

@@ -25,6 +25,17 @@
 #include "util/buf.h"
 #include "util/rc.h"
 
+/*
+ * The check record a key is stored with: a format octet
+ * (PGP_CHECKS_FORMAT), then 4-octet big-endian entries, ascending,
+ * each (flat packet index << 2 | state).  pgp_key_verify writes one
+ * entry per self-issued signature.  An entry whose state is
+ * PGP_SIG_OTHER marks a third-party certification whose issuer key was
+ * on this server when the key was stored (pgp_checks_mark_known); it
+ * is read as PGP_SIG_OTHER by everything but pgp_key_served.
+ */
+#define PGP_CHECKS_FORMAT 1
+
 /* What a check record says of one signature packet. */
 enum pgp_sigstate {
 	PGP_SIG_OTHER = 0,      /* not issued by the primary key: not judged */
@@ -76,7 +87,9 @@ size_t pgp_key_keep_self(struct pgp_key *key);
 /*
  * The key as handed to people (pgp_served.c): verified self-signatures
  * and the user IDs and subkeys they make valid, at most 'ncerts'
- * third-party certifications per user ID (newest first), nothing gpg
+ * third-party certifications per user ID (with [keys]
+ * served_certs_prefer = known those whose issuer the record marks as
+ * known first, then the newest first), nothing gpg
  * cannot parse.  *out is a new key (caller frees) and its check record
  * is appended to rec.  'checks' as for pgp_key_sigstates.
  */
@@ -90,6 +103,36 @@ enum pks_rc pgp_key_served(const struct pgp_key *key, const uint8_t *checks,
  * Returns the number of packets left besides the primary key.
  */
 size_t pgp_key_restrict(struct pgp_key *k, const struct pgp_key *allowed);
+
+/* The issuer a third-party certification names, and whether it is
+ * stored here (filled in by the caller: store_issuers_known). */
+struct pgp_issuer {
+	size_t idx;     /* flat packet index of the signature */
+	size_t fpr_len; /* 0: the signature names a key ID only */
+	uint8_t fpr[32];
+	uint8_t keyid[8];
+	int known;
+};
+
+/*
+ * The issuers of the third-party certifications of every user ID (and
+ * the direct area) that holds more than 'ncerts' of those pgp_key_served
+ * chooses among: the areas where the choice matters.  An ordinary key
+ * costs one comparison per user ID, and a bound of 0 nothing.  *out is
+ * a new array (caller frees; NULL when none); returns its length.
+ * 'checks' as for pgp_key_sigstates.
+ */
+size_t pgp_key_flood_issuers(const struct pgp_key *key, const uint8_t *checks,
+    size_t checks_len, size_t ncerts, struct pgp_issuer **out);
+
+/*
+ * Add to the check record 'rec' an "issuer known" entry for every
+ * v[i] with known set (v from pgp_key_flood_issuers of the same key
+ * and record).  A record of another format is left alone.
+ * PKS_ERR_TOOBIG: rec's cap.
+ */
+enum pks_rc pgp_checks_mark_known(
+    struct buf *rec, const struct pgp_issuer *v, size_t n);
 
 /* The same from stored bytes to served bytes (SKS framing), appended to
  * out.  Errors: the stored bytes do not parse, out's cap. */

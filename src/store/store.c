@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "store/store_int.h"
+#include "store/store_issuer.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -189,6 +190,11 @@ static const char *const stmt_sql[STMT_COUNT] = {
 			      "ORDER BY last DESC LIMIT ?1",
 	[STMT_REFUSED_COUNT] = "SELECT count(*) FROM refused",
 	[STMT_KEY_SET_CHECKS] = "UPDATE keys SET checks = ?2 WHERE id = ?1",
+	/* STORE_ISSUER_BATCH (store_issuer.h) values in one statement. */
+	[STMT_ISSUER_FPRS] = "SELECT fpr FROM keyids WHERE fpr IN "
+			     "(" STORE_ISSUER_PARAMS ")",
+	[STMT_ISSUER_KEYIDS] = "SELECT keyid64 FROM keyids WHERE keyid64 IN "
+			       "(" STORE_ISSUER_PARAMS ")",
 	[STMT_REFUSED_FORGET] = "DELETE FROM refused WHERE fpr = ?1",
 	[STMT_KEY_DELETE] = "DELETE FROM keys WHERE id = ?1",
 	[STMT_TOMB_ADD] = "INSERT INTO tombstones(fpr, created, reason) "

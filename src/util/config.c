@@ -157,13 +157,15 @@ static const struct citem items[] = {
 	    PKS_MAX_KEY_PACKETS },
 	{ "keys", "served_certs_per_uid", CT_SIZE, F(served_certs), "100", 0,
 	    100000 },
+	{ "keys", "served_certs_prefer", CT_STR, F(served_prefer), "known", 0,
+	    0 },
 };
 
 #define NITEMS (sizeof(items) / sizeof(items[0]))
 
 /* The [keys] limits of the last config read (pks_key_limits). */
 static struct pks_key_limits key_limits = { PKS_MAX_KEY, PKS_MAX_KEY_PACKETS,
-	PKS_SERVED_CERTS_DEFAULT };
+	PKS_SERVED_CERTS_DEFAULT, 1 };
 
 const struct pks_key_limits *
 pks_key_limits(void)
@@ -592,6 +594,22 @@ finish_addresses(struct cparse *p, struct pks_config *cfg)
 	return PKS_OK;
 }
 
+/* The [keys] limits in force from now on (pks_key_limits). */
+static enum pks_rc
+set_key_limits(struct cparse *p, const struct pks_config *cfg)
+{
+	int known = strcmp(cfg->served_prefer, "known") == 0;
+
+	if (!known && strcmp(cfg->served_prefer, "newest") != 0)
+		return perr(p, "served_certs_prefer must be known or newest",
+		    cfg->served_prefer);
+	key_limits.max_bytes = cfg->key_max_bytes;
+	key_limits.max_packets = cfg->key_max_packets;
+	key_limits.served_certs = cfg->served_certs;
+	key_limits.served_known = known;
+	return PKS_OK;
+}
+
 /* Fill what depends on other keys: db path, host and port, names. */
 static enum pks_rc
 finish(struct cparse *p, struct pks_config *cfg)
@@ -629,9 +647,6 @@ finish(struct cparse *p, struct pks_config *cfg)
 		return PKS_ERR_CONFIG;
 	if (check_networks(p, cfg->metrics_allow) != PKS_OK)
 		return PKS_ERR_CONFIG;
-	key_limits.max_bytes = cfg->key_max_bytes;
-	key_limits.max_packets = cfg->key_max_packets;
-	key_limits.served_certs = cfg->served_certs;
 	return finish_addresses(p, cfg);
 }
 
@@ -666,7 +681,8 @@ config_read(FILE *f, const char *path, struct pks_config **out, char **msg)
 		goto out;
 	if (f != NULL && (rc = parse_file(&p, cfg, f)) != PKS_OK)
 		goto out;
-	rc = finish(&p, cfg);
+	if ((rc = finish(&p, cfg)) == PKS_OK)
+		rc = set_key_limits(&p, cfg);
 out:
 	free(dir);
 	if (rc != PKS_OK) {

@@ -29,13 +29,15 @@
 /*
  * The key limits in force ([keys] of the config file; these defaults
  * until a config is loaded): bytes and packets of a stored key, and
- * third-party certifications per user ID in what is served.  Set once
+ * third-party certifications per user ID in what is served, and which
+ * of them win (those by issuers stored here first, or the newest).  Set once
  * at start-up, before threads start.
  */
 struct pks_key_limits {
 	size_t max_bytes;
 	size_t max_packets;
 	size_t served_certs;
+	int served_known; /* served_certs_prefer = known (1) or newest */
 };
 const struct pks_key_limits *pks_key_limits(void);
 void pks_key_limits_set(const struct pks_key_limits *l);

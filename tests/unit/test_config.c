@@ -10,6 +10,7 @@
 
 #include "tap.h"
 #include "util/config.h"
+#include "util/limits.h"
 
 static char tmpdir[] = "/tmp/pks-config-XXXXXX";
 
@@ -67,6 +68,33 @@ test_limits(void)
 	CHECK(config_load(write_conf("[server]\nbody_budget = 1048576\n"),
 	    &cfg, &msg) == PKS_ERR_CONFIG);
 	free(msg);
+}
+
+/* [keys] served_certs_prefer: known (default) or newest, in force. */
+static void
+test_served_prefer(void)
+{
+	struct pks_config *cfg = NULL;
+	char *msg = NULL;
+
+	CHECK(config_load(write_conf(""), &cfg, &msg) == PKS_OK);
+	CHECK(pks_key_limits()->served_known == 1);
+	config_free(cfg);
+	CHECK(config_load(write_conf("[keys]\nserved_certs_prefer = newest\n"),
+	    &cfg, &msg) == PKS_OK);
+	CHECK(pks_key_limits()->served_known == 0);
+	config_free(cfg);
+	cfg = NULL;
+	CHECK(config_load(write_conf("[keys]\nserved_certs_prefer = oldest\n"),
+	    &cfg, &msg) == PKS_ERR_CONFIG);
+	CHECK(cfg == NULL && msg != NULL &&
+	    strstr(msg, "served_certs_prefer") != NULL &&
+	    strstr(msg, "oldest") != NULL);
+	free(msg);
+	msg = NULL;
+	CHECK(config_load(write_conf(""), &cfg, &msg) == PKS_OK);
+	CHECK(pks_key_limits()->served_known == 1);
+	config_free(cfg);
 }
 
 static void
@@ -226,6 +254,7 @@ main(void)
 		return 99;
 	RUN(test_defaults);
 	RUN(test_limits);
+	RUN(test_served_prefer);
 	RUN(test_values_and_paths);
 	RUN(test_errors);
 	RUN(test_addresses);

@@ -1,0 +1,168 @@
+# flood_served.sh: which third-party certifications a flooded key is
+# served with ([keys] served_certs_per_uid, served_certs_prefer), with
+# real gpg as the judge.  A victim key carries 5 real certifications
+# made by gpg (a year back) by 5 keys stored on the server, one more as
+# old that names one of them by key ID only, then 300 newer junk
+# certifications by unknown keys (tests/tools/forge.py flood); the
+# bound is 100.
+#  - served_certs_prefer = known (the default): op=get serves those 6
+#    and 94 junk ones (gpg --list-sigs after importing it), and
+#    so do op=hget, the mail GET reply (mail-filter --dry-run) and the
+#    outgoing incremental queued for a sync peer;
+#  - served_certs_prefer = newest: the old behaviour, 100 junk ones;
+#  - a key uploaded before its certifiers counts them once it is
+#    stored again;
+#  - /pks/hashquery still gives the full stored key (SKS parity).
+. "$PKS_SRCDIR/tests/lib/tap.sh"
+. "$PKS_SRCDIR/tests/lib/pksync.sh"
+
+command -v gpg >/dev/null || skip_all "gpg not installed"
+pks_check_pksync || skip_all "PKSYNC is not set"
+PY=/usr/bin/python3
+FORGE=$PKS_SRCDIR/tests/tools/forge.py
+PGPKEYS=$PKS_SRCDIR/tests/tools/pgpkeys.py
+
+T=$(mktemp -d /tmp/pkfs.XXXXXX)
+TAP_TMP=$T
+cleanup() {
+	pks_stop "$T/k" >/dev/null 2>&1
+	pks_stop "$T/n" >/dev/null 2>&1
+	for h in "$T"/g*; do
+		[ -d "$h" ] && gpgconf --homedir "$h" --kill all 2>/dev/null
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+# The keys, made by gpg with its clock a year back: the certifications
+# are older than every junk one.
+mkdir -m 700 "$T/gk"
+gk() {
+	gpg --homedir "$T/gk" --batch --no-tty --passphrase '' \
+		--pinentry-mode loopback --faked-system-time '20250101T000000!' \
+		"$@" 2>/dev/null
+}
+gk --quick-gen-key 'Flo Flooded <flo@example.org>' ed25519 cert,sign never
+FPR=$(gpg --homedir "$T/gk" --with-colons --list-keys flo@example.org |
+	awk -F: '/^fpr:/ {print $10; exit}')
+is "gpg made the victim key" "${#FPR}" 40
+: >"$T/certifiers.kid"
+for i in 1 2 3 4 5; do
+	gk --quick-gen-key "Cert $i <c$i@example.org>" ed25519 cert,sign never
+	gk -u "c$i@example.org" --yes --quick-sign-key "$FPR"
+	gpg --homedir "$T/gk" --with-colons --list-keys "c$i@example.org" |
+		awk -F: '/^pub:/ {print $5; exit}' >>"$T/certifiers.kid"
+	gpg --homedir "$T/gk" --export "c$i@example.org" >>"$T/certifiers.pgp"
+done
+is "5 certifier keys" "$(sort -u "$T/certifiers.kid" | wc -l)" 5
+gpg --homedir "$T/gk" --export "$FPR" >"$T/flo.pgp"
+"$PY" "$FORGE" flood 300 "$T/flo.pgp" "$T/flood.pgp"
+# One more old certification that names its issuer (Cert 1) by key ID
+# only, as gpg 1.x and PGP write them: the issuer is found by key ID.
+# Its signature bytes are random: the issuer is matched, not verified.
+"$PY" - "$(dirname "$FORGE")" "$(head -n 1 "$T/certifiers.kid")" "$T/flood.pgp" <<'EOF'
+import sys
+sys.path.insert(0, sys.argv[1])
+import forge
+pk = forge.load_key(sys.argv[3])
+sig = forge.fake_sig(0x10, 1735689600, bytes.fromhex(sys.argv[2]))
+forge.write(sys.argv[3], forge.insert_after(pk, forge.first_of(13), [(2, sig)]))
+EOF
+
+# count FILE: "REAL JUNK", the third-party certifications gpg lists
+# after importing FILE (any armored or binary text) into a new home.
+count() {
+	local h
+	h=$(mktemp -d "$T/gc.XXXXXX") && chmod 700 "$h"
+	gpg --homedir "$h" --batch --no-tty --import "$1" >/dev/null 2>&1
+	gpg --homedir "$h" --batch --no-tty --with-colons --list-sigs "$FPR" \
+		2>/dev/null >"$h/sigs"
+	gpgconf --homedir "$h" --kill all 2>/dev/null
+	awk -F: -v self="${FPR:24}" -v kids="$T/certifiers.kid" '
+		BEGIN { while ((getline k <kids) > 0) real[k] = 1 }
+		$1 == "sig" && $5 != self { if ($5 in real) r++; else j++ }
+		END { printf "%d %d\n", r, j }' "$h/sigs"
+}
+
+# setup DIR PREFER: an instance with one mail sync peer.
+setup() {
+	pks_setup "$T/$1" || return 1
+	cat >>"$T/$1/pksync.conf" <<EOF
+[mail]
+this_site = pgp-public-keys@keys-$1.test
+peers_file = $T/$1/mailsync
+[keys]
+served_certs_per_uid = 100
+served_certs_prefer = $2
+EOF
+	echo "pgp-public-keys@peer.test" >"$T/$1/mailsync"
+	pks_user_dir "$T/$1"
+}
+# post DIR FILE: POST a binary keyring, armored; prints the HTTP status
+post() {
+	"$PY" "$FORGE" armor "$2" "$T/post.asc" &&
+		curl -s -o "$T/post.out" -w '%{http_code}' \
+			--data-urlencode "keytext@$T/post.asc" \
+			"http://127.0.0.1:$(pks_port "$T/$1")/pks/add"
+}
+# get DIR OP SEARCH OUT
+get() {
+	curl -s -o "$4" \
+		"http://127.0.0.1:$(pks_port "$T/$1")/pks/lookup?op=$2&options=mr&search=$3"
+}
+# incremental DIR OUT: the packets queued for the sync peer, binary
+incremental() {
+	"$PY" -c 'import sqlite3, sys
+rows = sqlite3.connect(sys.argv[1]).execute(
+    "SELECT body FROM outbox WHERE kind = ? ORDER BY id", ("incremental",))
+with open(sys.argv[2], "wb") as f:
+    for (b,) in rows:
+        f.write(b)' "$T/$1/data/pksync.db" "$2"
+}
+
+ok "setup (prefer known)" setup k known
+ok "setup (prefer newest)" setup n newest
+for d in k n; do
+	ok "$d: import the certifier keys" pks "$T/$d" import -q --no-mail "$T/certifiers.pgp"
+	pks_start "$T/$d" || { echo "Bail out! pksync serve did not start"; exit 1; }
+	is "$d: the flooded key is taken" "$(post "$d" "$T/flood.pgp")" 200
+	get "$d" get "0x$FPR" "$T/$d.get.asc"
+done
+
+is "the uploaded key: 6 by stored keys, 300 junk" "$(count "$T/flood.pgp")" "6 300"
+is "known: op=get serves the 6 by stored keys and 94 junk" "$(count "$T/k.get.asc")" "6 94"
+"$PY" "$PGPKEYS" hash -c "$T/flood.pgp" >"$T/flood.hash"
+get k hget "$(tr -d '\n' <"$T/flood.hash")" "$T/k.hget.asc"
+is "known: op=hget the same" "$(count "$T/k.hget.asc")" "6 94"
+printf 'From: Gil <gil@people.test>\nTo: pgp-public-keys@keys-k.test\nSubject: GET 0x%s\nMessage-Id: <get-flood@people.test>\nDate: Sun, 29 Nov 2026 10:00:00 +0000\n\nGET\n' \
+	"$FPR" >"$T/get.eml"
+SENDER=gil@people.test pks "$T/k" mail-filter --dry-run <"$T/get.eml" >"$T/k.mail" 2>"$T/k.mail.err"
+ok "known: mail GET replies with the key" grep -q 'BEGIN PGP PUBLIC KEY BLOCK' "$T/k.mail"
+is "known: the mail GET reply carries the 6 and 94 junk" "$(count "$T/k.mail")" "6 94"
+incremental k "$T/k.incr"
+is "known: the outgoing incremental carries the same" "$(count "$T/k.incr")" "6 94"
+
+is "newest: op=get serves 100 junk ones, as before" "$(count "$T/n.get.asc")" "0 100"
+incremental n "$T/n.incr"
+is "newest: the outgoing incremental the same" "$(count "$T/n.incr")" "0 100"
+
+ok "/pks/hashquery gives the full stored key, with SKS's hash" \
+	"$PY" "$PGPKEYS" hashquery 127.0.0.1 "$(pks_port "$T/k")" "$T/flood.hash"
+
+# Certifiers stored after the key: counted once the key is stored again.
+ok "setup (certifiers later)" setup l known
+pks_start "$T/l" || { echo "Bail out! pksync serve did not start"; exit 1; }
+is "l: the flooded key is taken first" "$(post l "$T/flood.pgp")" 200
+get l get "0x$FPR" "$T/l.get.asc"
+is "l: certifiers unknown yet: 100 junk" "$(count "$T/l.get.asc")" "0 100"
+ok "l: import the certifier keys" pks "$T/l" import -q --no-mail "$T/certifiers.pgp"
+gk --quick-add-uid "$FPR" 'Flo Again <flo2@example.org>'
+gpg --homedir "$T/gk" --export "$FPR" >"$T/flo2.pgp"
+is "l: the owner adds a user ID" "$(post l "$T/flo2.pgp")" 200
+get l get "0x$FPR" "$T/l.get2.asc"
+is "l: stored again, the 6 by stored keys win" "$(count "$T/l.get2.asc")" "6 94"
+
+for d in k n l; do
+	ok "$d: pksync serve stops cleanly, no sanitizer report" pks_stop "$T/$d"
+done
+tap_done
