@@ -223,6 +223,12 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_CHECK_LISTING] = "SELECT id FROM keys WHERE NOT EXISTS (SELECT "
 			       "1 FROM key_listings l WHERE l.id = keys.id) "
 			       "ORDER BY id",
+	/* A word search with the listing facts of each key found
+	 * (NULL: none stored), in one statement. */
+	[STMT_LISTING_WORDS] =
+	    "SELECT w.rowid, l.listing FROM key_words w LEFT JOIN "
+	    "key_listings l ON l.id = w.rowid WHERE w.key_words MATCH ?1 "
+	    "ORDER BY w.rowid LIMIT ?2",
 };
 
 enum pks_rc
@@ -633,6 +639,17 @@ store_tune_bulk(struct store *st, size_t cache_bytes)
 	snprintf(sql, sizeof(sql),
 	    "PRAGMA cache_size = -%zu; PRAGMA wal_autocheckpoint = 20000",
 	    cache_bytes / 1024 > 1024 ? cache_bytes / 1024 : (size_t)1024);
+	return run_script(st, sql);
+}
+
+enum pks_rc
+store_tune_reader(struct store *st, size_t mmap_bytes)
+{
+	char sql[64];
+
+	/* Lookups read pages all over the file: map them (one copy in the
+	 * page cache for every connection) instead of reading each. */
+	snprintf(sql, sizeof(sql), "PRAGMA mmap_size = %zu", mmap_bytes);
 	return run_script(st, sql);
 }
 

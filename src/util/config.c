@@ -61,6 +61,8 @@ static const struct citem items[] = {
 	    16LL * 1024 * 1024 * 1024 },
 	{ "server", "busy_timeout_ms", CT_INT, F(busy_timeout_ms), "5000", 0,
 	    600000 },
+	{ "server", "db_mmap", CT_SIZE, F(db_mmap), "1073741824", 0,
+	    64LL * 1024 * 1024 * 1024 },
 	{ "server", "log_level", CT_LEVEL, F(log_level), "info", 0, 2 },
 	{ "server", "max_connections", CT_INT, F(max_connections), "1024", 16,
 	    65536 },
