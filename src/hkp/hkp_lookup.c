@@ -39,10 +39,12 @@ db_fail(struct hkp_ctx *ctx, struct store *st, enum pks_rc rc)
 	return hkp_fail(ctx, rc, "database error during the search");
 }
 
-/* The row ids a search finds; PKS_ERR_NOTFOUND or _TOOMANY as errors. */
+/* The row ids a search finds (and, when hash is not NULL, the first
+ * key's hash if the search gives it: *have_hash); PKS_ERR_NOTFOUND or
+ * _TOOMANY as errors. */
 static enum pks_rc
-find_ids(
-    struct hkp_ctx *ctx, const struct store_query *s, struct store_ids *ids)
+find_ids_hash(struct hkp_ctx *ctx, const struct store_query *s,
+    struct store_ids *ids, uint8_t *hash, int *have_hash)
 {
 	struct store *st;
 	enum pks_rc rc;
@@ -52,7 +54,11 @@ find_ids(
 	rc = hkp_ctx_store(ctx, &st);
 	if (rc != PKS_OK)
 		return rc;
-	rc = store_query_run(st, s, ctx->max_matches, ids);
+	if (hash != NULL)
+		rc = store_query_run_hash(
+		    st, s, ctx->max_matches, ids, hash, have_hash);
+	else
+		rc = store_query_run(st, s, ctx->max_matches, ids);
 	if (rc != PKS_OK)
 		rc = db_fail(ctx, st, rc);
 	else if (ids->n > ctx->max_matches)
@@ -63,6 +69,13 @@ find_ids(
 	if (rc != PKS_OK)
 		store_ids_free(ids);
 	return rc;
+}
+
+static enum pks_rc
+find_ids(
+    struct hkp_ctx *ctx, const struct store_query *s, struct store_ids *ids)
+{
+	return find_ids_hash(ctx, s, ids, NULL, NULL);
 }
 
 static enum pks_rc
@@ -145,16 +158,17 @@ removed(struct hkp_ctx *ctx, const struct store_query *s)
  * leaves the body empty for the streamed answer: PKS_ERR_NOTFOUND.
  */
 static enum pks_rc
-get_cached(struct hkp_ctx *ctx, int64_t id, const struct buf *head,
-    const char *tail, struct hkp_reply *r)
+get_cached(struct hkp_ctx *ctx, int64_t id, uint8_t hash[16], int have_hash,
+    const struct buf *head, const char *tail, struct hkp_reply *r)
 {
 	struct hkp_cache *c = hkp_ctx_cache(ctx);
 	struct store *st;
-	uint8_t hash[16];
 	enum pks_rc rc;
 
-	if (c == NULL || hkp_ctx_store(ctx, &st) != PKS_OK ||
-	    store_key_hash(st, id, hash) != PKS_OK)
+	if (c == NULL)
+		return PKS_ERR_NOTFOUND;
+	if (!have_hash && (hkp_ctx_store(ctx, &st) != PKS_OK ||
+			      store_key_hash(st, id, hash) != PKS_OK))
 		return PKS_ERR_NOTFOUND;
 	if (head->len == 0 && tail == NULL) {
 		/* the armor alone: sent as cached, without a copy */
@@ -186,10 +200,11 @@ hkp_lookup_get(
 	struct store_ids ids;
 	struct buf head;
 	const char *tail;
-	int cached = 0;
+	uint8_t hash[16];
+	int cached = 0, have_hash = 0;
 	enum pks_rc rc;
 
-	rc = find_ids(ctx, &q->search, &ids);
+	rc = find_ids_hash(ctx, &q->search, &ids, hash, &have_hash);
 	if (rc == PKS_ERR_NOTFOUND)
 		return removed(ctx, &q->search);
 	if (rc != PKS_OK)
@@ -204,7 +219,8 @@ hkp_lookup_get(
 	}
 	tail = (q->opts & HKP_OPT_MR) ? NULL : "</pre>\n" HKP_HTML_END;
 	if (rc == PKS_OK && ids.n == 1)
-		cached = get_cached(ctx, ids.v[0], &head, tail, r) == PKS_OK;
+		cached = get_cached(ctx, ids.v[0], hash, have_hash, &head, tail,
+			     r) == PKS_OK;
 	if (rc == PKS_OK && !cached)
 		rc = hkp_stream_armor(ctx, ids.v, ids.n,
 		    (const char *)head.data, head.len, tail, r);

@@ -229,6 +229,12 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	    "SELECT w.rowid, l.listing FROM key_words w LEFT JOIN "
 	    "key_listings l ON l.id = w.rowid WHERE w.key_words MATCH ?1 "
 	    "ORDER BY w.rowid LIMIT ?2",
+	/* A fingerprint search with each key's SKS hash (op=get); a key
+	 * is there once a fingerprint (the primary key of keyids), in
+	 * the order of the index, so no temporary b-tree is needed. */
+	[STMT_SEARCH_FPR_HASH] =
+	    "SELECT k.id, k.hash FROM keyids i JOIN keys k ON "
+	    "k.id = i.key_id WHERE i.fpr = ?1 ORDER BY i.key_id LIMIT ?2",
 };
 
 enum pks_rc

@@ -57,7 +57,7 @@ static const struct citem items[] = {
 	{ "server", "max_post", CT_SIZE, F(max_post), "8388608", 1024,
 	    256LL * 1024 * 1024 },
 	{ "server", "max_matches", CT_SIZE, F(max_matches), "500", 1, 100000 },
-	{ "server", "armor_cache", CT_SIZE, F(armor_cache), "67108864", 0,
+	{ "server", "armor_cache", CT_SIZE, F(armor_cache), "268435456", 0,
 	    16LL * 1024 * 1024 * 1024 },
 	{ "server", "busy_timeout_ms", CT_INT, F(busy_timeout_ms), "5000", 0,
 	    600000 },
