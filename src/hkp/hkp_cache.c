@@ -173,6 +173,28 @@ victim(struct set *s, int64_t id)
 	return v;
 }
 
+/* Whether len bytes in place of v's entry would pass the budget. */
+static int
+over_budget(struct hkp_cache *c, const struct way *v, size_t len)
+{
+	return atomic_load(&c->bytes) + len >
+	       c->max_bytes + (v->a != NULL ? v->a->len : 0);
+}
+
+/* The least recently used entry of set s, NULL if it has none. */
+static struct way *
+oldest(struct set *s)
+{
+	struct way *v = NULL;
+	size_t w;
+
+	for (w = 0; w < CACHE_WAYS; w++)
+		if (s->way[w].a != NULL &&
+		    (v == NULL || s->way[w].used < v->used))
+			v = &s->way[w];
+	return v;
+}
+
 void
 hkp_cache_put(struct hkp_cache *c, int64_t id, const uint8_t hash[16],
     const uint8_t *armor, size_t len)
@@ -192,14 +214,16 @@ hkp_cache_put(struct hkp_cache *c, int64_t id, const uint8_t hash[16],
 	s = &c->set[i];
 	pthread_mutex_lock(lock_of(c, i));
 	v = victim(s, id);
-	old = v->a;
-	/* Over budget, counting what this way gives back: keep the old. */
-	if (atomic_load(&c->bytes) + len >
-	    c->max_bytes + (old != NULL ? old->len : 0)) {
+	/* Over budget, counting what the way gives back: an empty way
+	 * takes the set's oldest entry's place; else keep the old. */
+	if (over_budget(c, v, len) && v->a == NULL && oldest(s) != NULL)
+		v = oldest(s);
+	if (over_budget(c, v, len)) {
 		pthread_mutex_unlock(lock_of(c, i));
 		free(a);
 		return;
 	}
+	old = v->a;
 	atomic_fetch_add(&c->bytes, len);
 	if (old != NULL)
 		atomic_fetch_sub(&c->bytes, old->len);
