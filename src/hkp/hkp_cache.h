@@ -4,8 +4,10 @@
  * Armoring a key (base64 plus CRC-24) is most of the CPU an op=get of a
  * large key costs.  The cache maps (key row id, SKS hash) to the armored
  * text; a key that changes gets a new hash, so a stale entry is never
- * served, only overwritten.  Direct-mapped slots under striped locks:
- * any worker thread may get and put.  A byte budget bounds it.
+ * served, only overwritten.  Four-way sets under striped locks, least
+ * recently used replaced first: any worker thread may get and put.  A
+ * byte budget bounds it (entries still being sent when replaced are
+ * freed by their last reader).
  */
 #ifndef PKS_HKP_CACHE_H
 #define PKS_HKP_CACHE_H
@@ -26,6 +28,14 @@ void hkp_cache_free(struct hkp_cache *c);
  * (not cached; out unchanged), or buf_add's error.  c may be NULL. */
 enum pks_rc hkp_cache_get(
     struct hkp_cache *c, int64_t id, const uint8_t hash[16], struct buf *out);
+
+/* The cached armor of (id, hash) without a copy: a reference that keeps
+ * *data (len bytes) valid until hkp_cache_unref, even if the entry is
+ * replaced meanwhile; NULL when not cached.  c may be NULL. */
+struct hkp_armor;
+struct hkp_armor *hkp_cache_ref(struct hkp_cache *c, int64_t id,
+    const uint8_t hash[16], const uint8_t **data, size_t *len);
+void hkp_cache_unref(struct hkp_armor *a);
 
 /* Remember a copy of armor for (id, hash), replacing the slot's old
  * entry; entries over a share of the budget are not kept.  c may be

@@ -103,25 +103,34 @@ trace_link(struct buf *out, const struct pgp_fpr *fpr)
 }
 
 enum pks_rc
-hkp_index_short(
-    const struct hkp_query *q, const struct store_listings *l, struct buf *out)
+hkp_index_short(const struct hkp_query *q,
+    const struct store_listing_rows *rows, struct buf *out)
 {
 	struct pgp_listing_style style;
+	struct pgp_listing_dec d;
+	const uint8_t *p;
 	time_t now = time(NULL);
-	size_t i;
+	size_t pos = 0, len;
+	int64_t id;
 	enum pks_rc rc;
 
 	html_style(q, NULL, &style);
-	rc = count_line(out, l->n);
-	for (i = 0; i < l->n && rc == PKS_OK; i++) {
+	pgp_listing_dec_init(&d);
+	rc = count_line(out, rows->n);
+	while (rc == PKS_OK &&
+	       store_listing_rows_next(rows, &pos, &id, &p, &len)) {
+		/* every record decodes (store_listings_search) */
+		if (pgp_listing_dec_read(&d, p, len) != PKS_OK)
+			continue;
 		rc = entry_begin(out);
 		if (rc == PKS_OK)
-			rc = pgp_listing_short(out, l->v[i].info, now, &style);
+			rc = pgp_listing_short(out, &d.info, now, &style);
 		if (rc == PKS_OK)
-			rc = trace_link(out, &l->v[i].info->fpr);
+			rc = trace_link(out, &d.info.fpr);
 		if (rc == PKS_OK)
 			rc = entry_end(out);
 	}
+	pgp_listing_dec_free(&d);
 	return rc;
 }
 

@@ -49,6 +49,12 @@ struct hkp_reply {
 	int retry_after; /* seconds for Retry-After (429, 503); 0: default */
 	struct hkp_stream *stream; /* when set, the body (after 'body') */
 	const char *cache;         /* Cache-Control (static); NULL: no-cache */
+	/* when set, the whole body (instead of 'body'): a cached armor,
+	 * sent without a copy and released (hkp_cache_unref) with the
+	 * answer */
+	struct hkp_armor *armor;
+	const uint8_t *armor_data;
+	size_t armor_len;
 };
 
 struct hkp_ctx {
@@ -158,8 +164,8 @@ enum pks_rc hkp_key_info(const struct store_key *k, int verbose,
  * subkeys, a line per signature with its issuer's name, looked up in
  * st).  Keys that do not parse are left out (and logged).
  */
-enum pks_rc hkp_index_short(
-    const struct hkp_query *q, const struct store_listings *l, struct buf *out);
+enum pks_rc hkp_index_short(const struct hkp_query *q,
+    const struct store_listing_rows *rows, struct buf *out);
 enum pks_rc hkp_index_long(const struct hkp_query *q, struct store *st,
     const struct store_keys *keys, struct buf *out);
 

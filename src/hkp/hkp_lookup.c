@@ -23,6 +23,7 @@
 #include "pgp/pgp_fpr.h"
 #include "pgp/pgp_index.h"
 #include "pgp/pgp_key.h"
+#include "pgp/pgp_listing.h"
 #include "store/store_tombstone.h"
 #include "pgp/pgp_verify.h"
 #include "util/limits.h"
@@ -38,10 +39,12 @@ db_fail(struct hkp_ctx *ctx, struct store *st, enum pks_rc rc)
 	return hkp_fail(ctx, rc, "database error during the search");
 }
 
-/* The row ids a search finds; PKS_ERR_NOTFOUND or _TOOMANY as errors. */
+/* The row ids a search finds (and, when hash is not NULL, the first
+ * key's hash if the search gives it: *have_hash); PKS_ERR_NOTFOUND or
+ * _TOOMANY as errors. */
 static enum pks_rc
-find_ids(
-    struct hkp_ctx *ctx, const struct store_query *s, struct store_ids *ids)
+find_ids_hash(struct hkp_ctx *ctx, const struct store_query *s,
+    struct store_ids *ids, uint8_t *hash, int *have_hash)
 {
 	struct store *st;
 	enum pks_rc rc;
@@ -51,7 +54,11 @@ find_ids(
 	rc = hkp_ctx_store(ctx, &st);
 	if (rc != PKS_OK)
 		return rc;
-	rc = store_query_run(st, s, ctx->max_matches, ids);
+	if (hash != NULL)
+		rc = store_query_run_hash(
+		    st, s, ctx->max_matches, ids, hash, have_hash);
+	else
+		rc = store_query_run(st, s, ctx->max_matches, ids);
 	if (rc != PKS_OK)
 		rc = db_fail(ctx, st, rc);
 	else if (ids->n > ctx->max_matches)
@@ -62,6 +69,13 @@ find_ids(
 	if (rc != PKS_OK)
 		store_ids_free(ids);
 	return rc;
+}
+
+static enum pks_rc
+find_ids(
+    struct hkp_ctx *ctx, const struct store_query *s, struct store_ids *ids)
+{
+	return find_ids_hash(ctx, s, ids, NULL, NULL);
 }
 
 static enum pks_rc
@@ -139,21 +153,29 @@ removed(struct hkp_ctx *ctx, const struct store_query *s)
 /*
  * One key whose armor is in the cache: the answer (r's body, empty
  * before) is head, the cached armor, tail, written at once without
- * reading the key's packets.  Anything else (not cached, too large)
+ * reading the key's packets (the armor alone is the cached bytes
+ * themselves).  Anything else (not cached, too large)
  * leaves the body empty for the streamed answer: PKS_ERR_NOTFOUND.
  */
 static enum pks_rc
-get_cached(struct hkp_ctx *ctx, int64_t id, const struct buf *head,
-    const char *tail, struct hkp_reply *r)
+get_cached(struct hkp_ctx *ctx, int64_t id, uint8_t hash[16], int have_hash,
+    const struct buf *head, const char *tail, struct hkp_reply *r)
 {
 	struct hkp_cache *c = hkp_ctx_cache(ctx);
 	struct store *st;
-	uint8_t hash[16];
 	enum pks_rc rc;
 
-	if (c == NULL || hkp_ctx_store(ctx, &st) != PKS_OK ||
-	    store_key_hash(st, id, hash) != PKS_OK)
+	if (c == NULL)
 		return PKS_ERR_NOTFOUND;
+	if (!have_hash && (hkp_ctx_store(ctx, &st) != PKS_OK ||
+			      store_key_hash(st, id, hash) != PKS_OK))
+		return PKS_ERR_NOTFOUND;
+	if (head->len == 0 && tail == NULL) {
+		/* the armor alone: sent as cached, without a copy */
+		r->armor =
+		    hkp_cache_ref(c, id, hash, &r->armor_data, &r->armor_len);
+		return r->armor != NULL ? PKS_OK : PKS_ERR_NOTFOUND;
+	}
 	rc = buf_add(&r->body, head->data, head->len);
 	if (rc == PKS_OK)
 		rc = hkp_cache_get(c, id, hash, &r->body);
@@ -178,10 +200,11 @@ hkp_lookup_get(
 	struct store_ids ids;
 	struct buf head;
 	const char *tail;
-	int cached = 0;
+	uint8_t hash[16];
+	int cached = 0, have_hash = 0;
 	enum pks_rc rc;
 
-	rc = find_ids(ctx, &q->search, &ids);
+	rc = find_ids_hash(ctx, &q->search, &ids, hash, &have_hash);
 	if (rc == PKS_ERR_NOTFOUND)
 		return removed(ctx, &q->search);
 	if (rc != PKS_OK)
@@ -196,7 +219,8 @@ hkp_lookup_get(
 	}
 	tail = (q->opts & HKP_OPT_MR) ? NULL : "</pre>\n" HKP_HTML_END;
 	if (rc == PKS_OK && ids.n == 1)
-		cached = get_cached(ctx, ids.v[0], &head, tail, r) == PKS_OK;
+		cached = get_cached(ctx, ids.v[0], hash, have_hash, &head, tail,
+			     r) == PKS_OK;
 	if (rc == PKS_OK && !cached)
 		rc = hkp_stream_armor(ctx, ids.v, ids.n,
 		    (const char *)head.data, head.len, tail, r);
@@ -211,43 +235,59 @@ hkp_lookup_get(
 
 /* The mr lines of keys listed from their stored facts. */
 static enum pks_rc
-index_mr(const struct store_listings *l, struct hkp_reply *r)
+index_mr(const struct store_listing_rows *rows, struct hkp_reply *r)
 {
+	struct pgp_listing_dec d;
+	const uint8_t *p;
 	time_t now = time(NULL);
-	size_t i;
+	size_t pos = 0, len;
+	int64_t id;
 	enum pks_rc rc;
 
-	rc = buf_printf(&r->body, "info:1:%zu\n", l->n);
-	for (i = 0; i < l->n && rc == PKS_OK; i++)
-		rc = pgp_index_mr(l->v[i].info, now, &r->body);
+	pgp_listing_dec_init(&d);
+	rc = buf_printf(&r->body, "info:1:%zu\n", rows->n);
+	while (
+	    rc == PKS_OK && store_listing_rows_next(rows, &pos, &id, &p, &len))
+		if (pgp_listing_dec_read(&d, p, len) == PKS_OK)
+			rc = pgp_index_mr(&d.info, now, &r->body);
+	pgp_listing_dec_free(&d);
 	r->type = "text/plain; charset=utf-8";
-	r->have_count = 1;
-	r->count = l->n;
 	return rc;
 }
 
-/* op=index (and mr vindex): listed from the stored facts alone. */
+/*
+ * op=index (and mr vindex): listed from the stored facts alone, read
+ * with the search (at most max_matches + 1 keys' facts, never a key's
+ * packets), so a search that matches too many keys is refused before
+ * any key is read.
+ */
 static enum pks_rc
-index_short(struct hkp_ctx *ctx, const struct hkp_query *q, struct store *st,
-    const struct store_ids *ids, struct hkp_reply *r)
+index_short(struct hkp_ctx *ctx, const struct hkp_query *q, struct hkp_reply *r)
 {
-	struct store_listings l = { NULL, 0 };
+	struct store_listing_rows rows;
+	struct store *st;
 	enum pks_rc rc;
 
-	if ((rc = store_listings_load(st, ids, ids->n, &l)) != PKS_OK)
-		rc = db_fail(ctx, st, rc);
-	else if (l.n == 0)
+	if ((rc = hkp_ctx_store(ctx, &st)) != PKS_OK)
+		return rc;
+	rc = store_listings_search(st, &q->search, ctx->max_matches, &rows);
+	if (rc != PKS_OK)
+		rc = rc == PKS_ERR_TOOBIG ? rc : db_fail(ctx, st, rc);
+	else if (rows.n > ctx->max_matches)
+		rc = hkp_fail(ctx, PKS_ERR_TOOMANY,
+		    "Too many keys match; be more specific");
+	else if (rows.n == 0)
 		rc = hkp_fail(ctx, PKS_ERR_NOTFOUND, "No keys found");
 	else if (q->opts & HKP_OPT_MR)
-		rc = index_mr(&l, r);
+		rc = index_mr(&rows, r);
 	else if ((rc = page_begin(ctx, "Search results", &r->body)) == PKS_OK) {
-		rc = hkp_index_short(q, &l, &r->body);
+		rc = hkp_index_short(q, &rows, &r->body);
 		if (rc == PKS_OK)
 			rc = hkp_html_end(&r->body);
-		r->have_count = 1;
-		r->count = l.n;
 	}
-	store_listings_free(&l);
+	r->have_count = 1;
+	r->count = rows.n;
+	store_listing_rows_free(&rows);
 	return rc;
 }
 
@@ -275,9 +315,9 @@ index_long(struct hkp_ctx *ctx, const struct hkp_query *q, struct store *st,
 }
 
 /*
- * op=index and op=vindex.  The search is counted first (at most
- * max_matches + 1 row ids), so a search that matches too many keys is
- * refused before any key or listing is read.
+ * op=index and op=vindex.  The HTML vindex counts the search first (at
+ * most max_matches + 1 row ids), so a search that matches too many
+ * keys is refused before any key is read.
  */
 enum pks_rc
 hkp_lookup_index(
@@ -287,14 +327,16 @@ hkp_lookup_index(
 	struct store *st;
 	enum pks_rc rc;
 
+	if (q->op != HKP_OP_VINDEX || (q->opts & HKP_OPT_MR)) {
+		rc = index_short(ctx, q, r);
+		return rc == PKS_OK ? PKS_OK : too_big(ctx, rc);
+	}
 	rc = find_ids(ctx, &q->search, &ids);
 	if (rc != PKS_OK)
 		return rc;
 	rc = hkp_ctx_store(ctx, &st);
-	if (rc == PKS_OK && q->op == HKP_OP_VINDEX && !(q->opts & HKP_OPT_MR))
+	if (rc == PKS_OK)
 		rc = index_long(ctx, q, st, &ids, r);
-	else if (rc == PKS_OK)
-		rc = index_short(ctx, q, st, &ids, r);
 	store_ids_free(&ids);
 	return rc == PKS_OK ? PKS_OK : too_big(ctx, rc);
 }

@@ -36,6 +36,8 @@ static struct {
 	__typeof__(MHD_lookup_connection_value) *lookup_connection_value;
 	__typeof__(MHD_create_response_from_buffer_with_free_callback)
 	    *create_response_from_buffer_with_free_callback;
+	__typeof__(MHD_create_response_from_buffer_with_free_callback_cls)
+	    *create_response_from_buffer_with_free_callback_cls;
 	__typeof__(MHD_create_response_from_callback)
 	    *create_response_from_callback;
 	__typeof__(MHD_add_response_header) *add_response_header;
@@ -59,6 +61,7 @@ mhd_open(void)
 		SYM(get_connection_info), SYM(get_connection_values_n),
 		SYM(lookup_connection_value),
 		SYM(create_response_from_buffer_with_free_callback),
+		SYM(create_response_from_buffer_with_free_callback_cls),
 		SYM(create_response_from_callback), SYM(add_response_header),
 		SYM(queue_response), SYM(destroy_response) };
 	char err[200];
@@ -127,6 +130,14 @@ MHD_create_response_from_buffer_with_free_callback(
 {
 	return mhd.create_response_from_buffer_with_free_callback(
 	    size, buffer, crfc);
+}
+
+struct MHD_Response *
+MHD_create_response_from_buffer_with_free_callback_cls(size_t size,
+    void *buffer, MHD_ContentReaderFreeCallback crfc, void *crfc_cls)
+{
+	return mhd.create_response_from_buffer_with_free_callback_cls(
+	    size, buffer, crfc, crfc_cls);
 }
 
 struct MHD_Response *

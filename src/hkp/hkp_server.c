@@ -215,6 +215,9 @@ hkp_server_store(struct hkp_server *srv, struct store **out)
 			    pks_rc_str(rc));
 			return rc;
 		}
+		if (store_tune_reader(st, srv->cfg->db_mmap) != PKS_OK)
+			log_warnx("hkp: cannot map %s: %s", srv->cfg->dbfile,
+			    store_errmsg(st));
 		if (pthread_setspecific(srv->tls, st) != 0) {
 			store_close(st);
 			return PKS_ERR_NOMEM;
@@ -245,6 +248,8 @@ reply_error(struct hkp_reply *r, enum pks_rc rc, const char *why)
 	buf_reset(&r->body);
 	hkp_stream_free(r->stream);
 	r->stream = NULL;
+	hkp_cache_unref(r->armor);
+	r->armor = NULL;
 	r->body.max = HKP_MAX_REPLY;
 	r->status = pks_rc_http(rc);
 	r->type = "text/plain; charset=utf-8";
@@ -274,13 +279,30 @@ stream_free_cb(void *cls)
 	hkp_stream_free(cls);
 }
 
-/* The MHD response for r: its body, or its stream (then *data is
- * NULL); NULL if MHD has no memory for it. */
+static void
+armor_free_cb(void *cls)
+{
+	hkp_cache_unref(cls);
+}
+
+/* The MHD response for r: its body, its cached armor or its stream
+ * (then *data is NULL); NULL if MHD has no memory for it. */
 static struct MHD_Response *
 make_response(struct hkp_reply *r, uint8_t **data, size_t *len)
 {
 	struct MHD_Response *resp;
 
+	if (r->armor != NULL) {
+		*data = NULL;
+		*len = r->armor_len;
+		resp = MHD_create_response_from_buffer_with_free_callback_cls(
+		    r->armor_len, (void *)(uintptr_t)r->armor_data,
+		    armor_free_cb, r->armor);
+		if (resp == NULL)
+			hkp_cache_unref(r->armor);
+		r->armor = NULL;
+		return resp;
+	}
 	*data = buf_steal(&r->body, len);
 	if (r->stream != NULL) {
 		free(*data);
@@ -351,18 +373,19 @@ add_headers(
 static void
 reply_hold(struct hkp_server *srv, struct hkp_req *req, struct hkp_reply *r)
 {
+	size_t len = r->armor != NULL ? r->armor_len : r->body.len;
 	enum pks_rc rc;
 
-	if (r->stream != NULL || r->body.len <= HKP_REPLY_FREE)
+	if (r->stream != NULL || len <= HKP_REPLY_FREE)
 		return;
-	rc = hkp_guard_reply_take(srv->guard, &req->client, r->body.len);
+	rc = hkp_guard_reply_take(srv->guard, &req->client, len);
 	if (rc == PKS_OK) {
-		req->held = r->body.len;
+		req->held = len;
 		return;
 	}
 	log_info("hkp: answer of %zu bytes refused: reply budget %s "
 		 "client=%s",
-	    r->body.len, rc == PKS_ERR_FULL ? "in use" : "too small",
+	    len, rc == PKS_ERR_FULL ? "in use" : "too small",
 	    req->client_ip[0] != '\0' ? req->client_ip : "-");
 	buf_reset(&r->body);
 	reply_error(r, rc == PKS_ERR_FULL ? PKS_ERR_BUSY : PKS_ERR_TOOBIG,

@@ -608,6 +608,23 @@ escape(struct buf *out, const uint8_t *p, size_t n)
 	return PKS_OK;
 }
 
+/* Append c (when not NUL) and v in decimal: an mr index lists hundreds
+ * of keys, and printf is most of what writing a number costs. */
+static enum pks_rc
+add_dec(struct buf *out, char c, uint64_t v)
+{
+	char d[24];
+	size_t n = 0;
+
+	do {
+		d[sizeof(d) - ++n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	if (c != '\0')
+		d[sizeof(d) - ++n] = c;
+	return buf_add(out, d + sizeof(d) - n, n);
+}
+
 /* ":<ctime>:<exptime>:<flags>\n", empty fields for unknown values. */
 static enum pks_rc
 times_flags(
@@ -616,13 +633,13 @@ times_flags(
 	enum pks_rc rc = PKS_OK;
 
 	if (ctime > 0)
-		rc = buf_printf(out, ":%lld", (long long)ctime);
+		rc = add_dec(out, ':', (uint64_t)ctime);
 	else
 		rc = buf_addc(out, ':');
 	if (rc == PKS_OK && expires > 0)
-		rc = buf_printf(out, ":%lld:", (long long)expires);
-	else if (rc == PKS_OK)
-		rc = buf_adds(out, "::");
+		rc = add_dec(out, ':', (uint64_t)expires);
+	if (rc == PKS_OK)
+		rc = buf_adds(out, expires > 0 ? ":" : "::");
 	if (rc == PKS_OK && revoked)
 		rc = buf_addc(out, 'r');
 	if (rc == PKS_OK && expires > 0 && expires <= (int64_t)now)
@@ -643,9 +660,15 @@ pgp_index_mr(const struct pgp_key_info *info, time_t now, struct buf *out)
 		pgp_hex(info->fpr.keyid, 8, hex);
 	else
 		pgp_hex(info->fpr.fpr, info->fpr.len, hex);
-	rc = buf_printf(out, "pub:%s:%u:", hex, info->algo);
+	rc = buf_adds(out, "pub:");
+	if (rc == PKS_OK)
+		rc = buf_adds(out, hex);
+	if (rc == PKS_OK)
+		rc = add_dec(out, ':', info->algo);
+	if (rc == PKS_OK)
+		rc = buf_addc(out, ':');
 	if (rc == PKS_OK && info->bits > 0)
-		rc = buf_printf(out, "%u", info->bits);
+		rc = add_dec(out, '\0', info->bits);
 	if (rc == PKS_OK)
 		rc = times_flags(
 		    out, info->ctime, info->expires, info->revoked, now);

@@ -516,20 +516,38 @@ get_count(struct rd *r, size_t least)
 	return (size_t)n;
 }
 
-static void
-get_lists(struct rd *r, struct pgp_key_info *info)
+/* Room for n records of size sz in *v (capacity *cap), kept between
+ * keys by a reusing decoder. */
+static void *
+room(void *v, size_t *cap, size_t n, size_t sz)
 {
+	if (n <= *cap)
+		return v;
+	v = xreallocarray(v, n, sz);
+	*cap = n;
+	return v;
+}
+
+static void
+get_lists(struct rd *r, struct pgp_listing_dec *d)
+{
+	struct pgp_key_info *info = &d->info;
 	struct pgp_subkey_info *sk;
 	size_t i;
 
 	info->nuids = get_count(r, 5);
+	info->uids =
+	    room(info->uids, &d->uid_cap, info->nuids, sizeof(*info->uids));
 	if (info->nuids > 0)
-		info->uids = xcalloc(info->nuids, sizeof(*info->uids));
+		memset(info->uids, 0, info->nuids * sizeof(*info->uids));
 	for (i = 0; i < info->nuids && !r->bad; i++)
 		get_uid(r, &info->uids[i]);
 	info->nsubkeys = get_count(r, 15);
+	info->subkeys = room(
+	    info->subkeys, &d->sub_cap, info->nsubkeys, sizeof(*info->subkeys));
 	if (info->nsubkeys > 0)
-		info->subkeys = xcalloc(info->nsubkeys, sizeof(*info->subkeys));
+		memset(
+		    info->subkeys, 0, info->nsubkeys * sizeof(*info->subkeys));
 	for (i = 0; i < info->nsubkeys && !r->bad; i++) {
 		sk = &info->subkeys[i];
 		get_key(r, &sk->fpr, &sk->algo, &sk->bits, &sk->ctime,
@@ -538,20 +556,38 @@ get_lists(struct rd *r, struct pgp_key_info *info)
 	}
 }
 
+void
+pgp_listing_dec_init(struct pgp_listing_dec *d)
+{
+	memset(d, 0, sizeof(*d));
+}
+
+void
+pgp_listing_dec_free(struct pgp_listing_dec *d)
+{
+	free(d->info.uids);
+	free(d->info.subkeys);
+	pgp_listing_dec_init(d);
+}
+
 enum pks_rc
-pgp_listing_decode(const uint8_t *data, size_t len, struct pgp_key_info **out)
+pgp_listing_dec_read(struct pgp_listing_dec *d, const uint8_t *data, size_t len)
 {
 	struct rd r = { data, len, 0 };
-	struct pgp_key_info *info;
+	struct pgp_key_info *info = &d->info;
+	struct pgp_uid_info *uids = info->uids;
+	struct pgp_subkey_info *subkeys = info->subkeys;
 	const uint8_t *p;
 	size_t n;
 
-	*out = NULL;
+	/* Everything but the arrays is read afresh. */
+	memset(info, 0, sizeof(*info));
+	info->uids = uids;
+	info->subkeys = subkeys;
 	if (len == 0 || data[0] != LISTING_FORMAT)
 		return PKS_ERR_PARSE;
 	r.p++;
 	r.n--;
-	info = xcalloc(1, sizeof(*info));
 	get_key(&r, &info->fpr, &info->algo, &info->bits, &info->ctime,
 	    &info->expires, &info->revoked);
 	info->version = info->fpr.version;
@@ -561,11 +597,29 @@ pgp_listing_decode(const uint8_t *data, size_t len, struct pgp_key_info **out)
 	else if ((p = get_bytes(&r, n)) != NULL)
 		memcpy(info->curve, p, n);
 	if (!r.bad)
-		get_lists(&r, info);
+		get_lists(&r, d);
 	if (r.bad || r.n != 0) {
-		pgp_key_info_free(info);
+		info->nuids = 0;
+		info->nsubkeys = 0;
 		return PKS_ERR_PARSE;
 	}
-	*out = info;
+	return PKS_OK;
+}
+
+enum pks_rc
+pgp_listing_decode(const uint8_t *data, size_t len, struct pgp_key_info **out)
+{
+	struct pgp_listing_dec d;
+	enum pks_rc rc;
+
+	*out = NULL;
+	pgp_listing_dec_init(&d);
+	rc = pgp_listing_dec_read(&d, data, len);
+	if (rc != PKS_OK) {
+		pgp_listing_dec_free(&d);
+		return rc;
+	}
+	*out = xmalloc(sizeof(**out));
+	**out = d.info;
 	return PKS_OK;
 }

@@ -95,4 +95,22 @@ enum pks_rc pgp_listing_encode(
 enum pks_rc pgp_listing_decode(
     const uint8_t *data, size_t len, struct pgp_key_info **out);
 
+/*
+ * A decoder of pgp_listing_encode's records that keeps its arrays from
+ * one record to the next, for listings of many keys: after
+ * pgp_listing_dec_read returns PKS_OK, d->info holds the record's facts
+ * (borrowing user ID text from data) until the next read or
+ * pgp_listing_dec_free.  PKS_ERR_PARSE for bytes that are not such a
+ * record (d->info then lists nothing).
+ */
+struct pgp_listing_dec {
+	struct pgp_key_info info;
+	size_t uid_cap, sub_cap;
+};
+
+void pgp_listing_dec_init(struct pgp_listing_dec *d);
+enum pks_rc pgp_listing_dec_read(
+    struct pgp_listing_dec *d, const uint8_t *data, size_t len);
+void pgp_listing_dec_free(struct pgp_listing_dec *d);
+
 #endif

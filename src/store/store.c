@@ -237,6 +237,18 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_CHECK_LISTING] = "SELECT id FROM keys WHERE NOT EXISTS (SELECT "
 			       "1 FROM key_listings l WHERE l.id = keys.id) "
 			       "ORDER BY id",
+	/* A word search with the listing facts of each key found
+	 * (NULL: none stored), in one statement. */
+	[STMT_LISTING_WORDS] =
+	    "SELECT w.rowid, l.listing FROM key_words w LEFT JOIN "
+	    "key_listings l ON l.id = w.rowid WHERE w.key_words MATCH ?1 "
+	    "ORDER BY w.rowid LIMIT ?2",
+	/* A fingerprint search with each key's SKS hash (op=get); a key
+	 * is there once a fingerprint (the primary key of keyids), in
+	 * the order of the index, so no temporary b-tree is needed. */
+	[STMT_SEARCH_FPR_HASH] =
+	    "SELECT k.id, k.hash FROM keyids i JOIN keys k ON "
+	    "k.id = i.key_id WHERE i.fpr = ?1 ORDER BY i.key_id LIMIT ?2",
 };
 
 enum pks_rc
@@ -642,6 +654,17 @@ store_tune_bulk(struct store *st, size_t cache_bytes)
 	snprintf(sql, sizeof(sql),
 	    "PRAGMA cache_size = -%zu; PRAGMA wal_autocheckpoint = 20000",
 	    cache_bytes / 1024 > 1024 ? cache_bytes / 1024 : (size_t)1024);
+	return run_script(st, sql);
+}
+
+enum pks_rc
+store_tune_reader(struct store *st, size_t mmap_bytes)
+{
+	char sql[64];
+
+	/* Lookups read pages all over the file: map them (one copy in the
+	 * page cache for every connection) instead of reading each. */
+	snprintf(sql, sizeof(sql), "PRAGMA mmap_size = %zu", mmap_bytes);
 	return run_script(st, sql);
 }
 

@@ -42,6 +42,9 @@ void store_close(struct store *st);
  * cache_bytes (at least 1 MiB) and rarer WAL checkpoints.  Memory use
  * grows accordingly. */
 enum pks_rc store_tune_bulk(struct store *st, size_t cache_bytes);
+/* For a connection that serves lookups: map up to mmap_bytes of the
+ * database file (0: none). */
+enum pks_rc store_tune_reader(struct store *st, size_t mmap_bytes);
 
 /* Last SQLite error text of this connection (static until next call). */
 const char *store_errmsg(struct store *st);

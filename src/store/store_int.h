@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "store/store.h"
+#include "util/buf.h"
 
 enum store_stmt {
 	STMT_BEGIN,
@@ -102,6 +103,8 @@ enum store_stmt {
 	STMT_LISTING_GET,
 	STMT_LISTING_MISSING,
 	STMT_CHECK_LISTING,
+	STMT_LISTING_WORDS,
+	STMT_SEARCH_FPR_HASH,
 	STMT_COUNT
 };
 
@@ -132,6 +135,11 @@ enum pks_rc store_listing_put(
     struct store *st, int64_t id, const struct pgp_key_info *info);
 
 /* Give every key without listing facts its own (after a migration). */
+/* User text as an FTS5 query in which every word must match (each word
+ * one quoted string), appended to q; *nwords counts them.  PKS_ERR_TOOBIG
+ * over PKS_MAX_WORDS words (store_keys.c). */
+enum pks_rc store_words_query(
+    const char *text, size_t len, struct buf *q, size_t *nwords);
 enum pks_rc store_listings_fill(struct store *st);
 
 /* The SQL files, compiled in by store_sqlgen.sh (store_sql.c). */

@@ -659,8 +659,8 @@ add_word(struct buf *q, const char *w, size_t n, size_t *nwords)
  * A word that the tokenizer splits (alice@example.org) must match as a
  * phrase.
  */
-static enum pks_rc
-words_query(const char *text, size_t len, struct buf *q, size_t *nwords)
+enum pks_rc
+store_words_query(const char *text, size_t len, struct buf *q, size_t *nwords)
 {
 	size_t i = 0, start;
 	enum pks_rc rc = PKS_OK;
@@ -694,7 +694,7 @@ store_search_words(
 	if (len > PKS_MAX_QUERY)
 		return PKS_ERR_TOOBIG;
 	buf_init(&q, 3 * PKS_MAX_QUERY + 16);
-	rc = words_query(text, len, &q, &nwords);
+	rc = store_words_query(text, len, &q, &nwords);
 	if (rc == PKS_OK && nwords > 0)
 		rc = search_text(st, STMT_SEARCH_WORDS, (const char *)q.data,
 		    q.len, max, ids);

@@ -198,6 +198,161 @@ store_listings_free(struct store_listings *l)
 	l->n = 0;
 }
 
+/* Append one key's facts (row id, length, record) to out. */
+static enum pks_rc
+rows_add(struct store_listing_rows *out, int64_t id, const void *p, size_t len)
+{
+	uint32_t n32 = (uint32_t)len;
+	enum pks_rc rc;
+
+	if (len > UINT32_MAX)
+		return PKS_ERR_TOOBIG;
+	rc = buf_add(&out->b, &id, sizeof(id));
+	if (rc == PKS_OK)
+		rc = buf_add(&out->b, &n32, sizeof(n32));
+	if (rc == PKS_OK)
+		rc = buf_add(&out->b, p, len);
+	if (rc == PKS_OK)
+		out->n++;
+	return rc;
+}
+
+/* Row id's facts as stored (p, len; p NULL: none stored), or computed
+ * when missing or unreadable, into out.  A key that is gone or does
+ * not parse is left out. */
+static enum pks_rc
+rows_put(struct store *st, struct pgp_listing_dec *d, int64_t id, const void *p,
+    size_t len, struct store_listing_rows *out)
+{
+	struct store_listing l;
+	enum pks_rc rc;
+
+	if (p != NULL && pgp_listing_dec_read(d, p, len) == PKS_OK)
+		return rows_add(out, id, p, len);
+	if (p != NULL)
+		log_warnx("store: key id=%lld: unreadable listing facts, "
+			  "recomputed",
+		    (long long)id);
+	rc = load_one(st, id, &l);
+	if (rc == PKS_OK)
+		rc = rows_add(out, id, l.data, l.len);
+	else if (rc == PKS_ERR_NOTFOUND || rc == PKS_ERR_PARSE ||
+		 rc == PKS_ERR_UNSUPPORTED)
+		rc = PKS_OK;
+	pgp_key_info_free(l.info);
+	free(l.data);
+	return rc;
+}
+
+/* A word search and its facts in one statement. */
+static enum pks_rc
+search_words(struct store *st, const char *text, size_t max,
+    struct pgp_listing_dec *d, struct store_listing_rows *out)
+{
+	sqlite3_stmt *s = NULL;
+	struct buf q;
+	size_t nwords = 0;
+	enum pks_rc rc;
+	int r;
+
+	buf_init(&q, 3 * PKS_MAX_QUERY + 16);
+	rc = store_words_query(text, strlen(text), &q, &nwords);
+	if (rc != PKS_OK || nwords == 0 ||
+	    (rc = store_stmt_get(st, STMT_LISTING_WORDS, &s)) != PKS_OK)
+		goto out;
+	r = sqlite3_bind_text(
+	    s, 1, (const char *)q.data, (int)q.len, SQLITE_STATIC);
+	if (r == SQLITE_OK)
+		r = sqlite3_bind_int64(s, 2, (int64_t)max + 1);
+	while (r == SQLITE_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
+		rc = rows_put(st, d, sqlite3_column_int64(s, 0),
+		    sqlite3_column_blob(s, 1),
+		    (size_t)sqlite3_column_bytes(s, 1), out);
+		r = rc == PKS_OK ? SQLITE_OK : SQLITE_DONE;
+	}
+	if (rc == PKS_OK && r != SQLITE_DONE)
+		rc = store_fail(st, r);
+	store_stmt_done(s);
+out:
+	buf_free(&q);
+	return rc;
+}
+
+/* Any other search: its row ids, then each key's facts. */
+static enum pks_rc
+search_ids(struct store *st, const struct store_query *q, size_t max,
+    struct pgp_listing_dec *d, struct store_listing_rows *out)
+{
+	struct store_ids ids = { NULL, 0 };
+	struct buf b;
+	size_t i;
+	enum pks_rc rc;
+
+	buf_init(&b, PKS_MAX_KEY);
+	rc = store_query_run(st, q, max, &ids);
+	for (i = 0; i < ids.n && rc == PKS_OK; i++) {
+		buf_reset(&b);
+		rc = get_stored(st, ids.v[i], &b);
+		if (rc == PKS_OK)
+			rc = rows_put(st, d, ids.v[i], b.data, b.len, out);
+		else if (rc == PKS_ERR_NOTFOUND)
+			rc = rows_put(st, d, ids.v[i], NULL, 0, out);
+	}
+	buf_free(&b);
+	store_ids_free(&ids);
+	return rc;
+}
+
+enum pks_rc
+store_listings_search(struct store *st, const struct store_query *q, size_t max,
+    struct store_listing_rows *out)
+{
+	int own = sqlite3_get_autocommit(st->db);
+	struct pgp_listing_dec d;
+	enum pks_rc rc = PKS_OK;
+
+	buf_init(&out->b, PKS_MAX_KEY);
+	out->n = 0;
+	if (max >= (size_t)INT64_MAX - 1)
+		max = (size_t)INT64_MAX - 2;
+	pgp_listing_dec_init(&d);
+	/* One snapshot for all the rows (and one lock). */
+	if (own)
+		rc = run_plain(st, STMT_BEGIN_READ);
+	if (rc == PKS_OK && q->kind == STORE_QUERY_WORDS)
+		rc = search_words(st, q->text, max, &d, out);
+	else if (rc == PKS_OK)
+		rc = search_ids(st, q, max, &d, out);
+	if (own && sqlite3_get_autocommit(st->db) == 0)
+		(void)run_plain(st, STMT_ROLLBACK);
+	pgp_listing_dec_free(&d);
+	return rc;
+}
+
+int
+store_listing_rows_next(const struct store_listing_rows *r, size_t *pos,
+    int64_t *id, const uint8_t **data, size_t *len)
+{
+	uint32_t n32;
+
+	if (*pos + sizeof(*id) + sizeof(n32) > r->b.len)
+		return 0;
+	memcpy(id, r->b.data + *pos, sizeof(*id));
+	memcpy(&n32, r->b.data + *pos + sizeof(*id), sizeof(n32));
+	*pos += sizeof(*id) + sizeof(n32);
+	*data = r->b.data + *pos;
+	*len = n32;
+	*pos += n32;
+	return 1;
+}
+
+void
+store_listing_rows_free(struct store_listing_rows *r)
+{
+	buf_free(&r->b);
+	r->n = 0;
+}
+
 /* Listing facts for one key that has none. */
 static enum pks_rc
 fill_one(struct store *st, int64_t id)

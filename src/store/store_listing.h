@@ -18,6 +18,8 @@
 
 #include "pgp/pgp_index.h"
 #include "store/store.h"
+#include "store/store_query.h"
+#include "util/buf.h"
 #include "util/rc.h"
 
 /* One key's listing facts; info borrows from data. */
@@ -42,6 +44,29 @@ struct store_listings {
 enum pks_rc store_listings_load(struct store *st, const struct store_ids *ids,
     size_t limit, struct store_listings *out);
 void store_listings_free(struct store_listings *l);
+
+/*
+ * The listing facts of the keys a search finds, gathered for a listing
+ * of many keys without one allocation a key: a word search reads them
+ * in one statement (the full-text match joined with the stored facts),
+ * other searches by row id in one read transaction.  Keys come in row
+ * order, at most max + 1 of them (more than max: the caller refuses
+ * the search); keys whose packets do not parse are left out (logged).
+ * Every record decodes (pgp_listing_dec_read).
+ */
+struct store_listing_rows {
+	struct buf b; /* per key: row id (8 bytes), length (4), facts */
+	size_t n;
+};
+
+enum pks_rc store_listings_search(struct store *st, const struct store_query *q,
+    size_t max, struct store_listing_rows *out);
+
+/* The next key's facts from *pos (0 for the first): 1, or 0 after the
+ * last one. */
+int store_listing_rows_next(const struct store_listing_rows *r, size_t *pos,
+    int64_t *id, const uint8_t **data, size_t *len);
+void store_listing_rows_free(struct store_listing_rows *r);
 
 /*
  * Names of signature issuers for one listing: the primary user ID of

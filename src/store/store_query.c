@@ -13,6 +13,7 @@
 #include "store/store_int.h"
 #include "store/store_query.h"
 #include "util/hex.h"
+#include "util/xalloc.h"
 
 static int
 lower(int c)
@@ -235,6 +236,55 @@ store_query_run(struct store *st, const struct store_query *q, size_t max,
 		break;
 	}
 	return PKS_ERR_INTERNAL;
+}
+
+/* A fingerprint search with the first key's hash. */
+static enum pks_rc
+fpr_hash(struct store *st, const struct store_query *q, size_t max,
+    struct store_ids *ids, uint8_t hash[16], int *have_hash)
+{
+	sqlite3_stmt *s = NULL;
+	size_t cap = 0;
+	enum pks_rc rc;
+	int r;
+
+	if ((rc = store_stmt_get(st, STMT_SEARCH_FPR_HASH, &s)) != PKS_OK)
+		return rc;
+	r = sqlite3_bind_blob(s, 1, q->bin, (int)q->len, SQLITE_STATIC);
+	if (r == SQLITE_OK)
+		r = sqlite3_bind_int64(
+		    s, 2, max >= (size_t)INT64_MAX - 1 ? -1 : (int64_t)max + 1);
+	while (r == SQLITE_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
+		if (ids->n == 0 && sqlite3_column_bytes(s, 1) == 16) {
+			memcpy(hash, sqlite3_column_blob(s, 1), 16);
+			*have_hash = 1;
+		}
+		if (ids->n == cap) {
+			cap = cap ? 2 * cap : 4;
+			ids->v = xreallocarray(ids->v, cap, sizeof(*ids->v));
+		}
+		ids->v[ids->n++] = sqlite3_column_int64(s, 0);
+		r = SQLITE_OK;
+	}
+	store_stmt_done(s);
+	if (r == SQLITE_DONE)
+		return PKS_OK;
+	store_ids_free(ids);
+	*have_hash = 0;
+	return store_fail(st, r);
+}
+
+enum pks_rc
+store_query_run_hash(struct store *st, const struct store_query *q, size_t max,
+    struct store_ids *ids, uint8_t hash[16], int *have_hash)
+{
+	ids->v = NULL;
+	ids->n = 0;
+	*have_hash = 0;
+	if (q->kind == STORE_QUERY_FPR &&
+	    (q->len == 16 || q->len == 20 || q->len == 32))
+		return fpr_hash(st, q, max, ids, hash, have_hash);
+	return store_query_run(st, q, max, ids);
 }
 
 enum pks_rc

@@ -69,6 +69,15 @@ enum pks_rc store_query_run(struct store *st, const struct store_query *q,
     size_t max, struct store_ids *ids);
 
 /*
+ * store_query_run for op=get: also the SKS hash of the first key found
+ * (*have_hash 1), read in the same statement for a fingerprint search,
+ * so that a cached answer needs no second read; other searches leave
+ * *have_hash 0.
+ */
+enum pks_rc store_query_run_hash(struct store *st, const struct store_query *q,
+    size_t max, struct store_ids *ids, uint8_t hash[16], int *have_hash);
+
+/*
  * Keys stored or changed at or after 'since' (unix time), newest change
  * first; at most max+1 ids, as above.
  */

@@ -398,6 +398,50 @@ test_armor_cache(void)
 	hkp_cache_free(NULL);
 }
 
+/* A reference to a cached armor outlives its replacement and the cache;
+ * many keys fill the sets and the budget holds. */
+static void
+test_armor_cache_ref(void)
+{
+	struct hkp_cache *c = hkp_cache_new(64 * 1024);
+	struct hkp_armor *a;
+	const uint8_t *p = NULL;
+	uint8_t h[16], entry[512];
+	size_t len = 0, hits = 0;
+	int64_t id;
+	struct buf b;
+
+	memset(h, 3, sizeof(h));
+	memset(entry, 'y', sizeof(entry));
+	buf_init(&b, 1 << 20);
+	CHECK(hkp_cache_ref(NULL, 1, h, &p, &len) == NULL);
+	CHECK(hkp_cache_ref(c, 1, h, &p, &len) == NULL);
+	hkp_cache_put(c, 1, h, (const uint8_t *)"first", 5);
+	a = hkp_cache_ref(c, 1, h, &p, &len);
+	CHECK(a != NULL && len == 5 && memcmp(p, "first", 5) == 0);
+	hkp_cache_put(c, 1, h, (const uint8_t *)"other", 5);
+	CHECK(memcmp(p, "first", 5) == 0); /* still the old bytes */
+	CHECK(hkp_cache_get(c, 1, h, &b) == PKS_OK &&
+	      memcmp(b.data, "other", 5) == 0);
+	/* 1000 entries of 512 bytes in a budget of 64 KiB: some are
+	 * kept, never more than the budget. */
+	for (id = 100; id < 1100; id++)
+		hkp_cache_put(c, id, h, entry, sizeof(entry));
+	for (id = 100; id < 1100; id++) {
+		buf_reset(&b);
+		hits += hkp_cache_get(c, id, h, &b) == PKS_OK;
+	}
+	CHECK(hits > 0 && hits * sizeof(entry) <= 64 * 1024);
+	/* the most recent ones survive */
+	buf_reset(&b);
+	CHECK(hkp_cache_get(c, 1099, h, &b) == PKS_OK && b.len == 512);
+	hkp_cache_free(c);
+	CHECK(memcmp(p, "first", 5) == 0);
+	hkp_cache_unref(a);
+	hkp_cache_unref(NULL);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -412,5 +456,6 @@ main(void)
 	RUN(test_hashquery_decode);
 	RUN(test_escaping);
 	RUN(test_armor_cache);
+	RUN(test_armor_cache_ref);
 	return tap_done();
 }
