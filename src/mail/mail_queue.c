@@ -4,6 +4,7 @@
  */
 #include <config.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,67 +240,127 @@ defer_items(struct mail_send_item *items, size_t n, const char *why)
 	}
 }
 
+/* One SMTP session: groups [g0, g1) of a round, items [first, first+n). */
+struct session {
+	const struct pks_config *cfg;
+	size_t g0, g1;
+	struct mail_send_item *items;
+	size_t n;
+	enum pks_rc rc;
+	pthread_t tid;
+	int started;
+};
+
+static void *
+session_main(void *arg)
+{
+	struct session *se = arg;
+	int64_t t0 = clock_ms();
+
+	se->rc = mail_send(se->cfg->relay, se->cfg->hostname, se->items, se->n);
+	log_debug("mail: session of %zu message(s) took %lld ms", se->n,
+	    (long long)(clock_ms() - t0));
+	return NULL;
+}
+
 /*
- * One SMTP session for the groups from *gi on (at most [mail]
- * messages_per_session messages), then the end of all their rows in one
- * transaction.  When no session could be had, down_why gets the reason
- * and the later sessions of the round are deferred without trying.
+ * Run the sessions se[0..n) at once, one thread each (a thread that
+ * cannot be started runs its session here).  When no session could be
+ * had, down_why gets the reason and later sessions of the round are
+ * deferred without trying.
  */
+static void
+run_sessions(struct session *se, size_t n, char *down_why, size_t why_size)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		se[i].rc = PKS_OK;
+		if (se[i].n == 0)
+			continue;
+		if (down_why[0] != '\0')
+			defer_items(se[i].items, se[i].n, down_why);
+		else if (n > 1 && pthread_create(&se[i].tid, NULL, session_main,
+				      &se[i]) == 0)
+			se[i].started = 1;
+		else
+			session_main(&se[i]);
+	}
+	for (i = 0; i < n; i++)
+		if (se[i].started)
+			pthread_join(se[i].tid, NULL);
+	for (i = 0; i < n; i++)
+		if (se[i].rc == PKS_ERR_IO && down_why[0] == '\0')
+			snprintf(down_why, why_size, "%s", se[i].items[0].why);
+}
+
+/* The end of all rows of session se, in one transaction. */
 static enum pks_rc
-send_session(struct round *rd, size_t *gi, struct store *st, const char *owner,
-    struct mail_queue_stats *stats, char *down_why, size_t why_size)
+end_session(struct round *rd, const struct session *se, struct store *st,
+    const char *owner, struct mail_queue_stats *stats)
 {
 	struct store_outbox_backoff b;
-	struct mail_send_item *it;
-	size_t g, g1, first, n, r0, r1;
-	int64_t t0 = clock_ms();
+	size_t g, r0, r1;
+	int64_t t0;
 	enum pks_rc rc;
 
-	session_groups(
-	    rd, *gi, (size_t)rd->cfg->messages_per_session, &g1, &first, &n);
-	it = &rd->items[first];
-	if (n > 0 && down_why[0] != '\0') {
-		defer_items(it, n, down_why);
-	} else if (n > 0 && mail_send(rd->cfg->relay, rd->cfg->hostname, it,
-				n) == PKS_ERR_IO) {
-		snprintf(down_why, why_size, "%s", it[0].why);
-	}
-	stats->messages += n;
-	log_debug("mail: session of %zu message(s) took %lld ms", n,
-	    (long long)(clock_ms() - t0));
-	for (g = *gi; g < g1; g++)
+	stats->messages += se->n;
+	for (g = se->g0; g < se->g1; g++)
 		end_group(rd, &rd->groups[g], rd->done, stats);
-	r0 = rd->groups[*gi].first;
-	r1 = rd->groups[g1 - 1].first + rd->groups[g1 - 1].n;
+	r0 = rd->groups[se->g0].first;
+	r1 = rd->groups[se->g1 - 1].first + rd->groups[se->g1 - 1].n;
 	b.now = (int64_t)time(NULL);
 	b.base = rd->cfg->queue_retry;
 	b.max = rd->cfg->queue_retry_max;
+	t0 = clock_ms();
 	rc = store_outbox_finish(st, owner, rd->done + r0, r1 - r0, &b);
-	*gi = g1;
+	log_debug("mail: ended %zu row(s) in %lld ms", r1 - r0,
+	    (long long)(clock_ms() - t0));
 	return rc;
 }
 
 /*
- * Send the claimed rows of one round, [mail] messages_per_session
- * messages per SMTP session, and end the rows of each session as soon
- * as it is over.  A run killed mid-round leaves only the rows of the
- * sessions not yet ended claimed: they are sent again when their leases
- * end, never lost.
+ * Send the claimed rows of one round: [mail] messages_per_session
+ * messages per SMTP session, up to [mail] smtp_sessions sessions at
+ * once, and end the rows of each session as soon as it is over.  A run
+ * killed mid-round leaves only the rows of the sessions not yet ended
+ * claimed: they are sent again when their leases end, never lost.
  */
 static enum pks_rc
 send_round(struct round *rd, struct store *st, const char *owner,
     struct mail_queue_stats *stats)
 {
+	struct session se[MAIL_QUEUE_MAX_SESSIONS];
 	char down_why[256] = "";
 	enum pks_rc rc = PKS_OK;
-	size_t gi = 0;
+	size_t gi = 0, i, ns, first, par = 1;
+
+	int64_t t0 = clock_ms();
 
 	group_rows(rd);
 	make_items(rd);
+	log_debug("mail: composed %zu message(s) in %lld ms", rd->nitems,
+	    (long long)(clock_ms() - t0));
 	rd->done = xcalloc(rd->nrows + 1, sizeof(*rd->done));
-	while (gi < rd->ngroups && rc == PKS_OK)
-		rc = send_session(
-		    rd, &gi, st, owner, stats, down_why, sizeof(down_why));
+	if (rd->cfg->smtp_sessions > 1)
+		par = (size_t)rd->cfg->smtp_sessions;
+	if (par > MAIL_QUEUE_MAX_SESSIONS)
+		par = MAIL_QUEUE_MAX_SESSIONS;
+	while (gi < rd->ngroups && rc == PKS_OK) {
+		memset(se, 0, sizeof(se));
+		for (ns = 0; ns < par && gi < rd->ngroups; ns++) {
+			se[ns].cfg = rd->cfg;
+			se[ns].g0 = gi;
+			session_groups(rd, gi,
+			    (size_t)rd->cfg->messages_per_session, &gi, &first,
+			    &se[ns].n);
+			se[ns].g1 = gi;
+			se[ns].items = &rd->items[first];
+		}
+		run_sessions(se, ns, down_why, sizeof(down_why));
+		for (i = 0; i < ns && rc == PKS_OK; i++)
+			rc = end_session(rd, &se[i], st, owner, stats);
+	}
 	return rc;
 }
 
@@ -311,6 +372,7 @@ mail_queue_run(const struct pks_config *cfg, struct store *st,
 	struct round rd;
 	char host[128] = "localhost", owner[200];
 	size_t nexpired;
+	int64_t t0;
 	enum pks_rc rc;
 
 	memset(stats, 0, sizeof(*stats));
@@ -322,13 +384,20 @@ mail_queue_run(const struct pks_config *cfg, struct store *st,
 	c.owner = owner;
 	c.lease = MAIL_QUEUE_LEASE;
 	c.max_age = cfg->queue_max_age;
-	c.max_rows = MAIL_QUEUE_ROUND_ROWS;
+	/* A round fills smtp_sessions sessions at once. */
+	c.max_rows = (size_t)cfg->messages_per_session *
+		     (size_t)(cfg->smtp_sessions > 1 ? cfg->smtp_sessions : 1);
+	if (c.max_rows > MAIL_QUEUE_ROUND_ROWS)
+		c.max_rows = MAIL_QUEUE_ROUND_ROWS;
 	c.max_bytes = MAIL_QUEUE_ROUND_BYTES;
 	for (;;) {
 		memset(&rd, 0, sizeof(rd));
 		rd.cfg = cfg;
 		c.now = (int64_t)time(NULL);
+		t0 = clock_ms();
 		rc = store_outbox_claim(st, &c, &rd.rows, &rd.nrows, &nexpired);
+		log_debug("mail: claimed %zu row(s) in %lld ms", rd.nrows,
+		    (long long)(clock_ms() - t0));
 		stats->expired += nexpired;
 		if (nexpired > 0)
 			log_warnx("mail: %zu queued message(s) given up after "
