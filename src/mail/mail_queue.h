@@ -36,7 +36,7 @@
 #include "util/rc.h"
 
 /* Rows claimed per round, and the most body bytes per round. */
-#define MAIL_QUEUE_ROUND_ROWS 2000u
+#define MAIL_QUEUE_ROUND_ROWS 4000u
 #define MAIL_QUEUE_ROUND_BYTES (32u * 1024 * 1024)
 /* The most SMTP sessions at once ([mail] smtp_sessions). */
 #define MAIL_QUEUE_MAX_SESSIONS 16
