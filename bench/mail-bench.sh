@@ -18,13 +18,18 @@
 #      and its cost per process on the smallest mail as in 2;
 #   4. "pksync queue-run" into the smtp_sink.py sink: N keys queued for
 #      one peer, one message per key (max_incremental_size = 4096), and
-#      again with the default batching (keys share a message up to 1 MiB).
+#      again with the default batching (keys share a message up to 1 MiB);
+#      then into Postfix: Q (default 2000) messages for one peer, one key
+#      a message, beside Postfix's own ceiling on this machine: Postfix's
+#      smtp-source sending Q messages of the same mean size, 100 a
+#      session, one session and then 4 at once.
 # Needs root (Postfix), postfix, onak, python3-aiosmtpd, debian-keyring.
 # PKSYNC is the binary (default: _build/gcc/pksync, then _build-*/pksync).
 # Prints one line per figure; results also go to bench/out/mail-DATE.txt.
 set -u
 N=${1:-300}
 M=${M:-100}
+Q=${Q:-2000}
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/tests/lib/postfix.sh"
 PKS_SRCDIR=$top
@@ -200,26 +205,69 @@ if command -v onak >/dev/null; then
 		"$(per_run onak_once) ms"
 fi
 
-# 4. queue-run into the sink.
+# 4. queue-run into the sink, and into Postfix.
 setup c "$SINK" "max_incremental_size = 4096"
 setup d "$SINK"
 setup e "$PF_PORT" "max_incremental_size = 4096"
 echo "peer@sink.test" >"$T/e/mailsync"
-for i in c d e; do
+for i in c d; do
 	as_ks "$PKSYNC" -c "$T/$i/pksync.conf" import -q "$T/mails/keys.pgp" >/dev/null
 done
-for i in c d e; do
+# e: Q messages for one peer, one key a message: the keyring's keys
+# (nearly all over 4096 bytes, so each goes alone), then copies of their
+# rows until Q are queued (the same keys sent again, as a peer that
+# missed them would get them).
+cp /usr/share/keyrings/debian-keyring.gpg "$T/e/all.pgp"
+chmod 644 "$T/e/all.pgp"
+as_ks "$PKSYNC" -c "$T/e/pksync.conf" import -q "$T/e/all.pgp" >/dev/null
+ESIZE=$(as_ks "$PY" - "$T/e/data/pksync.db" "$Q" <<'PY'
+import sqlite3, sys
+db, q = sqlite3.connect(sys.argv[1]), int(sys.argv[2])
+ids = [r[0] for r in db.execute("SELECT id FROM outbox ORDER BY id")]
+for i in range(q - len(ids)):
+    c = db.execute("INSERT INTO outbox(kind, recipient, sent, created, "
+                   "next_try) SELECT kind, recipient, sent, created, next_try "
+                   "FROM outbox WHERE id = ?", (ids[i % len(ids)],))
+    db.execute("INSERT INTO outbox_body(id, body) SELECT ?, body "
+               "FROM outbox_body WHERE id = ?", (c.lastrowid, ids[i % len(ids)]))
+db.commit()
+# The mean message: armored keys (4/3, 64-column lines) and the headers.
+n, total = db.execute("SELECT count(*), sum(length(body)) FROM outbox_body").fetchone()
+print(int(total / n * 4 / 3 * 65 / 64 + 330))
+PY
+)
+qrun() { # NAME WHAT
+	local t0 t1 line msgs
 	t0=$(now)
-	line=$(as_ks "$PKSYNC" -c "$T/$i/pksync.conf" queue-run 2>/dev/null)
+	line=$(as_ks "$PKSYNC" -c "$T/$1/pksync.conf" queue-run 2>/dev/null)
 	t1=$(now)
 	msgs=$(echo "$line" | sed -n 's/^queue-run: \([0-9]*\) messages: \([0-9]*\) sent.*/\2/p')
-	case $i in
-	c) what="into the sink, one key a message" ;;
-	d) what="into the sink, batched up to 1 MiB" ;;
-	e) what="into Postfix, one key a message" ;;
-	esac
-	report "queue-run ($what):" \
-		"$N keys, ${msgs:-?} messages in $(printf %.2f "$(echo "$t1 - $t0" | bc)") s:" \
-		"$(printf %.1f "$(echo "${msgs:-0} / ($t1 - $t0)" | bc -l)") messages/s"
+	report "queue-run ($2):" \
+		"${msgs:-?} messages in $(printf %.2f "$(echo "$t1 - $t0" | bc)") s:" \
+		"$(printf %.1f "$(echo "${msgs:-0} / ($t1 - $t0)" | bc -l)") messages/s" \
+		"(load $(cut -d' ' -f1-3 /proc/loadavg))"
+}
+qrun c "into the sink, $N keys, one key a message"
+qrun d "into the sink, $N keys, batched up to 1 MiB"
+qrun e "into Postfix, one key a message, mean $ESIZE bytes"
+pf_wait_empty "$T/pf" 300
+# Postfix's own ceiling: smtp-source, Postfix's load generator, sends
+# the same number of messages of the mean size into the same Postfix,
+# 100 a session (the default messages_per_session), first one session
+# at a time, then 4 at once (the default smtp_sessions).
+for s in 1 4; do
+	t0=$(now)
+	for ((k = 0; k < Q; k += 100 * s)); do
+		smtp-source -d -s "$s" -m "$((100 * s))" -l "$ESIZE" -r 1 \
+			-f admin-e@sink.test -t peer@sink.test -M localhost \
+			"127.0.0.1:$PF_PORT"
+	done
+	t1=$(now)
+	report "smtp-source into Postfix ($s session(s) at once, 100 messages" \
+		"each, $ESIZE bytes): $Q messages in" \
+		"$(printf %.2f "$(echo "$t1 - $t0" | bc)") s:" \
+		"$(printf %.1f "$(echo "$Q / ($t1 - $t0)" | bc -l)") messages/s" \
+		"(load $(cut -d' ' -f1-3 /proc/loadavg))"
+	pf_wait_empty "$T/pf" 300
 done
 echo "results in $OUT"

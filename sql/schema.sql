@@ -97,10 +97,10 @@ CREATE TABLE stats_days (
 
 -- The mail interface (migration 002-mail.sql).
 -- Mail waiting to be sent by "pksync queue-run" (as changed by
--- migration 003-outbox.sql).
---  kind 'reply': 'body' is a whole RFC 5322 message to a person (LF
---    line ends), 'sent' is NULL.
---  kind 'incremental': 'body' holds the packets to send to one sync
+-- migrations 003-outbox.sql and 011-outbox-body.sql).
+--  kind 'reply': the body (outbox_body) is a whole RFC 5322 message to a
+--    person (LF line ends), 'sent' is NULL.
+--  kind 'incremental': the body holds the packets to send to one sync
 --    peer (one or more keys, SKS framing: what the merge added, or the
 --    whole key when it was new); 'sent' is the X-KeyServer-Sent path,
 --    one value a line, oldest first, our this_site last.  The message
@@ -114,7 +114,6 @@ CREATE TABLE outbox (
 	id INTEGER PRIMARY KEY,
 	kind TEXT NOT NULL CHECK (kind IN ('reply', 'incremental')),
 	recipient TEXT NOT NULL,
-	body BLOB NOT NULL,
 	sent TEXT,
 	created INTEGER NOT NULL,            -- unix time queued
 	next_try INTEGER NOT NULL,           -- unix time of the next attempt
@@ -128,6 +127,12 @@ CREATE TABLE outbox (
 -- queue-run: due rows; stats: counts per recipient and state.
 CREATE INDEX outbox_due ON outbox(state, next_try);
 CREATE INDEX outbox_rcpt ON outbox(recipient, state);
+-- The body of each outbox row, apart so that the row's state changes
+-- (lease, tries, failure) rewrite a few bytes, not the key packets.
+CREATE TABLE outbox_body (
+	id INTEGER PRIMARY KEY REFERENCES outbox(id) ON DELETE CASCADE,
+	body BLOB NOT NULL
+);
 
 -- One row per reply queued to a person; counts replies per recipient
 -- and hour.  Rows older than a day are pruned when a reply is queued.
@@ -222,4 +227,4 @@ CREATE TABLE key_listings (
 	listing BLOB NOT NULL
 );
 
-INSERT INTO meta(name, value) VALUES ('schema_version', '10');
+INSERT INTO meta(name, value) VALUES ('schema_version', '11');

@@ -9,6 +9,7 @@
 #include "pgp/pgp_armor.h"
 #include "pgp/pgp_fpr.h"
 #include "pgp/pgp_key.h"
+#include "pgp/pgp_packet.h"
 #include "util/limits.h"
 #include "util/log.h"
 
@@ -42,13 +43,39 @@ unfit_for_pks(const struct pgp_key *key)
 	return NULL;
 }
 
-/* Re-encode one key; *skip when nothing worth sending is left. */
+/* Number of packets in data[0..len) (written by us: well framed). */
+static size_t
+count_packets(const uint8_t *data, size_t len)
+{
+	struct pgp_packet pk;
+	struct pks_err err = { 0, NULL };
+	size_t off = 0, n = 0;
+
+	while (pgp_packet_next(data, len, &off, &pk, &err) == PKS_OK)
+		n++;
+	return n;
+}
+
+/* Log why key is left out of the incremental (why, then more). */
+static void
+left_out(const struct pgp_key *key, const char *why, const char *more)
+{
+	char hex[2 * PGP_FPR_MAX + 1];
+
+	key_name(key, hex);
+	log_info(
+	    "mail: key %s left out of the incremental: %s%s", hex, why, more);
+}
+
+/*
+ * Re-encode one key; *skip when nothing worth sending is left.  The key
+ * is parsed once; what was written is only counted, not parsed again.
+ */
 static enum pks_rc
 one_key(const uint8_t *p, size_t n, struct buf *out, int *skip)
 {
-	struct pgp_key *key = NULL, *left = NULL;
+	struct pgp_key *key = NULL;
 	struct pks_err err = { 0, NULL };
-	char hex[2 * PGP_FPR_MAX + 1];
 	size_t before = out->len;
 	const char *why;
 	enum pks_rc rc = PKS_OK;
@@ -59,18 +86,16 @@ one_key(const uint8_t *p, size_t n, struct buf *out, int *skip)
 		    err.why != NULL ? err.why : "does not parse");
 		return PKS_OK;
 	}
-	key_name(key, hex);
 	if ((why = unfit_for_pks(key)) != NULL) {
-		log_info("mail: key %s left out of the incremental: %s, which "
-			 "PKS cannot read",
-		    hex, why);
+		left_out(key, why, ", which PKS cannot read");
 		goto out;
 	}
 	rc = pgp_key_write(key, out, PGP_HDR_OLD_ONLY);
 	if (rc == PKS_ERR_UNSUPPORTED) {
-		log_info("mail: key %s left out of the incremental: it cannot "
-			 "be written with old-format packet headers",
-		    hex);
+		left_out(key,
+		    "it cannot be written with old-format packet "
+		    "headers",
+		    "");
 		rc = PKS_OK;
 		goto out;
 	}
@@ -78,18 +103,13 @@ one_key(const uint8_t *p, size_t n, struct buf *out, int *skip)
 		goto out;
 	/* A delta of only a photo ID leaves the bare key packet. */
 	if (pgp_key_npackets(key) > 1 &&
-	    pgp_key_parse(out->data + before, out->len - before, &left, &err) ==
-		PKS_OK &&
-	    pgp_key_npackets(left) == 1) {
-		log_info("mail: key %s left out of the incremental: nothing "
-			 "PKS can read (photo IDs only)",
-		    hex);
+	    count_packets(out->data + before, out->len - before) == 1) {
+		left_out(key, "nothing PKS can read (photo IDs only)", "");
 		out->len = before;
 		goto out;
 	}
 	*skip = 0;
 out:
-	pgp_key_free(left);
 	pgp_key_free(key);
 	return rc;
 }

@@ -7,7 +7,10 @@
  * rows for one peer with the same X-KeyServer-Sent path share a
  * message up to [mail] max_incremental_size bytes of keys), sends them
  * through [mail] relay in SMTP sessions of up to [mail]
- * messages_per_session messages each, and after each session ends the
+ * messages_per_session messages each, up to [mail] smtp_sessions of
+ * them at once (one thread each; only the SMTP dialogue runs in the
+ * threads, the database is used by the calling thread alone), and
+ * after each session ends the
  * rows of its messages in one transaction: deleted once the relay
  * accepted the message (its sender, its recipient and its data all
  * answered 2xx); on a 4xx answer or no connection retried after
@@ -33,8 +36,10 @@
 #include "util/rc.h"
 
 /* Rows claimed per round, and the most body bytes per round. */
-#define MAIL_QUEUE_ROUND_ROWS 500u
+#define MAIL_QUEUE_ROUND_ROWS 4000u
 #define MAIL_QUEUE_ROUND_BYTES (32u * 1024 * 1024)
+/* The most SMTP sessions at once ([mail] smtp_sessions). */
+#define MAIL_QUEUE_MAX_SESSIONS 16
 /* Seconds a claim holds: longer than any SMTP session can take. */
 #define MAIL_QUEUE_LEASE 900
 

@@ -91,18 +91,23 @@ static const char *const stmt_sql[STMT_COUNT] = {
 				"GROUP BY hash HAVING count(*) > 1",
 	[STMT_CHECK_OUTBOX] =
 	    "SELECT id, kind, state FROM outbox WHERE recipient = '' OR "
-	    "length(body) = 0 OR (kind = 'incremental') != (sent IS NOT NULL) "
+	    "coalesce((SELECT length(body) FROM outbox_body b "
+	    "WHERE b.id = outbox.id), 0) = 0 OR "
+	    "(kind = 'incremental') != (sent IS NOT NULL) "
 	    "OR (state = 'failed' AND lease_owner IS NOT NULL) OR tries < 0 "
 	    "OR created <= 0 OR next_try < 0",
-	[STMT_OUTBOX_INCR_ALL] = "SELECT id, body FROM outbox "
-				 "WHERE kind = 'incremental' ORDER BY id",
+	[STMT_OUTBOX_INCR_ALL] = "SELECT o.id, b.body FROM outbox o "
+				 "JOIN outbox_body b ON b.id = o.id "
+				 "WHERE o.kind = 'incremental' ORDER BY o.id",
 	[STMT_CHECK_WORDS] = "INSERT INTO key_words(key_words, rank) "
 			     "VALUES ('integrity-check', 1)",
 	[STMT_SEARCH_UPDATED] = "SELECT id FROM keys WHERE updated >= ?1 "
 				"ORDER BY updated DESC, id LIMIT ?2",
 	[STMT_OUTBOX_ADD] =
-	    "INSERT INTO outbox(kind, recipient, body, "
-	    "created, next_try, sent) VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
+	    "INSERT INTO outbox(kind, recipient, "
+	    "created, next_try, sent) VALUES (?1, ?2, ?3, ?3, ?4)",
+	[STMT_OUTBOX_ADD_BODY] = "INSERT INTO outbox_body(id, body) "
+				 "VALUES (?1, ?2)",
 	[STMT_REPLY_LOG] = "INSERT INTO mail_replies(recipient, created) "
 			   "VALUES (?1, ?2)",
 	[STMT_REPLY_PRUNE] = "DELETE FROM mail_replies WHERE created < ?1",
@@ -137,11 +142,11 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	    "last_error = 'gave up after ' || tries || ' tries' || "
 	    "coalesce(': ' || last_error, '') WHERE state = 'queued' AND "
 	    "next_try <= ?2 AND lease_until <= ?2 AND created < ?1",
-	[STMT_OUTBOX_DUE] =
-	    "SELECT id, kind, recipient, sent, body, "
-	    "created, tries FROM outbox WHERE state = 'queued' AND "
-	    "next_try <= ?1 AND lease_until <= ?3 "
-	    "ORDER BY recipient, kind, sent, id LIMIT ?2",
+	[STMT_OUTBOX_DUE] = "SELECT id, kind, recipient, sent, created, tries "
+			    "FROM outbox WHERE state = 'queued' AND "
+			    "next_try <= ?1 AND lease_until <= ?3 "
+			    "ORDER BY recipient, kind, sent, id LIMIT ?2",
+	[STMT_OUTBOX_BODY] = "SELECT body FROM outbox_body WHERE id = ?1",
 	[STMT_OUTBOX_LEASE] = "UPDATE outbox SET lease_owner = ?2, "
 			      "lease_until = ?3 WHERE id = ?1",
 	[STMT_OUTBOX_DELETE] = "DELETE FROM outbox "

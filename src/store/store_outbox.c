@@ -42,7 +42,23 @@ bind_fail(struct store *st, sqlite3_stmt *s)
 	return rc;
 }
 
-/* One outbox row, due now; sent NULL for a reply. */
+/* The body of the outbox row just inserted (its own table: see 011). */
+static enum pks_rc
+outbox_body(struct store *st, const void *body, size_t len)
+{
+	sqlite3_stmt *s = NULL;
+	enum pks_rc rc;
+
+	if ((rc = store_stmt_get(st, STMT_OUTBOX_ADD_BODY, &s)) != PKS_OK)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, sqlite3_last_insert_rowid(st->db)) !=
+		SQLITE_OK ||
+	    sqlite3_bind_blob64(s, 2, body, len, SQLITE_STATIC) != SQLITE_OK)
+		return bind_fail(st, s);
+	return store_stmt_run(st, s);
+}
+
+/* One outbox row and its body, due now; sent NULL for a reply. */
 static enum pks_rc
 outbox_row(struct store *st, const char *kind, const char *rcpt,
     const void *body, size_t len, const char *sent, int64_t now)
@@ -54,12 +70,13 @@ outbox_row(struct store *st, const char *kind, const char *rcpt,
 		return rc;
 	if (sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_text(s, 2, rcpt, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_blob64(s, 3, body, len, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 4, now) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 3, now) != SQLITE_OK ||
 	    (sent != NULL &&
-		sqlite3_bind_text(s, 5, sent, -1, SQLITE_STATIC) != SQLITE_OK))
+		sqlite3_bind_text(s, 4, sent, -1, SQLITE_STATIC) != SQLITE_OK))
 		return bind_fail(st, s);
-	return store_stmt_run(st, s);
+	if ((rc = store_stmt_run(st, s)) != PKS_OK)
+		return rc;
+	return outbox_body(st, body, len);
 }
 
 static enum pks_rc
@@ -148,13 +165,10 @@ col_str(sqlite3_stmt *s, int col)
 	return xstrdup(t != NULL ? (const char *)t : "");
 }
 
-/* Fill r from the current row of STMT_OUTBOX_DUE. */
+/* Fill r from the current row of STMT_OUTBOX_DUE (all but the body). */
 static void
 due_row(sqlite3_stmt *s, struct store_outbox_row *r)
 {
-	const void *b;
-	int n;
-
 	memset(r, 0, sizeof(*r));
 	r->id = sqlite3_column_int64(s, 0);
 	r->reply =
@@ -162,15 +176,38 @@ due_row(sqlite3_stmt *s, struct store_outbox_row *r)
 	r->recipient = col_str(s, 2);
 	if (sqlite3_column_type(s, 3) != SQLITE_NULL)
 		r->sent = col_str(s, 3);
-	b = sqlite3_column_blob(s, 4);
-	n = sqlite3_column_bytes(s, 4);
+	r->created = sqlite3_column_int64(s, 4);
+	r->tries = sqlite3_column_int64(s, 5);
+}
+
+/*
+ * Read the body of row r (a row without one has an empty body: pksync
+ * check names it, and it is sent or failed as such).  The bodies are
+ * read row by row rather than in the due query, so that its sort moves
+ * small rows, not the key packets.
+ */
+static enum pks_rc
+due_body(struct store *st, struct store_outbox_row *r)
+{
+	sqlite3_stmt *s = NULL;
+	const void *b = NULL;
+	enum pks_rc rc;
+	int n = 0, x;
+
+	if ((rc = store_stmt_get(st, STMT_OUTBOX_BODY, &s)) != PKS_OK)
+		return rc;
+	x = sqlite3_bind_int64(s, 1, r->id);
+	if (x == SQLITE_OK && (x = sqlite3_step(s)) == SQLITE_ROW) {
+		b = sqlite3_column_blob(s, 0);
+		n = sqlite3_column_bytes(s, 0);
+	}
 	r->len = n > 0 ? (size_t)n : 0;
 	r->body = xmalloc(r->len + 1);
 	if (r->len > 0)
 		memcpy(r->body, b, r->len);
 	r->body[r->len] = 0;
-	r->created = sqlite3_column_int64(s, 5);
-	r->tries = sqlite3_column_int64(s, 6);
+	store_stmt_done(s);
+	return x == SQLITE_ROW || x == SQLITE_DONE ? PKS_OK : store_fail(st, x);
 }
 
 /* Read the due rows (up to the claim's limits) into *rows. */
@@ -179,7 +216,7 @@ read_due(struct store *st, const struct store_outbox_claim *c,
     struct store_outbox_row **rows, size_t *n)
 {
 	sqlite3_stmt *s = NULL;
-	size_t cap = 0, bytes = 0;
+	size_t cap = 0, i, bytes = 0;
 	enum pks_rc rc;
 	int r;
 
@@ -190,20 +227,28 @@ read_due(struct store *st, const struct store_outbox_claim *c,
 		r = sqlite3_bind_int64(s, 2, (int64_t)c->max_rows);
 	if (r == SQLITE_OK)
 		r = sqlite3_bind_int64(s, 3, c->now);
-	while (r == SQLITE_OK && bytes < c->max_bytes &&
-	       (r = sqlite3_step(s)) == SQLITE_ROW) {
+	while (r == SQLITE_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
 		if (*n == cap) {
 			cap = cap ? 2 * cap : 16;
 			*rows = xreallocarray(*rows, cap, sizeof(**rows));
 		}
-		due_row(s, &(*rows)[*n]);
-		bytes += (*rows)[(*n)++].len;
+		due_row(s, &(*rows)[(*n)++]);
 		r = SQLITE_OK;
 	}
 	store_stmt_done(s);
-	if (r == SQLITE_OK || r == SQLITE_DONE)
-		return PKS_OK;
-	return store_fail(st, r);
+	if (r != SQLITE_OK && r != SQLITE_DONE)
+		return store_fail(st, r);
+	/* The bodies, until the round holds max_bytes. */
+	for (i = 0; i < *n && bytes < c->max_bytes; i++) {
+		if ((rc = due_body(st, &(*rows)[i])) != PKS_OK)
+			return rc;
+		bytes += (*rows)[i].len;
+	}
+	for (; *n > i; (*n)--) {
+		free((*rows)[*n - 1].recipient);
+		free((*rows)[*n - 1].sent);
+	}
+	return PKS_OK;
 }
 
 /* Set the lease of every claimed row. */

@@ -115,6 +115,7 @@ static const struct citem items[] = {
 	    31536000 },
 	{ "mail", "messages_per_session", CT_INT, F(messages_per_session),
 	    "100", 1, 10000 },
+	{ "mail", "smtp_sessions", CT_INT, F(smtp_sessions), "4", 1, 16 },
 	{ "recon", "listen", CT_STR, F(recon_listen), NULL, 0, 0 },
 	{ "recon", "membership_file", CT_PATH, F(membership_file), "membership",
 	    0, 0 },

@@ -73,6 +73,7 @@ struct pks_config {
 	int queue_retry_max;         /* longest back-off (seconds) */
 	int queue_max_age;        /* seconds queued before failed; 0: never */
 	int messages_per_session; /* queue-run: messages per SMTP session */
+	int smtp_sessions;        /* queue-run: SMTP sessions at once */
 
 	/* [recon] */
 	char *recon_listen; /* NULL: recon off */

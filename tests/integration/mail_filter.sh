@@ -59,7 +59,7 @@ is "ADD: the key is stored" "$(sql 'SELECT count(*) FROM keys')" 1
 is "ADD: one reply queued to alice" \
 	"$(sql "SELECT count(*) FROM outbox WHERE kind='reply' AND recipient='alice@example.org' AND state='queued'")" 1
 ok "ADD: the queued reply reports the new key" \
-	sh -c "python3 -c 'import sqlite3,sys; b=sqlite3.connect(sys.argv[1]).execute(\"SELECT body FROM outbox WHERE kind=\x27reply\x27\").fetchone()[0]; b=b.decode() if isinstance(b, bytes) else b; sys.exit(0 if \"New keys: 1\" in b and \"Subject: Your command, ADD\" in b else 1)' '$DB'"
+	sh -c "python3 -c 'import sqlite3,sys; b=sqlite3.connect(sys.argv[1]).execute(\"SELECT b.body FROM outbox o JOIN outbox_body b ON b.id = o.id WHERE o.kind=\x27reply\x27\").fetchone()[0]; b=b.decode() if isinstance(b, bytes) else b; sys.exit(0 if \"New keys: 1\" in b and \"Subject: Your command, ADD\" in b else 1)' '$DB'"
 is "ADD (base64 attachment): exit 0" "$(filter "$M/add-base64.eml")" 0
 is "ADD (multipart attachment): exit 0" "$(filter "$M/add-multipart.eml")" 0
 is "three keys stored" "$(sql 'SELECT count(*) FROM keys')" 3

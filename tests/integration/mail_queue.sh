@@ -6,14 +6,15 @@
 # this_site is named by pksync check.
 . "$PKS_SRCDIR/tests/lib/tap.sh"
 . "$PKS_SRCDIR/tests/lib/pksync.sh"
+. "$PKS_SRCDIR/tests/lib/smtpsink.sh"
 
 PY=/usr/bin/python3
-"$PY" -c 'import aiosmtpd' 2>/dev/null || skip_all "needs python3-aiosmtpd"
+sink_available || skip_all "needs python3-aiosmtpd"
 
 T=$(mktemp -d /tmp/pmq.XXXXXX)
 TAP_TMP=$T
 cleanup() {
-	stop_pid "$T/sink.pid" 10
+	sink_stop "$T/sink"
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -22,18 +23,14 @@ sql() {
 		"$T/a/data/pksync.db" "$1"
 }
 
-spawn "$T" "$T/sink.pid" "$T/sink.out" "$PY" "$PKS_SRCDIR/tests/tools/smtp_sink.py" \
-	--listen 127.0.0.1:0 --port-file "$T/sink.port" --log "$T/sink.log" \
-	--maildir "$T/sink/mail" || { echo "Bail out! sink"; exit 1; }
-for ((i = 0; i < 100; i++)); do [ -s "$T/sink.port" ] && break; sleep 0.1; done
-wait_port "$(cat "$T/sink.port")" 10 || { echo "Bail out! sink port"; exit 1; }
+sink_start "$T/sink" || { echo "Bail out! sink"; exit 1; }
 
 pks_setup "$T/a" || { echo "Bail out! pks_setup"; exit 1; }
 cat >>"$T/a/pksync.conf" <<EOF
 [mail]
 maintainer = Keyserver Admin <admin@example.org>
 this_site = pgp-public-keys@pksync.test
-relay = 127.0.0.1:$(cat "$T/sink.port")
+relay = 127.0.0.1:$SINK_PORT
 peers_file = $T/a/mailsync
 EOF
 echo "peer@sink.test" >"$T/a/mailsync"
@@ -48,8 +45,9 @@ is "one row queued" "$(sql "SELECT count(*) FROM outbox WHERE state = 'queued'")
 # A row whose body holds no key PKS can read (as a v6-only update would).
 "$PY" -c 'import sqlite3,sys,time
 db = sqlite3.connect(sys.argv[1])
-db.execute("INSERT INTO outbox(kind, recipient, body, sent, created, next_try) VALUES (?, ?, ?, ?, ?, ?)",
-    ("incremental", "other@sink.test", b"\x99\x00\x01x", "pgp-public-keys@pksync.test", int(time.time()), 0))
+c = db.execute("INSERT INTO outbox(kind, recipient, sent, created, next_try) VALUES (?, ?, ?, ?, ?)",
+    ("incremental", "other@sink.test", "pgp-public-keys@pksync.test", int(time.time()), 0))
+db.execute("INSERT INTO outbox_body(id, body) VALUES (?, ?)", (c.lastrowid, b"\x99\x00\x01x"))
 db.commit()' "$T/a/data/pksync.db"
 ok "queue-run" pks "$T/a" queue-run
 is "the sendable incremental was handed over and deleted" \

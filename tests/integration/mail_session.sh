@@ -9,9 +9,10 @@
 # answer: no row is lost.
 . "$PKS_SRCDIR/tests/lib/tap.sh"
 . "$PKS_SRCDIR/tests/lib/pksync.sh"
+. "$PKS_SRCDIR/tests/lib/smtpsink.sh"
 
 PY=/usr/bin/python3
-"$PY" -c 'import aiosmtpd' 2>/dev/null || skip_all "needs python3-aiosmtpd"
+sink_available || skip_all "needs python3-aiosmtpd"
 KEYRING=/usr/share/keyrings/debian-keyring.gpg
 [ -r "$KEYRING" ] || skip_all "debian-keyring not installed"
 PER=4
@@ -19,7 +20,7 @@ PER=4
 T=$(mktemp -d /tmp/pms.XXXXXX)
 TAP_TMP=$T
 cleanup() {
-	stop_pid "$T/sink.pid" 10
+	sink_stop "$T/sink"
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -28,21 +29,17 @@ sql() {
 		"$T/a/data/pksync.db" "$1"
 }
 
-spawn "$T" "$T/sink.pid" "$T/sink.out" "$PY" "$PKS_SRCDIR/tests/tools/smtp_sink.py" \
-	--listen 127.0.0.1:0 --port-file "$T/sink.port" --log "$T/sink.log" \
-	--maildir "$T/sink/mail" \
+sink_start "$T/sink" \
 	--respond 'bad@sink.test=550 5.1.1 no such user' \
 	--respond 'slow@sink.test=451 4.3.0 try again later' ||
 	{ echo "Bail out! sink"; exit 1; }
-for ((i = 0; i < 100; i++)); do [ -s "$T/sink.port" ] && break; sleep 0.1; done
-wait_port "$(cat "$T/sink.port")" 10 || { echo "Bail out! sink port"; exit 1; }
 
 pks_setup "$T/a" || { echo "Bail out! pks_setup"; exit 1; }
 cat >>"$T/a/pksync.conf" <<EOF
 [mail]
 maintainer = admin@example.org
 this_site = pgp-public-keys@pksync.test
-relay = 127.0.0.1:$(cat "$T/sink.port")
+relay = 127.0.0.1:$SINK_PORT
 peers_file = $T/a/mailsync
 max_incremental_size = 4096
 messages_per_session = $PER
@@ -66,7 +63,7 @@ msgs=$(sed -n 's/^queue-run: \([0-9]*\) messages: \([0-9]*\) sent, \([0-9]*\) de
 read -r m sent deferred failed <<<"$msgs"
 ok "the summary line was read ($line)" test -n "$m"
 is "every message was sent, deferred or failed" "$((sent + deferred + failed))" "$m"
-sessions=$(grep -o 'session=[0-9]*' "$T/sink.log" | sort -u | wc -l)
+sessions=$(grep -o 'session=[0-9]*' "$T/sink/sink.log" | sort -u | wc -l)
 diag "$m messages in $sessions sessions, at most $PER a session"
 ok "more than one session was needed" test "$sessions" -gt 1
 ok "fewer sessions than messages" test "$sessions" -lt "$m"

@@ -117,7 +117,8 @@ def main(argv):
             print(fpr.upper())
     elif cmd == "outbox":
         db = sqlite3.connect(argv[2])
-        q = "SELECT recipient, body FROM outbox WHERE kind = 'incremental'"
+        q = ("SELECT o.recipient, b.body FROM outbox o JOIN outbox_body b "
+             "ON b.id = o.id WHERE o.kind = 'incremental'")
         for rcpt, body in db.execute(q):
             for fpr in fprs_of(bytes(body)):
                 print(rcpt.lower(), fpr)

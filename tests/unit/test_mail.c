@@ -645,7 +645,8 @@ test_outbox_rate_limit(void)
 	}
 	CHECK(fixture_sql_int("SELECT count(*) FROM outbox WHERE kind = 'reply' AND "
 	    "recipient = 'alice@example.org' AND state = 'queued' AND "
-	    "tries = 0 AND instr(body, 'Subject: Your command, HELP') > 0")
+	    "tries = 0 AND instr((SELECT body FROM outbox_body b WHERE "
+	    "b.id = outbox.id), 'Subject: Your command, HELP') > 0")
 	    == 2);
 	CHECK(store_reply_count(st, "ALICE@example.org", 0, &n) == PKS_OK &&
 	    n == 2);

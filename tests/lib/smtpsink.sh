@@ -1,0 +1,47 @@
+# smtpsink.sh: the smtp_sink.py SMTP sink (tests/tools/smtp_sink.py) as
+# tests start it: in its own session on a free port of 127.0.0.1, its
+# pid, port and log in one folder.  Needs python3-aiosmtpd.
+# Source it from bash:  . "$PKS_SRCDIR/tests/lib/smtpsink.sh"
+#
+#   sink_available          rc 0 when python3-aiosmtpd can be imported
+#   sink_start DIR [ARGS...]
+#                           start the sink with --log DIR/sink.log and
+#                           --maildir DIR/mail (the messages it accepts:
+#                           DIR/mail/new/<n>.<recipient>) and ARGS
+#                           (e.g. --respond 'bad@x=550 no'); waits until
+#                           it accepts connections and sets SINK_PORT
+#                           (also in DIR/sink.port); rc 1 if it did not
+#                           start within 10 seconds
+#   sink_stop DIR           TERM it by pid and wait (rc 0 also when it
+#                           was not started)
+
+. "$(dirname "${BASH_SOURCE[0]}")/proc.sh"
+
+SINK_PY=${PY:-/usr/bin/python3}
+
+sink_available() {
+	"$SINK_PY" -c 'import aiosmtpd' 2>/dev/null
+}
+
+sink_start() {
+	local dir=$1 i
+	shift
+	mkdir -p "$dir" || return 1
+	rm -f "$dir/sink.port"
+	spawn "$dir" "$dir/sink.pid" "$dir/sink.out" "$SINK_PY" \
+		"$PKS_SRCDIR/tests/tools/smtp_sink.py" --listen 127.0.0.1:0 \
+		--port-file "$dir/sink.port" --log "$dir/sink.log" \
+		--maildir "$dir/mail" "$@" || return 1
+	for ((i = 0; i < 100; i++)); do
+		[ -s "$dir/sink.port" ] && break
+		sleep 0.1
+	done
+	[ -s "$dir/sink.port" ] || return 1
+	SINK_PORT=$(cat "$dir/sink.port")
+	wait_port "$SINK_PORT" 10
+}
+
+sink_stop() {
+	[ -f "$1/sink.pid" ] || return 0
+	stop_pid "$1/sink.pid" 10
+}
