@@ -193,16 +193,28 @@ fetch_batch(const struct recon_fetch_cfg *cfg, const struct zzp *e, size_t n,
 	return rc;
 }
 
+/* CPU time of the calling thread in milliseconds (0 if unknown). */
+static int64_t
+thread_cpu_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Merge what ring holds (one transaction), then empty it. */
 static enum pks_rc
 merge_ring(struct store *st, const struct ingest_origin *origin,
     struct buf *ring, struct recon_fetch_stats *stats)
 {
-	int64_t t0 = clock_ms();
+	int64_t t0 = clock_ms(), c0 = thread_cpu_ms();
 	enum pks_rc rc;
 
 	rc = merge_batch(st, origin, ring, &stats->merged);
 	stats->merge_ms += clock_ms() - t0;
+	stats->merge_cpu_ms += thread_cpu_ms() - c0;
 	if (rc != PKS_OK)
 		log_warnx("recon: merging %zu bytes of fetched keys failed: "
 			  "%s",

@@ -46,6 +46,7 @@ struct recon_fetch_stats {
 	struct ingest_stats merged; /* what ingest did with them */
 	int64_t http_ms;            /* spent connecting, asking, reading */
 	int64_t merge_ms;           /* spent merging (ingest) */
+	int64_t merge_cpu_ms;       /* CPU time of that (this thread) */
 };
 
 /*

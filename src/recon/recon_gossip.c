@@ -287,13 +287,16 @@ after_session(struct recon_gossip *g, const char *name, enum recon_role role,
 		fc.deadline_ms = g->cfg.fetch_deadline_ms;
 		fc.sync = g->cfg.sync;
 		(void)recon_fetch(g->st, &fc, res->lack, res->nlack, &fs);
-		log_info("recon: fetched from %s: asked=%zu returned=%zu "
-			 "new=%zu updated=%zu unchanged=%zu refused=%zu "
-			 "skipped=%zu (http %lld ms, merge %lld ms), %lld ms",
+		log_info(
+		    "recon: fetched from %s: asked=%zu returned=%zu "
+		    "new=%zu updated=%zu unchanged=%zu refused=%zu "
+		    "skipped=%zu (http %lld ms, merge %lld ms, cpu %lld ms), "
+		    "%lld ms",
 		    name, fs.asked, fs.returned, fs.merged.nnew,
 		    fs.merged.nupdated, fs.merged.nunchanged,
 		    fs.merged.nrefused, fs.skipped, (long long)fs.http_ms,
-		    (long long)fs.merge_ms, (long long)(clock_ms() - t0));
+		    (long long)fs.merge_ms, (long long)fs.merge_cpu_ms,
+		    (long long)(clock_ms() - t0));
 	}
 	snprintf(row.peer, sizeof(row.peer), "%s", name);
 	row.last = (int64_t)time(NULL);
