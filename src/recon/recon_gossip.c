@@ -349,7 +349,7 @@ session(struct recon_gossip *g, int fd, enum recon_role role, const char *name,
 	struct recon_result res;
 	struct ptree_ops ops;
 	enum pks_rc rc;
-	int64_t t0 = clock_ms();
+	int64_t t0 = clock_ms(), c0 = recon_thread_cpu_ms();
 	int peer_busy;
 
 	pthread_mutex_lock(&g->mu);
@@ -370,12 +370,13 @@ session(struct recon_gossip *g, int fd, enum recon_role role, const char *name,
 	close(fd);
 	log_info("recon: session with %s as %s %s%s%s: we lack %zu, peer "
 		 "lacks %zu; messages in=%zu out=%zu, bytes in=%zu out=%zu, "
-		 "%lld ms",
+		 "%lld ms (cpu %lld ms)",
 	    name, role == RECON_INITIATOR ? "initiator" : "responder",
 	    rc == PKS_OK ? "done" : "failed", rc == PKS_OK ? "" : ": ",
 	    rc == PKS_OK ? "" : res.why, res.nlack, res.npeer_lack, res.msgs_in,
 	    res.msgs_out, res.bytes_in, res.bytes_out,
-	    (long long)(clock_ms() - t0));
+	    (long long)(clock_ms() - t0),
+	    (long long)(recon_thread_cpu_ms() - c0));
 	/* SKS's responder waits 10 s before it fetches (reconserver.ml,
 	 * recon_handler: "Unix.gettimeofday () +. 10.0", there since SKS's
 	 * first import in 2008, with no comment or setting); its initiator
