@@ -132,31 +132,6 @@ collect_key(void *arg, const uint8_t *key, size_t n)
 	return PKS_OK;
 }
 
-/* Tries of one batch's merge while the database is busy. */
-#define MERGE_TRIES 5
-
-/*
- * Merge the keys of one answer in a single ingest call (one
- * transaction), retried while another writer holds the database.
- */
-static enum pks_rc
-merge_batch(struct store *st, const struct ingest_origin *origin,
-    const struct buf *ring, struct ingest_stats *merged)
-{
-	enum pks_rc rc = PKS_OK;
-	int i;
-
-	if (ring->len == 0)
-		return PKS_OK;
-	for (i = 0; i < MERGE_TRIES; i++) {
-		rc = ingest_keyring(
-		    st, origin, ring->data, ring->len, NULL, NULL, merged);
-		if (rc != PKS_ERR_BUSY)
-			break;
-	}
-	return rc;
-}
-
 /* One POST for e[0..n); reply (emptied first) gets the keys of the
  * answer as one keyring. */
 static enum pks_rc
@@ -239,24 +214,6 @@ skip_refused(struct store *st, const struct zzp *e, size_t *n,
 	}
 	*n = k;
 	return v;
-}
-
-/* Merge the keyring in ring (one transaction). */
-static enum pks_rc
-merge_ring(struct store *st, const struct ingest_origin *origin,
-    const struct buf *ring, struct recon_fetch_stats *stats)
-{
-	int64_t t0 = clock_ms(), c0 = recon_thread_cpu_ms();
-	enum pks_rc rc;
-
-	rc = merge_batch(st, origin, ring, &stats->merged);
-	stats->merge_ms += clock_ms() - t0;
-	stats->merge_cpu_ms += recon_thread_cpu_ms() - c0;
-	if (rc != PKS_OK)
-		log_warnx("recon: merging %zu bytes of fetched keys failed: "
-			  "%s",
-		    ring->len, pks_rc_str(rc));
-	return rc;
 }
 
 /*
@@ -342,14 +299,15 @@ fetcher(void *arg)
 	return NULL;
 }
 
-/* The next answer to merge, or NULL when the fetcher is done. */
+/* The next answer to merge, or NULL: with wait, when the fetcher is
+ * done; without, when none is there yet. */
 static struct buf *
-pipe_next(struct fetch_pipe *p)
+pipe_next(struct fetch_pipe *p, int wait)
 {
 	struct buf *b;
 
 	pthread_mutex_lock(&p->mu);
-	while (p->ready == NULL && !p->done)
+	while (wait && p->ready == NULL && !p->done)
 		pthread_cond_wait(&p->cv, &p->mu);
 	b = p->ready;
 	p->ready = NULL;
@@ -358,25 +316,90 @@ pipe_next(struct fetch_pipe *p)
 	return b;
 }
 
-/* buf back to the free ones; stop the fetcher when rc failed. */
+/* buf back to the free ones. */
 static void
-pipe_give_back(struct fetch_pipe *p, struct buf *b, enum pks_rc rc)
+pipe_give_back(struct fetch_pipe *p, struct buf *b)
 {
 	pthread_mutex_lock(&p->mu);
 	p->free[b == &p->buf[0] ? 0 : 1] = 1;
-	if (rc != PKS_OK)
-		p->stop = 1;
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 }
 
-/* Merge the answers as they come; the first error (the fetcher's or
- * the merge's) is returned. */
-static enum pks_rc
-pipe_run(struct fetch_pipe *p, struct store *st,
-    const struct ingest_origin *origin, struct recon_fetch_stats *stats)
+/* The merger gave up: the fetcher stops at its next hand-over. */
+static void
+pipe_stop(struct fetch_pipe *p)
 {
-	enum pks_rc rc = PKS_OK, mrc;
+	pthread_mutex_lock(&p->mu);
+	p->stop = 1;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Tries to open a merge transaction while the database is busy. */
+#define MERGE_TRIES 5
+
+/* The merge side: one transaction (at most RECON_FETCH_MERGE_ANSWERS
+ * answers) and what it cost. */
+struct merger {
+	struct store *st;
+	const struct ingest_origin *origin;
+	struct recon_fetch_stats *stats;
+	struct ingest_txn *t; /* open, or NULL */
+	size_t answers;       /* merged into t */
+};
+
+/* Merge one answer's keyring, opening a transaction when none is. */
+static enum pks_rc
+merge_answer(struct merger *m, const struct buf *ring)
+{
+	int64_t t0 = clock_ms(), c0 = recon_thread_cpu_ms();
+	enum pks_rc rc = PKS_OK;
+	int i;
+
+	for (i = 0; m->t == NULL && i < MERGE_TRIES; i++) {
+		rc = ingest_txn_begin(m->st, m->origin, NULL, NULL, &m->t);
+		if (rc != PKS_ERR_BUSY)
+			break;
+	}
+	if (rc == PKS_OK)
+		rc = ingest_txn_keyring(m->t, ring->data, ring->len);
+	m->answers++;
+	m->stats->merge_ms += clock_ms() - t0;
+	m->stats->merge_cpu_ms += recon_thread_cpu_ms() - c0;
+	return rc;
+}
+
+/* Commit the open transaction (roll it back when rc failed). */
+static enum pks_rc
+merge_end(struct merger *m, enum pks_rc rc)
+{
+	int64_t t0 = clock_ms(), c0 = recon_thread_cpu_ms();
+
+	if (m->t == NULL)
+		return rc;
+	rc = ingest_txn_end(m->t, rc, &m->stats->merged);
+	m->t = NULL;
+	m->answers = 0;
+	m->stats->merge_ms += clock_ms() - t0;
+	m->stats->merge_cpu_ms += recon_thread_cpu_ms() - c0;
+	if (rc != PKS_OK)
+		log_warnx(
+		    "recon: merging fetched keys failed: %s", pks_rc_str(rc));
+	return rc;
+}
+
+/*
+ * Merge the answers as they come; the first error (the fetcher's or
+ * the merge's) is returned.  Answers that are there already go into
+ * the open transaction (up to RECON_FETCH_MERGE_ANSWERS); before
+ * waiting for the peer it is committed, so the write lock is never
+ * held while the network is awaited.
+ */
+static enum pks_rc
+pipe_run(struct fetch_pipe *p, struct merger *m)
+{
+	enum pks_rc rc = PKS_OK;
 	pthread_t th;
 	struct buf *b;
 
@@ -384,18 +407,26 @@ pipe_run(struct fetch_pipe *p, struct store *st,
 		log_warn("recon: cannot start the fetcher thread");
 		return PKS_ERR_IO;
 	}
-	while ((b = pipe_next(p)) != NULL) {
-		mrc = merge_ring(st, origin, b, stats);
-		pipe_give_back(p, b, mrc);
-		if (mrc != PKS_OK) {
-			rc = mrc;
-			break;
+	for (;;) {
+		if ((b = pipe_next(p, 0)) == NULL) {
+			if ((rc = merge_end(m, rc)) != PKS_OK)
+				break;
+			if ((b = pipe_next(p, 1)) == NULL)
+				break;
 		}
+		rc = merge_answer(m, b);
+		pipe_give_back(p, b);
+		if (rc != PKS_OK || m->answers >= RECON_FETCH_MERGE_ANSWERS)
+			rc = merge_end(m, rc);
+		if (rc != PKS_OK)
+			break;
 	}
+	if (rc != PKS_OK)
+		pipe_stop(p);
 	pthread_join(th, NULL);
-	stats->asked = p->http.asked;
-	stats->returned = p->http.returned;
-	stats->http_ms = p->http.http_ms;
+	m->stats->asked = p->http.asked;
+	m->stats->returned = p->http.returned;
+	m->stats->http_ms = p->http.http_ms;
 	return rc != PKS_OK ? rc : p->rc;
 }
 
@@ -406,6 +437,7 @@ recon_fetch(struct store *st, const struct recon_fetch_cfg *cfg,
 	struct ingest_origin origin;
 	struct ingest_sync *sync = NULL;
 	struct fetch_pipe p;
+	struct merger m;
 	struct zzp *e;
 	enum pks_rc rc;
 
@@ -418,6 +450,7 @@ recon_fetch(struct store *st, const struct recon_fetch_cfg *cfg,
 	    cfg->sync->get(cfg->sync->arg, &sync) == PKS_OK)
 		origin.sync = sync;
 	memset(&p, 0, sizeof(p));
+	memset(&m, 0, sizeof(m));
 	pthread_mutex_init(&p.mu, NULL);
 	pthread_cond_init(&p.cv, NULL);
 	p.cfg = cfg;
@@ -426,7 +459,10 @@ recon_fetch(struct store *st, const struct recon_fetch_cfg *cfg,
 	buf_init(&p.buf[0], RECON_FETCH_MAX_REPLY);
 	buf_init(&p.buf[1], RECON_FETCH_MAX_REPLY);
 	p.free[0] = p.free[1] = 1;
-	rc = n > 0 ? pipe_run(&p, st, &origin, stats) : PKS_OK;
+	m.st = st;
+	m.origin = &origin;
+	m.stats = stats;
+	rc = n > 0 ? pipe_run(&p, &m) : PKS_OK;
 	buf_free(&p.buf[0]);
 	buf_free(&p.buf[1]);
 	pthread_cond_destroy(&p.cv);
