@@ -169,7 +169,8 @@ fetch_batch(const struct recon_fetch_cfg *cfg, const struct zzp *e, size_t n,
 		rc = recon_fetch_parse(
 		    reply->data, reply->len, collect_key, &c, &nkeys);
 	}
-	reply->len = rc == PKS_OK ? c.len : 0;
+	/* the keys before a bad entry are kept, as before */
+	reply->len = c.len;
 	stats->http_ms += clock_ms() - t0;
 	stats->asked += n;
 	stats->returned += nkeys;

@@ -2,8 +2,9 @@
  * recon_gossip.c: the recon thread of "pksync serve": listener,
  * membership, partner choice, sessions, fetching, peer status.
  *
- * Sessions and fetches run in one thread (the recon thread), so there
- * is never more than one session.  A second thread, the acceptor, is
+ * Sessions and fetches run in one thread (the recon thread; a fetch
+ * reads the peer's answers in a helper thread while this one merges),
+ * so there is never more than one session.  A second thread, the acceptor, is
  * the only one that accepts: when the recon thread is idle it marks it
  * busy and hands the connection over (a byte on a pipe); when it is
  * busy, in a session, a fetch or an outgoing connect, the acceptor
