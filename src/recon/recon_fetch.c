@@ -10,6 +10,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,14 +96,23 @@ recon_fetch_parse(const uint8_t *p, size_t len,
 }
 
 /*
- * The keys of one answer, concatenated into a keyring.  Each answer
- * entry must be exactly one key: a public-key packet first and no other
- * one after it, or the concatenation would glue it to its neighbour or
- * split it in two (SKS refuses such an entry as one bad key).
+ * The keys of one answer, concatenated into a keyring in place: each
+ * key is moved to the front of the answer's own buffer (over the
+ * status line, the headers and the length words), so an answer needs
+ * no second buffer.  Each answer entry must be exactly one key: a
+ * public-key packet first and no other one after it, or the
+ * concatenation would glue it to its neighbour or split it in two (SKS
+ * refuses such an entry as one bad key).
  */
+struct compact {
+	uint8_t *base; /* the answer's buffer */
+	size_t len;    /* keyring bytes at its front so far */
+};
+
 static enum pks_rc
 collect_key(void *arg, const uint8_t *key, size_t n)
 {
+	struct compact *c = arg;
 	struct pgp_packet pkt;
 	struct pks_err err = { 0, NULL };
 	size_t off = 0, count = 0;
@@ -116,40 +126,20 @@ collect_key(void *arg, const uint8_t *key, size_t n)
 		}
 		count++;
 	}
-	return count ? buf_add(arg, key, n) : PKS_OK;
+	/* key lies after c->base + c->len: the front only moves forward */
+	memmove(c->base + c->len, key, n);
+	c->len += n;
+	return PKS_OK;
 }
 
-/* Tries of one batch's merge while the database is busy. */
-#define MERGE_TRIES 5
-
-/*
- * Merge the keys of one answer in a single ingest call (one
- * transaction), retried while another writer holds the database.
- */
-static enum pks_rc
-merge_batch(struct store *st, const struct ingest_origin *origin,
-    const struct buf *ring, struct ingest_stats *merged)
-{
-	enum pks_rc rc = PKS_OK;
-	int i;
-
-	if (ring->len == 0)
-		return PKS_OK;
-	for (i = 0; i < MERGE_TRIES; i++) {
-		rc = ingest_keyring(
-		    st, origin, ring->data, ring->len, NULL, NULL, merged);
-		if (rc != PKS_ERR_BUSY)
-			break;
-	}
-	return rc;
-}
-
-/* One POST for e[0..n); the keys of the answer are appended to ring. */
+/* One POST for e[0..n); reply (emptied first) gets the keys of the
+ * answer as one keyring. */
 static enum pks_rc
 fetch_batch(const struct recon_fetch_cfg *cfg, const struct zzp *e, size_t n,
-    struct buf *ring, struct recon_fetch_stats *stats)
+    struct buf *reply, struct recon_fetch_stats *stats)
 {
-	struct buf req, body, reply;
+	struct buf req, body;
+	struct compact c = { NULL, 0 };
 	size_t nkeys = 0;
 	enum pks_rc rc;
 	int64_t t0 = clock_ms();
@@ -157,9 +147,9 @@ fetch_batch(const struct recon_fetch_cfg *cfg, const struct zzp *e, size_t n,
 						: 10 * (int64_t)cfg->timeout_ms;
 	int fd = -1;
 
+	buf_reset(reply);
 	buf_init(&req, 8192);
 	buf_init(&body, 4 + 20 * RECON_FETCH_BATCH + 20 * n);
-	buf_init(&reply, RECON_FETCH_MAX_REPLY);
 	rc = recon_fetch_body(e, n, &body);
 	if (rc == PKS_OK)
 		rc = buf_printf(&req,
@@ -173,10 +163,14 @@ fetch_batch(const struct recon_fetch_cfg *cfg, const struct zzp *e, size_t n,
 		    cfg->bind_host, cfg->timeout_ms, &fd);
 	if (rc == PKS_OK)
 		rc = http_exchange(
-		    fd, &req, cfg->timeout_ms, t0 + deadline, &reply);
-	if (rc == PKS_OK)
+		    fd, &req, cfg->timeout_ms, t0 + deadline, reply);
+	if (rc == PKS_OK) {
+		c.base = reply->data;
 		rc = recon_fetch_parse(
-		    reply.data, reply.len, collect_key, ring, &nkeys);
+		    reply->data, reply->len, collect_key, &c, &nkeys);
+	}
+	/* the keys before a bad entry are kept, as before */
+	reply->len = c.len;
 	stats->http_ms += clock_ms() - t0;
 	stats->asked += n;
 	stats->returned += nkeys;
@@ -189,26 +183,17 @@ fetch_batch(const struct recon_fetch_cfg *cfg, const struct zzp *e, size_t n,
 		close(fd);
 	buf_free(&req);
 	buf_free(&body);
-	buf_free(&reply);
 	return rc;
 }
 
-/* Merge what ring holds (one transaction), then empty it. */
-static enum pks_rc
-merge_ring(struct store *st, const struct ingest_origin *origin,
-    struct buf *ring, struct recon_fetch_stats *stats)
+int64_t
+recon_thread_cpu_ms(void)
 {
-	int64_t t0 = clock_ms();
-	enum pks_rc rc;
+	struct timespec ts;
 
-	rc = merge_batch(st, origin, ring, &stats->merged);
-	stats->merge_ms += clock_ms() - t0;
-	if (rc != PKS_OK)
-		log_warnx("recon: merging %zu bytes of fetched keys failed: "
-			  "%s",
-		    ring->len, pks_rc_str(rc));
-	ring->len = 0;
-	return rc;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* The hashes of e not recorded as refused for good (a new array). */
@@ -232,16 +217,230 @@ skip_refused(struct store *st, const struct zzp *e, size_t *n,
 	return v;
 }
 
+/*
+ * The pipeline: a fetcher thread asks the peer for one batch after
+ * another while the calling thread merges the answer before, so the
+ * peer's work, the transfer and our merge overlap.  There are two
+ * answer buffers: the fetcher takes a free one for each request and
+ * hands it over filled (one waits at most); the merger gives it back.
+ * So at most one answer is read while one is merged, and neither side
+ * waits for the other except for a buffer or an answer.  The merger
+ * only waits on the fetcher, whose requests are bounded in time; the
+ * fetcher never touches the database.
+ */
+struct fetch_pipe {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	const struct recon_fetch_cfg *cfg;
+	const struct zzp *e;
+	size_t n;
+	struct buf buf[2];
+	int free[2];                   /* buf[i] may be taken */
+	struct buf *ready;             /* an answer to merge, or NULL */
+	int done;                      /* the fetcher has finished */
+	int stop;                      /* the merger gave up */
+	enum pks_rc rc;                /* the fetcher's first error */
+	struct recon_fetch_stats http; /* the fetcher's counts */
+};
+
+/* A free buffer's index (waiting for one), or -1 once stopped. */
+static int
+pipe_take(struct fetch_pipe *p)
+{
+	int i = -1;
+
+	pthread_mutex_lock(&p->mu);
+	while (!p->stop && !p->free[0] && !p->free[1])
+		pthread_cond_wait(&p->cv, &p->mu);
+	if (!p->stop) {
+		i = p->free[0] ? 0 : 1;
+		p->free[i] = 0;
+	}
+	pthread_mutex_unlock(&p->mu);
+	return i;
+}
+
+/* Hand buf[i] to the merger (after the previous answer was taken); an
+ * empty one goes back to the free ones. */
+static void
+pipe_post(struct fetch_pipe *p, int i)
+{
+	pthread_mutex_lock(&p->mu);
+	while (!p->stop && p->ready != NULL)
+		pthread_cond_wait(&p->cv, &p->mu);
+	if (!p->stop && p->buf[i].len > 0)
+		p->ready = &p->buf[i];
+	else
+		p->free[i] = 1;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void *
+fetcher(void *arg)
+{
+	struct fetch_pipe *p = arg;
+	enum pks_rc rc = PKS_OK;
+	size_t i, k;
+	int b;
+
+	for (i = 0; i < p->n && rc == PKS_OK; i += k) {
+		k = p->n - i < RECON_FETCH_BATCH ? p->n - i : RECON_FETCH_BATCH;
+		if ((b = pipe_take(p)) < 0)
+			break;
+		rc = fetch_batch(p->cfg, p->e + i, k, &p->buf[b], &p->http);
+		/* what a failed answer held before its error is merged */
+		pipe_post(p, b);
+	}
+	pthread_mutex_lock(&p->mu);
+	p->rc = rc;
+	p->done = 1;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* The next answer to merge, or NULL: with wait, when the fetcher is
+ * done; without, when none is there yet. */
+static struct buf *
+pipe_next(struct fetch_pipe *p, int wait)
+{
+	struct buf *b;
+
+	pthread_mutex_lock(&p->mu);
+	while (wait && p->ready == NULL && !p->done)
+		pthread_cond_wait(&p->cv, &p->mu);
+	b = p->ready;
+	p->ready = NULL;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	return b;
+}
+
+/* buf back to the free ones. */
+static void
+pipe_give_back(struct fetch_pipe *p, struct buf *b)
+{
+	pthread_mutex_lock(&p->mu);
+	p->free[b == &p->buf[0] ? 0 : 1] = 1;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* The merger gave up: the fetcher stops at its next hand-over. */
+static void
+pipe_stop(struct fetch_pipe *p)
+{
+	pthread_mutex_lock(&p->mu);
+	p->stop = 1;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Tries to open a merge transaction while the database is busy. */
+#define MERGE_TRIES 5
+
+/* The merge side: one transaction (at most RECON_FETCH_MERGE_ANSWERS
+ * answers) and what it cost. */
+struct merger {
+	struct store *st;
+	const struct ingest_origin *origin;
+	struct recon_fetch_stats *stats;
+	struct ingest_txn *t; /* open, or NULL */
+	size_t answers;       /* merged into t */
+};
+
+/* Merge one answer's keyring, opening a transaction when none is. */
+static enum pks_rc
+merge_answer(struct merger *m, const struct buf *ring)
+{
+	int64_t t0 = clock_ms(), c0 = recon_thread_cpu_ms();
+	enum pks_rc rc = PKS_OK;
+	int i;
+
+	for (i = 0; m->t == NULL && i < MERGE_TRIES; i++) {
+		rc = ingest_txn_begin(m->st, m->origin, NULL, NULL, &m->t);
+		if (rc != PKS_ERR_BUSY)
+			break;
+	}
+	if (rc == PKS_OK)
+		rc = ingest_txn_keyring(m->t, ring->data, ring->len);
+	m->answers++;
+	m->stats->merge_ms += clock_ms() - t0;
+	m->stats->merge_cpu_ms += recon_thread_cpu_ms() - c0;
+	return rc;
+}
+
+/* Commit the open transaction (roll it back when rc failed). */
+static enum pks_rc
+merge_end(struct merger *m, enum pks_rc rc)
+{
+	int64_t t0 = clock_ms(), c0 = recon_thread_cpu_ms();
+
+	if (m->t == NULL)
+		return rc;
+	rc = ingest_txn_end(m->t, rc, &m->stats->merged);
+	m->t = NULL;
+	m->answers = 0;
+	m->stats->merge_ms += clock_ms() - t0;
+	m->stats->merge_cpu_ms += recon_thread_cpu_ms() - c0;
+	if (rc != PKS_OK)
+		log_warnx(
+		    "recon: merging fetched keys failed: %s", pks_rc_str(rc));
+	return rc;
+}
+
+/*
+ * Merge the answers as they come; the first error (the fetcher's or
+ * the merge's) is returned.  Answers that are there already go into
+ * the open transaction (up to RECON_FETCH_MERGE_ANSWERS); before
+ * waiting for the peer it is committed, so the write lock is never
+ * held while the network is awaited.
+ */
+static enum pks_rc
+pipe_run(struct fetch_pipe *p, struct merger *m)
+{
+	enum pks_rc rc = PKS_OK;
+	pthread_t th;
+	struct buf *b;
+
+	if (pthread_create(&th, NULL, fetcher, p) != 0) {
+		log_warn("recon: cannot start the fetcher thread");
+		return PKS_ERR_IO;
+	}
+	for (;;) {
+		if ((b = pipe_next(p, 0)) == NULL) {
+			if ((rc = merge_end(m, rc)) != PKS_OK)
+				break;
+			if ((b = pipe_next(p, 1)) == NULL)
+				break;
+		}
+		rc = merge_answer(m, b);
+		pipe_give_back(p, b);
+		if (rc != PKS_OK || m->answers >= RECON_FETCH_MERGE_ANSWERS)
+			rc = merge_end(m, rc);
+		if (rc != PKS_OK)
+			break;
+	}
+	if (rc != PKS_OK)
+		pipe_stop(p);
+	pthread_join(th, NULL);
+	m->stats->asked = p->http.asked;
+	m->stats->returned = p->http.returned;
+	m->stats->http_ms = p->http.http_ms;
+	return rc != PKS_OK ? rc : p->rc;
+}
+
 enum pks_rc
 recon_fetch(struct store *st, const struct recon_fetch_cfg *cfg,
     const struct zzp *all, size_t n, struct recon_fetch_stats *stats)
 {
 	struct ingest_origin origin;
 	struct ingest_sync *sync = NULL;
-	struct buf ring;
+	struct fetch_pipe p;
+	struct merger m;
 	struct zzp *e;
-	enum pks_rc rc = PKS_OK, mrc;
-	size_t i, k, pending = 0;
+	enum pks_rc rc;
 
 	memset(stats, 0, sizeof(*stats));
 	/* A hash refused for good is not fetched at every session again. */
@@ -251,21 +450,24 @@ recon_fetch(struct store *st, const struct recon_fetch_cfg *cfg,
 	if (cfg->sync != NULL && cfg->sync->get != NULL &&
 	    cfg->sync->get(cfg->sync->arg, &sync) == PKS_OK)
 		origin.sync = sync;
-	buf_init(&ring, RECON_FETCH_MERGE_BYTES + RECON_FETCH_MAX_REPLY);
-	for (i = 0; i < n && rc == PKS_OK; i += k) {
-		k = n - i < RECON_FETCH_BATCH ? n - i : RECON_FETCH_BATCH;
-		rc = fetch_batch(cfg, e + i, k, &ring, stats);
-		pending += k;
-		if (rc == PKS_OK && pending < RECON_FETCH_MERGE_KEYS &&
-		    ring.len < RECON_FETCH_MERGE_BYTES && i + k < n)
-			continue;
-		/* What came before a failed batch is still merged. */
-		mrc = merge_ring(st, &origin, &ring, stats);
-		if (rc == PKS_OK)
-			rc = mrc;
-		pending = 0;
-	}
-	buf_free(&ring);
+	memset(&p, 0, sizeof(p));
+	memset(&m, 0, sizeof(m));
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.cv, NULL);
+	p.cfg = cfg;
+	p.e = e;
+	p.n = n;
+	buf_init(&p.buf[0], RECON_FETCH_MAX_REPLY);
+	buf_init(&p.buf[1], RECON_FETCH_MAX_REPLY);
+	p.free[0] = p.free[1] = 1;
+	m.st = st;
+	m.origin = &origin;
+	m.stats = stats;
+	rc = n > 0 ? pipe_run(&p, &m) : PKS_OK;
+	buf_free(&p.buf[0]);
+	buf_free(&p.buf[1]);
+	pthread_cond_destroy(&p.cv);
+	pthread_mutex_destroy(&p.mu);
 	free(e);
 	if (sync != NULL)
 		ingest_sync_free(sync);

@@ -5,9 +5,13 @@
  * HTTP/1.0 to the peer's IP and the HTTP port it announced, at most
  * RECON_FETCH_BATCH hashes a request; the body is a count and
  * count x (16, MD5); the answer a count and count x (length, key), and
- * SKS appends CRLF.  The keys of up to RECON_FETCH_MERGE_KEYS hashes
- * (ten answers) are merged through one ingest call as INGEST_RECON: one
- * transaction, retried a few times while the database is busy.
+ * SKS appends CRLF.  The keys are merged as INGEST_RECON while the
+ * next answer is asked for and read by a thread of its own: answers
+ * that are there already share one transaction (up to
+ * RECON_FETCH_MERGE_ANSWERS), which is committed before the merge
+ * would wait for the peer, so the write lock is never held across the
+ * network.  Opening it is retried a few times while the database is
+ * busy.
  */
 #ifndef PKS_RECON_FETCH_H
 #define PKS_RECON_FETCH_H
@@ -22,12 +26,11 @@
 #include "util/rc.h"
 
 #define RECON_FETCH_BATCH 100
-/* Bytes of one hashquery answer we accept. */
+/* Bytes of one hashquery answer we accept; at most two answers are
+ * held at a time (one read, one merged). */
 #define RECON_FETCH_MAX_REPLY (128u * 1024 * 1024)
-/* Fetched keys are merged in one transaction per this many hashes
- * asked, or sooner once this many bytes of keys are waiting. */
-#define RECON_FETCH_MERGE_KEYS 1000
-#define RECON_FETCH_MERGE_BYTES (8u * 1024 * 1024)
+/* Answers merged in one transaction at most (1,000 hashes asked). */
+#define RECON_FETCH_MERGE_ANSWERS 10
 
 struct recon_fetch_cfg {
 	struct sockaddr_storage peer; /* peer IP; port replaced */
@@ -46,6 +49,7 @@ struct recon_fetch_stats {
 	struct ingest_stats merged; /* what ingest did with them */
 	int64_t http_ms;            /* spent connecting, asking, reading */
 	int64_t merge_ms;           /* spent merging (ingest) */
+	int64_t merge_cpu_ms;       /* CPU time of that (this thread) */
 };
 
 /*
@@ -56,6 +60,10 @@ struct recon_fetch_stats {
  */
 enum pks_rc recon_connect(const struct sockaddr_storage *addr, socklen_t len,
     uint16_t port, const char *bind_host, int timeout_ms, int *fd);
+
+/* CPU time of the calling thread in milliseconds (0 if unknown): what
+ * a session or a merge cost, apart from the time it waited. */
+int64_t recon_thread_cpu_ms(void);
 
 /*
  * Build the request body for hashes e[0..n) (n <= RECON_FETCH_BATCH
@@ -76,9 +84,9 @@ enum pks_rc recon_fetch_parse(const uint8_t *p, size_t len,
 
 /*
  * Fetch and merge the keys for e[0..n), RECON_FETCH_BATCH hashes a
- * request, merged RECON_FETCH_MERGE_KEYS at a time.  A failed request
- * stops the fetch (the keys already fetched are merged; the rest comes
- * with the next recon).  stats is filled (not added to).
+ * request, merged while the next answer is fetched.  A failed request stops the
+ * fetch (the keys already fetched are merged; the rest comes with the next
+ * recon), and so does a failed merge.  stats is filled (not added to).
  */
 enum pks_rc recon_fetch(struct store *st, const struct recon_fetch_cfg *cfg,
     const struct zzp *e, size_t n, struct recon_fetch_stats *stats);

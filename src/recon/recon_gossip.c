@@ -2,8 +2,9 @@
  * recon_gossip.c: the recon thread of "pksync serve": listener,
  * membership, partner choice, sessions, fetching, peer status.
  *
- * Sessions and fetches run in one thread (the recon thread), so there
- * is never more than one session.  A second thread, the acceptor, is
+ * Sessions and fetches run in one thread (the recon thread; a fetch
+ * reads the peer's answers in a helper thread while this one merges),
+ * so there is never more than one session.  A second thread, the acceptor, is
  * the only one that accepts: when the recon thread is idle it marks it
  * busy and hands the connection over (a byte on a pipe); when it is
  * busy, in a session, a fetch or an outgoing connect, the acceptor
@@ -287,13 +288,16 @@ after_session(struct recon_gossip *g, const char *name, enum recon_role role,
 		fc.deadline_ms = g->cfg.fetch_deadline_ms;
 		fc.sync = g->cfg.sync;
 		(void)recon_fetch(g->st, &fc, res->lack, res->nlack, &fs);
-		log_info("recon: fetched from %s: asked=%zu returned=%zu "
-			 "new=%zu updated=%zu unchanged=%zu refused=%zu "
-			 "skipped=%zu (http %lld ms, merge %lld ms), %lld ms",
+		log_info(
+		    "recon: fetched from %s: asked=%zu returned=%zu "
+		    "new=%zu updated=%zu unchanged=%zu refused=%zu "
+		    "skipped=%zu (http %lld ms, merge %lld ms, cpu %lld ms), "
+		    "%lld ms",
 		    name, fs.asked, fs.returned, fs.merged.nnew,
 		    fs.merged.nupdated, fs.merged.nunchanged,
 		    fs.merged.nrefused, fs.skipped, (long long)fs.http_ms,
-		    (long long)fs.merge_ms, (long long)(clock_ms() - t0));
+		    (long long)fs.merge_ms, (long long)fs.merge_cpu_ms,
+		    (long long)(clock_ms() - t0));
 	}
 	snprintf(row.peer, sizeof(row.peer), "%s", name);
 	row.last = (int64_t)time(NULL);
@@ -346,7 +350,7 @@ session(struct recon_gossip *g, int fd, enum recon_role role, const char *name,
 	struct recon_result res;
 	struct ptree_ops ops;
 	enum pks_rc rc;
-	int64_t t0 = clock_ms();
+	int64_t t0 = clock_ms(), c0 = recon_thread_cpu_ms();
 	int peer_busy;
 
 	pthread_mutex_lock(&g->mu);
@@ -367,12 +371,13 @@ session(struct recon_gossip *g, int fd, enum recon_role role, const char *name,
 	close(fd);
 	log_info("recon: session with %s as %s %s%s%s: we lack %zu, peer "
 		 "lacks %zu; messages in=%zu out=%zu, bytes in=%zu out=%zu, "
-		 "%lld ms",
+		 "%lld ms (cpu %lld ms)",
 	    name, role == RECON_INITIATOR ? "initiator" : "responder",
 	    rc == PKS_OK ? "done" : "failed", rc == PKS_OK ? "" : ": ",
 	    rc == PKS_OK ? "" : res.why, res.nlack, res.npeer_lack, res.msgs_in,
 	    res.msgs_out, res.bytes_in, res.bytes_out,
-	    (long long)(clock_ms() - t0));
+	    (long long)(clock_ms() - t0),
+	    (long long)(recon_thread_cpu_ms() - c0));
 	/* SKS's responder waits 10 s before it fetches (reconserver.ml,
 	 * recon_handler: "Unix.gettimeofday () +. 10.0", there since SKS's
 	 * first import in 2008, with no comment or setting); its initiator

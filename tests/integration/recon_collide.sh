@@ -9,20 +9,14 @@
 # in a timeout.
 . "$PKS_SRCDIR/tests/lib/tap.sh"
 . "$PKS_SRCDIR/tests/lib/pksync.sh"
+. "$PKS_SRCDIR/tests/lib/recon.sh"
 
-KEYRING=/usr/share/keyrings/debian-keyring.gpg
-[ -r "$KEYRING" ] || skip_all "debian-keyring not installed"
-PY=/usr/bin/python3
-TOOLS=$PKS_SRCDIR/tests/tools
+recon_keyring
 
 T=$(mktemp -d /tmp/prc.XXXXXX)
 TAP_TMP=$T
 cleanup() {
-	local d
-	for d in a b; do
-		[ -s "$T/$d/serve.pid" ] && kill -CONT "$(cat "$T/$d/serve.pid")" 2>/dev/null
-		pks_stop "$T/$d" >/dev/null 2>&1
-	done
+	recon_pair_stop "$T"
 	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
@@ -37,34 +31,10 @@ keys() {
 		"$PY" "$TOOLS/pgpkeys.py" hash -c "$out" >"$out.hashes"
 }
 
-RA=$(free_port); RB=$(free_port)
-for d in a b; do
-	[ $d = a ] && set -- "$RA" "$RB" || set -- "$RB" "$RA"
-	pks_setup "$T/$d" "$1" "$2" || { echo "Bail out! pks_setup"; exit 1; }
-	sed -i 's/^gossip_interval = .*/gossip_interval = 2/' "$T/$d/pksync.conf"
-	echo 'config_timeout = 45' >>"$T/$d/pksync.conf"
-done
-pks_start "$T/a" || { echo "Bail out! start A"; exit 1; }
-PA=$PKS_PORT
-pks_start "$T/b" || { echo "Bail out! start B"; exit 1; }
-PB=$PKS_PORT
+recon_pair_setup "$T" 2 2 'config_timeout = 45'
+recon_pair_start "$T"
 A=$(cat "$T/a/serve.pid"); B=$(cat "$T/b/serve.pid")
 : >"$T/want.hashes"
-
-# both serve every hash of want.hashes (polled; a generous limit)
-converged() {
-	local i
-	for ((i = 0; i < 120; i++)); do
-		if "$PY" "$TOOLS/pgpkeys.py" hashquery 127.0.0.1 "$PA" \
-			"$T/want.hashes" 100 >/dev/null 2>&1 &&
-		   "$PY" "$TOOLS/pgpkeys.py" hashquery 127.0.0.1 "$PB" \
-			"$T/want.hashes" 100 >/dev/null 2>&1; then
-			return 0
-		fi
-		sleep 1
-	done
-	return 1
-}
 
 # round N FROZEN...: new keys on each side, freeze FROZEN past the
 # gossip time, resume them together, wait for both to hold everything
@@ -78,7 +48,8 @@ round() {
 	kill -STOP "$@"
 	sleep 5
 	kill -CONT "$@"
-	converged
+	# both serve every hash of want.hashes (a generous limit)
+	recon_converged "$T/want.hashes" 120
 }
 
 ok "round 1 (both frozen, resumed together): both hold every key" round 1 "$A" "$B"

@@ -5,17 +5,14 @@
 # their keys (pksync check).
 . "$PKS_SRCDIR/tests/lib/tap.sh"
 . "$PKS_SRCDIR/tests/lib/pksync.sh"
+. "$PKS_SRCDIR/tests/lib/recon.sh"
 
-KEYRING=/usr/share/keyrings/debian-keyring.gpg
-[ -r "$KEYRING" ] || skip_all "debian-keyring not installed"
-PY=/usr/bin/python3
-TOOLS=$PKS_SRCDIR/tests/tools
+recon_keyring
 
 T=$(mktemp -d /tmp/prp.XXXXXX)
 TAP_TMP=$T
 cleanup() {
-	pks_stop "$T/a" >/dev/null 2>&1
-	pks_stop "$T/b" >/dev/null 2>&1
+	recon_pair_stop "$T"
 	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
@@ -24,34 +21,12 @@ trap cleanup EXIT
 "$PY" "$TOOLS/keysplit.py" "$KEYRING" "$T/a.pgp" 20 3 >/dev/null
 "$PY" "$TOOLS/keysplit.py" "$KEYRING" "$T/b.pgp" 20 11 >/dev/null
 
-RA=$(free_port); RB=$(free_port)
-pks_setup "$T/a" "$RA" "$RB" || { echo "Bail out! pks_setup"; exit 1; }
-pks_setup "$T/b" "$RB" "$RA" || { echo "Bail out! pks_setup"; exit 1; }
-echo 'fetch_delay = 0' >>"$T/a/pksync.conf"
-echo 'fetch_delay = 0' >>"$T/b/pksync.conf"
-sed -i 's/^gossip_interval = .*/gossip_interval = 2/' "$T/a/pksync.conf"
-sed -i 's/^gossip_interval = .*/gossip_interval = 86400/' "$T/b/pksync.conf"
+recon_pair_setup "$T" 2 86400
 ok "import A" pks "$T/a" import -q "$T/a.pgp"
 ok "import B" pks "$T/b" import -q "$T/b.pgp"
-pks_start "$T/a" || { echo "Bail out! start A"; exit 1; }
-PA=$PKS_PORT
-pks_start "$T/b" || { echo "Bail out! start B"; exit 1; }
-PB=$PKS_PORT
+recon_pair_start "$T"
 
-converged() {
-	local i
-	for ((i = 0; i < 60; i++)); do
-		if "$PY" "$TOOLS/pgpkeys.py" hashquery 127.0.0.1 "$PA" \
-			"$T/all.hashes" 100 >/dev/null 2>&1 &&
-		   "$PY" "$TOOLS/pgpkeys.py" hashquery 127.0.0.1 "$PB" \
-			"$T/all.hashes" 100 >/dev/null 2>&1; then
-			return 0
-		fi
-		sleep 1
-	done
-	return 1
-}
-ok "both instances serve all 905 hashes" converged
+ok "both instances serve all 905 hashes" recon_converged "$T/all.hashes" 60
 ok "A logged a session as initiator" grep -q "as initiator done" "$T/a/serve.log"
 ok "B logged a session as responder" grep -q "as responder done" "$T/b/serve.log"
 sleep 3

@@ -3,7 +3,8 @@
  * and _list: the last attempt and the last good session kept apart) and
  * the key fetch (recon_fetch) against a one-shot HTTP server on
  * 127.0.0.1 that answers a hashquery with real keys, merged in one
- * ingest call.
+ * ingest call; several requests, each answer merged while the next is
+ * fetched, and a request that fails.
  */
 #include <config.h>
 
@@ -191,6 +192,110 @@ test_fetch_merges_batch(void)
 	store_close(st);
 }
 
+/* Accept sv->nconn connections one after the other; the i-th gets
+ * answers[i], or is closed unanswered when that is empty. */
+struct multi {
+	int lfd;
+	size_t nconn;
+	struct buf answers[3];
+	size_t asked[3];
+	size_t served;
+};
+
+static void *
+serve_many(void *arg)
+{
+	struct multi *m = arg;
+	struct server one;
+	size_t i;
+
+	for (i = 0; i < m->nconn; i++) {
+		memset(&one, 0, sizeof(one));
+		one.lfd = m->lfd;
+		one.answer = m->answers[i];
+		serve_one(&one);
+		m->asked[i] = one.asked;
+		m->served++;
+	}
+	return NULL;
+}
+
+/* An answer holding the key of file rel (none: an empty list). */
+static void
+answer_with(struct buf *b, const char *rel)
+{
+	buf_init(b, 1 << 20);
+	CHECK(buf_adds(b, "HTTP/1.0 200 OK\r\n\r\n") == PKS_OK);
+	CHECK(buf_add_be32(b, rel != NULL ? 1 : 0) == PKS_OK);
+	if (rel != NULL)
+		add_key(b, rel);
+}
+
+/* 250 hashes: three requests of 100, 100 and 50, each answer merged
+ * (while the next is fetched); with the second request unanswered, the
+ * first answer is merged, the fetch fails, and no third request is
+ * made. */
+static void
+test_fetch_pipeline(void)
+{
+	static const char *keys[3] = { "tests/data/pgp/eddsa.pgp",
+		"tests/data/pgp/rsa-2uid.pgp", "tests/data/pgp/rsa-small.pgp" };
+	struct store *st;
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	struct recon_fetch_cfg cfg;
+	struct recon_fetch_stats fs;
+	struct multi m;
+	struct zzp e[250];
+	pthread_t th;
+	enum pks_rc rc;
+	int round, i;
+
+	for (round = 0; round < 2; round++) {
+		st = fixture_store(1000);
+		CHECK(st != NULL);
+		if (st == NULL)
+			return;
+		memset(e, 0, sizeof(e));
+		memset(&m, 0, sizeof(m));
+		m.nconn = round == 0 ? 3 : 2;
+		for (i = 0; i < 3; i++)
+			answer_with(&m.answers[i], keys[i]);
+		if (round == 1)
+			m.answers[1].len = 0;
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		m.lfd = socket(AF_INET, SOCK_STREAM, 0);
+		CHECK(bind(m.lfd, (struct sockaddr *)&sin, sizeof(sin)) == 0);
+		CHECK(listen(m.lfd, 4) == 0);
+		CHECK(getsockname(m.lfd, (struct sockaddr *)&sin, &sl) == 0);
+		memset(&cfg, 0, sizeof(cfg));
+		memcpy(&cfg.peer, &sin, sizeof(sin));
+		cfg.peerlen = sizeof(sin);
+		cfg.http_port = ntohs(sin.sin_port);
+		cfg.timeout_ms = 5000;
+		CHECK(pthread_create(&th, NULL, serve_many, &m) == 0);
+		rc = recon_fetch(st, &cfg, e, 250, &fs);
+		pthread_join(th, NULL);
+		close(m.lfd);
+		if (round == 0) {
+			CHECK(rc == PKS_OK);
+			CHECK(m.served == 3 && m.asked[0] == 100 &&
+			      m.asked[1] == 100 && m.asked[2] == 50);
+			CHECK(fs.asked == 250 && fs.returned == 3);
+			CHECK(fs.merged.nnew == 3);
+		} else {
+			CHECK(rc != PKS_OK);
+			CHECK(m.served == 2 && fs.asked == 200);
+			CHECK(fs.returned == 1 && fs.merged.nnew == 1);
+		}
+		for (i = 0; i < 3; i++)
+			buf_free(&m.answers[i]);
+		store_close(st);
+	}
+}
+
 int
 main(void)
 {
@@ -198,6 +303,7 @@ main(void)
 		return 1;
 	RUN(test_last_ok_kept);
 	RUN(test_fetch_merges_batch);
+	RUN(test_fetch_pipeline);
 	fixture_done();
 	return tap_done();
 }
