@@ -8,7 +8,9 @@
  * and the caller take the next key, do its pure part
  * (ingest_prep_key) outside the lock and mark the slot done; the caller
  * finishes key 'head' (the database part) when its slot is done, and
- * helps with the next key when it would otherwise wait.
+ * helps with the next key when it would otherwise wait.  With one
+ * thread (every path but import) the caller does it all, key by key,
+ * and verifies a key only once it knows whether it is stored.
  *
  * No data races by design: a slot belongs to the one thread that took
  * it until it is marked done, then to the caller until it is freed and
@@ -132,9 +134,12 @@ wait_head(struct pipe *pp)
 	for (;;) {
 		if (pp->head < pp->next && pp->ready[pp->head % pp->nslots])
 			return 1;
+		/* The caller's own keys are not prepared as new: it
+		 * verifies a new key when finishing it anyway, and a
+		 * stored one (an update) only as far as it is new. */
 		if (take(pp, &idx, &as_new)) {
 			pthread_cond_broadcast(&pp->work);
-			prepare(pp, idx, as_new);
+			prepare(pp, idx, 0);
 			continue;
 		}
 		if (pp->head == pp->next && pp->exhausted)
