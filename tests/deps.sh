@@ -6,7 +6,7 @@
 set -eu
 build="build-essential autoconf automake libtool pkg-config
 libsqlite3-dev libmicrohttpd-dev libgcrypt20-dev nettle-dev libgmp-dev
-libgmime-3.0-dev libesmtp-dev debian-keyring curl"
+libsodium-dev libgmime-3.0-dev libesmtp-dev debian-keyring curl"
 test="gnupg dirmngr clang libclang-rt-14-dev sks python3-aiosmtpd
 wrk nginx-light onak time postfix pmccabe clang-format-14 mandoc
 debhelper lintian systemd adduser chromium chromium-driver python3-selenium

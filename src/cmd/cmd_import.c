@@ -19,6 +19,11 @@
  * same file twice changes nothing.  Progress (keys, keys/s, percent of
  * the bytes) is shown on a terminal; each commit is logged with its
  * time, and a summary line ends the run.
+ *
+ * The work on a key that needs no database (parsing, verifying its
+ * self-signatures, its index facts and hash) runs in [import] threads
+ * threads, at most [import] keys_in_flight keys ahead of the key being
+ * written; keys are written in input order whatever the number.
  */
 #include <config.h>
 
@@ -33,7 +38,6 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
-#include "ingest/ingest.h"
 #include "ingest/ingest.h"
 #include "pgp/pgp_fpr.h"
 #include "pgp/pgp_key.h"
@@ -55,6 +59,8 @@ struct import {
 	struct ingest_stats stats;
 	struct ingest_txn *txn; /* the open transaction, or NULL */
 	size_t batch_keys;      /* keys per transaction */
+	size_t threads;         /* [import] threads, 0 resolved */
+	size_t inflight;        /* [import] keys_in_flight */
 	size_t nbatch;          /* keys in the open transaction */
 	size_t nbatches;        /* transactions committed */
 	int64_t batch_ms;       /* when the open transaction began */
@@ -136,6 +142,8 @@ txn_open(struct import *im)
 		log_info("database busy, retrying");
 		sleep(1);
 	}
+	if (rc == PKS_OK)
+		ingest_txn_threads(im->txn, im->threads, im->inflight);
 	im->batch_ms = clock_ms();
 	return rc;
 }
@@ -437,6 +445,18 @@ total_bytes(char **files, int n)
 	return sum;
 }
 
+/* [import] threads, where 0 means one per online CPU. */
+static size_t
+import_threads(size_t conf)
+{
+	long n;
+
+	if (conf > 0)
+		return conf;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (size_t)n : 1;
+}
+
 #define IMPORT_USAGE "usage: pksync import [-q] [--no-mail] FILE...\n"
 
 /* Options; returns -1 on a usage error. */
@@ -506,6 +526,8 @@ cmd_import(struct cmd_ctx *ctx)
 	im.origin.src = INGEST_IMPORT;
 	im.origin.sync = sync;
 	im.batch_keys = ctx->cfg->import_batch_keys;
+	im.threads = import_threads(ctx->cfg->import_threads);
+	im.inflight = ctx->cfg->import_inflight;
 	im.progress = !im.quiet && isatty(STDERR_FILENO);
 	if ((status = cmd_open_store(ctx->cfg, 1, &im.st)) != EX_OK) {
 		ingest_sync_free(sync);

@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "ingest/ingest.h"
+#include "ingest/ingest_int.h"
 #include "pgp/pgp_armor.h"
 #include "pgp/pgp_index.h"
 #include "pgp/pgp_key.h"
@@ -47,6 +48,8 @@ struct ingest_run {
 	void *arg;
 	struct ingest_stats tally;
 	size_t nreported;
+	size_t threads;  /* of the pure part of each key (1: this one) */
+	size_t inflight; /* keys prepared ahead of the writer */
 };
 
 static const char *
@@ -194,22 +197,13 @@ struct prior_key {
 	const struct pgp_key *key;
 };
 
-/* Verify the self-signatures of 'key' (reusing what 'prior' knew) into
- * the check record chk, and read its facts into *info. */
-static enum pks_rc
-verify(struct ingest_run *run, const struct pgp_key *key,
-    const struct prior_key *prior, struct buf *chk, struct pgp_key_info **info)
+void
+ingest_write_clear(struct ingest_write *w)
 {
-	const struct pgp_key *pk = prior != NULL ? prior->key : NULL;
-	size_t nchecked = 0;
-	enum pks_rc rc;
-
-	rc = pgp_key_verify(key, pk, pk ? prior->row->checks : NULL,
-	    pk ? prior->row->checks_len : 0, chk, &nchecked);
-	run->tally.nverified += nchecked;
-	if (rc == PKS_OK)
-		rc = pgp_key_info(key, chk->data, chk->len, info);
-	return rc;
+	pgp_key_info_free(w->info);
+	buf_free(&w->chk);
+	buf_free(&w->out);
+	memset(w, 0, sizeof(*w));
 }
 
 /*
@@ -240,12 +234,44 @@ mark_known_issuers(struct store *st, const struct pgp_key *key, struct buf *chk)
 	return rc;
 }
 
+ * What storing 'key' takes that needs no database: its bytes as stored,
+ * its self-signatures verified into its check record (reusing what
+ * 'prior' knew), its index facts and its SKS hash.  Pure, so any thread
+ * may do it; w->why set means the key is refused for that reason.
+ */
+static void
+write_prepare(struct ingest_write *w, const struct pgp_key *key,
+    const struct prior_key *prior)
+{
+	const struct pgp_key *pk = prior != NULL ? prior->key : NULL;
+	enum pks_rc rc;
+
+	memset(w, 0, sizeof(*w));
+	buf_init(&w->out, PKS_MAX_KEY);
+	buf_init(&w->chk, PKS_MAX_KEY);
+	if ((rc = pgp_key_write(key, &w->out, PGP_HDR_SKS)) != PKS_OK) {
+		w->why_rc = rc;
+		w->why = rc == PKS_ERR_TOOBIG ? "key would pass the size limit"
+					      : pks_rc_str(rc);
+		return;
+	}
+	rc = pgp_key_verify(key, pk, pk ? prior->row->checks : NULL,
+	    pk ? prior->row->checks_len : 0, &w->chk, &w->nverified);
+	if (rc == PKS_OK)
+		rc = pgp_key_info(key, w->chk.data, w->chk.len, &w->info);
+	if (rc != PKS_OK) {
+		w->why_rc = rc;
+		w->why = "no index facts can be read from the key";
+		return;
+	}
+	pgp_key_hash(key, w->hash);
+	w->ready = 1;
+}
+
 /*
- * Store 'key' as a new row (id == 0) or as the new state of row id, with
- * its SKS hash, its check record and index facts.  Returns a database
- * error, or PKS_OK with r->outcome set (refused when the key cannot be
- * written).  Self-signatures are verified here, once: a signature the
- * stored copy 'prior' already held keeps its earlier result.
+ * Store 'key', prepared in w, as a new row (id == 0) or as the new state
+ * of row id.  Returns a database error, or PKS_OK with r->outcome set
+ * (refused when the key cannot be written).
  *
  * Everything that must change together with the key belongs here, in
  * the caller's transaction: the key row and its search indexes, the
@@ -253,43 +279,32 @@ mark_known_issuers(struct store *st, const struct pgp_key *key, struct buf *chk)
  * outbox rows for 'news', the packets the merge added (NULL: none).
  */
 static enum pks_rc
-write_key(struct ingest_run *run, const struct pgp_key *key, int64_t id,
-    const struct pgp_key *news, const struct prior_key *prior,
+write_store(struct ingest_run *run, struct ingest_write *w,
+    const struct pgp_key *key, int64_t id, const struct pgp_key *news,
     struct ingest_result *r)
 {
-	struct pgp_key_info *info = NULL;
 	struct store_key_rec rec;
-	struct buf out, chk;
 	enum pks_rc rc;
 	int v;
 
+	run->tally.nverified += w->nverified;
+	if (!w->ready)
+		return refuse(r, w->why_rc, w->why);
 	memset(&rec, 0, sizeof(rec));
-	buf_init(&out, PKS_MAX_KEY);
-	buf_init(&chk, PKS_MAX_KEY);
-	if ((rc = pgp_key_write(key, &out, PGP_HDR_SKS)) != PKS_OK) {
-		rc = refuse(r, rc,
-		    rc == PKS_ERR_TOOBIG ? "key would pass the size limit"
-					 : NULL);
-		goto out;
-	}
-	if ((rc = verify(run, key, prior, &chk, &info)) != PKS_OK) {
-		rc = refuse(r, rc, "no index facts can be read from the key");
-		goto out;
-	}
-	if ((rc = mark_known_issuers(run->st, key, &chk)) != PKS_OK)
-		goto out;
+	if ((rc = mark_known_issuers(run->st, key, &w->chk)) != PKS_OK)
+		return rc;
 	v = pgp_key_version(key);
-	rec.data = out.data;
-	rec.len = out.len;
-	rec.info = info;
+	rec.data = w->out.data;
+	rec.len = w->out.len;
+	rec.info = w->info;
 	rec.recon = v >= 2 && v <= 4;
-	rec.checks = chk.data;
-	rec.checks_len = chk.len;
-	pgp_key_hash(key, rec.hash);
+	rec.checks = w->chk.data;
+	rec.checks_len = w->chk.len;
+	memcpy(rec.hash, w->hash, sizeof(rec.hash));
 	/* Prefix tree: the row's old hash out, the new one in (recon keys). */
 	rc = store_ptree_key_change(run->st, id, rec.hash, rec.recon);
 	if (rc != PKS_OK)
-		goto out;
+		return rc;
 	if (id == 0) {
 		rc = store_key_insert(run->st, &rec, &id);
 		r->outcome = INGEST_NEW;
@@ -301,11 +316,24 @@ write_key(struct ingest_run *run, const struct pgp_key *key, int64_t id,
 		memcpy(r->hash, rec.hash, sizeof(r->hash));
 	/* Outbox: the packets the merge added, one row per sync peer. */
 	if (rc == PKS_OK && news != NULL)
-		rc = queue_mail(run, news, key, &chk, r);
-out:
-	pgp_key_info_free(info);
-	buf_free(&chk);
-	buf_free(&out);
+		rc = queue_mail(run, news, key, &w->chk, r);
+	return rc;
+}
+
+/* Verify and store 'key' (write_prepare, then write_store).
+ * Self-signatures are verified here, once: a signature the stored copy
+ * 'prior' already held keeps its earlier result. */
+static enum pks_rc
+write_key(struct ingest_run *run, const struct pgp_key *key, int64_t id,
+    const struct pgp_key *news, const struct prior_key *prior,
+    struct ingest_result *r)
+{
+	struct ingest_write w;
+	enum pks_rc rc;
+
+	write_prepare(&w, key, prior);
+	rc = write_store(run, &w, key, id, news, r);
+	ingest_write_clear(&w);
 	return rc;
 }
 
@@ -512,83 +540,117 @@ tombstoned(
 	return note_refused(run, key, r, WHY_DELETED);
 }
 
+void
+ingest_prep_key(struct ingest_prep *k, int as_new)
+{
+	struct pks_err err = { 0, NULL };
+
+	if (k->stage == INGEST_STAGE_SPLIT)
+		return;
+	k->stage = INGEST_STAGE_PARSE;
+	if ((k->rc = pgp_key_parse(k->p, k->n, &k->key, &err)) != PKS_OK)
+		goto out;
+	pgp_key_canonicalize(k->key);
+	k->stage = INGEST_STAGE_FPR;
+	k->rc =
+	    pgp_fpr_compute(k->key->key.body, k->key->key.len, &k->fpr, &err);
+	if (k->rc != PKS_OK)
+		goto out;
+	k->have_fpr = 1;
+	/* gpg refuses a key whose key material does not parse. */
+	k->stage = INGEST_STAGE_MATERIAL;
+	if ((k->rc = pgp_key_check_material(k->key, &err)) != PKS_OK)
+		goto out;
+	k->stage = INGEST_STAGE_OK;
+	k->over = over_limits(k->key);
+	if (as_new && !k->over) {
+		write_prepare(&k->w, k->key, NULL);
+		k->prepared = 1;
+	}
+out:
+	k->why = err.why;
+}
+
+void
+ingest_prep_clear(struct ingest_prep *k)
+{
+	pgp_key_free(k->key);
+	ingest_write_clear(&k->w);
+	memset(k, 0, sizeof(*k));
+}
+
+/* A key not stored yet whose row a thread prepared. */
+static enum pks_rc
+store_prepared(
+    struct ingest_run *run, struct ingest_prep *k, struct ingest_result *r)
+{
+	r->added = pgp_key_npackets(k->key);
+	return write_store(run, &k->w, k->key, 0, k->key, r);
+}
+
 /*
- * One key: the bytes from its public-key packet to the next.  Returns a
+ * The database part of one key (k: its pure part, done).  Returns a
  * database error, or PKS_OK with r->outcome set.
  */
 static enum pks_rc
-ingest_one(
-    struct ingest_run *run, const uint8_t *p, size_t n, struct ingest_result *r)
+finish_key(
+    struct ingest_run *run, struct ingest_prep *k, struct ingest_result *r)
 {
-	struct pgp_key *key = NULL;
 	struct store_key old;
-	struct pks_err err = { 0, NULL };
 	enum pks_rc rc;
 
-	memset(&old, 0, sizeof(old));
-	if ((rc = pgp_key_parse(p, n, &key, &err)) != PKS_OK)
-		return refuse(r, rc, err.why);
-	pgp_key_canonicalize(key);
-	rc = pgp_fpr_compute(key->key.body, key->key.len, &r->fpr, &err);
-	if (rc != PKS_OK) {
-		rc = refuse(r, rc, err.why);
-		goto out;
-	}
-	r->have_fpr = 1;
-	/* gpg refuses a key whose key material does not parse. */
-	if ((rc = pgp_key_check_material(key, &err)) != PKS_OK) {
-		rc = refuse(r, rc, err.why);
-		if (rc == PKS_OK)
-			rc = note_refused(run, key, r, err.why);
-		goto out;
+	r->fpr = k->fpr;
+	r->have_fpr = k->have_fpr;
+	if (k->stage != INGEST_STAGE_OK) {
+		rc = refuse(r, k->rc, k->why);
+		if (k->stage == INGEST_STAGE_MATERIAL)
+			rc = note_refused(run, k->key, r, k->why);
+		return rc;
 	}
 	/* A key the operator removed for good stays removed. */
-	if ((rc = tombstoned(run, key, r)) != PKS_ERR_NOTFOUND)
-		goto out;
+	if ((rc = tombstoned(run, k->key, r)) != PKS_ERR_NOTFOUND)
+		return rc;
+	memset(&old, 0, sizeof(old));
 	rc = store_key_find(run->st, r->fpr.fpr, r->fpr.len, &old);
-	if (rc == PKS_ERR_NOTFOUND)
-		rc = store_new(run, key, r);
+	if (rc == PKS_ERR_NOTFOUND && k->prepared)
+		rc = store_prepared(run, k, r);
+	else if (rc == PKS_ERR_NOTFOUND)
+		rc = store_new(run, k->key, r);
 	else if (rc == PKS_OK)
-		rc = merge_stored(run, &old, key, r);
-out:
+		rc = merge_stored(run, &old, k->key, r);
 	store_key_clear(&old);
-	pgp_key_free(key);
 	return rc;
+}
+
+/* ingest_finish_fn of a run: one key, reported in input order. */
+static enum pks_rc
+finish_cb(void *arg, struct ingest_prep *k, int *as_new)
+{
+	struct ingest_run *run = arg;
+	struct ingest_result r;
+	enum pks_rc rc;
+
+	memset(&r, 0, sizeof(r));
+	if (k->stage == INGEST_STAGE_SPLIT) {
+		refuse(&r, k->rc, k->why);
+		report(run, &r);
+		return PKS_OK;
+	}
+	if ((rc = finish_key(run, k, &r)) != PKS_OK)
+		return rc;
+	report(run, &r);
+	/* A stored key suggests more of them (a dump imported again):
+	 * then the threads leave verification to the merge. */
+	*as_new = r.outcome != INGEST_UNCHANGED && r.outcome != INGEST_UPDATED;
+	return PKS_OK;
 }
 
 /* Every key of a binary keyring; stops only on a database error. */
 static enum pks_rc
 ingest_ring(struct ingest_run *run, const uint8_t *data, size_t len)
 {
-	struct pgp_keyring_iter it;
-	struct ingest_result r;
-	struct pks_err err;
-	const uint8_t *kp;
-	size_t kl, before;
-	enum pks_rc rc;
-
-	pgp_keyring_init(&it, data, len);
-	for (;;) {
-		memset(&r, 0, sizeof(r));
-		err.off = 0;
-		err.why = NULL;
-		kp = NULL;
-		before = it.off;
-		rc = pgp_keyring_next(&it, &kp, &kl, &err);
-		if (rc == PKS_ERR_NOTFOUND)
-			return PKS_OK;
-		if (rc != PKS_OK) {
-			refuse(&r, rc, err.why);
-			report(run, &r);
-			/* A framing error ends the keyring. */
-			if (kp == NULL || it.off == before)
-				return PKS_OK;
-			continue;
-		}
-		if ((rc = ingest_one(run, kp, kl, &r)) != PKS_OK)
-			return rc;
-		report(run, &r);
-	}
+	return ingest_pipe_run(
+	    data, len, run->threads, run->inflight, finish_cb, run);
 }
 
 /* Every armored block of a text; a bad block is reported as refused. */
@@ -726,6 +788,8 @@ run_init(struct ingest_run *run, struct store *st,
 	run->src = o->src;
 	run->cb = cb;
 	run->arg = arg;
+	run->threads = 1;
+	run->inflight = 1;
 	if (o->sync != NULL && o->sync->this_site != NULL)
 		choose_peers(run, o);
 }
@@ -804,6 +868,13 @@ ingest_txn_begin(struct store *st, const struct ingest_origin *origin,
 	*out = xcalloc(1, sizeof(**out));
 	run_init(&(*out)->run, st, origin, cb, arg);
 	return PKS_OK;
+}
+
+void
+ingest_txn_threads(struct ingest_txn *t, size_t threads, size_t inflight)
+{
+	t->run.threads = threads > 0 ? threads : 1;
+	t->run.inflight = inflight > 0 ? inflight : 1;
 }
 
 enum pks_rc

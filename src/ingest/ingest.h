@@ -167,6 +167,17 @@ enum pks_rc ingest_txn_end(
     struct ingest_txn *t, enum pks_rc rc, struct ingest_stats *stats);
 
 /*
+ * Let the pieces of t use 'threads' threads (the caller's included; 0
+ * is taken as 1) for the work on a key that needs no database (parse,
+ * canonical form, self-signature verification, index facts, SKS hash),
+ * at most 'inflight' keys ahead of the one being written.  Keys are
+ * still written, reported and counted in input order by the caller's
+ * thread, so the database and every cb call are the same whatever the
+ * number of threads.  The default is 1.
+ */
+void ingest_txn_threads(struct ingest_txn *t, size_t threads, size_t inflight);
+
+/*
  * The same for text that holds one or more armored key blocks (or, if
  * it starts with a packet header, binary data).  A bad armor block is
  * reported through cb as refused (no fingerprint) and does not stop the

@@ -102,6 +102,8 @@ struct pks_config {
 	size_t import_batch_keys; /* keys per import transaction */
 	size_t import_cache;      /* bytes of page cache while importing */
 	size_t import_chunk;      /* bytes of input read at a time */
+	size_t import_threads;    /* threads of an import (0: online CPUs) */
+	size_t import_inflight;   /* keys prepared ahead of the writer */
 
 	/* [keys]: also in force through pks_key_limits() once read */
 	size_t key_max_bytes;   /* bytes of a stored key (merged result) */
