@@ -5,8 +5,12 @@
 #
 # Mails: N PKS incrementals, one key each (the first N keys of Debian's
 # keyring, armored), from a sync peer.  Measured:
+#   0. Postfix alone: the same N mails through the same Postfix into a
+#      pipe to cat(1) (what Postfix, local(8) and a process per mail cost
+#      without pksync: the ceiling of 1 on this machine);
 #   1. Postfix -> pipe -> pksync mail-filter into one instance: all N
-#      submitted over one SMTP connection, until the database holds N keys;
+#      submitted over one SMTP connection, until the database holds N keys
+#      (local(8) runs LOCAL_CONC, default 4, filters at a time);
 #   2. the same mails straight into "pksync mail-filter" (no MTA), one
 #      process per mail as an MTA runs it; then the cost of one filter
 #      process: M (default 100) runs on the smallest of the mails, whose
@@ -25,6 +29,11 @@
 #      session, one session and then 4 at once.
 # Needs root (Postfix), postfix, onak, python3-aiosmtpd, debian-keyring.
 # PKSYNC is the binary (default: _build/gcc/pksync, then _build-*/pksync).
+# With PKSYNC_BEFORE (an older build, e.g. of the branch point) 1 and 2
+# also run it, into an instance of its own, and the cost of one filter
+# process is measured for both, side by side, as CPU time (perf stat,
+# when perf is installed) and wall time.  The load average is printed
+# with the figures.
 # Prints one line per figure; results also go to bench/out/mail-DATE.txt.
 set -u
 N=${1:-300}
@@ -35,6 +44,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 PKS_SRCDIR=$top
 . "$top/tests/lib/pksync.sh"
 PKSYNC=${PKSYNC:-}
+PKSYNC_BEFORE=${PKSYNC_BEFORE:-}
+LOCAL_CONC=${LOCAL_CONC:-4}
 if [ -z "$PKSYNC" ]; then
 	for p in "$top/_build/gcc/pksync" "$top"/_build-*/pksync; do
 		[ -x "$p" ] && { PKSYNC=$p; break; }
@@ -46,6 +57,11 @@ T=$(mktemp -d /tmp/pkmb.XXXXXX)
 chmod 755 "$T"
 # Postfix runs the filter as nobody, who may not enter the build folder.
 pks_public_copy "$T/pub" || exit 1
+# Binaries nobody can run wherever they were built.
+cp "$PKSYNC" "$T/pksync" && PKSYNC=$T/pksync
+if [ -n "$PKSYNC_BEFORE" ]; then
+	cp "$PKSYNC_BEFORE" "$T/pksync.before" && PKSYNC_BEFORE=$T/pksync.before
+fi
 mkdir -p "$top/bench/out"
 OUT=$top/bench/out/mail-$(date +%Y%m%d-%H%M%S).txt
 cleanup() {
@@ -134,43 +150,77 @@ for ((i = 0; i < 100; i++)); do [ -s "$T/sink.port" ] && break; sleep 0.1; done
 SINK=$(cat "$T/sink.port")
 pf_setup "$T/pf" "$SINK"
 pf_alias "$T/pf" pgp-public-keys-a "$PKSYNC -c $T/a/pksync.conf mail-filter"
+[ -n "$PKSYNC_BEFORE" ] && pf_alias "$T/pf" pgp-public-keys-f \
+	"$PKSYNC_BEFORE -c $T/f/pksync.conf mail-filter"
+pf_alias "$T/pf" null "/bin/cat"
+postconf -c "$T/pf/etc" "local_destination_concurrency_limit = $LOCAL_CONC" \
+	"local_destination_recipient_limit = 1"
 pf_start "$T/pf" || { echo "postfix did not start" >&2; exit 1; }
 setup a "$PF_PORT"
 setup b "$PF_PORT"
+if [ -n "$PKSYNC_BEFORE" ]; then
+	setup f "$PF_PORT"
+	setup g "$PF_PORT"
+fi
+load() { cut -d' ' -f1-3 /proc/loadavg; }
 
 report "mail-bench $(date -u +%F) N=$N keys (one per mail), $(nproc) cores, pksync $("$PKSYNC" -V)"
 
-# 1. Through Postfix.
-t0=$(now)
-"$PY" - "$PF_PORT" "$T/mails" <<'PY'
+# Submit every mail to RCPT@localhost over one SMTP connection.
+submit() {
+	"$PY" - "$PF_PORT" "$T/mails" "$1" <<'PY'
 import os, smtplib, sys
-port, d = int(sys.argv[1]), sys.argv[2]
+port, d, rcpt = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 with smtplib.SMTP("127.0.0.1", port) as s:
     for f in sorted(os.listdir(d)):
         if f.endswith(".eml"):
-            s.sendmail("admin@peer.test", ["pgp-public-keys-a@localhost"],
+            s.sendmail("admin@peer.test", [rcpt + "@localhost"],
                        open(os.path.join(d, f), "rb").read())
 PY
+}
+
+# 0. Postfix alone: every mail delivered to a pipe into cat(1).
+t0=$(now)
+submit null
+pf_wait_empty "$T/pf" 600
 t1=$(now)
-while [ "$(nkeys "$T/a/data/pksync.db")" -lt "$N" ]; do
-	sleep 0.05
-	[ "$(echo "$(now) - $t0 > 600" | bc)" = 1 ] && break
-done
-t2=$(now)
-got=$(nkeys "$T/a/data/pksync.db")
-report "postfix+mail-filter: $got/$N keys in $(printf %.2f "$(echo "$t2 - $t0" | bc)") s" \
-	"(submit $(printf %.2f "$(echo "$t1 - $t0" | bc)") s):" \
-	"$(printf %.1f "$(echo "$got / ($t2 - $t0)" | bc -l)") mails/s"
+report "postfix alone (pipe to cat): $N mails in" \
+	"$(printf %.2f "$(echo "$t1 - $t0" | bc)") s:" \
+	"$(printf %.1f "$(echo "$N / ($t1 - $t0)" | bc -l)") mails/s (load $(load))"
+
+# 1. Through Postfix.
+through_postfix() { # INSTANCE LABEL
+	local t0 t1 t2 got
+	t0=$(now)
+	submit "pgp-public-keys-$1"
+	t1=$(now)
+	while [ "$(nkeys "$T/$1/data/pksync.db")" -lt "$N" ]; do
+		sleep 0.05
+		[ "$(echo "$(now) - $t0 > 600" | bc)" = 1 ] && break
+	done
+	t2=$(now)
+	got=$(nkeys "$T/$1/data/pksync.db")
+	report "postfix+mail-filter$2: $got/$N keys in $(printf %.2f "$(echo "$t2 - $t0" | bc)") s" \
+		"(submit $(printf %.2f "$(echo "$t1 - $t0" | bc)") s):" \
+		"$(printf %.1f "$(echo "$got / ($t2 - $t0)" | bc -l)") mails/s (load $(load))"
+}
+through_postfix a ""
+[ -n "$PKSYNC_BEFORE" ] && through_postfix f " (before)"
 
 # 2. Straight into the filter.
-t0=$(now)
-for f in "$T"/mails/*.eml; do
-	as_ks "$PKSYNC" -c "$T/b/pksync.conf" mail-filter <"$f" || echo "filter exit $?"
-done
-t1=$(now)
-report "mail-filter (no MTA): $(nkeys "$T/b/data/pksync.db")/$N keys in" \
-	"$(printf %.2f "$(echo "$t1 - $t0" | bc)") s:" \
-	"$(printf %.1f "$(echo "$N / ($t1 - $t0)" | bc -l)") mails/s"
+straight() { # BINARY INSTANCE LABEL
+	local t0 t1 f
+	t0=$(now)
+	for f in "$T"/mails/*.eml; do
+		as_ks "$1" -c "$T/$2/pksync.conf" mail-filter <"$f" || echo "filter exit $?"
+	done
+	t1=$(now)
+	report "mail-filter$3 (no MTA): $(nkeys "$T/$2/data/pksync.db")/$N keys in" \
+		"$(printf %.2f "$(echo "$t1 - $t0" | bc)") s:" \
+		"$(printf %.1f "$(echo "$N / ($t1 - $t0)" | bc -l)") mails/s (load $(load))"
+}
+straight "$PKSYNC" b ""
+[ -n "$PKSYNC_BEFORE" ] && straight "$PKSYNC_BEFORE" g " (before)"
 
 # Milliseconds one run of a command takes: M runs, one after another.
 per_run() {
@@ -180,11 +230,26 @@ per_run() {
 	t1=$(now)
 	printf %.1f "$(echo "($t1 - $t0) * 1000 / $M" | bc -l)"
 }
+# CPU milliseconds of one run (perf stat over M runs), "-" without perf.
+cpu_run() {
+	command -v perf >/dev/null || { echo -; return; }
+	perf stat -x, -e task-clock -r "$M" -- "$@" 2>&1 >/dev/null |
+		awk -F, '/task-clock/ { printf "%.1f", $1 }'
+}
 SMALL=$(ls -S "$T"/mails/*.eml | tail -n 1)
+export SMALL
 base=$(per_run as_ks /bin/true)
-filter_once() { as_ks "$PKSYNC" -c "$T/b/pksync.conf" mail-filter <"$SMALL"; }
-report "mail-filter per process ($(wc -c <"$SMALL") byte mail, nothing new," \
-	"$M runs): $(per_run filter_once) ms (setpriv + /bin/true: $base ms)"
+filter_once() { as_ks "$1" -c "$T/b/pksync.conf" mail-filter <"$SMALL"; }
+filter_sh() { # BINARY: the command perf stat runs
+	echo "setpriv --reuid=nobody --regid=nogroup --clear-groups $1 -c $T/b/pksync.conf mail-filter <\"\$SMALL\""
+}
+cpu_base=$(cpu_run sh -c "setpriv --reuid=nobody --regid=nogroup --clear-groups /bin/true")
+for b in "$PKSYNC" $PKSYNC_BEFORE; do
+	[ "$b" = "$PKSYNC" ] && label="" || label=" (before)"
+	report "mail-filter$label per process ($(wc -c <"$SMALL") byte mail, nothing new," \
+		"$M runs): $(per_run filter_once "$b") ms, CPU $(cpu_run sh -c "$(filter_sh "$b")") ms" \
+		"(setpriv + /bin/true: $base ms, CPU $cpu_base ms; load $(load))"
+done
 
 # 3. onak's merge step of its mail path.
 if command -v onak >/dev/null; then
@@ -202,7 +267,7 @@ if command -v onak >/dev/null; then
 		"$(printf %.1f "$(echo "$N / ($t1 - $t0)" | bc -l)") mails/s"
 	onak_once() { onak -c "$T/onak/onak.ini" -u add <"$SMALL" >/dev/null 2>&1; }
 	report "onak -u add per process (same mail, $M runs):" \
-		"$(per_run onak_once) ms"
+		"$(per_run onak_once) ms, CPU $(cpu_run sh -c "onak -c $T/onak/onak.ini -u add <\"\$SMALL\" >/dev/null 2>&1") ms (load $(load))"
 fi
 
 # 4. queue-run into the sink, and into Postfix.

@@ -47,6 +47,22 @@ filter_status(enum pks_rc rc)
  * database is likely busy, and the MTA should not wait much longer. */
 #define TEMPFAIL_COUNT_WAIT_MS 250
 
+/* The database, opened for one message (STORE_SHORT: what is accepted
+ * is on disk before the MTA hears 0, and no checkpoint at exit). */
+static int
+open_store(const struct pks_config *cfg, struct store **st)
+{
+	enum pks_rc rc;
+
+	rc = store_open(cfg->dbfile, STORE_SHORT, cfg->busy_timeout_ms, st);
+	if (rc != PKS_OK) {
+		log_warnx(
+		    "cannot open database %s: %s", cfg->dbfile, pks_rc_str(rc));
+		return pks_rc_sysexit(rc);
+	}
+	return EX_OK;
+}
+
 /* The outcome label of the mail_filtered counter. */
 static const char *
 outcome_label(int status, int ignored)
@@ -72,7 +88,7 @@ count_outcome(
 
 	if (status == EX_TEMPFAIL && wait_ms > TEMPFAIL_COUNT_WAIT_MS)
 		wait_ms = TEMPFAIL_COUNT_WAIT_MS;
-	if (*st == NULL && cmd_open_store(cfg, 0, st) != EX_OK)
+	if (*st == NULL && open_store(cfg, st) != EX_OK)
 		return;
 	if (store_counter_bump(*st, STORE_CTR_MAIL_FILTERED, label, wait_ms) !=
 	    PKS_OK)
@@ -132,7 +148,7 @@ cmd_mail_filter(struct cmd_ctx *ctx)
 		rc = PKS_ERR_IO;
 		goto out;
 	}
-	if (cmd_open_store(cfg, 0, &st) != EX_OK) {
+	if (open_store(cfg, &st) != EX_OK) {
 		rc = PKS_ERR_IO;
 		goto out;
 	}

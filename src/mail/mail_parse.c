@@ -1,6 +1,16 @@
 /*
- * mail_parse.c: reading the MTA's pipe and taking a message apart with
- * GMime.  The only file that includes gmime.h.
+ * mail_parse.c: reading the MTA's pipe and taking a message apart:
+ * plain messages without GMime (mail_plain.c), the others with GMime.
+ * The only file that includes gmime.h.
+ *
+ * GMime is opened when the first message that needs it arrives rather
+ * than linked (util/dynlib.h): with it come GLib, GObject, GIO, gpgme
+ * and nine more libraries, whose loading, relocations and constructors
+ * were the largest part of the cost of each "pksync mail-filter"
+ * process, although most messages (incrementals above all) need none
+ * of them.  The GMime and GLib functions used here are called through
+ * the opened library's addresses (the defines below), so the code
+ * reads as GMime's manual says.
  *
  * The pipe is read into memory first (GMime's fs stream fails on a
  * pipe; test-rig.md §4) and handed to GMime as a memory stream in
@@ -9,15 +19,122 @@
 #include <config.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <gmime/gmime.h>
 
 #include "mail/mail_parse.h"
+#include "mail/mail_plain.h"
+#include "util/dynlib.h"
 #include "util/limits.h"
+#include "util/log.h"
 #include "util/xalloc.h"
+
+#ifndef PKS_GMIME_SONAME
+#define PKS_GMIME_SONAME "libgmime-3.0.so.0"
+#endif
+
+/* Every GMime, GObject and GLib function this file calls. */
+#define GM_FUNCS(X)                                                            \
+	X(g_free)                                                              \
+	X(g_object_unref)                                                      \
+	X(g_type_check_instance_cast)                                          \
+	X(g_type_check_instance_is_a)                                          \
+	X(g_mime_init)                                                         \
+	X(g_mime_content_type_get_mime_type)                                   \
+	X(g_mime_data_wrapper_write_to_stream)                                 \
+	X(g_mime_header_get_name)                                              \
+	X(g_mime_header_get_value)                                             \
+	X(g_mime_header_list_get_count)                                        \
+	X(g_mime_header_list_get_header_at)                                    \
+	X(g_mime_message_foreach)                                              \
+	X(g_mime_message_get_from)                                             \
+	X(g_mime_message_get_message_id)                                       \
+	X(g_mime_message_get_mime_part)                                        \
+	X(g_mime_message_get_reply_to)                                         \
+	X(g_mime_message_get_subject)                                          \
+	X(g_mime_object_get_content_type)                                      \
+	X(g_mime_object_get_header)                                            \
+	X(g_mime_object_get_header_list)                                       \
+	X(g_mime_object_get_type)                                              \
+	X(g_mime_parser_construct_message)                                     \
+	X(g_mime_parser_new_with_stream)                                       \
+	X(g_mime_parser_set_format)                                            \
+	X(g_mime_part_get_content)                                             \
+	X(g_mime_part_get_type)                                                \
+	X(g_mime_stream_mem_get_byte_array)                                    \
+	X(g_mime_stream_mem_get_type)                                          \
+	X(g_mime_stream_mem_new)                                               \
+	X(g_mime_stream_mem_new_with_buffer)                                   \
+	X(internet_address_list_get_address)                                   \
+	X(internet_address_list_length)                                        \
+	X(internet_address_mailbox_get_addr)                                   \
+	X(internet_address_mailbox_get_type)
+
+#define GM_MEMBER(f) __typeof__(f) *f;
+#define GM_SYM(f) { #f, (void (**)(void)) & gm.f },
+
+/* The opened library's functions. */
+static struct {
+	GM_FUNCS(GM_MEMBER)
+} gm;
+
+static pthread_once_t gm_once = PTHREAD_ONCE_INIT;
+static enum pks_rc gm_rc = PKS_ERR_IO;
+static char gm_err[200];
+
+static void
+gm_open(void)
+{
+	const struct dynlib_sym syms[] = { GM_FUNCS(GM_SYM) };
+
+	gm_rc = dynlib_open(PKS_GMIME_SONAME, syms,
+	    sizeof(syms) / sizeof(syms[0]), gm_err, sizeof(gm_err));
+	if (gm_rc == PKS_OK)
+		gm.g_mime_init();
+	else
+		log_warnx("mail: cannot load GMime: %s", gm_err);
+}
+
+/* From here on, each name is the opened library's function. */
+#define g_free (gm.g_free)
+#define g_object_unref (gm.g_object_unref)
+#define g_type_check_instance_cast (gm.g_type_check_instance_cast)
+#define g_type_check_instance_is_a (gm.g_type_check_instance_is_a)
+#define g_mime_content_type_get_mime_type (gm.g_mime_content_type_get_mime_type)
+#define g_mime_data_wrapper_write_to_stream                                    \
+	(gm.g_mime_data_wrapper_write_to_stream)
+#define g_mime_header_get_name (gm.g_mime_header_get_name)
+#define g_mime_header_get_value (gm.g_mime_header_get_value)
+#define g_mime_header_list_get_count (gm.g_mime_header_list_get_count)
+#define g_mime_header_list_get_header_at (gm.g_mime_header_list_get_header_at)
+#define g_mime_message_foreach (gm.g_mime_message_foreach)
+#define g_mime_message_get_from (gm.g_mime_message_get_from)
+#define g_mime_message_get_message_id (gm.g_mime_message_get_message_id)
+#define g_mime_message_get_mime_part (gm.g_mime_message_get_mime_part)
+#define g_mime_message_get_reply_to (gm.g_mime_message_get_reply_to)
+#define g_mime_message_get_subject (gm.g_mime_message_get_subject)
+#define g_mime_object_get_content_type (gm.g_mime_object_get_content_type)
+#define g_mime_object_get_header (gm.g_mime_object_get_header)
+#define g_mime_object_get_header_list (gm.g_mime_object_get_header_list)
+#define g_mime_object_get_type (gm.g_mime_object_get_type)
+#define g_mime_parser_construct_message (gm.g_mime_parser_construct_message)
+#define g_mime_parser_new_with_stream (gm.g_mime_parser_new_with_stream)
+#define g_mime_parser_set_format (gm.g_mime_parser_set_format)
+#define g_mime_part_get_content (gm.g_mime_part_get_content)
+#define g_mime_part_get_type (gm.g_mime_part_get_type)
+#define g_mime_stream_mem_get_byte_array (gm.g_mime_stream_mem_get_byte_array)
+#define g_mime_stream_mem_get_type (gm.g_mime_stream_mem_get_type)
+#define g_mime_stream_mem_new (gm.g_mime_stream_mem_new)
+#define g_mime_stream_mem_new_with_buffer (gm.g_mime_stream_mem_new_with_buffer)
+#define internet_address_list_get_address (gm.internet_address_list_get_address)
+#define internet_address_list_length (gm.internet_address_list_length)
+#define internet_address_mailbox_get_addr (gm.internet_address_mailbox_get_addr)
+#define internet_address_mailbox_get_type (gm.internet_address_mailbox_get_type)
 
 /* Bytes asked of read(2) at a time. */
 #define READ_CHUNK 8192u
@@ -43,17 +160,6 @@ mail_read(int fd, size_t max, struct buf *out)
 	}
 }
 
-static void
-gmime_once(void)
-{
-	static int done;
-
-	if (!done) {
-		g_mime_init();
-		done = 1;
-	}
-}
-
 static char *
 lower_dup(const char *s)
 {
@@ -61,8 +167,26 @@ lower_dup(const char *s)
 	size_t i;
 
 	for (i = 0; d[i] != '\0'; i++)
-		d[i] = (char)g_ascii_tolower(d[i]);
+		if (d[i] >= 'A' && d[i] <= 'Z')
+			d[i] = (char)(d[i] - 'A' + 'a');
 	return d;
+}
+
+/* What GLib's g_strstrip() takes away (g_ascii_isspace). */
+#define SPACES " \t\n\v\f\r"
+
+/* s without its leading and trailing white space, in place. */
+static char *
+strip(char *s)
+{
+	size_t len = strlen(s), i = 0;
+
+	while (len > 0 && strchr(SPACES, s[len - 1]) != NULL)
+		s[--len] = '\0';
+	while (s[i] != '\0' && strchr(SPACES, s[i]) != NULL)
+		i++;
+	memmove(s, s + i, len - i + 1);
+	return s;
 }
 
 /* The sender of a leading "From sender date" line, or NULL. */
@@ -92,7 +216,7 @@ count_boundaries(const char *data, size_t len)
 	size_t i, n = 0;
 
 	for (i = 0; i + sizeof(pat) - 1 <= len; i++)
-		if (g_ascii_strncasecmp(data + i, pat, sizeof(pat) - 1) == 0)
+		if (strncasecmp(data + i, pat, sizeof(pat) - 1) == 0)
 			n++;
 	return n;
 }
@@ -157,7 +281,7 @@ header_dup(GMimeObject *obj, const char *name)
 	if (v == NULL)
 		return NULL;
 	d = xstrdup(v);
-	return g_strstrip(d);
+	return strip(d);
 }
 
 /* Every X-KeyServer-Sent value (any case of the name), in order. */
@@ -172,8 +296,8 @@ collect_sent(GMimeObject *obj, struct mail_msg *m, struct pks_err *err)
 	n = hl != NULL ? g_mime_header_list_get_count(hl) : 0;
 	for (i = 0; i < n; i++) {
 		h = g_mime_header_list_get_header_at(hl, i);
-		if (g_ascii_strcasecmp(
-			g_mime_header_get_name(h), "X-KeyServer-Sent") != 0)
+		if (strcasecmp(g_mime_header_get_name(h), "X-KeyServer-Sent") !=
+		    0)
 			continue;
 		if (m->nsent == MAIL_MAX_SENT)
 			return pks_fail(err, 0,
@@ -183,13 +307,13 @@ collect_sent(GMimeObject *obj, struct mail_msg *m, struct pks_err *err)
 		v = g_mime_header_get_value(h);
 		m->sent =
 		    xreallocarray(m->sent, m->nsent + 1, sizeof(*m->sent));
-		m->sent[m->nsent++] = g_strstrip(xstrdup(v != NULL ? v : ""));
+		m->sent[m->nsent++] = strip(xstrdup(v != NULL ? v : ""));
 	}
 	return PKS_OK;
 }
 
-static int
-key_type(const char *type)
+int
+mail_key_type(const char *type)
 {
 	return strncmp(type, "text/", 5) == 0 ||
 	       strcmp(type, "application/pgp-keys") == 0 ||
@@ -250,7 +374,7 @@ on_part(GMimeObject *parent, GMimeObject *part, gpointer arg)
 	t = ct != NULL ? g_mime_content_type_get_mime_type(ct) : NULL;
 	type = lower_dup(t != NULL ? t : "text/plain");
 	g_free(t);
-	if (!key_type(type)) {
+	if (!mail_key_type(type)) {
 		free(type);
 		return;
 	}
@@ -273,7 +397,7 @@ take_headers(GMimeMessage *msg, struct mail_msg *m)
 	first_mailbox(g_mime_message_get_from(msg), &m->from, &m->from_local);
 	first_mailbox(g_mime_message_get_reply_to(msg), &m->reply_to, NULL);
 	s = g_mime_message_get_subject(msg);
-	m->subject = g_strstrip(xstrdup(s != NULL ? s : ""));
+	m->subject = strip(xstrdup(s != NULL ? s : ""));
 	s = g_mime_message_get_message_id(msg);
 	m->message_id = s != NULL ? xstrdup(s) : NULL;
 	ct = top != NULL ? g_mime_object_get_content_type(top) : NULL;
@@ -282,30 +406,32 @@ take_headers(GMimeMessage *msg, struct mail_msg *m)
 	g_free(t);
 }
 
-enum pks_rc
-mail_parse(
-    const char *data, size_t len, struct mail_msg **out, struct pks_err *err)
+/* The size and boundary caps, before any parser sees the message. */
+static enum pks_rc
+check_caps(const char *data, size_t len, struct pks_err *err)
 {
-	GMimeStream *stream = NULL;
-	GMimeParser *parser = NULL;
-	GMimeMessage *msg = NULL;
-	struct mail_msg *m = xcalloc(1, sizeof(*m));
+	if (len > PKS_MAX_MAIL)
+		return pks_fail(
+		    err, PKS_MAX_MAIL, "message too large", PKS_ERR_TOOBIG);
+	if (count_boundaries(data, len) > MAIL_MAX_BOUNDARIES)
+		return pks_fail(
+		    err, 0, "too many multipart boundaries", PKS_ERR_PARSE);
+	return PKS_OK;
+}
+
+/* Take the message apart with GMime into m. */
+static enum pks_rc
+gmime_parse(
+    const char *data, size_t len, struct mail_msg *m, struct pks_err *err)
+{
+	GMimeStream *stream;
+	GMimeParser *parser;
+	GMimeMessage *msg;
 	struct walk w = { m, 0 };
 	enum pks_rc rc = PKS_OK;
 
-	*out = NULL;
-	if (len > PKS_MAX_MAIL) {
-		rc = pks_fail(
-		    err, PKS_MAX_MAIL, "message too large", PKS_ERR_TOOBIG);
-		goto out;
-	}
-	if (count_boundaries(data, len) > MAIL_MAX_BOUNDARIES) {
-		rc = pks_fail(
-		    err, 0, "too many multipart boundaries", PKS_ERR_PARSE);
-		goto out;
-	}
-	gmime_once();
-	m->env_from = env_from_line(data, len);
+	if (pthread_once(&gm_once, gm_open) != 0 || gm_rc != PKS_OK)
+		return pks_fail(err, 0, "cannot load GMime", PKS_ERR_IO);
 	stream = g_mime_stream_mem_new_with_buffer(data, len);
 	parser = g_mime_parser_new_with_stream(stream);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
@@ -323,15 +449,48 @@ mail_parse(
 out:
 	if (msg != NULL)
 		g_object_unref(msg);
-	if (parser != NULL)
-		g_object_unref(parser);
-	if (stream != NULL)
-		g_object_unref(stream);
-	if (rc != PKS_OK)
+	g_object_unref(parser);
+	g_object_unref(stream);
+	return rc;
+}
+
+enum pks_rc
+mail_parse_mime(
+    const char *data, size_t len, struct mail_msg **out, struct pks_err *err)
+{
+	struct mail_msg *m;
+	enum pks_rc rc;
+
+	*out = NULL;
+	if ((rc = check_caps(data, len, err)) != PKS_OK)
+		return rc;
+	m = xcalloc(1, sizeof(*m));
+	m->env_from = env_from_line(data, len);
+	if ((rc = gmime_parse(data, len, m, err)) != PKS_OK)
 		mail_msg_free(m);
 	else
 		*out = m;
 	return rc;
+}
+
+enum pks_rc
+mail_parse(
+    const char *data, size_t len, struct mail_msg **out, struct pks_err *err)
+{
+	struct mail_msg *m;
+	enum pks_rc rc;
+
+	*out = NULL;
+	if ((rc = check_caps(data, len, err)) != PKS_OK)
+		return rc;
+	m = xcalloc(1, sizeof(*m));
+	if (mail_plain_parse(data, len, m) == PKS_OK) {
+		m->env_from = env_from_line(data, len);
+		*out = m;
+		return PKS_OK;
+	}
+	mail_msg_free(m);
+	return mail_parse_mime(data, len, out, err);
 }
 
 void

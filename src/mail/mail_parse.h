@@ -3,8 +3,9 @@
  * it.  The only user of GMime.
  *
  * The message is read whole into memory first (mail_read: a pipe from
- * the MTA, capped), then parsed by GMime.  An mbox "From " line before
- * the headers (Postfix local(8), Exim) is allowed; its sender is kept.
+ * the MTA, capped), then taken apart without GMime when it is plain
+ * (mail_plain.h), else by GMime, which is loaded for it.  An mbox "From " line
+ * before the headers (Postfix local(8), Exim) is allowed; its sender is kept.
  * Only the headers the filter needs are kept, and every leaf MIME part
  * that may carry keys (text/..., application/pgp-keys, application/pgp,
  * application/octet-stream), decoded (base64, quoted-printable), in
@@ -68,9 +69,18 @@ enum pks_rc mail_read(int fd, size_t max, struct buf *out);
  * be a reply target).  Errors (err->why says why): PKS_ERR_PARSE when
  * GMime finds no message or no header at all, too many multipart
  * boundaries or X-KeyServer-Sent values; PKS_ERR_TOOBIG when len is over
- * PKS_MAX_MAIL.
+ * PKS_MAX_MAIL; PKS_ERR_IO when the message needs GMime and GMime
+ * cannot be loaded (logged).
  */
 enum pks_rc mail_parse(
+    const char *data, size_t len, struct mail_msg **out, struct pks_err *err);
+
+/*
+ * The same, always through GMime: what mail_parse() does with the
+ * messages mail_plain.c hands back, and what the fuzz target compares
+ * mail_plain.c's reading with.
+ */
+enum pks_rc mail_parse_mime(
     const char *data, size_t len, struct mail_msg **out, struct pks_err *err);
 
 void mail_msg_free(struct mail_msg *m);

@@ -635,18 +635,38 @@ schema_ready(struct store *st, int create)
 	return PKS_OK;
 }
 
-/* Connection settings: WAL, NORMAL sync (safe with WAL), foreign keys. */
+/* WAL pages after which a STORE_SHORT connection's commit checkpoints:
+ * the next process to open the database alone reads the whole WAL to
+ * rebuild its index, so it is kept short. */
+#define SHORT_WAL_PAGES 256
+
+/* Connection settings: WAL, NORMAL sync (safe with WAL), foreign keys;
+ * STORE_SHORT: see store.h. */
 static enum pks_rc
-configure(struct store *st)
+configure(struct store *st, int flags)
 {
 	enum pks_rc rc;
+	char sql[96];
 
 	if (!st->readonly &&
 	    (rc = run_script(st, "PRAGMA journal_mode = WAL")) != PKS_OK)
 		return rc;
-	return run_script(st,
-	    "PRAGMA synchronous = NORMAL; "
-	    "PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384");
+	if ((flags & STORE_SHORT) && !st->readonly) {
+		if (sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+			1, NULL) != SQLITE_OK)
+			return store_fail_msg(
+			    st, PKS_ERR_DB, "cannot turn checkpoints off");
+		snprintf(sql, sizeof(sql),
+		    "PRAGMA synchronous = FULL; "
+		    "PRAGMA wal_autocheckpoint = %d",
+		    SHORT_WAL_PAGES);
+		if ((rc = run_script(st, sql)) != PKS_OK)
+			return rc;
+	} else if ((rc = run_script(st, "PRAGMA synchronous = NORMAL")) !=
+		   PKS_OK)
+		return rc;
+	return run_script(
+	    st, "PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384");
 }
 
 enum pks_rc
@@ -702,7 +722,7 @@ store_open(const char *path, int flags, int busy_ms, struct store **out)
 	sqlite3_extended_result_codes(st->db, 1);
 	st->busy_ms = busy_ms > 0 ? busy_ms : 0;
 	sqlite3_busy_timeout(st->db, st->busy_ms);
-	if ((rc = configure(st)) != PKS_OK)
+	if ((rc = configure(st, flags)) != PKS_OK)
 		goto out;
 	rc = schema_ready(st, !st->readonly && (flags & STORE_CREATE));
 out:

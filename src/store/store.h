@@ -25,8 +25,15 @@
 struct store;
 
 enum store_flags {
-	STORE_CREATE = 1,  /* create the file and schema if missing */
-	STORE_READONLY = 2 /* open read-only (lookups only) */
+	STORE_CREATE = 1,   /* create the file and schema if missing */
+	STORE_READONLY = 2, /* open read-only (lookups only) */
+	/* A process that lives for one message (mail-filter): each commit
+	 * is on disk when it returns (synchronous = FULL), so what it
+	 * accepted survives a crash before it exits; closing leaves the
+	 * WAL to be checkpointed by a later commit (a small
+	 * wal_autocheckpoint) instead of checkpointing, syncing and
+	 * deleting the WAL each time the last connection closes. */
+	STORE_SHORT = 4
 };
 
 /*
