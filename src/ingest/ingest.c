@@ -234,6 +234,7 @@ mark_known_issuers(struct store *st, const struct pgp_key *key, struct buf *chk)
 	return rc;
 }
 
+/*
  * What storing 'key' takes that needs no database: its bytes as stored,
  * its self-signatures verified into its check record (reusing what
  * 'prior' knew), its index facts and its SKS hash.  Pure, so any thread
