@@ -63,10 +63,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (size <= PKS_MAX_MAIL &&
 	    mail_plain_parse((const char *)data, size, p) == PKS_OK) {
+		/* mail_parse() turns away what is over the caps before
+		 * either reader sees it. */
 		if (mail_parse_mime((const char *)data, size, &g, &err) !=
-		    PKS_OK)
-			__builtin_trap();
-		same(p, g);
+		    PKS_OK) {
+			if (err.why == NULL ||
+			    strcmp(err.why, "too many multipart boundaries") !=
+				0)
+				__builtin_trap();
+		} else
+			same(p, g);
 		mail_msg_free(g);
 	}
 	mail_msg_free(p);
