@@ -11,7 +11,8 @@
 #    one POST, then the owner's own revocation made by gpg must still be
 #    taken, and the served key must import into gpg without an error;
 #  - a flooded key: 20,000 third-party certifications are stored, the
-#    served key is small and imports into gpg in well under a second;
+#    served key is small, holds at most served_certs_per_uid (100)
+#    third-party certifications and imports into gpg;
 #  - real keys: every key of debian-keyring, index against gpg.
 . "$PKS_SRCDIR/tests/lib/tap.sh"
 . "$PKS_SRCDIR/tests/lib/pksync.sh"
@@ -136,22 +137,28 @@ ok "/pks/hashquery gives the full key, with SKS's hash" \
 curl -s -o "$T/flo.asc" "$url/lookup?op=get&options=mr&search=0x$FFPR"
 size=$(stat -c %s "$T/flo.asc")
 ok "op=get serves it small ($size bytes)" test "$size" -lt 100000
-# import_ms FILE: milliseconds gpg takes to import FILE into a new home
-import_ms() {
-	local h t0 t1
+# served_sigs FILE: gpg imports FILE into a new home (exit status 0) and
+# prints how many signatures it then lists on the key, and how many
+# milliseconds the import took (reported, never judged: tests do not fail
+# on timing)
+served_sigs() {
+	local h t0 t1 rc n
 	h=$(mktemp -d /tmp/gpgj.XXXXXX) && chmod 700 "$h"
 	gpg --homedir "$h" --batch --no-tty --import /dev/null >/dev/null 2>&1
 	t0=$(date +%s%N)
 	gpg --homedir "$h" --batch --no-tty --import "$1" >/dev/null 2>&1
+	rc=$?
 	t1=$(date +%s%N)
+	n=$(gpg --homedir "$h" --batch --no-tty --with-colons --list-sigs \
+		"$FFPR" 2>/dev/null | grep -c '^sig:')
 	gpgconf --homedir "$h" --kill all
 	rm -rf "$h"
-	echo $(((t1 - t0) / 1000000))
+	[ "$rc" -eq 0 ] || n=-1
+	echo "$n $(((t1 - t0) / 1000000))"
 }
-base=$(import_ms "$T/flo.pgp")
-ms=$(import_ms "$T/flo.asc")
-ok "gpg imports the served flooded key in well under a second ($ms ms; the key alone $base ms)" \
-	test "$ms" -lt $((base + 300))
+read -r nsig ms <<<"$(served_sigs "$T/flo.asc")"
+ok "gpg imports the served flooded key: $nsig signatures, at most 100 third-party ($ms ms)" \
+	test "$nsig" -ge 100 -a "$nsig" -le 102
 
 # Real keys: every debian-keyring key, index against gpg.
 ok "import debian-keyring" pks "$T/srv" import -q "$KEYRING"
