@@ -46,9 +46,6 @@
 #include "pgp/pgp_verify.h"
 #include "util/xalloc.h"
 
-/* Format octet of a check record. */
-#define CHECKS_FORMAT 1
-
 /* Hash algorithms gpg accepts for signatures, by OpenPGP id. */
 static const struct vhash {
 	unsigned id;
@@ -587,7 +584,7 @@ collect_prior(void *arg, size_t idx, const struct pgp_pkt *head,
 static int
 rec_ok(const uint8_t *rec, size_t len)
 {
-	return rec != NULL && len >= 1 && rec[0] == CHECKS_FORMAT &&
+	return rec != NULL && len >= 1 && rec[0] == PGP_CHECKS_FORMAT &&
 	       (len - 1) % 4 == 0;
 }
 
@@ -679,7 +676,7 @@ pgp_key_verify(const struct pgp_key *key, const struct pgp_key *prev,
 	if (nchecked != NULL)
 		*nchecked = 0;
 	pgp_init();
-	if (buf_addc(out, CHECKS_FORMAT) != PKS_OK)
+	if (buf_addc(out, PGP_CHECKS_FORMAT) != PKS_OK)
 		return PKS_ERR_TOOBIG;
 	/* A key without a fingerprint has no self-signatures. */
 	if (pgp_fpr_compute(key->key.body, key->key.len, &vr.fpr, NULL) !=
