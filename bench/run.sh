@@ -16,6 +16,7 @@ BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$BENCH")
 . "$ROOT/tests/lib/sks.sh"
 . "$ROOT/tests/lib/pksync.sh"
+. "$BENCH/lib.sh"
 
 KEYS=10000
 DUR=10
@@ -142,30 +143,6 @@ load_sks() {
 	sks_setup "$W/sksd" "$DEBIAN_RING" "$(free_port)" "$(free_port)" ||
 		die "SKS build of the debian keyring failed"
 	read -r "R[sks.deb.s]" "R[sks.deb.kb]" <"$W/sksd/time.total"
-}
-
-# bench_conf DIR: no per-address limits (searches a minute, open
-# connections), since every request of the benchmark comes from
-# 127.0.0.1 (pks_setup writes [server] last)
-bench_conf() {
-	printf '[server]\nsearch_per_minute = 0\nmax_connections_per_address = 0\n' \
-		>>"$1/pksync.conf"
-}
-
-# bench_setup DIR: pks_setup and bench_conf for any pksync binary
-# ($PKSYNC), also one older than some of the keys they write ("user",
-# the per-address limits): init is retried without each key the binary
-# calls unknown (an older binary that has no such limit needs none).
-bench_setup() {
-	local dir=$1 k
-	pks_setup "$dir" >/dev/null 2>&1
-	bench_conf "$dir"
-	while ! pks "$dir" init >"$dir/init.out" 2>&1; do
-		k=$(sed -n 's/.*unknown key: \([a-z_]*\).*/\1/p' "$dir/init.out" |
-			head -n 1)
-		[ -n "$k" ] || { cat "$dir/init.out" >&2; return 1; }
-		sed -i "/^$k = /d" "$dir/pksync.conf"
-	done
 }
 
 load_pksync() {
