@@ -114,7 +114,8 @@ get() {
 incremental() {
 	"$PY" -c 'import sqlite3, sys
 rows = sqlite3.connect(sys.argv[1]).execute(
-    "SELECT body FROM outbox WHERE kind = ? ORDER BY id", ("incremental",))
+    "SELECT b.body FROM outbox o JOIN outbox_body b ON b.id = o.id"
+    " WHERE o.kind = ? ORDER BY o.id", ("incremental",))
 with open(sys.argv[2], "wb") as f:
     for (b,) in rows:
         f.write(b)' "$T/$1/data/pksync.db" "$2"
