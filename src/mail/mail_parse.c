@@ -454,9 +454,25 @@ out:
 	return rc;
 }
 
-enum pks_rc
-mail_parse_mime(
-    const char *data, size_t len, struct mail_msg **out, struct pks_err *err)
+/* How a message is taken apart into a zeroed mail_msg. */
+typedef enum pks_rc (*parse_fn)(
+    const char *, size_t, struct mail_msg *, struct pks_err *);
+
+/* mail_plain_parse() as a parse_fn: it sets no error position, and
+ * answers PKS_ERR_UNSUPPORTED for what it leaves to GMime. */
+static enum pks_rc
+plain_parse(
+    const char *data, size_t len, struct mail_msg *m, struct pks_err *err)
+{
+	(void)err;
+	return mail_plain_parse(data, len, m);
+}
+
+/* The caps, then one parse into a new mail_msg: *out on success, nothing
+ * kept on failure. */
+static enum pks_rc
+parse_with(parse_fn parse, const char *data, size_t len, struct mail_msg **out,
+    struct pks_err *err)
 {
 	struct mail_msg *m;
 	enum pks_rc rc;
@@ -465,31 +481,30 @@ mail_parse_mime(
 	if ((rc = check_caps(data, len, err)) != PKS_OK)
 		return rc;
 	m = xcalloc(1, sizeof(*m));
-	m->env_from = env_from_line(data, len);
-	if ((rc = gmime_parse(data, len, m, err)) != PKS_OK)
+	if ((rc = parse(data, len, m, err)) != PKS_OK) {
 		mail_msg_free(m);
-	else
-		*out = m;
-	return rc;
+		return rc;
+	}
+	m->env_from = env_from_line(data, len);
+	*out = m;
+	return PKS_OK;
+}
+
+enum pks_rc
+mail_parse_mime(
+    const char *data, size_t len, struct mail_msg **out, struct pks_err *err)
+{
+	return parse_with(gmime_parse, data, len, out, err);
 }
 
 enum pks_rc
 mail_parse(
     const char *data, size_t len, struct mail_msg **out, struct pks_err *err)
 {
-	struct mail_msg *m;
-	enum pks_rc rc;
+	enum pks_rc rc = parse_with(plain_parse, data, len, out, err);
 
-	*out = NULL;
-	if ((rc = check_caps(data, len, err)) != PKS_OK)
+	if (rc != PKS_ERR_UNSUPPORTED)
 		return rc;
-	m = xcalloc(1, sizeof(*m));
-	if (mail_plain_parse(data, len, m) == PKS_OK) {
-		m->env_from = env_from_line(data, len);
-		*out = m;
-		return PKS_OK;
-	}
-	mail_msg_free(m);
 	return mail_parse_mime(data, len, out, err);
 }
 
