@@ -17,6 +17,7 @@
 
 #include "store/store_int.h"
 #include "store/store_issuer.h"
+#include "store/store_txn.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -576,15 +577,14 @@ migrate(struct store *st, int from)
 	return PKS_OK;
 }
 
-/* Create or upgrade the schema, under the write lock. */
+/* Create or upgrade the schema (under the write lock: store_txn_run). */
 static enum pks_rc
-schema_create(struct store *st)
+schema_create(struct store *st, void *arg)
 {
 	enum pks_rc rc;
 	int v;
 
-	if ((rc = store_begin(st)) != PKS_OK)
-		return rc;
+	(void)arg;
 	rc = schema_version(st, &v);
 	if (rc == PKS_OK && v == 0) {
 		rc = run_script(st, store_sql_schema);
@@ -599,10 +599,6 @@ schema_create(struct store *st)
 		if (rc == PKS_OK)
 			rc = store_listings_fill(st);
 	}
-	if (rc == PKS_OK)
-		rc = store_commit(st);
-	if (rc != PKS_OK)
-		store_rollback(st);
 	return rc;
 }
 
@@ -617,7 +613,7 @@ schema_ready(struct store *st, int create)
 		return rc;
 	/* Take the write lock only when there is something to do. */
 	if (create && v < store_sql_version) {
-		if ((rc = schema_create(st)) != PKS_OK)
+		if ((rc = store_txn_run(st, schema_create, NULL)) != PKS_OK)
 			return rc;
 		if ((rc = schema_version(st, &v)) != PKS_OK)
 			return rc;

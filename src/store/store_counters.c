@@ -11,6 +11,7 @@
 
 #include "store/store_counters.h"
 #include "store/store_int.h"
+#include "store/store_txn.h"
 #include "util/xalloc.h"
 
 enum pks_rc
@@ -32,20 +33,28 @@ store_counter_add(
 	return store_stmt_run(st, s);
 }
 
+struct bump {
+	const char *name;
+	const char *label;
+};
+
+static enum pks_rc
+bump_one(struct store *st, void *arg)
+{
+	const struct bump *b = arg;
+
+	return store_counter_add(st, b->name, b->label, 1);
+}
+
 enum pks_rc
 store_counter_bump(
     struct store *st, const char *name, const char *label, int wait_ms)
 {
+	struct bump b = { name, label };
 	enum pks_rc rc;
 
 	sqlite3_busy_timeout(st->db, wait_ms > 0 ? wait_ms : 0);
-	rc = store_begin(st);
-	if (rc == PKS_OK)
-		rc = store_counter_add(st, name, label, 1);
-	if (rc == PKS_OK)
-		rc = store_commit(st);
-	if (rc != PKS_OK)
-		store_rollback(st);
+	rc = store_txn_run(st, bump_one, &b);
 	sqlite3_busy_timeout(st->db, st->busy_ms);
 	return rc;
 }
@@ -110,24 +119,18 @@ store_keys_stored_add(struct store *st, int64_t n)
 	return store_stmt_run(st, s);
 }
 
-/* Create the counter row from one scan, in a write transaction of its
- * own, so no key can be added or deleted between the scan and the row. */
+/* Create the counter row from one scan (in a write transaction of its
+ * own, so no key can be added or deleted between the scan and the row). */
 static enum pks_rc
-keys_stored_seed(struct store *st)
+keys_stored_seed(struct store *st, void *arg)
 {
 	sqlite3_stmt *s = NULL;
 	enum pks_rc rc;
 
-	rc = store_begin(st);
-	if (rc == PKS_OK)
-		rc = store_stmt_get(st, STMT_KEYS_STORED_SEED, &s);
-	if (rc == PKS_OK)
-		rc = store_stmt_run(st, s);
-	if (rc == PKS_OK)
-		rc = store_commit(st);
-	if (rc != PKS_OK)
-		store_rollback(st);
-	return rc;
+	(void)arg;
+	if ((rc = store_stmt_get(st, STMT_KEYS_STORED_SEED, &s)) != PKS_OK)
+		return rc;
+	return store_stmt_run(st, s);
 }
 
 /*
@@ -144,7 +147,7 @@ store_count_keys(struct store *st, int64_t *n)
 	if (rc != PKS_ERR_NOTFOUND)
 		return rc;
 	if (st->readonly || !sqlite3_get_autocommit(st->db) ||
-	    keys_stored_seed(st) != PKS_OK)
+	    store_txn_run(st, keys_stored_seed, NULL) != PKS_OK)
 		return store_query_int(st, STMT_COUNT_KEYS, n);
 	return store_query_int(st, STMT_KEYS_STORED_GET, n);
 }

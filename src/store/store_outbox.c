@@ -15,6 +15,7 @@
 
 #include "store/store_int.h"
 #include "store/store_outbox.h"
+#include "store/store_txn.h"
 #include "util/xalloc.h"
 
 /* Reply log rows older than this are pruned (the limit counts one hour). */
@@ -99,24 +100,36 @@ reply_log(struct store *st, const char *lrcpt, int64_t now)
 	return store_stmt_run(st, s);
 }
 
+struct reply {
+	const char *rcpt;
+	const char *lrcpt; /* the rate limit's key, lower-case */
+	const char *msg;
+	size_t len;
+	int64_t now;
+};
+
+/* The reply and its reply log row (one transaction). */
+static enum pks_rc
+reply_add(struct store *st, void *arg)
+{
+	const struct reply *r = arg;
+	enum pks_rc rc;
+
+	rc = outbox_row(st, "reply", r->rcpt, r->msg, r->len, NULL, r->now);
+	if (rc == PKS_OK)
+		rc = reply_log(st, r->lrcpt, r->now);
+	return rc;
+}
+
 enum pks_rc
 store_outbox_add_reply(struct store *st, const char *rcpt, const char *key,
     const char *msg, size_t len)
 {
-	int64_t now = (int64_t)time(NULL);
 	char *lrcpt = lower_dup(key);
+	struct reply r = { rcpt, lrcpt, msg, len, (int64_t)time(NULL) };
 	enum pks_rc rc;
 
-	if ((rc = store_begin(st)) != PKS_OK)
-		goto out;
-	rc = outbox_row(st, "reply", rcpt, msg, len, NULL, now);
-	if (rc == PKS_OK)
-		rc = reply_log(st, lrcpt, now);
-	if (rc == PKS_OK)
-		rc = store_commit(st);
-	if (rc != PKS_OK)
-		store_rollback(st);
-out:
+	rc = store_txn_run(st, reply_add, &r);
 	free(lrcpt);
 	return rc;
 }
@@ -294,26 +307,39 @@ expire_rows(
 	return rc;
 }
 
+struct claim {
+	const struct store_outbox_claim *c;
+	struct store_outbox_row **rows;
+	size_t *n;
+	size_t *nexpired;
+};
+
+/* Expire, read the due rows and lease them (one transaction). */
+static enum pks_rc
+claim_rows(struct store *st, void *arg)
+{
+	const struct claim *k = arg;
+	enum pks_rc rc;
+
+	rc = expire_rows(st, k->c, k->nexpired);
+	if (rc == PKS_OK)
+		rc = read_due(st, k->c, k->rows, k->n);
+	if (rc == PKS_OK)
+		rc = lease_rows(st, k->c, *k->rows, *k->n);
+	return rc;
+}
+
 enum pks_rc
 store_outbox_claim(struct store *st, const struct store_outbox_claim *c,
     struct store_outbox_row **rows, size_t *n, size_t *nexpired)
 {
+	struct claim k = { c, rows, n, nexpired };
 	enum pks_rc rc;
 
 	*rows = NULL;
 	*n = 0;
 	*nexpired = 0;
-	if ((rc = store_begin(st)) != PKS_OK)
-		return rc;
-	rc = expire_rows(st, c, nexpired);
-	if (rc == PKS_OK)
-		rc = read_due(st, c, rows, n);
-	if (rc == PKS_OK)
-		rc = lease_rows(st, c, *rows, *n);
-	if (rc == PKS_OK)
-		rc = store_commit(st);
-	if (rc != PKS_OK) {
-		store_rollback(st);
+	if ((rc = store_txn_run(st, claim_rows, &k)) != PKS_OK) {
 		store_outbox_rows_free(*rows, *n);
 		*rows = NULL;
 		*n = 0;
@@ -394,25 +420,36 @@ finish_one(struct store *st, const char *owner,
 	return store_stmt_run(st, s);
 }
 
+struct finish {
+	const char *owner;
+	const struct store_outbox_done *d;
+	size_t n;
+	const struct store_outbox_backoff *b;
+};
+
+/* End every claimed row (one transaction). */
+static enum pks_rc
+finish_all(struct store *st, void *arg)
+{
+	const struct finish *f = arg;
+	enum pks_rc rc = PKS_OK;
+	size_t i;
+
+	for (i = 0; i < f->n && rc == PKS_OK; i++)
+		rc = finish_one(st, f->owner, &f->d[i], f->b);
+	return rc;
+}
+
 enum pks_rc
 store_outbox_finish(struct store *st, const char *owner,
     const struct store_outbox_done *d, size_t n,
     const struct store_outbox_backoff *b)
 {
-	enum pks_rc rc;
-	size_t i;
+	struct finish f = { owner, d, n, b };
 
 	if (n == 0)
 		return PKS_OK;
-	if ((rc = store_begin(st)) != PKS_OK)
-		return rc;
-	for (i = 0; i < n && rc == PKS_OK; i++)
-		rc = finish_one(st, owner, &d[i], b);
-	if (rc == PKS_OK)
-		rc = store_commit(st);
-	if (rc != PKS_OK)
-		store_rollback(st);
-	return rc;
+	return store_txn_run(st, finish_all, &f);
 }
 
 enum pks_rc

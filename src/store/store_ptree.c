@@ -14,6 +14,7 @@
 #include "store/store_counters.h"
 #include "store/store_int.h"
 #include "store/store_ptree.h"
+#include "store/store_txn.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -489,44 +490,53 @@ copy_tree(const struct ptree_ops *from, const struct ptree_ops *to,
 	return rc;
 }
 
-enum pks_rc
-store_ptree_rebuild(struct store *st, size_t *count)
+struct rebuild {
+	struct zzp *v; /* the key hashes */
+	size_t n;
+	struct ptree_mem *t; /* the tree built from them in memory */
+};
+
+/* Clear the stored tree and write the one built from the key hashes
+ * (inside the rebuild's transaction). */
+static enum pks_rc
+rebuild_tree(struct store *st, void *arg)
 {
+	struct rebuild *r = arg;
 	struct ptree_ops mops, sops;
-	struct ptree_mem *t = NULL;
 	struct ptree_prefix root;
 	sqlite3_stmt *clear;
-	struct zzp *v = NULL;
-	size_t n = 0;
 	enum pks_rc rc;
 
-	if ((rc = store_begin(st)) != PKS_OK)
-		return rc;
 	/* The whole tree is written once, after the SQL clear: no cache. */
 	store_ptree_cache_drop(st);
-	if ((rc = load_hashes(st, &v, &n)) != PKS_OK)
-		goto out;
-	t = mem_tree(v, n, &mops);
+	if ((rc = load_hashes(st, &r->v, &r->n)) != PKS_OK)
+		return rc;
+	r->t = mem_tree(r->v, r->n, &mops);
 	store_ptree_ops(st, &sops);
 	ptree_prefix_root(&root);
 	if ((rc = store_stmt_get(st, STMT_PTREE_CLEAR, &clear)) != PKS_OK)
-		goto out;
+		return rc;
 	rc = store_stmt_run(st, clear);
 	if (rc == PKS_OK)
 		rc = copy_tree(&mops, &sops, &root);
 	if (rc == PKS_OK)
 		rc = store_meta_set(st, "ptree_rebuild", "0");
+	return rc;
+}
+
+enum pks_rc
+store_ptree_rebuild(struct store *st, size_t *count)
+{
+	struct rebuild r = { NULL, 0, NULL };
+	enum pks_rc rc;
+
+	rc = store_txn_run(st, rebuild_tree, &r);
 	if (rc == PKS_OK)
-		rc = store_commit(st);
-out:
-	if (rc != PKS_OK)
-		store_rollback(st);
-	else
-		log_info("prefix tree rebuilt: %zu elements", n);
+		log_info("prefix tree rebuilt: %zu elements", r.n);
 	if (count != NULL)
-		*count = n;
-	ptree_mem_free(t);
-	free(v);
+		*count = r.n;
+	ptree_mem_free(r.t);
+	free(r.v);
 	return rc;
 }
 
@@ -740,19 +750,22 @@ count_session(struct store *st, const struct store_recon_peer *p)
 	return rc;
 }
 
-enum pks_rc
-store_recon_peer_set(struct store *st, const struct store_recon_peer *p)
+/* The session's row and counters (inside store_recon_peer_set's
+ * transaction). */
+static enum pks_rc
+peer_set(struct store *st, void *arg)
 {
+	const struct store_recon_peer *p =
+	    *(const struct store_recon_peer **)arg;
 	sqlite3_stmt *s = NULL;
 	enum pks_rc rc;
 	int r;
 
-	if ((rc = store_begin(st)) != PKS_OK)
-		return rc;
 	r = sqlite3_prepare_v2(st->db, peer_set_sql, -1, &s, NULL);
 	if (r != SQLITE_OK) {
 		rc = store_fail(st, r);
-		goto out;
+		sqlite3_finalize(s);
+		return rc;
 	}
 	sqlite3_bind_text(s, 1, p->peer, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, p->last);
@@ -765,13 +778,14 @@ store_recon_peer_set(struct store *st, const struct store_recon_peer *p)
 		rc = store_fail(st, r);
 	else
 		rc = count_session(st, p);
-	if (rc == PKS_OK)
-		rc = store_commit(st);
-out:
 	sqlite3_finalize(s);
-	if (rc != PKS_OK)
-		store_rollback(st);
 	return rc;
+}
+
+enum pks_rc
+store_recon_peer_set(struct store *st, const struct store_recon_peer *p)
+{
+	return store_txn_run(st, peer_set, &p);
 }
 
 /* Column i of s as text into out[n]. */
