@@ -8,23 +8,18 @@
 . "$PKS_SRCDIR/tests/lib/pksync.sh"
 . "$PKS_SRCDIR/tests/lib/gpg.sh"
 
-KEYRING=/usr/share/keyrings/debian-keyring.gpg
-[ -r "$KEYRING" ] || skip_all "debian-keyring not installed"
-command -v gpg >/dev/null || skip_all "gpg not installed"
+need_keyring
+need_cmd gpg
 
-T=$(mktemp -d /tmp/pkg.XXXXXX)
-TAP_TMP=$T
-cleanup() {
-	pks_stop "$T/srv" >/dev/null 2>&1
-	gpg_cleanup
-	[ -n "${SENDER:-}" ] && gpgconf --homedir "$SENDER" --kill all
-	rm -rf "$T" "${SENDER:-}"
-}
-trap cleanup EXIT
+test_dir pkg
+at_exit '[ -n "${SENDER:-}" ] && gpgconf --homedir "$SENDER" --kill all
+	rm -rf "${SENDER:-}"'
+at_exit gpg_cleanup
+at_exit 'pks_stop "$T/srv"'
 
-pks_setup "$T/srv" || { echo "Bail out! pks_setup failed"; exit 1; }
+pks_setup "$T/srv" || bail "pks_setup failed"
 ok "import debian-keyring" pks "$T/srv" import -q "$KEYRING"
-pks_start "$T/srv" || { echo "Bail out! pksync serve did not start"; exit 1; }
+pks_start "$T/srv" || bail "pksync serve did not start"
 url="http://127.0.0.1:$PKS_PORT/pks"
 count_keys() { pks "$T/srv" stats --json | sed -n 's/.*"keys":\([0-9]*\).*/\1/p'; }
 before=$(count_keys)

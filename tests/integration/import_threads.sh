@@ -11,13 +11,10 @@
 . "$PKS_SRCDIR/tests/lib/tap.sh"
 . "$PKS_SRCDIR/tests/lib/pksync.sh"
 
-KEYRING=/usr/share/keyrings/debian-keyring.gpg
-[ -r "$KEYRING" ] || skip_all "debian-keyring not installed"
-command -v sqlite3 >/dev/null || skip_all "sqlite3 not installed"
+need_keyring
+need_cmd sqlite3
 
-T=$(mktemp -d /tmp/pkth.XXXXXX)
-TAP_TMP=$T
-trap 'rm -rf "$T"' EXIT
+test_dir pkth
 chmod 755 "$T"
 size=$(wc -c <"$KEYRING")
 {
@@ -62,7 +59,7 @@ summary() {
 	sed -e 's/ in [0-9.]* s;/;/' -e 's/ ([0-9]*\/s)//' "$T/$1.out"
 }
 
-run one 1 256 || { echo "Bail out! import with one thread"; exit 1; }
+run one 1 256 || bail "import with one thread"
 ok "one thread: the import succeeds" test -s "$T/one.out"
 ok "one thread: keys merged in the same run" \
 	grep -q ' [1-9][0-9]* unchanged' "$T/one.out"

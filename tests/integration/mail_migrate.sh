@@ -11,37 +11,19 @@
 
 PY=/usr/bin/python3
 sink_available || skip_all "needs python3-aiosmtpd"
-KEYRING=/usr/share/keyrings/debian-keyring.gpg
-[ -r "$KEYRING" ] || skip_all "debian-keyring not installed"
+need_keyring
 CC="$PY $PKS_SRCDIR/tests/tools/crashcheck.py"
 
-T=$(mktemp -d /tmp/pmm.XXXXXX)
-TAP_TMP=$T
-cleanup() {
-	sink_stop "$T/sink"
-	rm -rf "$T"
-}
-trap cleanup EXIT
-DB=$T/a/data/pksync.db
-sql() {
-	"$PY" -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' \
-		"$DB" "$1"
-}
-
-sink_start "$T/sink" || { echo "Bail out! sink"; exit 1; }
-pks_setup "$T/a" || { echo "Bail out! pks_setup"; exit 1; }
+test_dir pmm
+at_exit 'sink_stop "$T/sink"'
+sink_start "$T/sink" || bail sink
+pks_mail_setup "$T/a" one@sink.test two@sink.test || bail pks_mail_setup
+DB=$SQL_DB
 cat >>"$T/a/pksync.conf" <<EOF
-[mail]
-maintainer = admin@example.org
-this_site = pgp-public-keys@pksync.test
-relay = 127.0.0.1:$SINK_PORT
-peers_file = $T/a/mailsync
 max_incremental_size = 4096
 messages_per_session = 3
 smtp_sessions = 2
 EOF
-printf '%s\n' one@sink.test two@sink.test >"$T/a/mailsync"
-pks_user_dir "$T/a"
 "$PY" "$PKS_SRCDIR/tests/tools/keysplit.py" "$KEYRING" "$T/keys.pgp" 100 \
 	$(seq 1 99) >/dev/null
 chmod 644 "$T/keys.pgp"
@@ -51,7 +33,7 @@ ok "... of several keys" test "$(sql "SELECT count(*) FROM keys")" -gt 3
 # Back to schema version 10: the outbox table exactly as 003 creates
 # it, each body in its row.  One more queued row is a reply, one is
 # leased by a run that died (its lease ran out), one is failed.
-"$PY" - "$DB" "$PKS_SRCDIR/sql/003-outbox.sql" <<'EOF' || { echo "Bail out! v10"; exit 1; }
+"$PY" - "$DB" "$PKS_SRCDIR/sql/003-outbox.sql" <<'EOF' || bail v10
 import re, sqlite3, sys, time
 db = sqlite3.connect(sys.argv[1])
 ddl = open(sys.argv[2]).read()

@@ -11,30 +11,11 @@
 PY=/usr/bin/python3
 sink_available || skip_all "needs python3-aiosmtpd"
 
-T=$(mktemp -d /tmp/pmq.XXXXXX)
-TAP_TMP=$T
-cleanup() {
-	sink_stop "$T/sink"
-	rm -rf "$T"
-}
-trap cleanup EXIT
-sql() {
-	"$PY" -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' \
-		"$T/a/data/pksync.db" "$1"
-}
-
-sink_start "$T/sink" || { echo "Bail out! sink"; exit 1; }
-
-pks_setup "$T/a" || { echo "Bail out! pks_setup"; exit 1; }
-cat >>"$T/a/pksync.conf" <<EOF
-[mail]
-maintainer = Keyserver Admin <admin@example.org>
-this_site = pgp-public-keys@pksync.test
-relay = 127.0.0.1:$SINK_PORT
-peers_file = $T/a/mailsync
-EOF
-echo "peer@sink.test" >"$T/a/mailsync"
-pks_user_dir "$T/a"
+test_dir pmq
+at_exit 'sink_stop "$T/sink"'
+sink_start "$T/sink" || bail sink
+PKS_MAINTAINER='Keyserver Admin <admin@example.org>' \
+	pks_mail_setup "$T/a" peer@sink.test || bail pks_mail_setup
 
 ok "check accepts a maintainer with a display name" \
 	sh -c "'$PKSYNC' -c '$T/a/pksync.conf' check | grep -q 'configuration OK'"
@@ -48,7 +29,7 @@ db = sqlite3.connect(sys.argv[1])
 c = db.execute("INSERT INTO outbox(kind, recipient, sent, created, next_try) VALUES (?, ?, ?, ?, ?)",
     ("incremental", "other@sink.test", "pgp-public-keys@pksync.test", int(time.time()), 0))
 db.execute("INSERT INTO outbox_body(id, body) VALUES (?, ?)", (c.lastrowid, b"\x99\x00\x01x"))
-db.commit()' "$T/a/data/pksync.db"
+db.commit()' "$SQL_DB"
 ok "queue-run" pks "$T/a" queue-run
 is "the sendable incremental was handed over and deleted" \
 	"$(sql "SELECT count(*) FROM outbox WHERE recipient = 'peer@sink.test'")" 0

@@ -13,39 +13,20 @@
 
 PY=/usr/bin/python3
 sink_available || skip_all "needs python3-aiosmtpd"
-KEYRING=/usr/share/keyrings/debian-keyring.gpg
-[ -r "$KEYRING" ] || skip_all "debian-keyring not installed"
+need_keyring
 PER=4
 
-T=$(mktemp -d /tmp/pms.XXXXXX)
-TAP_TMP=$T
-cleanup() {
-	sink_stop "$T/sink"
-	rm -rf "$T"
-}
-trap cleanup EXIT
-sql() {
-	"$PY" -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' \
-		"$T/a/data/pksync.db" "$1"
-}
-
+test_dir pms
+at_exit 'sink_stop "$T/sink"'
 sink_start "$T/sink" \
 	--respond 'bad@sink.test=550 5.1.1 no such user' \
-	--respond 'slow@sink.test=451 4.3.0 try again later' ||
-	{ echo "Bail out! sink"; exit 1; }
-
-pks_setup "$T/a" || { echo "Bail out! pks_setup"; exit 1; }
+	--respond 'slow@sink.test=451 4.3.0 try again later' || bail sink
+pks_mail_setup "$T/a" ok@sink.test bad@sink.test slow@sink.test ||
+	bail pks_mail_setup
 cat >>"$T/a/pksync.conf" <<EOF
-[mail]
-maintainer = admin@example.org
-this_site = pgp-public-keys@pksync.test
-relay = 127.0.0.1:$SINK_PORT
-peers_file = $T/a/mailsync
 max_incremental_size = 4096
 messages_per_session = $PER
 EOF
-printf '%s\n' ok@sink.test bad@sink.test slow@sink.test >"$T/a/mailsync"
-pks_user_dir "$T/a"
 
 # Every 50th key of the keyring: large keys, so most go one a message.
 "$PY" "$PKS_SRCDIR/tests/tools/keysplit.py" "$KEYRING" "$T/keys.pgp" 50 \

@@ -13,20 +13,14 @@
 . "$PKS_SRCDIR/tests/lib/sks.sh"
 . "$PKS_SRCDIR/tests/lib/pksync.sh"
 
-KEYRING=/usr/share/keyrings/debian-keyring.gpg
-[ -r "$KEYRING" ] || skip_all "debian-keyring not installed"
+need_keyring
 [ -x /usr/sbin/sks ] || skip_all "sks not installed"
 PY=/usr/bin/python3
 TOOL=$PKS_SRCDIR/tests/tools/pgpkeys.py
 
-T=$(mktemp -d /tmp/pkp.XXXXXX)
-TAP_TMP=$T
-cleanup() {
-	sks_stop "$T/s" >/dev/null 2>&1
-	pks_stop "$T/p" >/dev/null 2>&1
-	rm -rf "$T"
-}
-trap cleanup EXIT
+test_dir pkp
+at_exit 'pks_stop "$T/p"'
+at_exit 'sks_stop "$T/s"'
 
 ok "sks build + cleandb + pbuild of debian-keyring" \
 	sks_setup "$T/s" "$KEYRING" "$(free_port)" "$(free_port)"
@@ -34,7 +28,7 @@ sks_hashes() { sks_all_hashes "$T/s" >"$T/sks.hashes"; }
 ok "sks dump, hashed independently" sks_hashes
 is "SKS holds 905 keys" "$(wc -l <"$T/sks.hashes")" 905
 
-pks_setup "$T/p" || { echo "Bail out! pks_setup failed"; exit 1; }
+pks_setup "$T/p" || bail "pks_setup failed"
 ok "pksync import of debian-keyring" pks "$T/p" import -q "$KEYRING"
 ok "pksync dump" pks "$T/p" dump "$T/pdump"
 "$PY" "$TOOL" hash "$T"/pdump/*.pgp | sort >"$T/pks.hashes"
@@ -42,10 +36,10 @@ is "pksync holds 905 keys" "$(wc -l <"$T/pks.hashes")" 905
 ok "the same 905 hashes on both sides" cmp "$T/sks.hashes" "$T/pks.hashes"
 ok "the stored hash index agrees (pksync check)" pks "$T/p" check
 
-pks_start "$T/p" || { echo "Bail out! pksync serve did not start"; exit 1; }
+pks_start "$T/p" || bail "pksync serve did not start"
 ok "pksync serves every SKS hash by /pks/hashquery" \
 	"$PY" "$TOOL" hashquery 127.0.0.1 "$PKS_PORT" "$T/sks.hashes" 100
-sks_start "$T/s" || { echo "Bail out! sks did not start"; exit 1; }
+sks_start "$T/s" || bail "sks did not start"
 ok "SKS serves every pksync hash by /pks/hashquery" \
 	"$PY" "$TOOL" hashquery 127.0.0.1 "$(sks_hkp_port "$T/s")" "$T/pks.hashes" 100
 ok "op=hget of a known hash on pksync" \

@@ -9,6 +9,15 @@
 #                        "pksync init".  As root: "user = $PKS_USER" (nobody
 #                        unless set), DIR given to that user and the folders
 #                        above it under /tmp made enterable (pks_user_dir)
+#   pks_mail_setup DIR PEER...
+#                        pks_setup DIR, then a [mail] group (the last
+#                        group: lines appended to DIR/pksync.conf join
+#                        it) relaying to the sink on 127.0.0.1:$SINK_PORT
+#                        (smtpsink.sh), maintainer $PKS_MAINTAINER
+#                        (admin@example.org unless set), this_site
+#                        pgp-public-keys@pksync.test, peers_file
+#                        DIR/mailsync holding the PEERs; sets SQL_DB to
+#                        DIR's database (tap.sh sql)
 #   pks_user_dir DIR     as root: give DIR to $PKS_USER and let it enter
 #                        DIR's parents below /tmp; else nothing
 #   pks_start DIR        "pksync serve" in its own session, stderr to
@@ -104,6 +113,22 @@ pks_setup() {
 		cat "$dir/init.out" >&2
 		return 1
 	}
+}
+
+pks_mail_setup() {
+	local dir=$1
+	shift
+	pks_setup "$dir" || return 1
+	cat >>"$dir/pksync.conf" <<EOF || return 1
+[mail]
+maintainer = ${PKS_MAINTAINER:-admin@example.org}
+this_site = pgp-public-keys@pksync.test
+relay = 127.0.0.1:${SINK_PORT:?}
+peers_file = $dir/mailsync
+EOF
+	printf '%s\n' "$@" >"$dir/mailsync" || return 1
+	pks_user_dir "$dir" || return 1
+	SQL_DB=$dir/data/pksync.db
 }
 
 pks_sanitizer_scan() {
