@@ -10,7 +10,7 @@
 . "$PKS_SRCDIR/tests/lib/smtpsink.sh"
 
 PY=/usr/bin/python3
-sink_available || skip_all "needs python3-aiosmtpd"
+need_sink
 need_keyring
 CC="$PY $PKS_SRCDIR/tests/tools/crashcheck.py"
 

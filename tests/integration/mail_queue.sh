@@ -9,7 +9,7 @@
 . "$PKS_SRCDIR/tests/lib/smtpsink.sh"
 
 PY=/usr/bin/python3
-sink_available || skip_all "needs python3-aiosmtpd"
+need_sink
 
 test_dir pmq
 at_exit 'sink_stop "$T/sink"'

@@ -12,7 +12,7 @@
 . "$PKS_SRCDIR/tests/lib/smtpsink.sh"
 
 PY=/usr/bin/python3
-sink_available || skip_all "needs python3-aiosmtpd"
+need_sink
 need_keyring
 PER=4
 

@@ -4,6 +4,7 @@
 # Source it from bash:  . "$PKS_SRCDIR/tests/lib/smtpsink.sh"
 #
 #   sink_available          rc 0 when python3-aiosmtpd can be imported
+#   need_sink               skip_all (tap.sh) unless it can
 #   sink_start DIR [ARGS...]
 #                           start the sink with --log DIR/sink.log and
 #                           --maildir DIR/mail (the messages it accepts:
@@ -21,6 +22,10 @@ SINK_PY=${PY:-/usr/bin/python3}
 
 sink_available() {
 	"$SINK_PY" -c 'import aiosmtpd' 2>/dev/null
+}
+
+need_sink() {
+	sink_available || skip_all "needs python3-aiosmtpd"
 }
 
 sink_start() {
