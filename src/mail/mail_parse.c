@@ -454,12 +454,8 @@ out:
 	return rc;
 }
 
-/* How a message is taken apart into a zeroed mail_msg. */
-typedef enum pks_rc (*parse_fn)(
-    const char *, size_t, struct mail_msg *, struct pks_err *);
-
-/* mail_plain_parse() as a parse_fn: it sets no error position, and
- * answers PKS_ERR_UNSUPPORTED for what it leaves to GMime. */
+/* mail_plain_parse() in the form parse_with() takes: it sets no error
+ * position, and answers PKS_ERR_UNSUPPORTED for what it leaves to GMime. */
 static enum pks_rc
 plain_parse(
     const char *data, size_t len, struct mail_msg *m, struct pks_err *err)
@@ -468,11 +464,12 @@ plain_parse(
 	return mail_plain_parse(data, len, m);
 }
 
-/* The caps, then one parse into a new mail_msg: *out on success, nothing
- * kept on failure. */
+/* The caps, then parse into a new zeroed mail_msg: *out on success,
+ * nothing kept on failure. */
 static enum pks_rc
-parse_with(parse_fn parse, const char *data, size_t len, struct mail_msg **out,
-    struct pks_err *err)
+parse_with(enum pks_rc (*parse)(
+	       const char *, size_t, struct mail_msg *, struct pks_err *),
+    const char *data, size_t len, struct mail_msg **out, struct pks_err *err)
 {
 	struct mail_msg *m;
 	enum pks_rc rc;
