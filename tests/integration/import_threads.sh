@@ -70,6 +70,22 @@ ok "one thread: the database holds keys" test "$(wc -l <"$T/one.facts")" -gt 900
 ok "one thread: a dump of half the keyring's bytes or more" \
 	test "$(wc -c <"$T/one.pgp")" -ge "$((size / 2))"
 
+# The prefix tree built again from the stored keys, in one transaction
+# (pksync check --rebuild-ptree), is the tree the import built key by key.
+ptree() {
+	sqlite3 "$T/$1/data/pksync.db" "SELECT hex(prefix), size, leaf,
+  hex(samples), hex(elems) FROM ptree_nodes ORDER BY prefix"
+}
+ptree one >"$T/one.ptree"
+cp -R "$T/one" "$T/re"
+sed -i "s|$T/one/|$T/re/|" "$T/re/pksync.conf"
+pks_user_dir "$T/re"
+ok "check --rebuild-ptree" pks "$T/re" check --rebuild-ptree
+ptree re >"$T/re.ptree"
+ok "the rebuilt prefix tree is the imported one" \
+	cmp "$T/one.ptree" "$T/re.ptree"
+ok "... and not empty" test "$(wc -l <"$T/re.ptree")" -gt 1
+
 for cfg in "4 3" "2 256" "3 1"; do
 	set -- $cfg
 	name=t$1f$2
