@@ -14,7 +14,11 @@
 
 #include "pgp/pgp_verify.h"
 #include "store/store.h"
+#include "util/buf.h"
 #include "util/rc.h"
+
+/* Stored keys one issuer may name (fingerprint or key ID collisions). */
+#define STORE_ISSUER_KEYS 4
 
 /* Issuers looked up by one statement, and its parameter list. */
 #define STORE_ISSUER_BATCH 100
@@ -32,5 +36,26 @@
  */
 enum pks_rc store_issuers_known(
     struct store *st, struct pgp_issuer *v, size_t n);
+
+/* What marking one key did. */
+struct store_mark {
+	size_t verified; /* cryptographic verifications */
+	size_t reused;   /* verdicts taken from the stored copy */
+	size_t left;     /* by stored issuers, over the bound: unverified */
+};
+
+/*
+ * [keys] served_certs_prefer = known: for the user IDs of 'key' that
+ * hold more third-party certifications than op=get serves (only those
+ * need a choice, so an ordinary key asks the store nothing), add to
+ * its check record chk (fresh from pgp_key_verify) the verdict of
+ * every certification whose issuer key is stored here: it verifies
+ * against it (preferred) or it does not (never served).  Verdicts of
+ * the stored copy, row id (0: none), are taken over; at most [keys]
+ * issuer_verifications new ones are verified, the rest are left
+ * unmarked and logged.  Inside the caller's transaction.
+ */
+enum pks_rc store_issuers_mark(struct store *st, const struct pgp_key *key,
+    int64_t id, struct buf *chk, struct store_mark *m);
 
 #endif

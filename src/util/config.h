@@ -109,6 +109,7 @@ struct pks_config {
 	size_t key_max_bytes;   /* bytes of a stored key (merged result) */
 	size_t key_max_packets; /* packets of a stored key */
 	size_t served_certs;    /* third-party certs per uid served */
+	size_t issuer_verify;   /* certifications verified per merge */
 	char *served_prefer;    /* "known" or "newest" */
 };
 

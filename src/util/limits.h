@@ -25,12 +25,16 @@
 #define PKS_MAX_ARMOR (96u * 1024 * 1024)
 /* Default third-party certifications per user ID in a served key. */
 #define PKS_SERVED_CERTS_DEFAULT 100u
+/* Default certifications verified against stored issuers per key merge
+ * ([keys] issuer_verifications). */
+#define PKS_ISSUER_VERIFY_DEFAULT 1000u
 
 /*
  * The key limits in force ([keys] of the config file; these defaults
  * until a config is loaded): bytes and packets of a stored key, and
  * third-party certifications per user ID in what is served, and which
- * of them win (those by issuers stored here first, or the newest).  Set once
+ * of them win (those by issuers stored here first, or the newest), and
+ * how many of those issuers' certifications one merge verifies.  Set once
  * at start-up, before threads start.
  */
 struct pks_key_limits {
@@ -38,6 +42,7 @@ struct pks_key_limits {
 	size_t max_packets;
 	size_t served_certs;
 	int served_known; /* served_certs_prefer = known (1) or newest */
+	size_t issuer_verifications; /* per key merge */
 };
 const struct pks_key_limits *pks_key_limits(void);
 void pks_key_limits_set(const struct pks_key_limits *l);
