@@ -304,6 +304,11 @@ write_store(struct ingest_run *run, struct ingest_write *w,
 	}
 	if (rc == PKS_OK)
 		memcpy(r->hash, rec.hash, sizeof(r->hash));
+	/* Certifications waiting for their issuer, and keys waiting for
+	 * this one (store_issuer.h). */
+	if (rc == PKS_OK)
+		rc = store_issuers_written(
+		    run->st, key, id, r->outcome == INGEST_NEW, &w->chk);
 	/* Outbox: the packets the merge added, one row per sync peer. */
 	if (rc == PKS_OK && news != NULL)
 		rc = queue_mail(run, news, key, &w->chk, r);

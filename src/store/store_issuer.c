@@ -15,6 +15,7 @@
 #include "store/store_issuer.h"
 #include "util/limits.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 /* One batch: indexes into the issuer array, all of one kind. */
 struct batch {
@@ -235,31 +236,6 @@ verify_known(struct store *st, const struct pgp_key *key, struct pgp_issuer *v,
 	return rc;
 }
 
-/* Take the verdicts the stored copy (row id) holds. */
-static enum pks_rc
-reuse_stored(struct store *st, const struct pgp_key *key, int64_t id,
-    struct pgp_issuer *v, size_t n, struct store_mark *m)
-{
-	struct store_key sk;
-	struct pgp_key *prev = NULL;
-	struct pks_err err;
-	enum pks_rc rc;
-
-	if (id == 0)
-		return PKS_OK;
-	memset(&sk, 0, sizeof(sk));
-	rc = store_key_load(st, id, &sk);
-	if (rc == PKS_ERR_NOTFOUND)
-		return PKS_OK;
-	if (rc == PKS_OK && sk.checks != NULL &&
-	    pgp_key_parse(sk.data, sk.len, &prev, &err) == PKS_OK)
-		m->reused += pgp_issuers_reuse(
-		    key, v, n, prev, sk.checks, sk.checks_len);
-	pgp_key_free(prev);
-	store_key_clear(&sk);
-	return rc;
-}
-
 static void
 log_left(const struct pgp_key *key, const struct store_mark *m)
 {
@@ -277,8 +253,10 @@ log_left(const struct pgp_key *key, const struct store_mark *m)
 	    hex, m->left, pks_key_limits()->issuer_verifications);
 }
 
-enum pks_rc
-store_issuers_mark(struct store *st, const struct pgp_key *key, int64_t id,
+/* store_issuers_mark with the stored copy prev (NULL: none) at hand. */
+static enum pks_rc
+mark_with(struct store *st, const struct pgp_key *key,
+    const struct pgp_key *prev, const uint8_t *prevrec, size_t prevlen,
     struct buf *chk, struct store_mark *m)
 {
 	const struct pks_key_limits *lim = pks_key_limits();
@@ -293,14 +271,226 @@ store_issuers_mark(struct store *st, const struct pgp_key *key, int64_t id,
 	    key, chk->data, chk->len, lim->served_certs, &v);
 	if (n == 0)
 		return PKS_OK;
-	rc = reuse_stored(st, key, id, v, n, m);
-	if (rc == PKS_OK)
-		rc = store_issuers_known(st, v, n);
+	if (prev != NULL)
+		m->reused =
+		    pgp_issuers_reuse(key, v, n, prev, prevrec, prevlen);
+	rc = store_issuers_known(st, v, n);
 	if (rc == PKS_OK)
 		rc = verify_known(st, key, v, n, lim->issuer_verifications, m);
 	if (rc == PKS_OK)
 		rc = pgp_checks_mark_known(chk, v, n);
 	log_left(key, m);
 	free(v);
+	return rc;
+}
+
+/* A stored key row, parsed. */
+struct row {
+	struct store_key sk;
+	struct pgp_key *key;
+};
+
+static enum pks_rc
+row_load(struct store *st, int64_t id, struct row *r)
+{
+	struct pks_err err;
+	enum pks_rc rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = store_key_load(st, id, &r->sk);
+	if (rc == PKS_OK &&
+	    pgp_key_parse(r->sk.data, r->sk.len, &r->key, &err) != PKS_OK)
+		r->key = NULL;
+	return rc;
+}
+
+static void
+row_clear(struct row *r)
+{
+	pgp_key_free(r->key);
+	store_key_clear(&r->sk);
+}
+
+enum pks_rc
+store_issuers_mark(struct store *st, const struct pgp_key *key, int64_t id,
+    struct buf *chk, struct store_mark *m)
+{
+	struct pgp_issuer *v = NULL;
+	struct row r;
+	enum pks_rc rc;
+	size_t n;
+
+	memset(m, 0, sizeof(*m));
+	if (!pks_key_limits()->served_known)
+		return PKS_OK;
+	/* Only a flooded key needs its stored copy (verdicts to reuse). */
+	n = pgp_key_flood_issuers(
+	    key, chk->data, chk->len, pks_key_limits()->served_certs, &v);
+	free(v);
+	if (n == 0)
+		return PKS_OK;
+	memset(&r, 0, sizeof(r));
+	rc = id != 0 ? row_load(st, id, &r) : PKS_OK;
+	if (rc == PKS_ERR_NOTFOUND)
+		rc = PKS_OK;
+	if (rc == PKS_OK)
+		rc = mark_with(st, key, r.sk.checks != NULL ? r.key : NULL,
+		    r.sk.checks, r.sk.checks_len, chk, m);
+	row_clear(&r);
+	return rc;
+}
+
+/* Rewrite the waits of row id: its certifications (v) whose issuer is
+ * not stored, at most [keys] issuer_waits_per_key. */
+static enum pks_rc
+waits_set(struct store *st, int64_t id, const struct pgp_issuer *v, size_t n)
+{
+	sqlite3_stmt *s = NULL;
+	size_t i, added = 0, max = pks_key_limits()->issuer_waits;
+	enum pks_rc rc;
+	int r;
+
+	if ((rc = store_stmt_get(st, STMT_WAIT_CLEAR, &s)) != PKS_OK)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	r = sqlite3_step(s);
+	store_stmt_done(s);
+	if (r != SQLITE_DONE)
+		return store_fail(st, r);
+	for (i = 0; i < n && added < max; i++) {
+		if (v[i].known)
+			continue;
+		if ((rc = store_stmt_get(st, STMT_WAIT_ADD, &s)) != PKS_OK)
+			return rc;
+		sqlite3_bind_int64(s, 1, keyid_value(v[i].keyid));
+		sqlite3_bind_int64(s, 2, id);
+		r = sqlite3_step(s);
+		store_stmt_done(s);
+		if (r != SQLITE_DONE)
+			return store_fail(st, r);
+		added++;
+	}
+	return PKS_OK;
+}
+
+/* The waits of a flooded key (row id) as marked in chk. */
+static enum pks_rc
+waits_of(struct store *st, const struct pgp_key *key, int64_t id,
+    const struct buf *chk)
+{
+	struct pgp_issuer *v = NULL;
+	enum pks_rc rc;
+	size_t n;
+
+	n = pgp_key_flood_issuers(
+	    key, chk->data, chk->len, pks_key_limits()->served_certs, &v);
+	if (n == 0)
+		return PKS_OK;
+	rc = store_issuers_known(st, v, n);
+	if (rc == PKS_OK)
+		rc = waits_set(st, id, v, n);
+	free(v);
+	return rc;
+}
+
+/* Mark row id again, now that one of its issuers is stored. */
+static enum pks_rc
+remark_one(struct store *st, int64_t id)
+{
+	struct store_mark m;
+	struct row r;
+	struct buf chk;
+	enum pks_rc rc;
+
+	rc = row_load(st, id, &r);
+	if (rc != PKS_OK || r.key == NULL) {
+		row_clear(&r);
+		return rc == PKS_ERR_NOTFOUND ? PKS_OK : rc;
+	}
+	buf_init(&chk, PKS_MAX_KEY);
+	/* The self-signature states of the stored record, unverified. */
+	rc = pgp_key_verify(
+	    r.key, r.key, r.sk.checks, r.sk.checks_len, &chk, NULL);
+	if (rc == PKS_OK)
+		rc = mark_with(st, r.key, r.sk.checks != NULL ? r.key : NULL,
+		    r.sk.checks, r.sk.checks_len, &chk, &m);
+	if (rc == PKS_OK)
+		rc = store_key_set_checks(st, id, chk.data, chk.len);
+	if (rc == PKS_OK)
+		rc = waits_of(st, r.key, id, &chk);
+	buf_free(&chk);
+	row_clear(&r);
+	return rc;
+}
+
+/* Row ids of the keys waiting for one of the key IDs of 'key' (primary
+ * first, then subkeys; STORE_WAIT_IDS of them). */
+static enum pks_rc
+waiting(struct store *st, const struct pgp_key *key, int64_t *ids, size_t max,
+    size_t *n)
+{
+	struct pgp_fpr f;
+	sqlite3_stmt *s = NULL;
+	int64_t kid[STORE_WAIT_IDS];
+	size_t k = 0, i;
+	enum pks_rc rc;
+	int r;
+
+	*n = 0;
+	if (pgp_fpr_compute(key->key.body, key->key.len, &f, NULL) == PKS_OK)
+		kid[k++] = keyid_value(f.keyid);
+	for (i = 0; i < key->nsubkeys && k < STORE_WAIT_IDS; i++)
+		if (pgp_fpr_compute(key->subkeys[i].head.body,
+			key->subkeys[i].head.len, &f, NULL) == PKS_OK)
+			kid[k++] = keyid_value(f.keyid);
+	if (k == 0 || (rc = store_stmt_get(st, STMT_WAIT_FIND, &s)) != PKS_OK)
+		return k == 0 ? PKS_OK : rc;
+	for (i = 0; i < STORE_WAIT_IDS; i++)
+		sqlite3_bind_int64(s, (int)i + 1, kid[i < k ? i : 0]);
+	sqlite3_bind_int64(s, STORE_WAIT_IDS + 1, (int64_t)max);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW && *n < max)
+		ids[(*n)++] = sqlite3_column_int64(s, 0);
+	store_stmt_done(s);
+	return r == SQLITE_DONE || r == SQLITE_ROW ? PKS_OK : store_fail(st, r);
+}
+
+/* Mark again the keys waiting for the new key 'key' (row id). */
+static enum pks_rc
+remark_waiting(struct store *st, const struct pgp_key *key, int64_t id)
+{
+	size_t max = pks_key_limits()->issuer_remarks, n, i, done = 0;
+	enum pks_rc rc;
+	int64_t *ids;
+
+	if (max == 0)
+		return PKS_OK;
+	ids = xreallocarray(NULL, max, sizeof(*ids));
+	rc = waiting(st, key, ids, max, &n);
+	for (i = 0; i < n && rc == PKS_OK; i++) {
+		if (ids[i] == id)
+			continue;
+		rc = remark_one(st, ids[i]);
+		done++;
+	}
+	if (rc == PKS_OK && done > 0)
+		log_info("issuers: a new certifier: %zu flooded keys marked "
+			 "again%s",
+		    done,
+		    n == max ? " (at [keys] issuer_remarks_per_key)" : "");
+	free(ids);
+	return rc;
+}
+
+enum pks_rc
+store_issuers_written(struct store *st, const struct pgp_key *key, int64_t id,
+    int is_new, const struct buf *chk)
+{
+	enum pks_rc rc;
+
+	if (!pks_key_limits()->served_known)
+		return PKS_OK;
+	rc = waits_of(st, key, id, chk);
+	if (rc == PKS_OK && is_new)
+		rc = remark_waiting(st, key, id);
 	return rc;
 }

@@ -17,6 +17,9 @@
 #include "util/buf.h"
 #include "util/rc.h"
 
+/* Key IDs of a new key (primary, subkeys) looked up in the waits. */
+#define STORE_WAIT_IDS 8
+
 /* Stored keys one issuer may name (fingerprint or key ID collisions). */
 #define STORE_ISSUER_KEYS 4
 
@@ -57,5 +60,17 @@ struct store_mark {
  */
 enum pks_rc store_issuers_mark(struct store *st, const struct pgp_key *key,
     int64_t id, struct buf *chk, struct store_mark *m);
+
+/*
+ * After the row id of 'key' is written with its record chk (is_new: a
+ * new key): for a flooded key, rewrite the certifications that wait
+ * for their issuer (those not stored here, at most [keys]
+ * issuer_waits_per_key); for a new key, one indexed look-up of the
+ * keys waiting for it (by its key IDs), each marked again
+ * (store_issuers_mark, record rewritten in place), at most [keys]
+ * issuer_remarks_per_key of them.  Inside the caller's transaction.
+ */
+enum pks_rc store_issuers_written(struct store *st, const struct pgp_key *key,
+    int64_t id, int is_new, const struct buf *chk);
 
 #endif

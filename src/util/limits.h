@@ -28,6 +28,11 @@
 /* Default certifications verified against stored issuers per key merge
  * ([keys] issuer_verifications). */
 #define PKS_ISSUER_VERIFY_DEFAULT 1000u
+/* Default certifications per key waiting for their issuer, and keys
+ * marked again when one arrives ([keys] issuer_waits_per_key,
+ * issuer_remarks_per_key). */
+#define PKS_ISSUER_WAITS_DEFAULT 1000u
+#define PKS_ISSUER_REMARKS_DEFAULT 100u
 
 /*
  * The key limits in force ([keys] of the config file; these defaults
@@ -43,6 +48,8 @@ struct pks_key_limits {
 	size_t served_certs;
 	int served_known; /* served_certs_prefer = known (1) or newest */
 	size_t issuer_verifications; /* per key merge */
+	size_t issuer_waits;         /* waiting certifications per key */
+	size_t issuer_remarks;       /* keys marked again per new key */
 };
 const struct pks_key_limits *pks_key_limits(void);
 void pks_key_limits_set(const struct pks_key_limits *l);

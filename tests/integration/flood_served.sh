@@ -13,7 +13,10 @@
 #    op=hget, the mail GET reply (mail-filter --dry-run) and the
 #    outgoing incremental queued for a sync peer;
 #  - served_certs_prefer = newest: the old behaviour, 100 junk ones;
-#  - a key uploaded before its certifiers counts them once it is
+#  - a key uploaded before its certifiers counts them as soon as they
+#    are stored (issuer_waits, migration 014), without being stored
+#    again, and still when it is stored again; a key whose waits are
+#    off ([keys] issuer_waits_per_key = 0) counts them once it is
 #    stored again;
 #  - /pks/hashquery still gives the full stored key (SKS parity).
 . "$PKS_SRCDIR/tests/lib/tap.sh"
@@ -30,6 +33,8 @@ TAP_TMP=$T
 cleanup() {
 	pks_stop "$T/k" >/dev/null 2>&1
 	pks_stop "$T/n" >/dev/null 2>&1
+	pks_stop "$T/l" >/dev/null 2>&1
+	pks_stop "$T/w" >/dev/null 2>&1
 	for h in "$T"/g*; do
 		[ -d "$h" ] && gpgconf --homedir "$h" --kill all 2>/dev/null
 	done
@@ -168,20 +173,37 @@ is "newest: the outgoing incremental the same" "$(count "$T/n.incr")" "0 0 100"
 ok "/pks/hashquery gives the full stored key, with SKS's hash" \
 	"$PY" "$PGPKEYS" hashquery 127.0.0.1 "$(pks_port "$T/k")" "$T/flood.hash"
 
-# Certifiers stored after the key: counted once the key is stored again.
+# Certifiers stored after the key: counted as soon as they are stored.
+# The armor cache of a running serve is keyed by the key's SKS hash,
+# which a new mark does not change: off here.
 ok "setup (certifiers later)" setup l known
+printf '[server]\narmor_cache = 0\n' >>"$T/l/pksync.conf"
 pks_start "$T/l" || { echo "Bail out! pksync serve did not start"; exit 1; }
 is "l: the flooded key is taken first" "$(post l "$T/flood.pgp")" 200
 get l get "0x$FPR" "$T/l.get.asc"
 is "l: certifiers unknown yet: 100 junk" "$(count "$T/l.get.asc")" "0 0 100"
 ok "l: import the certifier keys" pks "$T/l" import -q --no-mail "$T/certifiers.pgp"
+get l get "0x$FPR" "$T/l.get1.asc"
+is "l: not stored again, the 5 real ones win" "$(count "$T/l.get1.asc")" "5 0 95"
 gk --quick-add-uid "$FPR" 'Flo Again <flo2@example.org>'
 gpg --homedir "$T/gk" --export "$FPR" >"$T/flo2.pgp"
 is "l: the owner adds a user ID" "$(post l "$T/flo2.pgp")" 200
 get l get "0x$FPR" "$T/l.get2.asc"
-is "l: stored again, the 5 real ones win" "$(count "$T/l.get2.asc")" "5 0 95"
+is "l: stored again, still the 5 real ones" "$(count "$T/l.get2.asc")" "5 0 95"
 
-for d in k n l; do
+# Without waits: counted once the key is stored again.
+ok "setup (no waits)" setup w known
+printf 'issuer_waits_per_key = 0\n' >>"$T/w/pksync.conf"
+pks_start "$T/w" || { echo "Bail out! pksync serve did not start"; exit 1; }
+is "w: the flooded key is taken first" "$(post w "$T/flood.pgp")" 200
+ok "w: import the certifier keys" pks "$T/w" import -q --no-mail "$T/certifiers.pgp"
+get w get "0x$FPR" "$T/w.get1.asc"
+is "w: not stored again: 100 junk" "$(count "$T/w.get1.asc")" "0 0 100"
+is "w: the owner adds a user ID" "$(post w "$T/flo2.pgp")" 200
+get w get "0x$FPR" "$T/w.get2.asc"
+is "w: stored again, the 5 real ones win" "$(count "$T/w.get2.asc")" "5 0 95"
+
+for d in k n l w; do
 	ok "$d: pksync serve stops cleanly, no sanitizer report" pks_stop "$T/$d"
 done
 tap_done
