@@ -195,6 +195,11 @@ static const char *const stmt_sql[STMT_COUNT] = {
 			      "ORDER BY last DESC LIMIT ?1",
 	[STMT_REFUSED_COUNT] = "SELECT count(*) FROM refused",
 	[STMT_KEY_SET_CHECKS] = "UPDATE keys SET checks = ?2 WHERE id = ?1",
+	/* Keys stored with a format 1 record (PGP_CHECKS_FORMAT_MATCHED)
+	 * large enough to hold a flooded user ID. */
+	[STMT_ISSUER_UNVERIFIED] = "SELECT id FROM keys WHERE "
+				   "substr(checks, 1, 1) = x'01' AND "
+				   "length(data) > ?1 ORDER BY id LIMIT ?2",
 	[STMT_WAIT_ADD] = "INSERT OR IGNORE INTO issuer_waits(keyid, key_id) "
 			  "VALUES (?1, ?2)",
 	[STMT_WAIT_CLEAR] = "DELETE FROM issuer_waits WHERE key_id = ?1",
@@ -612,6 +617,8 @@ schema_create(struct store *st)
 		rc = migrate(st, v);
 		if (rc == PKS_OK)
 			rc = store_listings_fill(st);
+		if (rc == PKS_OK && v < STORE_ISSUER_SCHEMA)
+			rc = store_issuers_fill(st);
 	}
 	if (rc == PKS_OK)
 		rc = store_commit(st);

@@ -494,3 +494,34 @@ store_issuers_written(struct store *st, const struct pgp_key *key, int64_t id,
 		rc = remark_waiting(st, key, id);
 	return rc;
 }
+
+enum pks_rc
+store_issuers_fill(struct store *st)
+{
+	const struct pks_key_limits *lim = pks_key_limits();
+	struct store_ids ids = { NULL, 0 };
+	sqlite3_stmt *s = NULL;
+	enum pks_rc rc;
+	size_t i;
+
+	if (!lim->served_known || lim->served_certs == 0)
+		return PKS_OK;
+	if ((rc = store_stmt_get(st, STMT_ISSUER_UNVERIFIED, &s)) != PKS_OK)
+		return rc;
+	/* A user ID over the bound takes more octets than this. */
+	sqlite3_bind_int64(s, 1, (int64_t)(lim->served_certs * 16));
+	/* Ids first: the rows are written while they are read. */
+	if ((rc = store_stmt_ids(st, s, (size_t)INT64_MAX, &ids)) != PKS_OK)
+		return rc;
+	if (ids.n > 0)
+		log_info("database: verifying the marked certifications of up "
+			 "to %zu keys",
+		    ids.n);
+	for (i = 0; i < ids.n && rc == PKS_OK; i++) {
+		rc = remark_one(st, ids.v[i]);
+		if ((i + 1) % 1000 == 0)
+			log_info("database: %zu of %zu keys", i + 1, ids.n);
+	}
+	store_ids_free(&ids);
+	return rc;
+}

@@ -73,4 +73,16 @@ enum pks_rc store_issuers_mark(struct store *st, const struct pgp_key *key,
 enum pks_rc store_issuers_written(struct store *st, const struct pgp_key *key,
     int64_t id, int is_new, const struct buf *chk);
 
+/* The schema version from which issuers are verified and wait. */
+#define STORE_ISSUER_SCHEMA 14
+
+/*
+ * After upgrading a database from before STORE_ISSUER_SCHEMA: mark
+ * again every key stored with a format 1 check record (issuers
+ * matched, not verified) that may hold a flooded user ID (its size
+ * says so), as a new certifier would (verdicts, waits); progress in
+ * the log every 1000 keys.  Inside the upgrade's transaction.
+ */
+enum pks_rc store_issuers_fill(struct store *st);
+
 #endif

@@ -18,6 +18,9 @@
 #    again, and still when it is stored again; a key whose waits are
 #    off ([keys] issuer_waits_per_key = 0) counts them once it is
 #    stored again;
+#  - a database from before migration 014, whose record marks the
+#    forged ones as known (matched, not verified), serves the 5 real
+#    ones once "pksync init" upgrades it;
 #  - /pks/hashquery still gives the full stored key (SKS parity).
 . "$PKS_SRCDIR/tests/lib/tap.sh"
 . "$PKS_SRCDIR/tests/lib/pksync.sh"
@@ -172,6 +175,29 @@ is "newest: the outgoing incremental the same" "$(count "$T/n.incr")" "0 0 100"
 
 ok "/pks/hashquery gives the full stored key, with SKS's hash" \
 	"$PY" "$PGPKEYS" hashquery 127.0.0.1 "$(pks_port "$T/k")" "$T/flood.hash"
+
+# A database of schema 11, its record as matching wrote it: format 1,
+# every certification by a stored issuer marked, forged ones too.
+ok "k: pksync serve stops" pks_stop "$T/k"
+"$PY" - "$T/k/data/pksync.db" "$FPR" <<'EOF'
+import sqlite3, struct, sys
+db = sqlite3.connect(sys.argv[1])
+(rec,) = db.execute("SELECT checks FROM keys WHERE fpr = ?",
+                    (bytes.fromhex(sys.argv[2]),)).fetchone()
+ents = [struct.unpack(">I", rec[i:i + 4])[0] for i in range(1, len(rec), 4)]
+# The victim's self-signatures all verify: a bad entry is a verdict.
+ents = [e & ~3 if e & 3 == 2 else e for e in ents]
+old = b"\x01" + b"".join(struct.pack(">I", e) for e in ents)
+db.execute("UPDATE keys SET checks = ? WHERE fpr = ?",
+           (old, bytes.fromhex(sys.argv[2])))
+db.execute("DROP TABLE issuer_waits")
+db.execute("UPDATE meta SET value = '11' WHERE name = 'schema_version'")
+db.commit()
+EOF
+ok "k: pksync init upgrades it" pks "$T/k" init
+pks_start "$T/k" || { echo "Bail out! pksync serve did not start"; exit 1; }
+get k get "0x$FPR" "$T/k.get3.asc"
+is "k: upgraded, the 5 real ones, no forged" "$(count "$T/k.get3.asc")" "5 0 95"
 
 # Certifiers stored after the key: counted as soon as they are stored.
 # The armor cache of a running serve is keyed by the key's SKS hash,
