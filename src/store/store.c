@@ -200,6 +200,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_ISSUER_UNVERIFIED] = "SELECT id FROM keys WHERE "
 				   "substr(checks, 1, 1) = x'01' AND "
 				   "length(data) > ?1 ORDER BY id LIMIT ?2",
+	[STMT_WAIT_ANY] = "SELECT EXISTS (SELECT 1 FROM issuer_waits)",
 	[STMT_WAIT_ADD] = "INSERT OR IGNORE INTO issuer_waits(keyid, key_id) "
 			  "VALUES (?1, ?2)",
 	[STMT_WAIT_CLEAR] = "DELETE FROM issuer_waits WHERE key_id = ?1",
@@ -403,6 +404,7 @@ store_begin(struct store *st)
 	 * forgotten at rollback. */
 	if (rc == PKS_OK)
 		store_ptree_cache_begin(st);
+	st->waits_none = 0;
 	return rc;
 }
 

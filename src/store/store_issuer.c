@@ -368,6 +368,7 @@ waits_set(struct store *st, int64_t id, const struct pgp_issuer *v, size_t n)
 		store_stmt_done(s);
 		if (r != SQLITE_DONE)
 			return store_fail(st, r);
+		st->waits_none = 0;
 		added++;
 	}
 	return PKS_OK;
@@ -423,6 +424,34 @@ remark_one(struct store *st, int64_t id)
 	return rc;
 }
 
+/* Whether issuer_waits is empty: asked once per write transaction (a
+ * bulk import stores its keys at the cost of one statement), since
+ * only this transaction can fill it until it ends. */
+static enum pks_rc
+waits_none(struct store *st, int *none)
+{
+	sqlite3_stmt *s = NULL;
+	enum pks_rc rc;
+	int r;
+
+	/* Outside a transaction nothing is known. */
+	if (sqlite3_get_autocommit(st->db))
+		st->waits_none = 0;
+	if (st->waits_none) {
+		*none = 1;
+		return PKS_OK;
+	}
+	if ((rc = store_stmt_get(st, STMT_WAIT_ANY, &s)) != PKS_OK)
+		return rc;
+	r = sqlite3_step(s);
+	*none = r == SQLITE_ROW && sqlite3_column_int(s, 0) == 0;
+	store_stmt_done(s);
+	if (r != SQLITE_ROW)
+		return store_fail(st, r);
+	st->waits_none = *none && !sqlite3_get_autocommit(st->db);
+	return PKS_OK;
+}
+
 /* Row ids of the keys waiting for one of the key IDs of 'key' (primary
  * first, then subkeys; STORE_WAIT_IDS of them). */
 static enum pks_rc
@@ -461,9 +490,10 @@ remark_waiting(struct store *st, const struct pgp_key *key, int64_t id)
 	size_t max = pks_key_limits()->issuer_remarks, n, i, done = 0;
 	enum pks_rc rc;
 	int64_t *ids;
+	int none = 0;
 
-	if (max == 0)
-		return PKS_OK;
+	if (max == 0 || (rc = waits_none(st, &none)) != PKS_OK || none)
+		return max == 0 || none ? PKS_OK : rc;
 	ids = xreallocarray(NULL, max, sizeof(*ids));
 	rc = waiting(st, key, ids, max, &n);
 	for (i = 0; i < n && rc == PKS_OK; i++) {
