@@ -227,4 +227,15 @@ CREATE TABLE key_listings (
 	listing BLOB NOT NULL
 );
 
-INSERT INTO meta(name, value) VALUES ('schema_version', '11');
+-- Certifications of flooded user IDs waiting for their issuer key to
+-- be stored (migration 014-issuer-waits.sql): issuer key ID (signed
+-- 64-bit) -> certified key, at most [keys] issuer_waits_per_key rows
+-- per key; looked up when a key is stored.
+CREATE TABLE issuer_waits (
+	keyid INTEGER NOT NULL,              -- issuer key ID (signed 64-bit)
+	key_id INTEGER NOT NULL REFERENCES keys(id) ON DELETE CASCADE,
+	PRIMARY KEY (keyid, key_id)
+) WITHOUT ROWID;
+CREATE INDEX issuer_waits_key ON issuer_waits(key_id);
+
+INSERT INTO meta(name, value) VALUES ('schema_version', '14');

@@ -207,31 +207,20 @@ ingest_write_clear(struct ingest_write *w)
 }
 
 /*
- * [keys] served_certs_prefer = known: mark in the check record chk the
- * third-party certifications whose issuer is stored here, for the user
- * IDs of 'key' that hold more of them than op=get serves (only those
- * need a choice, so an ordinary key asks the store nothing).  The marks
- * reflect the keys stored when 'key' is written.
+ * [keys] served_certs_prefer = known: add to the check record chk the
+ * verdicts of the third-party certifications whose issuer is stored
+ * here, for the user IDs of 'key' (row id, 0: new) that hold more of
+ * them than op=get serves (store_issuers_mark; an ordinary key asks
+ * the store nothing).  The verdicts reflect the keys stored when 'key'
+ * is written.
  */
 static enum pks_rc
-mark_known_issuers(struct store *st, const struct pgp_key *key, struct buf *chk)
+mark_known_issuers(
+    struct store *st, const struct pgp_key *key, int64_t id, struct buf *chk)
 {
-	const struct pks_key_limits *lim = pks_key_limits();
-	struct pgp_issuer *v = NULL;
-	enum pks_rc rc;
-	size_t n;
+	struct store_mark m;
 
-	if (!lim->served_known)
-		return PKS_OK;
-	n = pgp_key_flood_issuers(
-	    key, chk->data, chk->len, lim->served_certs, &v);
-	if (n == 0)
-		return PKS_OK;
-	rc = store_issuers_known(st, v, n);
-	if (rc == PKS_OK)
-		rc = pgp_checks_mark_known(chk, v, n);
-	free(v);
-	return rc;
+	return store_issuers_mark(st, key, id, chk, &m);
 }
 
 /*
@@ -292,7 +281,7 @@ write_store(struct ingest_run *run, struct ingest_write *w,
 	if (!w->ready)
 		return refuse(r, w->why_rc, w->why);
 	memset(&rec, 0, sizeof(rec));
-	if ((rc = mark_known_issuers(run->st, key, &w->chk)) != PKS_OK)
+	if ((rc = mark_known_issuers(run->st, key, id, &w->chk)) != PKS_OK)
 		return rc;
 	v = pgp_key_version(key);
 	rec.data = w->out.data;
@@ -315,6 +304,11 @@ write_store(struct ingest_run *run, struct ingest_write *w,
 	}
 	if (rc == PKS_OK)
 		memcpy(r->hash, rec.hash, sizeof(r->hash));
+	/* Certifications waiting for their issuer, and keys waiting for
+	 * this one (store_issuer.h). */
+	if (rc == PKS_OK)
+		rc = store_issuers_written(
+		    run->st, key, id, r->outcome == INGEST_NEW, &w->chk);
 	/* Outbox: the packets the merge added, one row per sync peer. */
 	if (rc == PKS_OK && news != NULL)
 		rc = queue_mail(run, news, key, &w->chk, r);

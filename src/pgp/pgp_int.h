@@ -130,4 +130,11 @@ struct pgp_vkey {
 void pgp_vkey_load(const uint8_t *b, size_t len, struct pgp_vkey *vk);
 void pgp_vkey_free(struct pgp_vkey *vk);
 
+/* Verify 'sig' over 'primary' and 'head' (NULL: direct) with the key
+ * packet 'signer' (any key, not only the primary: pgp_verify.c); an
+ * enum pgp_sigstate. */
+int pgp_sig_verify_by(const struct pgp_pkt *signer,
+    const struct pgp_pkt *primary, const struct pgp_pkt *head,
+    const struct pgp_pkt *sig);
+
 #endif

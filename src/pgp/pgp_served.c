@@ -13,12 +13,13 @@
  *  - per user ID at most 'ncerts' third-party certifications (0x10..
  *    0x13) and certification revocations (0x30); in the direct area at
  *    most 'ncerts' third-party key revocations (designated revokers).
- *    With [keys] served_certs_prefer = known, those whose issuer the
- *    check record marks as stored here win, then the newest by their
- *    creation time; with "newest", the newest alone.  The marks are
- *    written at ingest (pgp_key_flood_issuers, pgp_checks_mark_known)
- *    only for the areas that hold more candidates than the bound, so
- *    serving an ordinary key reads no issuer;
+ *    With [keys] served_certs_prefer = known, those the check record
+ *    marks as verified against their issuer key stored here win, then
+ *    the newest by their creation time; with "newest", the newest
+ *    alone.  The verdicts are written at ingest (pgp_key_flood_issuers,
+ *    pgp_cert_verify, pgp_checks_mark_known) only for the areas that
+ *    hold more candidates than the bound, so serving an ordinary key
+ *    reads no issuer; one the stored issuer refutes is never served;
  *  - only signatures gpg can parse: a version 3 or 4 signature whose
  *    subpacket areas and algorithm-specific MPIs are well framed.
  * Forged or unparsable signatures, junk packets, and everything over
@@ -29,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pgp/pgp_fpr.h"
 #include "pgp/pgp_index.h"
 #include "pgp/pgp_int.h"
 #include "pgp/pgp_verify.h"
@@ -287,6 +289,7 @@ known_marks(const struct pgp_key *key, const uint8_t *rec, size_t len)
 	uint8_t *kn = NULL;
 	uint32_t e;
 
+	/* Format 1 marks were matched, not verified: not preferred. */
 	if (!pks_key_limits()->served_known || rec == NULL || len < 1 ||
 	    rec[0] != PGP_CHECKS_FORMAT || (len - 1) % 4 != 0)
 		return NULL;
@@ -581,7 +584,7 @@ pgp_checks_mark_known(struct buf *rec, const struct pgp_issuer *v, size_t n)
 	    (rec->len - 1) % 4 != 0)
 		return PKS_OK;
 	for (i = 0; i < n; i++)
-		nknown += v[i].known != 0;
+		nknown += v[i].verdict != PGP_ISSUER_UNJUDGED;
 	if (nknown == 0)
 		return PKS_OK;
 	if (4 * nknown > rec->max - rec->len)
@@ -591,8 +594,11 @@ pgp_checks_mark_known(struct buf *rec, const struct pgp_issuer *v, size_t n)
 	for (k = 0; k < old; k++)
 		e[k] = pgp_be32(rec->data + 1 + 4 * k);
 	for (i = 0; i < n; i++)
-		if (v[i].known)
-			e[k++] = (uint32_t)(v[i].idx << 2) | PGP_SIG_OTHER;
+		if (v[i].verdict != PGP_ISSUER_UNJUDGED)
+			e[k++] =
+			    (uint32_t)(v[i].idx << 2) |
+			    (v[i].verdict == PGP_ISSUER_VALID ? PGP_SIG_OTHER
+							      : PGP_SIG_BAD);
 	/* Entries stay ascending: readers walk them with the key. */
 	qsort(e, k, sizeof(*e), u32_cmp);
 	rec->len = 1;
@@ -600,4 +606,150 @@ pgp_checks_mark_known(struct buf *rec, const struct pgp_issuer *v, size_t n)
 		rc = buf_add_be32(rec, e[i]);
 	free(e);
 	return rc;
+}
+
+/* Where a signature sits: the head of its area (NULL: direct). */
+struct at_sig {
+	const struct pgp_pkt *head;
+	const struct pgp_pkt *sig;
+	enum pgp_verdict verdict;
+};
+
+/* The signature at flat index idx of key (direct area and user IDs,
+ * where certifications are), or 0. */
+static int
+locate(const struct pgp_key *key, size_t idx, struct at_sig *a)
+{
+	size_t at = 1, i;
+
+	if (idx >= at && idx < at + key->nsigs) {
+		a->head = NULL;
+		a->sig = &key->sigs[idx - at];
+		return 1;
+	}
+	at += key->nsigs;
+	for (i = 0; i < key->nuids; i++) {
+		if (idx > at && idx <= at + key->uids[i].nsigs) {
+			a->head = &key->uids[i].head;
+			a->sig = &key->uids[i].sigs[idx - at - 1];
+			return 1;
+		}
+		at += 1 + key->uids[i].nsigs;
+	}
+	return 0;
+}
+
+static int
+at_cmp(const void *a, const void *b)
+{
+	const struct at_sig *x = a, *y = b;
+	int c;
+
+	if (x->head != y->head) {
+		if (x->head == NULL || y->head == NULL)
+			return x->head == NULL ? -1 : 1;
+		if ((c = pgp_pkt_cmp_sks(x->head, y->head)) != 0)
+			return c;
+	}
+	return pgp_pkt_cmp_sks(x->sig, y->sig);
+}
+
+/* The verdicts of a format-2 record on prev's certifications, sorted
+ * for lookup; *n gets their number. */
+static struct at_sig *
+prior_verdicts(
+    const struct pgp_key *prev, const uint8_t *rec, size_t len, size_t *n)
+{
+	struct at_sig *v = NULL;
+	size_t i, k = 0, m;
+	uint32_t e;
+
+	*n = 0;
+	if (prev == NULL || rec == NULL || len < 1 ||
+	    rec[0] != PGP_CHECKS_FORMAT || (len - 1) % 4 != 0)
+		return NULL;
+	m = (len - 1) / 4;
+	for (i = 0; i < m; i++) {
+		e = pgp_be32(rec + 1 + 4 * i);
+		if ((e & 3) != PGP_SIG_OTHER && (e & 3) != PGP_SIG_BAD)
+			continue;
+		if (v == NULL)
+			v = xreallocarray(NULL, m, sizeof(*v));
+		if (!locate(prev, e >> 2, &v[k]))
+			continue;
+		v[k++].verdict = (e & 3) == PGP_SIG_OTHER ? PGP_ISSUER_VALID
+							  : PGP_ISSUER_FORGED;
+	}
+	if (k > 0)
+		qsort(v, k, sizeof(*v), at_cmp);
+	*n = k;
+	return v;
+}
+
+size_t
+pgp_issuers_reuse(const struct pgp_key *key, struct pgp_issuer *v, size_t n,
+    const struct pgp_key *prev, const uint8_t *prevrec, size_t prevlen)
+{
+	struct at_sig *pv, want, *hit;
+	size_t np, i, taken = 0;
+
+	pv = prior_verdicts(prev, prevrec, prevlen, &np);
+	for (i = 0; i < n && np > 0; i++) {
+		if (v[i].verdict != PGP_ISSUER_UNJUDGED ||
+		    !locate(key, v[i].idx, &want))
+			continue;
+		hit = bsearch(&want, pv, np, sizeof(*pv), at_cmp);
+		/* A bad self-signature's entry is BAD too: only a
+		 * third-party signature is a candidate, so never hit. */
+		if (hit != NULL) {
+			v[i].verdict = hit->verdict;
+			taken++;
+		}
+	}
+	free(pv);
+	return taken;
+}
+
+/* Whether key packet p is the one e names. */
+static int
+names(const struct pgp_pkt *p, const struct pgp_issuer *e)
+{
+	struct pgp_fpr f;
+
+	if (pgp_fpr_compute(p->body, p->len, &f, NULL) != PKS_OK)
+		return 0;
+	if (e->fpr_len != 0)
+		return f.len == e->fpr_len && memcmp(f.fpr, e->fpr, f.len) == 0;
+	return memcmp(f.keyid, e->keyid, 8) == 0;
+}
+
+const struct pgp_pkt *
+pgp_issuer_packet(const struct pgp_key *issuer, const struct pgp_issuer *e)
+{
+	size_t i;
+
+	if (names(&issuer->key, e))
+		return &issuer->key;
+	for (i = 0; i < issuer->nsubkeys; i++)
+		if (names(&issuer->subkeys[i].head, e))
+			return &issuer->subkeys[i].head;
+	return NULL;
+}
+
+enum pgp_verdict
+pgp_cert_verify(const struct pgp_key *key, const struct pgp_issuer *e,
+    const struct pgp_pkt *ik)
+{
+	struct at_sig a;
+
+	if (!locate(key, e->idx, &a))
+		return PGP_ISSUER_UNJUDGED;
+	switch (pgp_sig_verify_by(ik, &key->key, a.head, a.sig)) {
+	case PGP_SIG_VALID:
+		return PGP_ISSUER_VALID;
+	case PGP_SIG_BAD:
+		return PGP_ISSUER_FORGED;
+	default:
+		return PGP_ISSUER_UNJUDGED;
+	}
 }

@@ -584,7 +584,9 @@ collect_prior(void *arg, size_t idx, const struct pgp_pkt *head,
 static int
 rec_ok(const uint8_t *rec, size_t len)
 {
-	return rec != NULL && len >= 1 && rec[0] == PGP_CHECKS_FORMAT &&
+	return rec != NULL && len >= 1 &&
+	       (rec[0] == PGP_CHECKS_FORMAT ||
+		   rec[0] == PGP_CHECKS_FORMAT_MATCHED) &&
 	       (len - 1) % 4 == 0;
 }
 
@@ -770,4 +772,21 @@ pgp_key_keep_self(struct pgp_key *key)
 		dropped += keep_self_sigs(
 		    key->subkeys[i].sigs, &key->subkeys[i].nsigs, &fpr);
 	return dropped;
+}
+
+int
+pgp_sig_verify_by(const struct pgp_pkt *signer, const struct pgp_pkt *primary,
+    const struct pgp_pkt *head, const struct pgp_pkt *sig)
+{
+	struct pgp_vkey vk;
+	struct target t;
+	enum pgp_sigstate s;
+
+	pgp_init();
+	t.primary = primary;
+	t.head = head;
+	pgp_vkey_load(signer->body, signer->len, &vk);
+	s = verify_one(&vk, &t, sig);
+	pgp_vkey_free(&vk);
+	return s;
 }

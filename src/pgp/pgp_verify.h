@@ -29,12 +29,17 @@
  * The check record a key is stored with: a format octet
  * (PGP_CHECKS_FORMAT), then 4-octet big-endian entries, ascending,
  * each (flat packet index << 2 | state).  pgp_key_verify writes one
- * entry per self-issued signature.  An entry whose state is
- * PGP_SIG_OTHER marks a third-party certification whose issuer key was
- * on this server when the key was stored (pgp_checks_mark_known); it
- * is read as PGP_SIG_OTHER by everything but pgp_key_served.
+ * entry per self-issued signature.  On a third-party certification
+ * (pgp_checks_mark_known) an entry is the verdict of its issuer key
+ * stored on this server: PGP_SIG_OTHER, the signature verifies
+ * against it (read as PGP_SIG_OTHER by everything but pgp_key_served,
+ * which prefers it); PGP_SIG_BAD, it does not (never served, like a
+ * bad self-signature).  Format 1 records (before issuers were
+ * verified) still read: their self-signature entries count, their
+ * issuer marks (matched, not verified) do not.
  */
-#define PGP_CHECKS_FORMAT 1
+#define PGP_CHECKS_FORMAT 2
+#define PGP_CHECKS_FORMAT_MATCHED 1
 
 /* What a check record says of one signature packet. */
 enum pgp_sigstate {
@@ -104,14 +109,23 @@ enum pks_rc pgp_key_served(const struct pgp_key *key, const uint8_t *checks,
  */
 size_t pgp_key_restrict(struct pgp_key *k, const struct pgp_key *allowed);
 
-/* The issuer a third-party certification names, and whether it is
- * stored here (filled in by the caller: store_issuers_known). */
+/* What is known of a certification's issuer (struct pgp_issuer). */
+enum pgp_verdict {
+	PGP_ISSUER_UNJUDGED = 0, /* not verified (yet, or over the bound) */
+	PGP_ISSUER_VALID,        /* verifies against the stored issuer */
+	PGP_ISSUER_FORGED        /* the stored issuer's key refutes it */
+};
+
+/* The issuer a third-party certification names, whether it is stored
+ * here (filled in by the caller: store_issuers_known) and the verdict
+ * of its signature (pgp_issuers_reuse, pgp_cert_verify). */
 struct pgp_issuer {
 	size_t idx;     /* flat packet index of the signature */
 	size_t fpr_len; /* 0: the signature names a key ID only */
 	uint8_t fpr[32];
 	uint8_t keyid[8];
 	int known;
+	enum pgp_verdict verdict;
 };
 
 /*
@@ -126,10 +140,35 @@ size_t pgp_key_flood_issuers(const struct pgp_key *key, const uint8_t *checks,
     size_t checks_len, size_t ncerts, struct pgp_issuer **out);
 
 /*
- * Add to the check record 'rec' an "issuer known" entry for every
- * v[i] with known set (v from pgp_key_flood_issuers of the same key
- * and record).  A record of another format is left alone.
- * PKS_ERR_TOOBIG: rec's cap.
+ * Take over the verdicts that 'prev' (the stored copy of the key) and
+ * its record 'prevrec' hold for the same signatures under the same
+ * user ID (or in the direct area): a certification is verified once.
+ * v from pgp_key_flood_issuers of 'key'.  Returns how many were taken.
+ */
+size_t pgp_issuers_reuse(const struct pgp_key *key, struct pgp_issuer *v,
+    size_t n, const struct pgp_key *prev, const uint8_t *prevrec,
+    size_t prevlen);
+
+/*
+ * The key packet of 'issuer' (its primary key or a subkey) that the
+ * certification e names, by fingerprint, else by key ID; NULL if none.
+ */
+const struct pgp_pkt *pgp_issuer_packet(
+    const struct pgp_key *issuer, const struct pgp_issuer *e);
+
+/*
+ * Verify the certification e of 'key' (flat index e->idx) against the
+ * issuer key packet 'ik' (pgp_issuer_packet): PGP_ISSUER_VALID or
+ * PGP_ISSUER_FORGED; PGP_ISSUER_UNJUDGED when the algorithm cannot be
+ * checked (as in gpg 2.2).
+ */
+enum pgp_verdict pgp_cert_verify(const struct pgp_key *key,
+    const struct pgp_issuer *e, const struct pgp_pkt *ik);
+
+/*
+ * Add to the check record 'rec' the verdict entry of every v[i] with
+ * one (v from pgp_key_flood_issuers of the same key and record).  A
+ * record of another format is left alone.  PKS_ERR_TOOBIG: rec's cap.
  */
 enum pks_rc pgp_checks_mark_known(
     struct buf *rec, const struct pgp_issuer *v, size_t n);

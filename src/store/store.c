@@ -196,6 +196,18 @@ static const char *const stmt_sql[STMT_COUNT] = {
 			      "ORDER BY last DESC LIMIT ?1",
 	[STMT_REFUSED_COUNT] = "SELECT count(*) FROM refused",
 	[STMT_KEY_SET_CHECKS] = "UPDATE keys SET checks = ?2 WHERE id = ?1",
+	/* Keys stored with a format 1 record (PGP_CHECKS_FORMAT_MATCHED)
+	 * large enough to hold a flooded user ID. */
+	[STMT_ISSUER_UNVERIFIED] = "SELECT id FROM keys WHERE "
+				   "substr(checks, 1, 1) = x'01' AND "
+				   "length(data) > ?1 ORDER BY id LIMIT ?2",
+	[STMT_WAIT_ANY] = "SELECT EXISTS (SELECT 1 FROM issuer_waits)",
+	[STMT_WAIT_ADD] = "INSERT OR IGNORE INTO issuer_waits(keyid, key_id) "
+			  "VALUES (?1, ?2)",
+	[STMT_WAIT_CLEAR] = "DELETE FROM issuer_waits WHERE key_id = ?1",
+	[STMT_WAIT_FIND] = "SELECT DISTINCT key_id FROM issuer_waits WHERE "
+			   "keyid IN (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+			   "ORDER BY key_id LIMIT ?9",
 	/* STORE_ISSUER_BATCH (store_issuer.h) values in one statement. */
 	[STMT_ISSUER_FPRS] = "SELECT fpr FROM keyids WHERE fpr IN "
 			     "(" STORE_ISSUER_PARAMS ")",
@@ -393,6 +405,7 @@ store_begin(struct store *st)
 	 * forgotten at rollback. */
 	if (rc == PKS_OK)
 		store_ptree_cache_begin(st);
+	st->waits_none = 0;
 	return rc;
 }
 
@@ -564,6 +577,14 @@ migrate(struct store *st, int from)
 		for (i = 0; i < store_sql_nmigrations; i++)
 			if (store_sql_migrations[i].version == v)
 				m = &store_sql_migrations[i];
+		/* Versions are handed out to changes made side by side; one
+		 * that none of them took changes nothing.  The last must
+		 * exist. */
+		if (m == NULL && v < store_sql_version) {
+			log_info(
+			    "database: schema version %d changes nothing", v);
+			continue;
+		}
 		if (m == NULL)
 			return store_fail_msg(st, PKS_ERR_DB,
 			    "no migration to this schema version");
@@ -598,6 +619,8 @@ schema_create(struct store *st, void *arg)
 		rc = migrate(st, v);
 		if (rc == PKS_OK)
 			rc = store_listings_fill(st);
+		if (rc == PKS_OK && v < STORE_ISSUER_SCHEMA)
+			rc = store_issuers_fill(st);
 	}
 	return rc;
 }

@@ -87,6 +87,11 @@ enum store_stmt {
 	STMT_REFUSED_LIST,
 	STMT_REFUSED_COUNT,
 	STMT_KEY_SET_CHECKS,
+	STMT_ISSUER_UNVERIFIED,
+	STMT_WAIT_ANY,
+	STMT_WAIT_ADD,
+	STMT_WAIT_CLEAR,
+	STMT_WAIT_FIND,
 	STMT_ISSUER_FPRS,
 	STMT_ISSUER_KEYIDS,
 	STMT_REFUSED_FORGET,
@@ -120,6 +125,9 @@ struct store {
 	    *pcache; /* tree nodes of this transaction, or NULL */
 	sqlite3_stmt *stmt[STMT_COUNT];
 	char msg[256]; /* last error, for store_errmsg() */
+	/* issuer_waits seen empty in this write transaction, where only
+	 * this connection writes it (store_issuer.c) */
+	int waits_none;
 };
 
 /* The tree node cache of a write transaction (store_ptree.c): begun by

@@ -165,13 +165,20 @@ static const struct citem items[] = {
 	    100000 },
 	{ "keys", "served_certs_prefer", CT_STR, F(served_prefer), "known", 0,
 	    0 },
+	{ "keys", "issuer_verifications", CT_SIZE, F(issuer_verify), "1000", 0,
+	    1000000 },
+	{ "keys", "issuer_waits_per_key", CT_SIZE, F(issuer_waits), "1000", 0,
+	    100000 },
+	{ "keys", "issuer_remarks_per_key", CT_SIZE, F(issuer_remarks), "100",
+	    0, 100000 },
 };
 
 #define NITEMS (sizeof(items) / sizeof(items[0]))
 
 /* The [keys] limits of the last config read (pks_key_limits). */
 static struct pks_key_limits key_limits = { PKS_MAX_KEY, PKS_MAX_KEY_PACKETS,
-	PKS_SERVED_CERTS_DEFAULT, 1 };
+	PKS_SERVED_CERTS_DEFAULT, 1, PKS_ISSUER_VERIFY_DEFAULT,
+	PKS_ISSUER_WAITS_DEFAULT, PKS_ISSUER_REMARKS_DEFAULT };
 
 const struct pks_key_limits *
 pks_key_limits(void)
@@ -613,6 +620,9 @@ set_key_limits(struct cparse *p, const struct pks_config *cfg)
 	key_limits.max_packets = cfg->key_max_packets;
 	key_limits.served_certs = cfg->served_certs;
 	key_limits.served_known = known;
+	key_limits.issuer_verifications = cfg->issuer_verify;
+	key_limits.issuer_waits = cfg->issuer_waits;
+	key_limits.issuer_remarks = cfg->issuer_remarks;
 	return PKS_OK;
 }
 

@@ -109,6 +109,9 @@ struct pks_config {
 	size_t key_max_bytes;   /* bytes of a stored key (merged result) */
 	size_t key_max_packets; /* packets of a stored key */
 	size_t served_certs;    /* third-party certs per uid served */
+	size_t issuer_verify;   /* certifications verified per merge */
+	size_t issuer_waits;    /* certifications waiting, per key */
+	size_t issuer_remarks;  /* keys marked again per new key */
 	char *served_prefer;    /* "known" or "newest" */
 };
 

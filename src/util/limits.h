@@ -25,12 +25,21 @@
 #define PKS_MAX_ARMOR (96u * 1024 * 1024)
 /* Default third-party certifications per user ID in a served key. */
 #define PKS_SERVED_CERTS_DEFAULT 100u
+/* Default certifications verified against stored issuers per key merge
+ * ([keys] issuer_verifications). */
+#define PKS_ISSUER_VERIFY_DEFAULT 1000u
+/* Default certifications per key waiting for their issuer, and keys
+ * marked again when one arrives ([keys] issuer_waits_per_key,
+ * issuer_remarks_per_key). */
+#define PKS_ISSUER_WAITS_DEFAULT 1000u
+#define PKS_ISSUER_REMARKS_DEFAULT 100u
 
 /*
  * The key limits in force ([keys] of the config file; these defaults
  * until a config is loaded): bytes and packets of a stored key, and
  * third-party certifications per user ID in what is served, and which
- * of them win (those by issuers stored here first, or the newest).  Set once
+ * of them win (those by issuers stored here first, or the newest), and
+ * how many of those issuers' certifications one merge verifies.  Set once
  * at start-up, before threads start.
  */
 struct pks_key_limits {
@@ -38,6 +47,9 @@ struct pks_key_limits {
 	size_t max_packets;
 	size_t served_certs;
 	int served_known; /* served_certs_prefer = known (1) or newest */
+	size_t issuer_verifications; /* per key merge */
+	size_t issuer_waits;         /* waiting certifications per key */
+	size_t issuer_remarks;       /* keys marked again per new key */
 };
 const struct pks_key_limits *pks_key_limits(void);
 void pks_key_limits_set(const struct pks_key_limits *l);

@@ -43,7 +43,8 @@ count(const struct buf *rec, size_t st[4])
 	size_t i;
 
 	memset(st, 0, 4 * sizeof(st[0]));
-	CHECK(rec->len >= 1 && rec->data[0] == 1 && (rec->len - 1) % 4 == 0);
+	CHECK(rec->len >= 1 && rec->data[0] == PGP_CHECKS_FORMAT &&
+	      (rec->len - 1) % 4 == 0);
 	for (i = 1; i + 4 <= rec->len; i += 4)
 		st[rec->data[i + 3] & 3]++;
 }
@@ -131,8 +132,8 @@ test_reuse(void)
 static void
 test_material(void)
 {
-	static uint8_t ed[51] = { 4, 0x5f, 0, 0, 0, 22, 9, 0x2b, 6, 1,
-		4, 1, 0xda, 0x47, 0x0f, 1, 0xff, 0xff };
+	static uint8_t ed[51] = { 4, 0x5f, 0, 0, 0, 22, 9, 0x2b, 6, 1, 4, 1,
+		0xda, 0x47, 0x0f, 1, 0xff, 0xff };
 	struct pgp_key k;
 	struct pks_err e = { 0, NULL };
 	struct pgp_key *g = load("ed25519");
