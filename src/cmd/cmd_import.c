@@ -43,6 +43,7 @@
 #include "pgp/pgp_key.h"
 #include "pgp/pgp_packet.h"
 #include "store/store.h"
+#include "store/store_words.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/limits.h"
@@ -125,6 +126,8 @@ show_progress(struct import *im, int final)
 	    im->stats.nrefused, final ? "\n" : "");
 }
 
+static enum pks_rc txn_close(struct import *im, enum pks_rc rc);
+
 /* Open a transaction, retrying while another writer holds the lock. */
 static enum pks_rc
 txn_open(struct import *im)
@@ -144,6 +147,9 @@ txn_open(struct import *im)
 	}
 	if (rc == PKS_OK)
 		ingest_txn_threads(im->txn, im->threads, im->inflight);
+	/* The word index of a batch's new keys is built at its commit. */
+	if (rc == PKS_OK && (rc = store_words_defer(im->st)) != PKS_OK)
+		return txn_close(im, rc);
 	im->batch_ms = clock_ms();
 	return rc;
 }

@@ -41,11 +41,12 @@ struct pipe {
 	struct ingest_prep *slots;
 	unsigned char *ready; /* per slot: pure part done */
 	size_t nslots;
-	size_t next;   /* index of the next key to take */
-	size_t head;   /* index of the next key to finish */
-	int exhausted; /* no key after 'next' */
-	int stop;      /* the caller gave up (database error) */
-	int as_new;    /* prepare keys as new ones */
+	size_t next;     /* index of the next key to take */
+	size_t head;     /* index of the next key to finish */
+	int exhausted;   /* no key after 'next' */
+	int stop;        /* the caller gave up (database error) */
+	int as_new;      /* prepare keys as new ones */
+	size_t nworkers; /* worker threads running */
 };
 
 /*
@@ -134,12 +135,15 @@ wait_head(struct pipe *pp)
 	for (;;) {
 		if (pp->head < pp->next && pp->ready[pp->head % pp->nslots])
 			return 1;
-		/* The caller's own keys are not prepared as new: it
-		 * verifies a new key when finishing it anyway, and a
-		 * stored one (an update) only as far as it is new. */
+		/* Alone, the caller prepares a key only as far as needed
+		 * to look it up: it verifies a new key when finishing it
+		 * anyway, and a stored one (an update) only as far as it
+		 * is new.  With workers, it prepares a key as they do:
+		 * what it leaves for later would be done by the one
+		 * thread that writes, while the workers wait. */
 		if (take(pp, &idx, &as_new)) {
 			pthread_cond_broadcast(&pp->work);
-			prepare(pp, idx, 0);
+			prepare(pp, idx, pp->nworkers > 0 ? as_new : 0);
 			continue;
 		}
 		if (pp->head == pp->next && pp->exhausted)
@@ -214,6 +218,7 @@ ingest_pipe_run(const uint8_t *data, size_t len, size_t threads,
 		tids = xreallocarray(NULL, threads - 1, sizeof(*tids));
 		nworkers = start_workers(&pp, tids, threads - 1);
 	}
+	pp.nworkers = nworkers;
 	rc = finish_all(&pp, finish, arg);
 	for (i = 0; i < nworkers; i++)
 		pthread_join(tids[i], NULL);

@@ -15,25 +15,47 @@
 #include "ptree/ptree_node.h"
 #include "util/xalloc.h"
 
+/* Nodes of a path kept in the path itself: a tree of a few million
+ * elements is not deeper, so an insert or delete allocates nothing. */
+#define PATH_LOCAL 12
+
+/* Root .. leaf: n is 'local' until the path grows past it. */
 struct path {
 	struct ptree_node *n;
 	size_t len, cap;
+	struct ptree_node local[PATH_LOCAL];
 };
+
+static void
+path_init(struct path *p)
+{
+	p->n = p->local;
+	p->len = 0;
+	p->cap = PATH_LOCAL;
+}
 
 static void
 path_free(struct path *p)
 {
-	free(p->n);
-	p->n = NULL;
-	p->len = p->cap = 0;
+	if (p->n != p->local)
+		free(p->n);
+	path_init(p);
 }
 
 static struct ptree_node *
 path_push(struct path *p)
 {
+	struct ptree_node *m;
+
 	if (p->len == p->cap) {
-		p->cap = p->cap ? p->cap * 2 : 8;
-		p->n = xreallocarray(p->n, p->cap, sizeof(*p->n));
+		if (p->n == p->local) {
+			m = xreallocarray(NULL, p->cap * 2, sizeof(*m));
+			memcpy(m, p->local, sizeof(p->local));
+			p->n = m;
+		} else {
+			p->n = xreallocarray(p->n, p->cap * 2, sizeof(*p->n));
+		}
+		p->cap *= 2;
 	}
 	return &p->n[p->len++];
 }
@@ -124,7 +146,7 @@ put_all(const struct ptree_ops *ops, const struct path *p, size_t count)
 enum pks_rc
 ptree_insert(const struct ptree_ops *ops, const struct zzp *x)
 {
-	struct path p = { NULL, 0, 0 };
+	struct path p;
 	struct ptree_delta d;
 	struct ptree_node *leaf;
 	enum pks_rc rc;
@@ -132,6 +154,7 @@ ptree_insert(const struct ptree_ops *ops, const struct zzp *x)
 
 	if (ptree_is_point(x))
 		return PKS_ERR_REFUSED;
+	path_init(&p);
 	rc = load_path(ops, x, &p);
 	if (rc != PKS_OK)
 		goto out;
@@ -295,13 +318,14 @@ out:
 enum pks_rc
 ptree_delete(const struct ptree_ops *ops, const struct zzp *x)
 {
-	struct path p = { NULL, 0, 0 };
+	struct path p;
 	struct ptree_delta d;
 	enum pks_rc rc;
 	size_t i;
 
 	if (ptree_is_point(x))
 		return PKS_ERR_NOTFOUND;
+	path_init(&p);
 	rc = load_path(ops, x, &p);
 	if (rc != PKS_OK)
 		goto out;

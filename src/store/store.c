@@ -18,6 +18,7 @@
 #include "store/store_int.h"
 #include "store/store_issuer.h"
 #include "store/store_txn.h"
+#include "store/store_words.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -412,8 +413,10 @@ store_begin(struct store *st)
 enum pks_rc
 store_commit(struct store *st)
 {
-	enum pks_rc rc = store_ptree_cache_flush(st);
+	enum pks_rc rc = store_words_end(st);
 
+	if (rc == PKS_OK)
+		rc = store_ptree_cache_flush(st);
 	return rc != PKS_OK ? rc : run_stmt(st, STMT_COMMIT);
 }
 
@@ -421,6 +424,7 @@ void
 store_rollback(struct store *st)
 {
 	store_ptree_cache_drop(st);
+	store_words_forget(st);
 	/* A failed statement may already have ended the transaction. */
 	if (!sqlite3_get_autocommit(st->db))
 		(void)run_stmt(st, STMT_ROLLBACK);

@@ -123,6 +123,10 @@ struct store {
 	int busy_ms; /* the busy timeout it was opened with */
 	struct ptree_cache
 	    *pcache; /* tree nodes of this transaction, or NULL */
+	/* store_words.c: the insert trigger of the word index dropped
+	 * in this transaction; the first keys row not indexed (0: none) */
+	int words_deferred;
+	int64_t words_first;
 	sqlite3_stmt *stmt[STMT_COUNT];
 	char msg[256]; /* last error, for store_errmsg() */
 	/* issuer_waits seen empty in this write transaction, where only

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "store/store_int.h"
+#include "store/store_words.h"
 #include "util/buf.h"
 #include "util/limits.h"
 #include "util/xalloc.h"
@@ -200,7 +201,9 @@ store_key_delete(struct store *st, int64_t id)
 {
 	enum pks_rc rc;
 
-	if ((rc = run_with_id(st, STMT_KEYIDS_DELETE, id)) != PKS_OK ||
+	/* The delete trigger takes the words out of the index. */
+	if ((rc = store_words_catch_up(st)) != PKS_OK ||
+	    (rc = run_with_id(st, STMT_KEYIDS_DELETE, id)) != PKS_OK ||
 	    (rc = run_with_id(st, STMT_EMAILS_DELETE, id)) != PKS_OK)
 		return rc;
 	if ((rc = run_with_id(st, STMT_KEY_DELETE, id)) != PKS_OK)
@@ -304,6 +307,7 @@ store_key_insert(struct store *st, const struct store_key_rec *rec, int64_t *id)
 	if ((rc = run_key_stmt(st, s, rec, &uids, now)) != PKS_OK)
 		goto out;
 	kid = sqlite3_last_insert_rowid(st->db);
+	store_words_note(st, kid);
 	if ((rc = insert_indexes(st, kid, rec->info)) != PKS_OK ||
 	    (rc = store_listing_put(st, kid, rec->info)) != PKS_OK ||
 	    (rc = count_day(st, STMT_DAY_NEW, now)) != PKS_OK ||
@@ -325,8 +329,10 @@ store_key_update(struct store *st, int64_t id, const struct store_key_rec *rec)
 	enum pks_rc rc;
 
 	buf_init(&uids, PKS_MAX_KEY);
+	/* The update trigger takes the old words out of the index. */
 	if ((rc = check_rec(st, rec)) != PKS_OK ||
 	    (rc = uid_text(rec->info, &uids)) != PKS_OK ||
+	    (rc = store_words_catch_up(st)) != PKS_OK ||
 	    (rc = store_stmt_get(st, STMT_KEY_UPDATE, &s)) != PKS_OK)
 		goto out;
 	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK) {
