@@ -107,6 +107,7 @@ enum store_stmt {
 	STMT_CHECK_LISTING,
 	STMT_LISTING_WORDS,
 	STMT_SEARCH_FPR_HASH,
+	STMT_DATA_VERSION,
 	STMT_COUNT
 };
 
@@ -120,6 +121,9 @@ struct store {
 	    *pcache; /* tree nodes of this transaction, or NULL */
 	sqlite3_stmt *stmt[STMT_COUNT];
 	char msg[256]; /* last error, for store_errmsg() */
+	/* what store_changed saw last: PRAGMA data_version and
+	 * sqlite3_total_changes (0: not yet) */
+	int64_t seen_version, seen_changes;
 };
 
 /* The tree node cache of a write transaction (store_ptree.c): begun by
