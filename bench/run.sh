@@ -78,6 +78,7 @@ cleanup() {
 	[ -d "$W/sksd" ] && sks_stop "$W/sksd" >/dev/null 2>&1
 	[ -d "$W/pksd" ] && pks_stop "$W/pksd" >/dev/null 2>&1
 	[ -d "$W/pksb" ] && pks_stop "$W/pksb" >/dev/null 2>&1
+	[ -d "$W/pksnc" ] && pks_stop "$W/pksnc" >/dev/null 2>&1
 	[ -d "$W/nginx" ] && stop_pid "$W/nginx/master.pid" 10
 	if [ "$KEEP" = 1 ]; then
 		echo "work folder kept: $W"
@@ -160,6 +161,14 @@ load_pksync() {
 		R[pks.port]=$PKS_PORT
 	else
 		pks_fail serve "see $W/pks/serve.log"
+	fi
+	# The same database served with the op=index answer cache off: the
+	# op=index row measures lookups, not the cache.
+	if pks_setup "$W/pksnc" >/dev/null 2>&1; then
+		sed -i "s|^datadir = .*|datadir = $W/pks/data|" "$W/pksnc/pksync.conf"
+		bench_conf "$W/pksnc"
+		echo "index_cache = 0" >>"$W/pksnc/pksync.conf"
+		pks_start "$W/pksnc" && R[pksnc.port]=$PKS_PORT
 	fi
 	say "pksync: import of debian-keyring.gpg"
 	pks_setup "$W/pksd" && bench_conf "$W/pksd" && timed pks.deb "$PKSYNC" -c \
@@ -260,8 +269,10 @@ run_wrk() {
 	[ -n "${R[pks.port]:-}" ] && bench_one pks.get "${R[pks.port]}" "$W/get.paths"
 	bench_one sks.get "${R[sks.port]}" "$W/get.paths"
 	bench_one nginx.get "${R[nginx.port]}" "$W/get.paths"
+	[ -n "${R[pksnc.port]:-}" ] &&
+		bench_one pks.index "${R[pksnc.port]}" "$W/index.paths"
 	[ -n "${R[pks.port]:-}" ] &&
-		bench_one pks.index "${R[pks.port]}" "$W/index.paths"
+		bench_one pks.index.cached "${R[pks.port]}" "$W/index.paths"
 	bench_one sks.index "${R[sks.port]}" "$W/index.paths"
 	local who
 	for who in pksd pksb sksd; do
@@ -328,6 +339,8 @@ report() {
 		"$(ratio "${R[pks.get.rps]:-}" "${R[nginx.get.rps]:-}")"
 	row "op=index req/s (by word)" "$(rps pks.index)" "$(rps sks.index)" "-" \
 		"$(ratio "${R[pks.index.rps]:-}" "${R[sks.index.rps]:-}")" "-"
+	row "op=index, answer cache on" "$(rps pks.index.cached)" "$(rps sks.index)" "-" \
+		"$(ratio "${R[pks.index.cached.rps]:-}" "${R[sks.index.rps]:-}")" "-"
 	row "debian op=get req/s" "$(rps pksd.get)" "$(rps sksd.get)" \
 		"$(rps nginxd.get)" \
 		"$(ratio "${R[pksd.get.rps]:-}" "${R[sksd.get.rps]:-}")" \
@@ -354,7 +367,7 @@ report() {
 		"$(ratio "${R[pks.serve.kb]:-}" "${R[sks.serve.kb]:-}")" \
 		"$(ratio "${R[pks.serve.kb]:-}" "${R[nginx.serve.kb]:-}")"
 	echo
-	case "$(rps pks.get)$(rps sks.get)$(rps nginx.get)$(rps pks.index)$(rps sks.index)" in
+	case "$(rps pks.get)$(rps sks.get)$(rps nginx.get)$(rps pks.index)$(rps pks.index.cached)$(rps sks.index)" in
 	*!*) echo "! = not every answer was a 200 (see the lines below): not comparable" ;;
 	esac
 	echo "SKS hashes (of keys.gpg) returned by /pks/hashquery:" \
@@ -369,7 +382,7 @@ report() {
 			'BEGIN { if (s > 0) printf "%.0f", n / s; else print "-" }')/s)"
 	echo "SKS import = build + cleandb (twice: first run segfaults) + pbuild;" \
 		"keygen took ${R[keygen.s]:-?} s"
-	for g in pks.get sks.get nginx.get pks.index sks.index pksd.get \
+	for g in pks.get sks.get nginx.get pks.index pks.index.cached sks.index pksd.get \
 		pksb.get sksd.get nginxd.get pksd.index pksb.index sksd.index; do
 		[ -n "${R[$g.rps]:-}" ] || continue
 		printf '%-10s p99 %-9s sample 200s %2s/20  non-2xx %-7s %s\n' \

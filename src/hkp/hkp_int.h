@@ -93,6 +93,9 @@ struct hkp_metrics *hkp_ctx_metrics(const struct hkp_ctx *ctx);
 
 /* The server's armored-key cache (NULL when turned off).  Borrowed. */
 struct hkp_cache *hkp_ctx_cache(const struct hkp_ctx *ctx);
+/* The server's mr op=index answer cache (NULL when turned off). */
+struct hkp_rcache;
+struct hkp_rcache *hkp_ctx_rcache(const struct hkp_ctx *ctx);
 struct hkp_cache *hkp_server_cache(const struct hkp_server *srv);
 /* The server's guard (hkp_guard.h).  Borrowed. */
 struct hkp_guard *hkp_server_guard(const struct hkp_server *srv);

@@ -18,6 +18,7 @@
 
 #include "hkp/hkp_html.h"
 #include "hkp/hkp_cache.h"
+#include "hkp/hkp_rcache.h"
 #include "hkp/hkp_int.h"
 #include "pgp/pgp_armor.h"
 #include "pgp/pgp_fpr.h"
@@ -233,26 +234,93 @@ hkp_lookup_get(
 	return rc == PKS_OK ? PKS_OK : too_big(ctx, rc);
 }
 
-/* The mr lines of keys listed from their stored facts. */
+/* The first time after now at which info's mr lines change (a key or
+ * user ID expires), if before *until (0: none yet). */
+static void
+next_change(const struct pgp_key_info *info, time_t now, time_t *until)
+{
+	size_t i;
+
+	if (info->expires > (int64_t)now &&
+	    (*until == 0 || info->expires < (int64_t)*until))
+		*until = (time_t)info->expires;
+	for (i = 0; i < info->nuids; i++)
+		if (!info->uids[i].is_uat &&
+		    info->uids[i].expires > (int64_t)now &&
+		    (*until == 0 || info->uids[i].expires < (int64_t)*until))
+			*until = (time_t)info->uids[i].expires;
+}
+
+/* The mr lines of keys listed from their stored facts, true until
+ * *until (0: for good). */
 static enum pks_rc
-index_mr(const struct store_listing_rows *rows, struct hkp_reply *r)
+index_mr(const struct store_listing_rows *rows, time_t now, time_t *until,
+    struct hkp_reply *r)
 {
 	struct pgp_listing_dec d;
 	const uint8_t *p;
-	time_t now = time(NULL);
 	size_t pos = 0, len;
 	int64_t id;
 	enum pks_rc rc;
 
+	*until = 0;
 	pgp_listing_dec_init(&d);
 	rc = buf_printf(&r->body, "info:1:%zu\n", rows->n);
 	while (
 	    rc == PKS_OK && store_listing_rows_next(rows, &pos, &id, &p, &len))
-		if (pgp_listing_dec_read(&d, p, len) == PKS_OK)
+		if (pgp_listing_dec_read(&d, p, len) == PKS_OK) {
 			rc = pgp_index_mr(&d.info, now, &r->body);
+			next_change(&d.info, now, until);
+		}
 	pgp_listing_dec_free(&d);
 	r->type = "text/plain; charset=utf-8";
 	return rc;
+}
+
+/* The answer cache's key for q (an mr listing by words or address):
+ * its kind and normalised text; 0 for any other search. */
+static size_t
+rcache_key(const struct hkp_ctx *ctx, const struct hkp_query *q, char *key,
+    size_t size)
+{
+	size_t len;
+
+	if (hkp_ctx_rcache(ctx) == NULL || !(q->opts & HKP_OPT_MR) ||
+	    (q->search.kind != STORE_QUERY_WORDS &&
+		q->search.kind != STORE_QUERY_EMAIL))
+		return 0;
+	len = strlen(q->search.text);
+	if (len + 2 > size)
+		return 0;
+	key[0] = q->search.kind == STORE_QUERY_WORDS ? 'w' : 'e';
+	memcpy(key + 1, q->search.text, len);
+	return len + 1;
+}
+
+/*
+ * The cached answer to key into r: PKS_OK, else PKS_ERR_NOTFOUND and
+ * *epoch the epoch a fresh answer is to be kept in.  The epoch is read
+ * before the database is, and a change any process made since this
+ * connection last looked ends it, so no answer read from an older
+ * snapshot is served or kept.
+ */
+static enum pks_rc
+index_cached(struct hkp_ctx *ctx, struct store *st, const char *key,
+    size_t klen, uint64_t *epoch, struct hkp_reply *r)
+{
+	struct hkp_rcache *c = hkp_ctx_rcache(ctx);
+	size_t count = 0;
+
+	*epoch = hkp_rcache_epoch(c);
+	if (store_changed(st))
+		*epoch = hkp_rcache_bump(c);
+	if (hkp_rcache_get(c, key, klen, time(NULL), &r->body, &count) !=
+	    PKS_OK)
+		return PKS_ERR_NOTFOUND;
+	r->type = "text/plain; charset=utf-8";
+	r->have_count = 1;
+	r->count = count;
+	return PKS_OK;
 }
 
 /*
@@ -266,10 +334,17 @@ index_short(struct hkp_ctx *ctx, const struct hkp_query *q, struct hkp_reply *r)
 {
 	struct store_listing_rows rows;
 	struct store *st;
+	char key[PKS_MAX_QUERY + 2];
+	size_t klen;
+	uint64_t epoch = 0;
+	time_t now = time(NULL), until = 0;
 	enum pks_rc rc;
 
 	if ((rc = hkp_ctx_store(ctx, &st)) != PKS_OK)
 		return rc;
+	klen = rcache_key(ctx, q, key, sizeof(key));
+	if (klen > 0 && index_cached(ctx, st, key, klen, &epoch, r) == PKS_OK)
+		return PKS_OK;
 	rc = store_listings_search(st, &q->search, ctx->max_matches, &rows);
 	if (rc != PKS_OK)
 		rc = rc == PKS_ERR_TOOBIG ? rc : db_fail(ctx, st, rc);
@@ -279,12 +354,15 @@ index_short(struct hkp_ctx *ctx, const struct hkp_query *q, struct hkp_reply *r)
 	else if (rows.n == 0)
 		rc = hkp_fail(ctx, PKS_ERR_NOTFOUND, "No keys found");
 	else if (q->opts & HKP_OPT_MR)
-		rc = index_mr(&rows, r);
+		rc = index_mr(&rows, now, &until, r);
 	else if ((rc = page_begin(ctx, "Search results", &r->body)) == PKS_OK) {
 		rc = hkp_index_short(q, &rows, &r->body);
 		if (rc == PKS_OK)
 			rc = hkp_html_end(&r->body);
 	}
+	if (rc == PKS_OK && klen > 0)
+		hkp_rcache_put(hkp_ctx_rcache(ctx), epoch, key, klen, until,
+		    rows.n, r->body.data, r->body.len);
 	r->have_count = 1;
 	r->count = rows.n;
 	store_listing_rows_free(&rows);

@@ -19,6 +19,7 @@
 
 #include "hkp/hkp_guard.h"
 #include "hkp/hkp_metrics.h"
+#include "hkp/hkp_rcache.h"
 #include "hkp/hkp_prom.h"
 #include "util/cidr.h"
 #include "util/log.h"
@@ -564,6 +565,8 @@ hkp_metrics_page(
 	if (rc != PKS_OK)
 		return hkp_fail(ctx, rc, "cannot read the database");
 	rc = hkp_metrics_render(hkp_ctx_metrics(ctx), &d, &r->body);
+	if (rc == PKS_OK)
+		rc = hkp_rcache_render(hkp_ctx_rcache(ctx), &r->body);
 	hkp_metrics_data_free(&d);
 	if (rc != PKS_OK)
 		return hkp_fail(ctx, rc, "cannot write the metrics");

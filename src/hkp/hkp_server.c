@@ -49,6 +49,7 @@
 #include <microhttpd.h>
 
 #include "hkp/hkp_cache.h"
+#include "hkp/hkp_rcache.h"
 #include "hkp/hkp_guard.h"
 #include "hkp/hkp_hashquery.h"
 #include "hkp/hkp_int.h"
@@ -82,11 +83,12 @@ struct hkp_server {
 	uint16_t port;
 	size_t max_post;
 	size_t max_matches;
-	atomic_int starting;     /* MHD messages are warnings */
-	struct hkp_cache *cache; /* armored keys for op=get, or NULL */
-	struct hkp_guard *guard; /* per-address limits, deadlines, budget */
-	pthread_key_t tls;       /* this thread's struct store */
-	pthread_mutex_t lock;    /* guards stores */
+	atomic_int starting;       /* MHD messages are warnings */
+	struct hkp_cache *cache;   /* armored keys for op=get, or NULL */
+	struct hkp_rcache *rcache; /* mr op=index answers, or NULL */
+	struct hkp_guard *guard;   /* per-address limits, deadlines, budget */
+	pthread_key_t tls;         /* this thread's struct store */
+	pthread_mutex_t lock;      /* guards stores */
 	struct store **stores;
 	size_t nstores;
 	/* request counts and the allow list of /metrics */
@@ -162,6 +164,12 @@ struct hkp_metrics *
 hkp_ctx_metrics(const struct hkp_ctx *ctx)
 {
 	return ctx->srv->metrics;
+}
+
+struct hkp_rcache *
+hkp_ctx_rcache(const struct hkp_ctx *ctx)
+{
+	return ctx->srv->rcache;
 }
 
 struct hkp_cache *
@@ -980,10 +988,12 @@ hkp_server_start(const struct pks_config *cfg,
 	srv->max_matches =
 	    cfg->max_matches ? cfg->max_matches : PKS_MAX_MATCHES_DEFAULT;
 	srv->cache = hkp_cache_new(cfg->armor_cache);
+	srv->rcache = hkp_rcache_new(cfg->index_cache);
 	if (hkp_metrics_new(cfg, &srv->metrics) != PKS_OK ||
 	    guard_start(cfg, &srv->guard) != PKS_OK) {
 		hkp_metrics_free(srv->metrics);
 		hkp_cache_free(srv->cache);
+		hkp_rcache_free(srv->rcache);
 		free(srv);
 		return PKS_ERR_CONFIG;
 	}
@@ -1033,6 +1043,7 @@ hkp_server_stop(struct hkp_server *srv)
 	network_opts_free(&srv->nopts);
 	free(srv->self_url);
 	hkp_cache_free(srv->cache);
+	hkp_rcache_free(srv->rcache);
 	hkp_guard_free(srv->guard);
 	hkp_metrics_free(srv->metrics);
 	pthread_key_delete(srv->tls);

@@ -268,6 +268,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_SEARCH_FPR_HASH] =
 	    "SELECT k.id, k.hash FROM keyids i JOIN keys k ON "
 	    "k.id = i.key_id WHERE i.fpr = ?1 ORDER BY i.key_id LIMIT ?2",
+	/* Another connection committed: store_changed. */
+	[STMT_DATA_VERSION] = "PRAGMA data_version",
 };
 
 enum pks_rc

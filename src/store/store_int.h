@@ -112,6 +112,7 @@ enum store_stmt {
 	STMT_CHECK_LISTING,
 	STMT_LISTING_WORDS,
 	STMT_SEARCH_FPR_HASH,
+	STMT_DATA_VERSION,
 	STMT_COUNT
 };
 
@@ -132,6 +133,9 @@ struct store {
 	/* issuer_waits seen empty in this write transaction, where only
 	 * this connection writes it (store_issuer.c) */
 	int waits_none;
+	/* what store_changed saw last: PRAGMA data_version and
+	 * sqlite3_total_changes (0: not yet) */
+	int64_t seen_version, seen_changes;
 };
 
 /* The tree node cache of a write transaction (store_ptree.c): begun by

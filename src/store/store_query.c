@@ -306,3 +306,23 @@ store_search_updated(
 	}
 	return store_stmt_ids(st, s, max, ids);
 }
+
+int
+store_changed(struct store *st)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t version = 0, changes;
+	int changed;
+
+	if (store_stmt_get(st, STMT_DATA_VERSION, &s) != PKS_OK)
+		return 1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		version = sqlite3_column_int64(s, 0);
+	store_stmt_done(s);
+	changes = (int64_t)sqlite3_total_changes(st->db);
+	changed = version == 0 || version != st->seen_version ||
+		  changes != st->seen_changes;
+	st->seen_version = version;
+	st->seen_changes = changes;
+	return changed;
+}

@@ -78,6 +78,15 @@ enum pks_rc store_query_run_hash(struct store *st, const struct store_query *q,
     size_t max, struct store_ids *ids, uint8_t hash[16], int *have_hash);
 
 /*
+ * 1 when the database may have changed since the last call on this
+ * connection (the first call counts as a change): another connection
+ * committed (PRAGMA data_version) or this one wrote
+ * (sqlite3_total_changes); else 0.  Errors count as a change.  For
+ * caches of answers read from the database.
+ */
+int store_changed(struct store *st);
+
+/*
  * Keys stored or changed at or after 'since' (unix time), newest change
  * first; at most max+1 ids, as above.
  */

@@ -59,6 +59,8 @@ static const struct citem items[] = {
 	{ "server", "max_matches", CT_SIZE, F(max_matches), "500", 1, 100000 },
 	{ "server", "armor_cache", CT_SIZE, F(armor_cache), "268435456", 0,
 	    16LL * 1024 * 1024 * 1024 },
+	{ "server", "index_cache", CT_SIZE, F(index_cache), "33554432", 0,
+	    16LL * 1024 * 1024 * 1024 },
 	{ "server", "busy_timeout_ms", CT_INT, F(busy_timeout_ms), "5000", 0,
 	    600000 },
 	{ "server", "db_mmap", CT_SIZE, F(db_mmap), "1073741824", 0,

@@ -33,6 +33,7 @@ struct pks_config {
 	size_t max_post;        /* bytes in one POST body */
 	size_t max_matches;     /* keys one search may return */
 	size_t armor_cache;     /* bytes of armored keys kept for op=get */
+	size_t index_cache;     /* bytes of mr op=index answers kept */
 	size_t db_mmap;         /* bytes of the database HKP reads mapped */
 	int busy_timeout_ms;    /* SQLite busy timeout */
 	int log_level;          /* 0 warn, 1 info, 2 debug */

@@ -5,9 +5,11 @@
 #include <config.h>
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "hkp/hkp_cache.h"
+#include "hkp/hkp_rcache.h"
 #include "hkp/hkp_form.h"
 #include "hkp/hkp_hashquery.h"
 #include "hkp/hkp_html.h"
@@ -398,6 +400,66 @@ test_armor_cache(void)
 	hkp_cache_free(NULL);
 }
 
+/* The op=index answer cache: a put from an ended epoch is not kept, a
+ * bump drops everything, an answer past its time is gone, the budget
+ * holds with the least recently used dropped first. */
+static void
+test_index_cache(void)
+{
+	struct hkp_rcache *c = hkp_rcache_new(64 * 1024);
+	uint8_t big[8192], entry[1024];
+	char key[16];
+	size_t n = 0, i, hits = 0;
+	uint64_t e;
+	struct buf b;
+
+	memset(big, 'x', sizeof(big));
+	memset(entry, 'y', sizeof(entry));
+	buf_init(&b, 1 << 20);
+	CHECK(hkp_rcache_new(0) == NULL);
+	CHECK(hkp_rcache_render(NULL, &b) == PKS_OK && b.len == 0);
+	e = hkp_rcache_epoch(c);
+	CHECK(hkp_rcache_get(c, "walice", 6, 100, &b, &n) == PKS_ERR_NOTFOUND);
+	hkp_rcache_put(
+	    c, e, "walice", 6, 0, 1, (const uint8_t *)"info:1:1\n", 9);
+	CHECK(hkp_rcache_get(c, "walice", 6, 100, &b, &n) == PKS_OK && n == 1 &&
+	      b.len == 9 && memcmp(b.data, "info:1:1\n", 9) == 0);
+	CHECK(hkp_rcache_get(c, "ealice", 6, 100, &b, &n) == PKS_ERR_NOTFOUND);
+	/* a new epoch: nothing of the old one, and no late put from it */
+	CHECK(hkp_rcache_bump(c) == e + 1);
+	CHECK(hkp_rcache_get(c, "walice", 6, 100, &b, &n) == PKS_ERR_NOTFOUND);
+	hkp_rcache_put(c, e, "walice", 6, 0, 1, (const uint8_t *)"old", 3);
+	CHECK(hkp_rcache_get(c, "walice", 6, 100, &b, &n) == PKS_ERR_NOTFOUND);
+	/* true until 200 */
+	hkp_rcache_put(c, e + 1, "wbob", 4, 200, 2, (const uint8_t *)"b", 1);
+	CHECK(hkp_rcache_get(c, "wbob", 4, 199, &b, &n) == PKS_OK && n == 2);
+	CHECK(hkp_rcache_get(c, "wbob", 4, 200, &b, &n) == PKS_ERR_NOTFOUND);
+	CHECK(hkp_rcache_get(c, "wbob", 4, 100, &b, &n) == PKS_ERR_NOTFOUND);
+	/* over 1/16 of the budget: not kept */
+	hkp_rcache_put(c, e + 1, "wbig", 4, 0, 1, big, sizeof(big));
+	CHECK(hkp_rcache_get(c, "wbig", 4, 100, &b, &n) == PKS_ERR_NOTFOUND);
+	/* 200 entries of 1 KiB in 64 KiB: the newest stay, the oldest go */
+	for (i = 0; i < 200; i++) {
+		snprintf(key, sizeof(key), "w%zu", i);
+		hkp_rcache_put(
+		    c, e + 1, key, strlen(key), 0, 1, entry, sizeof(entry));
+	}
+	CHECK(hkp_rcache_get(c, "w0", 2, 100, &b, &n) == PKS_ERR_NOTFOUND);
+	for (i = 0; i < 200; i++) {
+		snprintf(key, sizeof(key), "w%zu", i);
+		hits +=
+		    hkp_rcache_get(c, key, strlen(key), 100, &b, &n) == PKS_OK;
+	}
+	CHECK(hits > 40 && hits < 64);
+	CHECK(hkp_rcache_get(c, "w199", 4, 100, &b, &n) == PKS_OK);
+	buf_reset(&b);
+	CHECK(hkp_rcache_render(c, &b) == PKS_OK &&
+	      strstr((char *)b.data, "{result=\"hit\"}") != NULL);
+	buf_free(&b);
+	hkp_rcache_free(c);
+	hkp_rcache_free(NULL);
+}
+
 /* A reference to a cached armor outlives its replacement and the cache;
  * many keys fill the sets and the budget holds. */
 static void
@@ -457,5 +519,6 @@ main(void)
 	RUN(test_escaping);
 	RUN(test_armor_cache);
 	RUN(test_armor_cache_ref);
+	RUN(test_index_cache);
 	return tap_done();
 }
