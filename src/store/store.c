@@ -686,6 +686,12 @@ store_tune_bulk(struct store *st, size_t cache_bytes)
 }
 
 enum pks_rc
+store_tune_lazy_commits(struct store *st)
+{
+	return run_script(st, "PRAGMA synchronous = NORMAL");
+}
+
+enum pks_rc
 store_tune_reader(struct store *st, size_t mmap_bytes)
 {
 	char sql[64];

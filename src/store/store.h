@@ -52,6 +52,12 @@ enum pks_rc store_tune_bulk(struct store *st, size_t cache_bytes);
 /* For a connection that serves lookups: map up to mmap_bytes of the
  * database file (0: none). */
 enum pks_rc store_tune_reader(struct store *st, size_t mmap_bytes);
+/* For what may be lost in a power cut (a statistics counter): the next
+ * commits of this connection do not wait for the disk (synchronous =
+ * NORMAL; with WAL they stay consistent and become durable with the
+ * next synced commit or checkpoint).  For a STORE_SHORT connection,
+ * whose commits otherwise wait. */
+enum pks_rc store_tune_lazy_commits(struct store *st);
 
 /* Last SQLite error text of this connection (static until next call). */
 const char *store_errmsg(struct store *st);
