@@ -30,9 +30,9 @@ enum store_flags {
 	/* A process that lives for one message (mail-filter): each commit
 	 * is on disk when it returns (synchronous = FULL), so what it
 	 * accepted survives a crash before it exits; closing leaves the
-	 * WAL to be checkpointed by a later commit (a small
-	 * wal_autocheckpoint) instead of checkpointing, syncing and
-	 * deleting the WAL each time the last connection closes. */
+	 * WAL as it is (instead of checkpointing, syncing and deleting it
+	 * each time the last connection closes) until it is long, then
+	 * checkpoints it and cuts it to nothing without waiting. */
 	STORE_SHORT = 4
 };
 
