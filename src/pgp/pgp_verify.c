@@ -24,23 +24,19 @@
  * merge verifies only what is new.  Ed25519 is verified with libsodium
  * (libgcrypt 1.10 spends about 0.5 ms of CPU on one Ed25519
  * verification, Nettle about 0.1 ms, libsodium about half of Nettle:
- * its variable-time code suits public data); a signature libsodium
- * refuses is asked of Nettle, so every answer is the one of RFC 8032's
- * cofactorless check as gpg and libgcrypt make it, even where
- * libsodium is stricter (small-order points, non-canonical encodings).
+ * its variable-time code suits public data), with Nettle's answer where
+ * libsodium refuses (pgp_ed25519.c, which opens both on first use).
  * Everything else, and an Ed25519 point in an unusual form, goes
  * through libgcrypt.
  */
 #include <config.h>
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <gcrypt.h>
-#include <nettle/eddsa.h>
-#include <sodium.h>
 
+#include "pgp/pgp_ed25519.h"
 #include "pgp/pgp_fpr.h"
 #include "pgp/pgp_int.h"
 #include "pgp/pgp_verify.h"
@@ -349,22 +345,7 @@ eddsa_rs(const struct pgp_vkey *k, const struct vsig *v, size_t n, uint8_t *rs)
 	return sig_mpis(v, m, 2) && pad(&m[0], rs, n) && pad(&m[1], rs + n, n);
 }
 
-static pthread_once_t sodium_once = PTHREAD_ONCE_INIT;
-
-static void
-sodium_setup(void)
-{
-	/* -1 only when no randomness source opens: verification needs
-	 * none, and libsodium's CPU feature detection has run by then. */
-	if (sodium_init() < 0)
-		return;
-}
-
-/*
- * Ed25519: the signed message is the digest, as in gpg.  libsodium's
- * acceptance implies Nettle's (encode(sB - hA) equals R as sent, with
- * A and S canonical), so only a refusal needs Nettle's second opinion.
- */
+/* Ed25519: the signed message is the digest, as in gpg. */
 static enum pgp_sigstate
 ed25519_verify(const struct pgp_vkey *k, const struct vsig *v,
     const struct vhash *vh, const uint8_t *d)
@@ -374,11 +355,8 @@ ed25519_verify(const struct pgp_vkey *k, const struct vsig *v,
 
 	if (!eddsa_rs(k, v, 32, rs))
 		return PGP_SIG_BAD;
-	pthread_once(&sodium_once, sodium_setup);
-	if (crypto_sign_ed25519_verify_detached(rs, d, dlen, k->a) == 0)
-		return PGP_SIG_VALID;
-	return ed25519_sha512_verify(k->a, dlen, d, rs) ? PGP_SIG_VALID
-							: PGP_SIG_BAD;
+	return pgp_ed25519_check(k->a, d, dlen, rs) ? PGP_SIG_VALID
+						    : PGP_SIG_BAD;
 }
 
 /* EdDSA: r and s of n octets each (legacy MPIs or native octets). */
@@ -473,7 +451,7 @@ verify_one(
 	r = PGP_SIG_BAD;
 	if (!digest(t, sig, &v, vh, d) || memcmp(d, v.left16, 2) != 0)
 		return PGP_SIG_BAD;
-	if (k->kind == PGP_VK_ED25519 && k->have_a)
+	if (k->kind == PGP_VK_ED25519 && k->have_a && pgp_ed25519_ready())
 		return ed25519_verify(k, &v, vh, d);
 	if (build_sexps(k, &v, vh, d, &s, &data) &&
 	    gcry_pk_verify(s, data, k->sexp) == 0)

@@ -660,10 +660,22 @@ schema_ready(struct store *st, int create)
 	return PKS_OK;
 }
 
-/* WAL pages after which a STORE_SHORT connection's commit checkpoints:
- * the next process to open the database alone reads the whole WAL to
- * rebuild its index, so it is kept short. */
+/* WAL pages after which a STORE_SHORT connection checkpoints the WAL
+ * and cuts it to nothing as it closes (store_close). */
 #define SHORT_WAL_PAGES 256
+
+/* STORE_SHORT, in place of wal_autocheckpoint: note the WAL's length
+ * after each commit; store_close checkpoints. */
+static int
+short_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct store *st = arg;
+
+	(void)db;
+	(void)name;
+	st->wal_frames = frames;
+	return SQLITE_OK;
+}
 
 /* Connection settings: WAL, NORMAL sync (safe with WAL), foreign keys;
  * STORE_SHORT: see store.h. */
@@ -671,7 +683,6 @@ static enum pks_rc
 configure(struct store *st, int flags)
 {
 	enum pks_rc rc;
-	char sql[96];
 
 	if (!st->readonly &&
 	    (rc = run_script(st, "PRAGMA journal_mode = WAL")) != PKS_OK)
@@ -681,12 +692,10 @@ configure(struct store *st, int flags)
 			1, NULL) != SQLITE_OK)
 			return store_fail_msg(
 			    st, PKS_ERR_DB, "cannot turn checkpoints off");
-		snprintf(sql, sizeof(sql),
-		    "PRAGMA synchronous = FULL; "
-		    "PRAGMA wal_autocheckpoint = %d",
-		    SHORT_WAL_PAGES);
-		if ((rc = run_script(st, sql)) != PKS_OK)
+		if ((rc = run_script(st, "PRAGMA synchronous = FULL")) !=
+		    PKS_OK)
 			return rc;
+		sqlite3_wal_hook(st->db, short_wal_hook, st);
 	} else if ((rc = run_script(st, "PRAGMA synchronous = NORMAL")) !=
 		   PKS_OK)
 		return rc;
@@ -708,6 +717,12 @@ store_tune_bulk(struct store *st, size_t cache_bytes)
 	    "PRAGMA temp_store = MEMORY",
 	    cache_bytes / 1024 > 1024 ? cache_bytes / 1024 : (size_t)1024);
 	return run_script(st, sql);
+}
+
+enum pks_rc
+store_tune_lazy_commits(struct store *st)
+{
+	return run_script(st, "PRAGMA synchronous = NORMAL");
 }
 
 enum pks_rc
@@ -769,6 +784,20 @@ store_close(struct store *st)
 		return;
 	for (i = 0; i < STMT_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
+	/* A STORE_SHORT connection leaves the WAL to the next one; once it
+	 * is long, checkpoint it and cut it to nothing.  Otherwise the next
+	 * process that opens the database alone rebuilds the WAL index
+	 * from the whole WAL, and an index rebuilt so counts every frame
+	 * as not yet copied: the WAL is never reused and grows without
+	 * bound (12 MB after a thousand mails), each process reading all
+	 * of it.  No waiting: while other connections read or write, this
+	 * copies what it can (as a PASSIVE checkpoint) and a later close
+	 * cuts the WAL. */
+	if (st->wal_frames >= SHORT_WAL_PAGES) {
+		sqlite3_busy_timeout(st->db, 0);
+		(void)sqlite3_wal_checkpoint_v2(
+		    st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	}
 	sqlite3_close(st->db);
 	free(st);
 }

@@ -30,9 +30,9 @@ enum store_flags {
 	/* A process that lives for one message (mail-filter): each commit
 	 * is on disk when it returns (synchronous = FULL), so what it
 	 * accepted survives a crash before it exits; closing leaves the
-	 * WAL to be checkpointed by a later commit (a small
-	 * wal_autocheckpoint) instead of checkpointing, syncing and
-	 * deleting the WAL each time the last connection closes. */
+	 * WAL as it is (instead of checkpointing, syncing and deleting it
+	 * each time the last connection closes) until it is long, then
+	 * checkpoints it and cuts it to nothing without waiting. */
 	STORE_SHORT = 4
 };
 
@@ -52,6 +52,12 @@ enum pks_rc store_tune_bulk(struct store *st, size_t cache_bytes);
 /* For a connection that serves lookups: map up to mmap_bytes of the
  * database file (0: none). */
 enum pks_rc store_tune_reader(struct store *st, size_t mmap_bytes);
+/* For what may be lost in a power cut (a statistics counter): the next
+ * commits of this connection do not wait for the disk (synchronous =
+ * NORMAL; with WAL they stay consistent and become durable with the
+ * next synced commit or checkpoint).  For a STORE_SHORT connection,
+ * whose commits otherwise wait. */
+enum pks_rc store_tune_lazy_commits(struct store *st);
 
 /* Last SQLite error text of this connection (static until next call). */
 const char *store_errmsg(struct store *st);

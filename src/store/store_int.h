@@ -121,7 +121,8 @@ struct ptree_cache;
 struct store {
 	sqlite3 *db;
 	int readonly;
-	int busy_ms; /* the busy timeout it was opened with */
+	int busy_ms;    /* the busy timeout it was opened with */
+	int wal_frames; /* STORE_SHORT: WAL length at the last commit */
 	struct ptree_cache
 	    *pcache; /* tree nodes of this transaction, or NULL */
 	/* store_words.c: the insert trigger of the word index dropped
