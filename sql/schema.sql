@@ -228,7 +228,7 @@ CREATE TABLE key_listings (
 );
 
 -- Certifications of flooded user IDs waiting for their issuer key to
--- be stored (migration 014-issuer-waits.sql): issuer key ID (signed
+-- be stored (migration 012-issuer-waits.sql): issuer key ID (signed
 -- 64-bit) -> certified key, at most [keys] issuer_waits_per_key rows
 -- per key; looked up when a key is stored.
 CREATE TABLE issuer_waits (
@@ -238,4 +238,4 @@ CREATE TABLE issuer_waits (
 ) WITHOUT ROWID;
 CREATE INDEX issuer_waits_key ON issuer_waits(key_id);
 
-INSERT INTO meta(name, value) VALUES ('schema_version', '14');
+INSERT INTO meta(name, value) VALUES ('schema_version', '12');

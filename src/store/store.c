@@ -583,14 +583,6 @@ migrate(struct store *st, int from)
 		for (i = 0; i < store_sql_nmigrations; i++)
 			if (store_sql_migrations[i].version == v)
 				m = &store_sql_migrations[i];
-		/* Versions are handed out to changes made side by side; one
-		 * that none of them took changes nothing.  The last must
-		 * exist. */
-		if (m == NULL && v < store_sql_version) {
-			log_info(
-			    "database: schema version %d changes nothing", v);
-			continue;
-		}
 		if (m == NULL)
 			return store_fail_msg(st, PKS_ERR_DB,
 			    "no migration to this schema version");

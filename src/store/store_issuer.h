@@ -74,7 +74,7 @@ enum pks_rc store_issuers_written(struct store *st, const struct pgp_key *key,
     int64_t id, int is_new, const struct buf *chk);
 
 /* The schema version from which issuers are verified and wait. */
-#define STORE_ISSUER_SCHEMA 14
+#define STORE_ISSUER_SCHEMA 12
 
 /*
  * After upgrading a database from before STORE_ISSUER_SCHEMA: mark

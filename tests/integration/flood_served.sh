@@ -14,11 +14,11 @@
 #    outgoing incremental queued for a sync peer;
 #  - served_certs_prefer = newest: the old behaviour, 100 junk ones;
 #  - a key uploaded before its certifiers counts them as soon as they
-#    are stored (issuer_waits, migration 014), without being stored
+#    are stored (issuer_waits, migration 012), without being stored
 #    again, and still when it is stored again; a key whose waits are
 #    off ([keys] issuer_waits_per_key = 0) counts them once it is
 #    stored again;
-#  - a database from before migration 014, whose record marks the
+#  - a database from before migration 012, whose record marks the
 #    forged ones as known (matched, not verified), serves the 5 real
 #    ones once "pksync init" upgrades it;
 #  - /pks/hashquery still gives the full stored key (SKS parity).

@@ -1,4 +1,4 @@
--- 014-issuer-waits.sql: certifications waiting for their issuer.  For
+-- 012-issuer-waits.sql: certifications waiting for their issuer.  For
 -- the user IDs of a flooded key (more third-party certifications than
 -- [keys] served_certs_per_uid), each certification whose issuer key is
 -- not stored here leaves a row (its issuer's 64-bit key ID, the
