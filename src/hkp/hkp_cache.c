@@ -30,6 +30,7 @@ struct hkp_armor {
 struct way {
 	int64_t id;
 	uint8_t hash[16];
+	int64_t stamp;
 	uint64_t used;       /* the set's clock when last hit or put */
 	struct hkp_armor *a; /* NULL: empty */
 };
@@ -109,7 +110,7 @@ lock_of(struct hkp_cache *c, size_t set)
 
 struct hkp_armor *
 hkp_cache_ref(struct hkp_cache *c, int64_t id, const uint8_t hash[16],
-    const uint8_t **data, size_t *len)
+    int64_t stamp, const uint8_t **data, size_t *len)
 {
 	struct hkp_armor *a = NULL;
 	struct set *s;
@@ -122,6 +123,7 @@ hkp_cache_ref(struct hkp_cache *c, int64_t id, const uint8_t hash[16],
 	pthread_mutex_lock(lock_of(c, i));
 	for (w = 0; w < CACHE_WAYS; w++) {
 		if (s->way[w].a != NULL && s->way[w].id == id &&
+		    s->way[w].stamp == stamp &&
 		    memcmp(s->way[w].hash, hash, 16) == 0) {
 			a = s->way[w].a;
 			atomic_fetch_add(&a->refs, 1);
@@ -138,15 +140,15 @@ hkp_cache_ref(struct hkp_cache *c, int64_t id, const uint8_t hash[16],
 }
 
 enum pks_rc
-hkp_cache_get(
-    struct hkp_cache *c, int64_t id, const uint8_t hash[16], struct buf *out)
+hkp_cache_get(struct hkp_cache *c, int64_t id, const uint8_t hash[16],
+    int64_t stamp, struct buf *out)
 {
 	struct hkp_armor *a;
 	const uint8_t *p;
 	size_t len;
 	enum pks_rc rc;
 
-	if ((a = hkp_cache_ref(c, id, hash, &p, &len)) == NULL)
+	if ((a = hkp_cache_ref(c, id, hash, stamp, &p, &len)) == NULL)
 		return PKS_ERR_NOTFOUND;
 	rc = buf_add(out, p, len);
 	hkp_cache_unref(a);
@@ -197,7 +199,7 @@ oldest(struct set *s)
 
 void
 hkp_cache_put(struct hkp_cache *c, int64_t id, const uint8_t hash[16],
-    const uint8_t *armor, size_t len)
+    int64_t stamp, const uint8_t *armor, size_t len)
 {
 	struct hkp_armor *a, *old;
 	struct set *s;
@@ -229,6 +231,7 @@ hkp_cache_put(struct hkp_cache *c, int64_t id, const uint8_t hash[16],
 		atomic_fetch_sub(&c->bytes, old->len);
 	v->id = id;
 	memcpy(v->hash, hash, 16);
+	v->stamp = stamp;
 	v->a = a;
 	v->used = ++s->clock;
 	pthread_mutex_unlock(lock_of(c, i));

@@ -41,11 +41,11 @@ db_fail(struct hkp_ctx *ctx, struct store *st, enum pks_rc rc)
 }
 
 /* The row ids a search finds (and, when hash is not NULL, the first
- * key's hash if the search gives it: *have_hash); PKS_ERR_NOTFOUND or
- * _TOOMANY as errors. */
+ * key's hash and stamp if the search gives them: *have_hash);
+ * PKS_ERR_NOTFOUND or _TOOMANY as errors. */
 static enum pks_rc
 find_ids_hash(struct hkp_ctx *ctx, const struct store_query *s,
-    struct store_ids *ids, uint8_t *hash, int *have_hash)
+    struct store_ids *ids, uint8_t *hash, int64_t *stamp, int *have_hash)
 {
 	struct store *st;
 	enum pks_rc rc;
@@ -57,7 +57,7 @@ find_ids_hash(struct hkp_ctx *ctx, const struct store_query *s,
 		return rc;
 	if (hash != NULL)
 		rc = store_query_run_hash(
-		    st, s, ctx->max_matches, ids, hash, have_hash);
+		    st, s, ctx->max_matches, ids, hash, stamp, have_hash);
 	else
 		rc = store_query_run(st, s, ctx->max_matches, ids);
 	if (rc != PKS_OK)
@@ -76,7 +76,7 @@ static enum pks_rc
 find_ids(
     struct hkp_ctx *ctx, const struct store_query *s, struct store_ids *ids)
 {
-	return find_ids_hash(ctx, s, ids, NULL, NULL);
+	return find_ids_hash(ctx, s, ids, NULL, NULL, NULL);
 }
 
 static enum pks_rc
@@ -159,8 +159,9 @@ removed(struct hkp_ctx *ctx, const struct store_query *s)
  * leaves the body empty for the streamed answer: PKS_ERR_NOTFOUND.
  */
 static enum pks_rc
-get_cached(struct hkp_ctx *ctx, int64_t id, uint8_t hash[16], int have_hash,
-    const struct buf *head, const char *tail, struct hkp_reply *r)
+get_cached(struct hkp_ctx *ctx, int64_t id, uint8_t hash[16], int64_t stamp,
+    int have_hash, const struct buf *head, const char *tail,
+    struct hkp_reply *r)
 {
 	struct hkp_cache *c = hkp_ctx_cache(ctx);
 	struct store *st;
@@ -169,17 +170,17 @@ get_cached(struct hkp_ctx *ctx, int64_t id, uint8_t hash[16], int have_hash,
 	if (c == NULL)
 		return PKS_ERR_NOTFOUND;
 	if (!have_hash && (hkp_ctx_store(ctx, &st) != PKS_OK ||
-			      store_key_hash(st, id, hash) != PKS_OK))
+			      store_key_hash(st, id, hash, &stamp) != PKS_OK))
 		return PKS_ERR_NOTFOUND;
 	if (head->len == 0 && tail == NULL) {
 		/* the armor alone: sent as cached, without a copy */
-		r->armor =
-		    hkp_cache_ref(c, id, hash, &r->armor_data, &r->armor_len);
+		r->armor = hkp_cache_ref(
+		    c, id, hash, stamp, &r->armor_data, &r->armor_len);
 		return r->armor != NULL ? PKS_OK : PKS_ERR_NOTFOUND;
 	}
 	rc = buf_add(&r->body, head->data, head->len);
 	if (rc == PKS_OK)
-		rc = hkp_cache_get(c, id, hash, &r->body);
+		rc = hkp_cache_get(c, id, hash, stamp, &r->body);
 	if (rc == PKS_OK && tail != NULL)
 		rc = buf_adds(&r->body, tail);
 	if (rc == PKS_OK)
@@ -202,10 +203,11 @@ hkp_lookup_get(
 	struct buf head;
 	const char *tail;
 	uint8_t hash[16];
+	int64_t stamp = 0;
 	int cached = 0, have_hash = 0;
 	enum pks_rc rc;
 
-	rc = find_ids_hash(ctx, &q->search, &ids, hash, &have_hash);
+	rc = find_ids_hash(ctx, &q->search, &ids, hash, &stamp, &have_hash);
 	if (rc == PKS_ERR_NOTFOUND)
 		return removed(ctx, &q->search);
 	if (rc != PKS_OK)
@@ -220,8 +222,8 @@ hkp_lookup_get(
 	}
 	tail = (q->opts & HKP_OPT_MR) ? NULL : "</pre>\n" HKP_HTML_END;
 	if (rc == PKS_OK && ids.n == 1)
-		cached = get_cached(ctx, ids.v[0], hash, have_hash, &head, tail,
-			     r) == PKS_OK;
+		cached = get_cached(ctx, ids.v[0], hash, stamp, have_hash,
+			     &head, tail, r) == PKS_OK;
 	if (rc == PKS_OK && !cached)
 		rc = hkp_stream_armor(ctx, ids.v, ids.n,
 		    (const char *)head.data, head.len, tail, r);

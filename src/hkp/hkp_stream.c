@@ -152,20 +152,22 @@ serve_cur(struct hkp_stream *s)
 }
 
 /* The armor of the one key of an answer, from the cache (keyed by the
- * stored version; what is served of it depends on nothing else),
+ * stored version and its stamp: what is served of it depends on nothing
+ * else),
  * without reading the stored key: PKS_ERR_NOTFOUND when not cached. */
 static enum pks_rc
 armor_cached(struct hkp_stream *s, struct store *st, int64_t id)
 {
 	struct hkp_cache *c = hkp_server_cache(s->srv);
 	uint8_t hash[16];
+	int64_t stamp;
 	enum pks_rc rc;
 
 	if (c == NULL)
 		return PKS_ERR_NOTFOUND;
-	if ((rc = store_key_hash(st, id, hash)) != PKS_OK)
+	if ((rc = store_key_hash(st, id, hash, &stamp)) != PKS_OK)
 		return rc;
-	return hkp_cache_get(c, id, hash, &s->out);
+	return hkp_cache_get(c, id, hash, stamp, &s->out);
 }
 
 /* The armor of the one key of an answer, made and kept in the cache. */
@@ -180,7 +182,7 @@ armor_single(struct hkp_stream *s)
 	rc = pgp_armor_encode(k->data, k->len, NULL, &s->out);
 	if (rc == PKS_OK)
 		hkp_cache_put(hkp_server_cache(s->srv), k->id, k->hash,
-		    s->out.data, s->out.len);
+		    k->updated, s->out.data, s->out.len);
 	return rc;
 }
 

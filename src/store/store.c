@@ -37,7 +37,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
 			  "FROM keys WHERE fpr = ?1",
 	[STMT_KEY_LOAD] = "SELECT id, hash, created, updated, data, checks "
 			  "FROM keys WHERE id = ?1",
-	[STMT_KEY_HASH] = "SELECT hash FROM keys WHERE id = ?1",
+	[STMT_KEY_HASH] = "SELECT hash, updated FROM keys WHERE id = ?1",
 	[STMT_KEY_INSERT] =
 	    "INSERT INTO keys(fpr, version, hash, recon, "
 	    "algo, bits, ctime, expires, revoked, created, updated, uids, "
@@ -196,7 +196,10 @@ static const char *const stmt_sql[STMT_COUNT] = {
 			      "first, last, count FROM refused "
 			      "ORDER BY last DESC LIMIT ?1",
 	[STMT_REFUSED_COUNT] = "SELECT count(*) FROM refused",
-	[STMT_KEY_SET_CHECKS] = "UPDATE keys SET checks = ?2 WHERE id = ?1",
+	/* The served form may change with the record: updated moves on,
+	 * by a second at least (store_key_hash's stamp). */
+	[STMT_KEY_SET_CHECKS] = "UPDATE keys SET checks = ?2, "
+				"updated = max(updated + 1, ?3) WHERE id = ?1",
 	/* Keys stored with a format 1 record (PGP_CHECKS_FORMAT_MATCHED)
 	 * large enough to hold a flooded user ID. */
 	[STMT_ISSUER_UNVERIFIED] = "SELECT id FROM keys WHERE "
@@ -266,7 +269,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	 * is there once a fingerprint (the primary key of keyids), in
 	 * the order of the index, so no temporary b-tree is needed. */
 	[STMT_SEARCH_FPR_HASH] =
-	    "SELECT k.id, k.hash FROM keyids i JOIN keys k ON "
+	    "SELECT k.id, k.hash, k.updated FROM keyids i JOIN keys k ON "
 	    "k.id = i.key_id WHERE i.fpr = ?1 ORDER BY i.key_id LIMIT ?2",
 	/* Another connection committed: store_changed. */
 	[STMT_DATA_VERSION] = "PRAGMA data_version",

@@ -107,9 +107,12 @@ enum pks_rc store_key_find(
 /* Load a key by row id. */
 enum pks_rc store_key_load(struct store *st, int64_t id, struct store_key *out);
 
-/* The SKS hash of the key with row id, without reading its packets
- * (to find a cached copy).  PKS_ERR_NOTFOUND if absent. */
-enum pks_rc store_key_hash(struct store *st, int64_t id, uint8_t hash[16]);
+/* The SKS hash of the key with row id and its stamp (the row's updated
+ * time, which every change to what is served of the key moves on, even
+ * one that leaves the hash: store_key_set_checks), without reading its
+ * packets (to find a cached copy).  PKS_ERR_NOTFOUND if absent. */
+enum pks_rc store_key_hash(
+    struct store *st, int64_t id, uint8_t hash[16], int64_t *stamp);
 
 /* Insert a new key (and bump today's "new" count).  Call inside a
  * transaction. */

@@ -368,7 +368,8 @@ store_key_set_checks(
 		return rc;
 	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK ||
 	    sqlite3_bind_blob64(s, 2, checks, len, SQLITE_STATIC) !=
-		SQLITE_OK) {
+		SQLITE_OK ||
+	    sqlite3_bind_int64(s, 3, (int64_t)time(NULL)) != SQLITE_OK) {
 		store_stmt_done(s);
 		return store_fail(st, sqlite3_errcode(st->db));
 	}
@@ -477,7 +478,7 @@ store_key_load(struct store *st, int64_t id, struct store_key *out)
 }
 
 enum pks_rc
-store_key_hash(struct store *st, int64_t id, uint8_t hash[16])
+store_key_hash(struct store *st, int64_t id, uint8_t hash[16], int64_t *stamp)
 {
 	sqlite3_stmt *s = NULL;
 	enum pks_rc rc;
@@ -492,6 +493,7 @@ store_key_hash(struct store *st, int64_t id, uint8_t hash[16])
 	r = sqlite3_step(s);
 	if (r == SQLITE_ROW && sqlite3_column_bytes(s, 0) == 16) {
 		memcpy(hash, sqlite3_column_blob(s, 0), 16);
+		*stamp = sqlite3_column_int64(s, 1);
 		rc = PKS_OK;
 	} else if (r == SQLITE_ROW) {
 		rc = store_fail_msg(

@@ -241,7 +241,7 @@ store_query_run(struct store *st, const struct store_query *q, size_t max,
 /* A fingerprint search with the first key's hash. */
 static enum pks_rc
 fpr_hash(struct store *st, const struct store_query *q, size_t max,
-    struct store_ids *ids, uint8_t hash[16], int *have_hash)
+    struct store_ids *ids, uint8_t hash[16], int64_t *stamp, int *have_hash)
 {
 	sqlite3_stmt *s = NULL;
 	size_t cap = 0;
@@ -257,6 +257,7 @@ fpr_hash(struct store *st, const struct store_query *q, size_t max,
 	while (r == SQLITE_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
 		if (ids->n == 0 && sqlite3_column_bytes(s, 1) == 16) {
 			memcpy(hash, sqlite3_column_blob(s, 1), 16);
+			*stamp = sqlite3_column_int64(s, 2);
 			*have_hash = 1;
 		}
 		if (ids->n == cap) {
@@ -276,14 +277,14 @@ fpr_hash(struct store *st, const struct store_query *q, size_t max,
 
 enum pks_rc
 store_query_run_hash(struct store *st, const struct store_query *q, size_t max,
-    struct store_ids *ids, uint8_t hash[16], int *have_hash)
+    struct store_ids *ids, uint8_t hash[16], int64_t *stamp, int *have_hash)
 {
 	ids->v = NULL;
 	ids->n = 0;
 	*have_hash = 0;
 	if (q->kind == STORE_QUERY_FPR &&
 	    (q->len == 16 || q->len == 20 || q->len == 32))
-		return fpr_hash(st, q, max, ids, hash, have_hash);
+		return fpr_hash(st, q, max, ids, hash, stamp, have_hash);
 	return store_query_run(st, q, max, ids);
 }
 

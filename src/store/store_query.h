@@ -69,13 +69,14 @@ enum pks_rc store_query_run(struct store *st, const struct store_query *q,
     size_t max, struct store_ids *ids);
 
 /*
- * store_query_run for op=get: also the SKS hash of the first key found
- * (*have_hash 1), read in the same statement for a fingerprint search,
- * so that a cached answer needs no second read; other searches leave
- * *have_hash 0.
+ * store_query_run for op=get: also the SKS hash and stamp
+ * (store_key_hash) of the first key found (*have_hash 1), read in the same
+ * statement for a fingerprint search, so that a cached answer needs no second
+ * read; other searches leave *have_hash 0.
  */
 enum pks_rc store_query_run_hash(struct store *st, const struct store_query *q,
-    size_t max, struct store_ids *ids, uint8_t hash[16], int *have_hash);
+    size_t max, struct store_ids *ids, uint8_t hash[16], int64_t *stamp,
+    int *have_hash);
 
 /*
  * 1 when the database may have changed since the last call on this

@@ -379,22 +379,30 @@ test_armor_cache(void)
 	memset(big, 'x', sizeof(big));
 	buf_init(&b, 1 << 20);
 	CHECK(hkp_cache_new(0) == NULL);
-	CHECK(hkp_cache_get(NULL, 1, h1, &b) == PKS_ERR_NOTFOUND);
-	hkp_cache_put(NULL, 1, h1, (const uint8_t *)"x", 1);
-	CHECK(hkp_cache_get(c, 7, h1, &b) == PKS_ERR_NOTFOUND);
-	hkp_cache_put(c, 7, h1, (const uint8_t *)"armor-v1", 8);
-	CHECK(hkp_cache_get(c, 7, h1, &b) == PKS_OK);
+	CHECK(hkp_cache_get(NULL, 1, h1, 0, &b) == PKS_ERR_NOTFOUND);
+	hkp_cache_put(NULL, 1, h1, 0, (const uint8_t *)"x", 1);
+	CHECK(hkp_cache_get(c, 7, h1, 0, &b) == PKS_ERR_NOTFOUND);
+	hkp_cache_put(c, 7, h1, 0, (const uint8_t *)"armor-v1", 8);
+	CHECK(hkp_cache_get(c, 7, h1, 0, &b) == PKS_OK);
 	CHECK(b.len == 8 && memcmp(b.data, "armor-v1", 8) == 0);
 	/* The key changed: a new hash never meets the old armor. */
-	CHECK(hkp_cache_get(c, 7, h2, &b) == PKS_ERR_NOTFOUND);
-	CHECK(hkp_cache_get(c, 8, h1, &b) == PKS_ERR_NOTFOUND);
-	hkp_cache_put(c, 7, h2, (const uint8_t *)"armor-v2", 8);
+	CHECK(hkp_cache_get(c, 7, h2, 0, &b) == PKS_ERR_NOTFOUND);
+	CHECK(hkp_cache_get(c, 8, h1, 0, &b) == PKS_ERR_NOTFOUND);
+	hkp_cache_put(c, 7, h2, 0, (const uint8_t *)"armor-v2", 8);
 	buf_reset(&b);
-	CHECK(hkp_cache_get(c, 7, h2, &b) == PKS_OK && b.len == 8 &&
+	CHECK(hkp_cache_get(c, 7, h2, 0, &b) == PKS_OK && b.len == 8 &&
 	    memcmp(b.data, "armor-v2", 8) == 0);
+	/* Same packets, served differently (marks changed): a new stamp
+	 * never meets the old armor either. */
+	CHECK(hkp_cache_get(c, 7, h2, 1, &b) == PKS_ERR_NOTFOUND);
+	buf_reset(&b);
+	hkp_cache_put(c, 7, h2, 1, (const uint8_t *)"armor-v3", 8);
+	CHECK(hkp_cache_get(c, 7, h2, 1, &b) == PKS_OK && b.len == 8 &&
+	    memcmp(b.data, "armor-v3", 8) == 0);
+	CHECK(hkp_cache_get(c, 7, h2, 0, &b) == PKS_ERR_NOTFOUND);
 	/* Entries over 1/64 of the budget are not kept. */
-	hkp_cache_put(c, 9, h1, big, sizeof(big));
-	CHECK(hkp_cache_get(c, 9, h1, &b) == PKS_ERR_NOTFOUND);
+	hkp_cache_put(c, 9, h1, 0, big, sizeof(big));
+	CHECK(hkp_cache_get(c, 9, h1, 0, &b) == PKS_ERR_NOTFOUND);
 	buf_free(&b);
 	hkp_cache_free(c);
 	hkp_cache_free(NULL);
@@ -476,27 +484,27 @@ test_armor_cache_ref(void)
 	memset(h, 3, sizeof(h));
 	memset(entry, 'y', sizeof(entry));
 	buf_init(&b, 1 << 20);
-	CHECK(hkp_cache_ref(NULL, 1, h, &p, &len) == NULL);
-	CHECK(hkp_cache_ref(c, 1, h, &p, &len) == NULL);
-	hkp_cache_put(c, 1, h, (const uint8_t *)"first", 5);
-	a = hkp_cache_ref(c, 1, h, &p, &len);
+	CHECK(hkp_cache_ref(NULL, 1, h, 0, &p, &len) == NULL);
+	CHECK(hkp_cache_ref(c, 1, h, 0, &p, &len) == NULL);
+	hkp_cache_put(c, 1, h, 0, (const uint8_t *)"first", 5);
+	a = hkp_cache_ref(c, 1, h, 0, &p, &len);
 	CHECK(a != NULL && len == 5 && memcmp(p, "first", 5) == 0);
-	hkp_cache_put(c, 1, h, (const uint8_t *)"other", 5);
+	hkp_cache_put(c, 1, h, 0, (const uint8_t *)"other", 5);
 	CHECK(memcmp(p, "first", 5) == 0); /* still the old bytes */
-	CHECK(hkp_cache_get(c, 1, h, &b) == PKS_OK &&
+	CHECK(hkp_cache_get(c, 1, h, 0, &b) == PKS_OK &&
 	      memcmp(b.data, "other", 5) == 0);
 	/* 1000 entries of 512 bytes in a budget of 64 KiB: some are
 	 * kept, never more than the budget. */
 	for (id = 100; id < 1100; id++)
-		hkp_cache_put(c, id, h, entry, sizeof(entry));
+		hkp_cache_put(c, id, h, 0, entry, sizeof(entry));
 	for (id = 100; id < 1100; id++) {
 		buf_reset(&b);
-		hits += hkp_cache_get(c, id, h, &b) == PKS_OK;
+		hits += hkp_cache_get(c, id, h, 0, &b) == PKS_OK;
 	}
 	CHECK(hits > 0 && hits * sizeof(entry) <= 64 * 1024);
 	/* the most recent ones survive */
 	buf_reset(&b);
-	CHECK(hkp_cache_get(c, 1099, h, &b) == PKS_OK && b.len == 512);
+	CHECK(hkp_cache_get(c, 1099, h, 0, &b) == PKS_OK && b.len == 512);
 	hkp_cache_free(c);
 	CHECK(memcmp(p, "first", 5) == 0);
 	hkp_cache_unref(a);
