@@ -156,7 +156,11 @@ setup() { # NAME RELAYPORT [extra [mail] lines]
 	} >"$T/$i/pksync.conf"
 	echo "pgp-public-keys@peer.test" >"$T/$i/mailsync"
 	chown -R nobody:nogroup "$T/$i"
-	as_ks "$PKSYNC" -c "$T/$i/pksync.conf" init >/dev/null
+	# The before build's instances (f, g) are made by that build: a
+	# newer schema is one it refuses to open.
+	local bin=$PKSYNC
+	case $i in f | g) bin=$PKSYNC_BEFORE ;; esac
+	as_ks "$bin" -c "$T/$i/pksync.conf" init >/dev/null
 }
 
 spawn "$T" "$T/sink.pid" "$T/sink.out" "$PY" "$top/tests/tools/smtp_sink.py" \
@@ -258,9 +262,12 @@ cpu_run() {
 SMALL=$(ls -S "$T"/mails/*.eml | tail -n 1)
 export SMALL
 base=$(per_run as_ks /bin/true)
-filter_once() { as_ks "$1" -c "$T/b/pksync.conf" mail-filter <"$SMALL"; }
+# Each build on its own instance (b, or g for the before build), whose
+# key from SMALL is stored already.
+inst_of() { if [ "$1" = "$PKSYNC" ]; then echo b; else echo g; fi; }
+filter_once() { as_ks "$1" -c "$T/$(inst_of "$1")/pksync.conf" mail-filter <"$SMALL"; }
 filter_sh() { # BINARY: the command perf stat runs
-	echo "setpriv --reuid=nobody --regid=nogroup --clear-groups $1 -c $T/b/pksync.conf mail-filter <\"\$SMALL\""
+	echo "setpriv --reuid=nobody --regid=nogroup --clear-groups $1 -c $T/$(inst_of "$1")/pksync.conf mail-filter <\"\$SMALL\""
 }
 cpu_base=$(cpu_run sh -c "setpriv --reuid=nobody --regid=nogroup --clear-groups /bin/true")
 for b in "$PKSYNC" $PKSYNC_BEFORE; do
