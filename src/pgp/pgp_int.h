@@ -42,6 +42,14 @@ pgp_be16(const uint8_t *p)
  */
 int pgp_pkt_cmp_sks(const struct pgp_pkt *a, const struct pgp_pkt *b);
 
+/*
+ * A signature (sa, sb) under its user ID or subkey packet (ha, hb; NULL
+ * for a direct signature, first): by head, then by signature, in the
+ * order of pgp_pkt_cmp_sks.  For sorting and finding judged signatures.
+ */
+int pgp_sig_at_cmp(const struct pgp_pkt *ha, const struct pgp_pkt *sa,
+    const struct pgp_pkt *hb, const struct pgp_pkt *sb);
+
 /* Byte-equality of two packets. */
 int pgp_pkt_equal(const struct pgp_pkt *a, const struct pgp_pkt *b);
 

@@ -95,6 +95,21 @@ pgp_pkt_cmp_sks(const struct pgp_pkt *a, const struct pgp_pkt *b)
 }
 
 int
+pgp_sig_at_cmp(const struct pgp_pkt *ha, const struct pgp_pkt *sa,
+    const struct pgp_pkt *hb, const struct pgp_pkt *sb)
+{
+	int c;
+
+	if (ha != hb) {
+		if (ha == NULL || hb == NULL)
+			return ha == NULL ? -1 : 1;
+		if ((c = pgp_pkt_cmp_sks(ha, hb)) != 0)
+			return c;
+	}
+	return pgp_pkt_cmp_sks(sa, sb);
+}
+
+int
 pgp_pkt_equal(const struct pgp_pkt *a, const struct pgp_pkt *b)
 {
 	return a->tag == b->tag && a->len == b->len &&

@@ -474,15 +474,8 @@ static int
 prior_cmp(const void *a, const void *b)
 {
 	const struct prior *x = a, *y = b;
-	int c;
 
-	if (x->head != y->head) {
-		if (x->head == NULL || y->head == NULL)
-			return x->head == NULL ? -1 : 1;
-		if ((c = pgp_pkt_cmp_sks(x->head, y->head)) != 0)
-			return c;
-	}
-	return pgp_pkt_cmp_sks(x->sig, y->sig);
+	return pgp_sig_at_cmp(x->head, x->sig, y->head, y->sig);
 }
 
 /* Walks the packets of a key in flat order. */
