@@ -221,7 +221,8 @@ run_sks() {
 	sks_setup "$W/sks" "$DATA/sks-dump-0000.pgp" "$(free_port)" \
 		"$(free_port)" >/dev/null 2>&1 || { echo "   SKS failed"; return; }
 	read -r "R[sks.s]" "R[sks.kb]" <"$W/sks/time.total"
-	echo "   SKS: ${R[sks.s]} s"
+	R[sks.cpu]=$(cat "$W/sks/time.cpu")
+	echo "   SKS: ${R[sks.s]} s (CPU ${R[sks.cpu]} s)"
 }
 
 kps() {
