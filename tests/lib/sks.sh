@@ -6,7 +6,9 @@
 #                                      build a DB in DIR from a binary keyring
 #                                      (KEYRING "" = an empty DB); each PEER port
 #                                      becomes a membership line "127.0.0.1 PORT"
-#   sks_start DIR                      start sks db + sks recon, wait for HKP
+#   sks_start DIR                      start sks db + sks recon, wait for
+#                                      their ports while they run
+#                                      (wait_up); logs' tails on failure
 #   sks_stop DIR                       TERM recon, then db; wait for both
 #   sks_hkp_port DIR                   print the HKP port of DIR
 #   sks_hashes_ok DIR HASHFILE         fetch every hash via POST /pks/hashquery
@@ -121,9 +123,11 @@ sks_hkp_port() { cat "$1/hkp.port"; }
 
 sks_db_only_start() {
 	local dir=$1
-	spawn "$dir" "$dir/db.pid" "$dir/db.out" "$SKS" db -basedir "$dir"
-	wait_port "$(cat "$dir/hkp.port")" 60 || {
-		echo "sks db did not open its HKP port, see $dir/db.out" >&2
+	spawn "$dir" "$dir/db.pid" "$dir/db.out" "$SKS" db -basedir "$dir" ||
+		return 1
+	wait_up "$dir/db.pid" "$(cat "$dir/hkp.port")" "$dir/db.out" \
+		"sks db (HKP)" || {
+		tail -n 20 "$dir/var/log/sks/db.log" >&2 2>/dev/null
 		return 1
 	}
 }
@@ -132,9 +136,11 @@ sks_start() {
 	local dir=$1
 	dir=$(cd "$dir" && pwd) || return 1
 	sks_db_only_start "$dir" || return 1
-	spawn "$dir" "$dir/recon.pid" "$dir/recon.out" "$SKS" recon -basedir "$dir"
-	wait_port "$(cat "$dir/recon.port")" 60 || {
-		echo "sks recon did not open its port, see $dir/recon.out" >&2
+	spawn "$dir" "$dir/recon.pid" "$dir/recon.out" "$SKS" recon \
+		-basedir "$dir" || return 1
+	wait_up "$dir/recon.pid" "$(cat "$dir/recon.port")" "$dir/recon.out" \
+		"sks recon" || {
+		tail -n 20 "$dir/var/log/sks/recon.log" >&2 2>/dev/null
 		return 1
 	}
 }
