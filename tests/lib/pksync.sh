@@ -37,6 +37,9 @@
 #                        The build may live under a 0700 folder (a fresh
 #                        Debian's /root) that such a user cannot enter.
 #   pks_sanitizer_scan FILE  print sanitizer reports found in FILE (rc 1 if any)
+#   pks_small_quarantine for tests that bound pksync's memory: a sanitizer
+#                        build keeps freed blocks in a quarantine (256 MB
+#                        by default), so keep it at 8 MB (ASAN_OPTIONS)
 
 . "$(dirname "${BASH_SOURCE[0]}")/proc.sh"
 
@@ -137,6 +140,11 @@ pks_sanitizer_scan() {
 	grep -E 'ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error:' \
 		"$1" && return 1
 	return 0
+}
+
+pks_small_quarantine() {
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8"
+	export ASAN_OPTIONS
 }
 
 pks_port() { cat "$1/http.port"; }

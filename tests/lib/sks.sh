@@ -2,6 +2,7 @@
 # benchmarks.  Source it from bash:  . "$PKS_SRCDIR/tests/lib/sks.sh"
 #
 #   (free_port, wait_port, spawn, stop_pid come from proc.sh)
+#   need_sks                           skip_all (tap.sh) unless $SKS runs
 #   sks_setup DIR KEYRING HKP RECON [PEER_RECON_PORT...]
 #                                      build a DB in DIR from a binary keyring
 #                                      (KEYRING "" = an empty DB); each PEER port
@@ -37,6 +38,10 @@
 PKS_TOOLS=${PKS_TOOLS:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../tools" && pwd)}
 . "$(dirname "${BASH_SOURCE[0]}")/proc.sh"
 SKS=${SKS:-/usr/sbin/sks}
+
+need_sks() {
+	[ -x "$SKS" ] || skip_all "sks not installed"
+}
 
 # sks_step DIR NAME CMD...: run one sks step in DIR, timed, output to DIR/NAME.out
 sks_step() {
