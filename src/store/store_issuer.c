@@ -348,15 +348,12 @@ waits_set(struct store *st, int64_t id, const struct pgp_issuer *v, size_t n)
 	sqlite3_stmt *s = NULL;
 	size_t i, added = 0, max = pks_key_limits()->issuer_waits;
 	enum pks_rc rc;
-	int r;
 
 	if ((rc = store_stmt_get(st, STMT_WAIT_CLEAR, &s)) != PKS_OK)
 		return rc;
 	sqlite3_bind_int64(s, 1, id);
-	r = sqlite3_step(s);
-	store_stmt_done(s);
-	if (r != SQLITE_DONE)
-		return store_fail(st, r);
+	if ((rc = store_stmt_run(st, s)) != PKS_OK)
+		return rc;
 	for (i = 0; i < n && added < max; i++) {
 		if (v[i].known)
 			continue;
@@ -364,10 +361,8 @@ waits_set(struct store *st, int64_t id, const struct pgp_issuer *v, size_t n)
 			return rc;
 		sqlite3_bind_int64(s, 1, keyid_value(v[i].keyid));
 		sqlite3_bind_int64(s, 2, id);
-		r = sqlite3_step(s);
-		store_stmt_done(s);
-		if (r != SQLITE_DONE)
-			return store_fail(st, r);
+		if ((rc = store_stmt_run(st, s)) != PKS_OK)
+			return rc;
 		st->waits_none = 0;
 		added++;
 	}
