@@ -299,25 +299,30 @@ rcache_key(const struct hkp_ctx *ctx, const struct hkp_query *q, char *key,
 	return len + 1;
 }
 
+/* The answer cache's baseline of this thread's connection (0: none;
+ * hkp_server_store keeps one connection a thread). */
+static _Thread_local uint64_t rcache_since;
+
 /*
  * The cached answer to key into r: PKS_OK, else PKS_ERR_NOTFOUND and
- * *epoch the epoch a fresh answer is to be kept in.  The epoch is read
- * before the database is, and a change any process made since this
- * connection last looked ends it, so no answer read from an older
- * snapshot is served or kept.
+ * *gen the generation a fresh answer is to be kept with.  The
+ * connection looks for commits before anything is read, and is served
+ * only answers read after its baseline (hkp_rcache.c), so no answer
+ * read from an older snapshot is served or kept.
  */
 static enum pks_rc
 index_cached(struct hkp_ctx *ctx, struct store *st, const char *key,
-    size_t klen, uint64_t *epoch, struct hkp_reply *r)
+    size_t klen, uint64_t *gen, struct hkp_reply *r)
 {
 	struct hkp_rcache *c = hkp_ctx_rcache(ctx);
+	enum store_change seen = store_changed(st);
 	size_t count = 0;
 
-	*epoch = hkp_rcache_epoch(c);
-	if (store_changed(st))
-		*epoch = hkp_rcache_bump(c);
-	if (hkp_rcache_get(c, key, klen, time(NULL), &r->body, &count) !=
-	    PKS_OK)
+	if (seen == STORE_FIRST)
+		rcache_since = 0;
+	*gen = hkp_rcache_look(c, seen == STORE_CHANGED, &rcache_since);
+	if (hkp_rcache_get(c, rcache_since, key, klen, time(NULL), &r->body,
+		&count) != PKS_OK)
 		return PKS_ERR_NOTFOUND;
 	r->type = "text/plain; charset=utf-8";
 	r->have_count = 1;
@@ -338,14 +343,14 @@ index_short(struct hkp_ctx *ctx, const struct hkp_query *q, struct hkp_reply *r)
 	struct store *st;
 	char key[PKS_MAX_QUERY + 2];
 	size_t klen;
-	uint64_t epoch = 0;
+	uint64_t gen = 0;
 	time_t now = time(NULL), until = 0;
 	enum pks_rc rc;
 
 	if ((rc = hkp_ctx_store(ctx, &st)) != PKS_OK)
 		return rc;
 	klen = rcache_key(ctx, q, key, sizeof(key));
-	if (klen > 0 && index_cached(ctx, st, key, klen, &epoch, r) == PKS_OK)
+	if (klen > 0 && index_cached(ctx, st, key, klen, &gen, r) == PKS_OK)
 		return PKS_OK;
 	rc = store_listings_search(st, &q->search, ctx->max_matches, &rows);
 	if (rc != PKS_OK)
@@ -363,7 +368,7 @@ index_short(struct hkp_ctx *ctx, const struct hkp_query *q, struct hkp_reply *r)
 			rc = hkp_html_end(&r->body);
 	}
 	if (rc == PKS_OK && klen > 0)
-		hkp_rcache_put(hkp_ctx_rcache(ctx), epoch, key, klen, until,
+		hkp_rcache_put(hkp_ctx_rcache(ctx), gen, key, klen, until,
 		    rows.n, r->body.data, r->body.len);
 	r->have_count = 1;
 	r->count = rows.n;

@@ -3,6 +3,35 @@
  * entries on a least-recently-used list, under one mutex, with a byte
  * budget.  An entry holds the search key and the answer in one
  * allocation.
+ *
+ * When an entry may be served.  The cache is shared by the worker
+ * threads, each reading through its own connection; a key may be
+ * changed by any process.  A connection learns of commits only
+ * relative to its own last look (PRAGMA data_version is per
+ * connection, and counts commits made through every other connection,
+ * of this process or another), so:
+ *  - every event is stamped with a server-wide generation, a counter
+ *    under the mutex;
+ *  - an entry carries the generation read before the database was
+ *    read for it;
+ *  - a connection's first look (STORE_FIRST) only sets its baseline:
+ *    it takes a new generation, its "since", and empties nothing;
+ *  - a connection that sees a commit since its last look empties the
+ *    cache and starts a new epoch (floor = a new generation); a put
+ *    read before the floor is refused, so no answer from an older
+ *    snapshot outlives the commit;
+ *  - a connection is served an entry only when the entry's generation
+ *    is at or after its since: that answer was read after the
+ *    connection's baseline, and every commit after the baseline is
+ *    seen by this connection at its next look (each lookup looks
+ *    first) and empties the cache.  An older entry may miss a commit
+ *    made between its read and this connection's baseline, which only
+ *    another connection could have seen: it is a miss for this one
+ *    (and stays for the connections that watched it), and the fresh
+ *    answer replaces it.
+ * So a new connection costs at most one miss per search, never an
+ * empty cache.  Any commit still empties the whole cache: which
+ * searches a commit changed is not known here.
  */
 #include <config.h>
 
@@ -22,6 +51,7 @@ struct entry {
 	struct entry *next;          /* in the bucket */
 	struct entry *newer, *older; /* the LRU list */
 	time_t valid_until;          /* 0: no end */
+	uint64_t gen;                /* read at this generation */
 	size_t count, klen, len;
 	uint8_t data[]; /* key, then answer */
 };
@@ -29,7 +59,9 @@ struct entry {
 struct hkp_rcache {
 	pthread_mutex_t lock;
 	size_t max, used, nbuckets;
-	uint64_t epoch, hits, misses;
+	uint64_t gen;   /* the server-wide generation */
+	uint64_t floor; /* the generation the current epoch began at */
+	uint64_t hits, misses;
 	struct entry *newest, *oldest;
 	struct entry **bucket;
 };
@@ -98,26 +130,20 @@ hkp_rcache_free(struct hkp_rcache *c)
 }
 
 uint64_t
-hkp_rcache_epoch(struct hkp_rcache *c)
+hkp_rcache_look(struct hkp_rcache *c, int changed, uint64_t *since)
 {
-	uint64_t e;
+	uint64_t g;
 
 	pthread_mutex_lock(&c->lock);
-	e = c->epoch;
+	if (changed) {
+		drop_all(c);
+		c->floor = ++c->gen;
+	}
+	if (*since == 0)
+		*since = ++c->gen;
+	g = c->gen;
 	pthread_mutex_unlock(&c->lock);
-	return e;
-}
-
-uint64_t
-hkp_rcache_bump(struct hkp_rcache *c)
-{
-	uint64_t e;
-
-	pthread_mutex_lock(&c->lock);
-	drop_all(c);
-	e = ++c->epoch;
-	pthread_mutex_unlock(&c->lock);
-	return e;
+	return g;
 }
 
 static void
@@ -172,8 +198,8 @@ remove_entry(struct hkp_rcache *c, struct entry *e)
 }
 
 enum pks_rc
-hkp_rcache_get(struct hkp_rcache *c, const char *key, size_t klen, time_t now,
-    struct buf *out, size_t *count)
+hkp_rcache_get(struct hkp_rcache *c, uint64_t since, const char *key,
+    size_t klen, time_t now, struct buf *out, size_t *count)
 {
 	struct entry **link, *e;
 	enum pks_rc rc = PKS_ERR_NOTFOUND;
@@ -184,6 +210,8 @@ hkp_rcache_get(struct hkp_rcache *c, const char *key, size_t klen, time_t now,
 		remove_entry(c, e);
 		e = NULL;
 	}
+	if (e != NULL && e->gen < since)
+		e = NULL; /* read before this connection's baseline */
 	if (e != NULL) {
 		rc = buf_add(out, e->data + e->klen, e->len);
 		*count = e->count;
@@ -199,9 +227,8 @@ hkp_rcache_get(struct hkp_rcache *c, const char *key, size_t klen, time_t now,
 }
 
 void
-hkp_rcache_put(struct hkp_rcache *c, uint64_t epoch, const char *key,
-    size_t klen, time_t valid_until, size_t count, const uint8_t *body,
-    size_t len)
+hkp_rcache_put(struct hkp_rcache *c, uint64_t gen, const char *key, size_t klen,
+    time_t valid_until, size_t count, const uint8_t *body, size_t len)
 {
 	struct entry **link, *e, *old;
 	size_t size = sizeof(*e) + klen + len;
@@ -211,18 +238,20 @@ hkp_rcache_put(struct hkp_rcache *c, uint64_t epoch, const char *key,
 	e = xmalloc(size);
 	memset(e, 0, sizeof(*e));
 	e->valid_until = valid_until;
+	e->gen = gen;
 	e->count = count;
 	e->klen = klen;
 	e->len = len;
 	memcpy(e->data, key, klen);
 	memcpy(e->data + klen, body, len);
 	pthread_mutex_lock(&c->lock);
-	if (epoch != c->epoch) {
+	old = find(c, key, klen, &link);
+	if (gen < c->floor || (old != NULL && old->gen > gen)) {
 		pthread_mutex_unlock(&c->lock);
-		free(e);
+		free(e); /* read in an ended epoch, or older than the entry */
 		return;
 	}
-	if ((old = find(c, key, klen, &link)) != NULL)
+	if (old != NULL)
 		remove_entry(c, old);
 	while (c->oldest != NULL && c->used + size > c->max)
 		remove_entry(c, c->oldest);

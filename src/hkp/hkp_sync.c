@@ -107,11 +107,6 @@ drawn(size_t n)
 	return n > SYNC_DRAW ? SYNC_DRAW : n;
 }
 
-/* What a side knows of its peer i: its health, its name and a short
- * state (state holds 96 bytes). */
-typedef enum stats_health (*side_peer_fn)(
-    const struct stats_snapshot *s, size_t i, const char **name, char *state);
-
 static enum stats_health
 mail_peer(
     const struct stats_snapshot *s, size_t i, const char **name, char *state)
@@ -138,11 +133,14 @@ recon_peer(
 
 /* One side of the picture: n peers in a column at x, each a dot joined
  * to the centre, its name above its state ("and N more" past
- * SYNC_DRAW); left: the labels end at the dot. */
+ * SYNC_DRAW); left: the labels end at the dot.  peer: what the side
+ * knows of its peer i, its health, its name and a short state (state
+ * holds 96 bytes). */
 struct side {
 	size_t n;
 	int x, left;
-	side_peer_fn peer;
+	enum stats_health (*peer)(const struct stats_snapshot *s, size_t i,
+	    const char **name, char *state);
 };
 
 static enum pks_rc

@@ -348,15 +348,12 @@ waits_set(struct store *st, int64_t id, const struct pgp_issuer *v, size_t n)
 	sqlite3_stmt *s = NULL;
 	size_t i, added = 0, max = pks_key_limits()->issuer_waits;
 	enum pks_rc rc;
-	int r;
 
 	if ((rc = store_stmt_get(st, STMT_WAIT_CLEAR, &s)) != PKS_OK)
 		return rc;
 	sqlite3_bind_int64(s, 1, id);
-	r = sqlite3_step(s);
-	store_stmt_done(s);
-	if (r != SQLITE_DONE)
-		return store_fail(st, r);
+	if ((rc = store_stmt_run(st, s)) != PKS_OK)
+		return rc;
 	for (i = 0; i < n && added < max; i++) {
 		if (v[i].known)
 			continue;
@@ -364,10 +361,8 @@ waits_set(struct store *st, int64_t id, const struct pgp_issuer *v, size_t n)
 			return rc;
 		sqlite3_bind_int64(s, 1, keyid_value(v[i].keyid));
 		sqlite3_bind_int64(s, 2, id);
-		r = sqlite3_step(s);
-		store_stmt_done(s);
-		if (r != SQLITE_DONE)
-			return store_fail(st, r);
+		if ((rc = store_stmt_run(st, s)) != PKS_OK)
+			return rc;
 		st->waits_none = 0;
 		added++;
 	}
@@ -430,24 +425,18 @@ remark_one(struct store *st, int64_t id)
 static enum pks_rc
 waits_none(struct store *st, int *none)
 {
-	sqlite3_stmt *s = NULL;
+	int64_t any = 1;
 	enum pks_rc rc;
-	int r;
 
 	/* Outside a transaction nothing is known. */
 	if (sqlite3_get_autocommit(st->db))
 		st->waits_none = 0;
-	if (st->waits_none) {
-		*none = 1;
+	*none = st->waits_none;
+	if (*none)
 		return PKS_OK;
-	}
-	if ((rc = store_stmt_get(st, STMT_WAIT_ANY, &s)) != PKS_OK)
+	if ((rc = store_query_int(st, STMT_WAIT_ANY, &any)) != PKS_OK)
 		return rc;
-	r = sqlite3_step(s);
-	*none = r == SQLITE_ROW && sqlite3_column_int(s, 0) == 0;
-	store_stmt_done(s);
-	if (r != SQLITE_ROW)
-		return store_fail(st, r);
+	*none = any == 0;
 	st->waits_none = *none && !sqlite3_get_autocommit(st->db);
 	return PKS_OK;
 }

@@ -308,22 +308,30 @@ store_search_updated(
 	return store_stmt_ids(st, s, max, ids);
 }
 
-int
+enum store_change
 store_changed(struct store *st)
 {
 	sqlite3_stmt *s = NULL;
 	int64_t version = 0, changes;
-	int changed;
+	enum store_change seen;
 
 	if (store_stmt_get(st, STMT_DATA_VERSION, &s) != PKS_OK)
-		return 1;
+		return STORE_CHANGED;
 	if (sqlite3_step(s) == SQLITE_ROW)
 		version = sqlite3_column_int64(s, 0);
 	store_stmt_done(s);
+	if (version == 0) { /* an error: and no baseline until a look works */
+		st->seen_version = 0;
+		return STORE_CHANGED;
+	}
 	changes = (int64_t)sqlite3_total_changes(st->db);
-	changed = version == 0 || version != st->seen_version ||
-		  changes != st->seen_changes;
+	if (st->seen_version == 0)
+		seen = STORE_FIRST;
+	else if (version != st->seen_version || changes != st->seen_changes)
+		seen = STORE_CHANGED;
+	else
+		seen = STORE_SAME;
 	st->seen_version = version;
 	st->seen_changes = changes;
-	return changed;
+	return seen;
 }

@@ -78,14 +78,23 @@ enum pks_rc store_query_run_hash(struct store *st, const struct store_query *q,
     size_t max, struct store_ids *ids, uint8_t hash[16], int64_t *stamp,
     int *have_hash);
 
+/* What store_changed saw. */
+enum store_change {
+	STORE_SAME,    /* no commit since the last look */
+	STORE_CHANGED, /* a commit, or an error: assume one */
+	STORE_FIRST    /* the connection's first look: no baseline before */
+};
+
 /*
- * 1 when the database may have changed since the last call on this
- * connection (the first call counts as a change): another connection
- * committed (PRAGMA data_version) or this one wrote
- * (sqlite3_total_changes); else 0.  Errors count as a change.  For
+ * Whether the database may have changed since the last call on this
+ * connection: another connection committed (PRAGMA data_version) or
+ * this one wrote (sqlite3_total_changes).  The first call only sets
+ * the baseline (STORE_FIRST: data_version values of two connections
+ * cannot be compared, so nothing is known of what came before).
+ * Errors count as a change, and the next call is a first one.  For
  * caches of answers read from the database.
  */
-int store_changed(struct store *st);
+enum store_change store_changed(struct store *st);
 
 /*
  * Keys stored or changed at or after 'since' (unix time), newest change

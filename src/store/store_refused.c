@@ -74,24 +74,6 @@ store_refused_has(struct store *st, const uint8_t hash[16])
 	return rc;
 }
 
-static enum pks_rc
-refused_count(struct store *st, int64_t *n)
-{
-	sqlite3_stmt *s = NULL;
-	enum pks_rc rc;
-	int r;
-
-	*n = 0;
-	if ((rc = store_stmt_get(st, STMT_REFUSED_COUNT, &s)) != PKS_OK)
-		return rc;
-	r = sqlite3_step(s);
-	if (r == SQLITE_ROW)
-		*n = sqlite3_column_int64(s, 0);
-	rc = r == SQLITE_ROW ? PKS_OK : store_fail(st, r);
-	store_stmt_done(s);
-	return rc;
-}
-
 static const char *
 col_text(sqlite3_stmt *s, int i)
 {
@@ -131,7 +113,7 @@ store_refused_list(struct store *st, size_t max,
 	rc = x == SQLITE_DONE ? PKS_OK : store_fail(st, x);
 	store_stmt_done(s);
 	if (rc == PKS_OK && total != NULL)
-		rc = refused_count(st, &n);
+		rc = store_query_int(st, STMT_REFUSED_COUNT, &n);
 	if (total != NULL)
 		*total = n;
 	return rc;

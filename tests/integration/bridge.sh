@@ -9,23 +9,17 @@
 . "$PKS_SRCDIR/tests/lib/pksync.sh"
 . "$PKS_SRCDIR/tests/lib/gpg.sh"
 
-KEYRING=/usr/share/keyrings/debian-keyring.gpg
-[ -r "$KEYRING" ] || skip_all "debian-keyring not installed"
-[ -x /usr/sbin/sks ] || skip_all "sks not installed"
+need_keyring
+need_sks
 PY=/usr/bin/python3
 TOOLS=$PKS_SRCDIR/tests/tools
 PEER=pgp-public-keys@peer.test
 ME=pgp-public-keys@bridge.test
 
-T=$(mktemp -d /tmp/pkb.XXXXXX)
-TAP_TMP=$T
-cleanup() {
-	pks_stop "$T/p" >/dev/null 2>&1
-	sks_stop "$T/s" >/dev/null 2>&1
-	gpg_cleanup
-	[ -n "${KEEP:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
+test_dir pkb
+at_exit gpg_cleanup
+at_exit 'sks_stop "$T/s"'
+at_exit 'pks_stop "$T/p"'
 
 "$PY" "$TOOLS/pgpkeys.py" hash -c "$KEYRING" | sort >"$T/all.hashes"
 "$PY" "$TOOLS/keysplit.py" "$KEYRING" "$T/pks.pgp" 20 11 >/dev/null
@@ -33,7 +27,7 @@ trap cleanup EXIT
 PR=$(free_port); SR=$(free_port); SH=$(free_port)
 ok "sks build (all 905 keys)" sks_setup "$T/s" "$KEYRING" "$SH" "$SR" "$PR"
 sed -i "s/^gossip_interval:.*/gossip_interval: 100/" "$T/s/etc/sks/sksconf"
-pks_setup "$T/p" "$PR" "$SR" || { echo "Bail out! pks_setup"; exit 1; }
+pks_setup "$T/p" "$PR" "$SR" || bail pks_setup
 sed -i 's/^gossip_interval = .*/gossip_interval = 3/' "$T/p/pksync.conf"
 printf '%s\n' 'fetch_delay = 1' '[mail]' "this_site = $ME" \
 	'peers_file = mailsync' >>"$T/p/pksync.conf"
@@ -45,8 +39,8 @@ queued() {
 }
 is "nothing queued yet" "$(queued)" 0
 
-sks_start "$T/s" || { echo "Bail out! sks start"; exit 1; }
-pks_start "$T/p" || { echo "Bail out! pksync start"; exit 1; }
+sks_start "$T/s" || bail "sks start"
+pks_start "$T/p" || bail "pksync start"
 P=$PKS_PORT
 caught_up() {
 	local i

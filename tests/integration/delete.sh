@@ -9,21 +9,15 @@
 . "$PKS_SRCDIR/tests/lib/sks.sh"
 . "$PKS_SRCDIR/tests/lib/pksync.sh"
 
-KEYRING=/usr/share/keyrings/debian-keyring.gpg
-[ -r "$KEYRING" ] || skip_all "debian-keyring not installed"
-[ -x /usr/sbin/sks ] || skip_all "sks not installed"
-command -v curl >/dev/null || skip_all "needs curl"
+need_keyring
+need_sks
+need_cmd curl
 TOOLS=$PKS_SRCDIR/tests/tools
 
-T=$(mktemp -d /tmp/pkdl.XXXXXX)
-TAP_TMP=$T
-cleanup() {
-	sks_stop "$T/s" >/dev/null 2>&1
-	pks_stop "$T/p" >/dev/null 2>&1
-	[ -n "${GNUPGHOME:-}" ] && gpgconf --homedir "$GNUPGHOME" --kill all
-	rm -rf "$T"
-}
-trap cleanup EXIT
+test_dir pkdl
+at_exit '[ -n "${GNUPGHOME:-}" ] && gpgconf --homedir "$GNUPGHOME" --kill all'
+at_exit 'pks_stop "$T/p"'
+at_exit 'sks_stop "$T/s"'
 
 export GNUPGHOME=$T/gpg
 mkdir -m 700 "$GNUPGHOME"
@@ -37,7 +31,7 @@ chmod 644 "$T/key.asc"
 PR=$(free_port); SR=$(free_port); SH=$(free_port)
 ok "sks build: SKS holds every key" sks_setup "$T/s" "$KEYRING" "$SH" "$SR" "$PR"
 sed -i "s/^gossip_interval:.*/gossip_interval: 100/" "$T/s/etc/sks/sksconf"
-pks_setup "$T/p" "$PR" "$SR" || { echo "Bail out! pks_setup"; exit 1; }
+pks_setup "$T/p" "$PR" "$SR" || bail pks_setup
 printf '%s\n' 'fetch_delay = 0' 'config_timeout = 3' 'read_timeout = 3' >>"$T/p/pksync.conf"
 sed -i "s/^gossip_interval = .*/gossip_interval = 2/" "$T/p/pksync.conf"
 printf '[mail]\naccept_incrementals = anyone\n' >>"$T/p/pksync.conf"
@@ -54,8 +48,8 @@ is "a reason is required" "$(pks "$T/p" delete "$FPR" >/dev/null 2>&1; echo $?)"
 rm -rf "$T/dump" && pks "$T/p" dump "$T/dump" >/dev/null 2>&1
 is "dump leaves it out" "$(cat "$T"/dump/*.pgp | gpg --batch --with-colons --show-keys 2>/dev/null | grep -c "$FPR")" 0
 
-sks_start "$T/s" || { echo "Bail out! sks start"; exit 1; }
-pks_start "$T/p" || { echo "Bail out! pksync start"; exit 1; }
+sks_start "$T/s" || bail "sks start"
+pks_start "$T/p" || bail "pksync start"
 url="http://127.0.0.1:$PKS_PORT/pks"
 get_status() { curl -s -o "$T/get.out" -w '%{http_code}' "$url/lookup?op=get&search=0x$FPR"; }
 is "op=get answers 410" "$(get_status)" 410

@@ -25,25 +25,20 @@
 . "$PKS_SRCDIR/tests/lib/tap.sh"
 . "$PKS_SRCDIR/tests/lib/pksync.sh"
 
-command -v gpg >/dev/null || skip_all "gpg not installed"
+need_cmd gpg
 pks_check_pksync || skip_all "PKSYNC is not set"
 PY=/usr/bin/python3
 FORGE=$PKS_SRCDIR/tests/tools/forge.py
 PGPKEYS=$PKS_SRCDIR/tests/tools/pgpkeys.py
 
-T=$(mktemp -d /tmp/pkfs.XXXXXX)
-TAP_TMP=$T
-cleanup() {
-	pks_stop "$T/k" >/dev/null 2>&1
-	pks_stop "$T/n" >/dev/null 2>&1
-	pks_stop "$T/l" >/dev/null 2>&1
-	pks_stop "$T/w" >/dev/null 2>&1
-	for h in "$T"/g*; do
-		[ -d "$h" ] && gpgconf --homedir "$h" --kill all 2>/dev/null
-	done
-	rm -rf "$T"
-}
-trap cleanup EXIT
+test_dir pkfs
+at_exit 'pks_stop "$T/k"'
+at_exit 'pks_stop "$T/n"'
+at_exit 'pks_stop "$T/l"'
+at_exit 'pks_stop "$T/w"'
+at_exit 'for h in "$T"/g*; do
+	[ -d "$h" ] && gpgconf --homedir "$h" --kill all
+done'
 
 # The keys, made by gpg with its clock a year back: the certifications
 # are older than every junk one.
@@ -151,7 +146,7 @@ ok "setup (prefer known)" setup k known
 ok "setup (prefer newest)" setup n newest
 for d in k n; do
 	ok "$d: import the certifier keys" pks "$T/$d" import -q --no-mail "$T/certifiers.pgp"
-	pks_start "$T/$d" || { echo "Bail out! pksync serve did not start"; exit 1; }
+	pks_start "$T/$d" || bail "pksync serve did not start"
 	is "$d: the flooded key is taken" "$(post "$d" "$T/flood.pgp")" 200
 	get "$d" get "0x$FPR" "$T/$d.get.asc"
 done
@@ -195,7 +190,7 @@ db.execute("UPDATE meta SET value = '11' WHERE name = 'schema_version'")
 db.commit()
 EOF
 ok "k: pksync init upgrades it" pks "$T/k" init
-pks_start "$T/k" || { echo "Bail out! pksync serve did not start"; exit 1; }
+pks_start "$T/k" || bail "pksync serve did not start"
 get k get "0x$FPR" "$T/k.get3.asc"
 is "k: upgraded, the 5 real ones, no forged" "$(count "$T/k.get3.asc")" "5 0 95"
 
@@ -203,7 +198,7 @@ is "k: upgraded, the 5 real ones, no forged" "$(count "$T/k.get3.asc")" "5 0 95"
 # by a serve that has the old answer in its armor cache (a new mark
 # leaves the SKS hash; the cache entry's stamp moves on).
 ok "setup (certifiers later)" setup l known
-pks_start "$T/l" || { echo "Bail out! pksync serve did not start"; exit 1; }
+pks_start "$T/l" || bail "pksync serve did not start"
 is "l: the flooded key is taken first" "$(post l "$T/flood.pgp")" 200
 get l get "0x$FPR" "$T/l.get.asc"
 is "l: certifiers unknown yet: 100 junk" "$(count "$T/l.get.asc")" "0 0 100"
@@ -219,7 +214,7 @@ is "l: stored again, still the 5 real ones" "$(count "$T/l.get2.asc")" "5 0 95"
 # Without waits: counted once the key is stored again.
 ok "setup (no waits)" setup w known
 printf 'issuer_waits_per_key = 0\n' >>"$T/w/pksync.conf"
-pks_start "$T/w" || { echo "Bail out! pksync serve did not start"; exit 1; }
+pks_start "$T/w" || bail "pksync serve did not start"
 is "w: the flooded key is taken first" "$(post w "$T/flood.pgp")" 200
 ok "w: import the certifier keys" pks "$T/w" import -q --no-mail "$T/certifiers.pgp"
 get w get "0x$FPR" "$T/w.get1.asc"

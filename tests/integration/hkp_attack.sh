@@ -19,17 +19,10 @@ PY=/usr/bin/python3
 TOOLS=$PKS_SRCDIR/tests/tools
 DATA=$PKS_SRCDIR/tests/data/pgp
 LIMIT_KIB=$((200 * 1024))
-# The limit is pksync's memory, not the sanitizer's: a sanitizer build
-# keeps freed blocks in a quarantine (256 MB by default), so keep it small.
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8"
+pks_small_quarantine
 
-T=$(mktemp -d /tmp/hat.XXXXXX)
-TAP_TMP=$T
-cleanup() {
-	pks_stop "$T/s" >/dev/null 2>&1
-	[ -n "${KEEP:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
+test_dir hat
+at_exit 'pks_stop "$T/s"'
 
 "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.2", 0))' ||
 	skip_all "cannot bind 127.0.0.2"
@@ -39,7 +32,7 @@ trap cleanup EXIT
 # op=get serves them without the unsigned packets.
 "$PY" "$TOOLS/hkpattack.py" padkey "$DATA/rsa-2uid.pgp" "$T/big1.pgp" 24 220000
 "$PY" "$TOOLS/hkpattack.py" padkey "$DATA/rsa-small.pgp" "$T/big2.pgp" 24 220000
-pks_setup "$T/s" || { echo "Bail out! pks_setup"; exit 1; }
+pks_setup "$T/s" || bail "pks_setup"
 sed -i 's/^\[server\]$/[server]\nlog_level = debug/' "$T/s/pksync.conf"
 # import reads its files as [server] user, who may not enter the source
 # folder (a fresh Debian's /root is 0700): give it copies.
@@ -47,7 +40,7 @@ install -m 644 "$DATA/eddsa.pgp" "$T/eddsa.pgp"
 chmod 644 "$T/big1.pgp" "$T/big2.pgp"
 ok "import the padded keys and a small one" pks "$T/s" import -q \
 	"$T/big1.pgp" "$T/big2.pgp" "$T/eddsa.pgp"
-pks_start "$T/s" || { echo "Bail out! start"; exit 1; }
+pks_start "$T/s" || bail "start"
 P=$PKS_PORT
 PID=$(cat "$T/s/serve.pid")
 FPR=$(gpg --with-colons --show-keys "$DATA/eddsa.pgp" 2>/dev/null |
@@ -118,7 +111,7 @@ diag "slowread: $(cat "$T/slowread.json")"
 pks_stop "$T/s" >/dev/null 2>&1
 sed -i 's/^\[server\]$/[server]\nreply_budget = 12582912\nreply_per_address = 6291456/' \
 	"$T/s/pksync.conf"
-pks_start "$T/s" || { echo "Bail out! start"; exit 1; }
+pks_start "$T/s" || bail "start"
 P=$PKS_PORT
 setsid "$PY" - "$P" "$T/big.body" "$T/holding" >/dev/null 2>&1 <<'PYEOF' &
 import socket, sys, time

@@ -8,18 +8,11 @@
 . "$PKS_SRCDIR/tests/lib/tap.sh"
 . "$PKS_SRCDIR/tests/lib/pksync.sh"
 
-command -v curl >/dev/null || skip_all "needs curl"
-command -v gpg >/dev/null || skip_all "needs gpg"
-
-T=$(mktemp -d /tmp/pkic.XXXXXX)
-TAP_TMP=$T
-cleanup() {
-	pks_stop "$T/p" >/dev/null 2>&1
-	pks_stop "$T/q" >/dev/null 2>&1
-	[ -n "${GNUPGHOME:-}" ] && gpgconf --homedir "$GNUPGHOME" --kill all
-	rm -rf "$T"
-}
-trap cleanup EXIT
+need_cmd curl gpg
+test_dir pkic
+at_exit 'pks_stop "$T/p"'
+at_exit 'pks_stop "$T/q"'
+at_exit '[ -n "${GNUPGHOME:-}" ] && gpgconf --homedir "$GNUPGHOME" --kill all'
 
 export GNUPGHOME=$T/gpg
 mkdir -m 700 "$GNUPGHOME"
@@ -32,15 +25,15 @@ key() {
 }
 ok "keys made" sh -c "$(declare -f key); T=$T; key alice && key bob && key carol"
 
-pks_setup "$T/p" || { echo "Bail out! pks_setup"; exit 1; }
+pks_setup "$T/p" || bail pks_setup
 printf 'http_threads = 1\n' >>"$T/p/pksync.conf"
-pks_setup "$T/q" || { echo "Bail out! pks_setup"; exit 1; }
+pks_setup "$T/q" || bail pks_setup
 sed -i "s|^datadir = .*|$(grep '^datadir' "$T/p/pksync.conf")|" "$T/q/pksync.conf"
 printf 'index_cache = 0\n' >>"$T/q/pksync.conf"
 ok "import alice" pks "$T/p" import -q --no-mail "$T/alice.pgp"
-pks_start "$T/p" || { echo "Bail out! pksync start"; exit 1; }
+pks_start "$T/p" || bail "pksync start"
 P=$PKS_PORT
-pks_start "$T/q" || { echo "Bail out! pksync start"; exit 1; }
+pks_start "$T/q" || bail "pksync start"
 Q=$PKS_PORT
 
 index() { curl -s "http://127.0.0.1:$1/pks/lookup?op=index&options=mr&search=$2"; }

@@ -14,25 +14,21 @@
 . "$PKS_SRCDIR/tests/lib/tap.sh"
 . "$PKS_SRCDIR/tests/lib/pksync.sh"
 . "$PKS_SRCDIR/tests/lib/postfix.sh"
+. "$PKS_SRCDIR/tests/lib/smtpsink.sh"
 
 pf_available || skip_all "needs root and the postfix package"
 pks_check_pksync || skip_all "PKSYNC is not set"
-"$PY" -c 'import aiosmtpd' 2>/dev/null || skip_all "needs python3-aiosmtpd"
-command -v gpg >/dev/null || skip_all "needs gpg"
+need_sink
+need_cmd gpg
 
-T=$(mktemp -d /tmp/pkmr.XXXXXX)
+test_dir pkmr
 chmod 755 "$T"
+at_exit '[ -n "${GNUPGHOME:-}" ] && gpgconf --homedir "$GNUPGHOME" --kill all'
+at_exit 'sink_stop "$T/sink"'
+at_exit 'pf_stop "$T/pf"'
 # Postfix runs the filter as nobody, who cannot enter a build under a 0700
 # folder (a fresh Debian's /root): run a public copy of the binary.
-pks_public_copy "$T/pub" || { echo "Bail out! cannot copy pksync to $T/pub"; exit 1; }
-TAP_TMP=$T
-cleanup() {
-	pf_stop "$T/pf"
-	stop_pid "$T/sink.pid" 10
-	[ -n "${GNUPGHOME:-}" ] && gpgconf --homedir "$GNUPGHOME" --kill all
-	rm -rf "$T"
-}
-trap cleanup EXIT
+pks_public_copy "$T/pub" || bail "cannot copy pksync to $T/pub"
 
 as_ks() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 ks() { as_ks "$PKSYNC" -c "$T/r/pksync.conf" "$@"; }
@@ -41,11 +37,7 @@ sql() {
 		"$T/r/data/pksync.db" "$1"
 }
 
-spawn "$T" "$T/sink.pid" "$T/sink.out" "$PY" "$PKS_SRCDIR/tests/tools/smtp_sink.py" \
-	--listen 127.0.0.1:0 --port-file "$T/sink.port" --log "$T/sink.log" \
-	--maildir "$T/sink/mail" || { echo "Bail out! sink"; exit 1; }
-for ((i = 0; i < 100; i++)); do [ -s "$T/sink.port" ] && break; sleep 0.1; done
-wait_port "$(cat "$T/sink.port")" 10 || { echo "Bail out! sink port"; exit 1; }
+sink_start "$T/sink" || bail sink
 
 # The instance; its data only nobody may write.
 mkdir -p "$T/r/data"
@@ -63,14 +55,14 @@ help_dir = $PKS_HELP_DIR
 EOF
 : >"$T/r/mailsync"
 
-pf_setup "$T/pf" "$(cat "$T/sink.port")" || { echo "Bail out! postfix setup"; exit 1; }
+pf_setup "$T/pf" "$SINK_PORT" || bail "postfix setup"
 echo "relay = 127.0.0.1:$PF_PORT" >>"$T/r/pksync.conf"
 chown -R nobody:nogroup "$T/r"
 chmod 700 "$T/r/data"
 ok "the shipped pipe(8) transport, installed" \
 	pf_pipe_transport "$T/pf" pgp-public-keys-r@localhost "$T/r/pksync.conf" nobody:nogroup
 ok "postfix check accepts it" postfix -c "$T/pf/etc" check
-pf_start "$T/pf" || { cat "$T/pf/start.log"; echo "Bail out! postfix start"; exit 1; }
+pf_start "$T/pf" || { cat "$T/pf/start.log"; bail "postfix start"; }
 ok "init" ks init
 
 export GNUPGHOME=$T/gpg

@@ -13,27 +13,23 @@
 . "$PKS_SRCDIR/tests/lib/tap.sh"
 . "$PKS_SRCDIR/tests/lib/pksync.sh"
 . "$PKS_SRCDIR/tests/lib/postfix.sh"
+. "$PKS_SRCDIR/tests/lib/smtpsink.sh"
 
 pf_available || skip_all "needs root and the postfix package"
 pks_check_pksync || skip_all "PKSYNC is not set"
-"$PY" -c 'import aiosmtpd' 2>/dev/null || skip_all "needs python3-aiosmtpd"
-command -v curl >/dev/null || skip_all "needs curl"
+need_sink
+need_cmd curl
 
-T=$(mktemp -d /tmp/pkms.XXXXXX)
+test_dir pkms
 chmod 755 "$T"
+at_exit '[ -n "${GNUPGHOME:-}" ] && gpgconf --homedir "$GNUPGHOME" --kill all'
+at_exit 'sink_stop "$T/sink2"'
+at_exit 'sink_stop "$T/sink"'
+at_exit 'pf_stop "$T/pf"'
+at_exit 'stop_pid "$T/a/serve.pid" 10'
 # Postfix runs the filter as nobody, who cannot enter a build under a 0700
 # folder (a fresh Debian's /root): run a public copy of the binary.
-pks_public_copy "$T/pub" || { echo "Bail out! cannot copy pksync to $T/pub"; exit 1; }
-TAP_TMP=$T
-cleanup() {
-	stop_pid "$T/a/serve.pid" 10
-	pf_stop "$T/pf"
-	stop_pid "$T/sink.pid" 10
-	stop_pid "$T/sink2.pid" 10
-	[ -n "${GNUPGHOME:-}" ] && gpgconf --homedir "$GNUPGHOME" --kill all
-	rm -rf "$T"
-}
-trap cleanup EXIT
+pks_public_copy "$T/pub" || bail "cannot copy pksync to $T/pub"
 
 # Every pksync command runs as nobody, the user the pipe runs as.
 as_ks() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
@@ -54,22 +50,14 @@ wait_keys() { # INSTANCE N SECS
 }
 
 # The sink: every non-local mail (copies, bounces) ends here.
-start_sink() { # NAME ARGS...
-	local n=$1
-	shift
-	spawn "$T" "$T/$n.pid" "$T/$n.out" "$PY" "$PKS_SRCDIR/tests/tools/smtp_sink.py" \
-		--listen 127.0.0.1:0 --port-file "$T/$n.port" --log "$T/$n.log" "$@" || return 1
-	for ((i = 0; i < 100; i++)); do [ -s "$T/$n.port" ] && break; sleep 0.1; done
-	wait_port "$(cat "$T/$n.port")" 10
-}
-start_sink sink --maildir "$T/sink/mail" || { echo "Bail out! sink"; exit 1; }
-SINK=$(cat "$T/sink.port")
+sink_start "$T/sink" || bail sink
+SINK=$SINK_PORT
 
-pf_setup "$T/pf" "$SINK" || { echo "Bail out! postfix setup"; exit 1; }
+pf_setup "$T/pf" "$SINK" || bail "postfix setup"
 for i in a b c; do
 	pf_alias "$T/pf" "pgp-public-keys-$i" "$PKSYNC -c $T/$i/pksync.conf mail-filter"
 done
-pf_start "$T/pf" || { cat "$T/pf/start.log"; echo "Bail out! postfix start"; exit 1; }
+pf_start "$T/pf" || { cat "$T/pf/start.log"; bail "postfix start"; }
 
 setup() { # INSTANCE RELAYPORT PEERS...
 	local i=$1 relay=$2 p
@@ -214,8 +202,9 @@ ok "the key reached B" wait_keys b 3 20
 ok "the key reached C" wait_keys c 3 20
 
 # A 5xx from the relay (the sink, used directly) marks the mail failed.
-start_sink sink2 --respond 'reject@*=550 5.7.1 not wanted here' || exit 1
-setup d "$(cat "$T/sink2.port")" reject@sink.test
+sink_start "$T/sink2" --respond 'reject@*=550 5.7.1 not wanted here' ||
+	bail sink2
+setup d "$SINK_PORT" reject@sink.test
 ok "D: import" ks d import -q "$T/k4.pgp"
 is "D: queue-run (5xx): exit 0" "$(ks d queue-run >/dev/null 2>&1; echo $?)" 0
 is "the message is kept as failed" \

@@ -19,23 +19,17 @@
 . "$PKS_SRCDIR/tests/lib/pksync.sh"
 . "$PKS_SRCDIR/tests/lib/gpg.sh"
 
-KEYRING=/usr/share/keyrings/debian-keyring.gpg
-[ -r "$KEYRING" ] || skip_all "debian-keyring not installed"
-[ -x /usr/sbin/sks ] || skip_all "sks not installed"
-command -v tidy >/dev/null || skip_all "tidy not installed"
+need_keyring
+need_sks
+need_cmd tidy
 PY=/usr/bin/python3
 TOOLS=$PKS_SRCDIR/tests/tools
 
-T=$(mktemp -d /tmp/pnw.XXXXXX)
-TAP_TMP=$T
-cleanup() {
-	sks_stop "$T/s" >/dev/null 2>&1
-	for d in "$T"/a "$T"/b "$T"/c "$T"/q; do pks_stop "$d" >/dev/null 2>&1; done
-	for f in "$T"/*.srv.pid; do [ -f "$f" ] && stop_pid "$f" 5; done
-	gpg_cleanup
-	rm -rf "$T"
-}
-trap cleanup EXIT
+test_dir pnw
+at_exit gpg_cleanup
+at_exit 'for f in "$T"/*.srv.pid; do [ -f "$f" ] && stop_pid "$f" 5; done'
+at_exit 'for d in "$T"/a "$T"/b "$T"/c "$T"/q; do pks_stop "$d"; done'
+at_exit 'sks_stop "$T/s"'
 chmod 755 "$T"
 
 # pair_port: a free port P whose P+1 is free too (recon, HKP)

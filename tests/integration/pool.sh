@@ -18,26 +18,17 @@
 . "$PKS_SRCDIR/tests/lib/sks.sh"
 . "$PKS_SRCDIR/tests/lib/gpg.sh"
 
-command -v haproxy >/dev/null || skip_all "haproxy not installed (tests/deps.sh)"
-command -v gpg >/dev/null || skip_all "gpg not installed"
+need_cmd haproxy gpg
 PY=/usr/bin/python3
 TOOLS=$PKS_SRCDIR/tests/tools
 PEER=pgp-public-keys@peer.example
 
-T=$(mktemp -d /tmp/ppl.XXXXXX)
-TAP_TMP=$T
-cleanup() {
-	local d
-	[ -s "$T/loop.pid" ] && stop_pid "$T/loop.pid" 5
-	stop_pid "$T/haproxy.pid" 10 >/dev/null 2>&1
-	for d in p1 p2 p3; do
-		pks_stop "$T/$d" >/dev/null 2>&1
-	done
-	sks_stop "$T/s" >/dev/null 2>&1
-	gpg_cleanup
-	[ -n "${KEEP:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
+test_dir ppl
+at_exit gpg_cleanup
+at_exit 'sks_stop "$T/s"'
+at_exit 'for d in p1 p2 p3; do pks_stop "$T/$d"; done'
+at_exit 'stop_pid "$T/haproxy.pid" 10'
+at_exit '[ -s "$T/loop.pid" ] && stop_pid "$T/loop.pid" 5'
 
 # ---- SKS (empty), three pksync, HAProxy ----
 
@@ -47,7 +38,7 @@ H1=$(free_port); H2=$(free_port); H3=$(free_port); HP=$(free_port)
 ok "sks build (empty)" sks_setup "$T/s" "" "$SH" "$SR" "$R1"
 pks_setup "$T/p1" "$R1" "$R2" "$R3" "$SR" &&
 	pks_setup "$T/p2" "$R2" "$R1" "$R3" &&
-	pks_setup "$T/p3" "$R3" "$R1" "$R2" || { echo "Bail out! pks_setup"; exit 1; }
+	pks_setup "$T/p3" "$R3" "$R1" "$R2" || bail "pks_setup"
 set -- "$H1" "$H2" "$H3"
 for d in p1 p2 p3; do
 	sed -i -e "s/^http_listen = .*/http_listen = 127.0.0.1:$1/" \
@@ -60,9 +51,9 @@ printf '%s\n' '[mail]' "this_site = pgp-public-keys@pool.example" \
 	'peers_file = mailsync' >>"$T/p1/pksync.conf"
 echo "$PEER" >"$T/p1/mailsync"
 
-sks_start "$T/s" || { echo "Bail out! sks start"; exit 1; }
+sks_start "$T/s" || bail "sks start"
 for d in p1 p2 p3; do
-	pks_start "$T/$d" || { echo "Bail out! start $d"; exit 1; }
+	pks_start "$T/$d" || bail "start $d"
 done
 
 sed -e "s/^\tbind :11371/\tbind 127.0.0.1:$HP/" \
@@ -73,7 +64,7 @@ sed -e "s/^\tbind :11371/\tbind 127.0.0.1:$HP/" \
 	"$PKS_SRCDIR/etc/haproxy/pksync.cfg" >"$T/haproxy.cfg"
 ok "haproxy -c accepts the example config" haproxy -c -q -f "$T/haproxy.cfg"
 spawn "$T" "$T/haproxy.pid" "$T/haproxy.log" haproxy -db -f "$T/haproxy.cfg" ||
-	{ echo "Bail out! haproxy"; exit 1; }
+	bail haproxy
 
 # state NAME: the server's status on the stats socket (UP, DOWN, ...)
 state() {
@@ -95,13 +86,17 @@ for line in data.decode().splitlines():
         print(f[17].split(" ")[0])
 EOF
 }
-# until_state NAME STATUS: poll the stats socket (60 s at most)
+# until_state NAME STATUS: poll the stats socket while HAProxy runs
+# (PKS_START_SECS at most: a start-up wait, proc.sh)
 until_state() {
-	local i
-	for ((i = 0; i < 300; i++)); do
+	local end=$((SECONDS + PKS_START_SECS))
+	while [ "$SECONDS" -lt "$end" ]; do
 		[ "$(state "$1" 2>/dev/null)" = "$2" ] && return 0
+		pid_alive "$(cat "$T/haproxy.pid")" || break
 		sleep 0.2
 	done
+	echo "HAProxy: $1 not $2; $T/haproxy.log:" >&2
+	tail -n 20 "$T/haproxy.log" >&2
 	return 1
 }
 all_up() { until_state pks1 UP && until_state pks2 UP && until_state pks3 UP; }

@@ -13,13 +13,8 @@
 
 recon_keyring
 
-T=$(mktemp -d /tmp/prc.XXXXXX)
-TAP_TMP=$T
-cleanup() {
-	recon_pair_stop "$T"
-	[ -n "${KEEP:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
+test_dir prc
+at_exit 'recon_pair_stop "$T"'
 
 # keys KEYRING_INDEX_REMAINDER OUT: the keys with index % 20 == R
 keys() {

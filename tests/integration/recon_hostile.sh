@@ -11,23 +11,16 @@ PY=/usr/bin/python3
 TOOLS=$PKS_SRCDIR/tests/tools
 DATA=$PKS_SRCDIR/tests/data/pgp
 LIMIT_KIB=$((200 * 1024))
-# The limit is pksync's memory, not the sanitizer's: a sanitizer build
-# keeps freed blocks in a quarantine (256 MB by default), so keep it small.
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8"
+pks_small_quarantine
 
-T=$(mktemp -d /tmp/rho.XXXXXX)
-TAP_TMP=$T
-cleanup() {
-	[ -n "${HPID:-}" ] && kill "$HPID" 2>/dev/null
-	pks_stop "$T/a" >/dev/null 2>&1
-	pks_stop "$T/b" >/dev/null 2>&1
-	[ -n "${KEEP:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
+test_dir rho
+at_exit 'pks_stop "$T/b"'
+at_exit 'pks_stop "$T/a"'
+at_exit '[ -n "${HPID:-}" ] && kill "$HPID"'
 
 RA=$(free_port); RB=$(free_port); RH=$(free_port)
-pks_setup "$T/a" "$RA" "$RH" || { echo "Bail out! pks_setup"; exit 1; }
-pks_setup "$T/b" "$RB" "$RA" || { echo "Bail out! pks_setup"; exit 1; }
+pks_setup "$T/a" "$RA" "$RH" || bail pks_setup
+pks_setup "$T/b" "$RB" "$RA" || bail pks_setup
 for d in a b; do
 	echo 'fetch_delay = 0' >>"$T/$d/pksync.conf"
 	sed -i 's/^gossip_interval = .*/gossip_interval = 1/' "$T/$d/pksync.conf"
@@ -43,7 +36,7 @@ cat "$DATA"/*.pgp >"$T/all.pgp"
 # The hostile peer listens first; A gossips to it every second.
 "$PY" "$TOOLS/reconpeer.py" flood-listen 127.0.0.1 "$RH" 20 &
 HPID=$!
-pks_start "$T/a" || { echo "Bail out! start A"; exit 1; }
+pks_start "$T/a" || bail "start A"
 PA=$PKS_PORT
 APID=$(cat "$T/a/serve.pid")
 FPR=$(gpg --with-colons --show-keys "$DATA/eddsa.pgp" 2>/dev/null |
@@ -70,7 +63,7 @@ ok "no log line prints (null)" sh -c "! grep -q '(null)' '$T/a/serve.log'"
 
 # Now a well-behaved peer: A's membership names B instead.
 echo "127.0.0.1 $RB" >"$T/a/membership"
-pks_start "$T/b" || { echo "Bail out! start B"; exit 1; }
+pks_start "$T/b" || bail "start B"
 PB=$PKS_PORT
 converged() {
 	local i

@@ -9,13 +9,8 @@
 
 recon_keyring
 
-T=$(mktemp -d /tmp/prp.XXXXXX)
-TAP_TMP=$T
-cleanup() {
-	recon_pair_stop "$T"
-	[ -n "${KEEP:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
+test_dir prp
+at_exit 'recon_pair_stop "$T"'
 
 "$PY" "$TOOLS/pgpkeys.py" hash -c "$KEYRING" | sort >"$T/all.hashes"
 "$PY" "$TOOLS/keysplit.py" "$KEYRING" "$T/a.pgp" 20 3 >/dev/null

@@ -12,20 +12,14 @@
 . "$PKS_SRCDIR/tests/lib/sks.sh"
 . "$PKS_SRCDIR/tests/lib/pksync.sh"
 
-KEYRING=/usr/share/keyrings/debian-keyring.gpg
-[ -r "$KEYRING" ] || skip_all "debian-keyring not installed"
-[ -x /usr/sbin/sks ] || skip_all "sks not installed"
+need_keyring
+need_sks
 PY=/usr/bin/python3
 TOOLS=$PKS_SRCDIR/tests/tools
 
-T=$(mktemp -d /tmp/prs.XXXXXX)
-TAP_TMP=$T
-cleanup() {
-	for d in "$T"/s1 "$T"/s2; do sks_stop "$d" >/dev/null 2>&1; done
-	for d in "$T"/p1 "$T"/p2 "$T"/p3; do pks_stop "$d" >/dev/null 2>&1; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
+test_dir prs
+at_exit 'for d in "$T"/p1 "$T"/p2 "$T"/p3; do pks_stop "$d"; done'
+at_exit 'for d in "$T"/s1 "$T"/s2; do sks_stop "$d"; done'
 
 "$PY" "$TOOLS/pgpkeys.py" hash -c "$KEYRING" | sort >"$T/all.hashes"
 "$PY" "$TOOLS/keysplit.py" "$KEYRING" "$T/sks.pgp" 20 3 >/dev/null
@@ -79,13 +73,13 @@ same_sets() {
 PR1=$(free_port); SR1=$(free_port); SH1=$(free_port)
 ok "sks build (860 keys)" sks_setup "$T/s1" "$T/sks.pgp" "$SH1" "$SR1" "$PR1"
 sks_gossip "$T/s1" 100
-pks_setup "$T/p1" "$PR1" "$SR1" || { echo "Bail out! pks_setup"; exit 1; }
+pks_setup "$T/p1" "$PR1" "$SR1" || bail "pks_setup"
 pks_fast "$T/p1"
 pks_gossip "$T/p1" 3
 ok "pksync import (860 keys)" pks "$T/p1" import -q "$T/pks.pgp"
 ok "pksync check: tree == keys" pks "$T/p1" check
-sks_start "$T/s1" || { echo "Bail out! sks start"; exit 1; }
-pks_start "$T/p1" || { echo "Bail out! pksync start"; exit 1; }
+sks_start "$T/s1" || bail "sks start"
+pks_start "$T/p1" || bail "pksync start"
 P1=$PKS_PORT
 ok "pksync initiating: both sides serve all 905 hashes" converged "$P1" "$SH1" 120
 ok "pksync log: a session as initiator" grep -q "as initiator done" "$T/p1/serve.log"
@@ -98,13 +92,13 @@ sks_stop "$T/s1"
 PR2=$(free_port); SR2=$(free_port); SH2=$(free_port)
 ok "sks build (860 keys)" sks_setup "$T/s2" "$T/sks.pgp" "$SH2" "$SR2" "$PR2"
 sks_gossip "$T/s2" 0.1
-pks_setup "$T/p2" "$PR2" "$SR2" || { echo "Bail out! pks_setup"; exit 1; }
+pks_setup "$T/p2" "$PR2" "$SR2" || bail "pks_setup"
 pks_fast "$T/p2"
 pks_gossip "$T/p2" 86400
 ok "pksync import (860 keys)" pks "$T/p2" import -q "$T/pks.pgp"
-pks_start "$T/p2" || { echo "Bail out! pksync start"; exit 1; }
+pks_start "$T/p2" || bail "pksync start"
 P2=$PKS_PORT
-sks_start "$T/s2" || { echo "Bail out! sks start"; exit 1; }
+sks_start "$T/s2" || bail "sks start"
 ok "SKS initiating: both sides serve all 905 hashes" converged "$P2" "$SH2" 150
 ok "pksync log: a session as responder" grep -q "as responder done" "$T/p2/serve.log"
 ok "stats page: gossip peer row in SKS layout" sh -c \
@@ -128,11 +122,11 @@ pks_stop "$T/p2"
 sks_stop "$T/s2"
 
 # ---- 3. an empty pksync catches up with the full SKS (s1) ----
-pks_setup "$T/p3" "$PR1" "$SR1" || { echo "Bail out! pks_setup"; exit 1; }
+pks_setup "$T/p3" "$PR1" "$SR1" || bail "pks_setup"
 pks_fast "$T/p3"
 pks_gossip "$T/p3" 2
-sks_start "$T/s1" || { echo "Bail out! sks start"; exit 1; }
-pks_start "$T/p3" || { echo "Bail out! pksync start"; exit 1; }
+sks_start "$T/s1" || bail "sks start"
+pks_start "$T/p3" || bail "pksync start"
 ok "empty pksync catches up: all 905 hashes" converged "$PKS_PORT" "$SH1" 120
 ok "recon-peer list shows the SKS peer" sh -c \
 	"'$PKSYNC' -c '$T/p3/pksync.conf' recon-peer list | grep -qx '127.0.0.1 $SR1'"

@@ -22,7 +22,9 @@
 #                        DIR's parents below /tmp; else nothing
 #   pks_start DIR        "pksync serve" in its own session, stderr to
 #                        DIR/serve.log; waits for "listening on 127.0.0.1:PORT"
-#                        and sets and exports PKS_PORT (also in DIR/http.port)
+#                        while it runs (at most $PKS_START_SECS, proc.sh;
+#                        its log's tail on failure) and sets and exports
+#                        PKS_PORT (also in DIR/http.port)
 #   pks_stop DIR         TERM by pid, wait; then fail (rc 1) if DIR/serve.log
 #                        holds a sanitizer report
 #   pks_port DIR         print the HTTP port of a started DIR
@@ -35,6 +37,9 @@
 #                        The build may live under a 0700 folder (a fresh
 #                        Debian's /root) that such a user cannot enter.
 #   pks_sanitizer_scan FILE  print sanitizer reports found in FILE (rc 1 if any)
+#   pks_small_quarantine for tests that bound pksync's memory: a sanitizer
+#                        build keeps freed blocks in a quarantine (256 MB
+#                        by default), so keep it at 8 MB (ASAN_OPTIONS)
 
 . "$(dirname "${BASH_SOURCE[0]}")/proc.sh"
 
@@ -137,16 +142,22 @@ pks_sanitizer_scan() {
 	return 0
 }
 
+pks_small_quarantine() {
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8"
+	export ASAN_OPTIONS
+}
+
 pks_port() { cat "$1/http.port"; }
 
 pks_start() {
-	local dir=$1 i port
+	local dir=$1 port end
 	pks_check_pksync || return 1
 	dir=$(cd "$dir" && pwd) || return 1
 	: >"$dir/serve.log"
 	spawn "$dir" "$dir/serve.pid" "$dir/serve.log" \
 		"$PKSYNC" -c "$dir/pksync.conf" serve || return 1
-	for ((i = 0; i < 300; i++)); do
+	end=$((SECONDS + PKS_START_SECS))
+	while :; do
 		port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' \
 			"$dir/serve.log" | head -n 1)
 		[ -n "$port" ] && break
@@ -156,17 +167,19 @@ pks_start() {
 			rm -f "$dir/serve.pid"
 			return 1
 		fi
+		if [ "$SECONDS" -ge "$end" ]; then
+			echo "pksync serve did not log 'listening on" \
+				"127.0.0.1:PORT' in ${PKS_START_SECS}s; its log:" >&2
+			tail -n 20 "$dir/serve.log" >&2
+			pks_stop "$dir"
+			return 1
+		fi
 		sleep 0.1
 	done
-	if [ -z "$port" ]; then
-		echo "pksync serve did not log 'listening on 127.0.0.1:PORT' in 30 s" >&2
-		pks_stop "$dir"
-		return 1
-	fi
 	echo "$port" >"$dir/http.port"
 	PKS_PORT=$port
 	export PKS_PORT
-	wait_port "$port" 10
+	wait_up "$dir/serve.pid" "$port" "$dir/serve.log" "pksync serve"
 }
 
 pks_stop() {

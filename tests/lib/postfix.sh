@@ -18,7 +18,7 @@
 #                           $PKSYNC, the config file CONF, the user USER and
 #                           DIR's transport map put in (rc 1 if the shipped
 #                           lines no longer hold what is replaced)
-#   pf_start DIR            start and wait for the port
+#   pf_start DIR            start and wait for the port ($PKS_START_SECS)
 #   pf_stop DIR             stop (rc 0 also when it was not running)
 #   pf_flush DIR            postqueue -f: retry deferred mail now
 #   pf_queue_count DIR      messages in the queue
@@ -103,7 +103,10 @@ pf_pipe_transport() {
 pf_start() {
 	local dir=$1
 	postfix -c "$dir/etc" start >>"$dir/start.log" 2>&1 || return 1
-	wait_port "$(cat "$dir/port")" 20
+	wait_port "$(cat "$dir/port")" "$PKS_START_SECS" && return 0
+	echo "postfix did not open its port in ${PKS_START_SECS}s:" >&2
+	tail -n 20 "$dir/maillog" >&2 2>/dev/null
+	return 1
 }
 
 pf_stop() {

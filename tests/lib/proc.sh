@@ -7,6 +7,11 @@
 #                                stderr appended to LOG; its pid in PIDFILE
 #   stop_pid PIDFILE SECONDS     TERM the pid, wait, KILL after SECONDS (rc 1)
 #   pid_alive PID                the process exists and is not a zombie
+#   wait_up PIDFILE PORT LOG WHAT
+#                                wait while the process of PIDFILE lives
+#                                until 127.0.0.1:PORT accepts, at most
+#                                $PKS_START_SECS (180) seconds; on failure
+#                                say why (WHAT names it) and print LOG's tail
 #   peak_rss_kb PID              VmHWM of a running process in KiB
 #
 # No process is ever found by name: always by the pid recorded at start.
@@ -72,6 +77,25 @@ stop_pid() {
 	echo "pid $pid did not stop in ${secs}s, killing it" >&2
 	kill -KILL "$pid" 2>/dev/null
 	rm -f "$f"
+	return 1
+}
+
+# Start-up waits never decide a test by timing: they end when the port
+# opens or the process dies, and the limit is far above any start-up
+# seen under load.
+PKS_START_SECS=${PKS_START_SECS:-180}
+wait_up() {
+	local pidf=$1 port=$2 log=$3 what=$4 end
+	end=$((SECONDS + PKS_START_SECS))
+	while [ "$SECONDS" -lt "$end" ]; do
+		wait_port "$port" 1 && return 0
+		[ -s "$pidf" ] && pid_alive "$(cat "$pidf")" && continue
+		echo "$what exited before 127.0.0.1:$port opened; $log:" >&2
+		tail -n 20 "$log" >&2
+		return 1
+	done
+	echo "$what did not open 127.0.0.1:$port in ${PKS_START_SECS}s; $log:" >&2
+	tail -n 20 "$log" >&2
 	return 1
 }
 

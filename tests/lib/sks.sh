@@ -2,11 +2,14 @@
 # benchmarks.  Source it from bash:  . "$PKS_SRCDIR/tests/lib/sks.sh"
 #
 #   (free_port, wait_port, spawn, stop_pid come from proc.sh)
+#   need_sks                           skip_all (tap.sh) unless $SKS runs
 #   sks_setup DIR KEYRING HKP RECON [PEER_RECON_PORT...]
 #                                      build a DB in DIR from a binary keyring
 #                                      (KEYRING "" = an empty DB); each PEER port
 #                                      becomes a membership line "127.0.0.1 PORT"
-#   sks_start DIR                      start sks db + sks recon, wait for HKP
+#   sks_start DIR                      start sks db + sks recon, wait for
+#                                      their ports while they run
+#                                      (wait_up); logs' tails on failure
 #   sks_stop DIR                       TERM recon, then db; wait for both
 #   sks_hkp_port DIR                   print the HKP port of DIR
 #   sks_hashes_ok DIR HASHFILE         fetch every hash via POST /pks/hashquery
@@ -35,6 +38,10 @@
 PKS_TOOLS=${PKS_TOOLS:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../tools" && pwd)}
 . "$(dirname "${BASH_SOURCE[0]}")/proc.sh"
 SKS=${SKS:-/usr/sbin/sks}
+
+need_sks() {
+	[ -x "$SKS" ] || skip_all "sks not installed"
+}
 
 # sks_step DIR NAME CMD...: run one sks step in DIR, timed, output to DIR/NAME.out
 sks_step() {
@@ -121,9 +128,11 @@ sks_hkp_port() { cat "$1/hkp.port"; }
 
 sks_db_only_start() {
 	local dir=$1
-	spawn "$dir" "$dir/db.pid" "$dir/db.out" "$SKS" db -basedir "$dir"
-	wait_port "$(cat "$dir/hkp.port")" 60 || {
-		echo "sks db did not open its HKP port, see $dir/db.out" >&2
+	spawn "$dir" "$dir/db.pid" "$dir/db.out" "$SKS" db -basedir "$dir" ||
+		return 1
+	wait_up "$dir/db.pid" "$(cat "$dir/hkp.port")" "$dir/db.out" \
+		"sks db (HKP)" || {
+		tail -n 20 "$dir/var/log/sks/db.log" >&2 2>/dev/null
 		return 1
 	}
 }
@@ -132,9 +141,11 @@ sks_start() {
 	local dir=$1
 	dir=$(cd "$dir" && pwd) || return 1
 	sks_db_only_start "$dir" || return 1
-	spawn "$dir" "$dir/recon.pid" "$dir/recon.out" "$SKS" recon -basedir "$dir"
-	wait_port "$(cat "$dir/recon.port")" 60 || {
-		echo "sks recon did not open its port, see $dir/recon.out" >&2
+	spawn "$dir" "$dir/recon.pid" "$dir/recon.out" "$SKS" recon \
+		-basedir "$dir" || return 1
+	wait_up "$dir/recon.pid" "$(cat "$dir/recon.port")" "$dir/recon.out" \
+		"sks recon" || {
+		tail -n 20 "$dir/var/log/sks/recon.log" >&2 2>/dev/null
 		return 1
 	}
 }

@@ -11,8 +11,9 @@
 #                           DIR/mail/new/<n>.<recipient>) and ARGS
 #                           (e.g. --respond 'bad@x=550 no'); waits until
 #                           it accepts connections and sets SINK_PORT
-#                           (also in DIR/sink.port); rc 1 if it did not
-#                           start within 10 seconds
+#                           (also in DIR/sink.port); rc 1 (and its
+#                           output's tail) if it exits first or does
+#                           not start within $PKS_START_SECS (proc.sh)
 #   sink_stop DIR           TERM it by pid and wait (rc 0 also when it
 #                           was not started)
 
@@ -29,7 +30,7 @@ need_sink() {
 }
 
 sink_start() {
-	local dir=$1 i
+	local dir=$1 end
 	shift
 	mkdir -p "$dir" || return 1
 	rm -f "$dir/sink.port"
@@ -37,13 +38,18 @@ sink_start() {
 		"$PKS_SRCDIR/tests/tools/smtp_sink.py" --listen 127.0.0.1:0 \
 		--port-file "$dir/sink.port" --log "$dir/sink.log" \
 		--maildir "$dir/mail" "$@" || return 1
-	for ((i = 0; i < 100; i++)); do
-		[ -s "$dir/sink.port" ] && break
+	end=$((SECONDS + PKS_START_SECS))
+	while [ ! -s "$dir/sink.port" ]; do
+		if ! pid_alive "$(cat "$dir/sink.pid")" ||
+			[ "$SECONDS" -ge "$end" ]; then
+			echo "the SMTP sink wrote no port; $dir/sink.out:" >&2
+			tail -n 20 "$dir/sink.out" >&2
+			return 1
+		fi
 		sleep 0.1
 	done
-	[ -s "$dir/sink.port" ] || return 1
 	SINK_PORT=$(cat "$dir/sink.port")
-	wait_port "$SINK_PORT" 10
+	wait_up "$dir/sink.pid" "$SINK_PORT" "$dir/sink.out" "the SMTP sink"
 }
 
 sink_stop() {

@@ -11,6 +11,7 @@
 #   need_cmd NAME...              # skip_all unless each NAME is on PATH
 #   test_dir PREFIX               # T = new /tmp/PREFIX.XXXXXX (and TAP_TMP),
 #                                 # removed at exit after the at_exit steps
+#                                 # (kept when KEEP is set, for a look)
 #   at_exit 'shell words'         # run at exit (last given first), before
 #                                 # T is removed; its output is dropped
 #   sql QUERY                     # first column of the first row of QUERY
@@ -72,7 +73,7 @@ tap_exit() {
 	for ((i = ${#TAP_AT_EXIT[@]} - 1; i >= 0; i--)); do
 		eval "${TAP_AT_EXIT[i]}" >/dev/null 2>&1
 	done
-	[ -n "${T:-}" ] && rm -rf "$T"
+	[ -n "${T:-}" ] && [ -z "${KEEP:-}" ] && rm -rf "$T"
 }
 
 test_dir() {

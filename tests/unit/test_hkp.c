@@ -418,7 +418,7 @@ test_index_cache(void)
 	uint8_t big[8192], entry[1024];
 	char key[16];
 	size_t n = 0, i, hits = 0;
-	uint64_t e;
+	uint64_t e, s = 0;
 	struct buf b;
 
 	memset(big, 'x', sizeof(big));
@@ -426,46 +426,93 @@ test_index_cache(void)
 	buf_init(&b, 1 << 20);
 	CHECK(hkp_rcache_new(0) == NULL);
 	CHECK(hkp_rcache_render(NULL, &b) == PKS_OK && b.len == 0);
-	e = hkp_rcache_epoch(c);
-	CHECK(hkp_rcache_get(c, "walice", 6, 100, &b, &n) == PKS_ERR_NOTFOUND);
+	e = hkp_rcache_look(c, 0, &s);
+	CHECK(s != 0 && e == s);
+	CHECK(
+	    hkp_rcache_get(c, s, "walice", 6, 100, &b, &n) == PKS_ERR_NOTFOUND);
 	hkp_rcache_put(
 	    c, e, "walice", 6, 0, 1, (const uint8_t *)"info:1:1\n", 9);
-	CHECK(hkp_rcache_get(c, "walice", 6, 100, &b, &n) == PKS_OK && n == 1 &&
-	      b.len == 9 && memcmp(b.data, "info:1:1\n", 9) == 0);
-	CHECK(hkp_rcache_get(c, "ealice", 6, 100, &b, &n) == PKS_ERR_NOTFOUND);
-	/* a new epoch: nothing of the old one, and no late put from it */
-	CHECK(hkp_rcache_bump(c) == e + 1);
-	CHECK(hkp_rcache_get(c, "walice", 6, 100, &b, &n) == PKS_ERR_NOTFOUND);
-	hkp_rcache_put(c, e, "walice", 6, 0, 1, (const uint8_t *)"old", 3);
-	CHECK(hkp_rcache_get(c, "walice", 6, 100, &b, &n) == PKS_ERR_NOTFOUND);
+	CHECK(hkp_rcache_get(c, s, "walice", 6, 100, &b, &n) == PKS_OK &&
+	      n == 1 && b.len == 9 && memcmp(b.data, "info:1:1\n", 9) == 0);
+	CHECK(
+	    hkp_rcache_get(c, s, "ealice", 6, 100, &b, &n) == PKS_ERR_NOTFOUND);
+	/* a commit seen: nothing of the old epoch, and no late put from it */
+	e = hkp_rcache_look(c, 1, &s);
+	CHECK(
+	    hkp_rcache_get(c, s, "walice", 6, 100, &b, &n) == PKS_ERR_NOTFOUND);
+	hkp_rcache_put(c, e - 1, "walice", 6, 0, 1, (const uint8_t *)"old", 3);
+	CHECK(
+	    hkp_rcache_get(c, s, "walice", 6, 100, &b, &n) == PKS_ERR_NOTFOUND);
 	/* true until 200 */
-	hkp_rcache_put(c, e + 1, "wbob", 4, 200, 2, (const uint8_t *)"b", 1);
-	CHECK(hkp_rcache_get(c, "wbob", 4, 199, &b, &n) == PKS_OK && n == 2);
-	CHECK(hkp_rcache_get(c, "wbob", 4, 200, &b, &n) == PKS_ERR_NOTFOUND);
-	CHECK(hkp_rcache_get(c, "wbob", 4, 100, &b, &n) == PKS_ERR_NOTFOUND);
+	hkp_rcache_put(c, e, "wbob", 4, 200, 2, (const uint8_t *)"b", 1);
+	CHECK(hkp_rcache_get(c, s, "wbob", 4, 199, &b, &n) == PKS_OK && n == 2);
+	CHECK(hkp_rcache_get(c, s, "wbob", 4, 200, &b, &n) == PKS_ERR_NOTFOUND);
+	CHECK(hkp_rcache_get(c, s, "wbob", 4, 100, &b, &n) == PKS_ERR_NOTFOUND);
 	/* over 1/16 of the budget: not kept */
-	hkp_rcache_put(c, e + 1, "wbig", 4, 0, 1, big, sizeof(big));
-	CHECK(hkp_rcache_get(c, "wbig", 4, 100, &b, &n) == PKS_ERR_NOTFOUND);
+	hkp_rcache_put(c, e, "wbig", 4, 0, 1, big, sizeof(big));
+	CHECK(hkp_rcache_get(c, s, "wbig", 4, 100, &b, &n) == PKS_ERR_NOTFOUND);
 	/* 200 entries of 1 KiB in 64 KiB: the newest stay, the oldest go */
 	for (i = 0; i < 200; i++) {
 		snprintf(key, sizeof(key), "w%zu", i);
 		hkp_rcache_put(
-		    c, e + 1, key, strlen(key), 0, 1, entry, sizeof(entry));
+		    c, e, key, strlen(key), 0, 1, entry, sizeof(entry));
 	}
-	CHECK(hkp_rcache_get(c, "w0", 2, 100, &b, &n) == PKS_ERR_NOTFOUND);
+	CHECK(hkp_rcache_get(c, s, "w0", 2, 100, &b, &n) == PKS_ERR_NOTFOUND);
 	for (i = 0; i < 200; i++) {
 		snprintf(key, sizeof(key), "w%zu", i);
-		hits +=
-		    hkp_rcache_get(c, key, strlen(key), 100, &b, &n) == PKS_OK;
+		hits += hkp_rcache_get(c, s, key, strlen(key), 100, &b, &n) ==
+			PKS_OK;
 	}
 	CHECK(hits > 40 && hits < 64);
-	CHECK(hkp_rcache_get(c, "w199", 4, 100, &b, &n) == PKS_OK);
+	CHECK(hkp_rcache_get(c, s, "w199", 4, 100, &b, &n) == PKS_OK);
 	buf_reset(&b);
 	CHECK(hkp_rcache_render(c, &b) == PKS_OK &&
 	      strstr((char *)b.data, "{result=\"hit\"}") != NULL);
 	buf_free(&b);
 	hkp_rcache_free(c);
 	hkp_rcache_free(NULL);
+}
+
+/*
+ * Two connections share the cache.  A's answer is kept; B's first look
+ * empties nothing (A is still served), but B is not served what was
+ * read before its baseline: a commit in between would be unknown to
+ * B.  B's fresh answer replaces it, serves both, and is not replaced
+ * by a late put A read earlier.  A commit either sees empties it all.
+ */
+static void
+test_index_cache_connections(void)
+{
+	struct hkp_rcache *c = hkp_rcache_new(64 * 1024);
+	uint64_t sa = 0, sb = 0, ga, ga2, gb;
+	size_t n = 0;
+	struct buf b;
+
+	buf_init(&b, 1 << 20);
+	ga = hkp_rcache_look(c, 0, &sa);
+	hkp_rcache_put(c, ga, "wcarol", 6, 0, 1, (const uint8_t *)"A", 1);
+	ga2 = hkp_rcache_look(c, 0, &sa); /* A again, nothing seen */
+	CHECK(ga2 == ga);
+	CHECK(hkp_rcache_get(c, sa, "wcarol", 6, 100, &b, &n) == PKS_OK);
+	gb = hkp_rcache_look(c, 0, &sb); /* B's first look */
+	CHECK(sb > sa && gb == sb);
+	CHECK(hkp_rcache_get(c, sb, "wcarol", 6, 100, &b, &n) ==
+	      PKS_ERR_NOTFOUND);
+	CHECK(hkp_rcache_get(c, sa, "wcarol", 6, 100, &b, &n) == PKS_OK);
+	hkp_rcache_put(c, gb, "wcarol", 6, 0, 2, (const uint8_t *)"B", 1);
+	hkp_rcache_put(c, ga, "wcarol", 6, 0, 1, (const uint8_t *)"A", 1);
+	buf_reset(&b);
+	CHECK(hkp_rcache_get(c, sb, "wcarol", 6, 100, &b, &n) == PKS_OK &&
+	      n == 2 && b.len == 1 && b.data[0] == 'B');
+	CHECK(hkp_rcache_get(c, sa, "wcarol", 6, 100, &b, &n) == PKS_OK);
+	hkp_rcache_look(c, 1, &sb); /* B sees a commit */
+	CHECK(hkp_rcache_get(c, sa, "wcarol", 6, 100, &b, &n) ==
+	      PKS_ERR_NOTFOUND);
+	hkp_rcache_put(c, gb, "wcarol", 6, 0, 2, (const uint8_t *)"B", 1);
+	CHECK(hkp_rcache_get(c, sb, "wcarol", 6, 100, &b, &n) ==
+	      PKS_ERR_NOTFOUND);
+	buf_free(&b);
+	hkp_rcache_free(c);
 }
 
 /* A reference to a cached armor outlives its replacement and the cache;
@@ -528,5 +575,6 @@ main(void)
 	RUN(test_armor_cache);
 	RUN(test_armor_cache_ref);
 	RUN(test_index_cache);
+	RUN(test_index_cache_connections);
 	return tap_done();
 }
