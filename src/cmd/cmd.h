@@ -35,7 +35,10 @@ int cmd_undelete(struct cmd_ctx *ctx);
 int cmd_network(struct cmd_ctx *ctx);
 
 /* Shared by the commands: open the database (creating the data folder
- * and schema when create is set); logs the reason on failure. */
+ * and schema when create is set; CMD_OPEN_IMPORT also opens a database
+ * whose bulk import did not finish, store_bulk.h); logs the reason on
+ * failure. */
+#define CMD_OPEN_IMPORT 2
 struct store;
 int cmd_open_store(
     const struct pks_config *cfg, int create, struct store **out);

@@ -43,6 +43,7 @@
 #include "pgp/pgp_key.h"
 #include "pgp/pgp_packet.h"
 #include "store/store.h"
+#include "store/store_bulk.h"
 #include "store/store_words.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -66,6 +67,7 @@ struct import {
 	size_t nbatches;        /* transactions committed */
 	int64_t batch_ms;       /* when the open transaction began */
 	size_t nkeys;           /* keys read */
+	int bulk;               /* store_bulk_begin's answer */
 	int progress;
 	int quiet;
 	int64_t t0_ms, last_ms;
@@ -463,6 +465,42 @@ import_threads(size_t conf)
 	return n > 0 ? (size_t)n : 1;
 }
 
+/* An empty database: the bulk load (store_bulk.h). */
+static enum pks_rc
+bulk_start(struct import *im, int bulk_conf)
+{
+	enum pks_rc rc;
+
+	if ((rc = store_bulk_begin(im->st, bulk_conf, &im->bulk)) != PKS_OK)
+		return rc;
+	if (im->bulk == 2)
+		log_info("import: finishing an import into an empty database "
+			 "that did not finish");
+	else if (im->bulk && !im->quiet)
+		log_info("import: empty database: some search indexes and the "
+			 "prefix tree are built after the keys");
+	return PKS_OK;
+}
+
+/* After every key: the indexes and the tree of a bulk load. */
+static enum pks_rc
+bulk_end(struct import *im, enum pks_rc rc)
+{
+	int64_t t0 = clock_ms();
+
+	if (rc != PKS_OK || !im->bulk)
+		return rc;
+	if ((rc = store_bulk_finish(im->st)) != PKS_OK) {
+		log_warnx(
+		    "import: building the indexes: %s", store_errmsg(im->st));
+		return rc;
+	}
+	if (!im->quiet)
+		log_info("import: indexes and prefix tree built in %.1f s",
+		    (double)(clock_ms() - t0) / 1000.0);
+	return PKS_OK;
+}
+
 #define IMPORT_USAGE "usage: pksync import [-q] [--no-mail] FILE...\n"
 
 /* Options; returns -1 on a usage error. */
@@ -535,13 +573,16 @@ cmd_import(struct cmd_ctx *ctx)
 	im.threads = import_threads(ctx->cfg->import_threads);
 	im.inflight = ctx->cfg->import_inflight;
 	im.progress = !im.quiet && isatty(STDERR_FILENO);
-	if ((status = cmd_open_store(ctx->cfg, 1, &im.st)) != EX_OK) {
+	if ((status = cmd_open_store(ctx->cfg, CMD_OPEN_IMPORT, &im.st)) !=
+	    EX_OK) {
 		ingest_sync_free(sync);
 		return status;
 	}
 	if (store_tune_bulk(im.st, ctx->cfg->import_cache) != PKS_OK)
 		log_warnx("cannot enlarge the page cache; importing anyway");
-	rc = import_all(ctx, &im);
+	rc = bulk_start(&im, ctx->cfg->import_bulk);
+	if (rc == PKS_OK)
+		rc = bulk_end(&im, import_all(ctx, &im));
 	store_close(im.st);
 	ingest_sync_free(sync);
 	if (rc != PKS_OK) {

@@ -45,8 +45,10 @@ cmd_open_store(const struct pks_config *cfg, int create, struct store **out)
 		log_warn("cannot create data folder %s", cfg->datadir);
 		return EX_CANTCREAT;
 	}
-	rc = store_open(
-	    cfg->dbfile, create ? STORE_CREATE : 0, cfg->busy_timeout_ms, out);
+	rc = store_open(cfg->dbfile,
+	    (create ? STORE_CREATE : 0) |
+		(create == CMD_OPEN_IMPORT ? STORE_BULK : 0),
+	    cfg->busy_timeout_ms, out);
 	if (rc != PKS_OK) {
 		log_warnx(
 		    "cannot open database %s: %s", cfg->dbfile, pks_rc_str(rc));

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "store/store_bulk.h"
 #include "store/store_int.h"
 #include "store/store_issuer.h"
 #include "store/store_txn.h"
@@ -760,6 +761,8 @@ store_open(const char *path, int flags, int busy_ms, struct store **out)
 	if ((rc = configure(st, flags)) != PKS_OK)
 		goto out;
 	rc = schema_ready(st, !st->readonly && (flags & STORE_CREATE));
+	if (rc == PKS_OK && !(flags & STORE_BULK))
+		rc = store_bulk_refuse(st);
 out:
 	if (rc != PKS_OK) {
 		log_warnx("database %s: %s", path, store_errmsg(st));

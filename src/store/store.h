@@ -33,7 +33,10 @@ enum store_flags {
 	 * WAL as it is (instead of checkpointing, syncing and deleting it
 	 * each time the last connection closes) until it is long, then
 	 * checkpoints it and cuts it to nothing without waiting. */
-	STORE_SHORT = 4
+	STORE_SHORT = 4,
+	/* "pksync import": may open a database whose bulk import did not
+	 * finish (store_bulk.h); any other opener is refused it. */
+	STORE_BULK = 8
 };
 
 /*

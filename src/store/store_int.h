@@ -137,6 +137,9 @@ struct store {
 	/* what store_changed saw last: PRAGMA data_version and
 	 * sqlite3_total_changes (0: not yet) */
 	int64_t seen_version, seen_changes;
+	/* store_bulk.c: a bulk import runs (the prefix tree is rebuilt
+	 * at its end instead of fed key by key) */
+	int bulk;
 };
 
 /* The tree node cache of a write transaction (store_ptree.c): begun by

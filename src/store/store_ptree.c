@@ -385,6 +385,9 @@ store_ptree_key_change(
 	int old_recon = 0;
 	enum pks_rc rc;
 
+	/* A bulk import rebuilds the whole tree at its end. */
+	if (st->bulk)
+		return PKS_OK;
 	store_ptree_ops(st, &ops);
 	if (id != 0) {
 		rc = old_hash(st, id, old, &old_recon);

@@ -159,6 +159,7 @@ static const struct citem items[] = {
 	{ "import", "threads", CT_SIZE, F(import_threads), "0", 0, 256 },
 	{ "import", "keys_in_flight", CT_SIZE, F(import_inflight), "256", 1,
 	    65536 },
+	{ "import", "bulk", CT_BOOL, F(import_bulk), "yes", 0, 1 },
 	{ "keys", "max_bytes", CT_SIZE, F(key_max_bytes), "67108864", 65536,
 	    PKS_MAX_KEY },
 	{ "keys", "max_packets", CT_SIZE, F(key_max_packets), "250000", 100,

@@ -1,0 +1,126 @@
+# import_bulk.sh: "pksync import" into an empty database builds some
+# indexes and the prefix tree after the keys ([import] bulk), and a
+# database whose bulk import was killed is refused until an import
+# finishes it.
+#   1. Debian's keyring imported into an empty database with bulk = yes
+#      and with bulk = no: the same rows, key IDs, e-mails, listings,
+#      words, prefix tree and schema (every index there again), and
+#      pksync check agrees.
+#   2. The keyring fed through a pipe that stays open: once a batch is
+#      committed, kill -9.  Then every other command (stats, check,
+#      serve) refuses the database with the reason; importing again
+#      finishes it: the same database as (1), served again.
+#   3. A database that holds a key already takes the row-by-row path.
+. "$PKS_SRCDIR/tests/lib/tap.sh"
+. "$PKS_SRCDIR/tests/lib/pksync.sh"
+
+need_keyring
+need_cmd sqlite3 curl
+
+test_dir pkbu
+chmod 755 "$T"
+cp "$KEYRING" "$T/ring.pgp" && chmod 644 "$T/ring.pgp"
+
+# setup NAME BULK: a fresh database, small batches
+setup() {
+	pks_setup "$T/$1" >/dev/null || return 1
+	printf '[import]\nbulk = %s\nbatch_keys = 100\nread_size = 65536\n' \
+		"$2" >>"$T/$1/pksync.conf"
+	printf '[keys]\nmax_bytes = 1048576\n' >>"$T/$1/pksync.conf"
+}
+
+# facts NAME: what the database holds, without times
+facts() {
+	sqlite3 "$T/$1/data/pksync.db" "
+SELECT id, hex(fpr), version, hex(hash), recon, algo, bits, ctime,
+  expires, revoked, uids, hex(checks), length(data), hex(data)
+  FROM keys ORDER BY id;
+SELECT * FROM keyids ORDER BY 1, 2, 3;
+SELECT * FROM emails ORDER BY 1, 2;
+SELECT id, hex(listing) FROM key_listings ORDER BY id;
+SELECT hex(prefix), size, leaf, hex(samples), hex(elems)
+  FROM ptree_nodes ORDER BY prefix;
+SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name;
+SELECT name, value FROM meta WHERE name NOT IN ('ptree_rebuild')
+  ORDER BY name;
+INSERT INTO key_words(key_words) VALUES ('integrity-check');
+CREATE VIRTUAL TABLE temp.kw USING fts5vocab(main, key_words, instance);
+SELECT term, doc, offset FROM temp.kw ORDER BY 1, 2, 3;"
+}
+
+# count DB QUERY: the first column of QUERY's first row in DB
+count() { SQL_DB=$1 sql "$2"; }
+
+# 1. bulk = yes and bulk = no
+setup bulk yes || bail "setup bulk"
+pks "$T/bulk" import --no-mail "$T/ring.pgp" >"$T/bulk.out" 2>"$T/bulk.err"
+is "bulk: the import succeeds" "$?" 0
+ok "bulk: the empty database is loaded in bulk" \
+	grep -q 'built after the keys' "$T/bulk.err"
+ok "bulk: indexes and tree built at the end" \
+	grep -q 'indexes and prefix tree built' "$T/bulk.err"
+setup row no || bail "setup row"
+pks "$T/row" import --no-mail "$T/ring.pgp" >"$T/row.out" 2>"$T/row.err"
+is "bulk = no: the import succeeds" "$?" 0
+is "bulk = no: key by key" "$(grep -c 'built after the keys' "$T/row.err")" 0
+facts bulk >"$T/bulk.facts" && facts row >"$T/row.facts" ||
+	bail "reading the databases"
+ok "bulk = no: the database holds keys" \
+	test "$(grep -c . "$T/row.facts")" -gt 2000
+ok "bulk and key by key: the same database" cmp "$T/bulk.facts" "$T/row.facts"
+is "bulk: no mark left" "$(count "$T/bulk/data/pksync.db" \
+	"SELECT count(*) FROM meta WHERE name LIKE 'bulk%'")" 0
+ok "bulk: pksync check agrees" pks "$T/bulk" check
+
+# 2. kill -9 in the middle: the input pipe stays open, so the import
+# cannot end before it is killed.
+setup kill yes || bail "setup kill"
+mkfifo "$T/fifo" || bail "mkfifo"
+"$PKSYNC" -c "$T/kill/pksync.conf" import --no-mail - <"$T/fifo" \
+	>"$T/kill.out" 2>"$T/kill.err" &
+IMP=$!
+exec 3>"$T/fifo"
+head -c 8000000 "$T/ring.pgp" >&3 &
+FEED=$!
+for ((i = 0; i < 600; i++)); do
+	grep -q 'batch 1:' "$T/kill.err" && break
+	sleep 0.1
+done
+ok "kill: a batch was committed" grep -q 'batch 1:' "$T/kill.err"
+kill -9 "$IMP"
+wait "$IMP" 2>/dev/null
+exec 3>&-
+wait "$FEED" 2>/dev/null
+ok "kill: keys were stored" test "$(count "$T/kill/data/pksync.db" \
+	"SELECT count(*) FROM keys")" -ge 100
+pks "$T/kill" stats >/dev/null 2>"$T/kill.stats"
+ok "kill: stats refuses the database" test "$?" -ne 0
+ok "kill: ... saying why" \
+	grep -q 'import into this empty database did not finish' "$T/kill.stats"
+pks "$T/kill" check >/dev/null 2>"$T/kill.check"
+ok "kill: check refuses it" test "$?" -ne 0
+timeout 30 "$PKSYNC" -c "$T/kill/pksync.conf" serve >"$T/kill.serve" 2>&1
+rc=$?
+ok "kill: serve refuses to start" test "$rc" -ne 0 -a "$rc" -ne 124
+ok "kill: ... saying why" grep -q 'did not finish' "$T/kill.serve"
+pks "$T/kill" import --no-mail "$T/ring.pgp" >"$T/again.out" 2>"$T/again.err"
+is "kill: importing again finishes it" "$?" 0
+ok "kill: ... saying so" grep -q 'finishing an import' "$T/again.err"
+facts kill >"$T/kill.facts"
+ok "kill: then the same database as an import never killed" \
+	cmp "$T/bulk.facts" "$T/kill.facts"
+ok "kill: pksync check agrees" pks "$T/kill" check
+pks_start "$T/kill" || bail "serve after the import"
+fpr=$(count "$T/kill/data/pksync.db" "SELECT hex(fpr) FROM keys WHERE id = 1")
+ok "kill: served again" curl -fsS -o "$T/get.asc" \
+	"http://127.0.0.1:$(pks_port "$T/kill")/pks/lookup?op=get&search=0x$fpr"
+pks_stop "$T/kill" || bail "stop serve"
+
+# 3. A database that holds a key already: row by row.
+setup one yes || bail "setup one"
+head -c 200000 "$T/ring.pgp" >"$T/head.pgp" && chmod 644 "$T/head.pgp"
+pks "$T/one" import -q --no-mail "$T/head.pgp" >/dev/null 2>&1
+pks "$T/one" import --no-mail "$T/ring.pgp" >"$T/one.out" 2>"$T/one.err"
+is "not empty: import" "$?" 0
+is "not empty: key by key" "$(grep -c 'built after the keys' "$T/one.err")" 0
+tap_done
