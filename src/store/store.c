@@ -10,10 +10,12 @@
  */
 #include <config.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "store/store_int.h"
 #include "store/store_issuer.h"
@@ -669,7 +671,17 @@ short_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 	(void)db;
 	(void)name;
 	st->wal_frames = frames;
+	st->committed = 1;
 	return SQLITE_OK;
+}
+
+/* The WAL file's name; NULL for a database not in a file. */
+static const char *
+store_wal_name(struct store *st)
+{
+	const char *db = sqlite3_db_filename(st->db, "main");
+
+	return db != NULL && db[0] != '\0' ? sqlite3_filename_wal(db) : NULL;
 }
 
 /* Connection settings: WAL, NORMAL sync (safe with WAL), foreign keys;
@@ -679,23 +691,70 @@ configure(struct store *st, int flags)
 {
 	enum pks_rc rc;
 
-	if (!st->readonly &&
-	    (rc = run_script(st, "PRAGMA journal_mode = WAL")) != PKS_OK)
-		return rc;
 	if ((flags & STORE_SHORT) && !st->readonly) {
+		/* Before the WAL is opened: does this connection create it? */
+		st->wal_new = store_wal_name(st) != NULL &&
+			      access(store_wal_name(st), F_OK) != 0;
 		if (sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
 			1, NULL) != SQLITE_OK)
 			return store_fail_msg(
 			    st, PKS_ERR_DB, "cannot turn checkpoints off");
-		if ((rc = run_script(st, "PRAGMA synchronous = FULL")) !=
-		    PKS_OK)
-			return rc;
 		sqlite3_wal_hook(st->db, short_wal_hook, st);
-	} else if ((rc = run_script(st, "PRAGMA synchronous = NORMAL")) !=
-		   PKS_OK)
+	}
+	if (!st->readonly &&
+	    (rc = run_script(st, "PRAGMA journal_mode = WAL")) != PKS_OK)
 		return rc;
-	return run_script(
-	    st, "PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384");
+	return run_script(st,
+	    "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; "
+	    "PRAGMA cache_size = -16384");
+}
+
+/* fdatasync (fsync for a folder) the file at path. */
+static enum pks_rc
+sync_path(struct store *st, const char *path, int folder)
+{
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | (folder ? O_DIRECTORY : 0));
+	if (fd < 0)
+		return store_fail_msg(st, PKS_ERR_IO, "cannot open the WAL");
+	r = folder ? fsync(fd) : fdatasync(fd);
+	close(fd);
+	return r == 0 ? PKS_OK
+		      : store_fail_msg(st, PKS_ERR_IO, "cannot sync the WAL");
+}
+
+enum pks_rc
+store_sync(struct store *st)
+{
+	const char *wal;
+	char *dir, *slash;
+	enum pks_rc rc;
+
+	if (st == NULL || !st->committed || store_wal_name(st) == NULL)
+		return PKS_OK;
+	/* With synchronous = NORMAL the commits are whole in the WAL file
+	 * (written, not synced); syncing the file from another descriptor
+	 * puts them on disk.  A WAL this connection created needs its
+	 * folder entry on disk too. */
+	wal = store_wal_name(st);
+	if ((rc = sync_path(st, wal, 0)) != PKS_OK)
+		return rc;
+	if (st->wal_new) {
+		dir = xstrdup(wal);
+		slash = strrchr(dir, '/');
+		if (slash == dir)
+			slash[1] = '\0';
+		else if (slash != NULL)
+			*slash = '\0';
+		rc = sync_path(st, slash != NULL ? dir : ".", 1);
+		free(dir);
+		if (rc != PKS_OK)
+			return rc;
+		st->wal_new = 0;
+	}
+	st->committed = 0;
+	return PKS_OK;
 }
 
 enum pks_rc

@@ -123,6 +123,8 @@ struct store {
 	int readonly;
 	int busy_ms;    /* the busy timeout it was opened with */
 	int wal_frames; /* STORE_SHORT: WAL length at the last commit */
+	int committed;  /* STORE_SHORT: a commit not yet put on disk */
+	int wal_new;    /* STORE_SHORT: no WAL file before the open */
 	struct ptree_cache
 	    *pcache; /* tree nodes of this transaction, or NULL */
 	/* store_words.c: the insert trigger of the word index dropped
