@@ -28,7 +28,8 @@
 #      then into Postfix: Q (default 2000) messages for one peer, one key
 #      a message, beside Postfix's own ceiling on this machine: Postfix's
 #      smtp-source sending Q messages of the same mean size, 100 a
-#      session, one session and then 4 at once.
+#      session, one session and then 4 at once; queue-run likewise
+#      with one session (smtp_sessions = 1) and with the default.
 # The private Postfix, the same for every measured run (the anchors
 # and pksync alike), set so that its own ceiling is as high as this
 # machine allows: its queue directory on a tmpfs (PF_TMPFS=0: on disk
@@ -299,19 +300,23 @@ fi
 # 4. queue-run into the sink, and into Postfix.
 setup c "$SINK" "max_incremental_size = 4096"
 setup d "$SINK"
-setup e "$PF_PORT" "max_incremental_size = 4096"
-echo "peer@sink.test" >"$T/e/mailsync"
 for i in c d; do
 	as_ks "$PKSYNC" -c "$T/$i/pksync.conf" import -q "$T/mails/keys.pgp" >/dev/null
 done
-# e: Q messages for one peer, one key a message: the keyring's keys
-# (nearly all over 4096 bytes, so each goes alone), then copies of their
-# rows until Q are queued (the same keys sent again, as a peer that
-# missed them would get them).
-cp /usr/share/keyrings/debian-keyring.gpg "$T/e/all.pgp"
-chmod 644 "$T/e/all.pgp"
-as_ks "$PKSYNC" -c "$T/e/pksync.conf" import -q "$T/e/all.pgp" >/dev/null
-ESIZE=$(as_ks "$PY" - "$T/e/data/pksync.db" "$Q" <<'PY'
+# e (and e1, the same with one SMTP session at a time): Q messages for
+# one peer, one key a message: the keyring's keys (nearly all over 4096
+# bytes, so each goes alone), then copies of their rows until Q are
+# queued (the same keys sent again, as a peer that missed them would
+# get them).  Prints the mean message size.
+queue_e() { # NAME [extra [mail] lines]
+	local i=$1
+	shift
+	setup "$i" "$PF_PORT" "max_incremental_size = 4096" "$@"
+	echo "peer@sink.test" >"$T/$i/mailsync"
+	cp /usr/share/keyrings/debian-keyring.gpg "$T/$i/all.pgp"
+	chmod 644 "$T/$i/all.pgp"
+	as_ks "$PKSYNC" -c "$T/$i/pksync.conf" import -q "$T/$i/all.pgp" >/dev/null
+	as_ks "$PY" - "$T/$i/data/pksync.db" "$Q" <<'PY'
 import sqlite3, sys
 db, q = sqlite3.connect(sys.argv[1]), int(sys.argv[2])
 ids = [r[0] for r in db.execute("SELECT id FROM outbox ORDER BY id")]
@@ -326,7 +331,9 @@ db.commit()
 n, total = db.execute("SELECT count(*), sum(length(body)) FROM outbox_body").fetchone()
 print(int(total / n * 4 / 3 * 65 / 64 + 330))
 PY
-)
+}
+ESIZE=$(queue_e e)
+queue_e e1 "smtp_sessions = 1" >/dev/null
 qrun() { # NAME WHAT
 	local t0 t1 line msgs
 	t0=$(now)
@@ -340,7 +347,9 @@ qrun() { # NAME WHAT
 }
 qrun c "into the sink, $N keys, one key a message"
 qrun d "into the sink, $N keys, batched up to 1 MiB"
-qrun e "into Postfix, one key a message, mean $ESIZE bytes"
+qrun e1 "into Postfix, one key a message, mean $ESIZE bytes, 1 session at a time"
+pf_wait_empty "$T/pf" 300
+qrun e "into Postfix, one key a message, mean $ESIZE bytes, smtp_sessions default"
 pf_wait_empty "$T/pf" 300
 # Postfix's own ceiling: smtp-source, Postfix's load generator, sends
 # the same number of messages of the mean size into the same Postfix,

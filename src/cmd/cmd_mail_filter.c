@@ -47,8 +47,8 @@ filter_status(enum pks_rc rc)
  * database is likely busy, and the MTA should not wait much longer. */
 #define TEMPFAIL_COUNT_WAIT_MS 250
 
-/* The database, opened for one message (STORE_SHORT: what is accepted
- * is on disk before the MTA hears 0, and no checkpoint at exit). */
+/* The database, opened for one message (STORE_SHORT: commits do not
+ * wait for the disk, put_on_disk does; no checkpoint at exit). */
 static int
 open_store(const struct pks_config *cfg, struct store **st)
 {
@@ -73,14 +73,31 @@ outcome_label(int status, int ignored)
 }
 
 /*
+ * With filter_sync, what the message changed is on disk before the MTA
+ * hears 0 (and drops the message): one fdatasync of the WAL for all of
+ * this process's commits, after the write lock is released.  A failure
+ * is a tempfail: the MTA keeps the message and merging it again
+ * changes nothing more.
+ */
+static enum pks_rc
+put_on_disk(const struct pks_config *cfg, struct store *st, enum pks_rc rc)
+{
+	if (rc != PKS_OK || !cfg->filter_sync || store_sync(st) == PKS_OK)
+		return rc;
+	log_warnx("mail: %s", store_errmsg(st));
+	return PKS_ERR_IO;
+}
+
+/*
  * Count the outcome: one small write of its own after the work, so it
  * never changes what the MTA is told.  A message turned away before
  * the database was opened opens it for this.  A tempfail waits at most
  * TEMPFAIL_COUNT_WAIT_MS for the lock, so one caused by a database
- * locked for longer is usually not counted.  The count does not wait
- * for the disk: a mail that changes nothing (a key stored already)
- * then costs no fsync at all, and one that does costs one, not two; a
- * power cut may lose a count, never a key.
+ * locked for longer is usually not counted.  The count is not synced
+ * (a later message's sync or checkpoint puts it on disk): a mail that
+ * changes nothing (a key stored already) then costs no fsync at all,
+ * and one that does costs one, not two; a power cut may lose a count,
+ * never a key.
  */
 static void
 count_outcome(
@@ -93,9 +110,8 @@ count_outcome(
 		wait_ms = TEMPFAIL_COUNT_WAIT_MS;
 	if (*st == NULL && open_store(cfg, st) != EX_OK)
 		return;
-	if (store_tune_lazy_commits(*st) != PKS_OK ||
-	    store_counter_bump(*st, STORE_CTR_MAIL_FILTERED, label, wait_ms) !=
-		PKS_OK)
+	if (store_counter_bump(*st, STORE_CTR_MAIL_FILTERED, label, wait_ms) !=
+	    PKS_OK)
 		log_info("mail: outcome %s not counted: %s", label,
 		    store_errmsg(*st));
 }
@@ -162,7 +178,8 @@ cmd_mail_filter(struct cmd_ctx *ctx)
 	mc.dry_run = dry_run;
 	mc.out = stdout;
 	mc.sync = sync;
-	rc = mail_handle(&mc, (const char *)in.data, in.len);
+	rc = put_on_disk(
+	    cfg, st, mail_handle(&mc, (const char *)in.data, in.len));
 out:
 	count_outcome(cfg, &st, filter_status(rc), mc.ignored);
 	store_close(st);

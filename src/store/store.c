@@ -10,10 +10,12 @@
  */
 #include <config.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "store/store_bulk.h"
 #include "store/store_int.h"
@@ -670,7 +672,17 @@ short_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 	(void)db;
 	(void)name;
 	st->wal_frames = frames;
+	st->committed = 1;
 	return SQLITE_OK;
+}
+
+/* The WAL file's name; NULL for a database not in a file. */
+static const char *
+store_wal_name(struct store *st)
+{
+	const char *db = sqlite3_db_filename(st->db, "main");
+
+	return db != NULL && db[0] != '\0' ? sqlite3_filename_wal(db) : NULL;
 }
 
 /* Connection settings: WAL, NORMAL sync (safe with WAL), foreign keys;
@@ -680,23 +692,70 @@ configure(struct store *st, int flags)
 {
 	enum pks_rc rc;
 
-	if (!st->readonly &&
-	    (rc = run_script(st, "PRAGMA journal_mode = WAL")) != PKS_OK)
-		return rc;
 	if ((flags & STORE_SHORT) && !st->readonly) {
+		/* Before the WAL is opened: does this connection create it? */
+		st->wal_new = store_wal_name(st) != NULL &&
+			      access(store_wal_name(st), F_OK) != 0;
 		if (sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
 			1, NULL) != SQLITE_OK)
 			return store_fail_msg(
 			    st, PKS_ERR_DB, "cannot turn checkpoints off");
-		if ((rc = run_script(st, "PRAGMA synchronous = FULL")) !=
-		    PKS_OK)
-			return rc;
 		sqlite3_wal_hook(st->db, short_wal_hook, st);
-	} else if ((rc = run_script(st, "PRAGMA synchronous = NORMAL")) !=
-		   PKS_OK)
+	}
+	if (!st->readonly &&
+	    (rc = run_script(st, "PRAGMA journal_mode = WAL")) != PKS_OK)
 		return rc;
-	return run_script(
-	    st, "PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384");
+	return run_script(st,
+	    "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; "
+	    "PRAGMA cache_size = -16384");
+}
+
+/* fdatasync (fsync for a folder) the file at path. */
+static enum pks_rc
+sync_path(struct store *st, const char *path, int folder)
+{
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | (folder ? O_DIRECTORY : 0));
+	if (fd < 0)
+		return store_fail_msg(st, PKS_ERR_IO, "cannot open the WAL");
+	r = folder ? fsync(fd) : fdatasync(fd);
+	close(fd);
+	return r == 0 ? PKS_OK
+		      : store_fail_msg(st, PKS_ERR_IO, "cannot sync the WAL");
+}
+
+enum pks_rc
+store_sync(struct store *st)
+{
+	const char *wal;
+	char *dir, *slash;
+	enum pks_rc rc;
+
+	if (st == NULL || !st->committed || store_wal_name(st) == NULL)
+		return PKS_OK;
+	/* With synchronous = NORMAL the commits are whole in the WAL file
+	 * (written, not synced); syncing the file from another descriptor
+	 * puts them on disk.  A WAL this connection created needs its
+	 * folder entry on disk too. */
+	wal = store_wal_name(st);
+	if ((rc = sync_path(st, wal, 0)) != PKS_OK)
+		return rc;
+	if (st->wal_new) {
+		dir = xstrdup(wal);
+		slash = strrchr(dir, '/');
+		if (slash == dir)
+			slash[1] = '\0';
+		else if (slash != NULL)
+			*slash = '\0';
+		rc = sync_path(st, slash != NULL ? dir : ".", 1);
+		free(dir);
+		if (rc != PKS_OK)
+			return rc;
+		st->wal_new = 0;
+	}
+	st->committed = 0;
+	return PKS_OK;
 }
 
 enum pks_rc
@@ -732,6 +791,49 @@ store_tune_reader(struct store *st, size_t mmap_bytes)
 	return run_script(st, sql);
 }
 
+/* Poll a busy lock this often (microseconds) for its first
+ * BUSY_FAST_MS, then every BUSY_SLOW_US. */
+#define BUSY_FAST_US 500
+#define BUSY_FAST_MS 100
+#define BUSY_SLOW_US 2000
+
+/*
+ * Waiting for a lock another connection holds.  SQLite's own handler
+ * (sqlite3_busy_timeout) sleeps 1, 2, 5, 10, 15, 20, 25 ... 100 ms in
+ * turn: a writer that finds the lock taken for 3 ms sleeps 8 ms, and
+ * mail-filters the MTA runs side by side, whose write transactions
+ * take a few milliseconds each, spent more time asleep than working.
+ * This one looks again every BUSY_FAST_US at first, every BUSY_SLOW_US
+ * after BUSY_FAST_MS, and gives up after busy_wait_ms in all.
+ */
+static int
+busy_handler(void *arg, int count)
+{
+	struct store *st = arg;
+	struct timespec now, nap;
+	int64_t waited_us;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (count == 0)
+		st->busy_since = now;
+	waited_us = (int64_t)(now.tv_sec - st->busy_since.tv_sec) * 1000000 +
+		    (now.tv_nsec - st->busy_since.tv_nsec) / 1000;
+	if (waited_us >= (int64_t)st->busy_wait_ms * 1000)
+		return 0;
+	nap.tv_sec = 0;
+	nap.tv_nsec =
+	    (waited_us < BUSY_FAST_MS * 1000 ? BUSY_FAST_US : BUSY_SLOW_US) *
+	    1000L;
+	nanosleep(&nap, NULL);
+	return 1;
+}
+
+void
+store_busy_wait(struct store *st, int ms)
+{
+	st->busy_wait_ms = ms > 0 ? ms : 0;
+}
+
 enum pks_rc
 store_open(const char *path, int flags, int busy_ms, struct store **out)
 {
@@ -757,7 +859,8 @@ store_open(const char *path, int flags, int busy_ms, struct store **out)
 	}
 	sqlite3_extended_result_codes(st->db, 1);
 	st->busy_ms = busy_ms > 0 ? busy_ms : 0;
-	sqlite3_busy_timeout(st->db, st->busy_ms);
+	sqlite3_busy_handler(st->db, busy_handler, st);
+	store_busy_wait(st, st->busy_ms);
 	if ((rc = configure(st, flags)) != PKS_OK)
 		goto out;
 	rc = schema_ready(st, !st->readonly && (flags & STORE_CREATE));
@@ -792,7 +895,7 @@ store_close(struct store *st)
 	 * copies what it can (as a PASSIVE checkpoint) and a later close
 	 * cuts the WAL. */
 	if (st->wal_frames >= SHORT_WAL_PAGES) {
-		sqlite3_busy_timeout(st->db, 0);
+		store_busy_wait(st, 0);
 		(void)sqlite3_wal_checkpoint_v2(
 		    st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 	}

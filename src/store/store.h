@@ -27,12 +27,13 @@ struct store;
 enum store_flags {
 	STORE_CREATE = 1,   /* create the file and schema if missing */
 	STORE_READONLY = 2, /* open read-only (lookups only) */
-	/* A process that lives for one message (mail-filter): each commit
-	 * is on disk when it returns (synchronous = FULL), so what it
-	 * accepted survives a crash before it exits; closing leaves the
-	 * WAL as it is (instead of checkpointing, syncing and deleting it
-	 * each time the last connection closes) until it is long, then
-	 * checkpoints it and cuts it to nothing without waiting. */
+	/* A process that lives for one message (mail-filter): commits do
+	 * not wait for the disk (synchronous = NORMAL, so the write lock
+	 * is not held through an fsync); store_sync() then puts all of
+	 * them on disk at once.  Closing leaves the WAL as it is (instead
+	 * of checkpointing, syncing and deleting it each time the last
+	 * connection closes) until it is long, then checkpoints it and
+	 * cuts it to nothing without waiting. */
 	STORE_SHORT = 4,
 	/* "pksync import": may open a database whose bulk import did not
 	 * finish (store_bulk.h); any other opener is refused it. */
@@ -61,6 +62,11 @@ enum pks_rc store_tune_reader(struct store *st, size_t mmap_bytes);
  * next synced commit or checkpoint).  For a STORE_SHORT connection,
  * whose commits otherwise wait. */
 enum pks_rc store_tune_lazy_commits(struct store *st);
+/* STORE_SHORT: put every commit of this connection so far on disk (an
+ * fdatasync of the WAL file, and of its folder when this connection
+ * created the WAL); nothing when it committed nothing.  Errors:
+ * PKS_ERR_IO. */
+enum pks_rc store_sync(struct store *st);
 
 /* Last SQLite error text of this connection (static until next call). */
 const char *store_errmsg(struct store *st);

@@ -53,9 +53,9 @@ store_counter_bump(
 	struct bump b = { name, label };
 	enum pks_rc rc;
 
-	sqlite3_busy_timeout(st->db, wait_ms > 0 ? wait_ms : 0);
+	store_busy_wait(st, wait_ms);
 	rc = store_txn_run(st, bump_one, &b);
-	sqlite3_busy_timeout(st->db, st->busy_ms);
+	store_busy_wait(st, st->busy_ms);
 	return rc;
 }
 

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -121,8 +122,12 @@ struct ptree_cache;
 struct store {
 	sqlite3 *db;
 	int readonly;
-	int busy_ms;    /* the busy timeout it was opened with */
+	int busy_ms;                /* the busy timeout it was opened with */
+	int busy_wait_ms;           /* the one in force (store_busy_wait) */
+	struct timespec busy_since; /* this wait for a lock began */
 	int wal_frames; /* STORE_SHORT: WAL length at the last commit */
+	int committed;  /* STORE_SHORT: a commit not yet put on disk */
+	int wal_new;    /* STORE_SHORT: no WAL file before the open */
 	struct ptree_cache
 	    *pcache; /* tree nodes of this transaction, or NULL */
 	/* store_words.c: the insert trigger of the word index dropped
@@ -192,6 +197,10 @@ void store_stmt_done(sqlite3_stmt *stmt);
  * else -> PKS_ERR_DB.
  */
 enum pks_rc store_fail(struct store *st, int sqlrc);
+
+/* Wait up to ms (0: not at all) for a lock another connection holds,
+ * from now on (store_open sets busy_ms). */
+void store_busy_wait(struct store *st, int ms);
 
 /* Remember an error text of our own; returns rc. */
 enum pks_rc store_fail_msg(struct store *st, enum pks_rc rc, const char *msg);

@@ -95,6 +95,7 @@ static const struct citem items[] = {
 	{ "mail", "peers_file", CT_PATH, F(peers_file), "mailsync", 0, 0 },
 	{ "mail", "max_mail_size", CT_SIZE, F(max_mail_size), "10485760", 1024,
 	    PKS_MAX_MAIL },
+	{ "mail", "filter_sync", CT_BOOL, F(filter_sync), "yes", 0, 1 },
 	{ "mail", "max_reply_keys", CT_SIZE, F(max_reply_keys), "100", 1,
 	    10000 },
 	{ "mail", "max_last_days", CT_INT, F(max_last_days), "7", 0, 365 },

@@ -61,6 +61,7 @@ struct pks_config {
 	char *relay;
 	char *peers_file;
 	size_t max_mail_size;     /* bytes of one incoming message */
+	int filter_sync;          /* mail-filter: 0 once it is on disk */
 	size_t max_reply_keys;    /* keys in one mail reply */
 	int max_last_days;        /* largest n of LAST n; 0 refuses LAST */
 	int max_replies_per_hour; /* replies to one address; 0: none */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -153,7 +154,8 @@ test_schema_version_guard(void)
 	CHECK(st != NULL);
 	store_close(st);
 	CHECK(fixture_sql("UPDATE meta SET value = '99' WHERE name = "
-	    "'schema_version'", NULL, 0));
+			  "'schema_version'",
+	    NULL, 0));
 	st = NULL;
 	CHECK(store_open(fixture_db, STORE_CREATE, 100, &st) == PKS_ERR_DB);
 	CHECK(st == NULL);
@@ -162,7 +164,8 @@ test_schema_version_guard(void)
 }
 
 /* Tables, their columns, indexes, their columns, and triggers. */
-static const char shape_sql[] = "SELECT group_concat(x, ';') FROM ("
+static const char shape_sql[] =
+    "SELECT group_concat(x, ';') FROM ("
     "SELECT m.type || ' ' || m.name || ' ' || m.tbl_name || ' ' || "
     "coalesce((SELECT group_concat(p.name || ':' || p.type || ':' || "
     "p.\"notnull\" || ':' || coalesce(p.dflt_value, '') || ':' || p.pk, ',') "
@@ -199,8 +202,7 @@ test_migrations(void)
 	want = db_shape();
 	CHECK(want != NULL && strstr(want, "table keys keys") != NULL);
 	fixture_db_remove();
-	v1 = tap_read_file(tap_srcpath("tests/data/store/schema-v1.sql"),
-	    &len);
+	v1 = tap_read_file(tap_srcpath("tests/data/store/schema-v1.sql"), &len);
 	CHECK(v1 != NULL);
 	if (v1 == NULL) {
 		free(want);
@@ -209,24 +211,26 @@ test_migrations(void)
 	fake_key(&a, 1, 0, NULL);
 	CHECK(fixture_sql("PRAGMA journal_mode = WAL", NULL, 0));
 	CHECK(fixture_script((const char *)v1));
-	CHECK(fixture_sql("INSERT INTO keys(id, fpr, version, hash, algo, bits, "
+	CHECK(fixture_sql(
+	    "INSERT INTO keys(id, fpr, version, hash, algo, bits, "
 	    "ctime, expires, revoked, created, updated, uids, data) VALUES "
 	    "(1, x'0102030405060708090A0B0C0D0E0F1011121314', 4, "
 	    "x'000102030405060708090A0B0C0D0E0F', 1, 2048, 0, 0, 0, 1, 1, "
-	    "'Old Key', x'99')", NULL, 0));
+	    "'Old Key', x'99')",
+	    NULL, 0));
 	st = NULL;
 	CHECK(store_open(fixture_db, 0, 100, &st) ==
-	    (store_sql_version > 1 ? PKS_ERR_DB : PKS_OK));
+	      (store_sql_version > 1 ? PKS_ERR_DB : PKS_OK));
 	store_close(st);
 	CHECK(store_open(fixture_db, STORE_CREATE, 100, &st) == PKS_OK);
 	if (st != NULL) {
 		CHECK(store_meta_get(st, "schema_version", &ver) == PKS_OK &&
-		    strtol(ver, NULL, 10) == store_sql_version);
+		      strtol(ver, NULL, 10) == store_sql_version);
 		free(ver);
 		tap_unhex("0102030405060708090A0B0C0D0E0F1011121314",
 		    a.info.fpr.fpr, 20);
 		CHECK(store_key_find(st, a.info.fpr.fpr, 20, &k) == PKS_OK &&
-		    k.len == 1 && k.data[0] == 0x99);
+		      k.len == 1 && k.data[0] == 0x99);
 		store_key_clear(&k);
 		store_close(st);
 	}
@@ -267,8 +271,8 @@ test_listings(void)
 		CHECK(memcmp(l.v[1].info->fpr.fpr, a.info.fpr.fpr, 20) == 0);
 		CHECK(l.v[1].info->nuids == 2 && l.v[1].info->nsubkeys == 2);
 		CHECK(l.v[1].info->uids[1].len == strlen(uids_a[1]) &&
-		    memcmp(l.v[1].info->uids[1].text, uids_a[1],
-			strlen(uids_a[1])) == 0);
+		      memcmp(l.v[1].info->uids[1].text, uids_a[1],
+			  strlen(uids_a[1])) == 0);
 		CHECK(l.v[1].info->bits == 2048 && l.v[1].info->algo == 1);
 	}
 	store_listings_free(&l);
@@ -277,7 +281,7 @@ test_listings(void)
 	nm = store_names_new(st);
 	name = store_names_get(nm, a.info.fpr.keyid, &len);
 	CHECK(name != NULL && len == strlen(uids_a[0]) &&
-	    memcmp(name, uids_a[0], len) == 0);
+	      memcmp(name, uids_a[0], len) == 0);
 	CHECK(store_names_get(nm, a.sub[0].fpr.keyid, &len) == NULL);
 	store_names_free(nm);
 	/* Deleting the key deletes its listing. */
@@ -285,7 +289,7 @@ test_listings(void)
 	CHECK(store_key_delete(st, v[2]) == PKS_OK);
 	CHECK(store_commit(st) == PKS_OK);
 	CHECK(fixture_sql("SELECT count(*) FROM key_listings", n, sizeof(n)) &&
-	    strcmp(n, "1") == 0);
+	      strcmp(n, "1") == 0);
 	/* A key without one is listed from its packets (these do not
 	 * parse: left out). */
 	CHECK(fixture_sql("DELETE FROM key_listings", NULL, 0));
@@ -325,8 +329,7 @@ test_insert_find(void)
 	store_key_clear(&k);
 	CHECK(store_key_load(st, 999, &k) == PKS_ERR_NOTFOUND);
 	/* A subkey's fingerprint does not name a key row... */
-	CHECK(store_key_find(st, a.sub[0].fpr.fpr, 20, &k) ==
-	    PKS_ERR_NOTFOUND);
+	CHECK(store_key_find(st, a.sub[0].fpr.fpr, 20, &k) == PKS_ERR_NOTFOUND);
 	/* ...but a fingerprint search finds its key. */
 	want[0] = ida;
 	CHECK(store_search_fpr(st, a.sub[1].fpr.fpr, 20, 10, &ids) == PKS_OK);
@@ -336,7 +339,7 @@ test_insert_find(void)
 	CHECK(ids_are(&ids, 1, want));
 	store_ids_free(&ids);
 	CHECK(store_search_fpr(st, a.info.fpr.fpr, 19, 10, &ids) ==
-	    PKS_ERR_PARSE);
+	      PKS_ERR_PARSE);
 	CHECK(store_search_hash(st, b.rec.hash, 10, &ids) == PKS_OK);
 	want[0] = idb;
 	CHECK(ids_are(&ids, 1, want));
@@ -400,7 +403,7 @@ test_keyids(void)
 	CHECK(ids_are(&ids, 1, want));
 	store_ids_free(&ids);
 	CHECK(store_search_keyid(st, k ^ 1, 64, 10, &ids) == PKS_OK &&
-	    ids.n == 0);
+	      ids.n == 0);
 	store_ids_free(&ids);
 	CHECK(store_search_keyid(st, k, 48, 10, &ids) == PKS_ERR_PARSE);
 	store_close(st);
@@ -488,8 +491,8 @@ test_email(void)
 	CHECK(store_search_email(st, "alice@example.org", 10, &ids) == PKS_OK);
 	CHECK(ids_are(&ids, 1, want));
 	store_ids_free(&ids);
-	CHECK(store_search_email(st, "<ALICE@example.ORG>", 10, &ids) ==
-	    PKS_OK);
+	CHECK(
+	    store_search_email(st, "<ALICE@example.ORG>", 10, &ids) == PKS_OK);
 	CHECK(ids_are(&ids, 1, want));
 	store_ids_free(&ids);
 	CHECK(store_search_email(st, "bob@work.example", 10, &ids) == PKS_OK);
@@ -497,14 +500,14 @@ test_email(void)
 	store_ids_free(&ids);
 	/* Key b has the address only inside text, not as its address. */
 	CHECK(store_search_email(st, "alice@example", 10, &ids) == PKS_OK &&
-	    ids.n == 0);
+	      ids.n == 0);
 	store_ids_free(&ids);
 	want[0] = idb;
 	CHECK(store_search_email(st, "Sean@Example.org", 10, &ids) == PKS_OK);
 	CHECK(ids_are(&ids, 1, want));
 	store_ids_free(&ids);
 	CHECK(store_search_email(st, "not an address", 10, &ids) == PKS_OK &&
-	    ids.n == 0);
+	      ids.n == 0);
 	store_ids_free(&ids);
 	store_close(st);
 }
@@ -541,7 +544,7 @@ test_max_plus_one(void)
 	CHECK(ids_are(&ids, 1, want));
 	store_ids_free(&ids);
 	CHECK(store_search_keyid(st, keyid_of(&k.sub[0].fpr), 32, 4, &ids) ==
-	    PKS_OK);
+	      PKS_OK);
 	CHECK(ids_are(&ids, 5, want));
 	store_ids_free(&ids);
 	CHECK(store_search_fpr(st, k.sub[0].fpr.fpr, 20, 2, &ids) == PKS_OK);
@@ -600,20 +603,21 @@ test_update_and_days(void)
 	CHECK(nwords(st, "alice new", ida) == 1);
 	CHECK(nwords(st, "builder", 0) == 0);
 	CHECK(store_search_email(st, "bob@work.example", 10, &ids) == PKS_OK &&
-	    ids.n == 0);
+	      ids.n == 0);
 	store_ids_free(&ids);
-	CHECK(store_search_email(st, "alice@new.example", 10, &ids) ==
-	    PKS_OK && ids.n == 1);
+	CHECK(store_search_email(st, "alice@new.example", 10, &ids) == PKS_OK &&
+	      ids.n == 1);
 	store_ids_free(&ids);
 	oldsub = keyid_of(&a.sub[1].fpr);
 	CHECK(store_search_keyid(st, oldsub, 64, 10, &ids) == PKS_OK &&
-	    ids.n == 0);
+	      ids.n == 0);
 	store_ids_free(&ids);
 	CHECK(store_search_keyid(st, keyid_of(&a2.sub[0].fpr), 64, 10, &ids) ==
-	    PKS_OK && ids.n == 1);
+		  PKS_OK &&
+	      ids.n == 1);
 	store_ids_free(&ids);
 	CHECK(store_search_hash(st, a.rec.hash, 10, &ids) == PKS_OK &&
-	    ids.n == 0);
+	      ids.n == 0);
 	store_ids_free(&ids);
 	CHECK(store_count_keys(st, &n) == PKS_OK && n == 2);
 	CHECK(store_stats_days(st, 7, &days, &ndays) == PKS_OK);
@@ -623,12 +627,12 @@ test_update_and_days(void)
 		CHECK(days[0].nnew == 2 && days[0].nupdated == 1);
 	}
 	free(days);
-	CHECK(fixture_sql("INSERT INTO stats_days VALUES ('2001-02-03', 4, 5)",
-	    NULL, 0));
+	CHECK(fixture_sql(
+	    "INSERT INTO stats_days VALUES ('2001-02-03', 4, 5)", NULL, 0));
 	CHECK(store_stats_days(st, 7, &days, &ndays) == PKS_OK && ndays == 2);
 	if (ndays == 2)
 		CHECK(strcmp(days[1].day, "2001-02-03") == 0 &&
-		    days[1].nupdated == 5);
+		      days[1].nupdated == 5);
 	free(days);
 	CHECK(store_stats_days(st, 1, &days, &ndays) == PKS_OK && ndays == 1);
 	free(days);
@@ -718,6 +722,50 @@ walk_cb(void *arg, const struct store_key *k)
 	return w->n == w->stop_at ? PKS_ERR_IO : 0;
 }
 
+/* A writer that finds the lock taken waits, and gets it once the
+ * holder (another process) lets it go well within busy_ms. */
+static void
+test_busy_release(void)
+{
+	struct store *st1 = fixture_store(1000), *st2 = NULL, *hold = NULL;
+	int fds[2];
+	char c = 0;
+	pid_t pid;
+
+	CHECK(st1 != NULL);
+	store_close(st1);
+	if (st1 == NULL || pipe(fds) != 0)
+		return;
+	pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		if (store_open(fixture_db, 0, 100, &hold) == PKS_OK &&
+		    store_begin(hold) == PKS_OK && write(fds[1], "x", 1) == 1) {
+			usleep(300000);
+			store_rollback(hold);
+		}
+		store_close(hold);
+		_exit(0);
+	}
+	close(fds[1]);
+	CHECK(pid > 0 && read(fds[0], &c, 1) == 1 && c == 'x');
+	close(fds[0]);
+	CHECK(store_open(fixture_db, STORE_SHORT, 20000, &st2) == PKS_OK);
+	if (st2 != NULL) {
+		CHECK(store_begin(st2) == PKS_OK);
+		CHECK(store_counter_add(st2, "mail_filtered", "handled", 1) ==
+		      PKS_OK);
+		CHECK(store_commit(st2) == PKS_OK);
+		/* the commit, then nothing more, put on disk */
+		CHECK(store_sync(st2) == PKS_OK);
+		CHECK(store_sync(st2) == PKS_OK);
+		CHECK(fixture_counter(st2, "mail_filtered", "handled") == 1);
+		store_close(st2);
+	}
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+}
+
 static void
 test_foreach(void)
 {
@@ -767,12 +815,16 @@ test_check(void)
 	/* Damage behind the store's back: a lost key ID row, a shared
 	 * hash, a word index that no longer matches its keys, and a key
 	 * without its listing facts. */
-	CHECK(fixture_sql("DELETE FROM keyids WHERE fpr = (SELECT fpr FROM keys "
-	    "WHERE id = 1)", NULL, 0));
+	CHECK(
+	    fixture_sql("DELETE FROM keyids WHERE fpr = (SELECT fpr FROM keys "
+			"WHERE id = 1)",
+		NULL, 0));
 	CHECK(fixture_sql("UPDATE keys SET hash = (SELECT hash FROM keys WHERE "
-	    "id = 1) WHERE id = 2", NULL, 0));
+			  "id = 1) WHERE id = 2",
+	    NULL, 0));
 	CHECK(fixture_sql("DROP TRIGGER keys_words_update", NULL, 0));
-	CHECK(fixture_sql("UPDATE keys SET uids = 'zebra' WHERE id = 2", NULL, 0));
+	CHECK(fixture_sql(
+	    "UPDATE keys SET uids = 'zebra' WHERE id = 2", NULL, 0));
 	CHECK(fixture_sql("DELETE FROM key_listings WHERE id = 1", NULL, 0));
 	CHECK(store_check(st, count_line, &nlines, &nprob) == PKS_OK);
 	CHECK(nprob == 4 && nlines == 4);
@@ -800,19 +852,19 @@ test_counters(void)
 	CHECK(store_counter_add(st, "keys_added", "import", 1) == PKS_OK);
 	CHECK(store_commit(st) == PKS_OK);
 	CHECK(fixture_counter(st, "keys_added", "hkp") == 5);
-	CHECK(store_counter_bump(st, "mail_filtered", "handled", 100) ==
-	    PKS_OK);
+	CHECK(
+	    store_counter_bump(st, "mail_filtered", "handled", 100) == PKS_OK);
 	CHECK(fixture_counter(st, "mail_filtered", "handled") == 1);
 	/* ordered by name and label, at most max rows */
 	CHECK(store_counter_list(st, 2, &c, &n) == PKS_OK && n == 2);
 	CHECK(n == 2 && strcmp(c[0].label, "hkp") == 0 &&
-	    strcmp(c[1].label, "import") == 0);
+	      strcmp(c[1].label, "import") == 0);
 	free(c);
 	/* another writer holds the lock: the bump gives up, counts nothing */
 	CHECK(store_open(fixture_db, 0, 1000, &other) == PKS_OK);
 	CHECK(other != NULL && store_begin(other) == PKS_OK);
 	CHECK(store_counter_bump(st, "mail_filtered", "tempfail", 50) ==
-	    PKS_ERR_BUSY);
+	      PKS_ERR_BUSY);
 	store_rollback(other);
 	store_close(other);
 	CHECK(fixture_counter(st, "mail_filtered", "tempfail") == -1);
@@ -839,8 +891,10 @@ test_recon_counters(void)
 	p.fetched = 0;
 	CHECK(store_recon_peer_set(st, &p) == PKS_OK);
 	CHECK(fixture_counter(st, STORE_CTR_RECON_OK, "127.0.0.1 11370") == 2);
-	CHECK(fixture_counter(st, STORE_CTR_RECON_FAILED, "127.0.0.1 11370") == 1);
-	CHECK(fixture_counter(st, STORE_CTR_RECON_FETCHED, "127.0.0.1 11370") == 8);
+	CHECK(fixture_counter(st, STORE_CTR_RECON_FAILED, "127.0.0.1 11370") ==
+	      1);
+	CHECK(fixture_counter(st, STORE_CTR_RECON_FETCHED, "127.0.0.1 11370") ==
+	      8);
 	store_close(st);
 }
 
@@ -876,7 +930,7 @@ test_key_count(void)
 	}
 	CHECK(count_exact(st, 3));
 	CHECK(fixture_sql("SELECT value FROM counters WHERE name = "
-		      "'keys_stored'",
+			  "'keys_stored'",
 		  row, sizeof(row)) &&
 	      strcmp(row, "3") == 0);
 	/* Then kept in the adding and deleting transactions. */
@@ -908,12 +962,12 @@ test_key_count(void)
 	CHECK(ro != NULL && count_exact(ro, 3));
 	store_close(ro);
 	CHECK(fixture_sql("SELECT count(*) FROM counters WHERE name = "
-		      "'keys_stored'",
+			  "'keys_stored'",
 		  row, sizeof(row)) &&
 	      strcmp(row, "0") == 0);
 	CHECK(count_exact(st, 3));
 	CHECK(fixture_sql("SELECT value FROM counters WHERE name = "
-		      "'keys_stored'",
+			  "'keys_stored'",
 		  row, sizeof(row)) &&
 	      strcmp(row, "3") == 0);
 	CHECK(store_begin(st) == PKS_OK);
@@ -940,6 +994,7 @@ main(void)
 	RUN(test_rollback);
 	RUN(test_key_count);
 	RUN(test_busy);
+	RUN(test_busy_release);
 	RUN(test_foreach);
 	RUN(test_check);
 	RUN(test_counters);
