@@ -655,11 +655,35 @@ ingest_ring(struct ingest_run *run, const uint8_t *data, size_t len)
 	    data, len, run->threads, run->inflight, finish_cb, run);
 }
 
+/* ingest_blocks ring, in the transaction: a decoded block's keys. */
+static enum pks_rc
+armor_ring(void *arg, struct buf *bin, size_t *nkeys)
+{
+	struct ingest_run *run = arg;
+	size_t before = run->nreported;
+	enum pks_rc rc;
+
+	rc = ingest_ring(run, bin->data, bin->len);
+	*nkeys = run->nreported - before;
+	return rc;
+}
+
+/* ingest_blocks refused, in the transaction: reported at once. */
+static void
+armor_refused(void *arg, enum pks_rc why_rc, const char *why)
+{
+	struct ingest_run *run = arg;
+	struct ingest_result r;
+
+	memset(&r, 0, sizeof(r));
+	refuse(&r, why_rc, why);
+	report(run, &r);
+}
+
 /* The database part of a text's plan (ingest_plan.c), in its order. */
 static enum pks_rc
 replay(struct ingest_run *run, struct ingest_plan *p)
 {
-	struct ingest_result r;
 	enum pks_rc rc = PKS_OK;
 	size_t i;
 	int as_new;
@@ -668,13 +692,26 @@ replay(struct ingest_run *run, struct ingest_plan *p)
 		if (p->v[i].is_key) {
 			rc = finish_cb(run, &p->v[i].k, &as_new);
 			ingest_prep_clear(&p->v[i].k);
-			continue;
+		} else {
+			armor_refused(run, p->v[i].rc, p->v[i].why);
 		}
-		memset(&r, 0, sizeof(r));
-		refuse(&r, p->v[i].rc, p->v[i].why);
-		report(run, &r);
 	}
 	return rc;
+}
+
+/* A text's keys in the transaction: its plan, or (a large text, or
+ * binary) key by key. */
+static enum pks_rc
+ingest_keys(struct ingest_run *run, struct ingest_plan *plan, const char *text,
+    size_t len, int binary)
+{
+	struct ingest_blocks b = { armor_ring, armor_refused, run };
+
+	if (len <= INGEST_PLAN_MAX)
+		return replay(run, plan);
+	if (binary)
+		return ingest_ring(run, (const uint8_t *)text, len);
+	return ingest_armor_walk(text, len, &b);
 }
 
 void
@@ -895,7 +932,7 @@ ingest_text(struct store *st, const struct ingest_origin *origin,
 {
 	struct ingest_plan plan;
 	struct ingest_run run;
-	enum pks_rc rc;
+	enum pks_rc rc = PKS_OK;
 	int binary;
 
 	if (len > PKS_MAX_ARMOR)
@@ -905,10 +942,12 @@ ingest_text(struct store *st, const struct ingest_origin *origin,
 	if (!binary && !pgp_armor_present(text, len))
 		return PKS_ERR_NOTFOUND;
 	/* Parsing and verifying before the write lock (ingest_plan.c). */
-	rc = ingest_plan_make(st, text, len, binary, &plan);
+	memset(&plan, 0, sizeof(plan));
+	if (len <= INGEST_PLAN_MAX)
+		rc = ingest_plan_make(st, text, len, binary, &plan);
 	if (rc == PKS_OK && (rc = store_begin(st)) == PKS_OK) {
 		run_init(&run, st, origin, cb, arg);
-		rc = replay(&run, &plan);
+		rc = ingest_keys(&run, &plan, text, len, binary);
 		if (rc == PKS_OK && run.nreported == 0)
 			rc = PKS_ERR_NOTFOUND;
 		rc = run_finish(&run, rc, stats);

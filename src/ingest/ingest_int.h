@@ -97,6 +97,23 @@ typedef enum pks_rc (*ingest_finish_fn)(
 enum pks_rc ingest_pipe_run(const uint8_t *data, size_t len, size_t threads,
     size_t inflight, ingest_finish_fn finish, void *arg);
 
+/* What ingest_armor_walk does with the armored blocks of a text. */
+struct ingest_blocks {
+	/* A decoded block: its keys (*nkeys: how many it held).  It may
+	 * take bin's bytes (and zero bin).  An error ends the walk. */
+	enum pks_rc (*ring)(void *arg, struct buf *bin, size_t *nkeys);
+	/* A block that does not decode, or holds no key. */
+	void (*refused)(void *arg, enum pks_rc rc, const char *why);
+	void *arg;
+};
+
+/* Every armored block of text, len, in order; returns ring()'s error. */
+enum pks_rc ingest_armor_walk(
+    const char *text, size_t len, const struct ingest_blocks *b);
+
+/* The largest text ingest_text plans before its transaction. */
+#define INGEST_PLAN_MAX (1024u * 1024)
+
 /* One entry of a plan: a key (is_key) or a refused armor block. */
 struct ingest_item {
 	int is_key;

@@ -14,7 +14,12 @@
  * transaction as usual; its prepared row is then unused.
  *
  * Memory: the decoded blocks and the parsed keys of one text at once,
- * so a few times the text's bytes, which PKS_MAX_ARMOR bounds.
+ * a few times the text's bytes, so ingest_text plans only texts of at
+ * most INGEST_PLAN_MAX bytes (a larger one is done in the transaction,
+ * key by key, as before).
+ *
+ * ingest_armor_walk, the walk over a text's armored blocks, is here too:
+ * the plan and the transaction's own path share it.
  */
 #include <config.h>
 
@@ -46,15 +51,6 @@ plan_push(struct ingest_plan *p)
 	return it;
 }
 
-static void
-plan_refusal(struct ingest_plan *p, enum pks_rc rc, const char *why)
-{
-	struct ingest_item *it = plan_push(p);
-
-	it->rc = rc;
-	it->why = why;
-}
-
 /* ingest_finish_fn: a key whose pure part is done joins the plan, its
  * row prepared when no key with its fingerprint is stored. */
 static enum pks_rc
@@ -79,32 +75,47 @@ collect(void *arg, struct ingest_prep *k, int *as_new)
 	return PKS_OK;
 }
 
+/* ingest_blocks ring: a decoded block's keys join the plan, which keeps
+ * the block (its keys point into it). */
 static enum pks_rc
-plan_ring(struct plan_ctx *c, const uint8_t *data, size_t len)
+plan_ring(void *arg, struct buf *bin, size_t *nkeys)
 {
-	return ingest_pipe_run(data, len, 1, 1, collect, c);
-}
+	struct plan_ctx *c = arg;
+	struct ingest_plan *p = c->plan;
+	size_t before = p->n;
+	enum pks_rc rc;
 
-/* Keep a decoded block for the plan's keys, which point into it. */
-static void
-plan_keep(struct ingest_plan *p, struct buf *bin)
-{
 	p->bins = xreallocarray(p->bins, p->nbins + 1, sizeof(*p->bins));
 	p->bins[p->nbins++] = *bin;
 	memset(bin, 0, sizeof(*bin));
+	bin = &p->bins[p->nbins - 1];
+	rc = ingest_pipe_run(bin->data, bin->len, 1, 1, collect, c);
+	*nkeys = p->n - before;
+	return rc;
 }
 
-/* Every armored block of the text; a bad block is a refusal. */
-static enum pks_rc
-plan_armor(struct plan_ctx *c, const char *text, size_t len)
+/* ingest_blocks refused: a block that does not decode or holds no key. */
+static void
+plan_refused(void *arg, enum pks_rc rc, const char *why)
 {
-	struct ingest_plan *p = c->plan;
+	struct plan_ctx *c = arg;
+	struct ingest_item *it = plan_push(c->plan);
+
+	it->rc = rc;
+	it->why = why;
+}
+
+enum pks_rc
+ingest_armor_walk(const char *text, size_t len, const struct ingest_blocks *b)
+{
 	struct pks_err err;
 	struct buf bin;
-	size_t off = 0, before, nbefore;
+	size_t off = 0, before, nkeys;
 	enum pks_rc rc = PKS_OK;
 
+	buf_init(&bin, PKS_MAX_ARMOR);
 	for (;;) {
+		buf_free(&bin); /* unless ring() took it */
 		buf_init(&bin, PKS_MAX_ARMOR);
 		err.off = 0;
 		err.why = NULL;
@@ -115,22 +126,18 @@ plan_armor(struct plan_ctx *c, const char *text, size_t len)
 			break;
 		}
 		if (rc != PKS_OK) {
-			plan_refusal(p, rc, err.why);
+			b->refused(b->arg, rc, err.why);
 			rc = PKS_OK;
-			buf_free(&bin);
 			if (off <= before)
 				break;
 			continue;
 		}
-		plan_keep(p, &bin);
-		nbefore = p->n;
-		rc = plan_ring(
-		    c, p->bins[p->nbins - 1].data, p->bins[p->nbins - 1].len);
-		if (rc != PKS_OK)
+		nkeys = 0;
+		if ((rc = b->ring(b->arg, &bin, &nkeys)) != PKS_OK)
 			break;
-		if (p->n == nbefore)
-			plan_refusal(
-			    p, PKS_ERR_NOTFOUND, "armor block holds no key");
+		if (nkeys == 0)
+			b->refused(b->arg, PKS_ERR_NOTFOUND,
+			    "armor block holds no key");
 	}
 	buf_free(&bin);
 	return rc;
@@ -141,11 +148,13 @@ ingest_plan_make(struct store *st, const char *text, size_t len, int binary,
     struct ingest_plan *out)
 {
 	struct plan_ctx c = { st, out };
+	struct ingest_blocks b = { plan_ring, plan_refused, &c };
 
 	memset(out, 0, sizeof(*out));
 	if (binary)
-		return plan_ring(&c, (const uint8_t *)text, len);
-	return plan_armor(&c, text, len);
+		return ingest_pipe_run(
+		    (const uint8_t *)text, len, 1, 1, collect, &c);
+	return ingest_armor_walk(text, len, &b);
 }
 
 void

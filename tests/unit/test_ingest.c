@@ -13,6 +13,7 @@
 #include "fixture.h"
 #include "tap.h"
 #include "ingest/ingest.h"
+#include "ingest/ingest_int.h"
 #include "pgp/pgp_armor.h"
 #include "pgp/pgp_key.h"
 #include "pgp/pgp_packet.h"
@@ -218,24 +219,30 @@ armor_key(size_t i, struct buf *b)
 	return pgp_armor_encode(ring + koff[i], klen[i], NULL, b) == PKS_OK;
 }
 
+/* Good block, damaged block, good block, with junk around, after
+ * 'pad' more bytes of junk: a short text is planned before the
+ * transaction (ingest_plan.c), one over INGEST_PLAN_MAX is not; the
+ * outcomes are the same. */
 static void
-test_armored(void)
+armored_with(size_t pad)
 {
 	struct store *st = fixture_store(1000);
 	struct ingest_stats stats;
 	struct seen seen;
 	struct buf b, bad;
 	char *p;
-	int ok;
+	int ok = 1;
 
 	CHECK(st != NULL);
 	if (st == NULL)
 		return;
 	buf_init(&b, PKS_MAX_ARMOR);
 	buf_init(&bad, PKS_MAX_ARMOR);
-	/* Good block, damaged block, good block, with junk around. */
-	ok = buf_adds(&b, "junk before\n") == PKS_OK && armor_key(0, &b) &&
-	     armor_key(1, &bad) && armor_key(2, &bad);
+	while (ok && b.len < pad)
+		ok = buf_adds(&b, "junk junk junk junk junk junk junk\n") ==
+		     PKS_OK;
+	ok = ok && buf_adds(&b, "junk before\n") == PKS_OK &&
+	     armor_key(0, &b) && armor_key(1, &bad) && armor_key(2, &bad);
 	CHECK(ok);
 	if (ok) {
 		/* Break a base64 character in the middle block. */
@@ -262,6 +269,13 @@ test_armored(void)
 	buf_free(&b);
 	buf_free(&bad);
 	store_close(st);
+}
+
+static void
+test_armored(void)
+{
+	armored_with(0);
+	armored_with(INGEST_PLAN_MAX + 1);
 }
 
 /* The same new key twice in one text, then a block with no key: the
