@@ -558,12 +558,19 @@ ingest_prep_key(struct ingest_prep *k, int as_new)
 		goto out;
 	k->stage = INGEST_STAGE_OK;
 	k->over = over_limits(k->key);
-	if (as_new && !k->over) {
-		write_prepare(&k->w, k->key, NULL);
-		k->prepared = 1;
-	}
+	if (as_new)
+		ingest_prep_new(k);
 out:
 	k->why = err.why;
+}
+
+void
+ingest_prep_new(struct ingest_prep *k)
+{
+	if (k->stage != INGEST_STAGE_OK || k->over || k->prepared)
+		return;
+	write_prepare(&k->w, k->key, NULL);
+	k->prepared = 1;
 }
 
 void
@@ -648,47 +655,63 @@ ingest_ring(struct ingest_run *run, const uint8_t *data, size_t len)
 	    data, len, run->threads, run->inflight, finish_cb, run);
 }
 
-/* Every armored block of a text; a bad block is reported as refused. */
+/* ingest_blocks ring, in the transaction: a decoded block's keys. */
 static enum pks_rc
-ingest_armor(struct ingest_run *run, const char *text, size_t len)
+armor_ring(void *arg, struct buf *bin, size_t *nkeys)
 {
-	struct ingest_result r;
-	struct pks_err err;
-	struct buf bin;
-	size_t off = 0, before, nbefore;
-	enum pks_rc rc = PKS_OK;
+	struct ingest_run *run = arg;
+	size_t before = run->nreported;
+	enum pks_rc rc;
 
-	buf_init(&bin, PKS_MAX_ARMOR);
-	for (;;) {
-		buf_reset(&bin);
-		memset(&r, 0, sizeof(r));
-		err.off = 0;
-		err.why = NULL;
-		before = off;
-		rc = pgp_armor_next(text, len, &off, &bin, &err);
-		if (rc == PKS_ERR_NOTFOUND) {
-			rc = PKS_OK;
-			break;
-		}
-		if (rc != PKS_OK) {
-			refuse(&r, rc, err.why);
-			report(run, &r);
-			rc = PKS_OK;
-			if (off <= before)
-				break;
-			continue;
-		}
-		nbefore = run->nreported;
-		if ((rc = ingest_ring(run, bin.data, bin.len)) != PKS_OK)
-			break;
-		if (run->nreported == nbefore) {
-			refuse(
-			    &r, PKS_ERR_NOTFOUND, "armor block holds no key");
-			report(run, &r);
+	rc = ingest_ring(run, bin->data, bin->len);
+	*nkeys = run->nreported - before;
+	return rc;
+}
+
+/* ingest_blocks refused, in the transaction: reported at once. */
+static void
+armor_refused(void *arg, enum pks_rc why_rc, const char *why)
+{
+	struct ingest_run *run = arg;
+	struct ingest_result r;
+
+	memset(&r, 0, sizeof(r));
+	refuse(&r, why_rc, why);
+	report(run, &r);
+}
+
+/* The database part of a text's plan (ingest_plan.c), in its order. */
+static enum pks_rc
+replay(struct ingest_run *run, struct ingest_plan *p)
+{
+	enum pks_rc rc = PKS_OK;
+	size_t i;
+	int as_new;
+
+	for (i = 0; i < p->n && rc == PKS_OK; i++) {
+		if (p->v[i].is_key) {
+			rc = finish_cb(run, &p->v[i].k, &as_new);
+			ingest_prep_clear(&p->v[i].k);
+		} else {
+			armor_refused(run, p->v[i].rc, p->v[i].why);
 		}
 	}
-	buf_free(&bin);
 	return rc;
+}
+
+/* A text's keys in the transaction: its plan, or (a large text, or
+ * binary) key by key. */
+static enum pks_rc
+ingest_keys(struct ingest_run *run, struct ingest_plan *plan, const char *text,
+    size_t len, int binary)
+{
+	struct ingest_blocks b = { armor_ring, armor_refused, run };
+
+	if (len <= INGEST_PLAN_MAX)
+		return replay(run, plan);
+	if (binary)
+		return ingest_ring(run, (const uint8_t *)text, len);
+	return ingest_armor_walk(text, len, &b);
 }
 
 void
@@ -907,8 +930,9 @@ ingest_text(struct store *st, const struct ingest_origin *origin,
     const char *text, size_t len, ingest_cb cb, void *arg,
     struct ingest_stats *stats)
 {
+	struct ingest_plan plan;
 	struct ingest_run run;
-	enum pks_rc rc;
+	enum pks_rc rc = PKS_OK;
 	int binary;
 
 	if (len > PKS_MAX_ARMOR)
@@ -917,16 +941,19 @@ ingest_text(struct store *st, const struct ingest_origin *origin,
 	/* No write lock for text that cannot hold a key. */
 	if (!binary && !pgp_armor_present(text, len))
 		return PKS_ERR_NOTFOUND;
-	if ((rc = store_begin(st)) != PKS_OK)
-		return rc;
-	run_init(&run, st, origin, cb, arg);
-	if (binary)
-		rc = ingest_ring(&run, (const uint8_t *)text, len);
-	else
-		rc = ingest_armor(&run, text, len);
-	if (rc == PKS_OK && run.nreported == 0)
-		rc = PKS_ERR_NOTFOUND;
-	return run_finish(&run, rc, stats);
+	/* Parsing and verifying before the write lock (ingest_plan.c). */
+	memset(&plan, 0, sizeof(plan));
+	if (len <= INGEST_PLAN_MAX)
+		rc = ingest_plan_make(st, text, len, binary, &plan);
+	if (rc == PKS_OK && (rc = store_begin(st)) == PKS_OK) {
+		run_init(&run, st, origin, cb, arg);
+		rc = ingest_keys(&run, &plan, text, len, binary);
+		if (rc == PKS_OK && run.nreported == 0)
+			rc = PKS_ERR_NOTFOUND;
+		rc = run_finish(&run, rc, stats);
+	}
+	ingest_plan_free(&plan);
+	return rc;
 }
 
 /* The key's tree entry, row and index rows go, and its hash is kept as

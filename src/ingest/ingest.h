@@ -181,7 +181,9 @@ void ingest_txn_threads(struct ingest_txn *t, size_t threads, size_t inflight);
  * The same for text that holds one or more armored key blocks (or, if
  * it starts with a packet header, binary data).  A bad armor block is
  * reported through cb as refused (no fingerprint) and does not stop the
- * others.  PKS_ERR_NOTFOUND if the text holds no key at all.
+ * others.  PKS_ERR_NOTFOUND if the text holds no key at all.  The keys
+ * are parsed, and new ones verified, before the write lock is taken
+ * (ingest_plan.c), so other writers wait only for the writes.
  */
 enum pks_rc ingest_text(struct store *st, const struct ingest_origin *origin,
     const char *text, size_t len, ingest_cb cb, void *arg,

@@ -22,6 +22,8 @@
 #include "util/buf.h"
 #include "util/rc.h"
 
+struct store;
+
 /* A key's row as written, computed before the write. */
 struct ingest_write {
 	struct buf out; /* the key's stored bytes (SKS framing) */
@@ -68,6 +70,10 @@ struct ingest_prep {
  */
 void ingest_prep_key(struct ingest_prep *k, int as_new);
 
+/* Prepare the row of k (stage OK) as for a key not stored yet, unless
+ * it is over the [keys] limits or prepared already. */
+void ingest_prep_new(struct ingest_prep *k);
+
 /* Free what k holds and zero it. */
 void ingest_prep_clear(struct ingest_prep *k);
 
@@ -90,5 +96,51 @@ typedef enum pks_rc (*ingest_finish_fn)(
  */
 enum pks_rc ingest_pipe_run(const uint8_t *data, size_t len, size_t threads,
     size_t inflight, ingest_finish_fn finish, void *arg);
+
+/* What ingest_armor_walk does with the armored blocks of a text. */
+struct ingest_blocks {
+	/* A decoded block: its keys (*nkeys: how many it held).  It may
+	 * take bin's bytes (and zero bin).  An error ends the walk. */
+	enum pks_rc (*ring)(void *arg, struct buf *bin, size_t *nkeys);
+	/* A block that does not decode, or holds no key. */
+	void (*refused)(void *arg, enum pks_rc rc, const char *why);
+	void *arg;
+};
+
+/* Every armored block of text, len, in order; returns ring()'s error. */
+enum pks_rc ingest_armor_walk(
+    const char *text, size_t len, const struct ingest_blocks *b);
+
+/* The largest text ingest_text plans before its transaction. */
+#define INGEST_PLAN_MAX (1024u * 1024)
+
+/* One entry of a plan: a key (is_key) or a refused armor block. */
+struct ingest_item {
+	int is_key;
+	struct ingest_prep k; /* is_key: its pure part, done */
+	enum pks_rc rc;       /* a refused block: why */
+	const char *why;      /* static */
+};
+
+/* A text's keys, in input order, with the work done before the write
+ * lock (ingest_plan.c).  Owns its items and decoded blocks. */
+struct ingest_plan {
+	struct ingest_item *v;
+	size_t n, cap;
+	struct buf *bins; /* decoded armor blocks the keys point into */
+	size_t nbins;
+};
+
+/*
+ * The plan of text, len (binary: a keyring; else armored blocks): each
+ * key parsed and checked, and prepared as new when the store (read, no
+ * lock) has no key with its fingerprint.  The text must outlive the
+ * plan.  Returns the first error of the keyring walk (none today);
+ * *out is the caller's to ingest_plan_free either way.
+ */
+enum pks_rc ingest_plan_make(struct store *st, const char *text, size_t len,
+    int binary, struct ingest_plan *out);
+
+void ingest_plan_free(struct ingest_plan *p);
 
 #endif

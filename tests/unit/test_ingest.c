@@ -13,6 +13,7 @@
 #include "fixture.h"
 #include "tap.h"
 #include "ingest/ingest.h"
+#include "ingest/ingest_int.h"
 #include "pgp/pgp_armor.h"
 #include "pgp/pgp_key.h"
 #include "pgp/pgp_packet.h"
@@ -33,9 +34,10 @@ static size_t koff[NKEYS], klen[NKEYS];
 static const struct ingest_origin o_hkp = { INGEST_HKP, NULL, 0, NULL };
 static const struct ingest_origin o_import = { INGEST_IMPORT, NULL, 0, NULL };
 static const struct ingest_origin o_mail_add = { INGEST_MAIL_ADD, NULL, 0,
-    NULL };
+	NULL };
 static const struct ingest_origin o_mail_incremental = {
-	INGEST_MAIL_INCREMENTAL, NULL, 0, NULL };
+	INGEST_MAIL_INCREMENTAL, NULL, 0, NULL
+};
 
 struct seen {
 	size_t n;
@@ -57,7 +59,8 @@ on_result(void *arg, const struct ingest_result *r)
 static char *
 snapshot(void)
 {
-	static const char sql[] = "SELECT (SELECT group_concat(id || '/' || "
+	static const char sql[] =
+	    "SELECT (SELECT group_concat(id || '/' || "
 	    "hex(hash) || '/' || created || '/' || updated || '/' || "
 	    "length(data), ',') FROM (SELECT * FROM keys ORDER BY id)) || "
 	    "'|' || (SELECT count(*) FROM keyids) || '|' || "
@@ -84,8 +87,8 @@ load_keyring(void)
 	if (ring == NULL)
 		return 0;
 	pgp_keyring_init(&it, ring, ringlen);
-	while (n < NKEYS && pgp_keyring_next(&it, &k, &klen[n], &err) ==
-	    PKS_OK) {
+	while (
+	    n < NKEYS && pgp_keyring_next(&it, &k, &klen[n], &err) == PKS_OK) {
 		koff[n] = (size_t)(k - ring);
 		n++;
 	}
@@ -135,8 +138,9 @@ test_new_then_unchanged(void)
 		return;
 	memset(&stats, 0, sizeof(stats));
 	memset(&seen, 0, sizeof(seen));
-	CHECK(ingest_keyring(st, &o_import, ring, koff[NKEYS - 1] +
-	    klen[NKEYS - 1], on_result, &seen, &stats) == PKS_OK);
+	CHECK(ingest_keyring(st, &o_import, ring,
+		  koff[NKEYS - 1] + klen[NKEYS - 1], on_result, &seen,
+		  &stats) == PKS_OK);
 	CHECK(stats.nnew == NKEYS && stats.nrefused == 0 && seen.n == NKEYS);
 	CHECK(store_count_keys(st, &n) == PKS_OK && n == NKEYS);
 	for (i = 0; i < NKEYS && i < seen.n; i++) {
@@ -158,12 +162,13 @@ test_new_then_unchanged(void)
 	CHECK(fixture_script("UPDATE keys SET updated = 7"));
 	before = snapshot();
 	memset(&seen, 0, sizeof(seen));
-	CHECK(ingest_keyring(st, &o_import, ring, koff[NKEYS - 1] +
-	    klen[NKEYS - 1], on_result, &seen, &stats) == PKS_OK);
+	CHECK(ingest_keyring(st, &o_import, ring,
+		  koff[NKEYS - 1] + klen[NKEYS - 1], on_result, &seen,
+		  &stats) == PKS_OK);
 	CHECK(stats.nunchanged == NKEYS && stats.nnew == NKEYS);
 	for (i = 0; i < NKEYS && i < seen.n; i++)
 		CHECK(seen.r[i].outcome == INGEST_UNCHANGED &&
-		    seen.r[i].added == 0);
+		      seen.r[i].added == 0);
 	after = snapshot();
 	CHECK(before != NULL && after != NULL && strcmp(before, after) == 0);
 	CHECK(after != NULL && strstr(after, "/7/") != NULL);
@@ -190,18 +195,18 @@ test_partial_then_full(void)
 	}
 	i--;
 	memset(&seen, 0, sizeof(seen));
-	CHECK(ingest_keyring(st, &o_hkp, ring + koff[i], plen, on_result,
-	    &seen, NULL) == PKS_OK);
+	CHECK(ingest_keyring(st, &o_hkp, ring + koff[i], plen, on_result, &seen,
+		  NULL) == PKS_OK);
 	CHECK(seen.n == 1 && seen.r[0].outcome == INGEST_NEW);
 	memcpy(h1, seen.r[0].hash, 16);
-	CHECK(ingest_keyring(st, &o_hkp, ring + koff[i], klen[i],
-	    on_result, &seen, NULL) == PKS_OK);
+	CHECK(ingest_keyring(st, &o_hkp, ring + koff[i], klen[i], on_result,
+		  &seen, NULL) == PKS_OK);
 	CHECK(seen.n == 2 && seen.r[1].outcome == INGEST_UPDATED);
 	CHECK(seen.r[1].added > 0 && memcmp(h1, seen.r[1].hash, 16) != 0);
 	CHECK(memcmp(seen.r[0].fpr.fpr, seen.r[1].fpr.fpr, 20) == 0);
 	/* The part again adds nothing to the whole. */
-	CHECK(ingest_keyring(st, &o_hkp, ring + koff[i], plen, on_result,
-	    &seen, NULL) == PKS_OK);
+	CHECK(ingest_keyring(st, &o_hkp, ring + koff[i], plen, on_result, &seen,
+		  NULL) == PKS_OK);
 	CHECK(seen.n == 3 && seen.r[2].outcome == INGEST_UNCHANGED);
 	CHECK(memcmp(seen.r[1].hash, seen.r[2].hash, 16) == 0);
 	store_close(st);
@@ -214,24 +219,30 @@ armor_key(size_t i, struct buf *b)
 	return pgp_armor_encode(ring + koff[i], klen[i], NULL, b) == PKS_OK;
 }
 
+/* Good block, damaged block, good block, with junk around, after
+ * 'pad' more bytes of junk: a short text is planned before the
+ * transaction (ingest_plan.c), one over INGEST_PLAN_MAX is not; the
+ * outcomes are the same. */
 static void
-test_armored(void)
+armored_with(size_t pad)
 {
 	struct store *st = fixture_store(1000);
 	struct ingest_stats stats;
 	struct seen seen;
 	struct buf b, bad;
 	char *p;
-	int ok;
+	int ok = 1;
 
 	CHECK(st != NULL);
 	if (st == NULL)
 		return;
 	buf_init(&b, PKS_MAX_ARMOR);
 	buf_init(&bad, PKS_MAX_ARMOR);
-	/* Good block, damaged block, good block, with junk around. */
-	ok = buf_adds(&b, "junk before\n") == PKS_OK && armor_key(0, &b) &&
-	    armor_key(1, &bad) && armor_key(2, &bad);
+	while (ok && b.len < pad)
+		ok = buf_adds(&b, "junk junk junk junk junk junk junk\n") ==
+		     PKS_OK;
+	ok = ok && buf_adds(&b, "junk before\n") == PKS_OK &&
+	     armor_key(0, &b) && armor_key(1, &bad) && armor_key(2, &bad);
 	CHECK(ok);
 	if (ok) {
 		/* Break a base64 character in the middle block. */
@@ -245,18 +256,61 @@ test_armored(void)
 	memset(&stats, 0, sizeof(stats));
 	memset(&seen, 0, sizeof(seen));
 	CHECK(ingest_text(st, &o_mail_add, (const char *)b.data, b.len,
-	    on_result, &seen, &stats) == PKS_OK);
+		  on_result, &seen, &stats) == PKS_OK);
 	CHECK(seen.n == 3 && stats.nnew == 2 && stats.nrefused == 1);
 	CHECK(seen.r[0].outcome == INGEST_NEW);
 	CHECK(seen.r[1].outcome == INGEST_REFUSED && !seen.r[1].have_fpr &&
-	    seen.r[1].why != NULL);
+	      seen.r[1].why != NULL);
 	CHECK(seen.r[2].outcome == INGEST_NEW);
 	/* Binary through the text door. */
 	CHECK(ingest_text(st, &o_mail_add, (const char *)ring + koff[0],
-	    klen[0], on_result, &seen, &stats) == PKS_OK);
+		  klen[0], on_result, &seen, &stats) == PKS_OK);
 	CHECK(seen.n == 4 && seen.r[3].outcome == INGEST_UNCHANGED);
 	buf_free(&b);
 	buf_free(&bad);
+	store_close(st);
+}
+
+static void
+test_armored(void)
+{
+	armored_with(0);
+	armored_with(INGEST_PLAN_MAX + 1);
+}
+
+/* The same new key twice in one text, then a block with no key: the
+ * first is stored as new, the second (prepared as new before the
+ * transaction, found stored in it) merged as unchanged, and the
+ * refusals keep their place in the input order. */
+static void
+test_same_key_twice(void)
+{
+	struct store *st = fixture_store(1000);
+	struct ingest_stats stats;
+	struct seen seen;
+	struct buf b;
+	int ok;
+
+	CHECK(st != NULL);
+	if (st == NULL)
+		return;
+	buf_init(&b, PKS_MAX_ARMOR);
+	ok = armor_key(3, &b) && armor_key(3, &b) &&
+	     pgp_armor_encode((const uint8_t *)"", 0, NULL, &b) == PKS_OK &&
+	     armor_key(4, &b);
+	CHECK(ok);
+	memset(&stats, 0, sizeof(stats));
+	memset(&seen, 0, sizeof(seen));
+	CHECK(ingest_text(st, &o_hkp, (const char *)b.data, b.len, on_result,
+		  &seen, &stats) == PKS_OK);
+	CHECK(seen.n == 4 && stats.nnew == 2 && stats.nunchanged == 1 &&
+	      stats.nrefused == 1);
+	CHECK(seen.r[0].outcome == INGEST_NEW);
+	CHECK(seen.r[1].outcome == INGEST_UNCHANGED);
+	CHECK(seen.r[2].outcome == INGEST_REFUSED && !seen.r[2].have_fpr);
+	CHECK(seen.r[3].outcome == INGEST_NEW);
+	CHECK(memcmp(seen.r[0].hash, seen.r[1].hash, 16) == 0);
+	buf_free(&b);
 	store_close(st);
 }
 
@@ -280,11 +334,11 @@ test_refused(void)
 	/* A public key carrying a secret subkey packet (tag 7). */
 	CHECK(buf_add(&b, ring + koff[1], klen[1]) == PKS_OK);
 	CHECK(buf_addc(&b, 0x9c) == PKS_OK && buf_addc(&b, 0x02) == PKS_OK &&
-	    buf_addc(&b, 0x04) == PKS_OK && buf_addc(&b, 0x00) == PKS_OK);
+	      buf_addc(&b, 0x04) == PKS_OK && buf_addc(&b, 0x00) == PKS_OK);
 	memset(&stats, 0, sizeof(stats));
 	memset(&seen, 0, sizeof(seen));
-	CHECK(ingest_keyring(st, &o_import, b.data, b.len, on_result,
-	    &seen, &stats) == PKS_OK);
+	CHECK(ingest_keyring(st, &o_import, b.data, b.len, on_result, &seen,
+		  &stats) == PKS_OK);
 	CHECK(seen.n == 3 && stats.nnew == 1 && stats.nrefused == 2);
 	CHECK(seen.r[0].outcome == INGEST_REFUSED && seen.r[0].why != NULL);
 	CHECK(seen.r[1].outcome == INGEST_NEW);
@@ -292,16 +346,16 @@ test_refused(void)
 	/* Bad input changes nothing. */
 	before = snapshot();
 	memset(&seen, 0, sizeof(seen));
-	CHECK(ingest_text(st, &o_hkp, "hello", 5, on_result, &seen,
-	    &stats) == PKS_ERR_NOTFOUND);
+	CHECK(ingest_text(st, &o_hkp, "hello", 5, on_result, &seen, &stats) ==
+	      PKS_ERR_NOTFOUND);
 	CHECK(ingest_text(st, &o_hkp, "", 0, on_result, &seen, &stats) ==
-	    PKS_ERR_NOTFOUND);
-	CHECK(ingest_keyring(st, &o_hkp, seckey, sizeof(seckey),
-	    on_result, &seen, &stats) == PKS_OK);
-	CHECK(ingest_keyring(st, &o_hkp, ring + koff[2], klen[2] / 2,
-	    on_result, &seen, &stats) == PKS_OK);
+	      PKS_ERR_NOTFOUND);
+	CHECK(ingest_keyring(st, &o_hkp, seckey, sizeof(seckey), on_result,
+		  &seen, &stats) == PKS_OK);
+	CHECK(ingest_keyring(st, &o_hkp, ring + koff[2], klen[2] / 2, on_result,
+		  &seen, &stats) == PKS_OK);
 	CHECK(seen.n == 2 && seen.r[0].outcome == INGEST_REFUSED &&
-	    seen.r[1].outcome == INGEST_REFUSED);
+	      seen.r[1].outcome == INGEST_REFUSED);
 	CHECK(stats.nnew == 1 && stats.nrefused == 4);
 	after = snapshot();
 	CHECK(before != NULL && after != NULL && strcmp(before, after) == 0);
@@ -331,12 +385,12 @@ test_busy_rolls_back(void)
 	CHECK(store_begin(other) == PKS_OK);
 	memset(&stats, 0, sizeof(stats));
 	memset(&seen, 0, sizeof(seen));
-	CHECK(ingest_keyring(slow, &o_mail_incremental, ring + koff[0],
-	    klen[0], on_result, &seen, &stats) == PKS_ERR_BUSY);
+	CHECK(ingest_keyring(slow, &o_mail_incremental, ring + koff[0], klen[0],
+		  on_result, &seen, &stats) == PKS_ERR_BUSY);
 	CHECK(seen.n == 0 && stats.nnew == 0);
 	store_rollback(other);
-	CHECK(ingest_keyring(slow, &o_mail_incremental, ring + koff[0],
-	    klen[0], on_result, &seen, &stats) == PKS_OK);
+	CHECK(ingest_keyring(slow, &o_mail_incremental, ring + koff[0], klen[0],
+		  on_result, &seen, &stats) == PKS_OK);
 	CHECK(stats.nnew == 1);
 	CHECK(store_count_keys(other, &n) == PKS_OK && n == 1);
 	store_close(other);
@@ -364,17 +418,18 @@ test_counts_per_source(void)
 	i--;
 	j = (i + 1) % NKEYS;
 	CHECK(ingest_keyring(st, &o_hkp, ring + koff[i], plen, NULL, NULL,
-	    NULL) == PKS_OK);
+		  NULL) == PKS_OK);
 	CHECK(ingest_keyring(st, &o_hkp, ring + koff[i], klen[i], NULL, NULL,
-	    NULL) == PKS_OK);
+		  NULL) == PKS_OK);
 	CHECK(ingest_keyring(st, &o_hkp, ring + koff[i], klen[i], NULL, NULL,
-	    NULL) == PKS_OK);
+		  NULL) == PKS_OK);
 	CHECK(ingest_keyring(st, &o_mail_incremental, ring + koff[j], klen[j],
-	    NULL, NULL, NULL) == PKS_OK);
-	CHECK(ingest_keyring(st, &o_import, ring, koff[NKEYS - 1] +
-	    klen[NKEYS - 1], NULL, NULL, NULL) == PKS_OK);
-	CHECK(ingest_keyring(st, &o_recon, ring + koff[j], klen[j], NULL,
-	    NULL, NULL) == PKS_OK);
+		  NULL, NULL, NULL) == PKS_OK);
+	CHECK(
+	    ingest_keyring(st, &o_import, ring,
+		koff[NKEYS - 1] + klen[NKEYS - 1], NULL, NULL, NULL) == PKS_OK);
+	CHECK(ingest_keyring(st, &o_recon, ring + koff[j], klen[j], NULL, NULL,
+		  NULL) == PKS_OK);
 	CHECK(fixture_counter(st, STORE_CTR_KEYS_ADDED, "hkp") == 1);
 	CHECK(fixture_counter(st, STORE_CTR_KEYS_UPDATED, "hkp") == 1);
 	CHECK(fixture_counter(st, STORE_CTR_KEYS_ADDED, "mail") == 1);
@@ -423,10 +478,10 @@ test_tree_follows_keys(void)
 	i--;
 	CHECK(plen > 0);
 	CHECK(ingest_keyring(st, &o_import, ring + koff[i], plen, NULL, NULL,
-	    NULL) == PKS_OK);
+		  NULL) == PKS_OK);
 	CHECK(tree_problems(st) == 0);
-	CHECK(ingest_keyring(st, &o_import, ring, ringlen, NULL, NULL,
-	    NULL) == PKS_OK);
+	CHECK(ingest_keyring(st, &o_import, ring, ringlen, NULL, NULL, NULL) ==
+	      PKS_OK);
 	CHECK(tree_problems(st) == 0);
 	/* A batch that fails half-way: begin (which caches the tree),
 	 * insert, roll back. */
@@ -454,6 +509,7 @@ main(void)
 	RUN(test_new_then_unchanged);
 	RUN(test_partial_then_full);
 	RUN(test_armored);
+	RUN(test_same_key_twice);
 	RUN(test_refused);
 	RUN(test_busy_rolls_back);
 	RUN(test_tree_follows_keys);
