@@ -37,8 +37,8 @@ static const char *const wk_sql[WK_N] = {
 	[WK_PUT] = "INSERT OR IGNORE INTO key_word_listings(word, key, "
 		   "listing) VALUES (?1, ?2, ?3)",
 	[WK_ROWS] = "SELECT k.id, k.uids, l.listing FROM keys k LEFT JOIN "
-		    "key_listings l ON l.id = k.id WHERE k.id >= ?1 AND "
-		    "k.id < ?2 ORDER BY k.id",
+		    "key_listings l ON l.id = k.id WHERE k.id BETWEEN ?1 "
+		    "AND ?2 ORDER BY k.id",
 	[WK_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM key_word_listings "
 		     "WHERE word = ?1 LIMIT ?2)",
 	[WK_FIND] = "SELECT key, listing FROM key_word_listings WHERE "
@@ -198,12 +198,13 @@ put_words(struct store *st, sqlite3_stmt *ins, int64_t id, const void *uids,
 {
 	struct tok_walk tw = { st, NULL, 0, NULL, 0, PKS_OK };
 	size_t max = pks_key_limits()->word_listing_bytes;
-	enum pks_rc rc;
+	enum pks_rc rc = PKS_OK;
 	int r;
 
-	if ((rc = tokenize(st, FTS5_TOKENIZE_DOCUMENT, uids, ulen, &tw)) !=
-		PKS_OK ||
-	    tw.n == 0)
+	/* Words are at least a byte apart: most keys need no count. */
+	if (listing != NULL && llen > 0 && ulen / 2 + 1 > max / llen &&
+	    (rc = tokenize(st, FTS5_TOKENIZE_DOCUMENT, uids, ulen, &tw)) !=
+		PKS_OK)
 		return rc;
 	if (listing != NULL && (llen == 0 || tw.n > max / llen))
 		listing = NULL;
@@ -222,33 +223,29 @@ put_words(struct store *st, sqlite3_stmt *ins, int64_t id, const void *uids,
 	return rc;
 }
 
-/* The rows of the keys rows from..to-1 through ins; fresh: they have
- * none yet (else each key's rows are deleted first). */
+/* The rows of the keys rows first..last through ins (they have none
+ * yet). */
 static enum pks_rc
-put_range(
-    struct store *st, sqlite3_stmt *ins, int64_t from, int64_t to, int fresh)
+put_range(struct store *st, sqlite3_stmt *ins, int64_t first, int64_t last)
 {
-	sqlite3_stmt *s = NULL, *del = NULL;
+	sqlite3_stmt *s = NULL;
+	const void *uids, *listing;
+	size_t ulen, llen;
 	enum pks_rc rc;
-	int64_t id;
 	int r;
 
-	if ((rc = wk_stmt(st, WK_ROWS, &s)) != PKS_OK ||
-	    (!fresh && (rc = wk_stmt(st, WK_DELETE, &del)) != PKS_OK))
+	if ((rc = wk_stmt(st, WK_ROWS, &s)) != PKS_OK)
 		return rc;
-	r = sqlite3_bind_int64(s, 1, from);
+	r = sqlite3_bind_int64(s, 1, first);
 	if (r == SQLITE_OK)
-		r = sqlite3_bind_int64(s, 2, to);
+		r = sqlite3_bind_int64(s, 2, last);
 	while (r == SQLITE_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
-		id = sqlite3_column_int64(s, 0);
-		if (del != NULL &&
-		    (sqlite3_bind_int64(del, 1, id) != SQLITE_OK ||
-			(rc = store_stmt_run(st, del)) != PKS_OK))
-			break;
-		rc = put_words(st, ins, id, sqlite3_column_text(s, 1),
-		    (size_t)sqlite3_column_bytes(s, 1),
-		    sqlite3_column_blob(s, 2),
-		    (size_t)sqlite3_column_bytes(s, 2));
+		uids = sqlite3_column_text(s, 1);
+		ulen = (size_t)sqlite3_column_bytes(s, 1);
+		listing = sqlite3_column_blob(s, 2);
+		llen = (size_t)sqlite3_column_bytes(s, 2);
+		rc = put_words(st, ins, sqlite3_column_int64(s, 0), uids, ulen,
+		    listing, llen);
 		r = rc == PKS_OK ? SQLITE_OK : SQLITE_DONE;
 	}
 	if (rc == PKS_OK && r != SQLITE_DONE)
@@ -277,7 +274,7 @@ store_wordkeys_put(struct store *st, int64_t id)
 	    (rc = store_stmt_run(st, del)) != PKS_OK)
 		return rc != PKS_OK ? rc
 				    : store_fail(st, sqlite3_errcode(st->db));
-	return put_range(st, ins, id, id + 1, 1);
+	return put_range(st, ins, id, id);
 }
 
 enum pks_rc
@@ -288,7 +285,7 @@ store_wordkeys_catch_up(struct store *st, int64_t first)
 
 	if ((rc = wk_stmt(st, WK_PUT, &ins)) != PKS_OK)
 		return rc;
-	return put_range(st, ins, first, INT64_MAX, 1);
+	return put_range(st, ins, first, INT64_MAX);
 }
 
 /* One value of a statement without parameters (-1: none). */
@@ -320,7 +317,7 @@ fill_all(struct store *st, sqlite3_stmt *ins, const char *what)
 	    top < 0)
 		return rc;
 	for (from = 1; from <= top && rc == PKS_OK; from += FILL_STEP) {
-		rc = put_range(st, ins, from, from + FILL_STEP, 1);
+		rc = put_range(st, ins, from, from + FILL_STEP - 1);
 		if (top > FILL_STEP)
 			log_info("database: %s: keys up to id %lld of %lld",
 			    what,
