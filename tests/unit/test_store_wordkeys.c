@@ -251,6 +251,24 @@ test_limits(void)
 	CHECK(fixture_sql_int("SELECT count(*) FROM key_word_listings WHERE "
 			      "listing IS NOT NULL") == 0);
 	same_answers(st, "no copies");
+	/* Key 1 has 11 words, key 5 has 5 (counted, as half its text is
+	 * over the bound): a bound of 5 of key 5's listings copies its
+	 * listing, not key 1's. */
+	l.word_listing_bytes =
+	    5 * (size_t)fixture_sql_int(
+		    "SELECT length(listing) FROM key_listings WHERE id = 5");
+	CHECK(11 * fixture_sql_int("SELECT length(listing) FROM key_listings "
+				   "WHERE id = 1") >
+	      (long long)l.word_listing_bytes);
+	pks_key_limits_set(&l);
+	CHECK(store_words_rebuild(st) == PKS_OK);
+	CHECK(fixture_sql_int("SELECT count(*) FROM key_word_listings WHERE "
+			      "key = 5 AND listing IS NULL") == 0);
+	CHECK(fixture_sql_int("SELECT count(*) FROM key_word_listings WHERE "
+			      "key = 5") == 5);
+	CHECK(fixture_sql_int("SELECT count(*) FROM key_word_listings WHERE "
+			      "key = 1 AND listing IS NOT NULL") == 0);
+	same_answers(st, "some copies");
 	pks_key_limits_set(&was);
 	memset(&sq, 0, sizeof(sq));
 	sq.kind = STORE_QUERY_WORDS;
