@@ -2,11 +2,13 @@
 -- listing, for op=index by a word without a look-up per key found.
 -- Keep in step with schema.sql.  The rows of keys stored before this
 -- migration are filled by the program right after it
--- (store_wordkeys.c), in the same transaction, logging its progress.
-CREATE TABLE key_word_listings (
+-- (store_wordkeys.c), in the same transaction, logging its progress
+-- (it empties the table first: a database set back to an older version
+-- may have it already).
+CREATE TABLE IF NOT EXISTS key_word_listings (
 	word TEXT NOT NULL,
 	key INTEGER NOT NULL REFERENCES keys(id) ON DELETE CASCADE,
 	listing BLOB,
 	PRIMARY KEY (word, key)
 ) WITHOUT ROWID;
-CREATE INDEX key_word_listings_key ON key_word_listings(key);
+CREATE INDEX IF NOT EXISTS key_word_listings_key ON key_word_listings(key);
