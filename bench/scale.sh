@@ -155,7 +155,9 @@ bench_one() {
 		"non-2xx ${R[$name.non2xx]:-0}"
 }
 
-# lookups SIZE DIR: serve the database, wrk the three operations
+# lookups SIZE DIR: serve the database, wrk the three operations; then
+# op=index again with the answer cache off ([server] index_cache = 0,
+# last line of the config while it runs): the lookups themselves
 lookups() {
 	local size=$1 dir=$2 op
 	pks_start "$dir" >/dev/null || { echo "   serve failed"; return; }
@@ -165,6 +167,15 @@ lookups() {
 	R[serve.$size.kb]=$(peak_rss_kb "$(cat "$dir/serve.pid")")
 	pks_stop "$dir" >/dev/null 2>&1
 	rm -f "$dir/serve.pid"
+	echo "index_cache = 0" >>"$dir/pksync.conf"
+	if pks_start "$dir" >/dev/null; then
+		bench_one "indexnc.$size" "$PKS_PORT" "$W/index.$size"
+		pks_stop "$dir" >/dev/null 2>&1
+	else
+		echo "   serve without the answer cache failed"
+	fi
+	rm -f "$dir/serve.pid"
+	sed -i '$d' "$dir/pksync.conf"
 }
 
 run_10k() {
@@ -236,21 +247,22 @@ report() {
 		"wrk -t2 -c$CONNS -d${DUR}s"
 	echo "pksync: $PKSYNC"
 	echo
-	printf '%-9s %9s %8s %8s %8s %9s %7s %14s %14s %14s\n' keys \
+	printf '%-9s %9s %8s %8s %8s %9s %7s %14s %14s %14s %14s\n' keys \
 		"import s" keys/s "CPU s" "RSS MiB" "wrote MiB" "DB MiB" \
-		"get/s p99" "index/s p99" "vindex/s p99"
+		"get/s p99" "index/s p99" "index-nc p99" "vindex/s p99"
 	for s in 10k 100k "$big"; do
 		case $s in
 		10k) i=i10k; n=10000 ;;
 		100k) i=i100k; n=100000 ;;
 		*) i=ibig; n=$((NFILES * 100000)) ;;
 		esac
-		printf '%-9s %9s %8s %8s %8s %9s %7s %14s %14s %14s\n' "$s" \
+		printf '%-9s %9s %8s %8s %8s %9s %7s %14s %14s %14s %14s\n' "$s" \
 			"${R[$i.s]:--}" "$(kps $n "${R[$i.s]:-}")" "${R[$i.cpu]:--}" \
 			"$(( ${R[$i.kb]:-0} / 1024 ))" "${R[$i.wmb]:--}" \
 			"${R[db.$s]:--}" \
 			"${R[get.$s.rps]:--} ${R[get.$s.p99]:--}" \
 			"${R[index.$s.rps]:--} ${R[index.$s.p99]:--}" \
+			"${R[indexnc.$s.rps]:--} ${R[indexnc.$s.p99]:--}" \
 			"${R[vindex.$s.rps]:--} ${R[vindex.$s.p99]:--}"
 	done
 	echo
@@ -277,10 +289,12 @@ report() {
 			"$(awk -v a="${R[i100k.cpu]}" -v b="${R[sks.cpu]}" \
 				'BEGIN { printf "%.2f", a / b }') in CPU"
 	fi
-	echo "index = op=index of two words of one user ID (FTS);" \
+	echo "index = op=index of two words of one user ID, answer cache" \
+		"on (the paths repeat: mostly hits); index-nc = the same with" \
+		"[server] index_cache = 0 (every request a lookup);" \
 		"vindex = op=vindex of an exact e-mail address"
 	for s in 10k 100k "$big"; do
-		for i in get index vindex; do
+		for i in get index indexnc vindex; do
 			[ "${R[$i.$s.non2xx]:-0}" = 0 ] ||
 				echo "! $i at $s: ${R[$i.$s.non2xx]} non-2xx answers"
 		done

@@ -238,4 +238,20 @@ CREATE TABLE issuer_waits (
 ) WITHOUT ROWID;
 CREATE INDEX issuer_waits_key ON issuer_waits(key_id);
 
-INSERT INTO meta(name, value) VALUES ('schema_version', '12');
+-- The words of each key with a copy of its listing (migration
+-- 013-word-listings.sql), so that op=index by one word reads one range
+-- of one table: word is a token of keys.uids exactly as key_words'
+-- tokenizer makes it (lower case, no diacritics), one row per distinct
+-- word and key; listing is key_listings.listing of the key, or NULL
+-- when the key's words times its listing's size are over [keys]
+-- word_listing_bytes (read from key_listings then).  Written with the
+-- listing by src/store/store_wordkeys.c, not by triggers.
+CREATE TABLE key_word_listings (
+	word TEXT NOT NULL,
+	key INTEGER NOT NULL REFERENCES keys(id) ON DELETE CASCADE,
+	listing BLOB,
+	PRIMARY KEY (word, key)
+) WITHOUT ROWID;
+CREATE INDEX key_word_listings_key ON key_word_listings(key);
+
+INSERT INTO meta(name, value) VALUES ('schema_version', '13');

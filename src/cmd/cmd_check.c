@@ -6,7 +6,8 @@
  * tree holds exactly the recon keys' hashes with correct sizes and
  * sample values, and that every outbox row is well formed and every
  * queued incremental is about a key the database holds.  "check
- * --rebuild-ptree" rebuilds the tree first.
+ * --rebuild-ptree" rebuilds the tree first, "check --rebuild-words"
+ * the word table.
  */
 #include <config.h>
 
@@ -21,6 +22,7 @@
 #include "store/store.h"
 #include "store/store_outbox.h"
 #include "store/store_ptree.h"
+#include "store/store_words.h"
 #include "util/log.h"
 
 struct check {
@@ -105,6 +107,15 @@ check_outbox_row(void *arg, int64_t id, const uint8_t *body, size_t len)
 	return 0;
 }
 
+/* The options: none, or what to rebuild first.  0: bad usage. */
+static int
+check_args(const struct cmd_ctx *ctx, int *tree, int *words)
+{
+	*tree = ctx->argc == 2 && strcmp(ctx->argv[1], "--rebuild-ptree") == 0;
+	*words = ctx->argc == 2 && strcmp(ctx->argv[1], "--rebuild-words") == 0;
+	return ctx->argc == 1 || *tree || *words;
+}
+
 int
 cmd_check(struct cmd_ctx *ctx)
 {
@@ -113,12 +124,11 @@ cmd_check(struct cmd_ctx *ctx)
 	struct check c;
 	struct stat sb;
 	size_t nsql = 0, ntree = 0;
-	int status, rebuild;
+	int status, rebuild, rebuild_words;
 
-	rebuild =
-	    ctx->argc == 2 && strcmp(ctx->argv[1], "--rebuild-ptree") == 0;
-	if (ctx->argc != 1 && !rebuild) {
-		fprintf(stderr, "usage: pksync check [--rebuild-ptree]\n");
+	if (!check_args(ctx, &rebuild, &rebuild_words)) {
+		fprintf(stderr, "usage: pksync check "
+				"[--rebuild-ptree | --rebuild-words]\n");
 		return EX_USAGE;
 	}
 	memset(&c, 0, sizeof(c));
@@ -138,6 +148,8 @@ cmd_check(struct cmd_ctx *ctx)
 	ow.nrows = 0;
 	if (rebuild && store_ptree_rebuild(st, &ntree) == PKS_OK)
 		printf("prefix tree rebuilt: %zu hashes\n", ntree);
+	if (rebuild_words && store_words_rebuild(st) == PKS_OK)
+		printf("word table rebuilt\n");
 	if (store_check(st, report, &c, &nsql) != PKS_OK ||
 	    store_key_foreach(st, check_key, &c) != PKS_OK ||
 	    store_ptree_verify(st, report, &c, &ntree) != PKS_OK ||

@@ -22,6 +22,7 @@
 #include "store/store_issuer.h"
 #include "store/store_txn.h"
 #include "store/store_words.h"
+#include "store/store_wordkeys.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -625,6 +626,8 @@ schema_create(struct store *st, void *arg)
 			rc = store_listings_fill(st);
 		if (rc == PKS_OK && v < STORE_ISSUER_SCHEMA)
 			rc = store_issuers_fill(st);
+		if (rc == PKS_OK && v < STORE_WORDKEYS_SCHEMA)
+			rc = store_wordkeys_fill(st);
 	}
 	return rc;
 }
@@ -885,6 +888,8 @@ store_close(struct store *st)
 		return;
 	for (i = 0; i < STMT_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
+	store_wordkeys_close(st);
+	store_words_forget(st);
 	/* A STORE_SHORT connection leaves the WAL to the next one; once it
 	 * is long, checkpoint it and cut it to nothing.  Otherwise the next
 	 * process that opens the database alone rebuilds the WAL index

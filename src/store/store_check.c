@@ -4,7 +4,8 @@
  * SQLite's own integrity check, the foreign keys, and what the schema
  * promises but cannot enforce by itself: every key has the key ID row of
  * its primary key, a 16-byte hash and a fingerprint of a valid length,
- * no two keys share a hash, the word index matches the keys, and every
+ * no two keys share a hash, the word index and the word table match the
+ * keys, and every
  * outbox row is well formed (a recipient, a body, an X-KeyServer-Sent
  * path exactly on incrementals, no lease on a failed row).  Each
  * problem is one line for the caller.  Recomputing hashes from the
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include "store/store_int.h"
+#include "store/store_wordkeys.h"
 
 struct report {
 	void (*cb)(void *, const char *);
@@ -99,6 +101,22 @@ check_words(struct store *st, struct report *rep)
 	return PKS_OK;
 }
 
+static void
+problem_cb(void *arg, const char *line)
+{
+	problem(arg, line);
+}
+
+/* The word table against a rebuild from the keys (counted by
+ * problem). */
+static enum pks_rc
+check_wordkeys(struct store *st, struct report *rep)
+{
+	size_t n = 0;
+
+	return store_wordkeys_check(st, problem_cb, rep, &n);
+}
+
 enum pks_rc
 store_check(struct store *st, void (*cb)(void *, const char *), void *arg,
     size_t *nproblems)
@@ -131,6 +149,8 @@ store_check(struct store *st, void (*cb)(void *, const char *), void *arg,
 		    "key row without listing facts", NULL);
 	if (rc == PKS_OK)
 		rc = check_words(st, &rep);
+	if (rc == PKS_OK)
+		rc = check_wordkeys(st, &rep);
 	if (nproblems != NULL)
 		*nproblems = rep.n;
 	return rc;

@@ -134,6 +134,9 @@ struct store {
 	 * in this transaction; the first keys row not indexed (0: none) */
 	int words_deferred;
 	int64_t words_first;
+	char *words_trigger; /* its text, to create it again */
+	/* store_wordkeys.c: tokenizer and statements (NULL: not yet) */
+	struct store_wordkeys *wordkeys;
 	sqlite3_stmt *stmt[STMT_COUNT];
 	char msg[256]; /* last error, for store_errmsg() */
 	/* issuer_waits seen empty in this write transaction, where only

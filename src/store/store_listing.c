@@ -12,6 +12,7 @@
 #include "pgp/pgp_listing.h"
 #include "store/store_int.h"
 #include "store/store_listing.h"
+#include "store/store_wordkeys.h"
 #include "util/buf.h"
 #include "util/limits.h"
 #include "util/log.h"
@@ -39,7 +40,9 @@ store_listing_put(struct store *st, int64_t id, const struct pgp_key_info *info)
 		rc = store_fail(st, sqlite3_errcode(st->db));
 		goto out;
 	}
-	rc = store_stmt_run(st, s);
+	/* The word table keeps copies of the listing. */
+	if ((rc = store_stmt_run(st, s)) == PKS_OK)
+		rc = store_wordkeys_put(st, id);
 out:
 	buf_free(&b);
 	return rc;
@@ -244,20 +247,42 @@ rows_put(struct store *st, struct pgp_listing_dec *d, int64_t id, const void *p,
 	return rc;
 }
 
-/* A word search and its facts in one statement. */
+/* What a word table search gives each key found to. */
+struct words_put {
+	struct store *st;
+	struct pgp_listing_dec *d;
+	struct store_listing_rows *out;
+};
+
+static enum pks_rc
+words_put(void *arg, int64_t id, const void *p, size_t len)
+{
+	struct words_put *wp = arg;
+
+	return rows_put(wp->st, wp->d, id, p, len, wp->out);
+}
+
+/* A word search and its facts: from the word table, or, for words it
+ * cannot answer, from the full-text match in one statement. */
 static enum pks_rc
 search_words(struct store *st, const char *text, size_t max,
     struct pgp_listing_dec *d, struct store_listing_rows *out)
 {
+	struct words_put wp = { st, d, out };
 	sqlite3_stmt *s = NULL;
 	struct buf q;
-	size_t nwords = 0;
+	size_t nwords = 0, n;
 	enum pks_rc rc;
 	int r;
 
 	buf_init(&q, 3 * PKS_MAX_QUERY + 16);
 	rc = store_words_query(text, strlen(text), &q, &nwords);
-	if (rc != PKS_OK || nwords == 0 ||
+	if (rc != PKS_OK || nwords == 0)
+		goto out;
+	rc = store_wordkeys_search(st, q.data, q.len, max, words_put, &wp, &n);
+	if (rc == PKS_OK && n > max)
+		out->n = max + 1; /* refused: no rows read */
+	if (rc != PKS_ERR_UNSUPPORTED ||
 	    (rc = store_stmt_get(st, STMT_LISTING_WORDS, &s)) != PKS_OK)
 		goto out;
 	r = sqlite3_bind_text(

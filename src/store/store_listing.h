@@ -48,10 +48,12 @@ void store_listings_free(struct store_listings *l);
 /*
  * The listing facts of the keys a search finds, gathered for a listing
  * of many keys without one allocation a key: a word search reads them
- * in one statement (the full-text match joined with the stored facts),
- * other searches by row id in one read transaction.  Keys come in row
- * order, at most max + 1 of them (more than max: the caller refuses
- * the search); keys whose packets do not parse are left out (logged).
+ * from the word table (store_wordkeys.h) or in one statement (the
+ * full-text match joined with the stored facts), other searches by row
+ * id in one read transaction.  Keys come in row order, at most max + 1
+ * of them; n over max: the caller refuses the search (a word table
+ * search then reads no rows, and b holds none); keys whose packets do
+ * not parse are left out (logged).
  * Every record decodes (pgp_listing_dec_read).
  */
 struct store_listing_rows {

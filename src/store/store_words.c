@@ -4,32 +4,29 @@
  */
 #include <config.h>
 
-#include <string.h>
+#include <stdlib.h>
 
 #include "store/store_int.h"
+#include "store/store_wordkeys.h"
 #include "store/store_words.h"
+#include "util/xalloc.h"
 
 #define WORDS_TRIGGER "keys_words_insert"
-
-/* The trigger as sql/schema.sql creates it (sqlite_master's text). */
-static const char trigger_sql[] =
-    "CREATE TRIGGER " WORDS_TRIGGER " AFTER INSERT ON keys BEGIN\n"
-    "\tINSERT INTO key_words(rowid, uids) VALUES (new.id, new.uids);\n"
-    "END";
 
 /* What the trigger does, for the rows from ?1 on. */
 static const char catch_up_sql[] = "INSERT INTO key_words(rowid, uids) "
 				   "SELECT id, uids FROM keys WHERE id >= ?1";
 
-/* Whether the trigger is there with the text this code replaces. */
+/* The trigger's text from sqlite_master into *sql (NULL: there is no
+ * such trigger, and the index is fed row by row). */
 static enum pks_rc
-trigger_known(struct store *st, int *known)
+trigger_text(struct store *st, char **sql)
 {
 	sqlite3_stmt *s = NULL;
 	const unsigned char *t;
 	int r;
 
-	*known = 0;
+	*sql = NULL;
 	r = sqlite3_prepare_v2(st->db,
 	    "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND "
 	    "name = '" WORDS_TRIGGER "' AND tbl_name = 'keys'",
@@ -38,7 +35,8 @@ trigger_known(struct store *st, int *known)
 		return store_fail(st, r);
 	if ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		t = sqlite3_column_text(s, 0);
-		*known = t != NULL && strcmp((const char *)t, trigger_sql) == 0;
+		if (t != NULL)
+			*sql = xstrdup((const char *)t);
 		r = SQLITE_DONE;
 	}
 	sqlite3_finalize(s);
@@ -49,16 +47,20 @@ enum pks_rc
 store_words_defer(struct store *st)
 {
 	enum pks_rc rc;
-	int known, r;
+	char *sql;
+	int r;
 
 	if (st->words_deferred || sqlite3_get_autocommit(st->db))
 		return PKS_OK;
-	if ((rc = trigger_known(st, &known)) != PKS_OK || !known)
+	if ((rc = trigger_text(st, &sql)) != PKS_OK || sql == NULL)
 		return rc;
 	r = sqlite3_exec(
 	    st->db, "DROP TRIGGER " WORDS_TRIGGER, NULL, NULL, NULL);
-	if (r != SQLITE_OK)
+	if (r != SQLITE_OK) {
+		free(sql);
 		return store_fail(st, r);
+	}
+	st->words_trigger = sql;
 	st->words_deferred = 1;
 	st->words_first = 0;
 	return PKS_OK;
@@ -78,6 +80,7 @@ enum pks_rc
 store_words_catch_up(struct store *st)
 {
 	sqlite3_stmt *s = NULL;
+	enum pks_rc rc;
 	int r;
 
 	if (!st->words_deferred || st->words_first == 0)
@@ -90,6 +93,9 @@ store_words_catch_up(struct store *st)
 	sqlite3_finalize(s);
 	if (r != SQLITE_DONE)
 		return store_fail(st, r == SQLITE_OK ? SQLITE_ERROR : r);
+	/* The word table's rows of these keys wait for the same point. */
+	if ((rc = store_wordkeys_catch_up(st, st->words_first)) != PKS_OK)
+		return rc;
 	st->words_first = 0;
 	return PKS_OK;
 }
@@ -104,10 +110,10 @@ store_words_end(struct store *st)
 		return PKS_OK;
 	if ((rc = store_words_catch_up(st)) != PKS_OK)
 		return rc;
-	r = sqlite3_exec(st->db, trigger_sql, NULL, NULL, NULL);
+	r = sqlite3_exec(st->db, st->words_trigger, NULL, NULL, NULL);
 	if (r != SQLITE_OK)
 		return store_fail(st, r);
-	st->words_deferred = 0;
+	store_words_forget(st);
 	return PKS_OK;
 }
 
@@ -116,4 +122,6 @@ store_words_forget(struct store *st)
 {
 	st->words_deferred = 0;
 	st->words_first = 0;
+	free(st->words_trigger);
+	st->words_trigger = NULL;
 }

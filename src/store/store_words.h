@@ -9,10 +9,12 @@
  * that trigger; the rows inserted meanwhile are added to the index with
  * one INSERT ... SELECT before any keys row is updated or deleted (the
  * other two triggers take words out of the index, which must then hold
- * them) and before COMMIT, which recreates the trigger with the same
- * text.  A rollback brings the trigger back with everything else, and
- * other connections never see the database without it: the result is
- * the index the trigger would have built.
+ * them) and before COMMIT, which recreates the trigger from the text
+ * sqlite_master held when it was dropped.  A rollback brings the
+ * trigger back with everything else, and other connections never see
+ * the database without it: the result is the index the trigger would
+ * have built.  The word table (store_wordkeys.h) of the keys inserted
+ * meanwhile is filled at the same points.
  */
 #ifndef PKS_STORE_WORDS_H
 #define PKS_STORE_WORDS_H
@@ -25,8 +27,8 @@
 /*
  * In an open write transaction: feed the word index of the keys rows
  * inserted from now on at the end of the transaction.  Does nothing
- * (PKS_OK) when the trigger is not the one this code knows (a schema
- * it does not know is fed row by row, as before).
+ * (PKS_OK) when there is no such trigger (the index is then fed row by
+ * row, as the schema says).
  */
 enum pks_rc store_words_defer(struct store *st);
 
@@ -41,5 +43,9 @@ enum pks_rc store_words_catch_up(struct store *st);
  * at rollback, forget (the rollback restored the trigger). */
 enum pks_rc store_words_end(struct store *st);
 void store_words_forget(struct store *st);
+
+/* Build the word table (store_wordkeys.h) anew from the keys, in one
+ * write transaction (pksync check --rebuild-words). */
+enum pks_rc store_words_rebuild(struct store *st);
 
 #endif

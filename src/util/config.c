@@ -175,6 +175,8 @@ static const struct citem items[] = {
 	    100000 },
 	{ "keys", "issuer_remarks_per_key", CT_SIZE, F(issuer_remarks), "100",
 	    0, 100000 },
+	{ "keys", "word_listing_bytes", CT_SIZE, F(word_bytes), "65536", 0,
+	    67108864 },
 };
 
 #define NITEMS (sizeof(items) / sizeof(items[0]))
@@ -182,7 +184,8 @@ static const struct citem items[] = {
 /* The [keys] limits of the last config read (pks_key_limits). */
 static struct pks_key_limits key_limits = { PKS_MAX_KEY, PKS_MAX_KEY_PACKETS,
 	PKS_SERVED_CERTS_DEFAULT, 1, PKS_ISSUER_VERIFY_DEFAULT,
-	PKS_ISSUER_WAITS_DEFAULT, PKS_ISSUER_REMARKS_DEFAULT };
+	PKS_ISSUER_WAITS_DEFAULT, PKS_ISSUER_REMARKS_DEFAULT,
+	PKS_WORD_LISTING_BYTES_DEFAULT };
 
 const struct pks_key_limits *
 pks_key_limits(void)
@@ -627,6 +630,7 @@ set_key_limits(struct cparse *p, const struct pks_config *cfg)
 	key_limits.issuer_verifications = cfg->issuer_verify;
 	key_limits.issuer_waits = cfg->issuer_waits;
 	key_limits.issuer_remarks = cfg->issuer_remarks;
+	key_limits.word_listing_bytes = cfg->word_bytes;
 	return PKS_OK;
 }
 

@@ -115,6 +115,7 @@ struct pks_config {
 	size_t issuer_verify;   /* certifications verified per merge */
 	size_t issuer_waits;    /* certifications waiting, per key */
 	size_t issuer_remarks;  /* keys marked again per new key */
+	size_t word_bytes;      /* listing copies kept with words */
 	char *served_prefer;    /* "known" or "newest" */
 };
 

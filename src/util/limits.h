@@ -33,6 +33,9 @@
  * issuer_remarks_per_key). */
 #define PKS_ISSUER_WAITS_DEFAULT 1000u
 #define PKS_ISSUER_REMARKS_DEFAULT 100u
+/* Default bytes of listing copies kept with one key's words in the word
+ * table ([keys] word_listing_bytes, store_wordkeys.c). */
+#define PKS_WORD_LISTING_BYTES_DEFAULT 65536u
 
 /*
  * The key limits in force ([keys] of the config file; these defaults
@@ -50,6 +53,7 @@ struct pks_key_limits {
 	size_t issuer_verifications; /* per key merge */
 	size_t issuer_waits;         /* waiting certifications per key */
 	size_t issuer_remarks;       /* keys marked again per new key */
+	size_t word_listing_bytes;   /* listing copies in the word table */
 };
 const struct pks_key_limits *pks_key_limits(void);
 void pks_key_limits_set(const struct pks_key_limits *l);

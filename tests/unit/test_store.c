@@ -827,7 +827,9 @@ test_check(void)
 	    "UPDATE keys SET uids = 'zebra' WHERE id = 2", NULL, 0));
 	CHECK(fixture_sql("DELETE FROM key_listings WHERE id = 1", NULL, 0));
 	CHECK(store_check(st, count_line, &nlines, &nprob) == PKS_OK);
-	CHECK(nprob == 4 && nlines == 4);
+	/* ... and the word table no longer matches key 2's user IDs
+	 * (a word missing, others too many) nor key 1's listing. */
+	CHECK(nprob == 7 && nlines == 7);
 	store_close(st);
 }
 

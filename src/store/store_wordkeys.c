@@ -1,0 +1,615 @@
+/*
+ * store_wordkeys.c: the word table key_word_listings (see
+ * store_wordkeys.h): its words made by key_words' own tokenizer, its
+ * rows written with each key's listing, searched for op=index, filled
+ * after migration 013 and checked against a rebuild.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_int.h"
+#include "store/store_txn.h"
+#include "store/store_wordkeys.h"
+#include "store/store_words.h"
+#include "util/limits.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+/* The tokenizer of key_words as sql/schema.sql declares it. */
+#define TOKENIZER "unicode61"
+static const char *tok_args[] = { "remove_diacritics", "2" };
+
+/* The longest word kept, in bytes: a query word is at most
+ * PKS_MAX_QUERY bytes and folding grows a character by at most half,
+ * so a longer token is never searched for. */
+#define WORD_MAX (2 * PKS_MAX_QUERY)
+
+/* Keys per step of a fill (one log line each). */
+#define FILL_STEP 20000
+
+enum wk_stmt { WK_DELETE, WK_PUT, WK_ROWS, WK_COUNT, WK_FIND, WK_N };
+
+static const char *const wk_sql[WK_N] = {
+	[WK_DELETE] = "DELETE FROM key_word_listings WHERE key = ?1",
+	[WK_PUT] = "INSERT OR IGNORE INTO key_word_listings(word, key, "
+		   "listing) VALUES (?1, ?2, ?3)",
+	[WK_ROWS] = "SELECT k.id, k.uids, l.listing FROM keys k LEFT JOIN "
+		    "key_listings l ON l.id = k.id WHERE k.id BETWEEN ?1 "
+		    "AND ?2 ORDER BY k.id",
+	[WK_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM key_word_listings "
+		     "WHERE word = ?1 LIMIT ?2)",
+	[WK_FIND] = "SELECT key, listing FROM key_word_listings WHERE "
+		    "word = ?1 ORDER BY key LIMIT ?2",
+};
+
+struct store_wordkeys {
+	fts5_tokenizer api; /* the tokenizer's functions */
+	Fts5Tokenizer *tok;
+	sqlite3_stmt *stmt[WK_N];
+};
+
+/* The FTS5 API of the connection (NULL: no FTS5). */
+static fts5_api *
+fts5_of(sqlite3 *db)
+{
+	fts5_api *api = NULL;
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &s, NULL) ==
+		SQLITE_OK &&
+	    sqlite3_bind_pointer(s, 1, (void *)&api, "fts5_api_ptr", NULL) ==
+		SQLITE_OK)
+		(void)sqlite3_step(s);
+	sqlite3_finalize(s);
+	return api;
+}
+
+/* The connection's tokenizer and statements, made at first use. */
+static enum pks_rc
+wk_get(struct store *st, struct store_wordkeys **out)
+{
+	struct store_wordkeys *wk = st->wordkeys;
+	fts5_api *api;
+	void *ud = NULL;
+
+	if (wk == NULL) {
+		if ((api = fts5_of(st->db)) == NULL)
+			return store_fail_msg(st, PKS_ERR_DB, "no FTS5");
+		wk = xcalloc(1, sizeof(*wk));
+		if (api->xFindTokenizer(api, TOKENIZER, &ud, &wk->api) !=
+			SQLITE_OK ||
+		    wk->api.xCreate(ud, tok_args,
+			(int)(sizeof(tok_args) / sizeof(tok_args[0])),
+			&wk->tok) != SQLITE_OK) {
+			free(wk);
+			return store_fail_msg(
+			    st, PKS_ERR_DB, "no FTS5 tokenizer " TOKENIZER);
+		}
+		st->wordkeys = wk;
+	}
+	*out = wk;
+	return PKS_OK;
+}
+
+/* Statement w of the connection, reset and unbound after use. */
+static enum pks_rc
+wk_stmt(struct store *st, enum wk_stmt w, sqlite3_stmt **out)
+{
+	struct store_wordkeys *wk;
+	enum pks_rc rc;
+	int r;
+
+	if ((rc = wk_get(st, &wk)) != PKS_OK)
+		return rc;
+	if (wk->stmt[w] == NULL) {
+		r = sqlite3_prepare_v3(st->db, wk_sql[w], -1,
+		    SQLITE_PREPARE_PERSISTENT, &wk->stmt[w], NULL);
+		if (r != SQLITE_OK)
+			return store_fail(st, r);
+	}
+	*out = wk->stmt[w];
+	return PKS_OK;
+}
+
+void
+store_wordkeys_close(struct store *st)
+{
+	struct store_wordkeys *wk = st->wordkeys;
+	size_t i;
+
+	if (wk == NULL)
+		return;
+	for (i = 0; i < WK_N; i++)
+		sqlite3_finalize(wk->stmt[i]);
+	wk->api.xDelete(wk->tok);
+	free(wk);
+	st->wordkeys = NULL;
+}
+
+/* What is done with each token of a text. */
+struct tok_walk {
+	struct store *st;
+	sqlite3_stmt *ins; /* NULL: count only */
+	size_t n;          /* tokens seen (kept ones) */
+	const uint8_t *last;
+	size_t last_len; /* the last token (a query word's) */
+	enum pks_rc rc;
+};
+
+static int
+tok_cb(void *arg, int tflags, const char *p, int n, int start, int end)
+{
+	struct tok_walk *tw = arg;
+	int r;
+
+	(void)tflags;
+	(void)start;
+	(void)end;
+	if (n <= 0 || (size_t)n > WORD_MAX)
+		return SQLITE_OK;
+	tw->n++;
+	tw->last = (const uint8_t *)p;
+	tw->last_len = (size_t)n;
+	if (tw->ins == NULL)
+		return SQLITE_OK;
+	r = sqlite3_bind_text(tw->ins, 1, p, n, SQLITE_STATIC);
+	if (r == SQLITE_OK)
+		r = sqlite3_step(tw->ins);
+	sqlite3_reset(tw->ins);
+	if (r != SQLITE_DONE) {
+		tw->rc = store_fail(tw->st, r == SQLITE_OK ? SQLITE_ERROR : r);
+		return SQLITE_ABORT;
+	}
+	return SQLITE_OK;
+}
+
+/* Run the tokenizer over text (flags: FTS5_TOKENIZE_*). */
+static enum pks_rc
+tokenize(struct store *st, int flags, const void *text, size_t len,
+    struct tok_walk *tw)
+{
+	struct store_wordkeys *wk;
+	enum pks_rc rc;
+	int r;
+
+	if ((rc = wk_get(st, &wk)) != PKS_OK)
+		return rc;
+	if (len > INT32_MAX)
+		return PKS_ERR_TOOBIG;
+	r = wk->api.xTokenize(
+	    wk->tok, tw, flags, (const char *)text, (int)len, tok_cb);
+	if (tw->rc != PKS_OK)
+		return tw->rc;
+	return r == SQLITE_OK ? PKS_OK : store_fail(st, r);
+}
+
+/*
+ * The rows of one key through ins (?1 word, ?2 key, ?3 listing if it
+ * has a third parameter): its distinct words, each with the listing
+ * when its words times the listing's size are within [keys]
+ * word_listing_bytes (words counted with repeats, so at most that).
+ */
+static enum pks_rc
+put_words(struct store *st, sqlite3_stmt *ins, int64_t id, const void *uids,
+    size_t ulen, const void *listing, size_t llen)
+{
+	struct tok_walk tw = { st, NULL, 0, NULL, 0, PKS_OK };
+	size_t max = pks_key_limits()->word_listing_bytes;
+	enum pks_rc rc = PKS_OK;
+	int r;
+
+	/* Words are at least a byte apart: most keys need no count. */
+	if (listing != NULL && llen > 0 && ulen / 2 + 1 > max / llen &&
+	    (rc = tokenize(st, FTS5_TOKENIZE_DOCUMENT, uids, ulen, &tw)) !=
+		PKS_OK)
+		return rc;
+	if (listing != NULL && (llen == 0 || tw.n > max / llen))
+		listing = NULL;
+	r = sqlite3_bind_int64(ins, 2, id);
+	if (r == SQLITE_OK && sqlite3_bind_parameter_count(ins) >= 3)
+		r = listing != NULL ? sqlite3_bind_blob64(
+					  ins, 3, listing, llen, SQLITE_STATIC)
+				    : sqlite3_bind_null(ins, 3);
+	if (r != SQLITE_OK)
+		rc = store_fail(st, r);
+	tw.ins = ins;
+	tw.n = 0;
+	if (rc == PKS_OK)
+		rc = tokenize(st, FTS5_TOKENIZE_DOCUMENT, uids, ulen, &tw);
+	sqlite3_clear_bindings(ins);
+	return rc;
+}
+
+/* The rows of the keys rows first..last through ins (they have none
+ * yet). */
+static enum pks_rc
+put_range(struct store *st, sqlite3_stmt *ins, int64_t first, int64_t last)
+{
+	sqlite3_stmt *s = NULL;
+	const void *uids, *listing;
+	size_t ulen, llen;
+	enum pks_rc rc;
+	int r;
+
+	if ((rc = wk_stmt(st, WK_ROWS, &s)) != PKS_OK)
+		return rc;
+	r = sqlite3_bind_int64(s, 1, first);
+	if (r == SQLITE_OK)
+		r = sqlite3_bind_int64(s, 2, last);
+	while (r == SQLITE_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
+		uids = sqlite3_column_text(s, 1);
+		ulen = (size_t)sqlite3_column_bytes(s, 1);
+		listing = sqlite3_column_blob(s, 2);
+		llen = (size_t)sqlite3_column_bytes(s, 2);
+		rc = put_words(st, ins, sqlite3_column_int64(s, 0), uids, ulen,
+		    listing, llen);
+		r = rc == PKS_OK ? SQLITE_OK : SQLITE_DONE;
+	}
+	if (rc == PKS_OK && r != SQLITE_DONE)
+		rc = store_fail(st, r);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc;
+}
+
+enum pks_rc
+store_wordkeys_put(struct store *st, int64_t id)
+{
+	sqlite3_stmt *ins = NULL;
+	sqlite3_stmt *del = NULL;
+	enum pks_rc rc;
+
+	/* Inserted in a deferred transaction: its rows come at the
+	 * catch-up, with the other keys inserted since. */
+	if (st->words_deferred && st->words_first != 0 && id >= st->words_first)
+		return PKS_OK;
+	if ((rc = wk_stmt(st, WK_PUT, &ins)) != PKS_OK ||
+	    (rc = wk_stmt(st, WK_DELETE, &del)) != PKS_OK)
+		return rc;
+	/* A key with no keys row left has no rows either. */
+	if (sqlite3_bind_int64(del, 1, id) != SQLITE_OK ||
+	    (rc = store_stmt_run(st, del)) != PKS_OK)
+		return rc != PKS_OK ? rc
+				    : store_fail(st, sqlite3_errcode(st->db));
+	return put_range(st, ins, id, id);
+}
+
+enum pks_rc
+store_wordkeys_catch_up(struct store *st, int64_t first)
+{
+	sqlite3_stmt *ins = NULL;
+	enum pks_rc rc;
+
+	if ((rc = wk_stmt(st, WK_PUT, &ins)) != PKS_OK)
+		return rc;
+	return put_range(st, ins, first, INT64_MAX);
+}
+
+/* One value of a statement without parameters (-1: none). */
+static enum pks_rc
+one_int(struct store *st, const char *sql, int64_t *v)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	*v = -1;
+	r = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	if (r == SQLITE_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
+		if (sqlite3_column_type(s, 0) != SQLITE_NULL)
+			*v = sqlite3_column_int64(s, 0);
+		r = SQLITE_DONE;
+	}
+	sqlite3_finalize(s);
+	return r == SQLITE_DONE ? PKS_OK : store_fail(st, r);
+}
+
+/* The rows of every key through ins, FILL_STEP ids at a time. */
+static enum pks_rc
+fill_all(struct store *st, sqlite3_stmt *ins, const char *what)
+{
+	int64_t top, from;
+	enum pks_rc rc;
+
+	if ((rc = one_int(st, "SELECT max(id) FROM keys", &top)) != PKS_OK ||
+	    top < 0)
+		return rc;
+	for (from = 1; from <= top && rc == PKS_OK; from += FILL_STEP) {
+		rc = put_range(st, ins, from, from + FILL_STEP - 1);
+		if (top > FILL_STEP)
+			log_info("database: %s: keys up to id %lld of %lld",
+			    what,
+			    (long long)(from + FILL_STEP - 1 < top
+					    ? from + FILL_STEP - 1
+					    : top),
+			    (long long)top);
+	}
+	return rc;
+}
+
+enum pks_rc
+store_wordkeys_fill(struct store *st)
+{
+	sqlite3_stmt *ins = NULL;
+	enum pks_rc rc;
+	int r;
+
+	if ((rc = wk_stmt(st, WK_PUT, &ins)) != PKS_OK)
+		return rc;
+	r = sqlite3_exec(
+	    st->db, "DELETE FROM key_word_listings", NULL, NULL, NULL);
+	if (r != SQLITE_OK)
+		return store_fail(st, r);
+	log_info("database: filling the word table");
+	return fill_all(st, ins, "word table");
+}
+
+static enum pks_rc
+rebuild(struct store *st, void *arg)
+{
+	(void)arg;
+	return store_wordkeys_fill(st);
+}
+
+enum pks_rc
+store_words_rebuild(struct store *st)
+{
+	return store_txn_run(st, rebuild, NULL);
+}
+
+/* The next quoted string of an FTS5 query made by store_words_query
+ * from *i on, unquoted, into w; 0 when there is none. */
+static int
+next_phrase(const uint8_t *q, size_t qlen, size_t *i, struct buf *w)
+{
+	size_t j = *i;
+
+	buf_reset(w);
+	while (j < qlen && q[j] != '"')
+		j++;
+	if (j >= qlen)
+		return 0;
+	for (j++; j < qlen; j++) {
+		if (q[j] == '"' && (j + 1 >= qlen || q[j + 1] != '"'))
+			break;
+		j += q[j] == '"';
+		if (buf_addc(w, q[j]) != PKS_OK)
+			return 0;
+	}
+	*i = j + 1;
+	return 1;
+}
+
+/* The words of an FTS5 query made by store_words_query ("w" "x" ...,
+ * a quote doubled inside), each tokenized: *nw of them into buf, word
+ * k at off[k], len[k] (at most PKS_MAX_WORDS).  PKS_ERR_UNSUPPORTED
+ * when one is not exactly one token. */
+static enum pks_rc
+query_words(struct store *st, const uint8_t *q, size_t qlen, struct buf *buf,
+    size_t off[], size_t len[], size_t *nw)
+{
+	struct tok_walk tw;
+	struct buf w;
+	size_t i = 0;
+	enum pks_rc rc = PKS_OK;
+
+	*nw = 0;
+	buf_init(&w, PKS_MAX_QUERY + 1);
+	while (rc == PKS_OK && next_phrase(q, qlen, &i, &w)) {
+		memset(&tw, 0, sizeof(tw));
+		tw.st = st;
+		rc = tokenize(st, FTS5_TOKENIZE_QUERY, w.data, w.len, &tw);
+		if (rc == PKS_OK && (tw.n != 1 || *nw == PKS_MAX_WORDS))
+			rc = PKS_ERR_UNSUPPORTED;
+		if (rc == PKS_OK) {
+			off[*nw] = buf->len;
+			len[*nw] = tw.last_len;
+			(*nw)++;
+			rc = buf_add(buf, tw.last, tw.last_len);
+		}
+	}
+	buf_free(&w);
+	return rc == PKS_OK && *nw == 0 ? PKS_ERR_UNSUPPORTED : rc;
+}
+
+/* The statement finding (cnt: counting) the keys with all n words
+ * (?1..?n) up to ?n+1 keys; one word: the connection's own. */
+static enum pks_rc
+find_stmt(struct store *st, size_t n, int cnt, sqlite3_stmt **out, int *own)
+{
+	struct buf sql;
+	size_t i;
+	enum pks_rc rc;
+	int r;
+
+	*own = n > 1;
+	if (n == 1)
+		return wk_stmt(st, cnt ? WK_COUNT : WK_FIND, out);
+	buf_init(&sql, 4096);
+	rc = buf_adds(&sql, cnt ? "SELECT count(*) FROM (SELECT 1"
+				: "SELECT w0.key, w0.listing");
+	if (rc == PKS_OK)
+		rc = buf_adds(&sql, " FROM key_word_listings w0 WHERE "
+				    "w0.word = ?1");
+	for (i = 1; i < n && rc == PKS_OK; i++)
+		rc = buf_printf(&sql,
+		    " AND EXISTS (SELECT 1 FROM key_word_listings w%zu WHERE "
+		    "w%zu.word = ?%zu AND w%zu.key = w0.key)",
+		    i, i, i + 1, i);
+	if (rc == PKS_OK)
+		rc = buf_printf(&sql, " ORDER BY w0.key LIMIT ?%zu%s", n + 1,
+		    cnt ? ")" : "");
+	if (rc == PKS_OK) {
+		r = sqlite3_prepare_v2(
+		    st->db, (const char *)sql.data, (int)sql.len, out, NULL);
+		if (r != SQLITE_OK)
+			rc = store_fail(st, r);
+	}
+	buf_free(&sql);
+	return rc;
+}
+
+/* Bind the n words and the limit to s. */
+static int
+bind_words(sqlite3_stmt *s, const struct buf *b, const size_t off[],
+    const size_t len[], size_t n, int64_t limit)
+{
+	size_t i;
+	int r = SQLITE_OK;
+
+	for (i = 0; i < n && r == SQLITE_OK; i++)
+		r = sqlite3_bind_text(s, (int)i + 1,
+		    (const char *)b->data + off[i], (int)len[i], SQLITE_STATIC);
+	if (r == SQLITE_OK)
+		r = sqlite3_bind_int64(s, (int)n + 1, limit);
+	return r;
+}
+
+static void
+stmt_end(sqlite3_stmt *s, int own)
+{
+	if (own) {
+		sqlite3_finalize(s);
+	} else if (s != NULL) {
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+	}
+}
+
+/* How many keys have the n words, at most limit. */
+static enum pks_rc
+count_keys(struct store *st, const struct buf *b, const size_t off[],
+    const size_t len[], size_t n, int64_t limit, size_t *count)
+{
+	sqlite3_stmt *s = NULL;
+	enum pks_rc rc;
+	int own, r;
+
+	if ((rc = find_stmt(st, n, 1, &s, &own)) != PKS_OK)
+		return rc;
+	r = bind_words(s, b, off, len, n, limit);
+	if (r == SQLITE_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
+		*count = (size_t)sqlite3_column_int64(s, 0);
+		r = SQLITE_DONE;
+	}
+	stmt_end(s, own);
+	return r == SQLITE_DONE ? PKS_OK : store_fail(st, r);
+}
+
+enum pks_rc
+store_wordkeys_search(struct store *st, const uint8_t *q, size_t qlen,
+    size_t max, enum pks_rc (*cb)(void *, int64_t, const void *, size_t),
+    void *arg, size_t *n)
+{
+	size_t off[PKS_MAX_WORDS], len[PKS_MAX_WORDS], nw = 0;
+	sqlite3_stmt *s = NULL;
+	struct buf b;
+	enum pks_rc rc;
+	int own = 0, r;
+
+	*n = 0;
+	buf_init(&b, PKS_MAX_WORDS * (WORD_MAX + 1));
+	rc = query_words(st, q, qlen, &b, off, len, &nw);
+	/* Too many: refused before any listing is read. */
+	if (rc == PKS_OK)
+		rc = count_keys(st, &b, off, len, nw, (int64_t)max + 1, n);
+	if (rc != PKS_OK || *n > max || *n == 0 ||
+	    (rc = find_stmt(st, nw, 0, &s, &own)) != PKS_OK)
+		goto out;
+	r = bind_words(s, &b, off, len, nw, (int64_t)max + 1);
+	while (r == SQLITE_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
+		rc = cb(arg, sqlite3_column_int64(s, 0),
+		    sqlite3_column_blob(s, 1),
+		    (size_t)sqlite3_column_bytes(s, 1));
+		r = rc == PKS_OK ? SQLITE_OK : SQLITE_DONE;
+	}
+	if (rc == PKS_OK && r != SQLITE_DONE)
+		rc = store_fail(st, r);
+	stmt_end(s, own);
+out:
+	buf_free(&b);
+	return rc;
+}
+
+/* Differences between the table and the rebuild in temp.wk_expect,
+ * one line per key: its row id, how many words, the first of them. */
+static const char *const check_sql[][2] = {
+	{ "word table lacks words of a key (key, words, first)",
+	    "SELECT e.key, count(*), substr(min(e.word), 1, 64) FROM "
+	    "temp.wk_expect e WHERE NOT EXISTS (SELECT 1 FROM "
+	    "main.key_word_listings w WHERE w.word = e.word AND w.key = e.key) "
+	    "GROUP BY e.key ORDER BY e.key LIMIT 100" },
+	{ "word table has words a key lacks (key, words, first)",
+	    "SELECT w.key, count(*), substr(min(w.word), 1, 64) FROM "
+	    "main.key_word_listings w WHERE NOT EXISTS (SELECT 1 FROM "
+	    "temp.wk_expect e WHERE e.word = w.word AND e.key = w.key) "
+	    "GROUP BY w.key ORDER BY w.key LIMIT 100" },
+	{ "word table copies another listing than its key's "
+	  "(key, words, first)",
+	    "SELECT w.key, count(*), substr(min(w.word), 1, 64) FROM "
+	    "main.key_word_listings w LEFT JOIN main.key_listings l ON l.id = "
+	    "w.key WHERE w.listing IS NOT NULL AND w.listing IS NOT l.listing "
+	    "GROUP BY w.key ORDER BY w.key LIMIT 100" },
+};
+
+/* Each row of query i as a problem line. */
+static enum pks_rc
+check_one(struct store *st, size_t i, void (*cb)(void *, const char *),
+    void *arg, size_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	char line[256];
+	int r;
+
+	r = sqlite3_prepare_v2(st->db, check_sql[i][1], -1, &s, NULL);
+	while (r == SQLITE_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
+		snprintf(line, sizeof(line), "%s: %lld %lld %s",
+		    check_sql[i][0], (long long)sqlite3_column_int64(s, 0),
+		    (long long)sqlite3_column_int64(s, 1),
+		    (const char *)sqlite3_column_text(s, 2));
+		cb(arg, line);
+		(*n)++;
+		r = SQLITE_OK;
+	}
+	sqlite3_finalize(s);
+	return r == SQLITE_DONE ? PKS_OK : store_fail(st, r);
+}
+
+enum pks_rc
+store_wordkeys_check(struct store *st, void (*cb)(void *, const char *),
+    void *arg, size_t *nproblems)
+{
+	sqlite3_stmt *ins = NULL;
+	enum pks_rc rc;
+	size_t i;
+	int r;
+
+	*nproblems = 0;
+	/* The rebuild is a temporary table, written. */
+	if (st->readonly)
+		return PKS_OK;
+	r = sqlite3_exec(st->db,
+	    "CREATE TEMP TABLE IF NOT EXISTS wk_expect (word TEXT NOT NULL, "
+	    "key INTEGER NOT NULL, PRIMARY KEY (word, key)) WITHOUT ROWID; "
+	    "DELETE FROM temp.wk_expect",
+	    NULL, NULL, NULL);
+	if (r == SQLITE_OK)
+		r = sqlite3_prepare_v2(st->db,
+		    "INSERT OR IGNORE INTO temp.wk_expect(word, key) "
+		    "VALUES (?1, ?2)",
+		    -1, &ins, NULL);
+	if (r != SQLITE_OK) {
+		sqlite3_finalize(ins);
+		return store_fail(st, r);
+	}
+	rc = fill_all(st, ins, "word table check");
+	sqlite3_finalize(ins);
+	for (i = 0;
+	     i < sizeof(check_sql) / sizeof(check_sql[0]) && rc == PKS_OK; i++)
+		rc = check_one(st, i, cb, arg, nproblems);
+	(void)sqlite3_exec(
+	    st->db, "DROP TABLE IF EXISTS temp.wk_expect", NULL, NULL, NULL);
+	return rc;
+}

@@ -1,0 +1,62 @@
+/*
+ * store_wordkeys.h: the word table key_word_listings (word -> key, with
+ * a copy of the key's listing), which answers op=index by words without
+ * the full-text match and one key_listings look-up per key found.
+ *
+ * Its words are the tokens of keys.uids as key_words' FTS5 tokenizer
+ * makes them (the tokenizer itself is asked, through the fts5_api), so
+ * a search of words each one token finds exactly the keys the FTS5
+ * match finds; any other search (a word the tokenizer splits, as in an
+ * address) is left to FTS5.  Rows are written with the key's listing
+ * (store_listing_put), so deletes (ON DELETE CASCADE), merges and
+ * re-marks keep them exact; inside a transaction whose word index is
+ * deferred (store_words.h) the keys inserted are added at catch-up.
+ */
+#ifndef PKS_STORE_WORDKEYS_H
+#define PKS_STORE_WORDKEYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+#include "util/buf.h"
+#include "util/rc.h"
+
+/* Inside src/store: write the rows of key row id anew from its keys
+ * and key_listings rows (after store_listing_put wrote the listing).
+ * Skipped for a key inserted in a deferred transaction (catch-up). */
+enum pks_rc store_wordkeys_put(struct store *st, int64_t id);
+
+/* Inside src/store: add the rows of the keys rows from id first on,
+ * which have none (store_words_catch_up). */
+enum pks_rc store_wordkeys_catch_up(struct store *st, int64_t first);
+
+/* The schema version that brought the table (013-word-listings.sql). */
+#define STORE_WORDKEYS_SCHEMA 13
+
+/* Inside src/store: empty the table and fill it from every key, logging
+ * progress (after migration 013, pksync check --rebuild-words). */
+enum pks_rc store_wordkeys_fill(struct store *st);
+
+/*
+ * Inside src/store: the keys matching an FTS5 query made by
+ * store_words_query, in row order, at most max + 1, each with its row
+ * id and listing (NULL: none kept) given to cb.  Their number is counted
+ * first (at most max + 1): over max, *n is max + 1 and cb is not called.
+ * PKS_ERR_UNSUPPORTED when a word is not one token (the caller asks
+ * FTS5).
+ */
+enum pks_rc store_wordkeys_search(struct store *st, const uint8_t *q,
+    size_t qlen, size_t max,
+    enum pks_rc (*cb)(void *, int64_t, const void *, size_t), void *arg,
+    size_t *n);
+
+/* Inside src/store: report (cb) differences between the table and a
+ * rebuild from the keys; *nproblems counts them. */
+enum pks_rc store_wordkeys_check(struct store *st,
+    void (*cb)(void *, const char *), void *arg, size_t *nproblems);
+
+/* Free the connection's tokenizer (store_close). */
+void store_wordkeys_close(struct store *st);
+
+#endif
