@@ -66,15 +66,7 @@ SELECT sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name;"
 
 # facts NAME: what the database holds, in row order, without times
 facts() {
-	sqlite3 "$T/$1/data/pksync.db" "
-SELECT id, hex(fpr), version, hex(hash), recon, algo, bits, ctime,
-  expires, revoked, uids, hex(checks), length(data), hex(data)
-  FROM keys ORDER BY id;
-SELECT * FROM keyids ORDER BY 1, 2, 3;
-SELECT * FROM emails ORDER BY 1, 2;
-SELECT id, hex(listing) FROM key_listings ORDER BY id;
-SELECT hex(prefix), size, leaf, hex(samples), hex(elems)
-  FROM ptree_nodes ORDER BY prefix;
+	pks_db_facts "$T/$1/data/pksync.db" "
 SELECT hex(hash), hex(fpr), reason, count FROM refused ORDER BY 1;
 SELECT * FROM counters ORDER BY 1, 2;"
 }

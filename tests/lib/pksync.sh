@@ -192,3 +192,21 @@ pks_stop() {
 	fi
 	return $rc
 }
+
+# pks_db_facts DB [SQL]: the rows of the database file DB that an import
+# writes, in row order and without times (keys, index rows, listings,
+# the word table, the prefix tree), then SQL's output: two databases
+# made from the same keys in different ways compare equal.
+pks_db_facts() {
+	sqlite3 "$1" "
+SELECT id, hex(fpr), version, hex(hash), recon, algo, bits, ctime,
+  expires, revoked, uids, hex(checks), length(data), hex(data)
+  FROM keys ORDER BY id;
+SELECT * FROM keyids ORDER BY 1, 2, 3;
+SELECT * FROM emails ORDER BY 1, 2;
+SELECT id, hex(listing) FROM key_listings ORDER BY id;
+SELECT word, key, hex(listing) FROM key_word_listings ORDER BY 1, 2;
+SELECT hex(prefix), size, leaf, hex(samples), hex(elems)
+  FROM ptree_nodes ORDER BY prefix;
+${2:-}"
+}
