@@ -384,8 +384,8 @@ next_phrase(const uint8_t *q, size_t qlen, size_t *i, struct buf *w)
 
 /* The words of an FTS5 query made by store_words_query ("w" "x" ...,
  * a quote doubled inside), each tokenized: *nw of them into buf, word
- * k at off[k], len[k] (at most PKS_MAX_WORDS).  PKS_ERR_UNSUPPORTED
- * when one is not exactly one token. */
+ * k at off[k], len[k].  PKS_ERR_UNSUPPORTED when there are several,
+ * or one is not exactly one token. */
 static enum pks_rc
 query_words(struct store *st, const uint8_t *q, size_t qlen, struct buf *buf,
     size_t off[], size_t len[], size_t *nw)
@@ -401,7 +401,11 @@ query_words(struct store *st, const uint8_t *q, size_t qlen, struct buf *buf,
 		memset(&tw, 0, sizeof(tw));
 		tw.st = st;
 		rc = tokenize(st, FTS5_TOKENIZE_QUERY, w.data, w.len, &tw);
-		if (rc == PKS_OK && (tw.n != 1 || *nw == PKS_MAX_WORDS))
+		/* One word only: for several, FTS5 intersects their doclists
+		 * in memory, where the table would be probed once for each
+		 * key of the first word (thousands, for common words at a
+		 * million keys). */
+		if (rc == PKS_OK && (tw.n != 1 || *nw == 1))
 			rc = PKS_ERR_UNSUPPORTED;
 		if (rc == PKS_OK) {
 			off[*nw] = buf->len;
@@ -416,85 +420,45 @@ query_words(struct store *st, const uint8_t *q, size_t qlen, struct buf *buf,
 
 /* The statement finding (cnt: counting) the keys with all n words
  * (?1..?n) up to ?n+1 keys; one word: the connection's own. */
-static enum pks_rc
-find_stmt(struct store *st, size_t n, int cnt, sqlite3_stmt **out, int *own)
+/* Bind the word and the limit to s. */
+static int
+bind_word(sqlite3_stmt *s, const struct buf *b, size_t len, int64_t limit)
 {
-	struct buf sql;
-	size_t i;
-	enum pks_rc rc;
 	int r;
 
-	*own = n > 1;
-	if (n == 1)
-		return wk_stmt(st, cnt ? WK_COUNT : WK_FIND, out);
-	buf_init(&sql, 4096);
-	rc = buf_adds(&sql, cnt ? "SELECT count(*) FROM (SELECT 1"
-				: "SELECT w0.key, w0.listing");
-	if (rc == PKS_OK)
-		rc = buf_adds(&sql, " FROM key_word_listings w0 WHERE "
-				    "w0.word = ?1");
-	for (i = 1; i < n && rc == PKS_OK; i++)
-		rc = buf_printf(&sql,
-		    " AND EXISTS (SELECT 1 FROM key_word_listings w%zu WHERE "
-		    "w%zu.word = ?%zu AND w%zu.key = w0.key)",
-		    i, i, i + 1, i);
-	if (rc == PKS_OK)
-		rc = buf_printf(&sql, " ORDER BY w0.key LIMIT ?%zu%s", n + 1,
-		    cnt ? ")" : "");
-	if (rc == PKS_OK) {
-		r = sqlite3_prepare_v2(
-		    st->db, (const char *)sql.data, (int)sql.len, out, NULL);
-		if (r != SQLITE_OK)
-			rc = store_fail(st, r);
-	}
-	buf_free(&sql);
-	return rc;
-}
-
-/* Bind the n words and the limit to s. */
-static int
-bind_words(sqlite3_stmt *s, const struct buf *b, const size_t off[],
-    const size_t len[], size_t n, int64_t limit)
-{
-	size_t i;
-	int r = SQLITE_OK;
-
-	for (i = 0; i < n && r == SQLITE_OK; i++)
-		r = sqlite3_bind_text(s, (int)i + 1,
-		    (const char *)b->data + off[i], (int)len[i], SQLITE_STATIC);
+	r = sqlite3_bind_text(
+	    s, 1, (const char *)b->data, (int)len, SQLITE_STATIC);
 	if (r == SQLITE_OK)
-		r = sqlite3_bind_int64(s, (int)n + 1, limit);
+		r = sqlite3_bind_int64(s, 2, limit);
 	return r;
 }
 
 static void
-stmt_end(sqlite3_stmt *s, int own)
+stmt_end(sqlite3_stmt *s)
 {
-	if (own) {
-		sqlite3_finalize(s);
-	} else if (s != NULL) {
+	if (s != NULL) {
 		sqlite3_reset(s);
 		sqlite3_clear_bindings(s);
 	}
 }
 
-/* How many keys have the n words, at most limit. */
+/* How many keys have the word in b (len bytes), at most limit. */
 static enum pks_rc
-count_keys(struct store *st, const struct buf *b, const size_t off[],
-    const size_t len[], size_t n, int64_t limit, size_t *count)
+count_keys(struct store *st, const struct buf *b, size_t len, int64_t limit,
+    size_t *count)
 {
 	sqlite3_stmt *s = NULL;
 	enum pks_rc rc;
-	int own, r;
+	int r;
 
-	if ((rc = find_stmt(st, n, 1, &s, &own)) != PKS_OK)
+	if ((rc = wk_stmt(st, WK_COUNT, &s)) != PKS_OK)
 		return rc;
-	r = bind_words(s, b, off, len, n, limit);
+	r = bind_word(s, b, len, limit);
 	if (r == SQLITE_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
 		*count = (size_t)sqlite3_column_int64(s, 0);
 		r = SQLITE_DONE;
 	}
-	stmt_end(s, own);
+	stmt_end(s);
 	return r == SQLITE_DONE ? PKS_OK : store_fail(st, r);
 }
 
@@ -503,22 +467,22 @@ store_wordkeys_search(struct store *st, const uint8_t *q, size_t qlen,
     size_t max, enum pks_rc (*cb)(void *, int64_t, const void *, size_t),
     void *arg, size_t *n)
 {
-	size_t off[PKS_MAX_WORDS], len[PKS_MAX_WORDS], nw = 0;
+	size_t off[1], len[1], nw = 0;
 	sqlite3_stmt *s = NULL;
 	struct buf b;
 	enum pks_rc rc;
-	int own = 0, r;
+	int r;
 
 	*n = 0;
-	buf_init(&b, PKS_MAX_WORDS * (WORD_MAX + 1));
+	buf_init(&b, WORD_MAX + 1);
 	rc = query_words(st, q, qlen, &b, off, len, &nw);
 	/* Too many: refused before any listing is read. */
 	if (rc == PKS_OK)
-		rc = count_keys(st, &b, off, len, nw, (int64_t)max + 1, n);
+		rc = count_keys(st, &b, len[0], (int64_t)max + 1, n);
 	if (rc != PKS_OK || *n > max || *n == 0 ||
-	    (rc = find_stmt(st, nw, 0, &s, &own)) != PKS_OK)
+	    (rc = wk_stmt(st, WK_FIND, &s)) != PKS_OK)
 		goto out;
-	r = bind_words(s, &b, off, len, nw, (int64_t)max + 1);
+	r = bind_word(s, &b, len[0], (int64_t)max + 1);
 	while (r == SQLITE_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
 		rc = cb(arg, sqlite3_column_int64(s, 0),
 		    sqlite3_column_blob(s, 1),
@@ -527,7 +491,7 @@ store_wordkeys_search(struct store *st, const uint8_t *q, size_t qlen,
 	}
 	if (rc == PKS_OK && r != SQLITE_DONE)
 		rc = store_fail(st, r);
-	stmt_end(s, own);
+	stmt_end(s);
 out:
 	buf_free(&b);
 	return rc;

@@ -43,8 +43,10 @@ enum pks_rc store_wordkeys_fill(struct store *st);
  * store_words_query, in row order, at most max + 1, each with its row
  * id and listing (NULL: none kept) given to cb.  Their number is counted
  * first (at most max + 1): over max, *n is max + 1 and cb is not called.
- * PKS_ERR_UNSUPPORTED when a word is not one token (the caller asks
- * FTS5).
+ * PKS_ERR_UNSUPPORTED (the caller asks FTS5) unless the query is one
+ * word that is one token: several words are FTS5's, which intersects
+ * their lists in memory instead of probing the table once per key of
+ * the first word.
  */
 enum pks_rc store_wordkeys_search(struct store *st, const uint8_t *q,
     size_t qlen, size_t max,
