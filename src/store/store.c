@@ -253,6 +253,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_KEYS_STORED_SEED] =
 	    "INSERT OR IGNORE INTO counters(name, label, value) "
 	    "SELECT 'keys_stored', '', count(*) FROM keys",
+	/* The highest key row id (store_wordkeys.c: filling by ranges). */
+	[STMT_KEYS_MAX_ID] = "SELECT coalesce(max(id), 0) FROM keys",
 	/* Listing facts (store_listing.c). */
 	[STMT_LISTING_PUT] = "INSERT OR REPLACE INTO key_listings(id, listing) "
 			     "VALUES (?1, ?2)",

@@ -288,24 +288,6 @@ store_wordkeys_catch_up(struct store *st, int64_t first)
 	return put_range(st, ins, first, INT64_MAX);
 }
 
-/* One value of a statement without parameters (-1: none). */
-static enum pks_rc
-one_int(struct store *st, const char *sql, int64_t *v)
-{
-	sqlite3_stmt *s = NULL;
-	int r;
-
-	*v = -1;
-	r = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
-	if (r == SQLITE_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
-		if (sqlite3_column_type(s, 0) != SQLITE_NULL)
-			*v = sqlite3_column_int64(s, 0);
-		r = SQLITE_DONE;
-	}
-	sqlite3_finalize(s);
-	return r == SQLITE_DONE ? PKS_OK : store_fail(st, r);
-}
-
 /* The rows of every key through ins, FILL_STEP ids at a time. */
 static enum pks_rc
 fill_all(struct store *st, sqlite3_stmt *ins, const char *what)
@@ -313,8 +295,7 @@ fill_all(struct store *st, sqlite3_stmt *ins, const char *what)
 	int64_t top, from;
 	enum pks_rc rc;
 
-	if ((rc = one_int(st, "SELECT max(id) FROM keys", &top)) != PKS_OK ||
-	    top < 0)
+	if ((rc = store_query_int(st, STMT_KEYS_MAX_ID, &top)) != PKS_OK)
 		return rc;
 	for (from = 1; from <= top && rc == PKS_OK; from += FILL_STEP) {
 		rc = put_range(st, ins, from, from + FILL_STEP - 1);
