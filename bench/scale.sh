@@ -6,14 +6,18 @@
 # pbuild of the same file.  See bench/README.
 #
 #   PKSYNC=/path/to/pksync bench/scale.sh --data DIR [--files N]
-#       [--duration SECS] [--connections C] [--no-sks] [--keep]
+#       [--duration SECS] [--connections C] [--no-sks] [--no-stepwise]
+#       [--keep]
 #
 # DIR holds the synthetic dump (made once by bench/keygen, reused):
 # sks-dump-0000.pgp .. sks-dump-00NN.pgp (100,000 keys each, SKS dump
 # names), idx-N.txt, and k10k.pgp (the first 10,000 keys).  --files N
-# (default 10) sets the largest size to N x 100,000 keys.  Databases go
-# to DIR/run (removed at the end unless --keep).  Results are printed
-# and written to bench/out/scale-DATE.txt.
+# (default 10) sets the largest size to N x 100,000 keys, loaded twice:
+# all files in one "pksync import" into an empty database (as a dump is
+# loaded), and one file per "pksync import" into a growing database
+# (--no-stepwise: not; the lookups at the largest size then use the
+# first).  Databases go to DIR/run (removed at the end unless --keep).
+# Results are printed and written to bench/out/scale-DATE.txt.
 set -u
 
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -26,10 +30,11 @@ NFILES=10
 DUR=10
 CONNS=32
 WITH_SKS=1
+STEPWISE=1
 KEEP=0
 
 usage() {
-	sed -n '2,17s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+	sed -n '2,21s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 	exit 2
 }
 
@@ -40,6 +45,7 @@ while [ $# -gt 0 ]; do
 	--duration) DUR=$2; shift ;;
 	--connections) CONNS=$2; shift ;;
 	--no-sks) WITH_SKS=0 ;;
+	--no-stepwise) STEPWISE=0 ;;
 	--keep) KEEP=1 ;;
 	*) usage ;;
 	esac
@@ -57,6 +63,7 @@ cleanup() {
 	[ -n "$W" ] || return
 	[ -f "$W/p10k/serve.pid" ] && pks_stop "$W/p10k" >/dev/null 2>&1
 	[ -f "$W/pbig/serve.pid" ] && pks_stop "$W/pbig" >/dev/null 2>&1
+	[ -f "$W/pall/serve.pid" ] && pks_stop "$W/pall" >/dev/null 2>&1
 	[ -d "$W/sks" ] && sks_stop "$W/sks" >/dev/null 2>&1
 	if [ "$KEEP" = 1 ]; then
 		echo "work folder kept: $W"
@@ -188,7 +195,31 @@ run_10k() {
 	lookups 10k "$W/p10k"
 }
 
+# all files in one "pksync import" into an empty database: how a dump
+# is loaded; the lookups at the largest size use it unless stepwise
+run_all() {
+	local i files=() idx=() big=$((NFILES * 100))k
+	R[big]=$big
+	for ((i = 0; i < NFILES; i++)); do
+		gen_file "$i"
+		files+=("$(printf '%s/sks-dump-%04d.pgp' "$DATA" "$i")")
+		idx+=("$DATA/idx-$i.txt")
+	done
+	say "$big keys in one import of $NFILES files"
+	[ "$KEEP" = 1 ] || rm -rf "$W/pbig"
+	setup "$W/pall" || die "init failed"
+	import iall "$W/pall" "${files[@]}" || die "import failed"
+	R[db.all]=$(db_mib "$W/pall")
+	if [ "$STEPWISE" = 0 ]; then
+		R[db.$big]=${R[db.all]}
+		make_paths "$big" "${idx[@]}"
+		lookups "$big" "$W/pall"
+	fi
+	rm -rf "$W/pall"
+}
+
 # 100k, then the other files one "pksync import" each, into one database
+# (with --no-stepwise only the 100k point)
 run_big() {
 	local i f idx=("$DATA/idx-0.txt") big
 	big=$((NFILES * 100))k
@@ -200,6 +231,7 @@ run_big() {
 	R[db.100k]=$(db_mib "$W/pbig")
 	make_paths 100k "${idx[@]}"
 	lookups 100k "$W/pbig"
+	[ "$STEPWISE" = 1 ] || return 0
 	R[ibig.s]=${R[i100k.s]}
 	R[ibig.cpu]=${R[i100k.cpu]}
 	R[ibig.kb]=${R[i100k.kb]}
@@ -240,6 +272,24 @@ kps() {
 	awk -v n="$1" -v s="${2:-}" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print "-" }'
 }
 
+# the lines of the one-file-per-import load (report)
+stepwise_report() {
+	local big=${R[big]} i
+	echo "import cost per key, $big vs 100k, one file per import" \
+		"(whole run / first file):" \
+		"$(awk -v a="${R[ibig.s]}" -v b="${R[i100k.s]}" -v n="$NFILES" \
+			'BEGIN { printf "%.2f", a / n / b }') in time," \
+		"$(awk -v a="${R[ibig.cpu]}" -v b="${R[i100k.cpu]}" -v n="$NFILES" \
+			'BEGIN { printf "%.2f", a / n / b }') in CPU"
+	echo "each 100,000-key file into the growing database (s, CPU s, MiB written, sys s):"
+	for ((i = 0; i < NFILES; i++)); do
+		printf '  file %d: %s s, CPU %s s, %s MiB, sys %s s\n' "$i" \
+			"${R[file.$i.s]:--}" "${R[file.$i.cpu]:--}" \
+			"${R[file.$i.wmb]:--}" \
+			"${R[file.$i.sys]:-${R[i100k.sys]:--}}"
+	done
+}
+
 report() {
 	local big=${R[big]} s n i
 	echo "pksync scale benchmark $(date '+%Y-%m-%d %H:%M')" \
@@ -254,7 +304,8 @@ report() {
 		case $s in
 		10k) i=i10k; n=10000 ;;
 		100k) i=i100k; n=100000 ;;
-		*) i=ibig; n=$((NFILES * 100000)) ;;
+		*) i=ibig; n=$((NFILES * 100000))
+		   [ "$STEPWISE" = 1 ] || i=iall ;;
 		esac
 		printf '%-9s %9s %8s %8s %8s %9s %7s %14s %14s %14s %14s\n' "$s" \
 			"${R[$i.s]:--}" "$(kps $n "${R[$i.s]:-}")" "${R[$i.cpu]:--}" \
@@ -266,18 +317,15 @@ report() {
 			"${R[vindex.$s.rps]:--} ${R[vindex.$s.p99]:--}"
 	done
 	echo
-	echo "import cost per key, $big vs 100k (whole run / first file):" \
-		"$(awk -v a="${R[ibig.s]}" -v b="${R[i100k.s]}" -v n="$NFILES" \
+	echo "import cost per key, $big in one import of $NFILES files vs" \
+		"100k: ${R[iall.s]:--} s (CPU ${R[iall.cpu]:--} s, peak" \
+		"$(( ${R[iall.kb]:-0} / 1024 )) MiB, wrote ${R[iall.wmb]:--} MiB," \
+		"DB ${R[db.all]:--} MiB):" \
+		"$(awk -v a="${R[iall.s]:-0}" -v b="${R[i100k.s]}" -v n="$NFILES" \
 			'BEGIN { printf "%.2f", a / n / b }') in time," \
-		"$(awk -v a="${R[ibig.cpu]}" -v b="${R[i100k.cpu]}" -v n="$NFILES" \
+		"$(awk -v a="${R[iall.cpu]:-0}" -v b="${R[i100k.cpu]}" -v n="$NFILES" \
 			'BEGIN { printf "%.2f", a / n / b }') in CPU"
-	echo "each 100,000-key file into the growing database (s, CPU s, MiB written, sys s):"
-	for ((i = 0; i < NFILES; i++)); do
-		printf '  file %d: %s s, CPU %s s, %s MiB, sys %s s\n' "$i" \
-			"${R[file.$i.s]:--}" "${R[file.$i.cpu]:--}" \
-			"${R[file.$i.wmb]:--}" \
-			"${R[file.$i.sys]:-${R[i100k.sys]:--}}"
-	done
+	[ "$STEPWISE" = 1 ] && stepwise_report
 	if [ -n "${R[sks.s]:-}" ]; then
 		echo "import of 100,000 keys: pksync ${R[i100k.s]} s" \
 			"(CPU ${R[i100k.cpu]} s;" \
@@ -317,6 +365,7 @@ main() {
 	run_10k
 	[ "$WITH_SKS" = 1 ] && run_sks
 	run_big
+	run_all
 	mkdir -p "$BENCH/out"
 	out=$BENCH/out/scale-$(date +%Y%m%d-%H%M%S).txt
 	echo
