@@ -892,6 +892,7 @@ store_close(struct store *st)
 		sqlite3_finalize(st->stmt[i]);
 	store_wordkeys_close(st);
 	store_words_forget(st);
+	store_bulk_release(st);
 	/* A STORE_SHORT connection leaves the WAL to the next one; once it
 	 * is long, checkpoint it and cut it to nothing.  Otherwise the next
 	 * process that opens the database alone rebuilds the WAL index

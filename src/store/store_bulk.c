@@ -2,16 +2,18 @@
  * store_bulk.c: the bulk load of an empty database by "pksync import"
  * (see store_bulk.h): indexes dropped at the start and built at the end,
  * the prefix tree rebuilt in one pass, and the mark that keeps other
- * openers out meanwhile.
+ * openers out meanwhile, and the lock that tells a running import from
+ * one that died.
  */
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store/store_bulk.h"
@@ -21,11 +23,14 @@
 #include "util/log.h"
 #include "util/xalloc.h"
 
-/* The mark: present from store_bulk_begin to store_bulk_finish; its
- * value is the process id of the import. */
+/* The mark: present from store_bulk_begin to store_bulk_finish.  Its
+ * value means nothing (older versions wrote the import's process id):
+ * whether the import still runs is the lock's answer. */
 #define BULK_MARK "bulk_import"
 /* meta rows "bulk_index.NAME": the CREATE text of a dropped index. */
 #define BULK_INDEX "bulk_index."
+/* The lock file: the database's path and this. */
+#define BULK_LOCK_SUFFIX "-bulk"
 
 /*
  * Indexes that no statement of an import reads: built at the end.  The
@@ -44,41 +49,158 @@ static const char refuse_msg[] =
     "indexes are not built): run pksync import again on the same files "
     "to finish it";
 
-/* Whether the mark is set; *pid: the process of the import. */
+static const char running_msg[] =
+    "an import into this empty database is running (its search indexes "
+    "are built when it ends): the database opens again once it has "
+    "finished";
+
+/* Whether the mark is set. */
 static enum pks_rc
-marked(struct store *st, int *on, long *pid)
+marked(struct store *st, int *on)
 {
-	char *val = NULL, *end;
+	char *val = NULL;
 	enum pks_rc rc;
 
 	rc = store_meta_get(st, BULK_MARK, &val);
 	*on = rc == PKS_OK;
-	*pid = *on ? strtol(val, &end, 10) : 0;
 	free(val);
 	return rc == PKS_ERR_NOTFOUND ? PKS_OK : rc;
 }
 
-/* Whether process pid (of this host) runs: EPERM is another user's. */
+/* The lock file's path in buf; 0 when the database has no file (in
+ * memory, temporary): no other process can open it then. */
 static int
-alive(long pid)
+lock_path(struct store *st, char *buf, size_t size)
 {
-	return pid > 0 && pid <= INT_MAX &&
-	       (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+	const char *db = sqlite3_db_filename(st->db, "main");
+	int n;
+
+	if (db == NULL || *db == '\0')
+		return 0;
+	n = snprintf(buf, size, "%s%s", db, BULK_LOCK_SUFFIX);
+	return n > 0 && (size_t)n < size;
+}
+
+/* PKS_ERR_IO, the message naming the lock file and errno's reason
+ * e (the path's tail when it is long). */
+static enum pks_rc
+lock_fail(struct store *st, const char *path, int e)
+{
+	size_t n = strlen(path);
+
+	snprintf(st->msg, sizeof(st->msg), "lock file %s: %.60s",
+	    path + (n > 160 ? n - 160 : 0), strerror(e));
+	return PKS_ERR_IO;
+}
+
+/* A whole-file lock of type 'type' (F_RDLCK, F_WRLCK, F_UNLCK). */
+static void
+whole_file(struct flock *fl, short type)
+{
+	memset(fl, 0, sizeof(*fl));
+	fl->l_type = type;
+	fl->l_whence = SEEK_SET;
+}
+
+/*
+ * Whether an import holds the lock: *held.  The test of a lock takes
+ * none, and a file not there is a lock nobody holds.  One open, one
+ * fcntl and one close, only when the mark is set.
+ */
+static enum pks_rc
+lock_held(struct store *st, int *held)
+{
+	char path[PATH_MAX + 16];
+	struct flock fl;
+	int fd, e;
+
+	*held = 0;
+	if (!lock_path(st, path, sizeof(path)))
+		return PKS_OK;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return PKS_OK;
+		return lock_fail(st, path, errno);
+	}
+	/* A write lock conflicts with the import's read lock. */
+	whole_file(&fl, F_WRLCK);
+	if (fcntl(fd, F_OFD_GETLK, &fl) == -1) {
+		e = errno;
+		close(fd);
+		return lock_fail(st, path, e);
+	}
+	close(fd);
+	*held = fl.l_type != F_UNLCK;
+	return PKS_OK;
 }
 
 enum pks_rc
 store_bulk_refuse(struct store *st)
 {
 	enum pks_rc rc;
-	long pid;
-	int on;
+	int on, held;
 
-	if ((rc = marked(st, &on, &pid)) != PKS_OK)
+	if ((rc = marked(st, &on)) != PKS_OK || !on)
 		return rc;
-	/* While the import runs, the database answers (searches on the
-	 * indexes not built yet scan); once it is gone, not any more. */
-	return on && !alive(pid) ? store_fail_msg(st, PKS_ERR_DB, refuse_msg)
-				 : PKS_OK;
+	if ((rc = lock_held(st, &held)) != PKS_OK)
+		return rc;
+	if (held)
+		return store_fail_msg(st, PKS_ERR_BUSY, running_msg);
+	/* The import clears the mark before it lets the lock go: a mark
+	 * still there now belongs to an import that died. */
+	if ((rc = marked(st, &on)) != PKS_OK)
+		return rc;
+	return on ? store_fail_msg(st, PKS_ERR_DB, refuse_msg) : PKS_OK;
+}
+
+/*
+ * Take the lock for the import on this connection, or PKS_ERR_BUSY
+ * when another holds it.  A read lock on an open file description
+ * (F_OFD_SETLK): a read lock needs only a file open for reading, so
+ * any user who can read the file takes it, whoever made it; it is
+ * held until this descriptor closes or the process ends (even by
+ * kill -9), and another descriptor of the same process does not drop
+ * it (POSIX record locks fall with any close of the file, and SQLite
+ * opens and closes the database's own files).  Called inside the
+ * write transaction of store_bulk_begin, so two imports test and take
+ * it one after the other.
+ */
+static enum pks_rc
+lock_take(struct store *st)
+{
+	char path[PATH_MAX + 16];
+	struct flock fl;
+	int held, fd, e;
+	enum pks_rc rc;
+
+	if (st->bulk_locked || !lock_path(st, path, sizeof(path)))
+		return PKS_OK;
+	/* Another import's read lock does not keep this one out: test. */
+	if ((rc = lock_held(st, &held)) != PKS_OK)
+		return rc;
+	if (held)
+		return store_fail_msg(st, PKS_ERR_BUSY, running_msg);
+	fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd == -1)
+		return lock_fail(st, path, errno);
+	whole_file(&fl, F_RDLCK);
+	if (fcntl(fd, F_OFD_SETLK, &fl) == -1) {
+		e = errno;
+		close(fd);
+		return lock_fail(st, path, e);
+	}
+	st->bulk_fd = fd;
+	st->bulk_locked = 1;
+	return PKS_OK;
+}
+
+void
+store_bulk_release(struct store *st)
+{
+	if (!st->bulk_locked)
+		return;
+	close(st->bulk_fd);
+	st->bulk_locked = 0;
 }
 
 /* One statement of fixed text with one text parameter (NULL: none). */
@@ -148,21 +270,20 @@ begin_txn(struct store *st, void *arg)
 	struct begin *b = arg;
 	int *on = b->on;
 	int any = 1;
-	char me[32];
-	long pid;
 	enum pks_rc rc;
 	size_t i;
 
-	snprintf(me, sizeof(me), "%ld", (long)getpid());
-	if ((rc = marked(st, on, &pid)) != PKS_OK)
+	if ((rc = marked(st, on)) != PKS_OK)
 		return rc;
 	if (*on) {
-		*on = 2; /* resumed */
-		return store_meta_set(st, BULK_MARK, me);
+		*on = 2; /* resumed, unless another import runs */
+		return lock_take(st);
 	}
 	if (!b->start)
 		return PKS_OK;
 	if ((rc = any_key(st, &any)) != PKS_OK || any > 0)
+		return rc;
+	if ((rc = lock_take(st)) != PKS_OK)
 		return rc;
 	for (i = 0; i < sizeof(bulk_indexes) / sizeof(bulk_indexes[0]); i++)
 		if ((rc = drop_index(st, bulk_indexes[i])) != PKS_OK)
@@ -170,7 +291,7 @@ begin_txn(struct store *st, void *arg)
 	if ((rc = store_meta_set(st, "ptree_rebuild", "1")) != PKS_OK)
 		return rc;
 	*on = 1;
-	return store_meta_set(st, BULK_MARK, me);
+	return store_meta_set(st, BULK_MARK, "1");
 }
 
 enum pks_rc
@@ -178,11 +299,21 @@ store_bulk_begin(struct store *st, int start, int *on)
 {
 	struct begin b = { start, on };
 	enum pks_rc rc;
+	int held;
 
 	*on = 0;
+	/* A running import keeps its write transaction open while it
+	 * reads: say so now rather than wait for the write lock. */
+	if ((rc = marked(st, &held)) != PKS_OK ||
+	    (held && (rc = lock_held(st, &held)) != PKS_OK))
+		return rc;
+	if (held)
+		return store_fail_msg(st, PKS_ERR_BUSY, running_msg);
 	rc = store_txn_run(st, begin_txn, &b);
 	if (rc != PKS_OK)
 		*on = 0;
+	if (!*on)
+		store_bulk_release(st);
 	st->bulk = *on;
 	return rc;
 }
@@ -243,5 +374,10 @@ store_bulk_finish(struct store *st)
 	if (store_ptree_stale(st) &&
 	    (rc = store_ptree_rebuild(st, NULL)) != PKS_OK)
 		return rc;
-	return store_txn_run(st, clear_mark, NULL);
+	if ((rc = store_txn_run(st, clear_mark, NULL)) != PKS_OK)
+		return rc;
+	/* Only now: an opener that finds the lock free and the mark
+	 * still there knows the import died. */
+	store_bulk_release(st);
+	return PKS_OK;
 }

@@ -149,6 +149,10 @@ struct store {
 	/* store_bulk.c: a bulk import runs (the prefix tree is rebuilt
 	 * at its end instead of fed key by key) */
 	int bulk;
+	/* store_bulk.c: this connection's import holds the lock on the
+	 * database's "-bulk" file through bulk_fd */
+	int bulk_locked;
+	int bulk_fd;
 };
 
 /* The tree node cache of a write transaction (store_ptree.c): begun by

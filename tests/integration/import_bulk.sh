@@ -7,10 +7,16 @@
 #      words, prefix tree and schema (every index there again), and
 #      pksync check agrees.
 #   2. The keyring fed through a pipe that stays open: once a batch is
-#      committed, kill -9.  Then every other command (stats, check,
-#      serve) refuses the database with the reason; importing again
-#      finishes it: the same database as (1), served again.
+#      committed, the import holds its lock, and every other opener
+#      refuses the database saying an import runs (stats, check, serve
+#      do not start, mail-filter exits 75, a second import stops).
+#      Then kill -9: every other command (stats, check, serve,
+#      mail-filter) refuses the database with the reason; importing
+#      again finishes it: the same database as (1), served again.
 #   3. A database that holds a key already takes the row-by-row path.
+#   4. A mark whose lock nobody holds, though a live process has the id
+#      the import once had (a reused pid): refused, also by a serve
+#      that reads a lock file root made; without the mark, opened.
 . "$PKS_SRCDIR/tests/lib/tap.sh"
 . "$PKS_SRCDIR/tests/lib/pksync.sh"
 
@@ -20,6 +26,7 @@ need_cmd sqlite3 curl
 test_dir pkbu
 chmod 755 "$T"
 cp "$KEYRING" "$T/ring.pgp" && chmod 644 "$T/ring.pgp"
+head -c 200000 "$T/ring.pgp" >"$T/head.pgp" && chmod 644 "$T/head.pgp"
 
 # setup NAME BULK: a fresh database, small batches
 setup() {
@@ -79,6 +86,24 @@ for ((i = 0; i < 600; i++)); do
 	sleep 0.1
 done
 ok "kill: a batch was committed" grep -q 'batch 1:' "$T/kill.err"
+# While it runs: everyone else stays out, saying why.
+pks "$T/kill" stats >/dev/null 2>"$T/run.stats"
+ok "running: stats refuses the database" test "$?" -ne 0
+ok "running: ... saying an import runs" \
+	grep -q 'import into this empty database is running' "$T/run.stats"
+pks "$T/kill" check >/dev/null 2>"$T/run.check"
+ok "running: check refuses it" test "$?" -ne 0
+timeout 30 "$PKSYNC" -c "$T/kill/pksync.conf" serve >"$T/run.serve" 2>&1
+rc=$?
+ok "running: serve refuses to start" test "$rc" -ne 0 -a "$rc" -ne 124
+ok "running: ... saying why" grep -q 'is running' "$T/run.serve"
+printf 'From: alice@example.org\nSubject: INDEX alice\n\nINDEX alice\n' |
+	SENDER=alice@example.org pks "$T/kill" mail-filter \
+		>/dev/null 2>"$T/run.mail"
+is "running: mail-filter exits 75 (the MTA retries)" "$?" 75
+pks "$T/kill" import --no-mail "$T/head.pgp" >/dev/null 2>"$T/run.import"
+is "running: a second import stops (75)" "$?" 75
+ok "running: ... saying why" grep -q 'is running' "$T/run.import"
 kill -9 "$IMP"
 wait "$IMP" 2>/dev/null
 exec 3>&-
@@ -95,6 +120,11 @@ timeout 30 "$PKSYNC" -c "$T/kill/pksync.conf" serve >"$T/kill.serve" 2>&1
 rc=$?
 ok "kill: serve refuses to start" test "$rc" -ne 0 -a "$rc" -ne 124
 ok "kill: ... saying why" grep -q 'did not finish' "$T/kill.serve"
+printf 'From: alice@example.org\nSubject: INDEX alice\n\nINDEX alice\n' |
+	SENDER=alice@example.org pks "$T/kill" mail-filter \
+		>/dev/null 2>"$T/kill.mail"
+is "kill: mail-filter exits 75 (the MTA keeps the mail)" "$?" 75
+ok "kill: ... saying why" grep -q 'did not finish' "$T/kill.mail"
 pks "$T/kill" import --no-mail "$T/ring.pgp" >"$T/again.out" 2>"$T/again.err"
 is "kill: importing again finishes it" "$?" 0
 ok "kill: ... saying so" grep -q 'finishing an import' "$T/again.err"
@@ -110,9 +140,31 @@ pks_stop "$T/kill" || bail "stop serve"
 
 # 3. A database that holds a key already: row by row.
 setup one yes || bail "setup one"
-head -c 200000 "$T/ring.pgp" >"$T/head.pgp" && chmod 644 "$T/head.pgp"
 pks "$T/one" import -q --no-mail "$T/head.pgp" >/dev/null 2>&1
 pks "$T/one" import --no-mail "$T/ring.pgp" >"$T/one.out" 2>"$T/one.err"
 is "not empty: import" "$?" 0
 is "not empty: key by key" "$(grep -c 'built after the keys' "$T/one.err")" 0
+
+# 4. The mark of an import that died, and a live process with the id it
+# had: the lock decides, not the id.  The lock file as root left it.
+sleep 600 &
+LIVE=$!
+sqlite3 "$T/bulk/data/pksync.db" \
+	"INSERT INTO meta(name, value) VALUES ('bulk_import', '$LIVE')" &&
+	pks_user_dir "$T/bulk" || bail "setting the mark"
+touch "$T/bulk/data/pksync.db-bulk" && chmod 644 "$T/bulk/data/pksync.db-bulk"
+[ "$(id -u)" = 0 ] && chown root:root "$T/bulk/data/pksync.db-bulk"
+pks "$T/bulk" stats >/dev/null 2>"$T/reuse.stats"
+ok "pid reused: stats refuses the database" test "$?" -ne 0
+ok "pid reused: ... an import that did not finish" \
+	grep -q 'did not finish' "$T/reuse.stats"
+timeout 30 "$PKSYNC" -c "$T/bulk/pksync.conf" serve >"$T/reuse.serve" 2>&1
+rc=$?
+ok "pid reused: serve refuses to start" test "$rc" -ne 0 -a "$rc" -ne 124
+ok "pid reused: ... the same reason" grep -q 'did not finish' "$T/reuse.serve"
+kill "$LIVE"
+wait "$LIVE" 2>/dev/null
+sqlite3 "$T/bulk/data/pksync.db" "DELETE FROM meta WHERE name = 'bulk_import'" &&
+	pks_user_dir "$T/bulk" || bail "clearing the mark"
+ok "no mark: stats opens the database" pks "$T/bulk" stats
 tap_done
