@@ -39,6 +39,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	    "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
 	[STMT_KEY_FIND] = "SELECT id, hash, created, updated, data, checks "
 			  "FROM keys WHERE fpr = ?1",
+	[STMT_KEY_EXISTS] = "SELECT 1 FROM keys WHERE fpr = ?1",
 	[STMT_KEY_LOAD] = "SELECT id, hash, created, updated, data, checks "
 			  "FROM keys WHERE id = ?1",
 	[STMT_KEY_HASH] = "SELECT hash, updated FROM keys WHERE id = ?1",

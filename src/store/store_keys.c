@@ -462,6 +462,31 @@ store_key_find(
 }
 
 enum pks_rc
+store_key_exists(struct store *st, const uint8_t *fpr, size_t fprlen)
+{
+	sqlite3_stmt *s = NULL;
+	enum pks_rc rc;
+	int r;
+
+	if (!valid_fpr_len(fprlen))
+		return PKS_ERR_NOTFOUND;
+	if ((rc = store_stmt_get(st, STMT_KEY_EXISTS, &s)) != PKS_OK)
+		return rc;
+	if (sqlite3_bind_blob(s, 1, fpr, (int)fprlen, SQLITE_STATIC) !=
+	    SQLITE_OK) {
+		store_stmt_done(s);
+		return store_fail(st, sqlite3_errcode(st->db));
+	}
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW)
+		rc = PKS_OK;
+	else
+		rc = r == SQLITE_DONE ? PKS_ERR_NOTFOUND : store_fail(st, r);
+	store_stmt_done(s);
+	return rc;
+}
+
+enum pks_rc
 store_key_load(struct store *st, int64_t id, struct store_key *out)
 {
 	sqlite3_stmt *s = NULL;

@@ -639,6 +639,33 @@ test_update_and_days(void)
 	store_close(st);
 }
 
+/* store_key_exists: stored, not stored (a subkey's fingerprint, a
+ * length no fingerprint has), and a database that cannot answer. */
+static void
+test_key_exists(void)
+{
+	struct store *st = fixture_store(1000);
+	struct fake a, b;
+
+	CHECK(st != NULL);
+	if (st == NULL)
+		return;
+	fake_key(&a, 1, 2, uids_a);
+	fake_key(&b, 2, 1, uids_b);
+	CHECK(insert(st, &a) > 0);
+	CHECK(store_key_exists(st, a.info.fpr.fpr, 20) == PKS_OK);
+	CHECK(store_key_exists(st, b.info.fpr.fpr, 20) == PKS_ERR_NOTFOUND);
+	CHECK(store_key_exists(st, a.sub[0].fpr.fpr, 20) == PKS_ERR_NOTFOUND);
+	CHECK(store_key_exists(st, a.info.fpr.fpr, 19) == PKS_ERR_NOTFOUND);
+	CHECK(insert(st, &b) > 0);
+	CHECK(store_key_exists(st, b.info.fpr.fpr, 20) == PKS_OK);
+	/* The keys table gone behind its back: an error, neither answer. */
+	CHECK(fixture_sql("ALTER TABLE keys RENAME TO keys_gone", NULL, 0));
+	CHECK(store_key_exists(st, a.info.fpr.fpr, 20) == PKS_ERR_DB);
+	CHECK(strlen(store_errmsg(st)) > 0);
+	store_close(st);
+}
+
 static void
 test_rollback(void)
 {
@@ -988,6 +1015,7 @@ main(void)
 	RUN(test_schema_version_guard);
 	RUN(test_migrations);
 	RUN(test_insert_find);
+	RUN(test_key_exists);
 	RUN(test_keyids);
 	RUN(test_words);
 	RUN(test_email);
