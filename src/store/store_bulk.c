@@ -93,13 +93,32 @@ lock_fail(struct store *st, const char *path, int e)
 	return PKS_ERR_IO;
 }
 
-/* A whole-file lock of type 'type' (F_RDLCK, F_WRLCK, F_UNLCK). */
-static void
-whole_file(struct flock *fl, short type)
+/*
+ * Open the lock file (oflags) into *fd, then fcntl 'cmd' on the whole
+ * file with a lock of type *type (F_OFD_GETLK: *type becomes what it
+ * found).  PKS_ERR_NOTFOUND when the file is not there, PKS_ERR_IO
+ * (with the message) on another failure; *fd is then closed.
+ */
+static enum pks_rc
+lock_op(struct store *st, const char *path, int oflags, int cmd, short *type,
+    int *fd)
 {
-	memset(fl, 0, sizeof(*fl));
-	fl->l_type = type;
-	fl->l_whence = SEEK_SET;
+	struct flock fl;
+	int e;
+
+	if ((*fd = open(path, oflags | O_CLOEXEC, 0644)) == -1)
+		return errno == ENOENT ? PKS_ERR_NOTFOUND
+				       : lock_fail(st, path, errno);
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = *type;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(*fd, cmd, &fl) == -1) {
+		e = errno;
+		close(*fd);
+		return lock_fail(st, path, e);
+	}
+	*type = fl.l_type;
+	return PKS_OK;
 }
 
 /*
@@ -111,26 +130,18 @@ static enum pks_rc
 lock_held(struct store *st, int *held)
 {
 	char path[PATH_MAX + 16];
-	struct flock fl;
-	int fd, e;
+	short type = F_WRLCK; /* conflicts with the import's read lock */
+	enum pks_rc rc;
+	int fd;
 
 	*held = 0;
 	if (!lock_path(st, path, sizeof(path)))
 		return PKS_OK;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		if (errno == ENOENT)
-			return PKS_OK;
-		return lock_fail(st, path, errno);
-	}
-	/* A write lock conflicts with the import's read lock. */
-	whole_file(&fl, F_WRLCK);
-	if (fcntl(fd, F_OFD_GETLK, &fl) == -1) {
-		e = errno;
-		close(fd);
-		return lock_fail(st, path, e);
-	}
+	rc = lock_op(st, path, O_RDONLY, F_OFD_GETLK, &type, &fd);
+	if (rc != PKS_OK)
+		return rc == PKS_ERR_NOTFOUND ? PKS_OK : rc;
 	close(fd);
-	*held = fl.l_type != F_UNLCK;
+	*held = type != F_UNLCK;
 	return PKS_OK;
 }
 
@@ -169,9 +180,9 @@ static enum pks_rc
 lock_take(struct store *st)
 {
 	char path[PATH_MAX + 16];
-	struct flock fl;
-	int held, fd, e;
+	short type = F_RDLCK;
 	enum pks_rc rc;
+	int held, fd;
 
 	if (st->bulk_locked || !lock_path(st, path, sizeof(path)))
 		return PKS_OK;
@@ -180,15 +191,9 @@ lock_take(struct store *st)
 		return rc;
 	if (held)
 		return store_fail_msg(st, PKS_ERR_BUSY, running_msg);
-	fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
-	if (fd == -1)
-		return lock_fail(st, path, errno);
-	whole_file(&fl, F_RDLCK);
-	if (fcntl(fd, F_OFD_SETLK, &fl) == -1) {
-		e = errno;
-		close(fd);
-		return lock_fail(st, path, e);
-	}
+	rc = lock_op(st, path, O_RDONLY | O_CREAT, F_OFD_SETLK, &type, &fd);
+	if (rc != PKS_OK)
+		return rc;
 	st->bulk_fd = fd;
 	st->bulk_locked = 1;
 	return PKS_OK;

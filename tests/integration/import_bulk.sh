@@ -50,6 +50,27 @@ SELECT term, doc, offset FROM temp.kw ORDER BY 1, 2, 3;"
 # count DB QUERY: the first column of QUERY's first row in DB
 count() { SQL_DB=$1 sql "$2"; }
 
+# refused DIR TAG WHY MTA: stats, check, serve and mail-filter (exit 75:
+# MTA) refuse DIR's database, each saying WHY
+refused() {
+	local dir=$1 tag=$2 why=$3 rc
+	pks "$dir" stats >/dev/null 2>"$T/$tag.stats"
+	ok "$tag: stats refuses the database" test "$?" -ne 0
+	ok "$tag: ... saying why" grep -q "$why" "$T/$tag.stats"
+	pks "$dir" check >/dev/null 2>"$T/$tag.check"
+	ok "$tag: check refuses it" test "$?" -ne 0
+	ok "$tag: ... saying why" grep -q "$why" "$T/$tag.check"
+	timeout 30 "$PKSYNC" -c "$dir/pksync.conf" serve >"$T/$tag.serve" 2>&1
+	rc=$?
+	ok "$tag: serve refuses to start" test "$rc" -ne 0 -a "$rc" -ne 124
+	ok "$tag: ... saying why" grep -q "$why" "$T/$tag.serve"
+	printf 'From: alice@example.org\nSubject: INDEX alice\n\nINDEX alice\n' |
+		SENDER=alice@example.org pks "$dir" mail-filter \
+			>/dev/null 2>"$T/$tag.mail"
+	is "$tag: mail-filter exits 75 ($4)" "$?" 75
+	ok "$tag: ... saying why" grep -q "$why" "$T/$tag.mail"
+}
+
 # 1. bulk = yes and bulk = no
 setup bulk yes || bail "setup bulk"
 pks "$T/bulk" import --no-mail "$T/ring.pgp" >"$T/bulk.out" 2>"$T/bulk.err"
@@ -87,20 +108,8 @@ for ((i = 0; i < 600; i++)); do
 done
 ok "kill: a batch was committed" grep -q 'batch 1:' "$T/kill.err"
 # While it runs: everyone else stays out, saying why.
-pks "$T/kill" stats >/dev/null 2>"$T/run.stats"
-ok "running: stats refuses the database" test "$?" -ne 0
-ok "running: ... saying an import runs" \
-	grep -q 'import into this empty database is running' "$T/run.stats"
-pks "$T/kill" check >/dev/null 2>"$T/run.check"
-ok "running: check refuses it" test "$?" -ne 0
-timeout 30 "$PKSYNC" -c "$T/kill/pksync.conf" serve >"$T/run.serve" 2>&1
-rc=$?
-ok "running: serve refuses to start" test "$rc" -ne 0 -a "$rc" -ne 124
-ok "running: ... saying why" grep -q 'is running' "$T/run.serve"
-printf 'From: alice@example.org\nSubject: INDEX alice\n\nINDEX alice\n' |
-	SENDER=alice@example.org pks "$T/kill" mail-filter \
-		>/dev/null 2>"$T/run.mail"
-is "running: mail-filter exits 75 (the MTA retries)" "$?" 75
+refused "$T/kill" running 'import into this empty database is running' \
+	'the MTA retries'
 pks "$T/kill" import --no-mail "$T/head.pgp" >/dev/null 2>"$T/run.import"
 is "running: a second import stops (75)" "$?" 75
 ok "running: ... saying why" grep -q 'is running' "$T/run.import"
@@ -110,21 +119,8 @@ exec 3>&-
 wait "$FEED" 2>/dev/null
 ok "kill: keys were stored" test "$(count "$T/kill/data/pksync.db" \
 	"SELECT count(*) FROM keys")" -ge 100
-pks "$T/kill" stats >/dev/null 2>"$T/kill.stats"
-ok "kill: stats refuses the database" test "$?" -ne 0
-ok "kill: ... saying why" \
-	grep -q 'import into this empty database did not finish' "$T/kill.stats"
-pks "$T/kill" check >/dev/null 2>"$T/kill.check"
-ok "kill: check refuses it" test "$?" -ne 0
-timeout 30 "$PKSYNC" -c "$T/kill/pksync.conf" serve >"$T/kill.serve" 2>&1
-rc=$?
-ok "kill: serve refuses to start" test "$rc" -ne 0 -a "$rc" -ne 124
-ok "kill: ... saying why" grep -q 'did not finish' "$T/kill.serve"
-printf 'From: alice@example.org\nSubject: INDEX alice\n\nINDEX alice\n' |
-	SENDER=alice@example.org pks "$T/kill" mail-filter \
-		>/dev/null 2>"$T/kill.mail"
-is "kill: mail-filter exits 75 (the MTA keeps the mail)" "$?" 75
-ok "kill: ... saying why" grep -q 'did not finish' "$T/kill.mail"
+refused "$T/kill" kill 'import into this empty database did not finish' \
+	'the MTA keeps the mail'
 pks "$T/kill" import --no-mail "$T/ring.pgp" >"$T/again.out" 2>"$T/again.err"
 is "kill: importing again finishes it" "$?" 0
 ok "kill: ... saying so" grep -q 'finishing an import' "$T/again.err"
@@ -147,21 +143,14 @@ is "not empty: key by key" "$(grep -c 'built after the keys' "$T/one.err")" 0
 
 # 4. The mark of an import that died, and a live process with the id it
 # had: the lock decides, not the id.  The lock file as root left it.
-sleep 600 &
+sleep 120 &
 LIVE=$!
 sqlite3 "$T/bulk/data/pksync.db" \
 	"INSERT INTO meta(name, value) VALUES ('bulk_import', '$LIVE')" &&
 	pks_user_dir "$T/bulk" || bail "setting the mark"
 touch "$T/bulk/data/pksync.db-bulk" && chmod 644 "$T/bulk/data/pksync.db-bulk"
 [ "$(id -u)" = 0 ] && chown root:root "$T/bulk/data/pksync.db-bulk"
-pks "$T/bulk" stats >/dev/null 2>"$T/reuse.stats"
-ok "pid reused: stats refuses the database" test "$?" -ne 0
-ok "pid reused: ... an import that did not finish" \
-	grep -q 'did not finish' "$T/reuse.stats"
-timeout 30 "$PKSYNC" -c "$T/bulk/pksync.conf" serve >"$T/reuse.serve" 2>&1
-rc=$?
-ok "pid reused: serve refuses to start" test "$rc" -ne 0 -a "$rc" -ne 124
-ok "pid reused: ... the same reason" grep -q 'did not finish' "$T/reuse.serve"
+refused "$T/bulk" pid-reused 'did not finish' 'the MTA keeps the mail'
 kill "$LIVE"
 wait "$LIVE" 2>/dev/null
 sqlite3 "$T/bulk/data/pksync.db" "DELETE FROM meta WHERE name = 'bulk_import'" &&
