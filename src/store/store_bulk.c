@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store/store_bulk.h"
@@ -304,13 +303,13 @@ store_bulk_begin(struct store *st, int start, int *on)
 {
 	struct begin b = { start, on };
 	enum pks_rc rc;
-	int held;
+	int mark, held = 0;
 
 	*on = 0;
 	/* A running import keeps its write transaction open while it
 	 * reads: say so now rather than wait for the write lock. */
-	if ((rc = marked(st, &held)) != PKS_OK ||
-	    (held && (rc = lock_held(st, &held)) != PKS_OK))
+	if ((rc = marked(st, &mark)) != PKS_OK ||
+	    (mark && (rc = lock_held(st, &held)) != PKS_OK))
 		return rc;
 	if (held)
 		return store_fail_msg(st, PKS_ERR_BUSY, running_msg);
