@@ -475,6 +475,11 @@ bulk_start(struct import *im, int bulk_conf)
 		log_warnx("import: %s", store_errmsg(im->st));
 		return rc;
 	}
+	if (im->bulk < 0) {
+		log_warnx("import: the database is open elsewhere (pksync "
+			  "serve?): every index is written key by key");
+		im->bulk = 0;
+	}
 	if (im->bulk == 2)
 		log_info("import: finishing an import into an empty database "
 			 "that did not finish");

@@ -871,7 +871,7 @@ store_open(const char *path, int flags, int busy_ms, struct store **out)
 		goto out;
 	rc = schema_ready(st, !st->readonly && (flags & STORE_CREATE));
 	if (rc == PKS_OK && !(flags & STORE_BULK))
-		rc = store_bulk_refuse(st);
+		rc = store_bulk_refuse(st, flags);
 out:
 	if (rc != PKS_OK) {
 		log_warnx("database %s: %s", path, store_errmsg(st));

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store/store_bulk.h"
@@ -93,68 +94,139 @@ lock_fail(struct store *st, const char *path, int e)
 }
 
 /*
- * Open the lock file (oflags) into *fd, then fcntl 'cmd' on the whole
- * file with a lock of type *type (F_OFD_GETLK: *type becomes what it
- * found).  PKS_ERR_NOTFOUND when the file is not there, PKS_ERR_IO
- * (with the message) on another failure; *fd is then closed.
+ * The lock file holds two one-byte locks, both read locks on an open
+ * file description (F_OFD_SETLK): a read lock needs only a file open
+ * for reading, so any user who can read the file takes it, whoever
+ * made it; it is held until its descriptor closes or the process ends
+ * (even by kill -9), and another descriptor of the same process does
+ * not drop it (POSIX record locks fall with any close of the file, and
+ * SQLite opens and closes the database's own files).
+ *   LOCK_IMPORT: held by a bulk import for its whole run;
+ *   LOCK_OPEN:   held by every other connection that is not
+ *                STORE_SHORT, for as long as it is open.
+ * A test is F_OFD_GETLK of a write lock, which conflicts with a read
+ * lock of any other descriptor.  Each side takes its own byte before
+ * it tests the other's: of an import beginning and a connection
+ * opening at the same time, at least one sees the other.
  */
-static enum pks_rc
-lock_op(struct store *st, const char *path, int oflags, int cmd, short *type,
-    int *fd)
+#define LOCK_IMPORT 0
+#define LOCK_OPEN 1
+
+/* fcntl 'cmd' on byte 'byte' of fd with a lock of type *type; for
+ * F_OFD_GETLK, *type becomes what it found.  -1 (errno) on failure. */
+static int
+byte_lock(int fd, int cmd, off_t byte, short *type)
 {
 	struct flock fl;
-	int e;
 
-	if ((*fd = open(path, oflags | O_CLOEXEC, 0644)) == -1)
-		return errno == ENOENT ? PKS_ERR_NOTFOUND
-				       : lock_fail(st, path, errno);
 	memset(&fl, 0, sizeof(fl));
 	fl.l_type = *type;
 	fl.l_whence = SEEK_SET;
-	if (fcntl(*fd, cmd, &fl) == -1) {
-		e = errno;
-		close(*fd);
-		return lock_fail(st, path, e);
-	}
+	fl.l_start = byte;
+	fl.l_len = 1;
+	if (fcntl(fd, cmd, &fl) == -1)
+		return -1;
 	*type = fl.l_type;
+	return 0;
+}
+
+/* Whether another descriptor holds a lock on 'byte' of fd: *held. */
+static enum pks_rc
+lock_test(struct store *st, const char *path, int fd, off_t byte, int *held)
+{
+	short type = F_WRLCK;
+
+	if (byte_lock(fd, F_OFD_GETLK, byte, &type) == -1)
+		return lock_fail(st, path, errno);
+	*held = type != F_UNLCK;
 	return PKS_OK;
 }
 
 /*
- * Whether an import holds the lock: *held.  The test of a lock takes
- * none, and a file not there is a lock nobody holds.  One open, one
- * fcntl and one close, only when the mark is set.
+ * Open the lock file, made if missing, and take a read lock on 'byte':
+ * *fd.  Opened as root (a command that keeps root), the file is the
+ * database's owner's, as SQLite does with the files it makes beside
+ * the database: the user serve runs as must read it.
  */
 static enum pks_rc
-lock_held(struct store *st, int *held)
+lock_take(struct store *st, const char *path, off_t byte, int *fd)
+{
+	const char *db = sqlite3_db_filename(st->db, "main");
+	short type = F_RDLCK;
+	struct stat sb;
+	int e;
+
+	if ((*fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644)) == -1)
+		return lock_fail(st, path, errno);
+	if (geteuid() == 0 && stat(db, &sb) == 0 &&
+	    fchown(*fd, sb.st_uid, sb.st_gid) == -1)
+		log_debug("lock file %s: chown: %s", path, strerror(errno));
+	if (byte_lock(*fd, F_OFD_SETLK, byte, &type) == -1) {
+		e = errno;
+		close(*fd);
+		return lock_fail(st, path, e);
+	}
+	return PKS_OK;
+}
+
+/* Whether an import holds its lock: *held (a file not there: no).  One
+ * open, one fcntl and one close. */
+static enum pks_rc
+import_running(struct store *st, int *held)
 {
 	char path[PATH_MAX + 16];
-	short type = F_WRLCK; /* conflicts with the import's read lock */
 	enum pks_rc rc;
 	int fd;
 
 	*held = 0;
 	if (!lock_path(st, path, sizeof(path)))
 		return PKS_OK;
-	rc = lock_op(st, path, O_RDONLY, F_OFD_GETLK, &type, &fd);
-	if (rc != PKS_OK)
-		return rc == PKS_ERR_NOTFOUND ? PKS_OK : rc;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return errno == ENOENT ? PKS_OK : lock_fail(st, path, errno);
+	rc = lock_test(st, path, fd, LOCK_IMPORT, held);
 	close(fd);
-	*held = type != F_UNLCK;
-	return PKS_OK;
+	return rc;
+}
+
+/*
+ * A connection that is not STORE_SHORT: take LOCK_OPEN and keep it,
+ * then whether an import holds LOCK_IMPORT: *held.  A lock file that
+ * cannot be made (a folder this user cannot write) takes nothing: the
+ * mark alone speaks then.
+ */
+static enum pks_rc
+open_take(struct store *st, int *held)
+{
+	char path[PATH_MAX + 16];
+	enum pks_rc rc;
+	int fd;
+
+	*held = 0;
+	if (!lock_path(st, path, sizeof(path)))
+		return PKS_OK;
+	if (lock_take(st, path, LOCK_OPEN, &fd) != PKS_OK)
+		return PKS_OK;
+	st->bulk_fd = fd;
+	st->bulk_locked = 1;
+	if ((rc = lock_test(st, path, fd, LOCK_IMPORT, held)) != PKS_OK)
+		return rc;
+	return *held ? store_fail_msg(st, PKS_ERR_BUSY, running_msg) : PKS_OK;
 }
 
 enum pks_rc
-store_bulk_refuse(struct store *st)
+store_bulk_refuse(struct store *st, int flags)
 {
 	enum pks_rc rc;
-	int on, held;
+	int on, held = 0;
 
+	if (!(flags & STORE_SHORT) && (rc = open_take(st, &held)) != PKS_OK)
+		return rc;
 	if ((rc = marked(st, &on)) != PKS_OK || !on)
 		return rc;
-	if ((rc = lock_held(st, &held)) != PKS_OK)
+	/* open_take tested the import's lock already (and found it free). */
+	if (!st->bulk_locked && (rc = import_running(st, &held)) != PKS_OK)
 		return rc;
-	if (held)
+	if (!st->bulk_locked && held)
 		return store_fail_msg(st, PKS_ERR_BUSY, running_msg);
 	/* The import clears the mark before it lets the lock go: a mark
 	 * still there now belongs to an import that died. */
@@ -164,35 +236,38 @@ store_bulk_refuse(struct store *st)
 }
 
 /*
- * Take the lock for the import on this connection, or PKS_ERR_BUSY
- * when another holds it.  A read lock on an open file description
- * (F_OFD_SETLK): a read lock needs only a file open for reading, so
- * any user who can read the file takes it, whoever made it; it is
- * held until this descriptor closes or the process ends (even by
- * kill -9), and another descriptor of the same process does not drop
- * it (POSIX record locks fall with any close of the file, and SQLite
- * opens and closes the database's own files).  Called inside the
- * write transaction of store_bulk_begin, so two imports test and take
- * it one after the other.
+ * Take LOCK_IMPORT for the import on this connection (a STORE_BULK
+ * one, which holds no LOCK_OPEN), or PKS_ERR_BUSY when another import
+ * holds it.  With 'others' not NULL: *others when another connection
+ * holds LOCK_OPEN (the lock is then not kept).  Called inside the write
+ * transaction of store_bulk_begin, so two imports test and take it one after
+ * the other.
  */
 static enum pks_rc
-lock_take(struct store *st)
+import_take(struct store *st, int *others)
 {
 	char path[PATH_MAX + 16];
-	short type = F_RDLCK;
 	enum pks_rc rc;
 	int held, fd;
 
+	if (others != NULL)
+		*others = 0;
 	if (st->bulk_locked || !lock_path(st, path, sizeof(path)))
 		return PKS_OK;
 	/* Another import's read lock does not keep this one out: test. */
-	if ((rc = lock_held(st, &held)) != PKS_OK)
+	if ((rc = import_running(st, &held)) != PKS_OK)
 		return rc;
 	if (held)
 		return store_fail_msg(st, PKS_ERR_BUSY, running_msg);
-	rc = lock_op(st, path, O_RDONLY | O_CREAT, F_OFD_SETLK, &type, &fd);
+	rc = lock_take(st, path, LOCK_IMPORT, &fd);
 	if (rc != PKS_OK)
 		return rc;
+	if (others != NULL &&
+	    ((rc = lock_test(st, path, fd, LOCK_OPEN, others)) != PKS_OK ||
+		*others)) {
+		close(fd);
+		return rc;
+	}
 	st->bulk_fd = fd;
 	st->bulk_locked = 1;
 	return PKS_OK;
@@ -273,22 +348,26 @@ begin_txn(struct store *st, void *arg)
 {
 	struct begin *b = arg;
 	int *on = b->on;
-	int any = 1;
+	int any = 1, others;
 	enum pks_rc rc;
 	size_t i;
 
 	if ((rc = marked(st, on)) != PKS_OK)
 		return rc;
 	if (*on) {
-		*on = 2; /* resumed, unless another import runs */
-		return lock_take(st);
+		/* Resumed, unless another import runs; whoever else has the
+		 * database open now only came to be refused. */
+		*on = 2;
+		return import_take(st, NULL);
 	}
 	if (!b->start)
 		return PKS_OK;
 	if ((rc = any_key(st, &any)) != PKS_OK || any > 0)
 		return rc;
-	if ((rc = lock_take(st)) != PKS_OK)
+	if ((rc = import_take(st, &others)) != PKS_OK || others) {
+		*on = others ? -1 : 0;
 		return rc;
+	}
 	for (i = 0; i < sizeof(bulk_indexes) / sizeof(bulk_indexes[0]); i++)
 		if ((rc = drop_index(st, bulk_indexes[i])) != PKS_OK)
 			return rc;
@@ -309,16 +388,16 @@ store_bulk_begin(struct store *st, int start, int *on)
 	/* A running import keeps its write transaction open while it
 	 * reads: say so now rather than wait for the write lock. */
 	if ((rc = marked(st, &mark)) != PKS_OK ||
-	    (mark && (rc = lock_held(st, &held)) != PKS_OK))
+	    (mark && (rc = import_running(st, &held)) != PKS_OK))
 		return rc;
 	if (held)
 		return store_fail_msg(st, PKS_ERR_BUSY, running_msg);
 	rc = store_txn_run(st, begin_txn, &b);
 	if (rc != PKS_OK)
 		*on = 0;
-	if (!*on)
+	if (*on <= 0)
 		store_bulk_release(st);
-	st->bulk = *on;
+	st->bulk = *on > 0;
 	return rc;
 }
 

@@ -24,13 +24,18 @@
  *     stats and check do not start).  The database is the import's
  *     alone until it ends: nobody answers from indexes not built yet.
  *   - lock free: the import died; PKS_ERR_DB, saying how to finish it.
- * Without the mark, opening costs what it did: one read of meta, no
- * system call; the lock file is only looked at when the mark is set.
- * Importing again (the same files change nothing already stored)
- * resumes the bulk load and finishes it; a second import while one
- * runs is refused (PKS_ERR_BUSY).  Not covered: a connection opened
- * before the import began (a serve started on the empty database)
- * keeps answering during it.
+ * Every connection but STORE_SHORT and STORE_BULK ones (serve's, the
+ * commands') holds a second lock in the same file while it is open,
+ * and an import does not enter bulk mode while anyone holds it (*on =
+ * -1: key by key, every index kept up), so a serve started before the
+ * import never answers from indexes not built.
+ *
+ * What an open costs: a STORE_SHORT one (each mail-filter process)
+ * what it did, one read of meta, the lock file looked at only when the
+ * mark is set; any other one open(2), two fcntl(2) and a descriptor
+ * held until store_close.  Importing again (the same files change
+ * nothing already stored) resumes the bulk load and finishes it; a
+ * second import while one runs is refused (PKS_ERR_BUSY).
  */
 #ifndef PKS_STORE_BULK_H
 #define PKS_STORE_BULK_H
@@ -42,9 +47,10 @@
  * On a connection opened with STORE_BULK, outside a transaction: when
  * an earlier bulk import did not finish, resume it: *on = 2; else when
  * 'start' is set and the database holds no key, enter bulk mode: *on =
- * 1; else *on = 0 and nothing changes.  In bulk mode the connection
- * holds the lock until store_bulk_finish or store_close.  PKS_ERR_BUSY
- * when another import holds it.
+ * 1, unless another connection has the database open: *on = -1; else
+ * *on = 0 and nothing changes.  In bulk mode the connection holds the
+ * lock until store_bulk_finish or store_close.  PKS_ERR_BUSY when
+ * another import holds it.
  */
 enum pks_rc store_bulk_begin(struct store *st, int start, int *on);
 
@@ -53,14 +59,15 @@ enum pks_rc store_bulk_begin(struct store *st, int start, int *on);
  * mark, and the next import finishes what is left. */
 enum pks_rc store_bulk_finish(struct store *st);
 
-/* Inside src/store, for store_open without STORE_BULK: PKS_ERR_BUSY
+/* Inside src/store, for store_open without STORE_BULK (its flags):
+ * unless STORE_SHORT, take the lock of an open connection; PKS_ERR_BUSY
  * (with the message) while an import into an empty database runs,
  * PKS_ERR_DB when one did not finish and is gone, PKS_ERR_IO when the
  * lock file cannot be read. */
-enum pks_rc store_bulk_refuse(struct store *st);
+enum pks_rc store_bulk_refuse(struct store *st, int flags);
 
-/* Inside src/store: let the import's lock go (store_close; nothing
- * when this connection holds none). */
+/* Inside src/store: let this connection's lock go (store_close;
+ * nothing when it holds none). */
 void store_bulk_release(struct store *st);
 
 #endif

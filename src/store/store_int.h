@@ -150,8 +150,8 @@ struct store {
 	/* store_bulk.c: a bulk import runs (the prefix tree is rebuilt
 	 * at its end instead of fed key by key) */
 	int bulk;
-	/* store_bulk.c: this connection's import holds the lock on the
-	 * database's "-bulk" file through bulk_fd */
+	/* store_bulk.c: this connection holds a lock on the database's
+	 * "-bulk" file (an import's, or an open connection's) in bulk_fd */
 	int bulk_locked;
 	int bulk_fd;
 };

@@ -17,6 +17,9 @@
 #   4. A mark whose lock nobody holds, though a live process has the id
 #      the import once had (a reused pid): refused, also by a serve
 #      that reads a lock file root made; without the mark, opened.
+#   5. A serve that has the empty database open before the import: the
+#      import writes key by key (every index kept up), the serve keeps
+#      answering, and no mark is left.
 . "$PKS_SRCDIR/tests/lib/tap.sh"
 . "$PKS_SRCDIR/tests/lib/pksync.sh"
 
@@ -150,10 +153,41 @@ sqlite3 "$T/bulk/data/pksync.db" \
 	pks_user_dir "$T/bulk" || bail "setting the mark"
 touch "$T/bulk/data/pksync.db-bulk" && chmod 644 "$T/bulk/data/pksync.db-bulk"
 [ "$(id -u)" = 0 ] && chown root:root "$T/bulk/data/pksync.db-bulk"
+timeout 30 "$PKSYNC" -c "$T/bulk/pksync.conf" serve >"$T/rootlock.serve" 2>&1
+rc=$?
+ok "root's lock file: serve (as its user) refuses to start" \
+	test "$rc" -ne 0 -a "$rc" -ne 124
+ok "root's lock file: ... saying why" \
+	grep -q 'did not finish' "$T/rootlock.serve"
 refused "$T/bulk" pid-reused 'did not finish' 'the MTA keeps the mail'
 kill "$LIVE"
 wait "$LIVE" 2>/dev/null
-sqlite3 "$T/bulk/data/pksync.db" "DELETE FROM meta WHERE name = 'bulk_import'" &&
+sqlite3 "$T/bulk/data/pksync.db" \
+	"DELETE FROM meta WHERE name = 'bulk_import'" &&
 	pks_user_dir "$T/bulk" || bail "clearing the mark"
 ok "no mark: stats opens the database" pks "$T/bulk" stats
+
+# 5. A serve already running: no bulk load under its feet.
+setup served yes || bail "setup served"
+pks_start "$T/served" || bail "serve on the empty database"
+# A lookup, so that serve has the database open (its threads open it at
+# their first request).
+curl -s -o /dev/null "http://127.0.0.1:$(pks_port "$T/served")/pks/lookup?\
+op=get&search=0x0123456789ABCDEF"
+pks "$T/served" import --no-mail "$T/head.pgp" >"$T/served.out" \
+	2>"$T/served.err"
+is "serve running: the import succeeds" "$?" 0
+ok "serve running: ... key by key, saying why" \
+	grep -q 'open elsewhere' "$T/served.err"
+is "serve running: ... not in bulk" \
+	"$(grep -c 'built after the keys' "$T/served.err")" 0
+is "serve running: no mark, no index missing" "$(count \
+	"$T/served/data/pksync.db" "SELECT count(*) FROM meta WHERE name LIKE
+	'bulk%'")/$(count "$T/served/data/pksync.db" "SELECT count(*) FROM
+	sqlite_master WHERE name IN ('keys_updated', 'keyids_keyid32',
+	'emails_email')")" 0/3
+fpr=$(count "$T/served/data/pksync.db" "SELECT hex(fpr) FROM keys WHERE id = 1")
+ok "serve running: it answers what was imported" curl -fsS -o /dev/null \
+	"http://127.0.0.1:$(pks_port "$T/served")/pks/lookup?op=get&search=0x$fpr"
+pks_stop "$T/served" || bail "stop serve"
 tap_done
