@@ -17,6 +17,7 @@
 #include "fixture.h"
 #include "tap.h"
 #include "store/store.h"
+#include "store/store_bulk.h"
 #include "store/store_counters.h"
 #include "store/store_int.h"
 #include "store/store_ptree.h"
@@ -624,6 +625,56 @@ test_key_exists(void)
 	store_close(st);
 }
 
+/*
+ * The bulk import's two locks (store_bulk.h), all in this process (a
+ * lock of an open file description keeps out the others of the same
+ * process too): an open connection keeps the import key by key; while
+ * it runs every opener is refused as busy, a second import too; once
+ * it is gone, refused for good, even when a live process has the id
+ * an older version wrote in the mark; resumed and finished, opened.
+ */
+static void
+test_bulk_lock(void)
+{
+	struct store *st = fixture_store(1000), *imp = NULL, *o = NULL;
+	char pid[32];
+	int on = 0, on2 = 0;
+
+	CHECK(st != NULL);
+	if (st == NULL ||
+	    store_open(fixture_db, STORE_BULK, 100, &imp) != PKS_OK) {
+		store_close(st);
+		CHECK(0);
+		return;
+	}
+	CHECK(store_bulk_begin(imp, 1, &on) == PKS_OK && on == -1);
+	store_close(st);
+	CHECK(store_bulk_begin(imp, 1, &on) == PKS_OK && on == 1);
+	CHECK(store_open(fixture_db, 0, 100, &o) == PKS_ERR_BUSY && o == NULL);
+	CHECK(store_open(fixture_db, STORE_SHORT, 100, &o) == PKS_ERR_BUSY);
+	CHECK(store_open(fixture_db, STORE_READONLY, 100, &o) == PKS_ERR_BUSY);
+	CHECK(store_open(fixture_db, STORE_BULK, 100, &o) == PKS_OK);
+	if (o != NULL) {
+		CHECK(store_bulk_begin(o, 1, &on2) == PKS_ERR_BUSY && on2 == 0);
+		store_close(o);
+		o = NULL;
+	}
+	store_close(imp);
+	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+	CHECK(store_open(fixture_db, 0, 100, &o) == PKS_ERR_DB);
+	CHECK(store_open(fixture_db, STORE_SHORT, 100, &o) == PKS_ERR_DB);
+	CHECK(store_open(fixture_db, STORE_BULK, 100, &imp) == PKS_OK);
+	if (imp == NULL)
+		return;
+	CHECK(store_meta_set(imp, "bulk_import", pid) == PKS_OK);
+	CHECK(store_open(fixture_db, 0, 100, &o) == PKS_ERR_DB);
+	CHECK(store_bulk_begin(imp, 1, &on) == PKS_OK && on == 2);
+	CHECK(store_bulk_finish(imp) == PKS_OK);
+	CHECK(store_open(fixture_db, 0, 100, &o) == PKS_OK);
+	store_close(o);
+	store_close(imp);
+}
+
 static void
 test_rollback(void)
 {
@@ -974,6 +1025,7 @@ main(void)
 	RUN(test_migrations);
 	RUN(test_insert_find);
 	RUN(test_key_exists);
+	RUN(test_bulk_lock);
 	RUN(test_keyids);
 	RUN(test_words);
 	RUN(test_email);
