@@ -471,8 +471,15 @@ bulk_start(struct import *im, int bulk_conf)
 {
 	enum pks_rc rc;
 
-	if ((rc = store_bulk_begin(im->st, bulk_conf, &im->bulk)) != PKS_OK)
+	if ((rc = store_bulk_begin(im->st, bulk_conf, &im->bulk)) != PKS_OK) {
+		log_warnx("import: %s", store_errmsg(im->st));
 		return rc;
+	}
+	if (im->bulk < 0) {
+		log_warnx("import: the database is open elsewhere (pksync "
+			  "serve?): every index is written key by key");
+		im->bulk = 0;
+	}
 	if (im->bulk == 2)
 		log_info("import: finishing an import into an empty database "
 			 "that did not finish");

@@ -58,15 +58,12 @@ collect(void *arg, struct ingest_prep *k, int *as_new)
 {
 	struct plan_ctx *c = arg;
 	struct ingest_item *it;
-	struct store_key old;
 
-	if (k->stage == INGEST_STAGE_OK && !k->over) {
-		memset(&old, 0, sizeof(old));
-		if (store_key_find(c->st, k->fpr.fpr, k->fpr.len, &old) ==
-		    PKS_ERR_NOTFOUND)
-			ingest_prep_new(k);
-		store_key_clear(&old);
-	}
+	/* Only a key not stored yet is verified here (a database error:
+	 * left to the merge, as a stored one). */
+	if (k->stage == INGEST_STAGE_OK && !k->over &&
+	    store_key_exists(c->st, k->fpr.fpr, k->fpr.len) == PKS_ERR_NOTFOUND)
+		ingest_prep_new(k);
 	it = plan_push(c->plan);
 	it->is_key = 1;
 	it->k = *k;

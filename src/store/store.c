@@ -39,6 +39,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	    "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
 	[STMT_KEY_FIND] = "SELECT id, hash, created, updated, data, checks "
 			  "FROM keys WHERE fpr = ?1",
+	[STMT_KEY_EXISTS] = "SELECT 1 FROM keys WHERE fpr = ?1",
 	[STMT_KEY_LOAD] = "SELECT id, hash, created, updated, data, checks "
 			  "FROM keys WHERE id = ?1",
 	[STMT_KEY_HASH] = "SELECT hash, updated FROM keys WHERE id = ?1",
@@ -870,7 +871,7 @@ store_open(const char *path, int flags, int busy_ms, struct store **out)
 		goto out;
 	rc = schema_ready(st, !st->readonly && (flags & STORE_CREATE));
 	if (rc == PKS_OK && !(flags & STORE_BULK))
-		rc = store_bulk_refuse(st);
+		rc = store_bulk_refuse(st, flags);
 out:
 	if (rc != PKS_OK) {
 		log_warnx("database %s: %s", path, store_errmsg(st));
@@ -892,6 +893,7 @@ store_close(struct store *st)
 		sqlite3_finalize(st->stmt[i]);
 	store_wordkeys_close(st);
 	store_words_forget(st);
+	store_bulk_release(st);
 	/* A STORE_SHORT connection leaves the WAL to the next one; once it
 	 * is long, checkpoint it and cut it to nothing.  Otherwise the next
 	 * process that opens the database alone rebuilds the WAL index

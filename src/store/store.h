@@ -113,6 +113,13 @@ struct store_key_rec {
 enum pks_rc store_key_find(
     struct store *st, const uint8_t *fpr, size_t fprlen, struct store_key *out);
 
+/* Whether a key with this primary fingerprint is stored, reading no
+ * more than the fpr index: PKS_OK if so, PKS_ERR_NOTFOUND if not (a
+ * length no fingerprint has included), another result on a database
+ * error. */
+enum pks_rc store_key_exists(
+    struct store *st, const uint8_t *fpr, size_t fprlen);
+
 /* Load a key by row id. */
 enum pks_rc store_key_load(struct store *st, int64_t id, struct store_key *out);
 

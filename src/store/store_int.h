@@ -26,6 +26,7 @@ enum store_stmt {
 	STMT_META_GET,
 	STMT_META_SET,
 	STMT_KEY_FIND,
+	STMT_KEY_EXISTS,
 	STMT_KEY_LOAD,
 	STMT_KEY_HASH,
 	STMT_KEY_INSERT,
@@ -149,6 +150,10 @@ struct store {
 	/* store_bulk.c: a bulk import runs (the prefix tree is rebuilt
 	 * at its end instead of fed key by key) */
 	int bulk;
+	/* store_bulk.c: this connection holds a lock on the database's
+	 * "-bulk" file (an import's, or an open connection's) in bulk_fd */
+	int bulk_locked;
+	int bulk_fd;
 };
 
 /* The tree node cache of a write transaction (store_ptree.c): begun by

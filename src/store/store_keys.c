@@ -441,6 +441,26 @@ fetch_key(struct store *st, sqlite3_stmt *s, struct store_key *out)
 	return rc;
 }
 
+/* Statement 'id' with a primary fingerprint bound as ?1, in *s;
+ * PKS_ERR_NOTFOUND for a length no fingerprint has. */
+static enum pks_rc
+fpr_stmt(struct store *st, enum store_stmt id, const uint8_t *fpr,
+    size_t fprlen, sqlite3_stmt **s)
+{
+	enum pks_rc rc;
+
+	if (!valid_fpr_len(fprlen))
+		return PKS_ERR_NOTFOUND;
+	if ((rc = store_stmt_get(st, id, s)) != PKS_OK)
+		return rc;
+	if (sqlite3_bind_blob(*s, 1, fpr, (int)fprlen, SQLITE_STATIC) !=
+	    SQLITE_OK) {
+		store_stmt_done(*s);
+		return store_fail(st, sqlite3_errcode(st->db));
+	}
+	return PKS_OK;
+}
+
 enum pks_rc
 store_key_find(
     struct store *st, const uint8_t *fpr, size_t fprlen, struct store_key *out)
@@ -449,16 +469,27 @@ store_key_find(
 	enum pks_rc rc;
 
 	memset(out, 0, sizeof(*out));
-	if (!valid_fpr_len(fprlen))
-		return PKS_ERR_NOTFOUND;
-	if ((rc = store_stmt_get(st, STMT_KEY_FIND, &s)) != PKS_OK)
+	if ((rc = fpr_stmt(st, STMT_KEY_FIND, fpr, fprlen, &s)) != PKS_OK)
 		return rc;
-	if (sqlite3_bind_blob(s, 1, fpr, (int)fprlen, SQLITE_STATIC) !=
-	    SQLITE_OK) {
-		store_stmt_done(s);
-		return store_fail(st, sqlite3_errcode(st->db));
-	}
 	return fetch_key(st, s, out);
+}
+
+enum pks_rc
+store_key_exists(struct store *st, const uint8_t *fpr, size_t fprlen)
+{
+	sqlite3_stmt *s = NULL;
+	enum pks_rc rc;
+	int r;
+
+	if ((rc = fpr_stmt(st, STMT_KEY_EXISTS, fpr, fprlen, &s)) != PKS_OK)
+		return rc;
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW)
+		rc = PKS_OK;
+	else
+		rc = r == SQLITE_DONE ? PKS_ERR_NOTFOUND : store_fail(st, r);
+	store_stmt_done(s);
+	return rc;
 }
 
 enum pks_rc

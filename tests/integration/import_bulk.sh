@@ -7,10 +7,19 @@
 #      words, prefix tree and schema (every index there again), and
 #      pksync check agrees.
 #   2. The keyring fed through a pipe that stays open: once a batch is
-#      committed, kill -9.  Then every other command (stats, check,
-#      serve) refuses the database with the reason; importing again
-#      finishes it: the same database as (1), served again.
+#      committed, the import holds its lock, and every other opener
+#      refuses the database saying an import runs (stats, check, serve
+#      do not start, mail-filter exits 75, a second import stops).
+#      Then kill -9: every other command (stats, check, serve,
+#      mail-filter) refuses the database with the reason; importing
+#      again finishes it: the same database as (1), served again.
 #   3. A database that holds a key already takes the row-by-row path.
+#   4. A mark whose lock nobody holds, though a live process has the id
+#      the import once had (a reused pid): refused, also by a serve
+#      that reads a lock file root made; without the mark, opened.
+#   5. A serve that has the empty database open before the import: the
+#      import writes key by key (every index kept up), the serve keeps
+#      answering, and no mark is left.
 . "$PKS_SRCDIR/tests/lib/tap.sh"
 . "$PKS_SRCDIR/tests/lib/pksync.sh"
 
@@ -20,6 +29,7 @@ need_cmd sqlite3 curl
 test_dir pkbu
 chmod 755 "$T"
 cp "$KEYRING" "$T/ring.pgp" && chmod 644 "$T/ring.pgp"
+head -c 200000 "$T/ring.pgp" >"$T/head.pgp" && chmod 644 "$T/head.pgp"
 
 # setup NAME BULK: a fresh database, small batches
 setup() {
@@ -42,6 +52,27 @@ SELECT term, doc, offset FROM temp.kw ORDER BY 1, 2, 3;"
 
 # count DB QUERY: the first column of QUERY's first row in DB
 count() { SQL_DB=$1 sql "$2"; }
+
+# refused DIR TAG WHY MTA: stats, check, serve and mail-filter (exit 75:
+# MTA) refuse DIR's database, each saying WHY
+refused() {
+	local dir=$1 tag=$2 why=$3 rc
+	pks "$dir" stats >/dev/null 2>"$T/$tag.stats"
+	ok "$tag: stats refuses the database" test "$?" -ne 0
+	ok "$tag: ... saying why" grep -q "$why" "$T/$tag.stats"
+	pks "$dir" check >/dev/null 2>"$T/$tag.check"
+	ok "$tag: check refuses it" test "$?" -ne 0
+	ok "$tag: ... saying why" grep -q "$why" "$T/$tag.check"
+	timeout 30 "$PKSYNC" -c "$dir/pksync.conf" serve >"$T/$tag.serve" 2>&1
+	rc=$?
+	ok "$tag: serve refuses to start" test "$rc" -ne 0 -a "$rc" -ne 124
+	ok "$tag: ... saying why" grep -q "$why" "$T/$tag.serve"
+	printf 'From: alice@example.org\nSubject: INDEX alice\n\nINDEX alice\n' |
+		SENDER=alice@example.org pks "$dir" mail-filter \
+			>/dev/null 2>"$T/$tag.mail"
+	is "$tag: mail-filter exits 75 ($4)" "$?" 75
+	ok "$tag: ... saying why" grep -q "$why" "$T/$tag.mail"
+}
 
 # 1. bulk = yes and bulk = no
 setup bulk yes || bail "setup bulk"
@@ -79,22 +110,20 @@ for ((i = 0; i < 600; i++)); do
 	sleep 0.1
 done
 ok "kill: a batch was committed" grep -q 'batch 1:' "$T/kill.err"
+# While it runs: everyone else stays out, saying why.
+refused "$T/kill" running 'import into this empty database is running' \
+	'the MTA retries'
+pks "$T/kill" import --no-mail "$T/head.pgp" >/dev/null 2>"$T/run.import"
+is "running: a second import stops (75)" "$?" 75
+ok "running: ... saying why" grep -q 'is running' "$T/run.import"
 kill -9 "$IMP"
 wait "$IMP" 2>/dev/null
 exec 3>&-
 wait "$FEED" 2>/dev/null
 ok "kill: keys were stored" test "$(count "$T/kill/data/pksync.db" \
 	"SELECT count(*) FROM keys")" -ge 100
-pks "$T/kill" stats >/dev/null 2>"$T/kill.stats"
-ok "kill: stats refuses the database" test "$?" -ne 0
-ok "kill: ... saying why" \
-	grep -q 'import into this empty database did not finish' "$T/kill.stats"
-pks "$T/kill" check >/dev/null 2>"$T/kill.check"
-ok "kill: check refuses it" test "$?" -ne 0
-timeout 30 "$PKSYNC" -c "$T/kill/pksync.conf" serve >"$T/kill.serve" 2>&1
-rc=$?
-ok "kill: serve refuses to start" test "$rc" -ne 0 -a "$rc" -ne 124
-ok "kill: ... saying why" grep -q 'did not finish' "$T/kill.serve"
+refused "$T/kill" kill 'import into this empty database did not finish' \
+	'the MTA keeps the mail'
 pks "$T/kill" import --no-mail "$T/ring.pgp" >"$T/again.out" 2>"$T/again.err"
 is "kill: importing again finishes it" "$?" 0
 ok "kill: ... saying so" grep -q 'finishing an import' "$T/again.err"
@@ -110,9 +139,55 @@ pks_stop "$T/kill" || bail "stop serve"
 
 # 3. A database that holds a key already: row by row.
 setup one yes || bail "setup one"
-head -c 200000 "$T/ring.pgp" >"$T/head.pgp" && chmod 644 "$T/head.pgp"
 pks "$T/one" import -q --no-mail "$T/head.pgp" >/dev/null 2>&1
 pks "$T/one" import --no-mail "$T/ring.pgp" >"$T/one.out" 2>"$T/one.err"
 is "not empty: import" "$?" 0
 is "not empty: key by key" "$(grep -c 'built after the keys' "$T/one.err")" 0
+
+# 4. The mark of an import that died, and a live process with the id it
+# had: the lock decides, not the id.  The lock file as root left it.
+sleep 120 &
+LIVE=$!
+sqlite3 "$T/bulk/data/pksync.db" \
+	"INSERT INTO meta(name, value) VALUES ('bulk_import', '$LIVE')" &&
+	pks_user_dir "$T/bulk" || bail "setting the mark"
+touch "$T/bulk/data/pksync.db-bulk" && chmod 644 "$T/bulk/data/pksync.db-bulk"
+[ "$(id -u)" = 0 ] && chown root:root "$T/bulk/data/pksync.db-bulk"
+timeout 30 "$PKSYNC" -c "$T/bulk/pksync.conf" serve >"$T/rootlock.serve" 2>&1
+rc=$?
+ok "root's lock file: serve (as its user) refuses to start" \
+	test "$rc" -ne 0 -a "$rc" -ne 124
+ok "root's lock file: ... saying why" \
+	grep -q 'did not finish' "$T/rootlock.serve"
+refused "$T/bulk" pid-reused 'did not finish' 'the MTA keeps the mail'
+kill "$LIVE"
+wait "$LIVE" 2>/dev/null
+sqlite3 "$T/bulk/data/pksync.db" \
+	"DELETE FROM meta WHERE name = 'bulk_import'" &&
+	pks_user_dir "$T/bulk" || bail "clearing the mark"
+ok "no mark: stats opens the database" pks "$T/bulk" stats
+
+# 5. A serve already running: no bulk load under its feet.
+setup served yes || bail "setup served"
+pks_start "$T/served" || bail "serve on the empty database"
+# A lookup, so that serve has the database open (its threads open it at
+# their first request).
+curl -s -o /dev/null "http://127.0.0.1:$(pks_port "$T/served")/pks/lookup?\
+op=get&search=0x0123456789ABCDEF"
+pks "$T/served" import --no-mail "$T/head.pgp" >"$T/served.out" \
+	2>"$T/served.err"
+is "serve running: the import succeeds" "$?" 0
+ok "serve running: ... key by key, saying why" \
+	grep -q 'open elsewhere' "$T/served.err"
+is "serve running: ... not in bulk" \
+	"$(grep -c 'built after the keys' "$T/served.err")" 0
+is "serve running: no mark, no index missing" "$(count \
+	"$T/served/data/pksync.db" "SELECT count(*) FROM meta WHERE name LIKE
+	'bulk%'")/$(count "$T/served/data/pksync.db" "SELECT count(*) FROM
+	sqlite_master WHERE name IN ('keys_updated', 'keyids_keyid32',
+	'emails_email')")" 0/3
+fpr=$(count "$T/served/data/pksync.db" "SELECT hex(fpr) FROM keys WHERE id = 1")
+ok "serve running: it answers what was imported" curl -fsS -o /dev/null \
+	"http://127.0.0.1:$(pks_port "$T/served")/pks/lookup?op=get&search=0x$fpr"
+pks_stop "$T/served" || bail "stop serve"
 tap_done

@@ -165,6 +165,53 @@ fixture_key_file(const char *rel)
 }
 
 void
+fixture_fake_fpr(struct pgp_fpr *f, uint8_t tag, uint8_t sub)
+{
+	size_t i;
+
+	memset(f, 0, sizeof(*f));
+	f->version = 4;
+	f->len = 20;
+	for (i = 0; i < 20; i++)
+		f->fpr[i] = (uint8_t)(tag + 7 * i + 31 * sub);
+	memcpy(f->keyid, f->fpr + 12, 8);
+}
+
+void
+fixture_fake_key(struct fixture_fake *k, uint8_t tag,
+    const struct fixture_fake_shape *shape, const char *const *uids)
+{
+	size_t i;
+
+	memset(k, 0, sizeof(*k));
+	fixture_fake_fpr(&k->info.fpr, tag, 0);
+	k->info.version = 4;
+	k->info.algo = 1;
+	k->info.bits = 2048;
+	k->info.ctime = shape->ctime;
+	for (i = 0; i < shape->nsub && i < FIXTURE_FAKE_MAX; i++)
+		fixture_fake_fpr(&k->sub[i].fpr, tag, (uint8_t)(i + 1));
+	k->info.subkeys = k->sub;
+	k->info.nsubkeys = i;
+	for (i = 0; uids != NULL && uids[i] != NULL && i < FIXTURE_FAKE_MAX;
+	     i++) {
+		k->uid[i].text = (const uint8_t *)uids[i];
+		k->uid[i].len = strlen(uids[i]);
+	}
+	k->info.uids = k->uid;
+	k->info.nuids = i;
+	for (i = 0; i < sizeof(k->data); i++)
+		k->data[i] = (uint8_t)(tag ^ i);
+	k->rec.data = k->data;
+	k->rec.len = shape->data_len < sizeof(k->data) ? shape->data_len
+						       : sizeof(k->data);
+	for (i = 0; i < 16; i++)
+		k->rec.hash[i] = (uint8_t)(tag * 3 + i);
+	k->rec.info = &k->info;
+	k->rec.recon = shape->recon;
+}
+
+void
 fixture_done(void)
 {
 	DIR *d = opendir(fixture_dir);

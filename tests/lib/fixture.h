@@ -6,7 +6,8 @@
  *   ...
  *   fixture_done();             (every file in the folder, the folder)
  * The folder is $TMPDIR/pks-<name>-XXXXXX (/tmp when TMPDIR is unset
- * or too long).  Also the keys the pgp tests parse from their data.
+ * or too long).  Also the keys the pgp tests parse from their data,
+ * and the hand-made keys of the store tests.
  */
 #ifndef PKS_TESTS_FIXTURE_H
 #define PKS_TESTS_FIXTURE_H
@@ -59,6 +60,40 @@ struct pgp_key *fixture_key(const void *data, size_t len);
 /* The same for the key in the source tree's file rel, such as
  * "tests/data/pgp/eddsa.pgp". */
 struct pgp_key *fixture_key_file(const char *rel);
+
+/*
+ * A hand-made key for the store tests: a pgp_key_info record (no
+ * packets that parse) and the store_key_rec that writes it.  The
+ * primary fingerprint is byte 'tag' + 7 * i (fixture_fake_fpr with
+ * sub 0), subkey n's is 'tag' + 7 * i + 31 * n, the key ID its bytes
+ * 12..19; version 4, RSA 2048; data byte i is tag ^ i, hash byte i is
+ * tag * 3 + i; the user IDs are borrowed.
+ */
+#define FIXTURE_FAKE_MAX 4       /* subkeys, user IDs */
+#define FIXTURE_FAKE_DATA_MAX 64 /* bytes of data */
+struct fixture_fake {
+	struct pgp_key_info info;
+	struct pgp_subkey_info sub[FIXTURE_FAKE_MAX];
+	struct pgp_uid_info uid[FIXTURE_FAKE_MAX];
+	uint8_t data[FIXTURE_FAKE_DATA_MAX];
+	struct store_key_rec rec;
+};
+
+/* What the tests' keys differ in. */
+struct fixture_fake_shape {
+	size_t nsub;     /* subkeys (at most FIXTURE_FAKE_MAX) */
+	int64_t ctime;   /* creation time */
+	size_t data_len; /* rec.len (at most FIXTURE_FAKE_DATA_MAX) */
+	int recon;       /* rec.recon: offered to recon peers */
+};
+
+/* A fake fingerprint (v4, 20 bytes) and its key ID: see above. */
+void fixture_fake_fpr(struct pgp_fpr *f, uint8_t tag, uint8_t sub);
+
+/* Fill k (every field) for 'tag', shaped so, with at most
+ * FIXTURE_FAKE_MAX of the NULL-terminated uids (NULL: none). */
+void fixture_fake_key(struct fixture_fake *k, uint8_t tag,
+    const struct fixture_fake_shape *shape, const char *const *uids);
 
 /* Remove every file in the folder, then the folder. */
 void fixture_done(void);

@@ -17,67 +17,26 @@
 #include "fixture.h"
 #include "tap.h"
 #include "store/store.h"
+#include "store/store_bulk.h"
 #include "store/store_counters.h"
 #include "store/store_int.h"
 #include "store/store_ptree.h"
 #include "store/store_listing.h"
 #include "util/limits.h"
 
-/* A hand-made key: primary fingerprint byte 'tag', subkeys, user IDs. */
-struct fake {
-	struct pgp_key_info info;
-	struct pgp_subkey_info sub[4];
-	struct pgp_uid_info uid[4];
-	uint8_t data[64];
-	struct store_key_rec rec;
-};
-
+/* The keys of these tests (fixture.h): created at 1000000000, 64 bytes
+ * of data, offered to recon peers. */
 static void
-fake_fpr(struct pgp_fpr *f, uint8_t tag, uint8_t sub)
+fake_key(
+    struct fixture_fake *k, uint8_t tag, size_t nsub, const char *const *uids)
 {
-	size_t i;
+	const struct fixture_fake_shape shape = { nsub, 1000000000, 64, 1 };
 
-	memset(f, 0, sizeof(*f));
-	f->version = 4;
-	f->len = 20;
-	for (i = 0; i < 20; i++)
-		f->fpr[i] = (uint8_t)(tag + 7 * i + 31 * sub);
-	memcpy(f->keyid, f->fpr + 12, 8);
-}
-
-static void
-fake_key(struct fake *k, uint8_t tag, size_t nsub, const char *const *uids)
-{
-	size_t i;
-
-	memset(k, 0, sizeof(*k));
-	fake_fpr(&k->info.fpr, tag, 0);
-	k->info.version = 4;
-	k->info.algo = 1;
-	k->info.bits = 2048;
-	k->info.ctime = 1000000000;
-	for (i = 0; i < nsub && i < 4; i++)
-		fake_fpr(&k->sub[i].fpr, tag, (uint8_t)(i + 1));
-	k->info.subkeys = k->sub;
-	k->info.nsubkeys = nsub;
-	for (i = 0; uids != NULL && uids[i] != NULL && i < 4; i++) {
-		k->uid[i].text = (const uint8_t *)uids[i];
-		k->uid[i].len = strlen(uids[i]);
-	}
-	k->info.uids = k->uid;
-	k->info.nuids = i;
-	for (i = 0; i < sizeof(k->data); i++)
-		k->data[i] = (uint8_t)(tag ^ i);
-	k->rec.data = k->data;
-	k->rec.len = sizeof(k->data);
-	for (i = 0; i < 16; i++)
-		k->rec.hash[i] = (uint8_t)(tag * 3 + i);
-	k->rec.info = &k->info;
-	k->rec.recon = 1;
+	fixture_fake_key(k, tag, &shape, uids);
 }
 
 static int64_t
-insert(struct store *st, struct fake *k)
+insert(struct store *st, struct fixture_fake *k)
 {
 	int64_t id = -1;
 
@@ -193,7 +152,7 @@ test_migrations(void)
 {
 	struct store *st = fixture_store(1000);
 	struct store_key k;
-	struct fake a;
+	struct fixture_fake a;
 	uint8_t *v1;
 	char *want, *got, *ver = NULL;
 	size_t len;
@@ -250,7 +209,7 @@ test_listings(void)
 	struct store_listings l = { NULL, 0 };
 	struct store_names *nm;
 	struct store_ids ids;
-	struct fake a, b;
+	struct fixture_fake a, b;
 	int64_t v[3];
 	const uint8_t *name;
 	size_t len = 0;
@@ -304,7 +263,7 @@ test_insert_find(void)
 	struct store *st = fixture_store(1000);
 	struct store_key k;
 	struct store_ids ids;
-	struct fake a, b;
+	struct fixture_fake a, b;
 	int64_t ida, idb, n = 0, want[2];
 	time_t now = time(NULL);
 
@@ -318,14 +277,14 @@ test_insert_find(void)
 	CHECK(ida > 0 && idb > ida);
 	CHECK(store_count_keys(st, &n) == PKS_OK && n == 2);
 	CHECK(store_key_find(st, a.info.fpr.fpr, 20, &k) == PKS_OK);
-	CHECK(k.id == ida && k.len == sizeof(a.data));
+	CHECK(k.id == ida && k.len == a.rec.len);
 	CHECK(k.data != NULL && memcmp(k.data, a.data, k.len) == 0);
 	CHECK(memcmp(k.hash, a.rec.hash, 16) == 0);
 	CHECK(k.created >= now - 5 && k.updated == k.created);
 	store_key_clear(&k);
 	CHECK(k.data == NULL);
 	CHECK(store_key_load(st, idb, &k) == PKS_OK && k.id == idb);
-	CHECK(k.len == sizeof(b.data) && memcmp(k.data, b.data, k.len) == 0);
+	CHECK(k.len == b.rec.len && memcmp(k.data, b.data, k.len) == 0);
 	store_key_clear(&k);
 	CHECK(store_key_load(st, 999, &k) == PKS_ERR_NOTFOUND);
 	/* A subkey's fingerprint does not name a key row... */
@@ -366,7 +325,7 @@ test_keyids(void)
 {
 	struct store *st = fixture_store(1000);
 	struct store_ids ids;
-	struct fake a, b;
+	struct fixture_fake a, b;
 	int64_t ida, idb, want[2];
 	uint64_t k;
 
@@ -430,7 +389,7 @@ test_words(void)
 {
 	struct store *st = fixture_store(1000);
 	struct store_ids ids;
-	struct fake a, b;
+	struct fixture_fake a, b;
 	char many[256];
 	int64_t ida, idb;
 	int i;
@@ -477,7 +436,7 @@ test_email(void)
 {
 	struct store *st = fixture_store(1000);
 	struct store_ids ids;
-	struct fake a, b;
+	struct fixture_fake a, b;
 	int64_t ida, idb, want[2];
 
 	CHECK(st != NULL);
@@ -519,7 +478,7 @@ test_max_plus_one(void)
 		NULL };
 	struct store *st = fixture_store(1000);
 	struct store_ids ids;
-	struct fake k;
+	struct fixture_fake k;
 	int64_t want[5];
 	int i;
 
@@ -530,7 +489,7 @@ test_max_plus_one(void)
 	for (i = 0; i < 5; i++) {
 		fake_key(&k, (uint8_t)(10 + i), 1, common);
 		/* Share one subkey so the 32-bit search meets all keys. */
-		fake_fpr(&k.sub[0].fpr, 200, 1);
+		fixture_fake_fpr(&k.sub[0].fpr, 200, 1);
 		CHECK(store_key_insert(st, &k.rec, &want[i]) == PKS_OK);
 	}
 	CHECK(store_commit(st) == PKS_OK);
@@ -574,7 +533,7 @@ test_update_and_days(void)
 	struct store_ids ids;
 	struct store_key k;
 	struct store_day *days = NULL;
-	struct fake a, a2, b;
+	struct fixture_fake a, a2, b;
 	int64_t ida, n;
 	size_t ndays = 0;
 	uint64_t oldsub;
@@ -588,7 +547,7 @@ test_update_and_days(void)
 	CHECK(insert(st, &b) > 0);
 	CHECK(fixture_sql("UPDATE keys SET created = 5, updated = 5", NULL, 0));
 	fake_key(&a2, 1, 1, uids_new);
-	fake_fpr(&a2.sub[0].fpr, 1, 3);
+	fixture_fake_fpr(&a2.sub[0].fpr, 1, 3);
 	a2.data[0] ^= 0xff;
 	a2.rec.hash[0] ^= 0xff;
 	CHECK(store_begin(st) == PKS_OK);
@@ -639,12 +598,89 @@ test_update_and_days(void)
 	store_close(st);
 }
 
+/* store_key_exists: stored, not stored (a subkey's fingerprint, a
+ * length no fingerprint has), and a database that cannot answer. */
+static void
+test_key_exists(void)
+{
+	struct store *st = fixture_store(1000);
+	struct fixture_fake a, b;
+
+	CHECK(st != NULL);
+	if (st == NULL)
+		return;
+	fake_key(&a, 1, 2, uids_a);
+	fake_key(&b, 2, 1, uids_b);
+	CHECK(insert(st, &a) > 0);
+	CHECK(store_key_exists(st, a.info.fpr.fpr, 20) == PKS_OK);
+	CHECK(store_key_exists(st, b.info.fpr.fpr, 20) == PKS_ERR_NOTFOUND);
+	CHECK(store_key_exists(st, a.sub[0].fpr.fpr, 20) == PKS_ERR_NOTFOUND);
+	CHECK(store_key_exists(st, a.info.fpr.fpr, 19) == PKS_ERR_NOTFOUND);
+	CHECK(insert(st, &b) > 0);
+	CHECK(store_key_exists(st, b.info.fpr.fpr, 20) == PKS_OK);
+	/* The keys table gone behind its back: an error, neither answer. */
+	CHECK(fixture_sql("ALTER TABLE keys RENAME TO keys_gone", NULL, 0));
+	CHECK(store_key_exists(st, a.info.fpr.fpr, 20) == PKS_ERR_DB);
+	CHECK(strlen(store_errmsg(st)) > 0);
+	store_close(st);
+}
+
+/*
+ * The bulk import's two locks (store_bulk.h), all in this process (a
+ * lock of an open file description keeps out the others of the same
+ * process too): an open connection keeps the import key by key; while
+ * it runs every opener is refused as busy, a second import too; once
+ * it is gone, refused for good, even when a live process has the id
+ * an older version wrote in the mark; resumed and finished, opened.
+ */
+static void
+test_bulk_lock(void)
+{
+	struct store *st = fixture_store(1000), *imp = NULL, *o = NULL;
+	char pid[32];
+	int on = 0, on2 = 0;
+
+	CHECK(st != NULL);
+	if (st == NULL ||
+	    store_open(fixture_db, STORE_BULK, 100, &imp) != PKS_OK) {
+		store_close(st);
+		CHECK(0);
+		return;
+	}
+	CHECK(store_bulk_begin(imp, 1, &on) == PKS_OK && on == -1);
+	store_close(st);
+	CHECK(store_bulk_begin(imp, 1, &on) == PKS_OK && on == 1);
+	CHECK(store_open(fixture_db, 0, 100, &o) == PKS_ERR_BUSY && o == NULL);
+	CHECK(store_open(fixture_db, STORE_SHORT, 100, &o) == PKS_ERR_BUSY);
+	CHECK(store_open(fixture_db, STORE_READONLY, 100, &o) == PKS_ERR_BUSY);
+	CHECK(store_open(fixture_db, STORE_BULK, 100, &o) == PKS_OK);
+	if (o != NULL) {
+		CHECK(store_bulk_begin(o, 1, &on2) == PKS_ERR_BUSY && on2 == 0);
+		store_close(o);
+		o = NULL;
+	}
+	store_close(imp);
+	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+	CHECK(store_open(fixture_db, 0, 100, &o) == PKS_ERR_DB);
+	CHECK(store_open(fixture_db, STORE_SHORT, 100, &o) == PKS_ERR_DB);
+	CHECK(store_open(fixture_db, STORE_BULK, 100, &imp) == PKS_OK);
+	if (imp == NULL)
+		return;
+	CHECK(store_meta_set(imp, "bulk_import", pid) == PKS_OK);
+	CHECK(store_open(fixture_db, 0, 100, &o) == PKS_ERR_DB);
+	CHECK(store_bulk_begin(imp, 1, &on) == PKS_OK && on == 2);
+	CHECK(store_bulk_finish(imp) == PKS_OK);
+	CHECK(store_open(fixture_db, 0, 100, &o) == PKS_OK);
+	store_close(o);
+	store_close(imp);
+}
+
 static void
 test_rollback(void)
 {
 	struct store *st = fixture_store(1000);
 	struct store_key k;
-	struct fake a;
+	struct fixture_fake a;
 	int64_t id, n = -1;
 
 	CHECK(st != NULL);
@@ -666,7 +702,7 @@ test_busy(void)
 {
 	struct store *st1 = fixture_store(1000), *st2 = NULL, *ro = NULL;
 	struct store_key k;
-	struct fake a;
+	struct fixture_fake a;
 	int64_t id;
 	time_t t0;
 
@@ -771,7 +807,7 @@ test_foreach(void)
 {
 	struct store *st = fixture_store(1000);
 	struct walk w = { 0, 0, 0 };
-	struct fake k;
+	struct fixture_fake k;
 	int i;
 
 	CHECK(st != NULL);
@@ -801,7 +837,7 @@ static void
 test_check(void)
 {
 	struct store *st = fixture_store(1000);
-	struct fake a, b;
+	struct fixture_fake a, b;
 	size_t nprob = 99, nlines = 0;
 
 	CHECK(st != NULL);
@@ -917,7 +953,7 @@ static void
 test_key_count(void)
 {
 	struct store *st = fixture_store(1000), *ro = NULL;
-	struct fake k[4], a2;
+	struct fixture_fake k[4], a2;
 	char row[32];
 	int64_t id[4];
 	size_t i;
@@ -988,6 +1024,8 @@ main(void)
 	RUN(test_schema_version_guard);
 	RUN(test_migrations);
 	RUN(test_insert_find);
+	RUN(test_key_exists);
+	RUN(test_bulk_lock);
 	RUN(test_keyids);
 	RUN(test_words);
 	RUN(test_email);

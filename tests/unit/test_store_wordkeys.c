@@ -22,42 +22,14 @@
 #include "store/store_words.h"
 #include "util/limits.h"
 
-/* A hand-made key: primary fingerprint byte 'tag', user IDs. */
-struct fake {
-	struct pgp_key_info info;
-	struct pgp_uid_info uid[4];
-	uint8_t data[32];
-	struct store_key_rec rec;
-};
-
+/* The keys of these tests (fixture.h): no subkeys, created at
+ * 1000000000 + tag, 32 bytes of data, not offered to recon peers. */
 static void
-fake_key(struct fake *k, uint8_t tag, const char *const *uids)
+fake_key(struct fixture_fake *k, uint8_t tag, const char *const *uids)
 {
-	size_t i;
+	const struct fixture_fake_shape shape = { 0, 1000000000 + tag, 32, 0 };
 
-	memset(k, 0, sizeof(*k));
-	k->info.fpr.version = 4;
-	k->info.fpr.len = 20;
-	for (i = 0; i < 20; i++)
-		k->info.fpr.fpr[i] = (uint8_t)(tag + 7 * i);
-	memcpy(k->info.fpr.keyid, k->info.fpr.fpr + 12, 8);
-	k->info.version = 4;
-	k->info.algo = 1;
-	k->info.bits = 2048;
-	k->info.ctime = 1000000000 + tag;
-	for (i = 0; uids != NULL && uids[i] != NULL && i < 4; i++) {
-		k->uid[i].text = (const uint8_t *)uids[i];
-		k->uid[i].len = strlen(uids[i]);
-	}
-	k->info.uids = k->uid;
-	k->info.nuids = i;
-	for (i = 0; i < sizeof(k->data); i++)
-		k->data[i] = (uint8_t)(tag ^ i);
-	k->rec.data = k->data;
-	k->rec.len = sizeof(k->data);
-	for (i = 0; i < 16; i++)
-		k->rec.hash[i] = (uint8_t)(tag * 3 + i);
-	k->rec.info = &k->info;
+	fixture_fake_key(k, tag, &shape, uids);
 }
 
 static const char *const uids[][4] = {
@@ -160,7 +132,8 @@ same_answers(struct store *st, const char *when)
 /* Insert keys first..NKEYS-1 in one transaction (deferred: as import
  * does). */
 static void
-insert_keys(struct store *st, struct fake *k, size_t first, int deferred)
+insert_keys(
+    struct store *st, struct fixture_fake *k, size_t first, int deferred)
 {
 	int64_t id;
 	size_t i;
@@ -184,7 +157,7 @@ test_parity(int deferred)
 	static const char *const changed[] = { "Zoë Bobson <zb@example.org>",
 		NULL };
 	struct store *st = fixture_store(1000);
-	struct fake k[NKEYS], c;
+	struct fixture_fake k[NKEYS], c;
 
 	if (st == NULL)
 		return;
@@ -240,7 +213,7 @@ test_limits(void)
 	struct store *st = fixture_store(1000);
 	struct store_query sq;
 	struct store_listing_rows rows;
-	struct fake k[NKEYS];
+	struct fixture_fake k[NKEYS];
 	char b[512];
 
 	if (st == NULL)
@@ -289,7 +262,7 @@ static void
 test_check_rebuild(void)
 {
 	struct store *st = fixture_store(1000);
-	struct fake k[NKEYS];
+	struct fixture_fake k[NKEYS];
 	size_t nprob = 0;
 
 	if (st == NULL)
@@ -316,7 +289,7 @@ static void
 test_migration(void)
 {
 	struct store *st = fixture_store(1000);
-	struct fake k[NKEYS];
+	struct fixture_fake k[NKEYS];
 	long long rows;
 
 	if (st == NULL)
