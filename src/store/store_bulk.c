@@ -18,6 +18,7 @@
 #include "store/store_int.h"
 #include "store/store_ptree.h"
 #include "store/store_txn.h"
+#include "store/store_wordkeys.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -225,6 +226,14 @@ build_indexes(struct store *st, void *arg)
 	return rc;
 }
 
+/* The word table, empty while the keys came (store_wordkeys.c). */
+static enum pks_rc
+fill_words(struct store *st, void *arg)
+{
+	(void)arg;
+	return store_wordkeys_fill_sorted(st);
+}
+
 static enum pks_rc
 clear_mark(struct store *st, void *arg)
 {
@@ -238,7 +247,8 @@ store_bulk_finish(struct store *st)
 	enum pks_rc rc;
 
 	st->bulk = 0;
-	if ((rc = store_txn_run(st, build_indexes, NULL)) != PKS_OK)
+	if ((rc = store_txn_run(st, build_indexes, NULL)) != PKS_OK ||
+	    (rc = store_txn_run(st, fill_words, NULL)) != PKS_OK)
 		return rc;
 	if (store_ptree_stale(st) &&
 	    (rc = store_ptree_rebuild(st, NULL)) != PKS_OK)

@@ -30,7 +30,7 @@ static const char *tok_args[] = { "remove_diacritics", "2" };
 /* Keys per step of a fill (one log line each). */
 #define FILL_STEP 20000
 
-enum wk_stmt { WK_DELETE, WK_PUT, WK_ROWS, WK_COUNT, WK_FIND, WK_N };
+enum wk_stmt { WK_DELETE, WK_PUT, WK_ROWS, WK_COUNT, WK_FIND, WK_BULK, WK_N };
 
 static const char *const wk_sql[WK_N] = {
 	[WK_DELETE] = "DELETE FROM key_word_listings WHERE key = ?1",
@@ -43,6 +43,9 @@ static const char *const wk_sql[WK_N] = {
 		     "WHERE word = ?1 LIMIT ?2)",
 	[WK_FIND] = "SELECT key, listing FROM key_word_listings WHERE "
 		    "word = ?1 ORDER BY key LIMIT ?2",
+	/* The mark of a bulk import (store_bulk.c). */
+	[WK_BULK] = "SELECT EXISTS (SELECT 1 FROM meta WHERE name = "
+		    "'bulk_import')",
 };
 
 struct store_wordkeys {
@@ -262,6 +265,9 @@ store_wordkeys_put(struct store *st, int64_t id)
 	sqlite3_stmt *del = NULL;
 	enum pks_rc rc;
 
+	/* A bulk import fills the whole table at its end. */
+	if (st->bulk)
+		return PKS_OK;
 	/* Inserted in a deferred transaction: its rows come at the
 	 * catch-up, with the other keys inserted since. */
 	if (st->words_deferred && st->words_first != 0 && id >= st->words_first)
@@ -283,6 +289,8 @@ store_wordkeys_catch_up(struct store *st, int64_t first)
 	sqlite3_stmt *ins = NULL;
 	enum pks_rc rc;
 
+	if (st->bulk)
+		return PKS_OK;
 	if ((rc = wk_stmt(st, WK_PUT, &ins)) != PKS_OK)
 		return rc;
 	return put_range(st, ins, first, INT64_MAX);
@@ -327,6 +335,131 @@ store_wordkeys_fill(struct store *st)
 	return fill_all(st, ins, "word table");
 }
 
+/*
+ * The fill in the table's order: key_words' own index read through an
+ * fts5vocab table, whose 'instance' rows come by word, then key (the
+ * order of the primary key; a word repeated in a key comes again and is
+ * ignored), so every row is appended and every page written once, full.
+ * The index on key is built after the rows.  Keys whose words times
+ * their listing's size are over [keys] word_listing_bytes (temp.wk_big,
+ * counted as put_words counts) get no copy.
+ */
+static const char sorted_begin_sql[] =
+    "DROP TABLE IF EXISTS temp.wk_vocab; "
+    "CREATE VIRTUAL TABLE temp.wk_vocab USING fts5vocab(main, key_words, "
+    "instance); "
+    "CREATE TEMP TABLE IF NOT EXISTS wk_big (id INTEGER PRIMARY KEY); "
+    "DELETE FROM temp.wk_big; "
+    "DELETE FROM main.key_word_listings";
+static const char sorted_end_sql[] = "DROP TABLE IF EXISTS temp.wk_vocab; "
+				     "DROP TABLE IF EXISTS temp.wk_big";
+/* ?1 word_listing_bytes: the keys put_words counts the words of. */
+static const char sorted_big_sql[] =
+    "SELECT k.id, k.uids, length(l.listing) FROM main.keys k JOIN "
+    "main.key_listings l ON l.id = k.id WHERE length(l.listing) > 0 AND "
+    "length(CAST(k.uids AS BLOB)) / 2 + 1 > ?1 / length(l.listing)";
+/* ?1 word_listing_bytes, ?2 WORD_MAX. */
+static const char sorted_fill_sql[] =
+    "INSERT OR IGNORE INTO main.key_word_listings(word, key, listing) "
+    "SELECT v.term, v.doc, CASE WHEN ?1 > 0 AND length(l.listing) > 0 AND "
+    "b.id IS NULL THEN CAST(l.listing AS BLOB) END FROM temp.wk_vocab v "
+    "LEFT JOIN main.key_listings l ON l.id = v.doc LEFT JOIN temp.wk_big "
+    "b ON b.id = v.doc WHERE length(CAST(v.term AS BLOB)) <= ?2";
+
+/* The keys over word_listing_bytes into temp.wk_big. */
+static enum pks_rc
+sorted_big(struct store *st, size_t max)
+{
+	sqlite3_stmt *s = NULL, *ins = NULL;
+	struct tok_walk tw;
+	size_t llen;
+	enum pks_rc rc = PKS_OK;
+	int r;
+
+	r = sqlite3_prepare_v2(st->db, sorted_big_sql, -1, &s, NULL);
+	if (r == SQLITE_OK)
+		r = sqlite3_prepare_v2(st->db,
+		    "INSERT INTO temp.wk_big(id) VALUES (?1)", -1, &ins, NULL);
+	if (r == SQLITE_OK)
+		r = sqlite3_bind_int64(s, 1, (int64_t)max);
+	while (r == SQLITE_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&tw, 0, sizeof(tw));
+		tw.st = st;
+		llen = (size_t)sqlite3_column_int64(s, 2);
+		rc = tokenize(st, FTS5_TOKENIZE_DOCUMENT,
+		    sqlite3_column_text(s, 1),
+		    (size_t)sqlite3_column_bytes(s, 1), &tw);
+		if (rc != PKS_OK)
+			break;
+		r = SQLITE_OK;
+		if (tw.n > max / llen &&
+		    (r = sqlite3_bind_int64(
+			 ins, 1, sqlite3_column_int64(s, 0))) == SQLITE_OK &&
+		    (r = sqlite3_step(ins)) == SQLITE_DONE)
+			r = sqlite3_reset(ins);
+	}
+	if (rc == PKS_OK && r != SQLITE_DONE)
+		rc = store_fail(st, r);
+	sqlite3_finalize(s);
+	sqlite3_finalize(ins);
+	return rc;
+}
+
+/* The rows, then the index on key again (from its own CREATE text). */
+static enum pks_rc
+sorted_rows(struct store *st, size_t max)
+{
+	sqlite3_stmt *s = NULL;
+	char *index = NULL;
+	int r;
+
+	r = sqlite3_prepare_v2(st->db,
+	    "SELECT sql FROM main.sqlite_master WHERE type = 'index' AND "
+	    "name = 'key_word_listings_key' AND sql IS NOT NULL",
+	    -1, &s, NULL);
+	if (r == SQLITE_OK && (r = sqlite3_step(s)) == SQLITE_ROW)
+		index = xstrdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	s = NULL;
+	if (r == SQLITE_ROW || r == SQLITE_DONE)
+		r = index == NULL ? SQLITE_OK
+				  : sqlite3_exec(st->db,
+					"DROP INDEX main.key_word_listings_key",
+					NULL, NULL, NULL);
+	if (r == SQLITE_OK)
+		r = sqlite3_prepare_v2(st->db, sorted_fill_sql, -1, &s, NULL);
+	if (r == SQLITE_OK)
+		r = sqlite3_bind_int64(s, 1, (int64_t)max);
+	if (r == SQLITE_OK)
+		r = sqlite3_bind_int64(s, 2, WORD_MAX);
+	if (r == SQLITE_OK)
+		r = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (r == SQLITE_DONE && index != NULL)
+		r = sqlite3_exec(st->db, index, NULL, NULL, NULL);
+	free(index);
+	return r == SQLITE_DONE || r == SQLITE_OK ? PKS_OK : store_fail(st, r);
+}
+
+enum pks_rc
+store_wordkeys_fill_sorted(struct store *st)
+{
+	size_t max = pks_key_limits()->word_listing_bytes;
+	enum pks_rc rc = PKS_OK;
+	int r;
+
+	log_info("database: filling the word table from the word index");
+	r = sqlite3_exec(st->db, sorted_begin_sql, NULL, NULL, NULL);
+	if (r != SQLITE_OK)
+		rc = store_fail(st, r);
+	if (rc == PKS_OK && max > 0)
+		rc = sorted_big(st, max);
+	if (rc == PKS_OK)
+		rc = sorted_rows(st, max);
+	(void)sqlite3_exec(st->db, sorted_end_sql, NULL, NULL, NULL);
+	return rc;
+}
+
 static enum pks_rc
 rebuild(struct store *st, void *arg)
 {
@@ -363,20 +496,18 @@ next_phrase(const uint8_t *q, size_t qlen, size_t *i, struct buf *w)
 	return 1;
 }
 
-/* The words of an FTS5 query made by store_words_query ("w" "x" ...,
- * a quote doubled inside), each tokenized: *nw of them into buf, word
- * k at off[k], len[k].  PKS_ERR_UNSUPPORTED when there are several,
- * or one is not exactly one token. */
+/* The one word of an FTS5 query made by store_words_query ("w", a
+ * quote doubled inside), tokenized, into word.  PKS_ERR_UNSUPPORTED
+ * when there are several, or it is not exactly one token. */
 static enum pks_rc
-query_words(struct store *st, const uint8_t *q, size_t qlen, struct buf *buf,
-    size_t off[], size_t len[], size_t *nw)
+query_word(struct store *st, const uint8_t *q, size_t qlen, struct buf *word)
 {
 	struct tok_walk tw;
 	struct buf w;
 	size_t i = 0;
+	int nw = 0;
 	enum pks_rc rc = PKS_OK;
 
-	*nw = 0;
 	buf_init(&w, PKS_MAX_QUERY + 1);
 	while (rc == PKS_OK && next_phrase(q, qlen, &i, &w)) {
 		memset(&tw, 0, sizeof(tw));
@@ -386,29 +517,23 @@ query_words(struct store *st, const uint8_t *q, size_t qlen, struct buf *buf,
 		 * in memory, where the table would be probed once for each
 		 * key of the first word (thousands, for common words at a
 		 * million keys). */
-		if (rc == PKS_OK && (tw.n != 1 || *nw == 1))
+		if (rc == PKS_OK && (tw.n != 1 || nw++ > 0))
 			rc = PKS_ERR_UNSUPPORTED;
-		if (rc == PKS_OK) {
-			off[*nw] = buf->len;
-			len[*nw] = tw.last_len;
-			(*nw)++;
-			rc = buf_add(buf, tw.last, tw.last_len);
-		}
+		if (rc == PKS_OK)
+			rc = buf_add(word, tw.last, tw.last_len);
 	}
 	buf_free(&w);
-	return rc == PKS_OK && *nw == 0 ? PKS_ERR_UNSUPPORTED : rc;
+	return rc == PKS_OK && nw == 0 ? PKS_ERR_UNSUPPORTED : rc;
 }
 
-/* The statement finding (cnt: counting) the keys with all n words
- * (?1..?n) up to ?n+1 keys; one word: the connection's own. */
 /* Bind the word and the limit to s. */
 static int
-bind_word(sqlite3_stmt *s, const struct buf *b, size_t len, int64_t limit)
+bind_word(sqlite3_stmt *s, const struct buf *word, int64_t limit)
 {
 	int r;
 
 	r = sqlite3_bind_text(
-	    s, 1, (const char *)b->data, (int)len, SQLITE_STATIC);
+	    s, 1, (const char *)word->data, (int)word->len, SQLITE_STATIC);
 	if (r == SQLITE_OK)
 		r = sqlite3_bind_int64(s, 2, limit);
 	return r;
@@ -423,10 +548,31 @@ stmt_end(sqlite3_stmt *s)
 	}
 }
 
-/* How many keys have the word in b (len bytes), at most limit. */
+/* PKS_ERR_UNSUPPORTED while a bulk import runs: it writes the table
+ * at its end, so until then FTS5 answers. */
 static enum pks_rc
-count_keys(struct store *st, const struct buf *b, size_t len, int64_t limit,
-    size_t *count)
+bulk_running(struct store *st)
+{
+	sqlite3_stmt *s = NULL;
+	enum pks_rc rc;
+	int r, on = 0;
+
+	if ((rc = wk_stmt(st, WK_BULK, &s)) != PKS_OK)
+		return rc;
+	if ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		on = sqlite3_column_int(s, 0);
+		r = SQLITE_DONE;
+	}
+	sqlite3_reset(s);
+	if (r != SQLITE_DONE)
+		return store_fail(st, r);
+	return on ? PKS_ERR_UNSUPPORTED : PKS_OK;
+}
+
+/* How many keys have the word, at most limit. */
+static enum pks_rc
+count_keys(
+    struct store *st, const struct buf *word, int64_t limit, size_t *count)
 {
 	sqlite3_stmt *s = NULL;
 	enum pks_rc rc;
@@ -434,7 +580,7 @@ count_keys(struct store *st, const struct buf *b, size_t len, int64_t limit,
 
 	if ((rc = wk_stmt(st, WK_COUNT, &s)) != PKS_OK)
 		return rc;
-	r = bind_word(s, b, len, limit);
+	r = bind_word(s, word, limit);
 	if (r == SQLITE_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
 		*count = (size_t)sqlite3_column_int64(s, 0);
 		r = SQLITE_DONE;
@@ -448,7 +594,6 @@ store_wordkeys_search(struct store *st, const uint8_t *q, size_t qlen,
     size_t max, enum pks_rc (*cb)(void *, int64_t, const void *, size_t),
     void *arg, size_t *n)
 {
-	size_t off[1], len[1], nw = 0;
 	sqlite3_stmt *s = NULL;
 	struct buf b;
 	enum pks_rc rc;
@@ -456,14 +601,16 @@ store_wordkeys_search(struct store *st, const uint8_t *q, size_t qlen,
 
 	*n = 0;
 	buf_init(&b, WORD_MAX + 1);
-	rc = query_words(st, q, qlen, &b, off, len, &nw);
+	rc = query_word(st, q, qlen, &b);
+	if (rc == PKS_OK)
+		rc = bulk_running(st);
 	/* Too many: refused before any listing is read. */
 	if (rc == PKS_OK)
-		rc = count_keys(st, &b, len[0], (int64_t)max + 1, n);
+		rc = count_keys(st, &b, (int64_t)max + 1, n);
 	if (rc != PKS_OK || *n > max || *n == 0 ||
 	    (rc = wk_stmt(st, WK_FIND, &s)) != PKS_OK)
 		goto out;
-	r = bind_word(s, &b, len[0], (int64_t)max + 1);
+	r = bind_word(s, &b, (int64_t)max + 1);
 	while (r == SQLITE_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
 		rc = cb(arg, sqlite3_column_int64(s, 0),
 		    sqlite3_column_blob(s, 1),
@@ -532,9 +679,12 @@ store_wordkeys_check(struct store *st, void (*cb)(void *, const char *),
 	int r;
 
 	*nproblems = 0;
-	/* The rebuild is a temporary table, written. */
-	if (st->readonly)
+	/* The rebuild is a temporary table, written; a bulk import
+	 * running writes the table at its end. */
+	if (st->readonly || (rc = bulk_running(st)) == PKS_ERR_UNSUPPORTED)
 		return PKS_OK;
+	if (rc != PKS_OK)
+		return rc;
 	r = sqlite3_exec(st->db,
 	    "CREATE TEMP TABLE IF NOT EXISTS wk_expect (word TEXT NOT NULL, "
 	    "key INTEGER NOT NULL, PRIMARY KEY (word, key)) WITHOUT ROWID; "

@@ -38,6 +38,12 @@ enum pks_rc store_wordkeys_catch_up(struct store *st, int64_t first);
  * progress (after migration 013, pksync check --rebuild-words). */
 enum pks_rc store_wordkeys_fill(struct store *st);
 
+/* Inside src/store: empty the table and fill it from key_words' own
+ * index, which must hold every key (all caught up), in the table's
+ * order: every page written once (store_bulk_finish; the same rows as
+ * store_wordkeys_fill). */
+enum pks_rc store_wordkeys_fill_sorted(struct store *st);
+
 /*
  * Inside src/store: the keys matching an FTS5 query made by
  * store_words_query, in row order, at most max + 1, each with its row
