@@ -132,15 +132,62 @@ store_wordkeys_close(struct store *st)
 	st->wordkeys = NULL;
 }
 
+/*
+ * The rows of many keys gathered, then written sorted by (word, key),
+ * the table's order: rows that are neighbours in the table are written
+ * one after the other, each page of the table visited once per run
+ * rather than once per row (the rows of a batch of keys land all over
+ * the table).  Bounded by [import] word_sort_bytes: over it, the rows
+ * gathered so far are written and gathering starts again.
+ */
+struct wk_row {
+	const uint8_t *wp; /* the word, set when sorting */
+	size_t word;       /* offset of the word in the arena */
+	size_t wlen;
+	int64_t key;
+	size_t listing; /* offset of the listing in the arena */
+	size_t llen;    /* 0: no copy */
+};
+
+struct wk_sort {
+	struct buf arena; /* words and listings */
+	struct wk_row *rows;
+	size_t n, cap;
+	int64_t key; /* the key tokenized now, its listing */
+	size_t listing, llen;
+};
+
 /* What is done with each token of a text. */
 struct tok_walk {
 	struct store *st;
-	sqlite3_stmt *ins; /* NULL: count only */
-	size_t n;          /* tokens seen (kept ones) */
+	sqlite3_stmt *ins;    /* NULL: count only (or gather) */
+	struct wk_sort *sort; /* gather here */
+	size_t n;             /* tokens seen (kept ones) */
 	const uint8_t *last;
 	size_t last_len; /* the last token (a query word's) */
 	enum pks_rc rc;
 };
+
+/* Gather a row of the current key for word p (n bytes). */
+static enum pks_rc
+sort_add(struct wk_sort *so, const char *p, size_t n)
+{
+	struct wk_row *row;
+
+	if (so->n == so->cap) {
+		so->cap = so->cap == 0 ? 1024 : 2 * so->cap;
+		so->rows = xreallocarray(so->rows, so->cap, sizeof(*so->rows));
+	}
+	row = &so->rows[so->n];
+	row->wp = NULL;
+	row->word = so->arena.len;
+	row->wlen = n;
+	row->key = so->key;
+	row->listing = so->listing;
+	row->llen = so->llen;
+	so->n++;
+	return buf_add(&so->arena, p, n);
+}
 
 static int
 tok_cb(void *arg, int tflags, const char *p, int n, int start, int end)
@@ -156,6 +203,9 @@ tok_cb(void *arg, int tflags, const char *p, int n, int start, int end)
 	tw->n++;
 	tw->last = (const uint8_t *)p;
 	tw->last_len = (size_t)n;
+	if (tw->sort != NULL &&
+	    (tw->rc = sort_add(tw->sort, p, (size_t)n)) != PKS_OK)
+		return SQLITE_ABORT;
 	if (tw->ins == NULL)
 		return SQLITE_OK;
 	r = sqlite3_bind_text(tw->ins, 1, p, n, SQLITE_STATIC);
@@ -189,17 +239,90 @@ tokenize(struct store *st, int flags, const void *text, size_t len,
 	return r == SQLITE_OK ? PKS_OK : store_fail(st, r);
 }
 
-/*
- * The rows of one key through ins (?1 word, ?2 key, ?3 listing if it
- * has a third parameter): its distinct words, each with the listing
- * when its words times the listing's size are within [keys]
- * word_listing_bytes (words counted with repeats, so at most that).
- */
+static int
+row_cmp(const void *a, const void *b)
+{
+	const struct wk_row *x = a, *y = b;
+	int c;
+
+	/* TEXT in BINARY collation: bytes, then length. */
+	c = memcmp(x->wp, y->wp, x->wlen < y->wlen ? x->wlen : y->wlen);
+	if (c == 0 && x->wlen != y->wlen)
+		c = x->wlen < y->wlen ? -1 : 1;
+	if (c == 0 && x->key != y->key)
+		c = x->key < y->key ? -1 : 1;
+	return c;
+}
+
+/* Write the rows gathered through ins (as put_words binds it), in the
+ * table's order, a word repeated in a key once, and start again. */
 static enum pks_rc
-put_words(struct store *st, sqlite3_stmt *ins, int64_t id, const void *uids,
+sort_flush(struct store *st, sqlite3_stmt *ins, struct wk_sort *so)
+{
+	const struct wk_row *row, *prev = NULL;
+	int three = sqlite3_bind_parameter_count(ins) >= 3;
+	size_t i;
+	int r = SQLITE_DONE;
+
+	for (i = 0; i < so->n; i++)
+		so->rows[i].wp = so->arena.data + so->rows[i].word;
+	qsort(so->rows, so->n, sizeof(*so->rows), row_cmp);
+	for (i = 0; i < so->n && r == SQLITE_DONE; i++) {
+		row = &so->rows[i];
+		if (prev != NULL && row_cmp(prev, row) == 0)
+			continue;
+		prev = row;
+		r = sqlite3_bind_text(ins, 1, (const char *)row->wp,
+		    (int)row->wlen, SQLITE_STATIC);
+		if (r == SQLITE_OK)
+			r = sqlite3_bind_int64(ins, 2, row->key);
+		if (r == SQLITE_OK && three)
+			r = row->llen > 0 ? sqlite3_bind_blob64(ins, 3,
+						so->arena.data + row->listing,
+						row->llen, SQLITE_STATIC)
+					  : sqlite3_bind_null(ins, 3);
+		if (r == SQLITE_OK)
+			r = sqlite3_step(ins);
+		sqlite3_reset(ins);
+	}
+	sqlite3_clear_bindings(ins);
+	so->n = 0;
+	buf_reset(&so->arena);
+	return r == SQLITE_DONE
+		   ? PKS_OK
+		   : store_fail(st, r == SQLITE_OK ? SQLITE_ERROR : r);
+}
+
+/* Gather the rows of key id (its listing: NULL for none) into so. */
+static enum pks_rc
+sort_key(struct store *st, struct wk_sort *so, int64_t id, const void *uids,
     size_t ulen, const void *listing, size_t llen)
 {
-	struct tok_walk tw = { st, NULL, 0, NULL, 0, PKS_OK };
+	struct tok_walk tw = { st, NULL, so, 0, NULL, 0, PKS_OK };
+	enum pks_rc rc = PKS_OK;
+
+	so->key = id;
+	so->listing = so->arena.len;
+	so->llen = listing != NULL ? llen : 0;
+	if (listing != NULL)
+		rc = buf_add(&so->arena, listing, llen);
+	if (rc == PKS_OK)
+		rc = tokenize(st, FTS5_TOKENIZE_DOCUMENT, uids, ulen, &tw);
+	return rc;
+}
+
+/*
+ * The rows of one key through ins (?1 word, ?2 key, ?3 listing if it
+ * has a third parameter), or gathered into so: its distinct words, each
+ * with the listing when its words times the listing's size are within
+ * [keys] word_listing_bytes (words counted with repeats, so at most
+ * that).
+ */
+static enum pks_rc
+put_words(struct store *st, sqlite3_stmt *ins, struct wk_sort *so, int64_t id,
+    const void *uids, size_t ulen, const void *listing, size_t llen)
+{
+	struct tok_walk tw = { st, NULL, NULL, 0, NULL, 0, PKS_OK };
 	size_t max = pks_key_limits()->word_listing_bytes;
 	enum pks_rc rc = PKS_OK;
 	int r;
@@ -211,6 +334,8 @@ put_words(struct store *st, sqlite3_stmt *ins, int64_t id, const void *uids,
 		return rc;
 	if (listing != NULL && (llen == 0 || tw.n > max / llen))
 		listing = NULL;
+	if (so != NULL)
+		return sort_key(st, so, id, uids, ulen, listing, llen);
 	r = sqlite3_bind_int64(ins, 2, id);
 	if (r == SQLITE_OK && sqlite3_bind_parameter_count(ins) >= 3)
 		r = listing != NULL ? sqlite3_bind_blob64(
@@ -227,10 +352,12 @@ put_words(struct store *st, sqlite3_stmt *ins, int64_t id, const void *uids,
 }
 
 /* The rows of the keys rows first..last through ins (they have none
- * yet). */
+ * yet), gathered into so (NULL: written key by key). */
 static enum pks_rc
-put_range(struct store *st, sqlite3_stmt *ins, int64_t first, int64_t last)
+put_keys(struct store *st, sqlite3_stmt *ins, struct wk_sort *so, int64_t first,
+    int64_t last)
 {
+	size_t cap = pks_key_limits()->word_sort_bytes;
 	sqlite3_stmt *s = NULL;
 	const void *uids, *listing;
 	size_t ulen, llen;
@@ -247,14 +374,41 @@ put_range(struct store *st, sqlite3_stmt *ins, int64_t first, int64_t last)
 		ulen = (size_t)sqlite3_column_bytes(s, 1);
 		listing = sqlite3_column_blob(s, 2);
 		llen = (size_t)sqlite3_column_bytes(s, 2);
-		rc = put_words(st, ins, sqlite3_column_int64(s, 0), uids, ulen,
-		    listing, llen);
+		rc = put_words(st, ins, so, sqlite3_column_int64(s, 0), uids,
+		    ulen, listing, llen);
+		if (rc == PKS_OK && so != NULL &&
+		    so->arena.len + so->n * sizeof(*so->rows) >= cap)
+			rc = sort_flush(st, ins, so);
 		r = rc == PKS_OK ? SQLITE_OK : SQLITE_DONE;
 	}
 	if (rc == PKS_OK && r != SQLITE_DONE)
 		rc = store_fail(st, r);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
+	return rc;
+}
+
+/* The rows of the keys rows first..last through ins (they have none
+ * yet): those of several keys sorted, unless [import] word_sort_bytes
+ * is 0. */
+static enum pks_rc
+put_range(struct store *st, sqlite3_stmt *ins, int64_t first, int64_t last)
+{
+	size_t cap = pks_key_limits()->word_sort_bytes;
+	struct wk_sort so;
+	enum pks_rc rc;
+
+	if (cap == 0 || first == last)
+		return put_keys(st, ins, NULL, first, last);
+	memset(&so, 0, sizeof(so));
+	/* Past the bound by at most one key: its words (folded, at most
+	 * half again its text) and its listing. */
+	buf_init(&so.arena, cap + 4 * (size_t)PKS_MAX_KEY);
+	rc = put_keys(st, ins, &so, first, last);
+	if (rc == PKS_OK)
+		rc = sort_flush(st, ins, &so);
+	buf_free(&so.arena);
+	free(so.rows);
 	return rc;
 }
 

@@ -3,7 +3,8 @@
  * store_wordkeys.c): a word search through it finds the keys and
  * listings the FTS5 match finds, keys inserted one by one or in a
  * deferred batch, changed, deleted or refused too many; pksync check
- * compares it with a rebuild; migration 013 fills it; a bulk import
+ * compares it with a rebuild; migration 013 fills it; the rows of a
+ * batch sorted before they are written are the same; a bulk import
  * (killed and finished by a second one, too) fills it at its end with
  * the rows a rebuild makes.
  */
@@ -420,6 +421,36 @@ same_as_rebuild(struct store *st, const char *when)
 	CHECK(rows >= 20);
 }
 
+/* The rows of keys inserted in a deferred batch, gathered and sorted
+ * in runs of [import] word_sort_bytes (a run per key, a few keys, all),
+ * are those written key by key. */
+static void
+test_sorted(void)
+{
+	static const size_t caps[] = { 1, 600, 64u * 1024 * 1024 };
+	struct pks_key_limits l = *pks_key_limits(), was = l;
+	struct store *st;
+	struct fake k[NKEYS];
+	size_t i;
+
+	l.word_listing_bytes = copy_bound();
+	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		l.word_sort_bytes = caps[i];
+		pks_key_limits_set(&l);
+		if ((st = fixture_store(1000)) == NULL)
+			break;
+		insert_keys(st, k, 0, 1);
+		CHECK(fixture_sql_int("SELECT count(*) FROM key_word_listings "
+				      "WHERE listing IS NULL") > 0);
+		same_answers(st, "sorted");
+		l.word_sort_bytes = 0;
+		pks_key_limits_set(&l);
+		same_as_rebuild(st, "sorted");
+		store_close(st);
+	}
+	pks_key_limits_set(&was);
+}
+
 /*
  * A bulk import writes no word rows while the keys come and fills the
  * table at its end from the word index, in its order: the rows a
@@ -511,6 +542,7 @@ main(void)
 	RUN(test_limits);
 	RUN(test_check_rebuild);
 	RUN(test_migration);
+	RUN(test_sorted);
 	RUN(test_bulk_once);
 	RUN(test_bulk_killed);
 	fixture_done();
