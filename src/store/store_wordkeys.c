@@ -14,6 +14,7 @@
 #include "store/store_txn.h"
 #include "store/store_wordkeys.h"
 #include "store/store_words.h"
+#include "util/clock.h"
 #include "util/limits.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -599,6 +600,7 @@ enum pks_rc
 store_wordkeys_fill_sorted(struct store *st)
 {
 	size_t max = pks_key_limits()->word_listing_bytes;
+	int64_t t0 = clock_ms();
 	enum pks_rc rc = PKS_OK;
 	int r;
 
@@ -611,6 +613,9 @@ store_wordkeys_fill_sorted(struct store *st)
 	if (rc == PKS_OK)
 		rc = sorted_rows(st, max);
 	(void)sqlite3_exec(st->db, sorted_end_sql, NULL, NULL, NULL);
+	if (rc == PKS_OK)
+		log_info("database: word table filled in %.1f s",
+		    (double)(clock_ms() - t0) / 1000.0);
 	return rc;
 }
 

@@ -10,7 +10,11 @@
  * address) is left to FTS5.  Rows are written with the key's listing
  * (store_listing_put), so deletes (ON DELETE CASCADE), merges and
  * re-marks keep them exact; inside a transaction whose word index is
- * deferred (store_words.h) the keys inserted are added at catch-up.
+ * deferred (store_words.h) the keys inserted are added at catch-up,
+ * their rows sorted in the table's order first.  A bulk import
+ * (store_bulk.h) writes none until its end, then fills the table from
+ * key_words' own index; until then a search asks FTS5 and the check
+ * skips the table.
  */
 #ifndef PKS_STORE_WORDKEYS_H
 #define PKS_STORE_WORDKEYS_H
