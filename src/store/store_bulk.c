@@ -226,14 +226,6 @@ build_indexes(struct store *st, void *arg)
 	return rc;
 }
 
-/* The word table, empty while the keys came (store_wordkeys.c). */
-static enum pks_rc
-fill_words(struct store *st, void *arg)
-{
-	(void)arg;
-	return store_wordkeys_fill_sorted(st);
-}
-
 static enum pks_rc
 clear_mark(struct store *st, void *arg)
 {
@@ -247,8 +239,9 @@ store_bulk_finish(struct store *st)
 	enum pks_rc rc;
 
 	st->bulk = 0;
+	/* The word table, empty while the keys came (store_wordkeys.c). */
 	if ((rc = store_txn_run(st, build_indexes, NULL)) != PKS_OK ||
-	    (rc = store_txn_run(st, fill_words, NULL)) != PKS_OK)
+	    (rc = store_wordkeys_fill_sorted(st)) != PKS_OK)
 		return rc;
 	if (store_ptree_stale(st) &&
 	    (rc = store_ptree_rebuild(st, NULL)) != PKS_OK)

@@ -596,15 +596,15 @@ sorted_rows(struct store *st, size_t max)
 	return r == SQLITE_DONE || r == SQLITE_OK ? PKS_OK : store_fail(st, r);
 }
 
-enum pks_rc
-store_wordkeys_fill_sorted(struct store *st)
+/* In the transaction of store_wordkeys_fill_sorted. */
+static enum pks_rc
+sorted_txn(struct store *st, void *arg)
 {
 	size_t max = pks_key_limits()->word_listing_bytes;
-	int64_t t0 = clock_ms();
 	enum pks_rc rc = PKS_OK;
 	int r;
 
-	log_info("database: filling the word table from the word index");
+	(void)arg;
 	r = sqlite3_exec(st->db, sorted_begin_sql, NULL, NULL, NULL);
 	if (r != SQLITE_OK)
 		rc = store_fail(st, r);
@@ -613,6 +613,26 @@ store_wordkeys_fill_sorted(struct store *st)
 	if (rc == PKS_OK)
 		rc = sorted_rows(st, max);
 	(void)sqlite3_exec(st->db, sorted_end_sql, NULL, NULL, NULL);
+	return rc;
+}
+
+enum pks_rc
+store_wordkeys_fill_sorted(struct store *st)
+{
+	int64_t t0 = clock_ms();
+	enum pks_rc rc;
+	int r;
+
+	log_info("database: filling the word table from the word index");
+	/* Every key of key_words is a keys row: the foreign key would
+	 * read a random keys page per row (a million keys: a minute). */
+	r = sqlite3_exec(st->db, "PRAGMA foreign_keys = OFF", NULL, NULL, NULL);
+	if (r != SQLITE_OK)
+		return store_fail(st, r);
+	rc = store_txn_run(st, sorted_txn, NULL);
+	r = sqlite3_exec(st->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	if (rc == PKS_OK && r != SQLITE_OK)
+		rc = store_fail(st, r);
 	if (rc == PKS_OK)
 		log_info("database: word table filled in %.1f s",
 		    (double)(clock_ms() - t0) / 1000.0);

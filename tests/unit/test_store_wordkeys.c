@@ -451,6 +451,22 @@ test_sorted(void)
 	pks_key_limits_set(&was);
 }
 
+/* Whether the connection checks foreign keys (the fill turns them off
+ * for its transaction only). */
+static int
+foreign_keys_on(struct store *st)
+{
+	sqlite3_stmt *s = NULL;
+	int on = 0;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA foreign_keys", -1, &s, NULL) ==
+		SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		on = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return on;
+}
+
 /*
  * A bulk import writes no word rows while the keys come and fills the
  * table at its end from the word index, in its order: the rows a
@@ -491,6 +507,7 @@ test_bulk(int killed)
 	bulk_batch(st, k, 3, NKEYS, 1);
 	CHECK(fixture_sql_int("SELECT count(*) FROM key_word_listings") == 0);
 	CHECK(store_bulk_finish(st) == PKS_OK);
+	CHECK(foreign_keys_on(st));
 	CHECK(fixture_sql_int("SELECT count(*) FROM meta WHERE name = "
 			      "'bulk_import'") == 0);
 	CHECK(fixture_sql_int("SELECT count(*) FROM sqlite_master WHERE name "
