@@ -14,7 +14,6 @@
 #include "store/store_txn.h"
 #include "store/store_wordkeys.h"
 #include "store/store_words.h"
-#include "util/clock.h"
 #include "util/limits.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -619,7 +618,6 @@ sorted_txn(struct store *st, void *arg)
 enum pks_rc
 store_wordkeys_fill_sorted(struct store *st)
 {
-	int64_t t0 = clock_ms();
 	enum pks_rc rc;
 	int r;
 
@@ -633,9 +631,6 @@ store_wordkeys_fill_sorted(struct store *st)
 	r = sqlite3_exec(st->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
 	if (rc == PKS_OK && r != SQLITE_OK)
 		rc = store_fail(st, r);
-	if (rc == PKS_OK)
-		log_info("database: word table filled in %.1f s",
-		    (double)(clock_ms() - t0) / 1000.0);
 	return rc;
 }
 
