@@ -20,6 +20,7 @@
 #include "store/store_int.h"
 #include "store/store_ptree.h"
 #include "store/store_txn.h"
+#include "store/store_wordkeys.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -452,7 +453,9 @@ store_bulk_finish(struct store *st)
 	enum pks_rc rc;
 
 	st->bulk = 0;
-	if ((rc = store_txn_run(st, build_indexes, NULL)) != PKS_OK)
+	/* The word table, empty while the keys came (store_wordkeys.c). */
+	if ((rc = store_txn_run(st, build_indexes, NULL)) != PKS_OK ||
+	    (rc = store_wordkeys_fill_sorted(st)) != PKS_OK)
 		return rc;
 	if (store_ptree_stale(st) &&
 	    (rc = store_ptree_rebuild(st, NULL)) != PKS_OK)

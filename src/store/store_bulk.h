@@ -8,8 +8,9 @@
  * reads (keys_updated, keyids_keyid32, emails_email: searches and
  * statistics only), keeping their CREATE text in meta, and stops
  * feeding the recon prefix tree (marked stale: rebuilt from the key
- * hashes in one pass).  store_bulk_finish() builds them again and
- * rebuilds the tree.
+ * hashes in one pass).  The word table is not written either
+ * (store_wordkeys.c).  store_bulk_finish() builds the indexes again,
+ * fills the word table in its own order and rebuilds the tree.
  *
  * Between the two the database holds the row 'bulk_import' in meta
  * (the mark), and the import holds a lock on the file beside the
@@ -54,9 +55,9 @@
  */
 enum pks_rc store_bulk_begin(struct store *st, int start, int *on);
 
-/* Build the dropped indexes and the prefix tree, then clear the mark;
- * outside a transaction.  Each step commits: a crash midway leaves the
- * mark, and the next import finishes what is left. */
+/* Build the dropped indexes, the word table and the prefix tree, then
+ * clear the mark; outside a transaction.  Each step commits: a crash
+ * midway leaves the mark, and the next import finishes what is left. */
 enum pks_rc store_bulk_finish(struct store *st);
 
 /* Inside src/store, for store_open without STORE_BULK (its flags):

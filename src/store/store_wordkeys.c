@@ -30,7 +30,7 @@ static const char *tok_args[] = { "remove_diacritics", "2" };
 /* Keys per step of a fill (one log line each). */
 #define FILL_STEP 20000
 
-enum wk_stmt { WK_DELETE, WK_PUT, WK_ROWS, WK_COUNT, WK_FIND, WK_N };
+enum wk_stmt { WK_DELETE, WK_PUT, WK_ROWS, WK_COUNT, WK_FIND, WK_BULK, WK_N };
 
 static const char *const wk_sql[WK_N] = {
 	[WK_DELETE] = "DELETE FROM key_word_listings WHERE key = ?1",
@@ -43,6 +43,9 @@ static const char *const wk_sql[WK_N] = {
 		     "WHERE word = ?1 LIMIT ?2)",
 	[WK_FIND] = "SELECT key, listing FROM key_word_listings WHERE "
 		    "word = ?1 ORDER BY key LIMIT ?2",
+	/* The mark of a bulk import (store_bulk.c). */
+	[WK_BULK] = "SELECT EXISTS (SELECT 1 FROM meta WHERE name = "
+		    "'bulk_import')",
 };
 
 struct store_wordkeys {
@@ -129,15 +132,62 @@ store_wordkeys_close(struct store *st)
 	st->wordkeys = NULL;
 }
 
+/*
+ * The rows of many keys gathered, then written sorted by (word, key),
+ * the table's order: rows that are neighbours in the table are written
+ * one after the other, each page of the table visited once per run
+ * rather than once per row (the rows of a batch of keys land all over
+ * the table).  Bounded by [import] word_sort_bytes: over it, the rows
+ * gathered so far are written and gathering starts again.
+ */
+struct wk_row {
+	const uint8_t *wp; /* the word, set when sorting */
+	size_t word;       /* offset of the word in the arena */
+	size_t wlen;
+	int64_t key;
+	size_t listing; /* offset of the listing in the arena */
+	size_t llen;    /* 0: no copy */
+};
+
+struct wk_sort {
+	struct buf arena; /* words and listings */
+	struct wk_row *rows;
+	size_t n, cap;
+	int64_t key; /* the key tokenized now, its listing */
+	size_t listing, llen;
+};
+
 /* What is done with each token of a text. */
 struct tok_walk {
 	struct store *st;
-	sqlite3_stmt *ins; /* NULL: count only */
-	size_t n;          /* tokens seen (kept ones) */
+	sqlite3_stmt *ins;    /* NULL: count only (or gather) */
+	struct wk_sort *sort; /* gather here */
+	size_t n;             /* tokens seen (kept ones) */
 	const uint8_t *last;
 	size_t last_len; /* the last token (a query word's) */
 	enum pks_rc rc;
 };
+
+/* Gather a row of the current key for word p (n bytes). */
+static enum pks_rc
+sort_add(struct wk_sort *so, const char *p, size_t n)
+{
+	struct wk_row *row;
+
+	if (so->n == so->cap) {
+		so->cap = so->cap == 0 ? 1024 : 2 * so->cap;
+		so->rows = xreallocarray(so->rows, so->cap, sizeof(*so->rows));
+	}
+	row = &so->rows[so->n];
+	row->wp = NULL;
+	row->word = so->arena.len;
+	row->wlen = n;
+	row->key = so->key;
+	row->listing = so->listing;
+	row->llen = so->llen;
+	so->n++;
+	return buf_add(&so->arena, p, n);
+}
 
 static int
 tok_cb(void *arg, int tflags, const char *p, int n, int start, int end)
@@ -153,6 +203,9 @@ tok_cb(void *arg, int tflags, const char *p, int n, int start, int end)
 	tw->n++;
 	tw->last = (const uint8_t *)p;
 	tw->last_len = (size_t)n;
+	if (tw->sort != NULL &&
+	    (tw->rc = sort_add(tw->sort, p, (size_t)n)) != PKS_OK)
+		return SQLITE_ABORT;
 	if (tw->ins == NULL)
 		return SQLITE_OK;
 	r = sqlite3_bind_text(tw->ins, 1, p, n, SQLITE_STATIC);
@@ -186,17 +239,90 @@ tokenize(struct store *st, int flags, const void *text, size_t len,
 	return r == SQLITE_OK ? PKS_OK : store_fail(st, r);
 }
 
-/*
- * The rows of one key through ins (?1 word, ?2 key, ?3 listing if it
- * has a third parameter): its distinct words, each with the listing
- * when its words times the listing's size are within [keys]
- * word_listing_bytes (words counted with repeats, so at most that).
- */
+static int
+row_cmp(const void *a, const void *b)
+{
+	const struct wk_row *x = a, *y = b;
+	int c;
+
+	/* TEXT in BINARY collation: bytes, then length. */
+	c = memcmp(x->wp, y->wp, x->wlen < y->wlen ? x->wlen : y->wlen);
+	if (c == 0 && x->wlen != y->wlen)
+		c = x->wlen < y->wlen ? -1 : 1;
+	if (c == 0 && x->key != y->key)
+		c = x->key < y->key ? -1 : 1;
+	return c;
+}
+
+/* Write the rows gathered through ins (as put_words binds it), in the
+ * table's order, a word repeated in a key once, and start again. */
 static enum pks_rc
-put_words(struct store *st, sqlite3_stmt *ins, int64_t id, const void *uids,
+sort_flush(struct store *st, sqlite3_stmt *ins, struct wk_sort *so)
+{
+	const struct wk_row *row, *prev = NULL;
+	int three = sqlite3_bind_parameter_count(ins) >= 3;
+	size_t i;
+	int r = SQLITE_DONE;
+
+	for (i = 0; i < so->n; i++)
+		so->rows[i].wp = so->arena.data + so->rows[i].word;
+	qsort(so->rows, so->n, sizeof(*so->rows), row_cmp);
+	for (i = 0; i < so->n && r == SQLITE_DONE; i++) {
+		row = &so->rows[i];
+		if (prev != NULL && row_cmp(prev, row) == 0)
+			continue;
+		prev = row;
+		r = sqlite3_bind_text(ins, 1, (const char *)row->wp,
+		    (int)row->wlen, SQLITE_STATIC);
+		if (r == SQLITE_OK)
+			r = sqlite3_bind_int64(ins, 2, row->key);
+		if (r == SQLITE_OK && three)
+			r = row->llen > 0 ? sqlite3_bind_blob64(ins, 3,
+						so->arena.data + row->listing,
+						row->llen, SQLITE_STATIC)
+					  : sqlite3_bind_null(ins, 3);
+		if (r == SQLITE_OK)
+			r = sqlite3_step(ins);
+		sqlite3_reset(ins);
+	}
+	sqlite3_clear_bindings(ins);
+	so->n = 0;
+	buf_reset(&so->arena);
+	return r == SQLITE_DONE
+		   ? PKS_OK
+		   : store_fail(st, r == SQLITE_OK ? SQLITE_ERROR : r);
+}
+
+/* Gather the rows of key id (its listing: NULL for none) into so. */
+static enum pks_rc
+sort_key(struct store *st, struct wk_sort *so, int64_t id, const void *uids,
     size_t ulen, const void *listing, size_t llen)
 {
-	struct tok_walk tw = { st, NULL, 0, NULL, 0, PKS_OK };
+	struct tok_walk tw = { st, NULL, so, 0, NULL, 0, PKS_OK };
+	enum pks_rc rc = PKS_OK;
+
+	so->key = id;
+	so->listing = so->arena.len;
+	so->llen = listing != NULL ? llen : 0;
+	if (listing != NULL)
+		rc = buf_add(&so->arena, listing, llen);
+	if (rc == PKS_OK)
+		rc = tokenize(st, FTS5_TOKENIZE_DOCUMENT, uids, ulen, &tw);
+	return rc;
+}
+
+/*
+ * The rows of one key through ins (?1 word, ?2 key, ?3 listing if it
+ * has a third parameter), or gathered into so: its distinct words, each
+ * with the listing when its words times the listing's size are within
+ * [keys] word_listing_bytes (words counted with repeats, so at most
+ * that).
+ */
+static enum pks_rc
+put_words(struct store *st, sqlite3_stmt *ins, struct wk_sort *so, int64_t id,
+    const void *uids, size_t ulen, const void *listing, size_t llen)
+{
+	struct tok_walk tw = { st, NULL, NULL, 0, NULL, 0, PKS_OK };
 	size_t max = pks_key_limits()->word_listing_bytes;
 	enum pks_rc rc = PKS_OK;
 	int r;
@@ -208,6 +334,8 @@ put_words(struct store *st, sqlite3_stmt *ins, int64_t id, const void *uids,
 		return rc;
 	if (listing != NULL && (llen == 0 || tw.n > max / llen))
 		listing = NULL;
+	if (so != NULL)
+		return sort_key(st, so, id, uids, ulen, listing, llen);
 	r = sqlite3_bind_int64(ins, 2, id);
 	if (r == SQLITE_OK && sqlite3_bind_parameter_count(ins) >= 3)
 		r = listing != NULL ? sqlite3_bind_blob64(
@@ -224,10 +352,12 @@ put_words(struct store *st, sqlite3_stmt *ins, int64_t id, const void *uids,
 }
 
 /* The rows of the keys rows first..last through ins (they have none
- * yet). */
+ * yet), gathered into so (NULL: written key by key). */
 static enum pks_rc
-put_range(struct store *st, sqlite3_stmt *ins, int64_t first, int64_t last)
+put_keys(struct store *st, sqlite3_stmt *ins, struct wk_sort *so, int64_t first,
+    int64_t last)
 {
+	size_t cap = pks_key_limits()->word_sort_bytes;
 	sqlite3_stmt *s = NULL;
 	const void *uids, *listing;
 	size_t ulen, llen;
@@ -244,14 +374,41 @@ put_range(struct store *st, sqlite3_stmt *ins, int64_t first, int64_t last)
 		ulen = (size_t)sqlite3_column_bytes(s, 1);
 		listing = sqlite3_column_blob(s, 2);
 		llen = (size_t)sqlite3_column_bytes(s, 2);
-		rc = put_words(st, ins, sqlite3_column_int64(s, 0), uids, ulen,
-		    listing, llen);
+		rc = put_words(st, ins, so, sqlite3_column_int64(s, 0), uids,
+		    ulen, listing, llen);
+		if (rc == PKS_OK && so != NULL &&
+		    so->arena.len + so->n * sizeof(*so->rows) >= cap)
+			rc = sort_flush(st, ins, so);
 		r = rc == PKS_OK ? SQLITE_OK : SQLITE_DONE;
 	}
 	if (rc == PKS_OK && r != SQLITE_DONE)
 		rc = store_fail(st, r);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
+	return rc;
+}
+
+/* The rows of the keys rows first..last through ins (they have none
+ * yet): those of several keys sorted, unless [import] word_sort_bytes
+ * is 0. */
+static enum pks_rc
+put_range(struct store *st, sqlite3_stmt *ins, int64_t first, int64_t last)
+{
+	size_t cap = pks_key_limits()->word_sort_bytes;
+	struct wk_sort so;
+	enum pks_rc rc;
+
+	if (cap == 0 || first == last)
+		return put_keys(st, ins, NULL, first, last);
+	memset(&so, 0, sizeof(so));
+	/* Past the bound by at most one key: its words (folded, at most
+	 * half again its text) and its listing. */
+	buf_init(&so.arena, cap + 4 * (size_t)PKS_MAX_KEY);
+	rc = put_keys(st, ins, &so, first, last);
+	if (rc == PKS_OK)
+		rc = sort_flush(st, ins, &so);
+	buf_free(&so.arena);
+	free(so.rows);
 	return rc;
 }
 
@@ -262,6 +419,9 @@ store_wordkeys_put(struct store *st, int64_t id)
 	sqlite3_stmt *del = NULL;
 	enum pks_rc rc;
 
+	/* A bulk import fills the whole table at its end. */
+	if (st->bulk)
+		return PKS_OK;
 	/* Inserted in a deferred transaction: its rows come at the
 	 * catch-up, with the other keys inserted since. */
 	if (st->words_deferred && st->words_first != 0 && id >= st->words_first)
@@ -283,6 +443,8 @@ store_wordkeys_catch_up(struct store *st, int64_t first)
 	sqlite3_stmt *ins = NULL;
 	enum pks_rc rc;
 
+	if (st->bulk)
+		return PKS_OK;
 	if ((rc = wk_stmt(st, WK_PUT, &ins)) != PKS_OK)
 		return rc;
 	return put_range(st, ins, first, INT64_MAX);
@@ -327,6 +489,151 @@ store_wordkeys_fill(struct store *st)
 	return fill_all(st, ins, "word table");
 }
 
+/*
+ * The fill in the table's order: key_words' own index read through an
+ * fts5vocab table, whose 'instance' rows come by word, then key (the
+ * order of the primary key; a word repeated in a key comes again and is
+ * ignored), so every row is appended and every page written once, full.
+ * The index on key is built after the rows.  Keys whose words times
+ * their listing's size are over [keys] word_listing_bytes (temp.wk_big,
+ * counted as put_words counts) get no copy.
+ */
+static const char sorted_begin_sql[] =
+    "DROP TABLE IF EXISTS temp.wk_vocab; "
+    "CREATE VIRTUAL TABLE temp.wk_vocab USING fts5vocab(main, key_words, "
+    "instance); "
+    "CREATE TEMP TABLE IF NOT EXISTS wk_big (id INTEGER PRIMARY KEY); "
+    "DELETE FROM temp.wk_big; "
+    "DELETE FROM main.key_word_listings";
+static const char sorted_end_sql[] = "DROP TABLE IF EXISTS temp.wk_vocab; "
+				     "DROP TABLE IF EXISTS temp.wk_big";
+/* ?1 word_listing_bytes: the keys put_words counts the words of. */
+static const char sorted_big_sql[] =
+    "SELECT k.id, k.uids, length(l.listing) FROM main.keys k JOIN "
+    "main.key_listings l ON l.id = k.id WHERE length(l.listing) > 0 AND "
+    "length(CAST(k.uids AS BLOB)) / 2 + 1 > ?1 / length(l.listing)";
+/* ?1 word_listing_bytes, ?2 WORD_MAX. */
+static const char sorted_fill_sql[] =
+    "INSERT OR IGNORE INTO main.key_word_listings(word, key, listing) "
+    "SELECT v.term, v.doc, CASE WHEN ?1 > 0 AND length(l.listing) > 0 AND "
+    "b.id IS NULL THEN CAST(l.listing AS BLOB) END FROM temp.wk_vocab v "
+    "LEFT JOIN main.key_listings l ON l.id = v.doc LEFT JOIN temp.wk_big "
+    "b ON b.id = v.doc WHERE length(CAST(v.term AS BLOB)) <= ?2";
+
+/* The keys over word_listing_bytes into temp.wk_big. */
+static enum pks_rc
+sorted_big(struct store *st, size_t max)
+{
+	sqlite3_stmt *s = NULL, *ins = NULL;
+	struct tok_walk tw;
+	size_t llen;
+	enum pks_rc rc = PKS_OK;
+	int r;
+
+	r = sqlite3_prepare_v2(st->db, sorted_big_sql, -1, &s, NULL);
+	if (r == SQLITE_OK)
+		r = sqlite3_prepare_v2(st->db,
+		    "INSERT INTO temp.wk_big(id) VALUES (?1)", -1, &ins, NULL);
+	if (r == SQLITE_OK)
+		r = sqlite3_bind_int64(s, 1, (int64_t)max);
+	while (r == SQLITE_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&tw, 0, sizeof(tw));
+		tw.st = st;
+		llen = (size_t)sqlite3_column_int64(s, 2);
+		rc = tokenize(st, FTS5_TOKENIZE_DOCUMENT,
+		    sqlite3_column_text(s, 1),
+		    (size_t)sqlite3_column_bytes(s, 1), &tw);
+		if (rc != PKS_OK)
+			break;
+		r = SQLITE_OK;
+		if (tw.n > max / llen &&
+		    (r = sqlite3_bind_int64(
+			 ins, 1, sqlite3_column_int64(s, 0))) == SQLITE_OK &&
+		    (r = sqlite3_step(ins)) == SQLITE_DONE)
+			r = sqlite3_reset(ins);
+	}
+	if (rc == PKS_OK && r != SQLITE_DONE)
+		rc = store_fail(st, r);
+	sqlite3_finalize(s);
+	sqlite3_finalize(ins);
+	return rc;
+}
+
+/* The rows, then the index on key again (from its own CREATE text). */
+static enum pks_rc
+sorted_rows(struct store *st, size_t max)
+{
+	sqlite3_stmt *s = NULL;
+	char *index = NULL;
+	int r;
+
+	r = sqlite3_prepare_v2(st->db,
+	    "SELECT sql FROM main.sqlite_master WHERE type = 'index' AND "
+	    "name = 'key_word_listings_key' AND sql IS NOT NULL",
+	    -1, &s, NULL);
+	if (r == SQLITE_OK && (r = sqlite3_step(s)) == SQLITE_ROW)
+		index = xstrdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	s = NULL;
+	if (r == SQLITE_ROW || r == SQLITE_DONE)
+		r = index == NULL ? SQLITE_OK
+				  : sqlite3_exec(st->db,
+					"DROP INDEX main.key_word_listings_key",
+					NULL, NULL, NULL);
+	if (r == SQLITE_OK)
+		r = sqlite3_prepare_v2(st->db, sorted_fill_sql, -1, &s, NULL);
+	if (r == SQLITE_OK)
+		r = sqlite3_bind_int64(s, 1, (int64_t)max);
+	if (r == SQLITE_OK)
+		r = sqlite3_bind_int64(s, 2, WORD_MAX);
+	if (r == SQLITE_OK)
+		r = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (r == SQLITE_DONE && index != NULL)
+		r = sqlite3_exec(st->db, index, NULL, NULL, NULL);
+	free(index);
+	return r == SQLITE_DONE || r == SQLITE_OK ? PKS_OK : store_fail(st, r);
+}
+
+/* In the transaction of store_wordkeys_fill_sorted. */
+static enum pks_rc
+sorted_txn(struct store *st, void *arg)
+{
+	size_t max = pks_key_limits()->word_listing_bytes;
+	enum pks_rc rc = PKS_OK;
+	int r;
+
+	(void)arg;
+	r = sqlite3_exec(st->db, sorted_begin_sql, NULL, NULL, NULL);
+	if (r != SQLITE_OK)
+		rc = store_fail(st, r);
+	if (rc == PKS_OK && max > 0)
+		rc = sorted_big(st, max);
+	if (rc == PKS_OK)
+		rc = sorted_rows(st, max);
+	(void)sqlite3_exec(st->db, sorted_end_sql, NULL, NULL, NULL);
+	return rc;
+}
+
+enum pks_rc
+store_wordkeys_fill_sorted(struct store *st)
+{
+	enum pks_rc rc;
+	int r;
+
+	log_info("database: filling the word table from the word index");
+	/* Every key of key_words is a keys row: the foreign key would
+	 * read a random keys page per row (a million keys: a minute). */
+	r = sqlite3_exec(st->db, "PRAGMA foreign_keys = OFF", NULL, NULL, NULL);
+	if (r != SQLITE_OK)
+		return store_fail(st, r);
+	rc = store_txn_run(st, sorted_txn, NULL);
+	r = sqlite3_exec(st->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	if (rc == PKS_OK && r != SQLITE_OK)
+		rc = store_fail(st, r);
+	return rc;
+}
+
 static enum pks_rc
 rebuild(struct store *st, void *arg)
 {
@@ -363,20 +670,18 @@ next_phrase(const uint8_t *q, size_t qlen, size_t *i, struct buf *w)
 	return 1;
 }
 
-/* The words of an FTS5 query made by store_words_query ("w" "x" ...,
- * a quote doubled inside), each tokenized: *nw of them into buf, word
- * k at off[k], len[k].  PKS_ERR_UNSUPPORTED when there are several,
- * or one is not exactly one token. */
+/* The one word of an FTS5 query made by store_words_query ("w", a
+ * quote doubled inside), tokenized, into word.  PKS_ERR_UNSUPPORTED
+ * when there are several, or it is not exactly one token. */
 static enum pks_rc
-query_words(struct store *st, const uint8_t *q, size_t qlen, struct buf *buf,
-    size_t off[], size_t len[], size_t *nw)
+query_word(struct store *st, const uint8_t *q, size_t qlen, struct buf *word)
 {
 	struct tok_walk tw;
 	struct buf w;
 	size_t i = 0;
+	int nw = 0;
 	enum pks_rc rc = PKS_OK;
 
-	*nw = 0;
 	buf_init(&w, PKS_MAX_QUERY + 1);
 	while (rc == PKS_OK && next_phrase(q, qlen, &i, &w)) {
 		memset(&tw, 0, sizeof(tw));
@@ -386,29 +691,23 @@ query_words(struct store *st, const uint8_t *q, size_t qlen, struct buf *buf,
 		 * in memory, where the table would be probed once for each
 		 * key of the first word (thousands, for common words at a
 		 * million keys). */
-		if (rc == PKS_OK && (tw.n != 1 || *nw == 1))
+		if (rc == PKS_OK && (tw.n != 1 || nw++ > 0))
 			rc = PKS_ERR_UNSUPPORTED;
-		if (rc == PKS_OK) {
-			off[*nw] = buf->len;
-			len[*nw] = tw.last_len;
-			(*nw)++;
-			rc = buf_add(buf, tw.last, tw.last_len);
-		}
+		if (rc == PKS_OK)
+			rc = buf_add(word, tw.last, tw.last_len);
 	}
 	buf_free(&w);
-	return rc == PKS_OK && *nw == 0 ? PKS_ERR_UNSUPPORTED : rc;
+	return rc == PKS_OK && nw == 0 ? PKS_ERR_UNSUPPORTED : rc;
 }
 
-/* The statement finding (cnt: counting) the keys with all n words
- * (?1..?n) up to ?n+1 keys; one word: the connection's own. */
 /* Bind the word and the limit to s. */
 static int
-bind_word(sqlite3_stmt *s, const struct buf *b, size_t len, int64_t limit)
+bind_word(sqlite3_stmt *s, const struct buf *word, int64_t limit)
 {
 	int r;
 
 	r = sqlite3_bind_text(
-	    s, 1, (const char *)b->data, (int)len, SQLITE_STATIC);
+	    s, 1, (const char *)word->data, (int)word->len, SQLITE_STATIC);
 	if (r == SQLITE_OK)
 		r = sqlite3_bind_int64(s, 2, limit);
 	return r;
@@ -423,10 +722,31 @@ stmt_end(sqlite3_stmt *s)
 	}
 }
 
-/* How many keys have the word in b (len bytes), at most limit. */
+/* PKS_ERR_UNSUPPORTED while a bulk import runs: it writes the table
+ * at its end, so until then FTS5 answers. */
 static enum pks_rc
-count_keys(struct store *st, const struct buf *b, size_t len, int64_t limit,
-    size_t *count)
+bulk_running(struct store *st)
+{
+	sqlite3_stmt *s = NULL;
+	enum pks_rc rc;
+	int r, on = 0;
+
+	if ((rc = wk_stmt(st, WK_BULK, &s)) != PKS_OK)
+		return rc;
+	if ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		on = sqlite3_column_int(s, 0);
+		r = SQLITE_DONE;
+	}
+	sqlite3_reset(s);
+	if (r != SQLITE_DONE)
+		return store_fail(st, r);
+	return on ? PKS_ERR_UNSUPPORTED : PKS_OK;
+}
+
+/* How many keys have the word, at most limit. */
+static enum pks_rc
+count_keys(
+    struct store *st, const struct buf *word, int64_t limit, size_t *count)
 {
 	sqlite3_stmt *s = NULL;
 	enum pks_rc rc;
@@ -434,7 +754,7 @@ count_keys(struct store *st, const struct buf *b, size_t len, int64_t limit,
 
 	if ((rc = wk_stmt(st, WK_COUNT, &s)) != PKS_OK)
 		return rc;
-	r = bind_word(s, b, len, limit);
+	r = bind_word(s, word, limit);
 	if (r == SQLITE_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
 		*count = (size_t)sqlite3_column_int64(s, 0);
 		r = SQLITE_DONE;
@@ -448,7 +768,6 @@ store_wordkeys_search(struct store *st, const uint8_t *q, size_t qlen,
     size_t max, enum pks_rc (*cb)(void *, int64_t, const void *, size_t),
     void *arg, size_t *n)
 {
-	size_t off[1], len[1], nw = 0;
 	sqlite3_stmt *s = NULL;
 	struct buf b;
 	enum pks_rc rc;
@@ -456,14 +775,16 @@ store_wordkeys_search(struct store *st, const uint8_t *q, size_t qlen,
 
 	*n = 0;
 	buf_init(&b, WORD_MAX + 1);
-	rc = query_words(st, q, qlen, &b, off, len, &nw);
+	rc = query_word(st, q, qlen, &b);
+	if (rc == PKS_OK)
+		rc = bulk_running(st);
 	/* Too many: refused before any listing is read. */
 	if (rc == PKS_OK)
-		rc = count_keys(st, &b, len[0], (int64_t)max + 1, n);
+		rc = count_keys(st, &b, (int64_t)max + 1, n);
 	if (rc != PKS_OK || *n > max || *n == 0 ||
 	    (rc = wk_stmt(st, WK_FIND, &s)) != PKS_OK)
 		goto out;
-	r = bind_word(s, &b, len[0], (int64_t)max + 1);
+	r = bind_word(s, &b, (int64_t)max + 1);
 	while (r == SQLITE_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
 		rc = cb(arg, sqlite3_column_int64(s, 0),
 		    sqlite3_column_blob(s, 1),
@@ -532,9 +853,12 @@ store_wordkeys_check(struct store *st, void (*cb)(void *, const char *),
 	int r;
 
 	*nproblems = 0;
-	/* The rebuild is a temporary table, written. */
-	if (st->readonly)
+	/* The rebuild is a temporary table, written; a bulk import
+	 * running writes the table at its end. */
+	if (st->readonly || (rc = bulk_running(st)) == PKS_ERR_UNSUPPORTED)
 		return PKS_OK;
+	if (rc != PKS_OK)
+		return rc;
 	r = sqlite3_exec(st->db,
 	    "CREATE TEMP TABLE IF NOT EXISTS wk_expect (word TEXT NOT NULL, "
 	    "key INTEGER NOT NULL, PRIMARY KEY (word, key)) WITHOUT ROWID; "

@@ -10,7 +10,11 @@
  * address) is left to FTS5.  Rows are written with the key's listing
  * (store_listing_put), so deletes (ON DELETE CASCADE), merges and
  * re-marks keep them exact; inside a transaction whose word index is
- * deferred (store_words.h) the keys inserted are added at catch-up.
+ * deferred (store_words.h) the keys inserted are added at catch-up,
+ * their rows sorted in the table's order first.  A bulk import
+ * (store_bulk.h) writes none until its end, then fills the table from
+ * key_words' own index; until then a search asks FTS5 and the check
+ * skips the table.
  */
 #ifndef PKS_STORE_WORDKEYS_H
 #define PKS_STORE_WORDKEYS_H
@@ -37,6 +41,13 @@ enum pks_rc store_wordkeys_catch_up(struct store *st, int64_t first);
 /* Inside src/store: empty the table and fill it from every key, logging
  * progress (after migration 013, pksync check --rebuild-words). */
 enum pks_rc store_wordkeys_fill(struct store *st);
+
+/* Inside src/store, outside a transaction (it commits one, with
+ * foreign keys not checked: pksync has them on): empty the table and
+ * fill it from key_words' own index, which must hold every key (all
+ * caught up), in the table's order: every page written once
+ * (store_bulk_finish; the same rows as store_wordkeys_fill). */
+enum pks_rc store_wordkeys_fill_sorted(struct store *st);
 
 /*
  * Inside src/store: the keys matching an FTS5 query made by

@@ -161,6 +161,8 @@ static const struct citem items[] = {
 	{ "import", "keys_in_flight", CT_SIZE, F(import_inflight), "256", 1,
 	    65536 },
 	{ "import", "bulk", CT_BOOL, F(import_bulk), "yes", 0, 1 },
+	{ "import", "word_sort_bytes", CT_SIZE, F(import_word_sort), "67108864",
+	    0, 16LL * 1024 * 1024 * 1024 },
 	{ "keys", "max_bytes", CT_SIZE, F(key_max_bytes), "67108864", 65536,
 	    PKS_MAX_KEY },
 	{ "keys", "max_packets", CT_SIZE, F(key_max_packets), "250000", 100,
@@ -185,7 +187,7 @@ static const struct citem items[] = {
 static struct pks_key_limits key_limits = { PKS_MAX_KEY, PKS_MAX_KEY_PACKETS,
 	PKS_SERVED_CERTS_DEFAULT, 1, PKS_ISSUER_VERIFY_DEFAULT,
 	PKS_ISSUER_WAITS_DEFAULT, PKS_ISSUER_REMARKS_DEFAULT,
-	PKS_WORD_LISTING_BYTES_DEFAULT };
+	PKS_WORD_LISTING_BYTES_DEFAULT, PKS_WORD_SORT_BYTES_DEFAULT };
 
 const struct pks_key_limits *
 pks_key_limits(void)
@@ -631,6 +633,7 @@ set_key_limits(struct cparse *p, const struct pks_config *cfg)
 	key_limits.issuer_waits = cfg->issuer_waits;
 	key_limits.issuer_remarks = cfg->issuer_remarks;
 	key_limits.word_listing_bytes = cfg->word_bytes;
+	key_limits.word_sort_bytes = cfg->import_word_sort;
 	return PKS_OK;
 }
 

@@ -107,6 +107,7 @@ struct pks_config {
 	size_t import_threads;    /* threads of an import (0: online CPUs) */
 	size_t import_inflight;   /* keys prepared ahead of the writer */
 	int import_bulk;          /* empty database: indexes at the end */
+	size_t import_word_sort;  /* word rows sorted before written */
 
 	/* [keys]: also in force through pks_key_limits() once read */
 	size_t key_max_bytes;   /* bytes of a stored key (merged result) */

@@ -36,6 +36,9 @@
 /* Default bytes of listing copies kept with one key's words in the word
  * table ([keys] word_listing_bytes, store_wordkeys.c). */
 #define PKS_WORD_LISTING_BYTES_DEFAULT 65536u
+/* Default bytes of word table rows gathered and sorted before they are
+ * written ([import] word_sort_bytes, store_wordkeys.c). */
+#define PKS_WORD_SORT_BYTES_DEFAULT (64u * 1024 * 1024)
 
 /*
  * The key limits in force ([keys] of the config file; these defaults
@@ -54,6 +57,7 @@ struct pks_key_limits {
 	size_t issuer_waits;         /* waiting certifications per key */
 	size_t issuer_remarks;       /* keys marked again per new key */
 	size_t word_listing_bytes;   /* listing copies in the word table */
+	size_t word_sort_bytes;      /* [import]: word rows sorted at once */
 };
 const struct pks_key_limits *pks_key_limits(void);
 void pks_key_limits_set(const struct pks_key_limits *l);

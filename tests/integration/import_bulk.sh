@@ -4,8 +4,8 @@
 # finishes it.
 #   1. Debian's keyring imported into an empty database with bulk = yes
 #      and with bulk = no: the same rows, key IDs, e-mails, listings,
-#      words, prefix tree and schema (every index there again), and
-#      pksync check agrees.
+#      words, word table (filled at the end in bulk), prefix tree and
+#      schema (every index there again), and pksync check agrees.
 #   2. The keyring fed through a pipe that stays open: once a batch is
 #      committed, the import holds its lock, and every other opener
 #      refuses the database saying an import runs (stats, check, serve
@@ -13,7 +13,8 @@
 #      Then kill -9: every other command (stats, check, serve,
 #      mail-filter) refuses the database with the reason; importing
 #      again finishes it: the same database as (1), served again.
-#   3. A database that holds a key already takes the row-by-row path.
+#   3. A database that holds a key already takes the row-by-row path
+#      (its word table written at each batch's end): the same database.
 #   4. A mark whose lock nobody holds, though a live process has the id
 #      the import once had (a reused pid): refused, also by a serve
 #      that reads a lock file root made; without the mark, opened.
@@ -47,7 +48,9 @@ SELECT name, value FROM meta WHERE name NOT IN ('ptree_rebuild')
   ORDER BY name;
 INSERT INTO key_words(key_words) VALUES ('integrity-check');
 CREATE VIRTUAL TABLE temp.kw USING fts5vocab(main, key_words, instance);
-SELECT term, doc, offset FROM temp.kw ORDER BY 1, 2, 3;"
+SELECT term, doc, offset FROM temp.kw ORDER BY 1, 2, 3;
+SELECT word, key, typeof(listing), length(listing) FROM key_word_listings
+  ORDER BY 1, 2;"
 }
 
 # count DB QUERY: the first column of QUERY's first row in DB
@@ -143,6 +146,9 @@ pks "$T/one" import -q --no-mail "$T/head.pgp" >/dev/null 2>&1
 pks "$T/one" import --no-mail "$T/ring.pgp" >"$T/one.out" 2>"$T/one.err"
 is "not empty: import" "$?" 0
 is "not empty: key by key" "$(grep -c 'built after the keys' "$T/one.err")" 0
+facts one >"$T/one.facts" || bail "reading the database"
+ok "not empty: the same database as bulk = no" cmp "$T/row.facts" "$T/one.facts"
+ok "not empty: pksync check agrees" pks "$T/one" check
 
 # 4. The mark of an import that died, and a live process with the id it
 # had: the lock decides, not the id.  The lock file as root left it.

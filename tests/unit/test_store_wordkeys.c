@@ -3,7 +3,10 @@
  * store_wordkeys.c): a word search through it finds the keys and
  * listings the FTS5 match finds, keys inserted one by one or in a
  * deferred batch, changed, deleted or refused too many; pksync check
- * compares it with a rebuild; migration 013 fills it.
+ * compares it with a rebuild; migration 013 fills it; the rows of a
+ * batch sorted before they are written are the same; a bulk import
+ * (killed and finished by a second one, too) fills it at its end with
+ * the rows a rebuild makes.
  */
 #include <config.h>
 
@@ -16,6 +19,7 @@
 #include "fixture.h"
 #include "tap.h"
 #include "store/store.h"
+#include "store/store_bulk.h"
 #include "store/store_int.h"
 #include "store/store_listing.h"
 #include "store/store_query.h"
@@ -81,7 +85,7 @@ table_ids(struct store *st, const char *q, size_t max, char *out, size_t size)
 	const uint8_t *p;
 	size_t pos = 0, off = 0, len, i;
 	int64_t id;
-	char sql[128], want[4096], got[4096];
+	char sql[128], want[16384], got[16384];
 	enum pks_rc rc;
 
 	memset(&sq, 0, sizeof(sq));
@@ -312,6 +316,212 @@ test_migration(void)
 	store_close(st);
 }
 
+/* Key 1 keeps no copies, key 5 does: the bound test_limits uses, from
+ * the listings of the keys inserted one by one. */
+static size_t
+copy_bound(void)
+{
+	struct store *st = fixture_store(1000);
+	struct fake k[NKEYS];
+	size_t bound = 0;
+
+	if (st == NULL)
+		return 0;
+	insert_keys(st, k, 0, 0);
+	bound =
+	    5 * (size_t)fixture_sql_int(
+		    "SELECT length(listing) FROM key_listings WHERE id = 5");
+	CHECK(11 * fixture_sql_int("SELECT length(listing) FROM key_listings "
+				   "WHERE id = 1") >
+	      (long long)bound);
+	store_close(st);
+	return bound;
+}
+
+/* One batch of a bulk import: keys first..last-1, then (changes) a
+ * change of key 1 to user IDs with a word over the longest kept and a
+ * delete of key 2. */
+static void
+bulk_batch(
+    struct store *st, struct fake *k, size_t first, size_t last, int changes)
+{
+	static char longword[3000];
+	static const char *changed[] = { longword, "Zoë Bobson <zb@ex.org>",
+		NULL };
+	struct fake c;
+	int64_t id;
+	size_t i;
+
+	CHECK(store_begin(st) == PKS_OK);
+	CHECK(store_words_defer(st) == PKS_OK);
+	for (i = first; i < last; i++) {
+		fake_key(&k[i], (uint8_t)(i + 1), uids[i]);
+		CHECK(store_key_insert(st, &k[i].rec, &id) == PKS_OK &&
+		      id == (int64_t)i + 1);
+	}
+	if (changes) {
+		memset(longword, 'w', sizeof(longword) - 6);
+		memcpy(longword + sizeof(longword) - 6, " long", 6);
+		fake_key(&c, 1, changed);
+		CHECK(store_key_update(st, 1, &c.rec) == PKS_OK);
+		CHECK(store_key_delete(st, 2) == PKS_OK);
+	}
+	CHECK(store_commit(st) == PKS_OK);
+}
+
+/* The table as filled now equals a rebuild: not a row missing, added
+ * or with another listing (or none instead of a copy). */
+static void
+same_as_rebuild(struct store *st, const char *when)
+{
+	long long rows = fixture_sql_int("SELECT count(*) FROM "
+					 "key_word_listings");
+
+	CHECK(fixture_sql("CREATE TABLE wk_saved AS SELECT * FROM "
+			  "key_word_listings",
+	    NULL, 0));
+	CHECK(store_words_rebuild(st) == PKS_OK);
+	CHECK(
+	    fixture_sql_int("SELECT count(*) FROM key_word_listings") == rows);
+	CHECK(fixture_sql_int("SELECT count(*) FROM (SELECT * FROM wk_saved "
+			      "EXCEPT SELECT * FROM key_word_listings)") == 0);
+	CHECK(fixture_sql_int("SELECT count(*) FROM (SELECT * FROM "
+			      "key_word_listings EXCEPT SELECT * FROM "
+			      "wk_saved)") == 0);
+	CHECK(fixture_sql("DROP TABLE wk_saved", NULL, 0));
+	if (rows < 20)
+		printf("# %s: only %lld rows\n", when, rows);
+	CHECK(rows >= 20);
+}
+
+/* The rows of keys inserted in a deferred batch, gathered and sorted
+ * in runs of [import] word_sort_bytes (a run per key, a few keys, all),
+ * are those written key by key. */
+static void
+test_sorted(void)
+{
+	static const size_t caps[] = { 1, 600, 64u * 1024 * 1024 };
+	struct pks_key_limits l = *pks_key_limits(), was = l;
+	struct store *st;
+	struct fake k[NKEYS];
+	size_t i;
+
+	l.word_listing_bytes = copy_bound();
+	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		l.word_sort_bytes = caps[i];
+		pks_key_limits_set(&l);
+		if ((st = fixture_store(1000)) == NULL)
+			break;
+		insert_keys(st, k, 0, 1);
+		CHECK(fixture_sql_int("SELECT count(*) FROM key_word_listings "
+				      "WHERE listing IS NULL") > 0);
+		same_answers(st, "sorted");
+		l.word_sort_bytes = 0;
+		pks_key_limits_set(&l);
+		same_as_rebuild(st, "sorted");
+		store_close(st);
+	}
+	pks_key_limits_set(&was);
+}
+
+/* Whether the connection checks foreign keys (the fill turns them off
+ * for its transaction only). */
+static int
+foreign_keys_on(struct store *st)
+{
+	sqlite3_stmt *s = NULL;
+	int on = 0;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA foreign_keys", -1, &s, NULL) ==
+		SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		on = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return on;
+}
+
+/*
+ * A bulk import writes no word rows while the keys come and fills the
+ * table at its end from the word index, in its order: the rows a
+ * rebuild makes (copies or none by [keys] word_listing_bytes, a word
+ * repeated in a key once, a word over the longest kept left out, a
+ * changed and a deleted key).  killed: the first import ends after one
+ * batch, and a second one (resumed) finishes it.
+ */
+static void
+test_bulk(int killed)
+{
+	struct pks_key_limits l = *pks_key_limits(), was = l;
+	struct store *st = NULL;
+	struct fake k[NKEYS];
+	int on = 0;
+
+	l.word_listing_bytes = copy_bound();
+	pks_key_limits_set(&l);
+	fixture_db_remove();
+	CHECK(store_open(fixture_db, STORE_CREATE | STORE_BULK, 1000, &st) ==
+	      PKS_OK);
+	if (st == NULL)
+		return;
+	CHECK(store_bulk_begin(st, 1, &on) == PKS_OK && on == 1);
+	bulk_batch(st, k, 0, 3, 0);
+	CHECK(fixture_sql_int("SELECT count(*) FROM key_word_listings") == 0);
+	/* Meanwhile FTS5 answers (the check waits for the end). */
+	same_answers(st, "during bulk");
+	if (killed) {
+		store_close(st);
+		st = NULL;
+		CHECK(store_open(fixture_db, STORE_CREATE | STORE_BULK, 1000,
+			  &st) == PKS_OK);
+		if (st == NULL)
+			goto out;
+		CHECK(store_bulk_begin(st, 1, &on) == PKS_OK && on == 2);
+	}
+	bulk_batch(st, k, 3, NKEYS, 1);
+	CHECK(fixture_sql_int("SELECT count(*) FROM key_word_listings") == 0);
+	CHECK(store_bulk_finish(st) == PKS_OK);
+	CHECK(foreign_keys_on(st));
+	CHECK(fixture_sql_int("SELECT count(*) FROM meta WHERE name = "
+			      "'bulk_import'") == 0);
+	CHECK(fixture_sql_int("SELECT count(*) FROM sqlite_master WHERE name "
+			      "= 'key_word_listings_key'") == 1);
+	CHECK(fixture_sql_int("SELECT count(*) FROM key_word_listings WHERE "
+			      "key = 5 AND listing IS NOT NULL") == 5);
+	CHECK(fixture_sql_int("SELECT count(*) FROM key_word_listings WHERE "
+			      "key = 6 AND listing IS NULL") > 0);
+	CHECK(fixture_sql_int("SELECT count(*) FROM key_word_listings WHERE "
+			      "key = 1 AND word = 'bobson'") == 1);
+	CHECK(fixture_sql_int("SELECT count(*) FROM key_word_listings WHERE "
+			      "key = 1 AND length(word) > 2000") == 0);
+	CHECK(fixture_sql_int("SELECT count(*) FROM key_word_listings WHERE "
+			      "key = 2") == 0);
+	same_answers(st, killed ? "bulk, killed" : "bulk");
+	same_as_rebuild(st, killed ? "bulk, killed" : "bulk");
+	/* Afterwards a key is written with its rows again. */
+	fake_key(&k[0], 3, uids[0]);
+	CHECK(store_begin(st) == PKS_OK);
+	CHECK(store_key_update(st, 3, &k[0].rec) == PKS_OK);
+	CHECK(store_commit(st) == PKS_OK);
+	CHECK(fixture_sql_int("SELECT count(*) FROM key_word_listings WHERE "
+			      "key = 3 AND word = 'builder'") == 1);
+	same_answers(st, "after bulk");
+out:
+	pks_key_limits_set(&was);
+	store_close(st);
+}
+
+static void
+test_bulk_once(void)
+{
+	test_bulk(0);
+}
+
+static void
+test_bulk_killed(void)
+{
+	test_bulk(1);
+}
+
 int
 main(void)
 {
@@ -322,6 +532,9 @@ main(void)
 	RUN(test_limits);
 	RUN(test_check_rebuild);
 	RUN(test_migration);
+	RUN(test_sorted);
+	RUN(test_bulk_once);
+	RUN(test_bulk_killed);
 	fixture_done();
 	return tap_done();
 }
