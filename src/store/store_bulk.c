@@ -453,6 +453,13 @@ store_bulk_finish(struct store *st)
 	enum pks_rc rc;
 
 	st->bulk = 0;
+	/* The index builds below sort every row of their tables: with
+	 * temp_store = MEMORY (store_tune_bulk) the sorter's spills would
+	 * stay in memory, growing with the keys; on file its memory is
+	 * bounded by the page cache. */
+	if (sqlite3_exec(st->db, "PRAGMA temp_store = FILE", NULL, NULL,
+		NULL) != SQLITE_OK)
+		return store_fail(st, sqlite3_errcode(st->db));
 	/* The word table, empty while the keys came (store_wordkeys.c). */
 	if ((rc = store_txn_run(st, build_indexes, NULL)) != PKS_OK ||
 	    (rc = store_wordkeys_fill_sorted(st)) != PKS_OK)

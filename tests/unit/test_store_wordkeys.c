@@ -322,7 +322,7 @@ static size_t
 copy_bound(void)
 {
 	struct store *st = fixture_store(1000);
-	struct fake k[NKEYS];
+	struct fixture_fake k[NKEYS];
 	size_t bound = 0;
 
 	if (st == NULL)
@@ -342,13 +342,13 @@ copy_bound(void)
  * change of key 1 to user IDs with a word over the longest kept and a
  * delete of key 2. */
 static void
-bulk_batch(
-    struct store *st, struct fake *k, size_t first, size_t last, int changes)
+bulk_batch(struct store *st, struct fixture_fake *k, size_t first, size_t last,
+    int changes)
 {
 	static char longword[3000];
 	static const char *changed[] = { longword, "Zoë Bobson <zb@ex.org>",
 		NULL };
-	struct fake c;
+	struct fixture_fake c;
 	int64_t id;
 	size_t i;
 
@@ -403,7 +403,7 @@ test_sorted(void)
 	static const size_t caps[] = { 1, 600, 64u * 1024 * 1024 };
 	struct pks_key_limits l = *pks_key_limits(), was = l;
 	struct store *st;
-	struct fake k[NKEYS];
+	struct fixture_fake k[NKEYS];
 	size_t i;
 
 	l.word_listing_bytes = copy_bound();
@@ -453,7 +453,7 @@ test_bulk(int killed)
 {
 	struct pks_key_limits l = *pks_key_limits(), was = l;
 	struct store *st = NULL;
-	struct fake k[NKEYS];
+	struct fixture_fake k[NKEYS];
 	int on = 0;
 
 	l.word_listing_bytes = copy_bound();
