@@ -73,9 +73,11 @@ sed -e "s|listen 443 ssl http2;|listen 127.0.0.1:$TLS ssl http2;|" \
 	-e "s|/etc/letsencrypt/live/keys.example.org/|$T/tls/|" \
 	-e "s|keys.example.org|$NAME|g" \
 	"$SITE" >"$T/nginx/site.conf"
+# (whole words: a free port or the temporary folder's name may hold
+# the digits 443)
 is "every port, name and path of the site was replaced" \
 	"$(grep -v '^[[:space:]]*#' "$T/nginx/site.conf" |
-		grep -cE '443|11371|11380|letsencrypt|example\.org|\[::\]')" 0
+		grep -cwE '443|11371|11380|letsencrypt|example\.org|\[::\]')" 0
 cat >"$T/nginx/nginx.conf" <<EOF
 daemon off;
 master_process on;
