@@ -342,6 +342,21 @@ store_stmt_done(sqlite3_stmt *stmt)
 }
 
 enum pks_rc
+store_stmt_blob(struct store *st, enum store_stmt which, const void *blob,
+    size_t len, sqlite3_stmt **out)
+{
+	enum pks_rc rc;
+
+	if ((rc = store_stmt_get(st, which, out)) != PKS_OK)
+		return rc;
+	if (sqlite3_bind_blob(*out, 1, blob, (int)len, SQLITE_STATIC) ==
+	    SQLITE_OK)
+		return PKS_OK;
+	store_stmt_done(*out);
+	return store_fail(st, sqlite3_errcode(st->db));
+}
+
+enum pks_rc
 store_stmt_run(struct store *st, sqlite3_stmt *stmt)
 {
 	int rc;

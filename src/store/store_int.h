@@ -200,6 +200,14 @@ enum pks_rc store_stmt_get(
 void store_stmt_done(sqlite3_stmt *stmt);
 
 /*
+ * store_stmt_get() of 'which' with the len bytes at blob bound as ?1
+ * (not copied: they must stay until the statement is done).  On an
+ * error the statement is reset (store_fail()).
+ */
+enum pks_rc store_stmt_blob(struct store *st, enum store_stmt which,
+    const void *blob, size_t len, sqlite3_stmt **out);
+
+/*
  * Map an SQLite result code to a pks_rc and remember the connection's
  * error text (store_errmsg).  BUSY/LOCKED -> PKS_ERR_BUSY, FULL ->
  * PKS_ERR_FULL, IOERR -> PKS_ERR_IO, NOMEM -> PKS_ERR_NOMEM, anything

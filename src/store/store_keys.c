@@ -447,18 +447,9 @@ static enum pks_rc
 fpr_stmt(struct store *st, enum store_stmt id, const uint8_t *fpr,
     size_t fprlen, sqlite3_stmt **s)
 {
-	enum pks_rc rc;
-
 	if (!valid_fpr_len(fprlen))
 		return PKS_ERR_NOTFOUND;
-	if ((rc = store_stmt_get(st, id, s)) != PKS_OK)
-		return rc;
-	if (sqlite3_bind_blob(*s, 1, fpr, (int)fprlen, SQLITE_STATIC) !=
-	    SQLITE_OK) {
-		store_stmt_done(*s);
-		return store_fail(st, sqlite3_errcode(st->db));
-	}
-	return PKS_OK;
+	return store_stmt_blob(st, id, fpr, fprlen, s);
 }
 
 enum pks_rc

@@ -12,16 +12,6 @@
 #include "store/store_tombstone.h"
 #include "util/xalloc.h"
 
-/* Bind fpr as ?1 of s; a store error closes s. */
-static enum pks_rc
-bind_fpr(struct store *st, sqlite3_stmt *s, const uint8_t *fpr, size_t len)
-{
-	if (sqlite3_bind_blob(s, 1, fpr, (int)len, SQLITE_STATIC) == SQLITE_OK)
-		return PKS_OK;
-	store_stmt_done(s);
-	return store_fail(st, sqlite3_errcode(st->db));
-}
-
 /* Step s for one reason: PKS_OK (reason copied), or PKS_ERR_NOTFOUND.
  * Closes s. */
 static enum pks_rc
@@ -50,8 +40,8 @@ store_tombstone_add(
 	sqlite3_stmt *s = NULL;
 	enum pks_rc rc;
 
-	if ((rc = store_stmt_get(st, STMT_TOMB_ADD, &s)) != PKS_OK ||
-	    (rc = bind_fpr(st, s, fpr, fprlen)) != PKS_OK)
+	if ((rc = store_stmt_blob(st, STMT_TOMB_ADD, fpr, fprlen, &s)) !=
+	    PKS_OK)
 		return rc;
 	if (sqlite3_bind_int64(s, 2, (int64_t)time(NULL)) != SQLITE_OK ||
 	    sqlite3_bind_text(s, 3, reason, -1, SQLITE_TRANSIENT) !=
@@ -69,8 +59,8 @@ store_tombstone_get(
 	sqlite3_stmt *s = NULL;
 	enum pks_rc rc;
 
-	if ((rc = store_stmt_get(st, STMT_TOMB_GET, &s)) != PKS_OK ||
-	    (rc = bind_fpr(st, s, fpr, fprlen)) != PKS_OK)
+	if ((rc = store_stmt_blob(st, STMT_TOMB_GET, fpr, fprlen, &s)) !=
+	    PKS_OK)
 		return rc;
 	return one_reason(st, s, reason);
 }
@@ -91,8 +81,7 @@ store_tombstone_match(
 	n = q->bits == 32 ? 4 : 8;
 	for (i = 0; i < n; i++)
 		id[i] = (uint8_t)(q->keyid >> (8 * (n - 1 - i)));
-	if ((rc = store_stmt_get(st, STMT_TOMB_KEYID, &s)) != PKS_OK ||
-	    (rc = bind_fpr(st, s, id, n)) != PKS_OK)
+	if ((rc = store_stmt_blob(st, STMT_TOMB_KEYID, id, n, &s)) != PKS_OK)
 		return rc;
 	if (sqlite3_bind_int(s, 2, q->bits == 32) != SQLITE_OK) {
 		store_stmt_done(s);
@@ -107,8 +96,8 @@ store_tombstone_remove(struct store *st, const uint8_t *fpr, size_t fprlen)
 	sqlite3_stmt *s = NULL;
 	enum pks_rc rc;
 
-	if ((rc = store_stmt_get(st, STMT_TOMB_DEL, &s)) != PKS_OK ||
-	    (rc = bind_fpr(st, s, fpr, fprlen)) != PKS_OK)
+	if ((rc = store_stmt_blob(st, STMT_TOMB_DEL, fpr, fprlen, &s)) !=
+	    PKS_OK)
 		return rc;
 	if ((rc = store_stmt_run(st, s)) != PKS_OK)
 		return rc;

@@ -30,7 +30,7 @@ static const char *tok_args[] = { "remove_diacritics", "2" };
 /* Keys per step of a fill (one log line each). */
 #define FILL_STEP 20000
 
-enum wk_stmt { WK_DELETE, WK_PUT, WK_ROWS, WK_COUNT, WK_FIND, WK_BULK, WK_N };
+enum wk_stmt { WK_DELETE, WK_PUT, WK_ROWS, WK_COUNT, WK_FIND, WK_N };
 
 static const char *const wk_sql[WK_N] = {
 	[WK_DELETE] = "DELETE FROM key_word_listings WHERE key = ?1",
@@ -43,9 +43,6 @@ static const char *const wk_sql[WK_N] = {
 		     "WHERE word = ?1 LIMIT ?2)",
 	[WK_FIND] = "SELECT key, listing FROM key_word_listings WHERE "
 		    "word = ?1 ORDER BY key LIMIT ?2",
-	/* The mark of a bulk import (store_bulk.c). */
-	[WK_BULK] = "SELECT EXISTS (SELECT 1 FROM meta WHERE name = "
-		    "'bulk_import')",
 };
 
 struct store_wordkeys {
@@ -722,25 +719,17 @@ stmt_end(sqlite3_stmt *s)
 	}
 }
 
-/* PKS_ERR_UNSUPPORTED while a bulk import runs: it writes the table
- * at its end, so until then FTS5 answers. */
+/*
+ * PKS_ERR_UNSUPPORTED while a bulk import runs: it writes the table at
+ * its end, so until then FTS5 answers.  Only the importing connection
+ * can meet that state: store_bulk.c keeps every other opener out while
+ * the import runs and after it died, and a database open elsewhere is
+ * never bulk-loaded.  No SQL, then: this connection's own flag.
+ */
 static enum pks_rc
-bulk_running(struct store *st)
+bulk_running(const struct store *st)
 {
-	sqlite3_stmt *s = NULL;
-	enum pks_rc rc;
-	int r, on = 0;
-
-	if ((rc = wk_stmt(st, WK_BULK, &s)) != PKS_OK)
-		return rc;
-	if ((r = sqlite3_step(s)) == SQLITE_ROW) {
-		on = sqlite3_column_int(s, 0);
-		r = SQLITE_DONE;
-	}
-	sqlite3_reset(s);
-	if (r != SQLITE_DONE)
-		return store_fail(st, r);
-	return on ? PKS_ERR_UNSUPPORTED : PKS_OK;
+	return st->bulk ? PKS_ERR_UNSUPPORTED : PKS_OK;
 }
 
 /* How many keys have the word, at most limit. */
@@ -854,11 +843,9 @@ store_wordkeys_check(struct store *st, void (*cb)(void *, const char *),
 
 	*nproblems = 0;
 	/* The rebuild is a temporary table, written; a bulk import
-	 * running writes the table at its end. */
-	if (st->readonly || (rc = bulk_running(st)) == PKS_ERR_UNSUPPORTED)
+	 * running on this connection writes the table at its end. */
+	if (st->readonly || bulk_running(st) != PKS_OK)
 		return PKS_OK;
-	if (rc != PKS_OK)
-		return rc;
 	r = sqlite3_exec(st->db,
 	    "CREATE TEMP TABLE IF NOT EXISTS wk_expect (word TEXT NOT NULL, "
 	    "key INTEGER NOT NULL, PRIMARY KEY (word, key)) WITHOUT ROWID; "
