@@ -153,6 +153,17 @@ insert_keys(
 	CHECK(store_commit(st) == PKS_OK);
 }
 
+/* A new database with every key inserted (insert_keys), or NULL. */
+static struct store *
+store_with_keys(struct fixture_fake *k, int deferred)
+{
+	struct store *st = fixture_store(1000);
+
+	if (st != NULL)
+		insert_keys(st, k, 0, deferred);
+	return st;
+}
+
 /* The same answers after inserts one by one or deferred, a change of a
  * key's user IDs, a delete, and a rolled back change. */
 static void
@@ -160,12 +171,11 @@ test_parity(int deferred)
 {
 	static const char *const changed[] = { "Zoë Bobson <zb@example.org>",
 		NULL };
-	struct store *st = fixture_store(1000);
 	struct fixture_fake k[NKEYS], c;
+	struct store *st = store_with_keys(k, deferred);
 
 	if (st == NULL)
 		return;
-	insert_keys(st, k, 0, deferred);
 	same_answers(st, deferred ? "deferred" : "one by one");
 	/* A change of user IDs and a delete, inside a deferred
 	 * transaction that also inserts: catch-up before each. */
@@ -265,13 +275,12 @@ test_limits(void)
 static void
 test_check_rebuild(void)
 {
-	struct store *st = fixture_store(1000);
 	struct fixture_fake k[NKEYS];
+	struct store *st = store_with_keys(k, 1);
 	size_t nprob = 0;
 
 	if (st == NULL)
 		return;
-	insert_keys(st, k, 0, 1);
 	CHECK(fixture_sql("DELETE FROM key_word_listings WHERE word = 'bob' "
 			  "AND key = 1",
 	    NULL, 0));
@@ -292,13 +301,12 @@ test_check_rebuild(void)
 static void
 test_migration(void)
 {
-	struct store *st = fixture_store(1000);
 	struct fixture_fake k[NKEYS];
+	struct store *st = store_with_keys(k, 1);
 	long long rows;
 
 	if (st == NULL)
 		return;
-	insert_keys(st, k, 0, 1);
 	rows = fixture_sql_int("SELECT count(*) FROM key_word_listings");
 	CHECK(rows > 20);
 	store_close(st);
@@ -321,13 +329,12 @@ test_migration(void)
 static size_t
 copy_bound(void)
 {
-	struct store *st = fixture_store(1000);
 	struct fixture_fake k[NKEYS];
+	struct store *st = store_with_keys(k, 0);
 	size_t bound = 0;
 
 	if (st == NULL)
 		return 0;
-	insert_keys(st, k, 0, 0);
 	bound =
 	    5 * (size_t)fixture_sql_int(
 		    "SELECT length(listing) FROM key_listings WHERE id = 5");
@@ -410,9 +417,8 @@ test_sorted(void)
 	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
 		l.word_sort_bytes = caps[i];
 		pks_key_limits_set(&l);
-		if ((st = fixture_store(1000)) == NULL)
+		if ((st = store_with_keys(k, 1)) == NULL)
 			break;
-		insert_keys(st, k, 0, 1);
 		CHECK(fixture_sql_int("SELECT count(*) FROM key_word_listings "
 				      "WHERE listing IS NULL") > 0);
 		same_answers(st, "sorted");
