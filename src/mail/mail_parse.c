@@ -475,6 +475,10 @@ parse_with(enum pks_rc (*parse)(
 	enum pks_rc rc;
 
 	*out = NULL;
+	/* Nothing on stdin reads as no buffer at all, which GMime would
+	 * refuse with a critical warning of its own. */
+	if (len == 0)
+		return pks_fail(err, 0, "empty message", PKS_ERR_PARSE);
 	if ((rc = check_caps(data, len, err)) != PKS_OK)
 		return rc;
 	m = xcalloc(1, sizeof(*m));

@@ -66,11 +66,11 @@ enum pks_rc mail_read(int fd, size_t max, struct buf *out);
  * Parse a message.  *out is owned by the caller (mail_msg_free).
  * Addresses are kept only when they are plain ASCII addr-specs of at
  * most MAIL_MAX_ADDR bytes (anything else is left NULL, so it can never
- * be a reply target).  Errors (err->why says why): PKS_ERR_PARSE when
- * GMime finds no message or no header at all, too many multipart
- * boundaries or X-KeyServer-Sent values; PKS_ERR_TOOBIG when len is over
- * PKS_MAX_MAIL; PKS_ERR_IO when the message needs GMime and GMime
- * cannot be loaded (logged).
+ * be a reply target).  Errors (err->why says why): PKS_ERR_PARSE for
+ * an empty message, when GMime finds no message or no header at all,
+ * too many multipart boundaries or X-KeyServer-Sent values;
+ * PKS_ERR_TOOBIG when len is over PKS_MAX_MAIL; PKS_ERR_IO when the
+ * message needs GMime and GMime cannot be loaded (logged).
  */
 enum pks_rc mail_parse(
     const char *data, size_t len, struct mail_msg **out, struct pks_err *err);

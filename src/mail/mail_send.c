@@ -316,25 +316,89 @@ set_timeouts(smtp_session_t s)
 		    MAIL_SEND_TIMEOUT * 1000L);
 }
 
-/* Set TCP option opt on fd, if it is a TCP socket. */
-static void
-tcp_opt_fd(int fd, int opt)
+/* Whether fd is a TCP socket. */
+static int
+tcp_socket(int fd)
 {
 	struct sockaddr_storage sa;
 	socklen_t len = sizeof(sa);
-	int type = 0, one = 1;
+	int type = 0;
 	socklen_t tlen = sizeof(type);
 
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) != 0 ||
-	    type != SOCK_STREAM ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len) != 0 ||
-	    (sa.ss_family != AF_INET && sa.ss_family != AF_INET6))
-		return;
-	(void)setsockopt(fd, IPPROTO_TCP, opt, &one, sizeof(one));
+	return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) == 0 &&
+	       type == SOCK_STREAM &&
+	       getsockname(fd, (struct sockaddr *)&sa, &len) == 0 &&
+	       (sa.ss_family == AF_INET || sa.ss_family == AF_INET6);
 }
 
 /* Without /proc: the descriptors below this are looked at. */
 #define TCP_OPT_SCAN_FDS 1024
+/* TCP sockets a session remembers from its connect (its own, and those
+ * of sessions other threads run meanwhile). */
+#define TCP_SESSION_FDS 16
+
+/* The TCP sockets found when a session connected: the callback's arg. */
+struct tcp_fds {
+	int fd[TCP_SESSION_FDS];
+	size_t n;
+};
+
+/* When fd is a TCP socket: turn its option opt on, and note it in *t
+ * while there is room. */
+static void
+tcp_note(struct tcp_fds *t, int fd, int opt)
+{
+	int one = 1;
+
+	if (!tcp_socket(fd))
+		return;
+	(void)setsockopt(fd, IPPROTO_TCP, opt, &one, sizeof(one));
+	if (t->n < TCP_SESSION_FDS)
+		t->fd[t->n++] = fd;
+}
+
+/* tcp_note of every descriptor of the process, *t emptied first. */
+static void
+tcp_scan(struct tcp_fds *t, int opt)
+{
+	struct dirent *de;
+	DIR *d;
+	char *end;
+	long fd;
+	int i;
+
+	t->n = 0;
+	if ((d = opendir("/proc/self/fd")) == NULL) {
+		for (i = 0; i < TCP_OPT_SCAN_FDS; i++)
+			tcp_note(t, i, opt);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		fd = strtol(de->d_name, &end, 10);
+		if (end != de->d_name && *end == '\0' && fd != dirfd(d) &&
+		    fd >= 0 && fd <= INT_MAX)
+			tcp_note(t, (int)fd, opt);
+	}
+	closedir(d);
+}
+
+/* TCP_QUICKACK on the sockets noted at the connect.  One closed and
+ * its number reused since is no TCP socket, or another session's: the
+ * call fails or does no harm. */
+static void
+tcp_quickack(const struct tcp_fds *t)
+{
+#ifdef TCP_QUICKACK
+	size_t i;
+	int one = 1;
+
+	for (i = 0; i < t->n; i++)
+		(void)setsockopt(
+		    t->fd[i], IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+#else
+	(void)t;
+#endif
+}
 
 /*
  * libesmtp's event callback: two TCP options its socket needs.  It
@@ -349,40 +413,20 @@ tcp_opt_fd(int fd, int opt)
  * that answer.  Hence Nagle off once connected (TCP_NODELAY), and what
  * the relay sent acknowledged at once after the answer to RCPT TO
  * (TCP_QUICKACK, which the kernel drops again by itself).  libesmtp
- * does not hand out its socket: the options go on every TCP socket of
- * the process (in queue-run, its SMTP sessions alone).
+ * does not hand out its socket: at the connect the process's
+ * descriptors are looked through (in queue-run, its SMTP sessions
+ * alone are TCP) and the TCP ones noted in arg (struct tcp_fds), so
+ * each message's answer costs one setsockopt per noted socket, not a
+ * look through them all.
  */
 static void
 event_cb(smtp_session_t s, int event, void *arg, ...)
 {
-	struct dirent *de;
-	DIR *d;
-	char *end;
-	long fd;
-	int i, opt;
-
 	(void)s;
-	(void)arg;
 	if (event == SMTP_EV_CONNECT)
-		opt = TCP_NODELAY;
-#ifdef TCP_QUICKACK
+		tcp_scan(arg, TCP_NODELAY);
 	else if (event == SMTP_EV_RCPTSTATUS)
-		opt = TCP_QUICKACK;
-#endif
-	else
-		return;
-	if ((d = opendir("/proc/self/fd")) == NULL) {
-		for (i = 0; i < TCP_OPT_SCAN_FDS; i++)
-			tcp_opt_fd(i, opt);
-		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		fd = strtol(de->d_name, &end, 10);
-		if (end != de->d_name && *end == '\0' && fd != dirfd(d) &&
-		    fd >= 0 && fd <= INT_MAX)
-			tcp_opt_fd((int)fd, opt);
-	}
-	closedir(d);
+		tcp_quickack(arg);
 }
 
 /* Add one message to the session. */
@@ -450,6 +494,7 @@ mail_send(
 	smtp_message_t *m = xcalloc(n + 1, sizeof(*m));
 	smtp_recipient_t *r = xcalloc(n + 1, sizeof(*r));
 	struct source *src = xcalloc(n + 1, sizeof(*src));
+	struct tcp_fds fds = { { 0 }, 0 };
 	enum pks_rc rc = PKS_ERR_NOMEM;
 	size_t i;
 
@@ -463,7 +508,7 @@ mail_send(
 		goto out;
 	}
 	if (smtp_set_server(s, relay) && smtp_set_hostname(s, helo) &&
-	    smtp_set_eventcb(s, event_cb, NULL)) {
+	    smtp_set_eventcb(s, event_cb, &fds)) {
 		set_timeouts(s);
 		rc = PKS_OK;
 	}
