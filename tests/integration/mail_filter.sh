@@ -1,6 +1,6 @@
 # mail_filter.sh: the real "pksync mail-filter" with messages on a pipe,
 # as the MTA runs it (cat msg | pksync -c conf mail-filter): exit codes
-# (0 handled or ignored, 65 oversize or not a message, 75 database
+# (0 handled or ignored, 65 oversize, empty or not a message, 75 database
 # locked), keys merged into the database, replies queued in the outbox
 # or printed with --dry-run, no reply to bounces and robots.
 . "$PKS_SRCDIR/tests/lib/tap.sh"
@@ -88,6 +88,13 @@ is "oversize: exit 65" "$(filter "$T/big.eml")" 65
 ok "oversize: logged" grep -q 'larger than max_mail_size' "$T/log"
 printf '\n\n\n' >"$T/empty.eml"
 is "not a message: exit 65" "$(filter "$T/empty.eml")" 65
+# Nothing at all on stdin: 65 and one line saying so, nothing from GLib.
+pks "$T/a" mail-filter </dev/null >/dev/null 2>"$T/none.err"
+is "an empty mail: exit 65" "$?" 65
+ok "an empty mail: the log says so" grep -q 'message refused: empty message' "$T/none.err"
+ok "an empty mail: no GLib CRITICAL" sh -c "! grep -q CRITICAL '$T/none.err'"
+is "an empty mail: one warning line" "$(grep -vc 'exit 65' "$T/none.err")" 1
+cat "$T/none.err" >>"$T/log"
 
 # A database that does not exist: 75 (the MTA keeps the mail).
 mv "$DB" "$DB.away"
