@@ -4,7 +4,9 @@
  * Logs go to stderr.  SIGHUP reads the configuration again and restarts
  * the services with it.  The signals are blocked before any thread starts,
  * so only this thread receives them.  Recon has its own thread and
- * database connection, so HKP stays responsive during a session.
+ * database connection, so HKP stays responsive during a session.  One
+ * more connection is held from the start to the exit, so that an import
+ * never loads the database in bulk under a running serve.
  * Started as root, serve prepares the database as [server] user, binds
  * its ports, then becomes that user (cmd_priv.c).
  */
@@ -99,10 +101,19 @@ prepare_store_as(const struct pks_config *cfg, const struct cmd_priv *p)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : EX_SOFTWARE;
 }
 
-/* What serve runs: the HKP server, recon when configured, and the mail
+/*
+ * What serve runs: the HKP server, recon when configured, and the mail
  * sync list they share.  Each part borrows the configuration it was
- * started with, which must outlive it. */
+ * started with, which must outlive it.  hold: a connection opened
+ * first and closed last, never used.  HKP's threads and recon open the
+ * database at their first request or session, so without it a serve
+ * that has answered nothing would not count as an opener: an import
+ * into the empty database would load it in bulk, and the serve answer
+ * 503 until it ends, or for good after it died.  Held, the import sees
+ * the database open elsewhere and writes key by key (store_bulk.h).
+ */
 struct services {
+	struct store *hold;
 	struct hkp_server *srv;
 	struct recon_gossip *recon;
 	struct ingest_sync_file *peers;
@@ -115,6 +126,7 @@ services_stop(struct services *s)
 	recon_gossip_stop(s->recon);
 	hkp_server_stop(s->srv);
 	ingest_sync_file_free(s->peers);
+	store_close(s->hold);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -124,6 +136,8 @@ services_start(const struct pks_config *cfg, struct services *s)
 	int status;
 
 	memset(s, 0, sizeof(*s));
+	if ((status = cmd_open_store(cfg, 0, &s->hold)) != EX_OK)
+		return status;
 	s->peers = ingest_sync_file_new(cfg->peers_file, cfg->this_site);
 	s->sync.get = ingest_sync_file_get;
 	s->sync.arg = s->peers;
@@ -153,6 +167,7 @@ static int
 serve_reload(struct cmd_ctx *ctx, struct services *s)
 {
 	struct pks_config *cfg = NULL;
+	struct store *bridge = NULL;
 	char *msg = NULL;
 	int status = EX_OK;
 
@@ -168,6 +183,9 @@ serve_reload(struct cmd_ctx *ctx, struct services *s)
 		    cfg->dbfile);
 		goto out;
 	}
+	/* The running database stays held until the restart is over. */
+	bridge = s->hold;
+	s->hold = NULL;
 	services_stop(s);
 	if (services_start(cfg, s) == EX_OK) {
 		config_free(ctx->cfg);
@@ -182,6 +200,7 @@ serve_reload(struct cmd_ctx *ctx, struct services *s)
 		  "to the running one");
 	status = services_start(ctx->cfg, s);
 out:
+	store_close(bridge);
 	config_free(cfg);
 	free(msg);
 	notify_send(NOTIFY_READY);

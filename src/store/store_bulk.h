@@ -29,7 +29,9 @@
  * commands') holds a second lock in the same file while it is open,
  * and an import does not enter bulk mode while anyone holds it (*on =
  * -1: key by key, every index kept up), so a serve started before the
- * import never answers from indexes not built.
+ * import never answers from indexes not built: serve holds one
+ * connection from its start to its exit (cmd_serve.c), not only those
+ * its threads open at their first request.
  *
  * What an open costs: a STORE_SHORT one (each mail-filter process)
  * what it did, one read of meta, the lock file looked at only when the

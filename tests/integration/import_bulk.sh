@@ -18,9 +18,11 @@
 #   4. A mark whose lock nobody holds, though a live process has the id
 #      the import once had (a reused pid): refused, also by a serve
 #      that reads a lock file root made; without the mark, opened.
-#   5. A serve that has the empty database open before the import: the
-#      import writes key by key (every index kept up), the serve keeps
-#      answering, and no mark is left.
+#   5. A serve started on the empty database before the import, that
+#      has answered nothing yet (and read its configuration again): the
+#      import writes key by key (every index kept up) and says why, the
+#      serve answers during the import and after it, and no mark is
+#      left.
 . "$PKS_SRCDIR/tests/lib/tap.sh"
 . "$PKS_SRCDIR/tests/lib/pksync.sh"
 
@@ -173,27 +175,66 @@ sqlite3 "$T/bulk/data/pksync.db" \
 	pks_user_dir "$T/bulk" || bail "clearing the mark"
 ok "no mark: stats opens the database" pks "$T/bulk" stats
 
-# 5. A serve already running: no bulk load under its feet.
+# 5. A serve already running, that has answered nothing (its threads
+# open the database at their first request): it holds the database
+# open from its start, so no bulk load happens under its feet.
 setup served yes || bail "setup served"
+sed -i 's/^batch_keys = 100$/batch_keys = 5/' "$T/served/pksync.conf"
 pks_start "$T/served" || bail "serve on the empty database"
-# A lookup, so that serve has the database open (its threads open it at
-# their first request).
-curl -s -o /dev/null "http://127.0.0.1:$(pks_port "$T/served")/pks/lookup?\
-op=get&search=0x0123456789ABCDEF"
-pks "$T/served" import --no-mail "$T/head.pgp" >"$T/served.out" \
-	2>"$T/served.err"
-is "serve running: the import succeeds" "$?" 0
-ok "serve running: ... key by key, saying why" \
+# Read its configuration again first: it still holds the database.
+kill -HUP "$(cat "$T/served/serve.pid")"
+for ((i = 0; i < 300; i++)); do
+	grep -q 'configuration read again' "$T/served/serve.log" && break
+	sleep 0.1
+done
+ok "serve running: reloaded" grep -q 'configuration read again' \
+	"$T/served/serve.log"
+# Port 0 again: the restarted HKP server's port is the last one logged.
+P=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' \
+	"$T/served/serve.log" | tail -n 1)
+# The input through a pipe kept open: the import is still running while
+# the serve is asked.
+mkfifo "$T/fifo5" || bail "mkfifo"
+"$PKSYNC" -c "$T/served/pksync.conf" import --no-mail - <"$T/fifo5" \
+	>"$T/served.out" 2>"$T/served.err" &
+IMP=$!
+exec 3>"$T/fifo5"
+head -c 3000000 "$T/ring.pgp" >&3
+for ((i = 0; i < 600; i++)); do
+	grep -q 'batch 1:' "$T/served.err" && break
+	sleep 0.1
+done
+ok "serve running: a batch was committed" grep -q 'batch 1:' "$T/served.err"
+ok "serve running: the import goes key by key, saying why" \
 	grep -q 'open elsewhere' "$T/served.err"
+DB5=$T/served/data/pksync.db
+fpr=$(count "$DB5" "SELECT hex(fpr) FROM keys WHERE id = 1")
+ok "serve running: during the import op=get answers" curl -fsS \
+	-o "$T/during.asc" "http://127.0.0.1:$P/pks/lookup?op=get&search=0x$fpr"
+ok "... with the key" grep -q 'BEGIN PGP PUBLIC KEY BLOCK' "$T/during.asc"
+curl -fsS -o "$T/during.idx" \
+	"http://127.0.0.1:$P/pks/lookup?op=index&options=mr&search=0x${fpr:24}"
+ok "... and op=index by key ID finds it" grep -qi "^pub:$fpr:" "$T/during.idx"
+exec 3>&-
+wait "$IMP"
+is "serve running: the import succeeds" "$?" 0
 is "serve running: ... not in bulk" \
 	"$(grep -c 'built after the keys' "$T/served.err")" 0
-is "serve running: no mark, no index missing" "$(count \
-	"$T/served/data/pksync.db" "SELECT count(*) FROM meta WHERE name LIKE
-	'bulk%'")/$(count "$T/served/data/pksync.db" "SELECT count(*) FROM
-	sqlite_master WHERE name IN ('keys_updated', 'keyids_keyid32',
-	'emails_email')")" 0/3
-fpr=$(count "$T/served/data/pksync.db" "SELECT hex(fpr) FROM keys WHERE id = 1")
-ok "serve running: it answers what was imported" curl -fsS -o /dev/null \
-	"http://127.0.0.1:$(pks_port "$T/served")/pks/lookup?op=get&search=0x$fpr"
+is "serve running: no mark, no index missing" "$(count "$DB5" \
+	"SELECT count(*) FROM meta WHERE name LIKE 'bulk%'")/$(count "$DB5" \
+	"SELECT count(*) FROM sqlite_master WHERE name IN ('keys_updated',
+	'keyids_keyid32', 'emails_email')")" 0/3
+n=$(count "$DB5" "SELECT count(*) FROM keys")
+ok "serve running: every key stored" test "$n" -gt 5
+fpr=$(count "$DB5" "SELECT hex(fpr) FROM keys WHERE id = $n")
+mail=$(count "$DB5" "SELECT e.email FROM emails e WHERE e.key_id = $n
+	ORDER BY e.email LIMIT 1")
+ok "serve running: after the import op=get answers the last key" \
+	curl -fsS -o /dev/null \
+	"http://127.0.0.1:$P/pks/lookup?op=get&search=0x$fpr"
+curl -fsS -o "$T/after.idx" \
+	"http://127.0.0.1:$P/pks/lookup?op=index&options=mr&search=$mail"
+ok "... and op=index by its e-mail finds it" grep -qi "^pub:$fpr:" "$T/after.idx"
+ok "serve running: pksync check agrees" pks "$T/served" check
 pks_stop "$T/served" || bail "stop serve"
 tap_done
