@@ -254,4 +254,4 @@ CREATE TABLE key_word_listings (
 ) WITHOUT ROWID;
 CREATE INDEX key_word_listings_key ON key_word_listings(key);
 
-INSERT INTO meta(name, value) VALUES ('schema_version', '13');
+INSERT INTO meta(name, value) VALUES ('schema_version', '14');

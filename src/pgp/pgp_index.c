@@ -6,7 +6,8 @@
  * the key's check record, pgp_verify.h), read the way gpg 2.2 reads
  * them (g10/getkey.c merge_selfsigs): a key is revoked by a verified
  * 0x20, a subkey by a verified 0x28; a user ID's newest verified
- * self-certification or 0x30 decides whether it is revoked; the key
+ * self-certification or 0x30 decides whether it is revoked (one with
+ * only a verified 0x30 is listed, revoked, as gpg keeps it); the key
  * expiry comes from the newest direct-key signature, else from the user
  * ID with the newest self-certification that sets one; the primary user
  * ID is the newest one flagged primary, else the newest.  A forged or
@@ -251,8 +252,13 @@ is_cert(unsigned type)
  * A user ID's facts, as gpg 2.2 takes them (getkey.c fixup_uidnode):
  * the newest verified self-certification or certification revocation
  * (a later one wins a tie) decides; a revocation makes it revoked.  It
- * is listed only with at least one verified self-certification (gpg
- * drops it on import otherwise).  st: the states of its signatures.
+ * is listed with at least one verified self-certification or 0x30: gpg
+ * keeps it on import with either (import.c chk_self_sigs), so a user ID
+ * whose owner revoked it and whose certifications were stripped (as
+ * Debian's keyring ships them) is listed revoked.  A forged or
+ * unverifiable one counts as absent.  st: the states of its
+ * signatures.  ctime stays that of the newest verified
+ * self-certification (0: none).
  */
 static void
 uid_facts(const struct pgp_block *b, const uint8_t *st, int64_t kctime,
@@ -269,11 +275,9 @@ uid_facts(const struct pgp_block *b, const uint8_t *st, int64_t kctime,
 			continue;
 		if (!is_cert(s.type) && s.type != 0x30)
 			continue;
-		if (is_cert(s.type)) {
-			u->valid = 1;
-			if (s.ctime > cert_time)
-				cert_time = s.ctime;
-		}
+		u->valid = 1;
+		if (is_cert(s.type) && s.ctime > cert_time)
+			cert_time = s.ctime;
 		if (!have || s.ctime >= best.ctime) {
 			best = s;
 			have = 1;
@@ -447,7 +451,8 @@ order_uids(const struct pgp_key *key, struct pgp_uid_info *tmp,
 	info->nuids = k;
 }
 
-/* Facts of every user ID; vu[i] = it has a verified self-cert. */
+/* Facts of every user ID; vu[i] = it has a verified self-cert or
+ * certification revocation (it is listed). */
 static void
 all_uids(const struct pgp_key *key, const uint8_t *st, size_t *at,
     int64_t kctime, struct pgp_uid_info *tmp, uint8_t *vu)

@@ -30,7 +30,7 @@ struct pgp_uid_info {
 	int64_t expires; /* absolute expiry of the uid, 0 = never */
 	int revoked;
 	int primary; /* the key's primary user ID (exactly one, if any) */
-	int valid;   /* has a verified self-certification */
+	int valid;   /* has a verified self-certification or 0x30 */
 	int64_t key_expires; /* key expiry its self-cert sets, 0 none */
 	const struct pgp_block *block; /* borrowed from the key */
 	const struct pgp_pkt *sigs; /* its signatures, borrowed from the key */
@@ -72,10 +72,11 @@ struct pgp_key_info {
  * Build the index facts of a key from its verified self-signatures
  * only: 'checks' is its check record (pgp_verify.h; NULL: verify now).
  * *out is owned by the caller (pgp_key_info_free) and borrows uid text
- * and blocks from 'key', which must outlive it.  User IDs without a
- * verified self-certification and subkeys without a verified binding
- * are left out, as gpg drops them on import.  Fails only when the
- * primary key packet has no fingerprint (the rc of pgp_fpr_compute); a
+ * and blocks from 'key', which must outlive it.  User IDs (and user
+ * attributes) without a verified self-certification or certification
+ * revocation, and subkeys without a verified binding, are left out, as
+ * gpg drops them on import; one whose newest is a 0x30 is revoked.  Fails only
+ * when the primary key packet has no fingerprint (the rc of pgp_fpr_compute); a
  * subkey without one gets a zeroed fpr.  A uid's expiry is its
  * self-signature's expiration (subpacket 3); the key's expiry, its
  * revocation, the primary user ID and subkey facts follow gpg 2.2

@@ -8,8 +8,11 @@
  *  - every self-signature that verified (pgp_verify.h): direct-key
  *    signatures and key revocations, user ID certifications and their
  *    revocations, subkey bindings and subkey revocations;
- *  - user IDs with a verified self-certification and subkeys with a
- *    verified binding (gpg drops the others on import);
+ *  - user IDs and user attributes with a verified self-certification
+ *    or certification revocation (0x30: gpg keeps a user ID its owner
+ *    revoked even when its certifications are gone, and a client that
+ *    holds it must learn of the revocation), subkeys with a verified
+ *    binding (gpg drops the others on import);
  *  - per user ID at most 'ncerts' third-party certifications (0x10..
  *    0x13) and certification revocations (0x30); in the direct area at
  *    most 'ncerts' third-party key revocations (designated revokers).
@@ -217,7 +220,9 @@ emit(struct served *sv, const struct pick *p, size_t n, struct pgp_pkt **v,
 	*nv = n;
 }
 
-/* Whether a block has a verified self-signature of the wanted kind. */
+/* Whether a block has a verified self-signature of the wanted kind:
+ * a binding for a subkey, a certification or its revocation for a
+ * user ID or attribute (as pgp_index.c lists them). */
 static int
 block_valid(const struct pgp_block *b, const uint8_t *st)
 {
@@ -229,7 +234,8 @@ block_valid(const struct pgp_block *b, const uint8_t *st)
 		if (st[i] != PGP_SIG_VALID || pgp_sig_parse(b->sigs[i].body,
 						  b->sigs[i].len, &s) != PKS_OK)
 			continue;
-		if (sub ? s.type == 0x18 : (s.type >= 0x10 && s.type <= 0x13))
+		if (sub ? s.type == 0x18
+			: (s.type >= 0x10 && s.type <= 0x13) || s.type == 0x30)
 			return 1;
 	}
 	return 0;

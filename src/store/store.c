@@ -20,6 +20,7 @@
 #include "store/store_bulk.h"
 #include "store/store_int.h"
 #include "store/store_issuer.h"
+#include "store/store_listing.h"
 #include "store/store_txn.h"
 #include "store/store_words.h"
 #include "store/store_wordkeys.h"
@@ -640,6 +641,9 @@ schema_create(struct store *st, void *arg)
 			    "schema version");
 	} else if (rc == PKS_OK && v < store_sql_version) {
 		rc = migrate(st, v);
+		/* Before the fill: a key without facts is listed anew. */
+		if (rc == PKS_OK && v < STORE_RELIST_SCHEMA)
+			rc = store_listings_relist(st);
 		if (rc == PKS_OK)
 			rc = store_listings_fill(st);
 		if (rc == PKS_OK && v < STORE_ISSUER_SCHEMA)

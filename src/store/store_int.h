@@ -170,6 +170,12 @@ void store_ptree_cache_drop(struct store *st);
 enum pks_rc store_listing_put(
     struct store *st, int64_t id, const struct pgp_key_info *info);
 
+/* Key row id's word-index text and e-mail rows from 'info', its facts
+ * computed again (store_listings_relist; store_keys.c).  Call inside a
+ * transaction. */
+enum pks_rc store_key_relisted(
+    struct store *st, int64_t id, const struct pgp_key_info *info);
+
 /* Give every key without listing facts its own (after a migration). */
 /* User text as an FTS5 query in which every word must match (each word
  * one quoted string), appended to q; *nwords counts them.  PKS_ERR_TOOBIG

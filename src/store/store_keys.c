@@ -153,21 +153,15 @@ insert_email(struct store *st, int64_t id, const char *email, size_t len)
 	return store_stmt_run(st, s);
 }
 
-/* The keyids and emails rows of one key. */
+/* The emails rows of one key: those of its listed user IDs. */
 static enum pks_rc
-insert_indexes(struct store *st, int64_t id, const struct pgp_key_info *info)
+insert_emails(struct store *st, int64_t id, const struct pgp_key_info *info)
 {
 	const struct pgp_uid_info *u;
 	char email[EMAIL_MAX + 1];
 	enum pks_rc rc;
 	size_t i, n;
 
-	if ((rc = insert_keyid(st, id, &info->fpr)) != PKS_OK)
-		return rc;
-	for (i = 0; i < info->nsubkeys; i++)
-		if ((rc = insert_keyid(st, id, &info->subkeys[i].fpr)) !=
-		    PKS_OK)
-			return rc;
 	for (i = 0; i < info->nuids; i++) {
 		u = &info->uids[i];
 		if (u->is_uat || (n = uid_email(u->text, u->len, email)) == 0)
@@ -176,6 +170,22 @@ insert_indexes(struct store *st, int64_t id, const struct pgp_key_info *info)
 			return rc;
 	}
 	return PKS_OK;
+}
+
+/* The keyids and emails rows of one key. */
+static enum pks_rc
+insert_indexes(struct store *st, int64_t id, const struct pgp_key_info *info)
+{
+	enum pks_rc rc;
+	size_t i;
+
+	if ((rc = insert_keyid(st, id, &info->fpr)) != PKS_OK)
+		return rc;
+	for (i = 0; i < info->nsubkeys; i++)
+		if ((rc = insert_keyid(st, id, &info->subkeys[i].fpr)) !=
+		    PKS_OK)
+			return rc;
+	return insert_emails(st, id, info);
 }
 
 /* Run a statement with one integer parameter ?1 (the index deletes). */
@@ -352,6 +362,44 @@ store_key_update(struct store *st, int64_t id, const struct store_key_rec *rec)
 	    (rc = store_listing_put(st, id, rec->info)) != PKS_OK)
 		goto out;
 	rc = count_day(st, STMT_DAY_UPDATED, now);
+out:
+	buf_free(&uids);
+	return rc;
+}
+
+/* ?1 row id, ?2 the word-index text (store_key_relisted only). */
+static const char set_uids_sql[] = "UPDATE keys SET uids = ?2 WHERE id = ?1";
+
+enum pks_rc
+store_key_relisted(
+    struct store *st, int64_t id, const struct pgp_key_info *info)
+{
+	sqlite3_stmt *s = NULL;
+	struct buf uids;
+	enum pks_rc rc;
+	int r;
+
+	buf_init(&uids, PKS_MAX_KEY);
+	/* The update trigger takes the old words out of the index. */
+	if ((rc = uid_text(info, &uids)) != PKS_OK ||
+	    (rc = store_words_catch_up(st)) != PKS_OK)
+		goto out;
+	r = sqlite3_prepare_v2(st->db, set_uids_sql, -1, &s, NULL);
+	if (r == SQLITE_OK)
+		r = sqlite3_bind_int64(s, 1, id);
+	if (r == SQLITE_OK)
+		r = sqlite3_bind_text64(s, 2,
+		    uids.len ? (const char *)uids.data : "", uids.len,
+		    SQLITE_STATIC, SQLITE_UTF8);
+	if (r == SQLITE_OK && (r = sqlite3_step(s)) == SQLITE_DONE)
+		r = SQLITE_OK;
+	sqlite3_finalize(s);
+	if (r != SQLITE_OK) {
+		rc = store_fail(st, r);
+		goto out;
+	}
+	if ((rc = run_with_id(st, STMT_EMAILS_DELETE, id)) == PKS_OK)
+		rc = insert_emails(st, id, info);
 out:
 	buf_free(&uids);
 	return rc;

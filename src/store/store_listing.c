@@ -1,7 +1,8 @@
 /*
  * store_listing.c: the listing facts stored with each key (table
  * key_listings), reading them for a listing of many keys, filling them
- * for keys stored before migration 009, and issuer names.
+ * for keys stored before migration 009, computing them again after a
+ * change of their rules (migration 014), and issuer names.
  */
 #include <config.h>
 
@@ -429,6 +430,75 @@ store_listings_fill(struct store *st)
 	for (i = 0; i < ids.n && rc == PKS_OK; i++)
 		rc = fill_one(st, ids.v[i]);
 	store_ids_free(&ids);
+	return rc;
+}
+
+/* Keys between two progress lines of store_listings_relist. */
+#define RELIST_STEP 50000
+
+/* Key row id's facts computed again; when they differ from the stored
+ * ones, written with what derives from them (*changed counts it). */
+static enum pks_rc
+relist_one(struct store *st, int64_t id, size_t *changed)
+{
+	struct pks_err err = { 0, NULL };
+	struct pgp_key_info *info = NULL;
+	struct pgp_key *key = NULL;
+	struct store_key k;
+	struct buf now, old;
+	enum pks_rc rc;
+
+	buf_init(&now, PKS_MAX_KEY);
+	buf_init(&old, PKS_MAX_KEY);
+	rc = store_key_load(st, id, &k);
+	if (rc != PKS_OK)
+		goto out;
+	/* Not listable: left as it is, for pksync check to report. */
+	if (pgp_key_listing(k.data, k.len, k.checks, k.checks_len,
+		PGP_LISTING_SHORT, &key, &info, &err) != PKS_OK ||
+	    pgp_listing_encode(info, &now) != PKS_OK)
+		goto out;
+	rc = get_stored(st, id, &old);
+	if (rc == PKS_OK && old.len == now.len &&
+	    memcmp(old.data, now.data, now.len) == 0)
+		goto out;
+	if (rc != PKS_OK && rc != PKS_ERR_NOTFOUND)
+		goto out;
+	(*changed)++;
+	rc = store_key_relisted(st, id, info);
+	if (rc == PKS_OK)
+		rc = store_listing_put(st, id, info);
+out:
+	pgp_key_info_free(info);
+	pgp_key_free(key);
+	store_key_clear(&k);
+	buf_free(&now);
+	buf_free(&old);
+	return rc == PKS_ERR_NOTFOUND ? PKS_OK : rc;
+}
+
+enum pks_rc
+store_listings_relist(struct store *st)
+{
+	int64_t top, id;
+	size_t changed = 0;
+	enum pks_rc rc;
+
+	if ((rc = store_query_int(st, STMT_KEYS_MAX_ID, &top)) != PKS_OK)
+		return rc;
+	if (top > 0)
+		log_info("database: listing facts of every key computed "
+			 "again (keys up to id %lld)",
+		    (long long)top);
+	for (id = 1; id <= top && rc == PKS_OK; id++) {
+		rc = relist_one(st, id, &changed);
+		if (id % RELIST_STEP == 0 && id < top)
+			log_info("database: listing facts: keys up to id %lld "
+				 "of %lld, %zu changed",
+			    (long long)id, (long long)top, changed);
+	}
+	if (rc == PKS_OK && top > 0)
+		log_info("database: listing facts: %zu keys changed", changed);
 	return rc;
 }
 

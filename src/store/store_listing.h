@@ -8,7 +8,8 @@
  * writes the key.  A listing of many keys reads these small rows and
  * parses no key packets.  A key that has none (it cannot happen after
  * migration 009, which fills them) gets its facts computed from its
- * packets when read.
+ * packets when read.  When the rules of the facts change, a migration
+ * has them computed again (store_listings_relist).
  */
 #ifndef PKS_STORE_LISTING_H
 #define PKS_STORE_LISTING_H
@@ -69,6 +70,18 @@ enum pks_rc store_listings_search(struct store *st, const struct store_query *q,
 int store_listing_rows_next(const struct store_listing_rows *r, size_t *pos,
     int64_t *id, const uint8_t **data, size_t *len);
 void store_listing_rows_free(struct store_listing_rows *r);
+
+/*
+ * After upgrading a database from before STORE_RELIST_SCHEMA (migration
+ * 014: a user ID whose only verified self-signature is its owner's
+ * revocation is listed, revoked): compute the facts of every key again
+ * and, for each key whose facts changed, rewrite them with everything
+ * derived from them (the word-index text, the e-mail rows, the word
+ * table's copies).  Logs its progress; keys that do not parse are left
+ * for pksync check.  Call inside the migration's write transaction.
+ */
+#define STORE_RELIST_SCHEMA 14
+enum pks_rc store_listings_relist(struct store *st);
 
 /*
  * Names of signature issuers for one listing: the primary user ID of

@@ -11,6 +11,11 @@
                 forged 0x13 (primary flag, one-second key expiry)
      uidrev     a 0x30 revocation of the first user ID
      subrev     a 0x28 revocation of the first subkey
+  forge.py nocert WORD KEYFILE OUT    drop the self-certifications (0x10..
+                                     0x13) of every user ID holding WORD,
+                                     keeping its other signatures (a
+                                     revoked user ID as Debian's keyring
+                                     ships it: only the owner's 0x30)
      junk N     the key followed by N distinct tiny junk signature packets
                 (two copies in OUT: 2N packets, as one POST)
      flood N    N third-party certifications (random issuers, well formed
@@ -129,6 +134,51 @@ def first_of(tag):
             return True
         return False
     return pred
+
+
+def sig_issuers(body):
+    """Issuer key IDs a v4 signature names (subpackets 16 and 33)."""
+    out = set()
+    if len(body) < 6 or body[0] != 4:
+        return out
+    at = 4
+    for _ in range(2):
+        n = struct.unpack(">H", body[at:at + 2])[0]
+        area, at = body[at + 2:at + 2 + n], at + 2 + n
+        i = 0
+        while i < len(area):
+            ln = area[i]
+            if ln < 192:
+                hl = 1
+            elif ln < 255:
+                ln, hl = ((ln - 192) << 8) + area[i + 1] + 192, 2
+            else:
+                ln, hl = struct.unpack(">I", area[i + 1:i + 5])[0], 5
+            sp = area[i + hl:i + hl + ln]
+            if sp and sp[0] & 0x7F == 16:
+                out.add(bytes(sp[1:9]))
+            elif sp and sp[0] & 0x7F == 33 and len(sp) == 22:
+                out.add(bytes(sp[-8:]))
+            i += hl + ln
+    return out
+
+
+def nocert(word, keyfile, out):
+    """Drop the self-certifications of the user IDs holding word."""
+    pk = load_key(keyfile)
+    kid = keyid(pk[0][1])
+    kept, inside, dropped = [], False, 0
+    for tag, body in pk:
+        if tag in (13, 14, 17):
+            inside = tag == 13 and word.encode() in body
+        elif (tag == 2 and inside and 0x10 <= body[1] <= 0x13 and
+              kid in sig_issuers(body)):
+            dropped += 1
+            continue
+        kept.append((tag, body))
+    if dropped == 0:
+        sys.exit("nocert: no self-certification of a user ID with " + word)
+    write(out, kept)
 
 
 def attack(name, keyfile, out, arg=None):
@@ -284,6 +334,8 @@ def main():
         attack(a[0], a[1], a[2])
     elif len(a) == 4 and a[0] in ("junk", "flood"):
         attack(a[0], a[2], a[3], a[1])
+    elif len(a) == 4 and a[0] == "nocert":
+        nocert(a[1], a[2], a[3])
     elif len(a) == 3 and a[0] == "armor":
         armor(a[1], a[2])
     elif len(a) == 3 and a[0] == "judge":

@@ -3,8 +3,9 @@
  *
  * Facts of the debian-keyring keys are gpg's ("gpg --with-colons
  * --list-keys" of the same keys); crafted keys check curves, primary
- * user ID, revocations, expiry and %-escaping; the listing renderers
- * and the stored form of the listing facts.
+ * user ID, revocations (user IDs revoked by their owner, with or
+ * without a self-certification), expiry and %-escaping; the listing
+ * renderers and the stored form of the listing facts.
  */
 #include <config.h>
 
@@ -224,6 +225,146 @@ test_forged_facts(void)
 	buf_free(&a);
 	pgp_key_info_free(base);
 	pgp_key_free(k0);
+}
+
+/*
+ * User IDs whose owner revoked them (gpg 2.2: import.c chk_self_sigs
+ * keeps a user ID with any verified self-certification or 0x30;
+ * getkey.c fixup_uidnode lets the newest decide):
+ *   "keep"       a 0x13: the primary
+ *   "revonly"    only a verified 0x30 (and a third-party certification):
+ *                kept, revoked, no creation time
+ *   "forgedrev"  only a forged 0x30: dropped
+ *   "certrev"    a 0x13 (with a key expiry) then a newer 0x30: kept,
+ *                revoked, and the key takes no expiry from it
+ *   "revcert"    a 0x30 then a newer 0x13: kept, not revoked
+ *   "none"       only a third-party certification: dropped
+ *   a user attribute with only a verified 0x30: kept, revoked.
+ */
+static struct pgp_key *
+revoked_uids_key(struct buf *b)
+{
+	static const uint8_t other[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	static const uint8_t uat[] = { 5, 1, 0x10, 0, 1, 0 };
+
+	add_pkt(b, 6, signer.pkt, signer.pktlen);
+	add_pkt(b, 13, "keep", 4);
+	sign(b, 0x13, KCTIME + 40, 0, 0, NULL, 13, "keep", 4);
+	add_pkt(b, 13, "revonly", 7);
+	sign(b, 0x30, KCTIME + 30, 0, 0, NULL, 13, "revonly", 7);
+	sign(b, 0x10, KCTIME + 35, 0, 0, other, 13, "revonly", 7);
+	add_pkt(b, 13, "forgedrev", 9);
+	forged(b, 0x30, KCTIME + 30, 0, 0, 13, "forgedrev", 9);
+	add_pkt(b, 13, "certrev", 7);
+	sign(b, 0x13, KCTIME + 10, 500, 0, NULL, 13, "certrev", 7);
+	sign(b, 0x30, KCTIME + 30, 0, 0, NULL, 13, "certrev", 7);
+	add_pkt(b, 13, "revcert", 7);
+	sign(b, 0x30, KCTIME + 10, 0, 0, NULL, 13, "revcert", 7);
+	sign(b, 0x13, KCTIME + 30, 0, 0, NULL, 13, "revcert", 7);
+	add_pkt(b, 13, "none", 4);
+	sign(b, 0x10, KCTIME + 30, 0, 0, other, 13, "none", 4);
+	add_pkt(b, 17, uat, sizeof(uat));
+	sign(b, 0x30, KCTIME + 30, 0, 0, NULL, 17, uat, sizeof(uat));
+	return fixture_key(b->data, b->len);
+}
+
+/* The block of k whose head is tag 'tag' with text t (n octets). */
+static const struct pgp_block *
+block_of(const struct pgp_key *k, unsigned tag, const void *t, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < k->nuids; i++)
+		if (k->uids[i].head.tag == tag && k->uids[i].head.len == n &&
+		    memcmp(k->uids[i].head.body, t, n) == 0)
+			return &k->uids[i];
+	return NULL;
+}
+
+/* Whether block b holds a signature of type 'type'. */
+static int
+has_sig_type(const struct pgp_block *b, unsigned type)
+{
+	size_t i;
+
+	for (i = 0; b != NULL && i < b->nsigs; i++)
+		if (b->sigs[i].len > 1 && b->sigs[i].body[1] == type)
+			return 1;
+	return 0;
+}
+
+static void
+test_revoked_uids(void)
+{
+	static const uint8_t uat[] = { 5, 1, 0x10, 0, 1, 0 };
+	struct pgp_key *k, *sv = NULL;
+	struct pgp_key_info *info = NULL;
+	struct pks_err err = { 0, NULL };
+	const struct pgp_block *u;
+	struct buf b, enc;
+	char fpr[41], want[512];
+
+	buf_init(&b, PKS_MAX_KEY);
+	k = revoked_uids_key(&b);
+	if (k == NULL || pgp_key_info(k, NULL, 0, &info) != PKS_OK) {
+		CHECK(0);
+		buf_free(&b);
+		pgp_key_free(k);
+		return;
+	}
+	CHECK(info->nuids == 5 && info->uids[0].primary);
+	CHECK(info->expires == 0);
+	CHECK(info->nuids == 5 && info->uids[4].is_uat &&
+	    info->uids[4].revoked && info->uids[4].valid);
+	pgp_hex(info->fpr.fpr, 20, fpr);
+	snprintf(want, sizeof(want),
+	    "pub:%s:22:255:1593835520::\nuid:keep:1593835560::\n"
+	    "uid:revonly:::r\nuid:certrev:1593835530::r\n"
+	    "uid:revcert:1593835550::\n",
+	    fpr);
+	mr_is(info, KCTIME, want);
+	/* vindex and mail VERBOSE INDEX mark it so. */
+	buf_init(&enc, 65536);
+	CHECK(pgp_listing_short(&enc, info, KCTIME, &pgp_listing_plain) ==
+	    PKS_OK);
+	CHECK(enc.data != NULL &&
+	    strstr((char *)enc.data, " revonly [revoked]\n") != NULL &&
+	    strstr((char *)enc.data, " revcert\n") != NULL &&
+	    strstr((char *)enc.data, "forgedrev") == NULL);
+	buf_reset(&enc);
+	/* The stored listing facts say the same. */
+	CHECK(pgp_listing_encode(info, &enc) == PKS_OK);
+	pgp_key_info_free(info);
+	info = NULL;
+	CHECK(pgp_listing_decode(enc.data, enc.len, &info) == PKS_OK);
+	if (info != NULL)
+		mr_is(info, KCTIME, want);
+	pgp_key_info_free(info);
+	info = NULL;
+	/* The served key: the same user IDs, each with its verified
+	 * self-signatures (the revocations too) and its certification. */
+	CHECK(pgp_key_listing(b.data, b.len, NULL, 0, 5, &sv, &info, &err) ==
+	    PKS_OK);
+	if (sv != NULL && info != NULL) {
+		CHECK(sv->nuids == 5);
+		mr_is(info, KCTIME, want);
+		u = block_of(sv, 13, "revonly", 7);
+		CHECK(u != NULL && u->nsigs == 2 && has_sig_type(u, 0x30) &&
+		    has_sig_type(u, 0x10));
+		u = block_of(sv, 13, "certrev", 7);
+		CHECK(u != NULL && u->nsigs == 2 && has_sig_type(u, 0x30));
+		u = block_of(sv, 13, "revcert", 7);
+		CHECK(u != NULL && u->nsigs == 2 && has_sig_type(u, 0x13));
+		u = block_of(sv, 17, uat, sizeof(uat));
+		CHECK(u != NULL && u->nsigs == 1 && has_sig_type(u, 0x30));
+		CHECK(block_of(sv, 13, "forgedrev", 9) == NULL);
+		CHECK(block_of(sv, 13, "none", 4) == NULL);
+	}
+	pgp_key_info_free(info);
+	pgp_key_free(sv);
+	buf_free(&enc);
+	buf_free(&b);
+	pgp_key_free(k);
 }
 
 /* A signature packet from its body bytes. */
@@ -575,6 +716,7 @@ main(void)
 	tsigner_init(&signer, KCTIME);
 	RUN(test_crafted_facts);
 	RUN(test_forged_facts);
+	RUN(test_revoked_uids);
 	RUN(test_sig_info);
 	RUN(test_escape);
 	RUN(test_curves);

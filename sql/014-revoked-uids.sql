@@ -1,0 +1,8 @@
+-- 014-revoked-uids.sql: a user ID (or user attribute) whose only
+-- verified self-signature is its owner's certification revocation
+-- (0x30) is now listed, revoked, and served with that revocation, as
+-- gpg keeps it (src/pgp/pgp_index.c).  No table changes: the listing
+-- facts, word-index text, e-mail rows and word table copies of the keys
+-- stored before this migration are computed again by the program right
+-- after it (store_listing.c, store_listings_relist), in the same
+-- transaction, logging its progress.
