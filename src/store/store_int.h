@@ -176,12 +176,12 @@ enum pks_rc store_listing_put(
 enum pks_rc store_key_relisted(
     struct store *st, int64_t id, const struct pgp_key_info *info);
 
-/* Give every key without listing facts its own (after a migration). */
 /* User text as an FTS5 query in which every word must match (each word
  * one quoted string), appended to q; *nwords counts them.  PKS_ERR_TOOBIG
  * over PKS_MAX_WORDS words (store_keys.c). */
 enum pks_rc store_words_query(
     const char *text, size_t len, struct buf *q, size_t *nwords);
+/* Give every key without listing facts its own (after a migration). */
 enum pks_rc store_listings_fill(struct store *st);
 
 /* The SQL files, compiled in by store_sqlgen.sh (store_sql.c). */
