@@ -43,13 +43,9 @@ store_refused_forget(struct store *st, const uint8_t *fpr, size_t fprlen)
 	sqlite3_stmt *s = NULL;
 	enum pks_rc rc;
 
-	if ((rc = store_stmt_get(st, STMT_REFUSED_FORGET, &s)) != PKS_OK)
+	if ((rc = store_stmt_blob(st, STMT_REFUSED_FORGET, fpr, fprlen, &s)) !=
+	    PKS_OK)
 		return rc;
-	if (sqlite3_bind_blob(s, 1, fpr, (int)fprlen, SQLITE_STATIC) !=
-	    SQLITE_OK) {
-		store_stmt_done(s);
-		return store_fail(st, sqlite3_errcode(st->db));
-	}
 	return store_stmt_run(st, s);
 }
 
@@ -60,12 +56,9 @@ store_refused_has(struct store *st, const uint8_t hash[16])
 	enum pks_rc rc;
 	int r;
 
-	if ((rc = store_stmt_get(st, STMT_REFUSED_HAS, &s)) != PKS_OK)
+	if ((rc = store_stmt_blob(st, STMT_REFUSED_HAS, hash, 16, &s)) !=
+	    PKS_OK)
 		return rc;
-	if (sqlite3_bind_blob(s, 1, hash, 16, SQLITE_STATIC) != SQLITE_OK) {
-		store_stmt_done(s);
-		return store_fail(st, sqlite3_errcode(st->db));
-	}
 	r = sqlite3_step(s);
 	rc = r == SQLITE_ROW    ? PKS_OK
 	     : r == SQLITE_DONE ? PKS_ERR_NOTFOUND
