@@ -195,8 +195,11 @@ words = set()
 with open(sys.argv[2], "rb") as f:
     for key in pgpkeys.keys(f.read()):
         uid = next((b for t, b in key if t == 13), b"")
-        w = [x for x in re.findall("[a-z]+", uid.decode("utf-8", "replace").lower())
-             if len(x) >= 4 and x not in common]
+        # whole words (letters and digits, any script), kept only when
+        # all ASCII letters: a word cut out of "Mühlenhoff" or
+        # "name2102" is in no server's index
+        w = [x for x in re.findall(r"[^\W_]+", uid.decode("utf-8", "replace").lower())
+             if re.fullmatch("[a-z]{4,}", x) and x not in common]
         if w:
             words.add(max(w, key=len))
 for w in sorted(words):
