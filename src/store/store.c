@@ -54,6 +54,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	    "recon = ?4, algo = ?5, bits = ?6, ctime = ?7, expires = ?8, "
 	    "revoked = ?9, updated = ?10, uids = ?11, data = ?12, "
 	    "checks = ?13 WHERE id = ?1",
+	[STMT_KEY_SET_UIDS] = "UPDATE keys SET uids = ?2 WHERE id = ?1",
 	[STMT_KEYIDS_DELETE] = "DELETE FROM keyids WHERE key_id = ?1",
 	[STMT_KEYIDS_INSERT] = "INSERT OR IGNORE INTO keyids(key_id, fpr, "
 			       "keyid64, keyid32) VALUES (?1, ?2, ?3, ?4)",

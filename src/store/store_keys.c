@@ -367,9 +367,6 @@ out:
 	return rc;
 }
 
-/* ?1 row id, ?2 the word-index text (store_key_relisted only). */
-static const char set_uids_sql[] = "UPDATE keys SET uids = ?2 WHERE id = ?1";
-
 enum pks_rc
 store_key_relisted(
     struct store *st, int64_t id, const struct pgp_key_info *info)
@@ -377,28 +374,22 @@ store_key_relisted(
 	sqlite3_stmt *s = NULL;
 	struct buf uids;
 	enum pks_rc rc;
-	int r;
 
 	buf_init(&uids, PKS_MAX_KEY);
 	/* The update trigger takes the old words out of the index. */
 	if ((rc = uid_text(info, &uids)) != PKS_OK ||
-	    (rc = store_words_catch_up(st)) != PKS_OK)
+	    (rc = store_words_catch_up(st)) != PKS_OK ||
+	    (rc = store_stmt_get(st, STMT_KEY_SET_UIDS, &s)) != PKS_OK)
 		goto out;
-	r = sqlite3_prepare_v2(st->db, set_uids_sql, -1, &s, NULL);
-	if (r == SQLITE_OK)
-		r = sqlite3_bind_int64(s, 1, id);
-	if (r == SQLITE_OK)
-		r = sqlite3_bind_text64(s, 2,
-		    uids.len ? (const char *)uids.data : "", uids.len,
-		    SQLITE_STATIC, SQLITE_UTF8);
-	if (r == SQLITE_OK && (r = sqlite3_step(s)) == SQLITE_DONE)
-		r = SQLITE_OK;
-	sqlite3_finalize(s);
-	if (r != SQLITE_OK) {
-		rc = store_fail(st, r);
+	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK ||
+	    sqlite3_bind_text64(s, 2, uids.len ? (const char *)uids.data : "",
+		uids.len, SQLITE_STATIC, SQLITE_UTF8) != SQLITE_OK) {
+		store_stmt_done(s);
+		rc = store_fail(st, sqlite3_errcode(st->db));
 		goto out;
 	}
-	if ((rc = run_with_id(st, STMT_EMAILS_DELETE, id)) == PKS_OK)
+	if ((rc = store_stmt_run(st, s)) == PKS_OK &&
+	    (rc = run_with_id(st, STMT_EMAILS_DELETE, id)) == PKS_OK)
 		rc = insert_emails(st, id, info);
 out:
 	buf_free(&uids);
