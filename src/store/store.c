@@ -132,7 +132,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
 			   "leaf, samples, elems) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[STMT_PTREE_DEL] = "DELETE FROM ptree_nodes WHERE prefix = ?1",
 	[STMT_PTREE_CLEAR] = "DELETE FROM ptree_nodes",
-	[STMT_PTREE_HASHES] = "SELECT DISTINCT hash FROM keys WHERE recon = 1",
+	[STMT_PTREE_HASHES] = "SELECT hash FROM keys NOT INDEXED WHERE "
+			      "recon = 1",
 	[STMT_PTREE_OLD] = "SELECT hash, recon FROM keys WHERE id = ?1",
 	[STMT_PTREE_USED] = "SELECT count(*) FROM keys "
 			    "WHERE hash = ?1 AND recon = 1 AND id <> ?2",

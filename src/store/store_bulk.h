@@ -5,12 +5,13 @@
  * Keeping an index in step row by row costs a b-tree descent to a
  * random page per row; CREATE INDEX over the finished table sorts once.
  * store_bulk_begin() drops the indexes that no statement of an import
- * reads (keys_updated, keyids_keyid32, emails_email: searches and
- * statistics only), keeping their CREATE text in meta, and stops
- * feeding the recon prefix tree (marked stale: rebuilt from the key
- * hashes in one pass).  The word table is not written either
- * (store_wordkeys.c).  store_bulk_finish() builds the indexes again,
- * fills the word table in its own order and rebuilds the tree.
+ * reads and whose entries would go to random pages (keyids_keyid32,
+ * emails_email: searches only), keeping their CREATE text in meta, and
+ * stops feeding the recon prefix tree (marked stale: rebuilt from the
+ * key hashes in one pass).  The word table is not written either
+ * (store_wordkeys.c).  store_bulk_finish() fills the word table in its
+ * own order (its index on key dropped meanwhile), builds the indexes
+ * again and rebuilds the tree.
  *
  * Between the two the database holds the row 'bulk_import' in meta
  * (the mark), and the import holds a lock on the file beside the
@@ -57,8 +58,8 @@
  */
 enum pks_rc store_bulk_begin(struct store *st, int start, int *on);
 
-/* Build the dropped indexes, the word table and the prefix tree, then
- * clear the mark; outside a transaction.  Each step commits: a crash
+/* Fill the word table, build the dropped indexes and the prefix tree,
+ * then clear the mark; outside a transaction.  Each step commits: a crash
  * midway leaves the mark, and the next import finishes what is left. */
 enum pks_rc store_bulk_finish(struct store *st);
 

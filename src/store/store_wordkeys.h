@@ -42,11 +42,13 @@ enum pks_rc store_wordkeys_catch_up(struct store *st, int64_t first);
  * progress (after migration 013, pksync check --rebuild-words). */
 enum pks_rc store_wordkeys_fill(struct store *st);
 
-/* Inside src/store, outside a transaction (it commits one, with
- * foreign keys not checked: pksync has them on): empty the table and
- * fill it from key_words' own index, which must hold every key (all
- * caught up), in the table's order: every page written once
- * (store_bulk_finish; the same rows as store_wordkeys_fill). */
+/* Inside src/store, outside a transaction (it commits several, one per
+ * range of words, with foreign keys not checked: pksync has them on):
+ * empty the table and fill it from key_words' own index, which must
+ * hold every key (all caught up), in the table's order: every page
+ * written once (store_bulk_finish, which drops the index on key before
+ * and builds it after; the same rows as store_wordkeys_fill).  Stopped
+ * half-way, it leaves part of the rows: run it again. */
 enum pks_rc store_wordkeys_fill_sorted(struct store *st);
 
 /*

@@ -497,6 +497,34 @@ test_tree_follows_keys(void)
 	store_close(st);
 }
 
+/* A rebuild makes one element of each hash of a key offered to recon:
+ * two keys with one hash give one, a key not offered none. */
+static void
+test_tree_rebuild_distinct(void)
+{
+	struct store *st = fixture_store(1000);
+	char out[64];
+	long long offered;
+	size_t n = 0;
+
+	CHECK(st != NULL);
+	if (st == NULL)
+		return;
+	CHECK(ingest_keyring(st, &o_import, ring, ringlen, NULL, NULL, NULL) ==
+	      PKS_OK);
+	CHECK(fixture_sql("UPDATE keys SET hash = (SELECT hash FROM keys "
+			  "WHERE id = 1) WHERE id = 2",
+		  out, sizeof(out)) == 1);
+	CHECK(fixture_sql("UPDATE keys SET recon = 0 WHERE id = 3", out,
+		  sizeof(out)) == 1);
+	offered = fixture_sql_int("SELECT count(*) FROM keys WHERE recon = 1");
+	CHECK(offered > 10);
+	CHECK(store_ptree_rebuild(st, &n) == PKS_OK);
+	CHECK((long long)n == offered - 1);
+	CHECK(tree_problems(st) == 0);
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -513,6 +541,7 @@ main(void)
 	RUN(test_refused);
 	RUN(test_busy_rolls_back);
 	RUN(test_tree_follows_keys);
+	RUN(test_tree_rebuild_distinct);
 	RUN(test_counts_per_source);
 	fixture_done();
 	free(ring);

@@ -455,7 +455,7 @@ foreign_keys_on(struct store *st)
  * batch, and a second one (resumed) finishes it.
  */
 static void
-test_bulk(int killed)
+test_bulk(int killed, size_t sort_bytes)
 {
 	struct pks_key_limits l = *pks_key_limits(), was = l;
 	struct store *st = NULL;
@@ -463,6 +463,7 @@ test_bulk(int killed)
 	int on = 0;
 
 	l.word_listing_bytes = copy_bound();
+	l.word_sort_bytes = sort_bytes;
 	pks_key_limits_set(&l);
 	fixture_db_remove();
 	CHECK(store_open(fixture_db, STORE_CREATE | STORE_BULK, 1000, &st) ==
@@ -519,13 +520,23 @@ out:
 static void
 test_bulk_once(void)
 {
-	test_bulk(0);
+	test_bulk(0, PKS_WORD_SORT_BYTES_DEFAULT);
 }
 
 static void
 test_bulk_killed(void)
 {
-	test_bulk(1);
+	test_bulk(1, PKS_WORD_SORT_BYTES_DEFAULT);
+}
+
+/* The fill in many ranges: one word each (256 bytes: one row), and
+ * ranges of about three rows, the last one open-ended; and in one. */
+static void
+test_bulk_ranges(void)
+{
+	test_bulk(0, 256);
+	test_bulk(1, 3 * 256);
+	test_bulk(0, 0);
 }
 
 int
@@ -541,6 +552,7 @@ main(void)
 	RUN(test_sorted);
 	RUN(test_bulk_once);
 	RUN(test_bulk_killed);
+	RUN(test_bulk_ranges);
 	fixture_done();
 	return tap_done();
 }
