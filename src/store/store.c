@@ -359,6 +359,21 @@ store_stmt_blob(struct store *st, enum store_stmt which, const void *blob,
 	return store_fail(st, sqlite3_errcode(st->db));
 }
 
+int
+store_fpr_len_ok(size_t len)
+{
+	return len == 16 || len == 20 || len == 32;
+}
+
+enum pks_rc
+store_stmt_fpr(struct store *st, enum store_stmt which, const uint8_t *fpr,
+    size_t len, sqlite3_stmt **out)
+{
+	if (!store_fpr_len_ok(len))
+		return PKS_ERR_NOTFOUND;
+	return store_stmt_blob(st, which, fpr, len, out);
+}
+
 enum pks_rc
 store_stmt_run(struct store *st, sqlite3_stmt *stmt)
 {

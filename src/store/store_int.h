@@ -214,6 +214,17 @@ void store_stmt_done(sqlite3_stmt *stmt);
 enum pks_rc store_stmt_blob(struct store *st, enum store_stmt which,
     const void *blob, size_t len, sqlite3_stmt **out);
 
+/* Whether len is the length of a fingerprint: 16 (v3), 20 (v4) or 32
+ * (v5, v6). */
+int store_fpr_len_ok(size_t len);
+
+/*
+ * store_stmt_blob() with a fingerprint bound as ?1; PKS_ERR_NOTFOUND,
+ * with nothing bound, for a length no fingerprint has.
+ */
+enum pks_rc store_stmt_fpr(struct store *st, enum store_stmt which,
+    const uint8_t *fpr, size_t len, sqlite3_stmt **out);
+
 /*
  * Map an SQLite result code to a pks_rc and remember the connection's
  * error text (store_errmsg).  BUSY/LOCKED -> PKS_ERR_BUSY, FULL ->

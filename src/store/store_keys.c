@@ -30,12 +30,6 @@ store_key_clear(struct store_key *k)
 }
 
 static int
-valid_fpr_len(size_t len)
-{
-	return len == 16 || len == 20 || len == 32;
-}
-
-static int
 is_ascii_upper(int c)
 {
 	return c >= 'A' && c <= 'Z';
@@ -117,7 +111,7 @@ insert_keyid(struct store *st, int64_t id, const struct pgp_fpr *f)
 	enum pks_rc rc;
 	int bad = 0, i;
 
-	if (!valid_fpr_len(f->len))
+	if (!store_fpr_len_ok(f->len))
 		return store_fail_msg(st, PKS_ERR_INTERNAL, "bad fingerprint");
 	for (i = 0; i < 8; i++)
 		k64 = k64 << 8 | f->keyid[i];
@@ -286,7 +280,7 @@ static enum pks_rc
 check_rec(struct store *st, const struct store_key_rec *rec)
 {
 	if (rec->info == NULL || rec->data == NULL || rec->len == 0 ||
-	    rec->len > PKS_MAX_KEY || !valid_fpr_len(rec->info->fpr.len))
+	    rec->len > PKS_MAX_KEY || !store_fpr_len_ok(rec->info->fpr.len))
 		return store_fail_msg(
 		    st, PKS_ERR_INTERNAL, "incomplete key record");
 	return PKS_OK;
@@ -480,17 +474,6 @@ fetch_key(struct store *st, sqlite3_stmt *s, struct store_key *out)
 	return rc;
 }
 
-/* Statement 'id' with a primary fingerprint bound as ?1, in *s;
- * PKS_ERR_NOTFOUND for a length no fingerprint has. */
-static enum pks_rc
-fpr_stmt(struct store *st, enum store_stmt id, const uint8_t *fpr,
-    size_t fprlen, sqlite3_stmt **s)
-{
-	if (!valid_fpr_len(fprlen))
-		return PKS_ERR_NOTFOUND;
-	return store_stmt_blob(st, id, fpr, fprlen, s);
-}
-
 enum pks_rc
 store_key_find(
     struct store *st, const uint8_t *fpr, size_t fprlen, struct store_key *out)
@@ -499,7 +482,7 @@ store_key_find(
 	enum pks_rc rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = fpr_stmt(st, STMT_KEY_FIND, fpr, fprlen, &s)) != PKS_OK)
+	if ((rc = store_stmt_fpr(st, STMT_KEY_FIND, fpr, fprlen, &s)) != PKS_OK)
 		return rc;
 	return fetch_key(st, s, out);
 }
@@ -511,7 +494,8 @@ store_key_exists(struct store *st, const uint8_t *fpr, size_t fprlen)
 	enum pks_rc rc;
 	int r;
 
-	if ((rc = fpr_stmt(st, STMT_KEY_EXISTS, fpr, fprlen, &s)) != PKS_OK)
+	if ((rc = store_stmt_fpr(st, STMT_KEY_EXISTS, fpr, fprlen, &s)) !=
+	    PKS_OK)
 		return rc;
 	r = sqlite3_step(s);
 	if (r == SQLITE_ROW)
@@ -639,7 +623,7 @@ store_search_fpr(struct store *st, const uint8_t *fpr, size_t len, size_t max,
 {
 	ids->v = NULL;
 	ids->n = 0;
-	if (!valid_fpr_len(len))
+	if (!store_fpr_len_ok(len))
 		return PKS_ERR_PARSE;
 	return search_blob(st, STMT_SEARCH_FPR, fpr, len, max, ids);
 }
