@@ -40,6 +40,9 @@ store_tombstone_add(
 	sqlite3_stmt *s = NULL;
 	enum pks_rc rc;
 
+	/* A row no lookup could ever match; store_keys refuses it too. */
+	if (!store_fpr_len_ok(fprlen))
+		return store_fail_msg(st, PKS_ERR_INTERNAL, "bad fingerprint");
 	if ((rc = store_stmt_blob(st, STMT_TOMB_ADD, fpr, fprlen, &s)) !=
 	    PKS_OK)
 		return rc;
@@ -59,8 +62,7 @@ store_tombstone_get(
 	sqlite3_stmt *s = NULL;
 	enum pks_rc rc;
 
-	if ((rc = store_stmt_blob(st, STMT_TOMB_GET, fpr, fprlen, &s)) !=
-	    PKS_OK)
+	if ((rc = store_stmt_fpr(st, STMT_TOMB_GET, fpr, fprlen, &s)) != PKS_OK)
 		return rc;
 	return one_reason(st, s, reason);
 }
@@ -96,8 +98,7 @@ store_tombstone_remove(struct store *st, const uint8_t *fpr, size_t fprlen)
 	sqlite3_stmt *s = NULL;
 	enum pks_rc rc;
 
-	if ((rc = store_stmt_blob(st, STMT_TOMB_DEL, fpr, fprlen, &s)) !=
-	    PKS_OK)
+	if ((rc = store_stmt_fpr(st, STMT_TOMB_DEL, fpr, fprlen, &s)) != PKS_OK)
 		return rc;
 	if ((rc = store_stmt_run(st, s)) != PKS_OK)
 		return rc;

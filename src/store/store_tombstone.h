@@ -17,12 +17,15 @@
 #include "store/store_query.h"
 #include "util/rc.h"
 
-/* Add (or renew) the tombstone of fpr.  Call inside a transaction. */
+/* Add (or renew) the tombstone of fpr.  Call inside a transaction.
+ * PKS_ERR_INTERNAL, and nothing written, for a length no fingerprint
+ * has (a fingerprint is 16, 20 or 32 bytes). */
 enum pks_rc store_tombstone_add(
     struct store *st, const uint8_t *fpr, size_t fprlen, const char *reason);
 
 /* PKS_OK and *reason (owned, free()) when fpr has a tombstone, else
- * PKS_ERR_NOTFOUND.  reason may be NULL. */
+ * PKS_ERR_NOTFOUND (also for a length no fingerprint has).  reason may
+ * be NULL. */
 enum pks_rc store_tombstone_get(
     struct store *st, const uint8_t *fpr, size_t fprlen, char **reason);
 
@@ -32,7 +35,8 @@ enum pks_rc store_tombstone_get(
 enum pks_rc store_tombstone_match(
     struct store *st, const struct store_query *q, char **reason);
 
-/* Lift the tombstone of fpr; PKS_ERR_NOTFOUND if it had none. */
+/* Lift the tombstone of fpr; PKS_ERR_NOTFOUND, and nothing removed, if
+ * it had none or fpr has a length no fingerprint has. */
 enum pks_rc store_tombstone_remove(
     struct store *st, const uint8_t *fpr, size_t fprlen);
 

@@ -22,6 +22,7 @@
 #include "store/store_int.h"
 #include "store/store_ptree.h"
 #include "store/store_listing.h"
+#include "store/store_tombstone.h"
 #include "util/limits.h"
 
 /* The keys of these tests (fixture.h): created at 1000000000, 64 bytes
@@ -625,6 +626,83 @@ test_key_exists(void)
 	store_close(st);
 }
 
+/* The 33 bytes the fingerprints of test_tombstone_fpr_len start with. */
+#define TOMB_HEX                                                               \
+	"A0A1A2A3A4A5A6A7A8A9AAABACADAEAFB0B1B2B3B4B5B6B7B8B9BABBBCBDBEBFC0"
+
+/* The number of tombstones whose fingerprint is the first n bytes of
+ * TOMB_HEX. */
+static long long
+tombstones_of(size_t n)
+{
+	char q[256];
+
+	snprintf(q, sizeof(q),
+	    "SELECT count(*) FROM tombstones WHERE fpr = substr(x'%s', 1, %zu)",
+	    TOMB_HEX, n);
+	return fixture_sql_int(q);
+}
+
+/*
+ * The tombstones take a fingerprint's lengths only, as the keys do: a
+ * 0-, 19- or 21-byte one is refused by add (nothing written), and get
+ * and remove do not match it, not even a row of that length already
+ * there (written behind the store's back here); 20 and 32 bytes work.
+ */
+static void
+test_tombstone_fpr_len(void)
+{
+	static const size_t bad[] = { 0, 19, 21 }, good[] = { 20, 32 };
+	struct store *st = fixture_store(1000);
+	uint8_t fpr[33];
+	char q[256], *why = NULL;
+	size_t i;
+
+	CHECK(st != NULL);
+	if (st == NULL)
+		return;
+	CHECK(tap_unhex(TOMB_HEX, fpr, sizeof(fpr)) == sizeof(fpr));
+	CHECK(store_begin(st) == PKS_OK);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(store_tombstone_add(st, fpr, bad[i], "bad") ==
+		      PKS_ERR_INTERNAL);
+	CHECK(store_commit(st) == PKS_OK);
+	CHECK(fixture_sql_int("SELECT count(*) FROM tombstones") == 0);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(q, sizeof(q),
+		    "INSERT INTO tombstones(fpr, created, reason) "
+		    "VALUES (substr(x'%s', 1, %zu), 1, 'old')",
+		    TOMB_HEX, bad[i]);
+		CHECK(fixture_sql(q, NULL, 0));
+		CHECK(store_tombstone_get(st, fpr, bad[i], &why) ==
+		      PKS_ERR_NOTFOUND);
+		CHECK(why == NULL);
+		CHECK(store_begin(st) == PKS_OK);
+		CHECK(store_tombstone_remove(st, fpr, bad[i]) ==
+		      PKS_ERR_NOTFOUND);
+		CHECK(store_commit(st) == PKS_OK);
+		CHECK(tombstones_of(bad[i]) == 1);
+	}
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		CHECK(store_begin(st) == PKS_OK);
+		CHECK(store_tombstone_add(st, fpr, good[i], "gone") == PKS_OK);
+		CHECK(store_commit(st) == PKS_OK);
+		CHECK(tombstones_of(good[i]) == 1);
+		CHECK(store_tombstone_get(st, fpr, good[i], &why) == PKS_OK);
+		CHECK(why != NULL && strcmp(why, "gone") == 0);
+		free(why);
+		why = NULL;
+		CHECK(store_begin(st) == PKS_OK);
+		CHECK(store_tombstone_remove(st, fpr, good[i]) == PKS_OK);
+		CHECK(store_commit(st) == PKS_OK);
+		CHECK(tombstones_of(good[i]) == 0);
+	}
+	CHECK(fixture_sql_int("SELECT count(*) FROM tombstones") == 3);
+	store_close(st);
+}
+
 /*
  * The bulk import's two locks (store_bulk.h), all in this process (a
  * lock of an open file description keeps out the others of the same
@@ -1025,6 +1103,7 @@ main(void)
 	RUN(test_migrations);
 	RUN(test_insert_find);
 	RUN(test_key_exists);
+	RUN(test_tombstone_fpr_len);
 	RUN(test_bulk_lock);
 	RUN(test_keyids);
 	RUN(test_words);
