@@ -14,7 +14,8 @@
  * $SENDER (set by Postfix local(8)) empty means a null envelope sender.
  * With --dry-run a reply is written to standard output instead of the
  * outgoing queue (keys are still merged).  Each outcome (handled,
- * ignored, refused, tempfail) is counted in the database for /metrics.
+ * ignored, refused, tempfail) is counted in the database for /metrics,
+ * but for a tempfail because the database could not be opened.
  */
 #include <config.h>
 
@@ -91,24 +92,28 @@ put_on_disk(const struct pks_config *cfg, struct store *st, enum pks_rc rc)
 /*
  * Count the outcome: one small write of its own after the work, so it
  * never changes what the MTA is told.  A message turned away before
- * the database was opened opens it for this.  A tempfail waits at most
- * TEMPFAIL_COUNT_WAIT_MS for the lock, so one caused by a database
- * locked for longer is usually not counted.  The count is not synced
- * (a later message's sync or checkpoint puts it on disk): a mail that
- * changes nothing (a key stored already) then costs no fsync at all,
- * and one that does costs one, not two; a power cut may lose a count,
- * never a key.
+ * the database was opened opens it for this.  One turned away because
+ * the database could not be opened (open_failed: a schema older than
+ * this binary, a bulk import, a lock held too long, a missing file) is
+ * not counted: a second open would fail the same way, log the same
+ * warnings again and keep the MTA waiting once more.  A tempfail waits
+ * at most TEMPFAIL_COUNT_WAIT_MS for the lock, so one caused by a
+ * database locked for longer is usually not counted.  The count is not
+ * synced (a later message's sync or checkpoint puts it on disk): a mail
+ * that changes nothing (a key stored already) then costs no fsync at
+ * all, and one that does costs one, not two; a power cut may lose a
+ * count, never a key.
  */
 static void
-count_outcome(
-    const struct pks_config *cfg, struct store **st, int status, int ignored)
+count_outcome(const struct pks_config *cfg, struct store **st, int open_failed,
+    int status, int ignored)
 {
 	const char *label = outcome_label(status, ignored);
 	int wait_ms = cfg->busy_timeout_ms;
 
 	if (status == EX_TEMPFAIL && wait_ms > TEMPFAIL_COUNT_WAIT_MS)
 		wait_ms = TEMPFAIL_COUNT_WAIT_MS;
-	if (*st == NULL && open_store(cfg, st) != EX_OK)
+	if (*st == NULL && (open_failed || open_store(cfg, st) != EX_OK))
 		return;
 	if (store_counter_bump(*st, STORE_CTR_MAIL_FILTERED, label, wait_ms) !=
 	    PKS_OK)
@@ -142,7 +147,7 @@ cmd_mail_filter(struct cmd_ctx *ctx)
 	struct store *st = NULL;
 	struct buf in;
 	enum pks_rc rc;
-	int dry_run;
+	int dry_run, open_failed = 0;
 
 	memset(&mc, 0, sizeof(mc));
 	if (parse_args(ctx, &dry_run) != 0)
@@ -169,6 +174,7 @@ cmd_mail_filter(struct cmd_ctx *ctx)
 		goto out;
 	}
 	if (open_store(cfg, &st) != EX_OK) {
+		open_failed = 1;
 		rc = PKS_ERR_IO;
 		goto out;
 	}
@@ -181,7 +187,7 @@ cmd_mail_filter(struct cmd_ctx *ctx)
 	rc = put_on_disk(
 	    cfg, st, mail_handle(&mc, (const char *)in.data, in.len));
 out:
-	count_outcome(cfg, &st, filter_status(rc), mc.ignored);
+	count_outcome(cfg, &st, open_failed, filter_status(rc), mc.ignored);
 	store_close(st);
 	ingest_sync_free(sync);
 	buf_free(&in);

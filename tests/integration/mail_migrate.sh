@@ -82,6 +82,16 @@ body0=$(sql "SELECT count(*) || ' ' || group_concat(hex(body), ',') FROM (SELECT
 ok "keys are queued for both peers" \
 	sh -c "grep -q '^one@sink.test ' '$T/queued0' && grep -q '^two@sink.test ' '$T/queued0'"
 
+# Before init a mail is kept (75: the MTA tries again) and touches
+# nothing; each of the two warnings of the failed open is logged once.
+printf 'From: alice@example.org\nSubject: INDEX alice\n\nINDEX alice\n' |
+	SENDER=alice@example.org pks "$T/a" mail-filter >/dev/null 2>"$T/old.mail"
+is "mail-filter against schema 10: exit 75" "$?" 75
+is "... 'schema is older' logged once" \
+	"$(grep -c 'database schema is older than this pksync' "$T/old.mail")" 1
+is "... 'cannot open database' logged once" \
+	"$(grep -c 'cannot open database' "$T/old.mail")" 1
+
 ok "pksync init migrates it" pks "$T/a" init
 SCHEMA_V=$(sed -n "s/.*'schema_version', '\([0-9]*\)'.*/\1/p" "$PKS_SRCDIR/sql/schema.sql")
 is "schema version $SCHEMA_V (the newest)" \
