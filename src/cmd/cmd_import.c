@@ -14,8 +14,9 @@
  * holds whole keys; a key cut by the end of a piece waits for the next
  * read, and a key larger than [keys] max_bytes is skipped packet by
  * packet.  Keys go through ingest in transactions of [import]
- * batch_keys keys, so a large import writes each index page once per
- * batch and a crash loses at most the batch in flight; importing the
+ * batch_keys keys (bulk_batch_keys into an empty database: store_bulk.h),
+ * so a large import writes each index page once per batch and a crash
+ * loses at most the batch in flight; importing the
  * same file twice changes nothing.  Progress (keys, keys/s, percent of
  * the bytes) is shown on a terminal; each commit is logged with its
  * time, and a summary line ends the run.
@@ -588,6 +589,9 @@ cmd_import(struct cmd_ctx *ctx)
 	if (store_tune_bulk(im.st, ctx->cfg->import_cache) != PKS_OK)
 		log_warnx("cannot enlarge the page cache; importing anyway");
 	rc = bulk_start(&im, ctx->cfg->import_bulk);
+	/* Nobody else writes meanwhile: nobody waits for a longer batch. */
+	if (im.bulk)
+		im.batch_keys = ctx->cfg->import_bulk_batch;
 	if (rc == PKS_OK)
 		rc = bulk_end(&im, import_all(ctx, &im));
 	store_close(im.st);

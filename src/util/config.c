@@ -153,6 +153,8 @@ static const struct citem items[] = {
 	    10000 },
 	{ "import", "batch_keys", CT_SIZE, F(import_batch_keys), "50000", 1,
 	    10000000 },
+	{ "import", "bulk_batch_keys", CT_SIZE, F(import_bulk_batch), "200000",
+	    1, 10000000 },
 	{ "import", "cache_size", CT_SIZE, F(import_cache), "536870912",
 	    1048576, 64LL * 1024 * 1024 * 1024 },
 	{ "import", "read_size", CT_SIZE, F(import_chunk), "16777216", 65536,

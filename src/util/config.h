@@ -102,6 +102,7 @@ struct pks_config {
 	size_t net_max_keys;    /* traced keys /pks/trace remembers */
 	/* [import] */
 	size_t import_batch_keys; /* keys per import transaction */
+	size_t import_bulk_batch; /* the same, empty database */
 	size_t import_cache;      /* bytes of page cache while importing */
 	size_t import_chunk;      /* bytes of input read at a time */
 	size_t import_threads;    /* threads of an import (0: online CPUs) */

@@ -3,7 +3,8 @@
 # database whose bulk import was killed is refused until an import
 # finishes it.
 #   1. Debian's keyring imported into an empty database with bulk = yes
-#      and with bulk = no: the same rows, key IDs, e-mails, listings,
+#      (in batches of bulk_batch_keys) and with bulk = no (batch_keys):
+#      the same rows, key IDs, e-mails, listings,
 #      words, word table (filled at the end in bulk), prefix tree and
 #      schema (every index there again), and pksync check agrees.
 #   2. The keyring fed through a pipe that stays open: once a batch is
@@ -34,11 +35,11 @@ chmod 755 "$T"
 cp "$KEYRING" "$T/ring.pgp" && chmod 644 "$T/ring.pgp"
 head -c 200000 "$T/ring.pgp" >"$T/head.pgp" && chmod 644 "$T/head.pgp"
 
-# setup NAME BULK: a fresh database, small batches
+# setup NAME BULK [BULK_BATCH]: a fresh database, small batches
 setup() {
 	pks_setup "$T/$1" >/dev/null || return 1
-	printf '[import]\nbulk = %s\nbatch_keys = 100\nread_size = 65536\n' \
-		"$2" >>"$T/$1/pksync.conf"
+	printf '[import]\nbulk = %s\nbatch_keys = 100\nbulk_batch_keys = %s\nread_size = 65536\n' \
+		"$2" "${3:-100}" >>"$T/$1/pksync.conf"
 	printf '[keys]\nmax_bytes = 1048576\n' >>"$T/$1/pksync.conf"
 }
 
@@ -80,17 +81,19 @@ refused() {
 }
 
 # 1. bulk = yes and bulk = no
-setup bulk yes || bail "setup bulk"
+setup bulk yes 300 || bail "setup bulk"
 pks "$T/bulk" import --no-mail "$T/ring.pgp" >"$T/bulk.out" 2>"$T/bulk.err"
 is "bulk: the import succeeds" "$?" 0
 ok "bulk: the empty database is loaded in bulk" \
 	grep -q 'built after the keys' "$T/bulk.err"
 ok "bulk: indexes and tree built at the end" \
 	grep -q 'indexes and prefix tree built' "$T/bulk.err"
+ok "bulk: batches of bulk_batch_keys" grep -q 'batch 1: 300 keys' "$T/bulk.err"
 setup row no || bail "setup row"
 pks "$T/row" import --no-mail "$T/ring.pgp" >"$T/row.out" 2>"$T/row.err"
 is "bulk = no: the import succeeds" "$?" 0
 is "bulk = no: key by key" "$(grep -c 'built after the keys' "$T/row.err")" 0
+ok "bulk = no: batches of batch_keys" grep -q 'batch 1: 100 keys' "$T/row.err"
 facts bulk >"$T/bulk.facts" && facts row >"$T/row.facts" ||
 	bail "reading the databases"
 ok "bulk = no: the database holds keys" \

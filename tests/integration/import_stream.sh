@@ -46,7 +46,7 @@ is "default settings: every key is new" "$(count new, "$T/a.out")" 905
 hashes a >"$T/a.hashes"
 is "its dump has 905 hashes" "$(wc -l <"$T/a.hashes")" 905
 
-setup b '[import]\nread_size = 65536\nbatch_keys = 7\n'
+setup b '[import]\nread_size = 65536\nbatch_keys = 7\nbulk_batch_keys = 7\n'
 pks "$T/b" import --no-mail "$T/ring.pgp" >"$T/b.out" 2>"$T/b.log"
 is "64 KiB pieces, 7-key batches: every key is new" \
 	"$(count new, "$T/b.out")" 905
@@ -55,7 +55,7 @@ is "the same hashes as the default import" "$(hashes b | cmp - "$T/a.hashes")" "
 ok "pksync check finds keys, hashes and tree in agreement" \
 	pks "$T/b" check
 
-setup c '[import]\nread_size = 65536\nbatch_keys = 50\n'
+setup c '[import]\nread_size = 65536\nbatch_keys = 50\nbulk_batch_keys = 50\n'
 pks "$T/c" import -q --no-mail - <"$T/ring.pgp" >"$T/c.out" 2>&1
 is "from stdin: every key is new" "$(count new, "$T/c.out")" 905
 is "from stdin: the same hashes" "$(hashes c | cmp - "$T/a.hashes")" ""

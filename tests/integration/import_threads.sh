@@ -49,8 +49,8 @@ chmod 644 "$T/ring.pgp"
 # run NAME THREADS IN-FLIGHT [BATCH]: import into a fresh database
 run() {
 	pks_setup "$T/$1" || return 1
-	printf '[import]\nthreads = %s\nkeys_in_flight = %s\nbatch_keys = %s\nread_size = 65536\n' \
-		"$2" "$3" "${4:-100}" >>"$T/$1/pksync.conf"
+	printf '[import]\nthreads = %s\nkeys_in_flight = %s\nbatch_keys = %s\nbulk_batch_keys = %s\nread_size = 65536\n' \
+		"$2" "$3" "${4:-100}" "${4:-100}" >>"$T/$1/pksync.conf"
 	pks "$T/$1" import -q --no-mail "$T/ring.pgp" >"$T/$1.out" 2>"$T/$1.err"
 }
 
