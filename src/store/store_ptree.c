@@ -444,7 +444,8 @@ distinct_elements(struct md5 *h, size_t *n)
 	struct zzp *v = xreallocarray(NULL, *n ? *n : 1, sizeof(*v));
 	size_t i, k = 0;
 
-	qsort(h, *n, sizeof(*h), md5_cmp);
+	if (*n > 1)
+		qsort(h, *n, sizeof(*h), md5_cmp);
 	for (i = 0; i < *n; i++)
 		if (k == 0 || memcmp(h[i].b, h[i - 1].b, ZZP_MD5_LEN) != 0)
 			zzp_from_md5(&v[k++], h[i].b);
